@@ -1,0 +1,32 @@
+"""kpi_lib: quantified department performance appraisal (绩效量化考核) around Jupyter."""
+
+from .appraisal import IndicatorResult, Scorecard, appraise, combine
+from .errors import DataError, InputError, KpiError, ParamsError, Problem, TemplateError, UsageError
+from .params import Department, Params, load_params
+from .period import Period
+from .tables import DataFolder
+from .template import Indicator, Template, load_template
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataError",
+    "DataFolder",
+    "Department",
+    "Indicator",
+    "IndicatorResult",
+    "InputError",
+    "KpiError",
+    "Params",
+    "ParamsError",
+    "Period",
+    "Problem",
+    "Scorecard",
+    "Template",
+    "TemplateError",
+    "UsageError",
+    "appraise",
+    "combine",
+    "load_params",
+    "load_template",
+]

@@ -1,0 +1,207 @@
+"""Appraise one department for one period: rates → scores → weighted total → grade.
+
+`appraise(department, period)` reads each needed table once, checks every
+problem of those tables for this department first (all reported together),
+then computes each indicator of the template in order. It returns a
+`Scorecard` whose `to_json()` is exactly the object of SPEC §7.
+
+Group notebooks call `appraise(..., groups=["service"])` and record the
+indicator objects; the scorecard notebook combines recorded objects with
+`combine()`, the same function `appraise` uses, so the total can never be
+computed two ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from .errors import DataError, Problem
+from .params import Department, IndicatorParams, Params
+from .period import Period
+from .rates import RATES, Evidence, RateInput, observe
+from .scoring import Rule, Scored, grade_of, score, weighted_total
+from .tables import DataFolder
+from .template import Indicator
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    indicator: Indicator
+    params: IndicatorParams
+    method: str
+    status: str
+    evidence: Evidence
+    scored: Scored | None
+
+    @property
+    def id(self) -> str:
+        return self.indicator.id
+
+    @property
+    def score(self) -> Decimal | None:
+        return None if self.scored is None else self.scored.score
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.evidence.value
+
+    @property
+    def excluded_rows(self) -> int:
+        return len(self.evidence.excluded)
+
+    def to_json(self) -> dict[str, Any]:
+        """The indicator object of SPEC §7."""
+        ev = self.evidence
+        return {
+            "id": self.id,
+            "group": self.indicator.group,
+            "weight": number(self.params.weight),
+            "direction": self.indicator.direction,
+            "target": number(self.params.target),
+            "value": real(ev.value),
+            "numerator": number(ev.numerator),
+            "denominator": number(ev.denominator),
+            "steps": number(self.scored.steps if self.scored else None),
+            "score": real(self.score),
+            "status": self.status,
+            "excluded_rows": self.excluded_rows,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The weighted total of the scored indicators and its grade."""
+
+    total: Decimal | None
+    grade: str | None
+    label: str
+    scored_weight: Decimal
+    excluded: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    department: str
+    name: str
+    period: Period
+    params: Params
+    results: tuple[IndicatorResult, ...]
+    summary: Summary | None = None
+    files: Mapping[str, str | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The object `kpi score --json` prints (SPEC §7)."""
+        summary = self.summary
+        return {
+            "department": self.department,
+            "period": str(self.period),
+            "window": self.period.window(),
+            "total": real(summary.total) if summary else None,
+            "grade": summary.grade if summary else None,
+            "indicators": [r.to_json() for r in self.results],
+        }
+
+
+def number(value: Decimal | None) -> int | float | None:
+    """A decimal as a JSON number: an int when whole, else the float with the same shortest text."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def real(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def method_of(indicator: Indicator, spec: IndicatorParams) -> str:
+    """The collection method in force: the params' choice, else the template's first computed method."""
+    if spec.method:
+        return spec.method
+    computed = [m for m in indicator.methods if m != "observation"]
+    return computed[0] if computed else "observation"
+
+
+def tables_needed(params: Params, indicators: Iterable[Indicator]) -> list[str]:
+    needed: list[str] = []
+    for ind in indicators:
+        names = ("observations",) if method_of(ind, params.indicators[ind.id]) == "observation" else ind.tables()
+        needed.extend(n for n in names if n not in needed)
+    return needed
+
+
+def appraise(
+    department: Department,
+    period: Period,
+    *,
+    groups: Sequence[str] | None = None,
+    data: DataFolder | None = None,
+) -> Scorecard:
+    """Compute every indicator (of `groups`, or all) of one department for one period."""
+    params = department.for_period(period)
+    data = data or DataFolder(department.data_folder, department.template)
+    indicators = [i for i in department.template.indicators if groups is None or i.group in groups]
+    needed = tables_needed(params, indicators)
+    data.check(params.department, needed)
+    results: list[IndicatorResult] = []
+    problems: list[Problem] = []
+    for ind in indicators:
+        try:
+            results.append(evaluate(ind, params, period, data))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    summary = combine([r.to_json() for r in results], params) if groups is None else None
+    files = {name: data.table(name).sha256 for name in needed}
+    return Scorecard(params.department, params.name, period, params, tuple(results), summary, files)
+
+
+def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -> IndicatorResult:
+    spec = params.indicators[ind.id]
+    method = method_of(ind, spec)
+    policy = params.policy
+    dept = params.department
+    if method == "observation":
+        table = data.table("observations")
+        evidence = observe(ind.id, period, table.rows_of(dept), table.file)
+    else:
+        rate = RATES[ind.rate["kind"]]
+        evidence = rate(
+            RateInput(
+                spec=ind.rate,
+                period=period,
+                rows=lambda name: data.table(name).rows_of(dept),
+                file=lambda name: data.table(name).file,
+                satisfied_min_score=policy.satisfied_min_score,
+                sla=spec.sla,
+            )
+        )
+    rule = Rule(ind.direction, spec.target, spec.step, spec.penalty, spec.bonus, spec.per_item)
+    if evidence.value is not None:
+        scored = score(evidence.value, rule, rounding=policy.step_rounding, min_score=policy.min_score, max_score=policy.max_score)
+        return IndicatorResult(ind, spec, method, "observed" if method == "observation" else "scored", evidence, scored)
+    if policy.on_empty == "error":
+        raise DataError(
+            [Problem(file=evidence.file, message=f"{ind.id} has no rows in period {period} for department {dept} (policy on_empty: error)")]
+        )
+    if policy.on_empty == "exclude":
+        return IndicatorResult(ind, spec, method, "excluded", evidence, None)
+    fixed = Decimal(100) if policy.on_empty == "full" else Decimal(0)
+    fixed = min(max(fixed, policy.min_score), policy.max_score)
+    return IndicatorResult(ind, spec, method, "scored", evidence, Scored(score=fixed, steps=None, short=False, raw=fixed, clamped=False))
+
+
+def combine(indicators: Sequence[Mapping[str, Any]], params: Params) -> Summary:
+    """Weighted total and grade from indicator objects (as recorded in result.json or a notebook)."""
+    pairs = [
+        (Decimal(str(item["weight"])), Decimal(str(item["score"])))
+        for item in indicators
+        if item["status"] in ("scored", "observed")
+    ]
+    excluded = tuple(item["id"] for item in indicators if item["status"] == "excluded")
+    total = weighted_total(pairs)
+    grade = grade_of(total, [(b.grade, b.min) for b in params.grades]) if total is not None else None
+    label = next((b.label for b in params.grades if b.grade == grade), "")
+    return Summary(total, grade, label, sum((w for w, _ in pairs), Decimal(0)), excluded)

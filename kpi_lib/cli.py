@@ -1,0 +1,169 @@
+"""The `kpi` command (SPEC §7). Exit 0 on success, 1 when any department failed, 2 on bad usage.
+
+Errors are printed to stderr as one readable line each (`kpi: <file>: row …`),
+never as a traceback: `main()` runs the typer app in non-standalone mode and
+turns click's usage errors and the toolkit's `KpiError`s into lines and exit
+codes itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .appraisal import Scorecard, appraise
+from .demo import write_demo
+from .errors import KpiError
+from .explain import formula_line, label, plain, rule_line, status_text, value_text
+from .params import load_params
+from .period import Period
+from .tables import DataFolder
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="kpi: quantified department performance appraisal (绩效量化考核).",
+)
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _error(line: str) -> None:
+    stderr.print(f"kpi: {line}", markup=False)
+
+
+def _period(text: str) -> Period:
+    return Period.parse(text)
+
+
+@app.command()
+def score(
+    params: Annotated[Path, typer.Argument(help="The department's params YAML.")],
+    period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object of SPEC §7 and nothing else.")] = False,
+) -> None:
+    """Compute one department for one period and print its scorecard."""
+    window = _period(period)
+    department = load_params(params)
+    card = appraise(department, window)
+    if as_json:
+        sys.stdout.write(json.dumps(card.to_json(), ensure_ascii=False) + "\n")
+        return
+    print_scorecard(card, department.base.lang)
+
+
+def print_scorecard(card: Scorecard, lang: str) -> None:
+    """A compact table (fits 80 columns), then one line per indicator with its formula and rule."""
+    title = f"{card.name or card.department} ({card.department}) · {label('period', lang)} {card.period} [{card.period.start} – {card.period.end}]"
+    table = RichTable(title=title, title_justify="left")
+    for key, justify in (("id", "left"), ("name", "left"), ("weight", "right"), ("target", "right"), ("value", "right"), ("score", "right"), ("status", "left")):
+        table.add_column(label(key, lang), justify=justify)  # type: ignore[arg-type]
+    for r in card.results:
+        target = "—" if r.params.target is None else f"{plain(r.params.target)}%"
+        table.add_row(r.id, r.indicator.name(lang), plain(r.params.weight), target, value_text(r), plain(r.score, 2), status_text(r.status, lang))
+    summary = card.summary
+    assert summary is not None
+    grade = f"{summary.grade} {summary.label}".strip() if summary.grade else "—"
+    table.add_section()
+    table.add_row("", label("total", lang), plain(summary.scored_weight), "", "", plain(summary.total, 2), grade)
+    stdout.print(table)
+    for r in card.results:
+        stdout.print(f"{r.id}  {formula_line(r, lang)}", markup=False)
+        stdout.print(f"      {rule_line(r, lang)}", markup=False)
+    if summary.excluded:
+        note = "无数据、未计入总分（其权重不参与加权）" if lang == "zh" else "left out of the total for lack of rows (their weight drops out)"
+        stdout.print(f"{note}: {', '.join(summary.excluded)}", markup=False)
+
+
+@app.command()
+def validate(
+    params: Annotated[list[Path], typer.Argument(help="One or more params YAML files.")],
+    period: Annotated[Optional[str], typer.Option("--period", "-p", help="Also compute this period (catches a missing budget or observation).")] = None,
+) -> None:
+    """Check parameters and every input table of each department; list all problems."""
+    window = _period(period) if period else None
+    failed = 0
+    for path in params:
+        lines = _validate_one(path, window)
+        if lines:
+            failed += 1
+            for line in lines:
+                _error(line)
+        else:
+            stdout.print(f"ok  {path}", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _validate_one(path: Path, window: Period | None) -> list[str]:
+    try:
+        department = load_params(path)
+        data = DataFolder(department.data_folder, department.template)
+        names = [n for ind in department.template.indicators for n in ind.tables()] + ["observations"]
+        needed = [n for n in dict.fromkeys(names) if n != "observations" or _uses_observations(department)]
+        lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
+        if not lines and window is not None:
+            appraise(department, window, data=data)
+        return lines
+    except KpiError as exc:
+        return exc.lines()
+
+
+def _uses_observations(department: object) -> bool:
+    from .params import Department
+
+    assert isinstance(department, Department)
+    raws = [department.base, *(department.for_period(Period.parse(p)) for p in department.base.periods)]
+    return any(spec.method == "observation" for params in raws for spec in params.indicators.values())
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write params/ and data/demo/ into.")] = Path("."),
+) -> None:
+    """Write the deterministic demo data and params of three departments."""
+    written = write_demo(out)
+    for path in written:
+        stdout.print(f"wrote {path}", markup=False)
+    stdout.print(f"wrote {out / 'data' / 'demo'}/*.csv", markup=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `kpi` console script; returns the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="kpi", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        hint = f" (see kpi {exc.ctx.command_path.split(' ', 1)[1] if exc.ctx and ' ' in exc.ctx.command_path else ''} --help)".replace("kpi  --help", "kpi --help")
+        _error(exc.format_message() + hint)
+        return 2
+    except click.exceptions.Abort:
+        _error("aborted")
+        return 130
+    except KpiError as exc:
+        for line in exc.lines():
+            _error(line)
+        return exc.exit_code
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+__all__ = ["app", "main", "run"]

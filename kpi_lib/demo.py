@@ -1,0 +1,256 @@
+"""Deterministic demo data: three customer-service departments through all of 2026.
+
+`write_demo(out)` writes `out/data/demo/<table>.csv` (one file per table, all
+departments together, as a company export would) and `out/params/<dept>.yaml`.
+The same call writes the same bytes every time: every random draw comes from a
+`random.Random` seeded with the department id.
+
+The departments differ on purpose:
+
+- `cs-east` 华东客服部: strong; CS02 is taken from a recorded observation.
+- `cs-north` 华北客服部: middling; a Q4 override raises the CS04 target.
+- `cs-west` West service desk (English reports): weak, over budget, losing key accounts;
+  proportional (`exact`) step rounding.
+
+The data carries excused plan items, late and unanswered replies (some across
+the 2026 National Day holiday and its adjusted working Sundays), lost key
+accounts, approved budget overruns and observation rows for every period.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+from .period import Period
+
+YEAR = 2026
+PERIODS = [str(YEAR), f"{YEAR}-H1", f"{YEAR}-H2", *(f"{YEAR}-Q{q}" for q in range(1, 5)), *(f"{YEAR}-{m:02d}" for m in range(1, 13))]
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    lang: str
+    quality: float  # 0..1: how good the department is
+    spend: float  # spending as a share of budget
+    churn: float  # share of key accounts lost in the year
+    rounding: str = "floor"
+
+
+PROFILES = (
+    Profile("cs-east", "华东客服部", "zh", quality=0.96, spend=0.97, churn=0.03),
+    Profile("cs-north", "华北客服部", "zh", quality=0.88, spend=1.03, churn=0.07),
+    Profile("cs-west", "West service desk", "en", quality=0.78, spend=1.12, churn=0.14, rounding="exact"),
+)
+
+TABLE_COLUMNS = {
+    "policy_plan": ["item_id", "department", "title", "planned_date", "completed_date", "excused", "excuse_reason"],
+    "work_plan": ["task_id", "department", "title", "due_date", "planned_qty", "actual_qty", "excused", "excuse_reason"],
+    "surveys": ["response_id", "department", "survey", "respondent", "date", "score"],
+    "communications": ["message_id", "department", "customer_id", "created_at", "sent_at"],
+    "feedback": ["feedback_id", "department", "customer_id", "received_at", "responded_at"],
+    "revisits": ["customer_id", "department", "key_account", "planned_date", "done_date"],
+    "complaints": ["complaint_id", "department", "received_at", "resolved_at", "satisfied"],
+    "key_accounts": ["account_id", "department", "name", "since", "lost_on"],
+    "expenses": ["entry_id", "department", "date", "category", "amount", "approved_overrun"],
+    "budgets": ["department", "period", "amount"],
+    "observations": ["indicator", "department", "period", "value", "collector", "collected_on", "source", "note"],
+}
+
+MONTHLY_BUDGET = 60000
+
+
+def _day(rng: random.Random, month: int) -> date:
+    start = date(YEAR, month, 1)
+    end = date(YEAR + (month == 12), month % 12 + 1, 1)
+    return start + timedelta(days=rng.randrange((end - start).days))
+
+
+def _stamp(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _iso(day: date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def _office_time(rng: random.Random, day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, rng.randrange(8, 19), rng.randrange(60), rng.randrange(60))
+
+
+def _rows(p: Profile) -> dict[str, list[list[Any]]]:
+    rng = random.Random(p.id)
+    q = p.quality
+    rows: dict[str, list[list[Any]]] = {name: [] for name in TABLE_COLUMNS}
+    code = p.id.split("-")[1].upper()
+
+    for i in range(12):
+        planned = date(YEAR, i + 1, 20)
+        finished = rng.random() < q
+        completed = planned - timedelta(days=rng.randrange(0, 15)) if finished else (planned + timedelta(days=rng.randrange(5, 40)) if rng.random() < 0.5 else None)
+        excused = not finished and rng.random() < 0.4
+        reason = "上级调整年度计划 / plan changed by senior management" if excused else ""
+        rows["policy_plan"].append([f"{code}-P{i + 1:03d}", p.id, f"客服管理制度第{i + 1}项", _iso(planned), _iso(completed), "是" if excused else "否", reason])
+
+    for i in range(150):
+        due = _day(rng, i % 12 + 1)
+        planned = rng.randrange(20, 101)
+        actual = max(0, round(planned * rng.uniform(q - 0.12, min(1.08, q + 0.1))))
+        excused = actual < planned * 0.7 and rng.random() < 0.3
+        rows["work_plan"].append([f"{code}-T{i + 1:04d}", p.id, f"工作任务 {i + 1}", _iso(due), planned, actual, "true" if excused else "false", "客户取消 / cancelled by the customer" if excused else ""])
+
+    response = 0
+    for survey, per_month, respondents in (("policy_execution", 6, "高层主管"), ("customer_satisfaction", 150, "客户"), ("assigned_tasks", 5, "主管领导")):
+        for month in range(1, 13):
+            for _ in range(per_month):
+                response += 1
+                good = rng.random() < q
+                score = rng.choice((4, 5, 5)) if good else rng.choice((1, 2, 3, 3))
+                rows["surveys"].append([f"{code}-S{response:05d}", p.id, survey, f"{respondents}{rng.randrange(1, 40)}", _iso(_day(rng, month)), score])
+
+    for i in range(3600):
+        created = _office_time(rng, _day(rng, i % 12 + 1))
+        roll = rng.random()
+        if roll < 0.01:
+            sent = None
+        elif roll < q:
+            sent = created + timedelta(minutes=rng.randrange(5, 24 * 60))
+        else:
+            sent = created + timedelta(minutes=rng.randrange(24 * 60 + 1, 96 * 60))
+        rows["communications"].append([f"{code}-M{i + 1:05d}", p.id, f"C{rng.randrange(1, 900):04d}", _stamp(created), _stamp(sent)])
+
+    for i in range(1500):
+        received = _office_time(rng, _day(rng, i % 12 + 1))
+        roll = rng.random()
+        if roll < 0.015:
+            responded = None
+        else:
+            # days to answer: mostly within two working days; holidays (2026 National Day) push some past it
+            days = rng.choice((0, 0, 1, 1, 2, 2)) if roll < q else rng.choice((3, 4, 5, 6))
+            responded = received + timedelta(days=days, minutes=rng.randrange(0, 300))
+        rows["feedback"].append([f"{code}-F{i + 1:05d}", p.id, f"C{rng.randrange(1, 900):04d}", _stamp(received), _stamp(responded)])
+
+    for c in range(600):
+        key = c < 60
+        for half in (0, 1):
+            planned = _day(rng, rng.randrange(1, 7) + 6 * half)
+            done = planned + timedelta(days=rng.randrange(0, 20)) if rng.random() < (q + (0.02 if key else -0.03)) else None
+            rows["revisits"].append([f"C{c + 1:04d}", p.id, "1" if key else "0", _iso(planned), _iso(done)])
+
+    for i in range(300):
+        received = _office_time(rng, _day(rng, i % 12 + 1))
+        resolved = received + timedelta(hours=rng.randrange(2, 120)) if rng.random() < 0.97 else None
+        satisfied = resolved is not None and rng.random() < q
+        rows["complaints"].append([f"{code}-K{i + 1:04d}", p.id, _stamp(received), _stamp(resolved), ("yes" if satisfied else "no") if resolved else ""])
+
+    for a in range(60):
+        since = date(rng.randrange(2018, 2026), rng.randrange(1, 13), rng.randrange(1, 29))
+        if a >= 55:
+            since = date(YEAR, rng.randrange(2, 10), rng.randrange(1, 29))  # joined during the year
+        lost = _day(rng, rng.randrange(1, 13)) if rng.random() < p.churn * 1.2 else None
+        if lost is not None and lost < since:
+            lost = None
+        rows["key_accounts"].append([f"{code}-A{a + 1:03d}", p.id, f"大客户{a + 1:03d}", _iso(since), _iso(lost)])
+
+    entry = 0
+    for month in range(1, 13):
+        spend_target = Decimal(MONTHLY_BUDGET) * Decimal(str(round(p.spend + rng.uniform(-0.05, 0.05), 3)))
+        spent = Decimal(0)
+        while spent < spend_target:
+            entry += 1
+            amount = Decimal(rng.randrange(20000, 180000)) / 100
+            rows["expenses"].append([f"{code}-E{entry:05d}", p.id, _iso(_day(rng, month)), rng.choice(("差旅 travel", "培训 training", "办公 office", "礼品 gifts")), f"{amount:.2f}", "false"])
+            spent += amount
+        if month in (3, 9, 11):
+            entry += 1
+            rows["expenses"].append([f"{code}-E{entry:05d}", p.id, _iso(date(YEAR, month, 28)), "客户活动 customer event", "8000.00", "true"])
+
+    for period in PERIODS:
+        window = Period.parse(period)
+        months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month + 1
+        rows["budgets"].append([p.id, period, f"{MONTHLY_BUDGET * months:.2f}"])
+
+    if p.id == "cs-east":
+        for period in PERIODS:
+            window = Period.parse(period)
+            value = Decimal(str(round(88 + 8 * rng.random(), 1)))
+            rows["observations"].append(
+                ["CS02", p.id, period, f"{value}", "督察员 王敏", _iso(window.end - timedelta(days=3)), "高层主管访谈 / senior management interview", "问卷汇总后笔录 / noted after the survey"]
+            )
+    return rows
+
+
+def _params_text(p: Profile) -> str:
+    cs02 = "method: observation, " if p.id == "cs-east" else ""
+    override = (
+        "periods:                     # this period only: a stricter delivery target\n"
+        "  2026-Q4:\n"
+        "    indicators:\n"
+        "      CS04: {target: 97}\n"
+        if p.id == "cs-north"
+        else ""
+    )
+    return f"""# Demo parameters written by `kpi demo` (deterministic; safe to regenerate).
+department: {p.id}
+name: {p.name}
+template: customer_service
+data: ../data/demo
+lang: {p.lang}
+review_date: {YEAR}-12-20
+policy:
+  step_rounding: {p.rounding}
+  min_score: 0
+  max_score: 120
+  on_empty: exclude
+  satisfied_min_score: 4
+indicators:
+  CS01: {{weight: 5, per_item: 10}}
+  CS02: {{weight: 5, target: 90, step: 1, penalty: 2, bonus: 1, {cs02}}}
+  CS03: {{weight: 15, target: 100, step: 1, penalty: 2, bonus: 1}}
+  CS04: {{weight: 8, target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h}}
+  CS05: {{weight: 8, target: 95, step: 1, penalty: 2, bonus: 1, sla: 2wd}}
+  CS06: {{weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}}
+  CS07: {{weight: 10, target: 90, step: 1, penalty: 5, bonus: 1}}
+  CS08: {{weight: 10, target: 5, step: 1, penalty: 3, bonus: 1}}
+  CS09: {{weight: 8, target: 95, step: 1, penalty: 2, bonus: 1}}
+  CS10: {{weight: 10, target: 90, step: 1, penalty: 2, bonus: 1}}
+  CS11: {{weight: 8, target: 0, step: 5, penalty: 10, bonus: 0}}
+  CS12: {{weight: 5, target: 90, step: 1, penalty: 2, bonus: 1}}
+{override}""".replace(", }", "}")
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    tmp.replace(path)
+
+
+def write_demo(out: Path) -> list[Path]:
+    """Write the demo data and params under `out`; return the params files."""
+    data = out / "data" / "demo"
+    params = out / "params"
+    data.mkdir(parents=True, exist_ok=True)
+    params.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, list[list[Any]]] = {name: [] for name in TABLE_COLUMNS}
+    written = []
+    for profile in PROFILES:
+        for name, rows in _rows(profile).items():
+            tables[name].extend(rows)
+        path = params / f"{profile.id}.yaml"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(_params_text(profile), encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    for name, header in TABLE_COLUMNS.items():
+        _write_csv(data / f"{name}.csv", header, tables[name])
+    return written

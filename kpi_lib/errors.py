@@ -1,0 +1,83 @@
+"""Errors of the toolkit: one tree, each carrying what a person needs to fix the input.
+
+    KpiError                    anything the toolkit reports on purpose (never a traceback)
+    ├── UsageError              bad command line: unknown period form, missing params file (exit 2)
+    └── InputError              bad data or parameters of one department (exit 1)
+        ├── TemplateError       the indicator template file
+        ├── ParamsError         a department's params YAML
+        └── DataError           an input table, or evidence a rate needs and cannot find
+
+An `InputError` holds a list of `Problem`s: validation gathers every problem of a
+file before it reports, so a spreadsheet is fixed in one pass. Each problem renders
+as one line naming the file, the row (counted as a spreadsheet user counts: the
+header is row 1), the column, the value found and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one place of one input file."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+    department: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        text = ", ".join(where) + ": "
+        if self.value is not None and self.value != "":
+            text += f"found {self.value!r}, "
+        return text + self.message
+
+
+class KpiError(Exception):
+    """Base of every error the toolkit raises on purpose."""
+
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        """The error as readable lines, one per problem."""
+        return [str(self)]
+
+
+class UsageError(KpiError):
+    """The command was called wrongly (exit code 2)."""
+
+    exit_code = 2
+
+
+class InputError(KpiError):
+    """Bad input of one department: every problem found, not only the first."""
+
+    def __init__(self, problems: Iterable[Problem] | str, *, file: str = "") -> None:
+        if isinstance(problems, str):
+            problems = [Problem(file=file, message=problems)]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class TemplateError(InputError):
+    """The template file is malformed."""
+
+
+class ParamsError(InputError):
+    """A params file is malformed or inconsistent with its template."""
+
+
+class DataError(InputError):
+    """An input table is malformed, or evidence an indicator needs is missing."""

@@ -1,0 +1,269 @@
+"""Department parameters (SPEC §5): one YAML file per department, validated against its template.
+
+`load_params(path)` parses the file (YAML numbers become exact `Decimal`s, never
+binary floats), checks its shape with pydantic and then against the template:
+every indicator present with a weight, the keys each direction needs, weights
+summing to 100, prerequisites such as a response deadline (`sla`), methods the
+template allows. Every problem is gathered and raised as one `ParamsError`
+whose lines name the file, the key and what is expected.
+
+Period overrides (`periods: {2026-Q4: {...}}`) are merged key by key into the
+base; `Params.for_period(period)` returns the effective parameters, and every
+override section is validated at load time, so a bad override is reported
+before any run.
+
+`method: observation` is accepted for every indicator: the value is then the
+one an inspector recorded in the `observations` table (SPEC's example does this
+for CS02, whose seed method is a survey). `records` and `survey` must be among
+the template's methods for that indicator; both compute the template's rate.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import Problem, ParamsError, UsageError
+from .period import Period
+from .template import Template, load_template
+
+DEPARTMENT_ID = re.compile(r"^[a-z0-9_-]+$")
+SLA = re.compile(r"^(\d+)(h|wd)$")
+
+DEFAULT_GRADES = (
+    {"grade": "A", "min": 90, "label": "优秀"},
+    {"grade": "B", "min": 80, "label": "良好"},
+    {"grade": "C", "min": 70, "label": "合格"},
+    {"grade": "D", "min": 60, "label": "基本合格"},
+    {"grade": "E", "min": 0, "label": "不合格"},
+)
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML loader that reads floats as exact decimals."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))  # type: ignore[arg-type]
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy(_Model):
+    step_rounding: Literal["floor", "ceil", "exact"] = "floor"
+    min_score: Decimal = Decimal(0)
+    max_score: Decimal = Decimal(120)
+    on_empty: Literal["exclude", "full", "zero", "error"] = "exclude"
+    satisfied_min_score: Decimal = Field(default=Decimal(4), ge=1, le=5)
+
+
+class GradeBand(_Model):
+    grade: str = Field(min_length=1)
+    min: Decimal
+    label: str = ""
+
+
+class IndicatorParams(_Model):
+    weight: Decimal = Field(ge=0)
+    target: Decimal | None = None
+    step: Decimal | None = Field(default=None, gt=0)
+    penalty: Decimal | None = Field(default=None, ge=0)
+    bonus: Decimal = Field(default=Decimal(0), ge=0)
+    per_item: Decimal | None = Field(default=None, ge=0)
+    method: Literal["records", "survey", "observation"] | None = None
+    sla: str | None = None
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _sla(cls, value: Any) -> Any:
+        if value is not None and not SLA.match(str(value).strip()):
+            raise ValueError('expected "<N>h" (calendar hours) or "<N>wd" (working days), e.g. 24h or 2wd')
+        return None if value is None else str(value).strip()
+
+    @property
+    def sla_parts(self) -> tuple[int, str]:
+        match = SLA.match(self.sla or "")
+        assert match, "checked by the validator"
+        return int(match.group(1)), match.group(2)
+
+
+class Params(_Model):
+    department: str
+    name: str = ""
+    template: str = "customer_service"
+    data: str
+    lang: Literal["zh", "en"] = "zh"
+    review_date: date | None = None
+    policy: Policy = Policy()
+    grades: tuple[GradeBand, ...] = tuple(GradeBand(**g) for g in DEFAULT_GRADES)
+    indicators: dict[str, IndicatorParams]
+    periods: dict[str, dict[str, Any]] = {}
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        if not DEPARTMENT_ID.match(value):
+            raise ValueError("expected an id of lowercase letters, digits, - and _ only (it names folders)")
+        return value
+
+
+class Department:
+    """A loaded params file: the validated base, its template, and where its data lives."""
+
+    def __init__(self, path: Path, raw: dict[str, Any], params: Params, template: Template) -> None:
+        self.path = path
+        self.raw = raw
+        self.base = params
+        self.template = template
+
+    @property
+    def id(self) -> str:
+        return self.base.department
+
+    @property
+    def data_folder(self) -> Path:
+        folder = Path(self.base.data).expanduser()
+        return folder if folder.is_absolute() else (self.path.parent / folder).resolve()
+
+    def for_period(self, period: Period) -> Params:
+        """The effective parameters of one period, with its override merged in."""
+        return _effective(self.path, self.raw, str(period), self.template)
+
+
+def load_params(path: str | Path) -> Department:
+    """Load a params file and check it against its template; raise `ParamsError` listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ParamsError(f"not valid UTF-8 YAML: {exc}", file=str(path)) from None
+    if not isinstance(raw, dict):
+        raise ParamsError("expected a mapping with department, data and indicators", file=str(path))
+    raw = {str(k): v for k, v in raw.items()}
+    raw["periods"] = {str(k): v for k, v in (raw.get("periods") or {}).items()}
+    template_name = str(raw.get("template") or "customer_service")
+    template = load_template(template_name, base=path.parent)
+    problems: list[Problem] = []
+    base = _validate(path, raw, template, problems)
+    for key in raw["periods"]:
+        try:
+            Period.parse(key)
+        except UsageError as exc:
+            problems.append(Problem(file=str(path), message=f"periods.{key}: {exc}"))
+            continue
+        if not isinstance(raw["periods"][key], dict):
+            problems.append(Problem(file=str(path), message=f"periods.{key}: expected a mapping of overrides"))
+            continue
+        _validate(path, _merge(raw, raw["periods"][key]), template, problems, prefix=f"periods.{key}")
+    if problems:
+        raise ParamsError(problems)
+    assert base is not None
+    return Department(path, raw, base, template)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _effective(path: Path, raw: dict[str, Any], period: str, template: Template) -> Params:
+    override = raw.get("periods", {}).get(period)
+    data = _merge(raw, override) if override else raw
+    problems: list[Problem] = []
+    params = _validate(path, data, template, problems)
+    if problems or params is None:
+        raise ParamsError(problems)
+    return params
+
+
+def _validate(path: Path, raw: dict[str, Any], template: Template, problems: list[Problem], prefix: str = "") -> Params | None:
+    file = str(path)
+    where = (lambda key: f"{prefix} → {key}" if prefix else key)  # noqa: E731
+    try:
+        params = Params.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = ".".join(str(part) for part in err["loc"])
+            problems.append(Problem(file=file, message=f"{where(key)}: {_pydantic_message(err)}"))
+        return None
+    before = len(problems)
+    for iid in params.indicators:
+        if iid not in template.ids:
+            problems.append(Problem(file=file, message=f"{where('indicators.' + iid)}: unknown indicator; template {template.id} has {', '.join(template.ids)}"))
+    for ind in template.indicators:
+        key = f"indicators.{ind.id}"
+        spec = params.indicators.get(ind.id)
+        if spec is None:
+            problems.append(Problem(file=file, message=f"{where(key)}: missing; every indicator of the template needs at least a weight"))
+            continue
+        if ind.direction == "count":
+            if spec.per_item is None:
+                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: missing; {ind.id} is a count indicator and needs per_item (points per unfinished item)"))
+            for extra in ("target", "step", "penalty"):
+                if getattr(spec, extra) is not None:
+                    problems.append(Problem(file=file, message=f"{where(key + '.' + extra)}: not used by a count indicator; expected weight and per_item only"))
+        else:
+            for need in ("target", "step", "penalty"):
+                if getattr(spec, need) is None:
+                    problems.append(Problem(file=file, message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty"))
+            if spec.per_item is not None:
+                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}"))
+        for prerequisite in ind.prerequisites:
+            if getattr(spec, prerequisite, None) is None:
+                what = ind.prerequisites_text.en or prerequisite
+                problems.append(Problem(file=file, message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd"))
+        if spec.method is not None and spec.method != "observation" and spec.method not in ind.methods:
+            problems.append(Problem(file=file, message=f"{where(key + '.method')}: {spec.method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}"))
+    if len(problems) == before:
+        total = sum((spec.weight for spec in params.indicators.values()), Decimal(0))
+        if total != 100:
+            listed = ", ".join(f"{iid}={_plain(spec.weight)}" for iid, spec in params.indicators.items())
+            problems.append(Problem(file=file, message=f"{where('indicators')}: weights sum to {_plain(total)}, expected 100 ({listed})"))
+    if params.policy.min_score > params.policy.max_score:
+        problems.append(Problem(file=file, message=f"{where('policy')}: min_score {params.policy.min_score} is above max_score {params.policy.max_score}"))
+    grades = params.grades
+    if not grades:
+        problems.append(Problem(file=file, message=f"{where('grades')}: expected at least one band"))
+    elif min(b.min for b in grades) > min(params.policy.min_score, Decimal(0)):
+        problems.append(Problem(file=file, message=f"{where('grades')}: the lowest band's min is {_plain(min(b.min for b in grades))}; expected one band with min 0 (or min_score) so every total gets a grade"))
+    if len({b.grade for b in grades}) != len(grades):
+        problems.append(Problem(file=file, message=f"{where('grades')}: duplicate grade names"))
+    return params if len(problems) == before else None
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f") if number == number.to_integral_value() else str(number)
+
+
+def _pydantic_message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; see SPEC §5 for the keys of this section"
+    if kind == "missing":
+        return "missing; this key is required"
+    if kind == "literal_error":
+        return f"found {err.get('input')!r}, {err['msg'].replace('Input should be', 'expected')}"
+    message = err["msg"].replace("Input should be", "expected").replace("Value error, ", "")
+    found = err.get("input")
+    if isinstance(found, (str, int, Decimal, float)):
+        return f"found {found!r}, {message}"
+    return message

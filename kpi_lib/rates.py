@@ -1,0 +1,316 @@
+"""Rates (SPEC §3): each indicator's value computed from raw rows, with its evidence.
+
+A rate is a small pure function found by name in `RATES`; the template says which
+kind an indicator uses and with which table and columns, e.g.
+
+    rate: {kind: on_time, table: communications, start: created_at, end: sent_at}
+
+Every rate returns an `Evidence`: the value (a percentage rounded half-up to 2
+decimals, or the count n), its numerator and denominator, the rows of the
+window that counted with an `outcome` each, the rows left out with a `reason`
+each (excused, approved overrun), and `facts` a report shows next to the number
+(the deadline, the budget …). A rate whose denominator is 0 returns value None:
+the scoring policy's `on_empty` decides what that means.
+
+The `observation` method bypasses the rate: `observe()` takes the value recorded
+by a collector in the `observations` table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from .errors import DataError, Problem
+from .period import Period
+from .workdays import workday_deadline
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def percent(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
+    """numerator / denominator × 100, rounded half-up to 2 decimals; None when the denominator is 0."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator) * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RateInput:
+    """What a rate may look at: its spec from the template, the period, and the department's rows."""
+
+    spec: Mapping[str, Any]
+    period: Period
+    rows: Callable[[str], pd.DataFrame]
+    file: Callable[[str], str]
+    satisfied_min_score: Decimal = Decimal(4)
+    sla: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    table: str
+    file: str
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.value is None
+
+
+RateFn = Callable[[RateInput], Evidence]
+RATES: dict[str, RateFn] = {}
+
+
+def register(kind: str) -> Callable[[RateFn], RateFn]:
+    def add(fn: RateFn) -> RateFn:
+        RATES[kind] = fn
+        return fn
+
+    return add
+
+
+def in_dates(frame: pd.DataFrame, column: str, period: Period) -> pd.Series:
+    """Rows whose date column falls on a day of the window."""
+    col = frame[column]
+    return (col >= pd.Timestamp(period.start)) & (col <= pd.Timestamp(period.end))
+
+
+def in_times(frame: pd.DataFrame, column: str, period: Period) -> pd.Series:
+    """Rows whose timestamp falls in [first day 00:00, day after the last day 00:00)."""
+    col = frame[column]
+    return (col >= pd.Timestamp(period.start_ts)) & (col < pd.Timestamp(period.end_ts))
+
+
+def _filtered(inp: RateInput) -> pd.DataFrame:
+    frame = inp.rows(inp.spec["table"])
+    for column, wanted in (inp.spec.get("filter") or {}).items():
+        values = frame[column]
+        if isinstance(wanted, bool):
+            mask = values.fillna(False) == wanted
+        else:
+            mask = values == wanted
+        frame = frame[mask.astype(bool)]
+    return frame
+
+
+def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
+    column = inp.spec.get("excused")
+    if not column:
+        return pd.Series(False, index=frame.index)
+    return frame[column].fillna(False).astype(bool)
+
+
+def _left_out(frame: pd.DataFrame, reasons: pd.Series | str) -> pd.DataFrame:
+    out = frame.copy()
+    out["reason"] = reasons
+    return out
+
+
+def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
+    out = frame.copy()
+    out["outcome"] = outcome
+    return out
+
+
+def _evidence(inp: RateInput, value: Decimal | None, num: Any, den: Any, rows: pd.DataFrame, excluded: pd.DataFrame | None = None, **facts: Any) -> Evidence:
+    table = inp.spec["table"]
+    return Evidence(
+        table=table,
+        file=inp.file(table),
+        value=value,
+        numerator=Decimal(num),
+        denominator=Decimal(den),
+        rows=rows,
+        excluded=excluded if excluded is not None else rows.iloc[0:0].assign(reason=pd.Series(dtype=object)),
+        facts=facts,
+    )
+
+
+@register("unfinished_items")
+def unfinished_items(inp: RateInput) -> Evidence:
+    """CS01: items planned in the window, unfinished = not completed by the planned date; excused rows left out."""
+    s = inp.spec
+    frame = _filtered(inp)
+    frame = frame[in_dates(frame, s["date"], inp.period)]
+    excused = _excused(frame, inp)
+    counted = frame[~excused]
+    unfinished = counted[s["done"]].isna() | (counted[s["done"]] > counted[s["date"]])
+    outcome = pd.Series("finished", index=counted.index).mask(unfinished, "unfinished")
+    reasons = "excused: " + frame.loc[excused, s["reason"]].fillna("(no reason given)").astype(str) if s.get("reason") else "excused"
+    n = int(unfinished.sum())
+    value = Decimal(n) if len(frame) else None
+    return _evidence(inp, value, n, len(frame), _with_outcome(counted, outcome), _left_out(frame[excused], reasons))
+
+
+@register("score_share")
+def score_share(inp: RateInput) -> Evidence:
+    """CS02, CS10, CS12: responses scoring at least the satisfied mark / responses × 100."""
+    s = inp.spec
+    frame = _filtered(inp)
+    frame = frame[in_dates(frame, s["date"], inp.period)]
+    satisfied = frame[s["score"]].map(lambda v: v >= inp.satisfied_min_score).astype(bool)
+    outcome = pd.Series("satisfied", index=frame.index).mask(~satisfied, "not satisfied")
+    n = int(satisfied.sum())
+    return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), satisfied_min_score=inp.satisfied_min_score)
+
+
+@register("quantity_ratio")
+def quantity_ratio(inp: RateInput) -> Evidence:
+    """CS03: Σ actual / Σ planned × 100 over the window's rows that are not excused."""
+    s = inp.spec
+    frame = _filtered(inp)
+    frame = frame[in_dates(frame, s["date"], inp.period)]
+    excused = _excused(frame, inp)
+    counted = frame[~excused]
+    actual = sum(counted[s["numerator"]], Decimal(0))
+    planned = sum(counted[s["denominator"]], Decimal(0))
+    short = counted[s["numerator"]].combine(counted[s["denominator"]], lambda a, p: a < p) if len(counted) else pd.Series(dtype=bool)
+    outcome = pd.Series("complete", index=counted.index).mask(short.astype(bool), "short")
+    reasons = "excused: " + frame.loc[excused, s["reason"]].fillna("(no reason given)").astype(str) if s.get("reason") else "excused"
+    return _evidence(inp, percent(actual, planned), actual, planned, _with_outcome(counted, outcome), _left_out(frame[excused], reasons))
+
+
+@register("on_time")
+def on_time(inp: RateInput) -> Evidence:
+    """CS04, CS05: answered within the deadline `sla` ("<N>h" calendar hours, "<N>wd" working days)."""
+    s = inp.spec
+    if not inp.sla:
+        raise DataError(f"{s['table']}: no response deadline (sla) set; it is a prerequisite of this indicator", file=inp.file(s["table"]))
+    match = re.fullmatch(r"(\d+)(h|wd)", inp.sla)
+    if not match:
+        raise DataError(f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s["table"]))
+    amount, unit = int(match.group(1)), match.group(2)
+    frame = _filtered(inp)
+    frame = frame[in_times(frame, s["start"], inp.period)].copy()
+    start, end = frame[s["start"]], frame[s["end"]]
+    if unit == "h":
+        deadline = start + pd.Timedelta(hours=amount)
+        ok = end.notna() & (end <= deadline)
+    else:
+        deadline = start.map(lambda ts: pd.Timestamp(workday_deadline(ts.to_pydatetime(), amount)))
+        ok = end.notna() & (end < deadline)
+    frame["deadline"] = deadline if unit == "h" else deadline - pd.Timedelta(seconds=1)
+    frame["hours_taken"] = (end - start) / pd.Timedelta(hours=1)
+    outcome = pd.Series("on time", index=frame.index).mask(~ok.astype(bool), "late").mask(end.isna(), "unanswered")
+    n = int(ok.sum())
+    return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), sla=inp.sla)
+
+
+@register("distinct_done")
+def distinct_done(inp: RateInput) -> Evidence:
+    """CS06, CS09: distinct entities planned in the window; done when a done date is not after the window's end."""
+    s = inp.spec
+    frame = _filtered(inp)
+    frame = frame[in_dates(frame, s["date"], inp.period)]
+    done = frame[s["done"]].notna() & (frame[s["done"]] <= pd.Timestamp(inp.period.end))
+    per_entity = done.groupby(frame[s["entity"]]).any() if len(frame) else pd.Series(dtype=bool)
+    outcome = pd.Series("done", index=frame.index).mask(~done, "not done").mask(frame[s["done"]] > pd.Timestamp(inp.period.end), "done after the window")
+    n = int(per_entity.sum())
+    return _evidence(inp, percent(n, len(per_entity)), n, len(per_entity), _with_outcome(frame, outcome), planned_rows=len(frame))
+
+
+@register("flag_share")
+def flag_share(inp: RateInput) -> Evidence:
+    """CS07: rows whose flag is true / all rows in the window; an unresolved row (no `done`) never counts."""
+    s = inp.spec
+    frame = _filtered(inp)
+    frame = frame[in_times(frame, s["date"], inp.period)]
+    resolved = frame[s["done"]].notna() if s.get("done") else pd.Series(True, index=frame.index)
+    flag = frame[s["flag"]].fillna(False).astype(bool) & resolved
+    outcome = pd.Series("satisfied", index=frame.index).mask(~flag, "not satisfied").mask(~resolved, "unresolved")
+    n = int(flag.sum())
+    return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome))
+
+
+@register("lost_share")
+def lost_share(inp: RateInput) -> Evidence:
+    """CS08: accounts active at the window's start; value = those lost within the window / active × 100."""
+    s = inp.spec
+    frame = _filtered(inp)
+    start, end = pd.Timestamp(inp.period.start), pd.Timestamp(inp.period.end)
+    since, lost = frame[s["since"]], frame[s["lost"]]
+    active = frame[(since <= start) & (lost.isna() | (lost >= start))]
+    lost_in = active[s["lost"]].notna() & (active[s["lost"]] <= end)
+    outcome = pd.Series("kept", index=active.index).mask(lost_in, "lost")
+    n = int(lost_in.sum())
+    return _evidence(inp, percent(n, len(active)), n, len(active), _with_outcome(active, outcome))
+
+
+@register("overrun")
+def overrun(inp: RateInput) -> Evidence:
+    """CS11: max(0, Σ unapproved spending in the window − budget) / budget × 100; approved overruns left out."""
+    s = inp.spec
+    frame = _filtered(inp)
+    frame = frame[in_dates(frame, s["date"], inp.period)]
+    approved = frame[s["approved"]].fillna(False).astype(bool)
+    counted = frame[~approved]
+    spent = sum(counted[s["amount"]], Decimal(0))
+    budget_table = s["budget_table"]
+    budgets = inp.rows(budget_table)
+    matching = budgets[budgets["period"] == str(inp.period)]
+    file = inp.file(budget_table)
+    if matching.empty:
+        raise DataError(
+            [Problem(file=file, column="period", message=f"no budget row for period {inp.period}; expected one row with this department and period {inp.period}")]
+        )
+    budget = matching.iloc[0]["amount"]
+    if budget <= 0:
+        row = int(matching.iloc[0]["_row"])
+        raise DataError([Problem(file=file, row=row, column="amount", value=str(budget), message="expected a budget above 0 (the overrun is a percentage of it)")])
+    over = max(Decimal(0), spent - budget)
+    approved_sum = sum(frame.loc[approved, s["amount"]], Decimal(0))
+    return _evidence(
+        inp,
+        percent(over, budget),
+        over,
+        budget,
+        _with_outcome(counted, "counted"),
+        _left_out(frame[approved], "overrun approved by senior management"),
+        spent=spent,
+        budget=budget,
+        approved=approved_sum,
+        budget_row=int(matching.iloc[0]["_row"]),
+        budget_file=file,
+    )
+
+
+def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file: str) -> Evidence:
+    """The `observation` method: the one recorded value of this indicator, department and period."""
+    rows = observations[(observations["indicator"] == indicator_id) & (observations["period"] == str(period))]
+    if rows.empty:
+        raise DataError(
+            [Problem(file=file, column="indicator", message=f"no observation of {indicator_id} for period {period}; expected one row (method: observation)")]
+        )
+    if len(rows) > 1:
+        listed = ", ".join(str(r) for r in rows["_row"])
+        raise DataError([Problem(file=file, row=int(rows.iloc[1]["_row"]), column="indicator", message=f"{len(rows)} observations of {indicator_id} for period {period} (rows {listed}); expected one")])
+    row = rows.iloc[0]
+    value = Decimal(row["value"]).quantize(CENT, rounding=ROUND_HALF_UP)
+    collected = row["collected_on"]
+    return Evidence(
+        table="observations",
+        file=file,
+        value=value,
+        numerator=None,
+        denominator=None,
+        rows=_with_outcome(rows, "observed"),
+        excluded=rows.iloc[0:0].assign(reason=pd.Series(dtype=object)),
+        facts={
+            "collector": row["collector"],
+            "collected_on": None if pd.isna(collected) else collected.date().isoformat(),
+            "source": row["source"],
+            "note": row["note"],
+            "row": int(row["_row"]),
+        },
+    )

@@ -1,0 +1,353 @@
+"""Input tables (SPEC §3): find, read, parse and validate, once per data folder.
+
+A data folder holds `<table>.csv`, `<table>.xlsx` or `<table>.parquet`. CSV text
+may be UTF-8, UTF-8 with BOM or GB18030/GBK: the encoding is detected (UTF-8 is
+tried first; GB18030 decodes any byte string UTF-8 rejects as Chinese Excel
+writes it). Headers may be the SPEC's names or the template's Chinese aliases.
+
+Every cell is parsed by its column's type; every problem of a file is gathered
+(missing file or column, unparseable value, out-of-range value, duplicate key,
+reversed order) before anything is reported. A problem carries the department
+of its row, so one department's bad row fails that department only; a problem
+that belongs to no row (a missing column) fails every department.
+
+Row numbers are spreadsheet rows: the header is row 1, the first record row 2
+(the same for `.parquet`, where row 2 is the first record).
+
+Parsed frames hold: `datetime64` for date and timestamp columns (NaT when
+empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
+(never binary floats), `str` for text and periods; plus `_row`, the row number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .errors import DataError, Problem, UsageError
+from .period import Period
+from .template import Column, TableSpec, Template
+
+SUFFIXES = (".csv", ".xlsx", ".parquet")
+TRUE = {"true", "1", "yes", "y", "是"}
+FALSE = {"false", "0", "no", "n", "否"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+
+
+class _Bad(Exception):
+    """A cell that does not parse; the message says what was expected."""
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _parse_str(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _parse_date(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            raise _Bad("expected a date without a time of day (YYYY-MM-DD)")
+        return datetime.combine(value.date(), datetime.min.time())
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    text = str(value).strip()
+    if not _DATE.match(text):
+        raise _Bad("expected a date as YYYY-MM-DD")
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    except ValueError:
+        raise _Bad("expected a real calendar date as YYYY-MM-DD") from None
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return pd.Timestamp(value).to_pydatetime().replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    text = str(value).strip()
+    if not _TIMESTAMP.match(text):
+        raise _Bad("expected a timestamp as YYYY-MM-DD HH:MM[:SS]")
+    try:
+        return datetime.fromisoformat(text.replace("T", " "))
+    except ValueError:
+        raise _Bad("expected a real timestamp as YYYY-MM-DD HH:MM[:SS]") from None
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise _Bad("expected a boolean: true/false, 1/0, yes/no or 是/否")
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _Bad("expected a number")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))  # the shortest text that round-trips, not the binary expansion
+    else:
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise _Bad("expected a number") from None
+    if not number.is_finite():
+        raise _Bad("expected a finite number")
+    return number
+
+
+def _parse_period(value: Any) -> str:
+    text = _parse_str(value)
+    try:
+        return str(Period.parse(text))
+    except UsageError:
+        raise _Bad("expected a period: YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM") from None
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "str": _parse_str,
+    "date": _parse_date,
+    "timestamp": _parse_timestamp,
+    "bool": _parse_bool,
+    "decimal": _parse_decimal,
+    "period": _parse_period,
+}
+
+
+@dataclass
+class Table:
+    """One input table as read: the parsed frame, its file and every problem found."""
+
+    spec: TableSpec
+    file: str
+    sha256: str | None
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    def rows_of(self, department: str) -> pd.DataFrame:
+        """The rows of one department."""
+        return self.frame[self.frame["department"] == department]
+
+    def problems_of(self, department: str) -> list[Problem]:
+        """Problems that stop this department: its own rows' and the file's."""
+        return [p for p in self.problems if p.department in (None, department)]
+
+
+def find_table_file(folder: Path, name: str) -> list[Path]:
+    return [folder / f"{name}{suffix}" for suffix in SUFFIXES if (folder / f"{name}{suffix}").is_file()]
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a file's cells without interpreting them (strings from CSV, typed cells from xlsx/parquet)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+    if suffix == ".xlsx":
+        return pd.read_excel(path, dtype=object, engine="openpyxl")
+    if suffix == ".parquet":
+        return pd.read_parquet(path).astype(object)
+    raise ValueError(f"unsupported file type {suffix}")
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    return _frame(spec, {c.name: [] for c in spec.columns}, [])
+
+
+def load_table(folder: Path, spec: TableSpec) -> Table:
+    """Read and validate one table of a data folder; never raises for bad content."""
+    candidates = find_table_file(folder, spec.name)
+    shown = folder / f"{spec.name}.csv"
+    if not candidates:
+        return Table(
+            spec,
+            str(shown),
+            None,
+            empty_frame(spec),
+            [Problem(file=str(folder / spec.name), message=f"missing file; expected {spec.name}.csv, .xlsx or .parquet in {folder}")],
+        )
+    if len(candidates) > 1:
+        names = ", ".join(p.name for p in candidates)
+        return Table(spec, str(candidates[0]), None, empty_frame(spec), [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")])
+    path = candidates[0]
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        raw = read_raw(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a problem of this file
+        return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(path), message=f"cannot read the file: {exc}")])
+    return parse_table(raw, spec, str(path), sha)
+
+
+def _map_headers(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[dict[str, Any], list[Problem]]:
+    problems: list[Problem] = []
+    by_name = {c.name.lower(): c.name for c in spec.columns}
+    by_alias = {c.alias: c.name for c in spec.columns if c.alias}
+    found: dict[str, Any] = {}
+    for header in raw.columns:
+        text = str(header).strip()
+        name = by_name.get(text.lower()) or by_alias.get(text)
+        if name is None:
+            continue  # extra columns are allowed and ignored
+        if name in found:
+            problems.append(Problem(file=file, row=1, column=text, message=f"column {name} appears twice (as {found[name]!r} and {header!r})"))
+            continue
+        found[name] = header
+    for col in spec.columns:
+        if col.name not in found:
+            alias = f" (or {col.alias})" if col.alias else ""
+            problems.append(Problem(file=file, row=1, column=col.name, message=f"missing column; expected a header {col.name}{alias}"))
+    return found, problems
+
+
+def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, sha: str | None) -> Table:
+    """Parse raw cells by the table spec, gathering every problem."""
+    headers, problems = _map_headers(raw, spec, file)
+    rows = list(range(2, len(raw) + 2))
+    departments = [_department(v) for v in raw[headers["department"]]] if "department" in headers else [None] * len(raw)
+    values: dict[str, list[Any]] = {}
+    for col in spec.columns:
+        if col.name not in headers:
+            values[col.name] = [None] * len(raw)
+            continue
+        values[col.name] = _parse_column(raw[headers[col.name]].tolist(), col, file, rows, departments, problems)
+    _check_keys(spec, values, file, rows, departments, problems)
+    _check_order(spec, values, file, rows, departments, problems)
+    return Table(spec, file, sha, _frame(spec, values, rows), problems)
+
+
+def _department(value: Any) -> str | None:
+    return None if _is_missing(value) else _parse_str(value)
+
+
+def _parse_column(
+    cells: list[Any], col: Column, file: str, rows: list[int], departments: list[str | None], problems: list[Problem]
+) -> list[Any]:
+    parse = PARSERS[col.type]
+    out: list[Any] = []
+    for cell, row, dept in zip(cells, rows, departments):
+        if _is_missing(cell):
+            if col.required:
+                problems.append(Problem(file=file, row=row, column=col.name, department=dept, message=f"empty; expected a {col.type} value"))
+            out.append(None)
+            continue
+        try:
+            value = parse(cell)
+        except _Bad as bad:
+            problems.append(Problem(file=file, row=row, column=col.name, value=str(cell), department=dept, message=str(bad)))
+            out.append(None)
+            continue
+        if col.min is not None and value < Decimal(str(col.min)):
+            problems.append(Problem(file=file, row=row, column=col.name, value=str(cell), department=dept, message=_range_text(col)))
+            value = None
+        elif col.max is not None and value > Decimal(str(col.max)):
+            problems.append(Problem(file=file, row=row, column=col.name, value=str(cell), department=dept, message=_range_text(col)))
+            value = None
+        out.append(value)
+    return out
+
+
+def _range_text(col: Column) -> str:
+    if col.min is not None and col.max is not None:
+        return f"expected a number from {col.min} to {col.max}"
+    if col.min is not None:
+        return "expected a number that is not negative" if col.min == 0 else f"expected a number of at least {col.min}"
+    return f"expected a number of at most {col.max}"
+
+
+def _check_keys(spec: TableSpec, values: dict[str, list[Any]], file: str, rows: list[int], departments: list[str | None], problems: list[Problem]) -> None:
+    if not spec.key:
+        return
+    first: dict[tuple[Any, ...], int] = {}
+    for i, row in enumerate(rows):
+        key = tuple(values[c][i] for c in spec.key)
+        if any(v is None for v in key):
+            continue
+        if key in first:
+            shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key))
+            problems.append(
+                Problem(file=file, row=row, column=",".join(spec.key), department=departments[i], message=f"duplicate {shown}: already in row {first[key]}; expected each once")
+            )
+        else:
+            first[key] = row
+
+
+def _check_order(spec: TableSpec, values: dict[str, list[Any]], file: str, rows: list[int], departments: list[str | None], problems: list[Problem]) -> None:
+    for earlier, later in spec.order:
+        for i, row in enumerate(rows):
+            a, b = values[earlier][i], values[later][i]
+            if a is not None and b is not None and b < a:
+                problems.append(
+                    Problem(file=file, row=row, column=later, value=str(b), department=departments[i], message=f"is before {earlier} ({a}); expected {later} not before {earlier}")
+                )
+
+
+def _frame(spec: TableSpec, values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for col in spec.columns:
+        column = values[col.name]
+        if col.type in ("date", "timestamp"):
+            data[col.name] = pd.to_datetime(pd.Series(column, dtype=object), errors="raise").astype("datetime64[ns]")
+        elif col.type == "bool":
+            data[col.name] = pd.array(column, dtype="boolean")
+        else:
+            data[col.name] = pd.Series(column, dtype=object)
+    frame = pd.DataFrame(data)
+    frame["_row"] = pd.Series(rows, dtype="int64")
+    return frame
+
+
+class DataFolder:
+    """The tables of one data folder, each read and validated once, on first use."""
+
+    def __init__(self, folder: Path, template: Template) -> None:
+        self.folder = folder
+        self.template = template
+        self._tables: dict[str, Table] = {}
+
+    def table(self, name: str) -> Table:
+        if name not in self._tables:
+            self._tables[name] = load_table(self.folder, self.template.tables[name])
+        return self._tables[name]
+
+    def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:
+        """Raise one `DataError` with every problem of these tables that concerns `department`."""
+        problems = [p for name in names for p in self.table(name).problems_of(department)]
+        if problems:
+            raise DataError(problems)

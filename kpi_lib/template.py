@@ -1,0 +1,321 @@
+"""The indicator template as data: the seed's 13 columns, the groups and the input tables.
+
+A template is a YAML file (the packaged one is `templates/customer_service.yaml`)
+loaded into frozen dataclasses. `load_template("customer_service")` takes the
+packaged file; any other value is a path. Loading gathers every problem (missing
+weight, duplicate id, unknown group, unknown table, unknown rate kind …) and
+raises one `TemplateError` naming each entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import Problem, TemplateError
+
+DIRECTIONS = ("higher", "lower", "count")
+METHODS = ("records", "survey", "observation")
+COLUMN_TYPES = ("str", "date", "timestamp", "bool", "decimal", "period")
+SCHEDULES = (
+    "annual_review_minus_1w",
+    "monthly_last_workday",
+    "semiannual_last_week",
+    "quarterly_last_half_month",
+    "plan_due",
+)
+PACKAGED = ("customer_service",)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A bilingual text."""
+
+    zh: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    alias: str = ""
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    label: Text
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    order: tuple[tuple[str, str], ...] = ()
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of the seed's table; `rate` says how its value is computed from records."""
+
+    id: str
+    group: str
+    name: Text
+    statement: Text
+    target_text: Text
+    direction: str
+    weight: str
+    rule: Text
+    collector: Text
+    source: Text
+    schedule: str
+    schedule_text: Text
+    methods: tuple[str, ...]
+    prerequisites: tuple[str, ...]
+    prerequisites_text: Text
+    resources: Text
+    formula: Text
+    rate: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return str(self.rate["table"])
+
+    def tables(self) -> tuple[str, ...]:
+        """Every input table the computed rate reads."""
+        extra = self.rate.get("budget_table")
+        return (self.table, extra) if extra else (self.table,)
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: Text
+    groups: Mapping[str, Text]
+    methods: Mapping[str, Text]
+    tables: Mapping[str, TableSpec]
+    indicators: tuple[Indicator, ...]
+    path: str
+    sha256: str
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(ind.id for ind in self.indicators)
+
+    def in_group(self, group: str) -> tuple[Indicator, ...]:
+        return tuple(ind for ind in self.indicators if ind.group == group)
+
+
+def template_path(name_or_path: str, *, base: Path | None = None) -> Path:
+    """Where a template lives: a packaged name, or a path (relative to `base`)."""
+    if name_or_path in PACKAGED:
+        return Path(str(resources.files("kpi_lib") / "templates" / f"{name_or_path}.yaml"))
+    path = Path(name_or_path).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path
+
+
+def load_template(name_or_path: str = "customer_service", *, base: Path | None = None) -> Template:
+    """Load and check a template; raise `TemplateError` listing every problem."""
+    path = template_path(name_or_path, base=base)
+    shown = str(path) if name_or_path not in PACKAGED else f"template {name_or_path}"
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(
+            f"cannot read the template: {exc.strerror}; expected a packaged name "
+            f"({', '.join(PACKAGED)}) or a path to a template YAML file",
+            file=str(path),
+        ) from None
+    try:
+        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"not valid UTF-8 YAML: {exc}", file=shown) from None
+    if not isinstance(data, dict):
+        raise TemplateError("expected a mapping with id, groups, tables and indicators", file=shown)
+    return _build(data, shown, hashlib.sha256(raw_bytes).hexdigest(), str(path))
+
+
+def _text(value: Any, where: str, problems: list[Problem], file: str) -> Text:
+    if isinstance(value, dict) and "zh" in value and "en" in value:
+        return Text(zh=str(value["zh"] or ""), en=str(value["en"] or ""))
+    if isinstance(value, str):
+        return Text(zh=value, en=value)
+    problems.append(Problem(file=file, message=f"{where}: expected a text or a mapping with zh and en"))
+    return Text("", "")
+
+
+def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
+    problems: list[Problem] = []
+    groups = {str(k): _text(v, f"groups.{k}", problems, file) for k, v in (data.get("groups") or {}).items()}
+    methods = {str(k): _text(v, f"methods.{k}", problems, file) for k, v in (data.get("methods") or {}).items()}
+    if not groups:
+        problems.append(Problem(file=file, message="groups: expected at least one group"))
+    tables = {}
+    for name, spec in (data.get("tables") or {}).items():
+        table = _table(str(name), spec, problems, file)
+        if table is not None:
+            tables[table.name] = table
+    indicators: list[Indicator] = []
+    seen: set[str] = set()
+    for pos, entry in enumerate(data.get("indicators") or [], start=1):
+        ind = _indicator(pos, entry, groups, tables, problems, file)
+        if ind is None:
+            continue
+        if ind.id in seen:
+            problems.append(Problem(file=file, message=f"indicator {ind.id}: duplicate id (entry {pos})"))
+        seen.add(ind.id)
+        indicators.append(ind)
+    if not indicators and not problems:
+        problems.append(Problem(file=file, message="indicators: expected at least one indicator"))
+    if problems:
+        raise TemplateError(problems)
+    return Template(
+        id=str(data.get("id") or Path(path).stem),
+        name=_text(data.get("name") or str(data.get("id", "")), "name", problems, file),
+        groups=groups,
+        methods=methods,
+        tables=tables,
+        indicators=tuple(indicators),
+        path=path,
+        sha256=sha,
+    )
+
+
+def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpec | None:
+    if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
+        problems.append(Problem(file=file, message=f"table {name}: expected a mapping with columns"))
+        return None
+    columns = []
+    for col, cspec in spec["columns"].items():
+        cspec = cspec or {}
+        ctype = cspec.get("type", "str")
+        if ctype not in COLUMN_TYPES:
+            problems.append(
+                Problem(file=file, message=f"table {name}, column {col}: unknown type {ctype!r}; expected one of {', '.join(COLUMN_TYPES)}")
+            )
+        columns.append(
+            Column(
+                name=str(col),
+                type=ctype,
+                alias=str(cspec.get("zh") or ""),
+                required=bool(cspec.get("required", False)),
+                min=cspec.get("min"),
+                max=cspec.get("max"),
+            )
+        )
+    names = {c.name for c in columns}
+    if "department" not in names:
+        problems.append(Problem(file=file, message=f"table {name}: every table needs a department column"))
+    key = tuple(spec.get("key") or ())
+    order = tuple(tuple(pair) for pair in spec.get("order") or ())
+    for col in (*key, *(c for pair in order for c in pair)):
+        if col not in names:
+            problems.append(Problem(file=file, message=f"table {name}: key or order names unknown column {col!r}"))
+    return TableSpec(
+        name=name,
+        label=_text(spec.get("label") or name, f"table {name} label", problems, file),
+        columns=tuple(columns),
+        key=key,
+        order=order,  # type: ignore[arg-type]
+    )
+
+
+def _indicator(
+    pos: int,
+    entry: Any,
+    groups: Mapping[str, Text],
+    tables: Mapping[str, TableSpec],
+    problems: list[Problem],
+    file: str,
+) -> Indicator | None:
+    from .rates import RATES  # the registry of rate kinds; imported late to avoid a cycle
+
+    if not isinstance(entry, dict) or not entry.get("id"):
+        problems.append(Problem(file=file, message=f"indicator entry {pos}: expected a mapping with an id"))
+        return None
+    iid = str(entry["id"])
+    where = f"indicator {iid}"
+    before = len(problems)
+
+    def need(key: str) -> Any:
+        if entry.get(key) in (None, ""):
+            problems.append(Problem(file=file, message=f"{where}: {key} is missing"))
+        return entry.get(key)
+
+    group = need("group")
+    if group is not None and group not in groups:
+        problems.append(Problem(file=file, message=f"{where}: unknown group {group!r}; expected one of {', '.join(groups)}"))
+    direction = need("direction")
+    if direction is not None and direction not in DIRECTIONS:
+        problems.append(Problem(file=file, message=f"{where}: unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}"))
+    weight = entry.get("weight")
+    if weight in (None, ""):
+        problems.append(
+            Problem(
+                file=file,
+                message=f"{where}: weight is missing; write a number, or ×% to leave it to each department's params (a missing weight is never guessed)",
+            )
+        )
+    schedule = need("schedule")
+    if schedule is not None and schedule not in SCHEDULES:
+        problems.append(Problem(file=file, message=f"{where}: unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}"))
+    methods = tuple(entry.get("methods") or ())
+    for method in methods:
+        if method not in METHODS:
+            problems.append(Problem(file=file, message=f"{where}: unknown method {method!r}; expected one of {', '.join(METHODS)}"))
+    if not methods:
+        problems.append(Problem(file=file, message=f"{where}: methods is missing"))
+    rate = entry.get("rate")
+    if not isinstance(rate, dict) or "kind" not in rate or "table" not in rate:
+        problems.append(Problem(file=file, message=f"{where}: rate must be a mapping with kind and table"))
+        rate = {}
+    else:
+        if rate["kind"] not in RATES:
+            problems.append(Problem(file=file, message=f"{where}: unknown rate kind {rate['kind']!r}; expected one of {', '.join(RATES)}"))
+        for key in ("table", "budget_table"):
+            if key in rate and rate[key] not in tables:
+                problems.append(Problem(file=file, message=f"{where}: unknown table {rate[key]!r}; expected one of {', '.join(tables)}"))
+    for key in ("name", "statement", "rule", "formula"):
+        need(key)
+    if len(problems) > before:
+        return None
+    text = lambda key: _text(entry.get(key) or "", f"{where}: {key}", problems, file)  # noqa: E731
+    return Indicator(
+        id=iid,
+        group=str(group),
+        name=text("name"),
+        statement=text("statement"),
+        target_text=text("target_text"),
+        direction=str(direction),
+        weight=str(weight),
+        rule=text("rule"),
+        collector=text("collector"),
+        source=text("source"),
+        schedule=str(schedule),
+        schedule_text=text("schedule_text"),
+        methods=methods,
+        prerequisites=tuple(entry.get("prerequisites") or ()),
+        prerequisites_text=text("prerequisites_text"),
+        resources=text("resources"),
+        formula=text("formula"),
+        rate=dict(rate),
+    )
