@@ -13,15 +13,15 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
+from typer.exceptions import TyperException
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from .appraisal import Scorecard, appraise
 from .demo import write_demo
 from .errors import KpiError
-from .explain import formula_line, label, plain, rule_line, status_text, value_text
+from .explain import formula_line, grade_label, label, plain, rule_line, status_text, value_text
 from .params import load_params
 from .period import Period
 from .tables import DataFolder
@@ -73,7 +73,7 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
         table.add_row(r.id, r.indicator.name(lang), plain(r.params.weight), target, value_text(r), plain(r.score, 2), status_text(r.status, lang))
     summary = card.summary
     assert summary is not None
-    grade = f"{summary.grade} {summary.label}".strip() if summary.grade else "—"
+    grade = f"{summary.grade} {grade_label(summary.label, lang)}".strip() if summary.grade else "—"
     table.add_section()
     table.add_row("", label("total", lang), plain(summary.scored_weight), "", "", plain(summary.total, 2), grade)
     stdout.print(table)
@@ -139,26 +139,28 @@ def demo(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `kpi` console script; returns the exit code."""
+    """Entry point of the `kpi` console script; returns the exit code.
+
+    typer's own exception base (`TyperException`, which its usage errors derive
+    from) carries `exit_code` (2 for usage) and `format_message()`.
+    """
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="kpi", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.UsageError as exc:
-        hint = f" (see kpi {exc.ctx.command_path.split(' ', 1)[1] if exc.ctx and ' ' in exc.ctx.command_path else ''} --help)".replace("kpi  --help", "kpi --help")
-        _error(exc.format_message() + hint)
-        return 2
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         _error("aborted")
         return 130
     except KpiError as exc:
         for line in exc.lines():
             _error(line)
         return exc.exit_code
-    except click.ClickException as exc:
-        _error(exc.format_message())
-        return exc.exit_code
+    except TyperException as exc:
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        code = int(getattr(exc, "exit_code", 2))
+        _error(f"{message} (see kpi --help)" if code == 2 else message)
+        return code
     return result if isinstance(result, int) else 0
 
 

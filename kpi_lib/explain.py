@@ -43,6 +43,14 @@ STATUS = {
 }
 
 
+# English names of the default grade labels (SPEC §4); a params file's own labels are shown as written.
+GRADE_LABELS_EN = {"优秀": "excellent", "良好": "good", "合格": "pass", "基本合格": "basic pass", "不合格": "fail"}
+
+
+def grade_label(text: str, lang: str) -> str:
+    return GRADE_LABELS_EN.get(text, text) if lang == "en" else text
+
+
 def label(key: str, lang: str) -> str:
     zh, en = LABELS[key]
     return zh if lang == "zh" else en

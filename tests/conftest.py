@@ -1,0 +1,110 @@
+"""Shared fixtures: a tiny company written from Python dicts, and the demo written once per session."""
+
+from __future__ import annotations
+
+import copy
+import csv
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from kpi_lib.demo import TABLE_COLUMNS, write_demo
+
+# The complete params example of SPEC §5 (CS02 computed from surveys here).
+SPEC_INDICATORS: dict[str, dict[str, Any]] = {
+    "CS01": {"weight": 5, "per_item": 10},
+    "CS02": {"weight": 5, "target": 90, "step": 1, "penalty": 2, "bonus": 1},
+    "CS03": {"weight": 15, "target": 100, "step": 1, "penalty": 2, "bonus": 1},
+    "CS04": {"weight": 8, "target": 95, "step": 1, "penalty": 2, "bonus": 1, "sla": "24h"},
+    "CS05": {"weight": 8, "target": 95, "step": 1, "penalty": 2, "bonus": 1, "sla": "2wd"},
+    "CS06": {"weight": 8, "target": 90, "step": 1, "penalty": 2, "bonus": 1},
+    "CS07": {"weight": 10, "target": 90, "step": 1, "penalty": 5, "bonus": 1},
+    "CS08": {"weight": 10, "target": 5, "step": 1, "penalty": 3, "bonus": 1},
+    "CS09": {"weight": 8, "target": 95, "step": 1, "penalty": 2, "bonus": 1},
+    "CS10": {"weight": 10, "target": 90, "step": 1, "penalty": 2, "bonus": 1},
+    "CS11": {"weight": 8, "target": 0, "step": 5, "penalty": 10, "bonus": 0},
+    "CS12": {"weight": 5, "target": 90, "step": 1, "penalty": 2, "bonus": 1},
+}
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in header])
+    return path
+
+
+class Company:
+    """A data folder plus params files, built table by table in a test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data = root / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        for name, header in TABLE_COLUMNS.items():
+            write_csv(self.data / f"{name}.csv", header, [])
+        self.budgets: list[dict[str, Any]] = []
+        for period in ("2026", "2026-H2", "2026-Q4", "2026-10", "2026-11", "2026-12"):
+            self.budget("cs-test", period, 100000)
+
+    def table(self, name: str, rows: list[dict[str, Any]], department: str = "cs-test") -> Path:
+        rows = [{"department": department, **row} for row in rows]
+        return write_csv(self.data / f"{name}.csv", TABLE_COLUMNS[name], rows)
+
+    def budget(self, department: str, period: str, amount: Any) -> None:
+        """Set (or replace) one budget row."""
+        self.budgets = [b for b in self.budgets if (b["department"], b["period"]) != (department, period)]
+        self.budgets.append({"department": department, "period": period, "amount": amount})
+        write_csv(self.data / "budgets.csv", TABLE_COLUMNS["budgets"], self.budgets)
+
+    def params(self, name: str = "cs-test", **changes: Any) -> Path:
+        doc: dict[str, Any] = {
+            "department": name,
+            "name": "测试客服部",
+            "template": "customer_service",
+            "data": "data",
+            "lang": "zh",
+            "review_date": "2026-12-20",
+            "indicators": copy.deepcopy(SPEC_INDICATORS),
+        }
+        for key, value in changes.items():
+            if key == "indicators":
+                for iid, spec in value.items():
+                    if spec is None:
+                        doc["indicators"].pop(iid, None)
+                    else:
+                        doc["indicators"].setdefault(iid, {}).update(spec)
+            else:
+                doc[key] = value
+        path = self.root / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def company(tmp_path: Path) -> Company:
+    return Company(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    write_demo(out)
+    return out
+
+
+@pytest.fixture
+def indicator(company: Company) -> Callable[..., dict[str, Any]]:
+    """Score one department of `company` for a period and return one indicator's JSON object."""
+    from kpi_lib import Period, appraise, load_params
+
+    def run(iid: str, period: str = "2026-Q4", **params: Any) -> dict[str, Any]:
+        card = appraise(load_params(company.params(**params)), Period.parse(period))
+        return next(i for i in card.to_json()["indicators"] if i["id"] == iid)
+
+    return run

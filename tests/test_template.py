@@ -1,0 +1,84 @@
+"""The template as data (SPEC §1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kpi_lib import TemplateError, load_template
+from kpi_lib.template import template_path
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_83521a5db3651fe1.txt"
+
+
+def test_packaged_template_has_the_seeds_twelve_indicators_and_four_groups() -> None:
+    template = load_template()
+    assert template.ids == tuple(f"CS{i:02d}" for i in range(1, 13))
+    groups = {g: [i.id for i in template.in_group(g)] for g in template.groups}
+    assert groups == {
+        "management": ["CS01", "CS02", "CS03", "CS12"],
+        "service": ["CS04", "CS05", "CS06", "CS07", "CS10"],
+        "key_accounts": ["CS08", "CS09"],
+        "cost": ["CS11"],
+    }
+    directions = {i.id: i.direction for i in template.indicators}
+    assert directions["CS01"] == "count" and directions["CS08"] == "lower" and directions["CS11"] == "lower"
+    assert set(template.tables) == {
+        "policy_plan", "work_plan", "surveys", "communications", "feedback", "revisits",
+        "complaints", "key_accounts", "expenses", "budgets", "observations",
+    }
+
+
+def test_every_indicator_carries_every_column_in_both_languages() -> None:
+    for ind in load_template().indicators:
+        for text in (ind.name, ind.statement, ind.target_text, ind.rule, ind.collector, ind.source, ind.schedule_text, ind.formula):
+            assert text.zh and text.en, ind.id
+        assert ind.weight == "×%"  # the number is each department's (never guessed)
+        assert ind.methods and ind.schedule
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="the shared seed document is not beside this checkout")
+def test_chinese_text_comes_from_the_seed() -> None:
+    seed = SEED.read_text(encoding="utf-8").replace(" ", "")
+    for ind in load_template().indicators:
+        assert ind.rule.zh.replace(" ", "") in seed, ind.id
+        assert ind.statement.zh.replace(" ", "") in seed, ind.id
+
+
+def _broken(tmp_path: Path, change) -> Path:
+    data = yaml.safe_load(template_path("customer_service").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["indicators"][4].pop("weight"), "indicator CS05: weight is missing"),
+        (lambda d: d["indicators"][1].update(id="CS01"), "indicator CS01: duplicate id"),
+        (lambda d: d["indicators"][0].update(group="sales"), "indicator CS01: unknown group 'sales'"),
+        (lambda d: d["indicators"][3]["rate"].update(table="calls"), "indicator CS04: unknown table 'calls'"),
+        (lambda d: d["indicators"][3]["rate"].update(kind="magic"), "indicator CS04: unknown rate kind 'magic'"),
+    ],
+)
+def test_broken_templates_are_rejected_naming_the_entry(tmp_path: Path, change, message: str) -> None:
+    with pytest.raises(TemplateError, match=message):
+        load_template(str(_broken(tmp_path, change)))
+
+
+def test_a_second_template_loads_from_a_path(tmp_path: Path) -> None:
+    def only_two(data: dict) -> None:
+        data["id"] = "mini"
+        data["indicators"] = data["indicators"][3:5]
+
+    template = load_template(str(_broken(tmp_path, only_two)))
+    assert template.id == "mini" and template.ids == ("CS04", "CS05")
+
+
+def test_missing_template_file() -> None:
+    with pytest.raises(TemplateError, match="cannot read the template"):
+        load_template("/nonexistent/template.yaml")
