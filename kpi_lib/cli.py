@@ -9,9 +9,10 @@ codes itself.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from typer.exceptions import TyperException
@@ -24,6 +25,7 @@ from .errors import KpiError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, value_text
 from .params import load_params
 from .period import Period
+from .runner import DEFAULT_TIMEOUT, BatchResult, all_params, run_batch
 from .tables import DataFolder
 
 app = typer.Typer(
@@ -125,6 +127,80 @@ def _uses_observations(department: object) -> bool:
     assert isinstance(department, Department)
     raws = [department.base, *(department.for_period(Period.parse(p)) for p in department.base.periods)]
     return any(spec.method == "observation" for params in raws for spec in params.indicators.values())
+
+
+class BatchProgress:
+    """Departments done and failed, and the time left, on stderr."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=False,
+        )
+        self.failed = 0
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("departments", total=total, failed=0)
+
+    def advance(self, run: Any) -> None:
+        self.failed += int(run.failed)
+        self.progress.update(self.task, advance=1, failed=self.failed)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+@app.command(name="run")
+def run_command(
+    params: Annotated[Optional[list[Path]], typer.Argument(help="Params YAML files (or --all).")] = None,
+    period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")] = "",
+    all_: Annotated[bool, typer.Option("--all", help="Every params file under params/.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Notebooks run at once (default: the number of cores).")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Where outputs/<period>/ is written.")] = Path("outputs"),
+    notebooks: Annotated[Optional[Path], typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
+    timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run.")] = DEFAULT_TIMEOUT,
+    executor: Annotated[str, typer.Option("--executor", help="local (a process pool).")] = "local",
+) -> None:
+    """Execute the notebooks of every department with papermill and write reports to outputs/<period>/."""
+    if not period:
+        raise UsageError("Missing option '--period'")
+    window = _period(period)
+    if executor != "local":
+        raise UsageError(f"--executor {executor!r} is not available; expected local")
+    if all_ and params:
+        raise UsageError("pass PARAMS files or --all, not both")
+    files = all_params() if all_ else list(params or [])
+    if not files:
+        raise UsageError("no department given; pass PARAMS files or --all")
+    result = run_batch(files, str(window), out=out, jobs=jobs or os.cpu_count() or 1, notebooks=notebooks, timeout=timeout, progress=BatchProgress())
+    print_batch(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def print_batch(result: BatchResult) -> None:
+    table = RichTable(title=f"kpi run · {result.period} · {result.seconds:.1f} s", title_justify="left")
+    for name, justify in (("department", "left"), ("status", "left"), ("total", "right"), ("grade", "left"), ("error", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for d in result.departments:
+        first = d.error.splitlines()
+        error = " | ".join(first[:3]) if first else ""
+        table.add_row(d.department, "failed" if d.failed else "ok", "" if d.total is None else f"{d.total:.2f}", d.grade or "", error)
+    stdout.print(table)
+    for d in result.failed:
+        _error(f"{d.department} failed: {d.error.splitlines()[0] if d.error else ''} (see {d.final / 'error.txt'})")
+    stdout.print(f"index: {result.index}", markup=False)
 
 
 @app.command()

@@ -51,6 +51,10 @@ class KpiError(Exception):
         """The error as readable lines, one per problem."""
         return [str(self)]
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows this error in a notebook: the problems, not a stack of frames."""
+        return [f"{type(self).__name__}:", *self.lines()]
+
 
 class UsageError(KpiError):
     """The command was called wrongly (exit code 2)."""

@@ -1,0 +1,107 @@
+"""Charts for the notebooks: one per indicator that helps read it, rendered to PNG with a CJK font.
+
+The font is Noto Sans CJK SC as shipped by the `mplfonts` package (installed with
+the toolkit, nothing to set up by hand). It is registered with matplotlib's font
+manager and used inside `rc_context`, and figures are built with the object API
+(`Figure`, not pyplot) and rendered to PNG bytes inside that context, so no
+global matplotlib state changes in the notebook that draws them.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import matplotlib
+from matplotlib.figure import Figure
+
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+CJK_FONT_NAME = "Noto Sans CJK SC"
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> Path | None:
+    """The bundled CJK font file, or None when mplfonts is missing (charts then fall back to DejaVu)."""
+    try:
+        path = Path(str(resources.files("mplfonts") / "fonts" / CJK_FONT_FILE))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def _register() -> str:
+    path = cjk_font_path()
+    if path is None:
+        return "DejaVu Sans"
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(path))
+    return CJK_FONT_NAME
+
+
+@contextmanager
+def cjk() -> Iterator[None]:
+    family = _register()
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"], "axes.unicode_minus": False}):
+        yield
+
+
+def png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _figure(width: float = 7.0, height: float = 3.2) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def histogram(values: Sequence[float], deadline: float | None, title: str, xlabel: str, deadline_label: str) -> bytes:
+    """Reply times against the deadline."""
+    with cjk():
+        fig, ax = _figure()
+        if len(values):
+            ax.hist(values, bins=40, color="#4C78A8")
+        if deadline is not None:
+            ax.axvline(deadline, color="#E45756", linestyle="--", label=deadline_label)
+            ax.legend()
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        return png(fig)
+
+
+def bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str = "", highlight: Sequence[bool] | None = None) -> bytes:
+    with cjk():
+        fig, ax = _figure()
+        colours = ["#E45756" if h else "#4C78A8" for h in (highlight or [False] * len(values))]
+        ax.bar(list(labels), list(values), color=colours)
+        for x, v in enumerate(values):
+            ax.annotate(f"{v:g}", (x, v), ha="center", va="bottom", fontsize=9)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        return png(fig)
+
+
+def hbars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> bytes:
+    """Horizontal bars, largest at the top (points lost per indicator)."""
+    with cjk():
+        fig, ax = _figure(7.0, max(2.5, 0.38 * len(values) + 1))
+        ax.barh(list(labels)[::-1], list(values)[::-1], color="#E45756")
+        for y, v in enumerate(list(values)[::-1]):
+            ax.annotate(f"{v:.2f}", (v, y), ha="left", va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        return png(fig)
+
+
+def as_float(value: Decimal | float | int | None) -> float:
+    return 0.0 if value is None else float(value)
