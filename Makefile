@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2026-Q4
 
-.PHONY: demo test install clean
+.PHONY: demo test install lab bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,17 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/kpi demo --out .
-	@for f in params/*.yaml; do $(BIN)/kpi score $$f --period $(PERIOD) || exit 1; done
+	$(BIN)/kpi run --all --period $(PERIOD)
+	@echo "Open outputs/$(PERIOD)/index.html (reports), or run 'make lab' for the notebooks."
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) outputs/2* data/demo
+	rm -rf $(VENV) outputs/2* data/demo bench
