@@ -86,3 +86,24 @@ def test_a_dead_kernel_is_retried_once(tmp_path: Path) -> None:
     outcome = execute(NotebookJob(str(notebook), str(tmp_path / "out.ipynb"), {}, str(tmp_path), 120))
     assert not outcome.ok and outcome.attempts == 2
     assert "kernel failed to start or died" in outcome.error
+
+
+def test_run_all_with_the_defaults_works(tmp_path: Path) -> None:
+    """What an analyst does after `make demo`: open a notebook and Run All, parameters untouched."""
+    import shutil
+
+    import papermill
+
+    from kpi_lib.demo import write_demo
+
+    write_demo(tmp_path)
+    shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")
+    results = tmp_path / "outputs" / "2026-Q4" / "cs-east"
+    results.mkdir(parents=True)
+    for name in NAMES:  # the group notebooks first: the scorecard reads what they recorded
+        papermill.execute_notebook(str(tmp_path / "notebooks" / f"{name}.ipynb"), str(results / f"{name}.ipynb"), cwd=str(tmp_path / "notebooks"), progress_bar=False)
+    from kpi_lib.notebook import read_record
+
+    result = read_record(results / "scorecard.ipynb", kind="scorecard")["result"]
+    assert (result["department"], result["period"], len(result["indicators"])) == ("cs-east", "2026-Q4", 12)
+    assert result["total"] is not None

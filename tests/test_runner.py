@@ -144,3 +144,19 @@ def test_rerun_replaces_a_departments_outputs_whole(batch: dict) -> None:
     assert not (folder / "stray.txt").exists() and (folder / "error.txt").exists()
     assert (batch["out"] / "cs-east" / "result.json").exists()  # other departments untouched
     assert not [p for p in batch["out"].iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+def test_embedded_font_covers_every_chinese_character(batch: dict) -> None:
+    import base64
+    import html as html_lib
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    page = (batch["out"] / "cs-east" / "scorecard.html").read_text(encoding="utf-8")
+    font = TTFont(io.BytesIO(base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)\)", page).group(1))))
+    cmap = font.getBestCmap()
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", page.split("</head>", 1)[1]))
+    missing = {c for c in text if ord(c) > 0x2E7F and ord(c) not in cmap}
+    assert not missing
+    assert "考核汇总表" in text and "部门经理签字" in text
