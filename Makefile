@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2026-Q4
 
-.PHONY: demo test install lab bench clean
+.PHONY: demo test install lab bench pdf-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+# Debian's Chromium, for `kpi pdf` and `kpi run --pdf` (needs root and Debian's package registry).
+pdf-deps:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) || \
+	  (echo "could not install Chromium: run 'apt-get install chromium' as root" >&2; exit 1)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD)

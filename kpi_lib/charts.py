@@ -92,10 +92,10 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str
 
 
 def hbars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> bytes:
-    """Horizontal bars, largest at the top (points lost per indicator)."""
+    """Horizontal bars in the given order, top down (points lost per indicator: red lost, green gained)."""
     with cjk():
         fig, ax = _figure(7.0, max(2.5, 0.38 * len(values) + 1))
-        ax.barh(list(labels)[::-1], list(values)[::-1], color="#E45756")
+        ax.barh(list(labels)[::-1], list(values)[::-1], color=["#E45756" if v > 0 else "#54A24B" for v in list(values)[::-1]])
         for y, v in enumerate(list(values)[::-1]):
             ax.annotate(f"{v:.2f}", (v, y), ha="left", va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
         ax.set_title(title)

@@ -36,7 +36,7 @@ app = typer.Typer(
     help="kpi: quantified department performance appraisal (绩效量化考核).",
 )
 
-stdout = Console(highlight=False, soft_wrap=False)
+stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -171,6 +171,8 @@ def run_command(
     notebooks: Annotated[Optional[Path], typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run.")] = DEFAULT_TIMEOUT,
     executor: Annotated[str, typer.Option("--executor", help="local (a process pool).")] = "local",
+    force: Annotated[bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")] = False,
 ) -> None:
     """Execute the notebooks of every department with papermill and write reports to outputs/<period>/."""
     if not period:
@@ -183,7 +185,9 @@ def run_command(
     files = all_params() if all_ else list(params or [])
     if not files:
         raise UsageError("no department given; pass PARAMS files or --all")
-    result = run_batch(files, str(window), out=out, jobs=jobs or os.cpu_count() or 1, notebooks=notebooks, timeout=timeout, progress=BatchProgress())
+    result = run_batch(
+        files, str(window), out=out, jobs=jobs or os.cpu_count() or 1, notebooks=notebooks, timeout=timeout, progress=BatchProgress(), force=force, pdf=pdf
+    )
     print_batch(result)
     if result.failed:
         raise typer.Exit(1)
@@ -196,11 +200,86 @@ def print_batch(result: BatchResult) -> None:
     for d in result.departments:
         first = d.error.splitlines()
         error = " | ".join(first[:3]) if first else ""
-        table.add_row(d.department, "failed" if d.failed else "ok", "" if d.total is None else f"{d.total:.2f}", d.grade or "", error)
+        table.add_row(d.department, "refused" if d.refused else "failed" if d.failed else "ok", "" if d.total is None else f"{d.total:.2f}", d.grade or "", error)
     stdout.print(table)
     for d in result.failed:
-        _error(f"{d.department} failed: {d.error.splitlines()[0] if d.error else ''} (see {d.final / 'error.txt'})")
+        if d.refused:
+            _error(d.error)
+        else:
+            _error(f"{d.department} failed: {d.error.splitlines()[0] if d.error else ''} (see {d.final / 'error.txt'})")
     stdout.print(f"index: {result.index}", markup=False)
+
+
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="outputs/<period> (or one department folder).")],
+    recompute: Annotated[bool, typer.Option("--recompute", help="Also recompute every score from the recorded inputs.")] = False,
+    pubkey: Annotated[Optional[Path], typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")] = None,
+) -> None:
+    """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match."""
+    from .audit import verify_period
+
+    report = verify_period(folder, recompute=recompute, pubkey=pubkey)
+    for line in report.differences:
+        _error(line)
+    for line in report.signatures:
+        if " valid (" in line:
+            stdout.print(line, markup=False)
+        else:
+            _error(line)
+    if report.ok:
+        what = " and every score recomputed" if recompute else ""
+        stdout.print(f"ok  {folder}: {report.checked} output(s) match their manifests{what}", markup=False)
+    else:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sign(
+    folder: Annotated[Path, typer.Argument(help="outputs/<period>/<department>.")],
+    role: Annotated[str, typer.Option("--role", help="manager (部门经理) or supervisor (上级主管领导).")],
+    name: Annotated[str, typer.Option("--name", help="Who signs.")],
+    comment: Annotated[str, typer.Option("--comment", help="A remark kept with the signature.")] = "",
+    key: Annotated[Optional[Path], typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")] = None,
+) -> None:
+    """Sign off a department's results; refused when its outputs no longer match their manifest."""
+    from .audit import sign as sign_off
+
+    record = sign_off(folder, role=role, name=name, comment=comment, key=key)
+    signed = " with an Ed25519 signature" if "signature" in record else ""
+    stdout.print(f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})", markup=False)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="A department output folder (e.g. its history/<time>/).")],
+    run_b: Annotated[Path, typer.Argument(help="Another department output folder.")],
+) -> None:
+    """Per indicator: old and new value and score, and why: which parameters, input files and rows changed."""
+    from .diff import diff_runs
+
+    for line in diff_runs(run_a, run_b):
+        stdout.print(line, markup=False, soft_wrap=True)
+
+
+@app.command()
+def pdf(
+    folder: Annotated[Path, typer.Argument(help="outputs/<period> (or one department folder).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where the PDFs go (default: <period>/pdf/).")] = None,
+) -> None:
+    """Print the reader's HTML reports to PDF with headless Chromium."""
+    from .exports import chromium, html_to_pdf
+
+    chromium()
+    departments = [folder] if (folder / "department.json").is_file() else sorted(p for p in folder.iterdir() if (p / "department.json").is_file())
+    if not departments:
+        raise UsageError(f"{folder}: no department reports here; expected outputs/<period> written by kpi run")
+    target = out or (folder.parent if departments == [folder] else folder) / "pdf"
+    for department in departments:
+        for page in sorted(department.glob("*.html")):
+            if not page.name.endswith(".audit.html"):
+                html_to_pdf(page, target / department.name / page.with_suffix(".pdf").name)
+    stdout.print(f"wrote {target}", markup=False)
 
 
 @app.command()
@@ -237,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         code = int(getattr(exc, "exit_code", 2))
         _error(f"{message} (see kpi --help)" if code == 2 else message)
         return code
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line for the user, the traceback on request
+        if os.environ.get("KPI_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc} (set KPI_DEBUG=1 for the traceback, and please report it)")
+        return 1
     return result if isinstance(result, int) else 0
 
 

@@ -49,7 +49,7 @@ class KpiError(Exception):
 
     def lines(self) -> list[str]:
         """The error as readable lines, one per problem."""
-        return [str(self)]
+        return str(self).splitlines() or [type(self).__name__]
 
     def _render_traceback_(self) -> list[str]:
         """How IPython shows this error in a notebook: the problems, not a stack of frames."""

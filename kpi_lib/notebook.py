@@ -20,18 +20,16 @@ All text that comes from data or params is HTML-escaped before display.
 from __future__ import annotations
 
 import html
-import platform
-import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
 from . import charts
+from .audit import git_commit, versions
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
 from .errors import KpiError
 from .explain import LABELS, formula_line, grade_label, label, plain, rule_line, status_text, value_text
@@ -41,7 +39,6 @@ from .period import Period
 MIME = "application/vnd.kpi-appraisal.result+json"
 GOOD_OUTCOMES = {"on time", "finished", "satisfied", "complete", "done", "kept", "counted", "observed"}
 SAMPLE_ROWS = 10
-PACKAGES = ("kpi-appraisal", "pandas", "holidays", "papermill", "nbconvert", "nbformat", "pydantic", "matplotlib")
 
 STYLE = """<style>
 .kpi h2, .kpi h3 {margin: .6em 0 .3em}
@@ -79,25 +76,6 @@ def _display_record(payload: Mapping[str, Any], summary: str) -> None:
     from IPython.display import display
 
     display({MIME: dict(payload), "text/plain": summary}, raw=True)
-
-
-def git_commit(path: Path) -> str:
-    """The toolkit's git commit, or "not a git checkout"."""
-    try:
-        out = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return "not a git checkout"
-    return out.stdout.strip() if out.returncode == 0 else "not a git checkout"
-
-
-def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def _table(rows: Sequence[tuple[str, Any]], raw_html: bool = False) -> str:
@@ -334,18 +312,31 @@ class Run:
         title = "各指标失分（加权）Weighted points lost per indicator"
         _display_png(charts.hbars(names, [float(v) for v in lost], title, "points" if self.lang == "en" else "分"))
 
-    def show_signoff(self, signoffs: Sequence[Mapping[str, Any]] = ()) -> None:
-        """The seed's sign-off block: 部门经理签字 / 上级主管领导签字, with blank lines to sign."""
-        by_role = {s.get("role"): s for s in signoffs}
-        cells = []
-        for role, key in (("manager", "manager_sign"), ("supervisor", "supervisor_sign")):
-            signed = by_role.get(role)
-            who = f"{h(signed.get('name'))} · {h(signed.get('time'))}" if signed else "&nbsp;"
-            cells.append(f'<div>{h(LABELS[key][0])} {h(LABELS[key][1])}：<span class="line">{who}</span></div>')
-        _display_html(f'<div class="sign">{"".join(cells)}</div>')
+    def show_signoff(self) -> None:
+        """The seed's sign-off block, blank until `kpi sign` re-renders the reports with the signatures."""
+        from IPython.display import HTML, display
+
+        display(HTML(signoff_html([])))
 
     def record_scorecard(self, result: Mapping[str, Any]) -> None:
         _display_record({"kind": "scorecard", "result": dict(result)}, f"total {result['total']} grade {result['grade']} for {result['department']} {result['period']}")
+
+
+def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
+    """The seed's sign-off block (部门经理签字 / 上级主管领导签字): who signed, when, which manifest."""
+    by_role: dict[str, Mapping[str, Any]] = {}
+    for record in signoffs:
+        by_role[str(record.get("role"))] = record  # the latest signature of each role
+    cells = []
+    for role, key in (("manager", "manager_sign"), ("supervisor", "supervisor_sign")):
+        signed = by_role.get(role)
+        if signed:
+            who = f"{h(signed.get('name'))} · {h(signed.get('time'))}"
+            extra = f"<br><small>manifest sha256 {h(str(signed.get('manifest_sha256'))[:16])}… {h(signed.get('comment') or '')}</small>"
+        else:
+            who, extra = "&nbsp;", ""
+        cells.append(f'<div>{h(LABELS[key][0])} {h(LABELS[key][1])}：<span class="line">{who}</span>{extra}</div>')
+    return f'{STYLE}<div class="kpi"><div class="sign">{"".join(cells)}</div></div>'
 
 
 DEFINITION_KEYS = ("id", "name", "target", "weight", "rule", "collector", "source", "schedule", "methods", "result", "prerequisites", "resources", "formula")

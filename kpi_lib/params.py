@@ -122,11 +122,12 @@ class Params(_Model):
 class Department:
     """A loaded params file: the validated base, its template, and where its data lives."""
 
-    def __init__(self, path: Path, raw: dict[str, Any], params: Params, template: Template) -> None:
+    def __init__(self, path: Path, raw: dict[str, Any], params: Params, template: Template, data: Path | None = None) -> None:
         self.path = path
         self.raw = raw
         self.base = params
         self.template = template
+        self._data = data
 
     @property
     def id(self) -> str:
@@ -134,6 +135,8 @@ class Department:
 
     @property
     def data_folder(self) -> Path:
+        if self._data is not None:
+            return self._data
         folder = Path(self.base.data).expanduser()
         return folder if folder.is_absolute() else (self.path.parent / folder).resolve()
 
@@ -142,8 +145,12 @@ class Department:
         return _effective(self.path, self.raw, str(period), self.template)
 
 
-def load_params(path: str | Path) -> Department:
-    """Load a params file and check it against its template; raise `ParamsError` listing every problem."""
+def load_params(path: str | Path, *, template: str | Path | None = None, data: Path | None = None) -> Department:
+    """Load a params file and check it against its template; raise `ParamsError` listing every problem.
+
+    `template` and `data` override the file's own `template` and `data` (the audit
+    trail recomputes from the copies in a run's `inputs/` folder this way).
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
@@ -155,10 +162,10 @@ def load_params(path: str | Path) -> Department:
         raise ParamsError("expected a mapping with department, data and indicators", file=str(path))
     raw = {str(k): v for k, v in raw.items()}
     raw["periods"] = {str(k): v for k, v in (raw.get("periods") or {}).items()}
-    template_name = str(raw.get("template") or "customer_service")
-    template = load_template(template_name, base=path.parent)
+    template_name = str(template or raw.get("template") or "customer_service")
+    loaded = load_template(template_name, base=path.parent)
     problems: list[Problem] = []
-    base = _validate(path, raw, template, problems)
+    base = _validate(path, raw, loaded, problems)
     for key in raw["periods"]:
         try:
             Period.parse(key)
@@ -168,11 +175,11 @@ def load_params(path: str | Path) -> Department:
         if not isinstance(raw["periods"][key], dict):
             problems.append(Problem(file=str(path), message=f"periods.{key}: expected a mapping of overrides"))
             continue
-        _validate(path, _merge(raw, raw["periods"][key]), template, problems, prefix=f"periods.{key}")
+        _validate(path, _merge(raw, raw["periods"][key]), loaded, problems, prefix=f"periods.{key}")
     if problems:
         raise ParamsError(problems)
     assert base is not None
-    return Department(path, raw, base, template)
+    return Department(path, raw, base, loaded, data)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -75,7 +75,11 @@ def _exporters(reader: bool) -> Any:
 def notebook_html(path: Path, *, reader: bool, title: str) -> str:
     import nbformat
 
-    notebook = nbformat.read(str(path), as_version=4)
+    return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title)
+
+
+def notebook_node_html(notebook: Any, *, reader: bool, title: str) -> str:
+    """HTML of a notebook, with the font placeholder still in it (see `font_css`)."""
     body, _ = _exporters(reader).from_notebook_node(notebook, resources={"metadata": {"name": title}, "language_code": "zh"})
     return str(body)
 
@@ -171,8 +175,11 @@ def _cell(value: Any) -> str:
 
 def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:
     """`index.html` ranking the departments with links to their reports, and `summary.csv`."""
+    from .exports import summary_xlsx
+
     rows = _department_rows(period_dir)
     write_summary_csv(period, rows, period_dir / "summary.csv")
+    write_atomic(period_dir / "summary.xlsx", summary_xlsx(period, rows))
     e = html.escape
     body = []
     for r in rows:
@@ -188,7 +195,7 @@ def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:
         if r["status"] == "ok":
             label = e(r["labels"].get(r["grade"] or "", ""))
             cells = f"<td class=num>{r['rank']}</td><td>{e(r['name'])}</td><td><code>{dept}</code></td><td class=num><b>{r['total']:.2f}</b></td><td>{e(r['grade'] or '')} {label}</td>"
-            extra = f'{links} · {groups} · <a href="{dept}/result.json">result.json</a>'
+            extra = f'{links} · {groups} · <a href="{dept}/result.json">result.json</a> · <a href="{dept}/scorecard.xlsx">xlsx</a>'
             body.append(f"<tr>{cells}<td>{extra}</td></tr>")
         else:
             error = e(r["error"].splitlines()[-1] if r["error"] else "")
@@ -203,7 +210,7 @@ body {{margin: 2em; color: #222}} table {{border-collapse: collapse}} th, td {{b
 th {{background: #f2f2f2}} .num {{text-align: right}} .bad {{color: #b3261e}} a {{color: #1a5fb4}}
 </style></head><body>
 <h1>{title}</h1>
-<p>Departments ranked by weighted total. 部门按加权总分排名。 <a href="summary.csv">summary.csv</a></p>
+<p>Departments ranked by weighted total. 部门按加权总分排名。 <a href="summary.csv">summary.csv</a> · <a href="summary.xlsx">summary.xlsx</a></p>
 <table><tr>{head}</tr>
 {"".join(body)}
 </table></body></html>

@@ -38,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from . import audit
 from .errors import KpiError, UsageError
 from .params import load_params
 from .period import Period
@@ -71,12 +72,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class FinishJob:
-    """Run the scorecard (when every group succeeded), write result.json and the HTML reports."""
+    """Run the scorecard (when every group succeeded), write result.json, scorecard.xlsx and the reports."""
 
     department: str
     title: str
     folder: str
     scorecard: NotebookJob | None
+    pdf: bool = False
 
 
 @dataclass
@@ -90,6 +92,9 @@ class DepartmentRun:
     labels: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""
+    refused: bool = False
+    inputs: dict[str, Any] = field(default_factory=dict)
+    effective: Any = None
     total: float | None = None
     grade: str | None = None
     started: float = field(default_factory=time.monotonic)
@@ -152,9 +157,16 @@ def finish(job: FinishJob) -> Outcome:
             if outcome.ok:
                 record = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")
                 write_atomic(folder / "result.json", json.dumps(record["result"], ensure_ascii=False, indent=2) + "\n")
+                write_atomic(folder / "scorecard.xlsx", audit.scorecard_xlsx_bytes(folder))
             else:
                 error = outcome.error
-        department_reports(folder, job.title)
+        pages = department_reports(folder, job.title)
+        if job.pdf:
+            from .exports import html_to_pdf
+
+            for page in pages:
+                if not page.name.endswith(".audit.html"):
+                    html_to_pdf(page, page.with_suffix(".pdf"))
     except Exception as exc:  # noqa: BLE001
         error = error or f"reports: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
     return Outcome(SCORECARD, not error, time.monotonic() - started, error)
@@ -213,14 +225,24 @@ def run_batch(
     timeout: int = DEFAULT_TIMEOUT,
     executor: Callable[[int, Path], Executor] = local_executor,
     progress: Any = None,
+    force: bool = False,
+    pdf: bool = False,
 ) -> BatchResult:
-    """Execute, convert and write every department of `params_files` for one period."""
+    """Execute, convert and write every department of `params_files` for one period.
+
+    A department that was signed off is refused (its outputs stay as they are)
+    unless `force`, which keeps the signed run in the new folder's `history/`.
+    """
     started = time.monotonic()
     window = Period.parse(period)
     source = notebooks_folder(notebooks)
+    if pdf:
+        from .exports import chromium
+
+        chromium()  # fail early, with the install hint, before any notebook runs
     period_dir = (out / str(window)).resolve()
     period_dir.mkdir(parents=True, exist_ok=True)
-    runs = _prepare(params_files, window, period_dir)
+    runs = _prepare(params_files, window, period_dir, force)
     if progress is not None:
         progress.start(len(runs))
     pending: dict[Future[Outcome], tuple[DepartmentRun, str]] = {}
@@ -231,7 +253,7 @@ def run_batch(
 
         for run in runs:
             if run.failed:
-                _finalize(run, period_dir, progress)
+                _finalize(run, period_dir, progress, force)
                 continue
             for group in GROUPS:
                 parameters = {"params_path": str(run.params_path), "period": str(window), "group": group}
@@ -252,12 +274,13 @@ def run_batch(
                         parameters = {"params_path": str(run.params_path), "period": str(window), "results_dir": "."}
                         scorecard = NotebookJob(str(source / f"{SCORECARD}.ipynb"), str(run.staging / f"{SCORECARD}.ipynb"), parameters, str(run.staging), timeout)
                     title = f"{run.name or run.department} · {window}"
-                    submit(run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard))
+                    submit(run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard, pdf))
                 else:
                     if not outcome.ok and not run.error:
                         run.error = outcome.error
-                    _finalize(run, period_dir, progress)
+                    _finalize(run, period_dir, progress, force)
     index = write_index(period_dir, str(window))[0]
+    audit.write_period_manifest(period_dir, str(window))
     if progress is not None:
         progress.stop()
     return BatchResult(str(window), period_dir, runs, index, time.monotonic() - started)
@@ -270,7 +293,8 @@ def _outcome(future: Future[Outcome], kind: str) -> Outcome:
         return Outcome(kind, False, 0.0, f"{kind}: worker failed: {type(exc).__name__}: {exc}")
 
 
-def _prepare(params_files: list[Path], window: Period, period_dir: Path) -> list[DepartmentRun]:
+def _prepare(params_files: list[Path], window: Period, period_dir: Path, force: bool) -> list[DepartmentRun]:
+    """Load every params file, refuse signed departments (unless forced), snapshot each one's inputs."""
     runs: list[DepartmentRun] = []
     seen: dict[str, Path] = {}
     for path in params_files:
@@ -282,31 +306,57 @@ def _prepare(params_files: list[Path], window: Period, period_dir: Path) -> list
             params = department.for_period(window)
             dept_id, error = department.id, ""
         except KpiError as exc:
-            dept_id, error, params = path.stem, "\n".join(exc.lines()), None
+            department, params = None, None
+            dept_id, error = path.stem, "\n".join(exc.lines())
         if dept_id in seen:
             raise UsageError(f"{path}: department {dept_id} is also defined by {seen[dept_id]}; expected one params file per department")
         seen[dept_id] = path
         staging = period_dir / f".staging-{dept_id}"
+        run = DepartmentRun(dept_id, path, staging, period_dir / dept_id, error=error)
+        runs.append(run)
+        if audit.is_signed(run.final) and not force:
+            run.refused = True
+            run.error = f"{run.final}: signed off; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+            continue
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        run = DepartmentRun(dept_id, path, staging, period_dir / dept_id, error=error)
-        if params is not None:
+        if params is not None and department is not None:
             run.name, run.lang = params.name, params.lang
             run.labels = {b.grade: b.label for b in params.grades}
-        runs.append(run)
+            run.effective = params.model_dump(mode="json")
+            run.inputs = audit.snapshot_inputs(department, window, staging)
+        meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
+        write_atomic(staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return runs
 
 
-def _finalize(run: DepartmentRun, period_dir: Path, progress: Any) -> None:
-    """error.txt or the result's numbers, department.json, then swap the staging folder into place."""
-    meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
-    write_atomic(run.staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+def _finalize(run: DepartmentRun, period_dir: Path, progress: Any, force: bool = False) -> None:
+    """error.txt or the result's numbers, then the manifest (last), then swap the staging folder into place."""
+    if run.refused:
+        if progress is not None:
+            progress.advance(run)
+        return
+    changed = [t["path"] for t in run.inputs.get("tables", []) if Path(t["path"]).is_file() and audit.sha256_file(Path(t["path"])) != t["sha256"]]
+    if changed and not run.error:
+        run.error = "\n".join(f"{path}: changed while the run was reading it; run again" for path in changed)
     if run.failed:
         (run.staging / "result.json").unlink(missing_ok=True)
         write_atomic(run.staging / "error.txt", f"{run.department} failed\n{run.error}\n")
     else:
         result = json.loads((run.staging / "result.json").read_text(encoding="utf-8"))
         run.total, run.grade = result["total"], result["grade"]
+    manifest = audit.build_manifest(
+        run.staging,
+        department=run.department,
+        period=period_dir.name,
+        status="failed" if run.failed else "ok",
+        inputs=run.inputs,
+        effective=run.effective,
+        commit=audit.git_commit(),
+    )
+    write_atomic(run.staging / audit.MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    if force and audit.is_signed(run.final):
+        audit.keep_history(run.final, run.staging)
     _swap(run.staging, run.final)
     if progress is not None:
         progress.advance(run)

@@ -1,0 +1,176 @@
+"""Why did my score change? Compare two department runs indicator by indicator.
+
+`diff_runs(a, b)` takes two department output folders (a run and its re-run in
+`history/`, two periods, two departments) and, from their manifests, results
+and `inputs/` copies, says per indicator: the old and new value and score, and
+the reasons: which parameters changed (after period overrides), which input
+tables changed, and which of the department's rows were added, removed or
+edited (by the table's key, with spreadsheet row numbers and old → new values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from .audit import INPUTS, MANIFEST, read_json
+from .errors import KpiError, UsageError
+from .tables import load_table
+from .template import Template, load_template
+
+MAX_ROWS = 20
+
+
+@dataclass
+class RunFolder:
+    path: Path
+    manifest: dict[str, Any]
+    result: dict[str, Any] | None
+    template: Template
+
+    @classmethod
+    def open(cls, path: Path) -> RunFolder:
+        if not (path / MANIFEST).is_file():
+            raise UsageError(f"{path}: no manifest.json; expected a department folder written by kpi run (or one of its history/ entries)")
+        manifest = read_json(path / MANIFEST)
+        result = read_json(path / "result.json") if (path / "result.json").is_file() else None
+        try:
+            template = load_template(str(path / INPUTS / "template.yaml"))
+        except KpiError:
+            template = load_template()
+        return cls(path, manifest, result, template)
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return {t["table"]: t for t in self.manifest.get("inputs", {}).get("tables", [])}
+
+    def rows(self, table: str) -> pd.DataFrame:
+        spec = self.template.tables[table]
+        loaded = load_table(self.path / INPUTS, spec)
+        frame = loaded.frame
+        return frame[frame["department"] == self.manifest["department"]]
+
+
+@dataclass
+class TableChange:
+    table: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.added) + len(self.removed) + len(self.edited)
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            if key == "periods":
+                continue
+            out.update(_flatten(inner, f"{prefix}{key}."))
+        return out
+    if isinstance(value, (list, tuple)):
+        return {prefix[:-1]: repr(value)}
+    return {prefix[:-1]: value}
+
+
+def _key_of(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    columns = list(key) or [c for c in frame.columns if c != "_row"]
+    return frame[columns].astype(str).agg(" | ".join, axis=1)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "(empty)"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S").replace(" 00:00:00", "")
+    return str(value)
+
+
+def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
+    """The department's rows added, removed and edited between the two runs' copies of a table."""
+    change = TableChange(table)
+    spec = b.template.tables[table]
+    old, new = a.rows(table), b.rows(table)
+    old_keys, new_keys = _key_of(old, spec.key), _key_of(new, spec.key)
+    old_by = {k: r for k, (_, r) in zip(old_keys, old.iterrows())}
+    new_by = {k: r for k, (_, r) in zip(new_keys, new.iterrows())}
+    columns = [c.name for c in spec.columns]
+    for key in new_by.keys() - old_by.keys():
+        change.added.append(f"row {new_by[key]['_row']} ({key})")
+    for key in old_by.keys() - new_by.keys():
+        change.removed.append(f"row {old_by[key]['_row']} ({key})")
+    for key in sorted(old_by.keys() & new_by.keys()):
+        before, after = old_by[key], new_by[key]
+        edits = [f"{c}: {_cell(before[c])} → {_cell(after[c])}" for c in columns if _cell(before[c]) != _cell(after[c])]
+        if edits:
+            change.edited.append(f"row {before['_row']} → {after['_row']} ({key}): {'; '.join(edits)}")
+    change.added.sort()
+    change.removed.sort()
+    return change
+
+
+def diff_runs(path_a: Path, path_b: Path) -> list[str]:
+    """Readable lines: totals, then per indicator the change and its reasons."""
+    a, b = RunFolder.open(path_a), RunFolder.open(path_b)
+    lines = [f"A: {a.path} ({a.manifest['department']} {a.manifest['period']}, {a.manifest.get('created', '')})"]
+    lines.append(f"B: {b.path} ({b.manifest['department']} {b.manifest['period']}, {b.manifest.get('created', '')})")
+    if a.result is None or b.result is None:
+        missing = a.path if a.result is None else b.path
+        raise KpiError(f"{missing}: no result.json (the department failed in that run); nothing to compare")
+    lines.append(f"total: {a.result['total']} → {b.result['total']}; grade: {a.result['grade']} → {b.result['grade']}")
+
+    params_a, params_b = _flatten(a.manifest.get("effective_params") or {}), _flatten(b.manifest.get("effective_params") or {})
+    changed_params = {k: (params_a.get(k), params_b.get(k)) for k in sorted(params_a.keys() | params_b.keys()) if params_a.get(k) != params_b.get(k)}
+    tables_a, tables_b = a.tables(), b.tables()
+    changed_tables: dict[str, TableChange] = {}
+    for table in sorted(tables_a.keys() | tables_b.keys()):
+        if tables_a.get(table, {}).get("sha256") != tables_b.get(table, {}).get("sha256"):
+            changed_tables[table] = table_change(a, b, table) if table in tables_a and table in tables_b else TableChange(table)
+
+    shared = [k for k, v in changed_params.items() if not k.startswith("indicators.")]
+    if shared:
+        lines.append("parameters changed for every indicator: " + "; ".join(f"{k}: {_v(v[0])} → {_v(v[1])}" for k in shared for v in [changed_params[k]]))
+    old_items = {i["id"]: i for i in a.result["indicators"]}
+    for item in b.result["indicators"]:
+        iid = item["id"]
+        before = old_items.get(iid)
+        if before is None:
+            lines.append(f"{iid}: new in B: value {item['value']}, score {item['score']}")
+            continue
+        reasons = [f"parameter {k}: {_v(v[0])} → {_v(v[1])}" for k, v in changed_params.items() if k.startswith(f"indicators.{iid}.")]
+        indicator = b.template.indicator(iid) if iid in b.template.ids else None
+        used = indicator.tables() if indicator is not None else ()
+        if item.get("status") == "observed" or before.get("status") == "observed":
+            used = (*used, "observations")
+        for table in used:
+            if table in changed_tables:
+                change = changed_tables[table]
+                reasons.append(f"input {table} changed: {len(change.added)} row(s) added, {len(change.removed)} removed, {len(change.edited)} edited")
+        same = all(before.get(k) == item.get(k) for k in ("value", "score", "status", "target", "weight"))
+        if same and not reasons:
+            continue
+        head = f"{iid}: value {before['value']} → {item['value']}, score {before['score']} → {item['score']}"
+        if before.get("status") != item.get("status"):
+            head += f", status {before['status']} → {item['status']}"
+        lines.append(head)
+        lines.extend(f"    because {r}" for r in reasons or ["of the scoring policy or rows outside this department's tables (see above)"])
+    for table, change in changed_tables.items():
+        if not change.count:
+            lines.append(f"input {table}: file changed, but not this department's rows")
+            continue
+        lines.append(f"input {table} ({tables_b.get(table, tables_a.get(table, {})).get('path', '')}):")
+        for kind, entries in (("added", change.added), ("removed", change.removed), ("edited", change.edited)):
+            for entry in entries[:MAX_ROWS]:
+                lines.append(f"    {kind}: {entry}")
+            if len(entries) > MAX_ROWS:
+                lines.append(f"    … {len(entries) - MAX_ROWS} more {kind}")
+    return lines
+
+
+def _v(value: Any) -> str:
+    return "(unset)" if value is None else str(value)

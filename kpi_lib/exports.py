@@ -1,0 +1,160 @@
+"""Exports people ask for: the scorecard as an Excel sheet laid out like the seed, the period summary
+for HR systems, and PDF renderings of the reader's reports.
+
+- `scorecard.xlsx` (per department, written with every run and re-written on sign-off):
+  the seed's 13 Chinese column headers (English below them), one row per indicator with
+  the collected result filled in, the weighted total, the grade, and the seed's
+  signature line (部门经理签字 / 上级主管领导签字) with who signed and when.
+- `summary.xlsx` (per period): one row per department, for import into HR systems.
+- PDF: headless Chromium (Debian's `chromium` package) prints the reader's HTML; the
+  HTML embeds its CJK font, so the PDF has real glyphs.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from .errors import KpiError
+from .explain import LABELS, grade_label
+from .template import Template
+
+SHEET_KEYS = ("id", "name", "target", "weight", "rule", "collector", "source", "schedule", "methods", "result", "prerequisites", "resources", "formula")
+ROLES = {"manager": "manager_sign", "supervisor": "supervisor_sign"}
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _bytes(book: Workbook, when: datetime) -> bytes:
+    book.properties.created = when
+    book.properties.modified = when
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def scorecard_xlsx(
+    template: Template,
+    lang: str,
+    title: str,
+    result: Mapping[str, Any],
+    explain: Mapping[str, Mapping[str, Any]],
+    labels: Mapping[str, str],
+    signoffs: Sequence[Mapping[str, Any]] = (),
+    when: datetime | None = None,
+) -> bytes:
+    """The filled-in KPI sheet as .xlsx bytes."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "考核表"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([LABELS[k][0] for k in SHEET_KEYS] + ["得分"])
+    sheet.append([LABELS[k][1] for k in SHEET_KEYS] + ["Score"])
+    for row in (2, 3):
+        for cell in sheet[row]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="EEEEEE")
+            cell.border = BOX
+            cell.alignment = WRAP
+    for item in result["indicators"]:
+        ind = template.indicator(item["id"])
+        ex = explain.get(item["id"], {})
+        target = "" if item["target"] is None else f"{'≥' if ind.direction == 'higher' else '≤'} {item['target']}%"
+        method = ex.get("method", "")
+        values = [
+            ind.id,
+            ind.statement(lang),
+            f"{ind.target_text(lang)} {target}".strip(),
+            item["weight"],
+            ind.rule(lang),
+            ind.collector(lang),
+            ind.source(lang),
+            ind.schedule_text(lang),
+            template.methods[method](lang) if method in template.methods else method,
+            f"{ex.get('formula_line', '')}; {ex.get('rule_line', '')}".strip("; "),
+            ind.prerequisites_text(lang),
+            ind.resources(lang),
+            ind.formula(lang),
+            item["score"],
+        ]
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            cell.border = BOX
+            cell.alignment = WRAP
+        sheet.cell(row=sheet.max_row, column=len(values)).number_format = "0.00"
+    grade = result["grade"] or ""
+    sheet.append([])
+    sheet.append(["加权总分 Weighted total", result["total"]])
+    sheet.cell(row=sheet.max_row, column=2).number_format = "0.00"
+    sheet.append(["等级 Grade", f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip()])
+    for row in (sheet.max_row - 1, sheet.max_row):
+        sheet.cell(row=row, column=1).font = Font(bold=True)
+    sheet.append([])
+    by_role = {s["role"]: s for s in signoffs}
+    line = []
+    for role, key in ROLES.items():
+        signed = by_role.get(role)
+        line += [f"{LABELS[key][0]}：", f"{signed['name']}  {signed['time']}" if signed else "________________"]
+    sheet.append(line)
+    widths = [6, 36, 16, 7, 36, 12, 16, 14, 12, 36, 18, 10, 40, 8]
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "C4"
+    return _bytes(book, when or datetime.now().replace(microsecond=0))
+
+
+def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime | None = None) -> bytes:
+    """One row per department: rank, id, name, total, grade, every indicator's score."""
+    ids = sorted({i["id"] for r in rows for i in r["indicators"]})
+    book = Workbook()
+    sheet = book.active
+    sheet.title = period
+    sheet.append(["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total", "等级 grade", "等级名称 grade_label", *ids])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        scores = {i["id"]: i["score"] for i in r["indicators"]}
+        sheet.append([r["rank"], r["department"], r["name"], period, r["status"], r["total"], r["grade"], r["labels"].get(r["grade"] or "", ""), *(scores.get(i) for i in ids)])
+    for column in range(1, sheet.max_column + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 14
+    return _bytes(book, when or datetime.now().replace(microsecond=0))
+
+
+CHROMIUM_HINT = "Chromium is not installed: run `make pdf-deps` (or `apt-get install chromium`) to make PDFs"
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise KpiError(CHROMIUM_HINT)
+
+
+def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
+    """Print one HTML file to PDF with headless Chromium (no network, a throwaway profile)."""
+    binary = chromium()
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        tmp = pdf.with_name(f".{pdf.name}.tmp")
+        command = [
+            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={tmp}", html.resolve().as_uri(),
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0 or not tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            raise KpiError(f"{html}: Chromium could not print it to PDF: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+        tmp.replace(pdf)
