@@ -22,6 +22,7 @@ from .params import Department, IndicatorParams, Params
 from .period import Period
 from .rates import RATES, Evidence, RateInput, observe
 from .scoring import Rule, Scored, grade_of, score, weighted_total
+from .statistics import wilson
 from .tables import DataFolder
 from .template import Indicator
 
@@ -67,7 +68,20 @@ class IndicatorResult:
             "score": real(self.score),
             "status": self.status,
             "excluded_rows": self.excluded_rows,
+            "n": self.evidence.responses,
+            "ci_low": real(self.interval[0]) if self.interval else None,
+            "ci_high": real(self.interval[1]) if self.interval else None,
         }
+
+    @property
+    def interval(self) -> tuple[Decimal, Decimal] | None:
+        """The 95% Wilson interval of a survey-based rate, in percent; None for other indicators."""
+        ev = self.evidence
+        n = ev.responses
+        if not n or ev.value is None or self.indicator.direction == "count":
+            return None
+        exact = ev.numerator / ev.denominator if ev.numerator is not None and ev.denominator else ev.value / 100
+        return wilson(min(max(exact, Decimal(0)), Decimal(1)), n)
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,7 @@ def appraise(
 ) -> Scorecard:
     """Compute every indicator (of `groups`, or all) of one department for one period."""
     params = department.for_period(period)
-    data = data or DataFolder(department.data_folder, department.template)
+    data = data or DataFolder.of(department)
     indicators = [i for i in department.template.indicators if groups is None or i.group in groups]
     needed = tables_needed(params, indicators)
     data.check(params.department, needed)

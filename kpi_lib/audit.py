@@ -89,7 +89,7 @@ def git_commit(path: Path | None = None) -> str:
 def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any]:
     """Copy every input the department's period needs into `folder/inputs/`; return the manifest's input section."""
     from .appraisal import tables_needed
-    from .tables import find_table_file
+    from .tables import DataFolder
 
     target = folder / INPUTS
     target.mkdir(parents=True, exist_ok=True)
@@ -106,8 +106,9 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
         names = tables_needed(params, department.template.indicators)
     except KpiError:
         names = []
+    data = DataFolder.of(department)
     for name in names:
-        for path in find_table_file(department.data_folder, name):
+        for path in data.files(name):
             tables.append({"table": name, **copy(path, path.name)})
     section["tables"] = tables
     return section
@@ -280,14 +281,12 @@ def recompute_department(folder: Path, manifest: Mapping[str, Any]) -> list[str]
     """Recompute every score from `inputs/`; compare with result.json and the notebooks' recorded results."""
     from .appraisal import appraise
     from .notebook import read_record
-    from .params import load_params
     from .period import Period
-    from .runner import GROUPS, SCORECARD
+    from .runner import SCORECARD
 
     differences = []
     try:
-        inputs = folder.resolve() / INPUTS
-        department = load_params(inputs / "params.yaml", template=inputs / "template.yaml", data=inputs)
+        department = recorded_department(folder)
         expected = appraise(department, Period.parse(manifest["period"])).to_json()
     except KpiError as exc:
         return [f"{folder}: cannot recompute: {line}" for line in exc.lines()]
@@ -295,7 +294,7 @@ def recompute_department(folder: Path, manifest: Mapping[str, Any]) -> list[str]
     try:
         sources["result.json"] = read_json(folder / "result.json")
         sources[f"{SCORECARD}.ipynb"] = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")["result"]
-        for group in GROUPS:
+        for group in department.template.groups:
             items = [{k: v for k, v in i.items() if k != "explain"} for i in read_record(folder / f"{group}.ipynb", kind="group")["indicators"]]
             sources[f"{group}.ipynb"] = {"indicators": items}
     except KpiError as exc:
@@ -315,6 +314,14 @@ def recompute_department(folder: Path, manifest: Mapping[str, Any]) -> list[str]
                 if fresh.get(key) != value:
                     differences.append(f"{where}: {item['id']} {key} recorded {value}, recomputed {fresh.get(key)}")
     return differences
+
+
+def recorded_department(folder: Path) -> Any:
+    """The department as a run recorded it: its params, template and tables from `inputs/`."""
+    from .params import load_params
+
+    inputs = folder.resolve() / INPUTS
+    return load_params(inputs / "params.yaml", template=inputs / "template.yaml", data=inputs)
 
 
 def verify_period(period_dir: Path, *, recompute: bool = False, pubkey: Path | None = None) -> Report:
@@ -433,16 +440,15 @@ def scorecard_xlsx_bytes(folder: Path, signoffs: Iterable[Mapping[str, Any]] = (
     """The department's scorecard.xlsx from its result.json and the group notebooks' recorded explanations."""
     from .exports import scorecard_xlsx
     from .notebook import read_record
-    from .runner import GROUPS
     from .template import load_template
 
     meta = _department_meta(folder)
     result = read_json(folder / "result.json")
+    template = load_template(str(folder / INPUTS / "template.yaml"))
     explain = {}
-    for group in GROUPS:
+    for group in template.groups:
         for item in read_record(folder / f"{group}.ipynb", kind="group")["indicators"]:
             explain[item["id"]] = item.get("explain", {})
-    template = load_template(str(folder / INPUTS / "template.yaml"))
     title = f"{template.name('zh')} · {meta.get('name') or result['department']} ({result['department']}) · {result['period']}"
     return scorecard_xlsx(template, meta.get("lang", "zh"), title, result, explain, meta.get("labels", {}), list(signoffs))
 

@@ -22,7 +22,7 @@ from rich.table import Table as RichTable
 from .appraisal import Scorecard, appraise
 from .demo import write_demo
 from .errors import KpiError
-from .explain import formula_line, grade_label, label, plain, rule_line, status_text, value_text
+from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import load_params
 from .period import Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, all_params, run_batch
@@ -81,6 +81,9 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
     stdout.print(table)
     for r in card.results:
         stdout.print(f"{r.id}  {formula_line(r, lang)}", markup=False)
+        survey = survey_line(r, lang, card.params.policy.min_responses)
+        if survey:
+            stdout.print(f"      {survey}", markup=False)
         stdout.print(f"      {rule_line(r, lang)}", markup=False)
     if summary.excluded:
         note = "无数据、未计入总分（其权重不参与加权）" if lang == "zh" else "left out of the total for lack of rows (their weight drops out)"
@@ -110,7 +113,7 @@ def validate(
 def _validate_one(path: Path, window: Period | None) -> list[str]:
     try:
         department = load_params(path)
-        data = DataFolder(department.data_folder, department.template)
+        data = DataFolder.of(department)
         names = [n for ind in department.template.indicators for n in ind.tables()] + ["observations"]
         needed = [n for n in dict.fromkeys(names) if n != "observations" or _uses_observations(department)]
         lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]

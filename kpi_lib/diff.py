@@ -16,9 +16,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .audit import INPUTS, MANIFEST, read_json
+from .audit import INPUTS, MANIFEST, read_json, recorded_department
 from .errors import KpiError, UsageError
-from .tables import load_table
+from .tables import DataFolder
 from .template import Template, load_template
 
 MAX_ROWS = 20
@@ -30,6 +30,7 @@ class RunFolder:
     manifest: dict[str, Any]
     result: dict[str, Any] | None
     template: Template
+    _data: DataFolder | None = None
 
     @classmethod
     def open(cls, path: Path) -> RunFolder:
@@ -44,12 +45,17 @@ class RunFolder:
         return cls(path, manifest, result, template)
 
     def tables(self) -> dict[str, dict[str, Any]]:
-        return {t["table"]: t for t in self.manifest.get("inputs", {}).get("tables", [])}
+        """Per table: its file's path and one sha256 over its file and adapter (if any)."""
+        found: dict[str, dict[str, Any]] = {}
+        for entry in self.manifest.get("inputs", {}).get("tables", []):
+            known = found.setdefault(entry["table"], {"path": entry["path"], "sha256": ""})
+            known["sha256"] += entry["sha256"]
+        return found
 
     def rows(self, table: str) -> pd.DataFrame:
-        spec = self.template.tables[table]
-        loaded = load_table(self.path / INPUTS, spec)
-        frame = loaded.frame
+        if self._data is None:
+            self._data = DataFolder.of(recorded_department(self.path))
+        frame = self._data.table(table).frame
         return frame[frame["department"] == self.manifest["department"]]
 
 

@@ -134,3 +134,17 @@ def rule_line(result: IndicatorResult, lang: str) -> str:
     if zh:
         return f"目标 {target}，优于 {steps} 步（每步 {plain(spec.step)}%）× {plain(spec.bonus)} 分 → {plain(scored.score, 2)}{clamp}"
     return f"target {target}, {steps} step(s) of {plain(spec.step)}% better × {plain(spec.bonus)} points → {plain(scored.score, 2)}{clamp}"
+
+
+def survey_line(result: IndicatorResult, lang: str, min_responses: int) -> str:
+    """n and the 95% Wilson interval of a survey-based rate, with a warning below `min_responses`; "" otherwise."""
+    interval = result.interval
+    n = result.evidence.responses
+    if interval is None or n is None:
+        return ""
+    low, high = interval
+    zh = lang == "zh"
+    text = f"n = {n}，95% 置信区间 {plain(low, 2)}% – {plain(high, 2)}%" if zh else f"n = {n}, 95% CI {plain(low, 2)}% – {plain(high, 2)}%"
+    if n < min_responses:
+        text += f"（⚠ 样本不足 {min_responses} 份，结果可信度低）" if zh else f" (⚠ fewer than {min_responses} responses: the rate rests on too few answers)"
+    return text

@@ -32,7 +32,7 @@ from . import charts
 from .audit import git_commit, versions
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
 from .errors import KpiError
-from .explain import LABELS, formula_line, grade_label, label, plain, rule_line, status_text, value_text
+from .explain import LABELS, formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import Department, Params, load_params
 from .period import Period
 
@@ -148,7 +148,9 @@ class Run:
         lang, ind = self.lang, result.indicator
         body = f"<h3>{h(ind.id)} {h(ind.name(lang))} / {h(ind.name('en' if lang == 'zh' else 'zh'))}</h3>"
         body += _table([(f"{zh} {en}", v) for (zh, en), v in zip((LABELS[k] for k in DEFINITION_KEYS), self.definition(result))])
-        body += f'<p><b>{h(label("formula", lang))}</b><br><span class="formula">{h(formula_line(result, lang))}</span></p>'
+        survey = survey_line(result, lang, self.params.policy.min_responses)
+        survey_html = f'<br><span class="formula{" bad" if "⚠" in survey else ""}">{h(survey)}</span>' if survey else ""
+        body += f'<p><b>{h(label("formula", lang))}</b><br><span class="formula">{h(formula_line(result, lang))}</span>{survey_html}</p>'
         body += f'<p><b>{h(label("rule", lang))}</b><br><span class="formula">{h(rule_line(result, lang))}</span></p>'
         body += self._evidence_html(result)
         _display_html(body)
@@ -218,6 +220,7 @@ class Run:
                 {
                     **r.to_json(),
                     "explain": {
+                        "survey_line": survey_line(r, self.lang, self.params.policy.min_responses),
                         "value_text": value_text(r),
                         "formula_line": formula_line(r, self.lang),
                         "rule_line": rule_line(r, self.lang),

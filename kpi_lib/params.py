@@ -55,6 +55,12 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+# YAML 1.2 booleans only: `Yes`, `No`, `Y`, `on` stay text (they are value codes of exports, e.g. Churn: Yes).
+_DecimalLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_DecimalLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class _Model(BaseModel):
@@ -67,6 +73,7 @@ class Policy(_Model):
     max_score: Decimal = Decimal(120)
     on_empty: Literal["exclude", "full", "zero", "error"] = "exclude"
     satisfied_min_score: Decimal = Field(default=Decimal(4), ge=1, le=5)
+    min_responses: int = Field(default=30, ge=1)
 
 
 class GradeBand(_Model):
@@ -99,6 +106,27 @@ class IndicatorParams(_Model):
         return int(match.group(1)), match.group(2)
 
 
+class TableSource(_Model):
+    """How one table is read from a real export (see kpi_lib.sources)."""
+
+    file: str | None = None
+    sheet: str | None = None
+    columns: dict[str, str] = {}
+    values: dict[str, dict[str, Any]] = {}
+    constants: dict[str, Any] = {}
+    date_format: str | None = None
+    formats: dict[str, str] = {}
+    adapter: str | None = None
+    options: dict[str, Any] = {}
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^:]+\.py(:[A-Za-z_][A-Za-z0-9_]*)?$", value):
+            raise ValueError('expected "file.py:function" (a Python file beside the params file)')
+        return value
+
+
 class Params(_Model):
     department: str
     name: str = ""
@@ -109,6 +137,7 @@ class Params(_Model):
     policy: Policy = Policy()
     grades: tuple[GradeBand, ...] = tuple(GradeBand(**g) for g in DEFAULT_GRADES)
     indicators: dict[str, IndicatorParams]
+    tables: dict[str, TableSource] = {}
     periods: dict[str, dict[str, Any]] = {}
 
     @field_validator("department")
@@ -128,6 +157,11 @@ class Department:
         self.base = params
         self.template = template
         self._data = data
+
+    @property
+    def snapshot(self) -> bool:
+        """True when reading a run's `inputs/` copies (the data folder was overridden)."""
+        return self._data is not None
 
     @property
     def id(self) -> str:
@@ -240,6 +274,16 @@ def _validate(path: Path, raw: dict[str, Any], template: Template, problems: lis
                 problems.append(Problem(file=file, message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd"))
         if spec.method is not None and spec.method != "observation" and spec.method not in ind.methods:
             problems.append(Problem(file=file, message=f"{where(key + '.method')}: {spec.method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}"))
+    for name, source in params.tables.items():
+        key = f"tables.{name}"
+        if name not in template.tables:
+            problems.append(Problem(file=file, message=f"{where(key)}: unknown table; template {template.id} has {', '.join(template.tables)}"))
+            continue
+        columns = {c.name for c in template.tables[name].columns}
+        for part in ("columns", "values", "constants", "formats"):
+            for column in getattr(source, part):
+                if column not in columns:
+                    problems.append(Problem(file=file, message=f"{where(f'{key}.{part}.{column}')}: unknown column of {name}; expected one of {', '.join(sorted(columns))}"))
     if len(problems) == before:
         total = sum((spec.weight for spec in params.indicators.values()), Decimal(0))
         if total != 100:

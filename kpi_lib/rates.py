@@ -62,6 +62,7 @@ class Evidence:
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     facts: Mapping[str, Any] = field(default_factory=dict)
+    responses: int | None = None  # survey answers behind the value (survey-based rates only)
 
     @property
     def empty(self) -> bool:
@@ -123,7 +124,9 @@ def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
     return out
 
 
-def _evidence(inp: RateInput, value: Decimal | None, num: Any, den: Any, rows: pd.DataFrame, excluded: pd.DataFrame | None = None, **facts: Any) -> Evidence:
+def _evidence(
+    inp: RateInput, value: Decimal | None, num: Any, den: Any, rows: pd.DataFrame, excluded: pd.DataFrame | None = None, responses: int | None = None, **facts: Any
+) -> Evidence:
     table = inp.spec["table"]
     return Evidence(
         table=table,
@@ -134,6 +137,7 @@ def _evidence(inp: RateInput, value: Decimal | None, num: Any, den: Any, rows: p
         rows=rows,
         excluded=excluded if excluded is not None else rows.iloc[0:0].assign(reason=pd.Series(dtype=object)),
         facts=facts,
+        responses=responses,
     )
 
 
@@ -162,7 +166,8 @@ def score_share(inp: RateInput) -> Evidence:
     satisfied = frame[s["score"]].map(lambda v: v >= inp.satisfied_min_score).astype(bool)
     outcome = pd.Series("satisfied", index=frame.index).mask(~satisfied, "not satisfied")
     n = int(satisfied.sum())
-    return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), satisfied_min_score=inp.satisfied_min_score)
+    rows = _with_outcome(frame, outcome)
+    return _evidence(inp, percent(n, len(frame)), n, len(frame), rows, responses=len(frame), satisfied_min_score=inp.satisfied_min_score)
 
 
 @register("quantity_ratio")
@@ -298,6 +303,7 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
     row = rows.iloc[0]
     value = Decimal(row["value"]).quantize(CENT, rounding=ROUND_HALF_UP)
     collected = row["collected_on"]
+    responses = row.get("responses")
     return Evidence(
         table="observations",
         file=file,
@@ -313,4 +319,5 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
             "note": row["note"],
             "row": int(row["_row"]),
         },
+        responses=None if responses is None or pd.isna(responses) else int(responses),
     )

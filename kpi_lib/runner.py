@@ -44,7 +44,7 @@ from .params import load_params
 from .period import Period
 from .reports import department_reports, write_atomic, write_index
 
-GROUPS = ("management", "service", "key_accounts", "cost")
+GROUPS = ("management", "service", "key_accounts", "cost")  # the packaged template's groups; a department runs its template's
 SCORECARD = "scorecard"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 600
@@ -93,6 +93,7 @@ class DepartmentRun:
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""
     refused: bool = False
+    groups: tuple[str, ...] = ()
     inputs: dict[str, Any] = field(default_factory=dict)
     effective: Any = None
     total: float | None = None
@@ -175,7 +176,7 @@ def finish(job: FinishJob) -> Outcome:
 # -- main side ------------------------------------------------------------------------------
 def notebooks_folder(given: Path | None) -> Path:
     folder = given or PROJECT_ROOT / "notebooks"
-    missing = [f"{n}.ipynb" for n in (*GROUPS, SCORECARD) if not (folder / f"{n}.ipynb").is_file()]
+    missing = [f"{n}.ipynb" for n in (SCORECARD,) if not (folder / f"{n}.ipynb").is_file()]
     if missing:
         raise UsageError(f"{folder}: notebooks not found ({', '.join(missing)}); pass --notebooks DIR")
     return folder
@@ -242,7 +243,7 @@ def run_batch(
         chromium()  # fail early, with the install hint, before any notebook runs
     period_dir = (out / str(window)).resolve()
     period_dir.mkdir(parents=True, exist_ok=True)
-    runs = _prepare(params_files, window, period_dir, force)
+    runs = _prepare(params_files, window, period_dir, force, source)
     if progress is not None:
         progress.start(len(runs))
     pending: dict[Future[Outcome], tuple[DepartmentRun, str]] = {}
@@ -255,7 +256,7 @@ def run_batch(
             if run.failed:
                 _finalize(run, period_dir, progress, force)
                 continue
-            for group in GROUPS:
+            for group in run.groups:
                 parameters = {"params_path": str(run.params_path), "period": str(window), "group": group}
                 submit(run, group, execute, NotebookJob(str(source / f"{group}.ipynb"), str(run.staging / f"{group}.ipynb"), parameters, str(run.staging), timeout))
         while pending:
@@ -265,7 +266,7 @@ def run_batch(
                 outcome = _outcome(future, kind)
                 run.outcomes.append(outcome)
                 if kind != SCORECARD:
-                    if sum(1 for o in run.outcomes if o.name in GROUPS) < len(GROUPS):
+                    if sum(1 for o in run.outcomes if o.name in run.groups) < len(run.groups):
                         continue
                     errors = [o.error for o in run.outcomes if not o.ok]
                     run.error = "\n".join(errors)
@@ -293,7 +294,7 @@ def _outcome(future: Future[Outcome], kind: str) -> Outcome:
         return Outcome(kind, False, 0.0, f"{kind}: worker failed: {type(exc).__name__}: {exc}")
 
 
-def _prepare(params_files: list[Path], window: Period, period_dir: Path, force: bool) -> list[DepartmentRun]:
+def _prepare(params_files: list[Path], window: Period, period_dir: Path, force: bool, source: Path) -> list[DepartmentRun]:
     """Load every params file, refuse signed departments (unless forced), snapshot each one's inputs."""
     runs: list[DepartmentRun] = []
     seen: dict[str, Path] = {}
@@ -321,6 +322,10 @@ def _prepare(params_files: list[Path], window: Period, period_dir: Path, force: 
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         if params is not None and department is not None:
+            run.groups = tuple(department.template.groups)
+            missing = [g for g in run.groups if not (source / f"{g}.ipynb").is_file()]
+            if missing:
+                run.error = f"{source}: no notebook for group(s) {', '.join(missing)} of template {department.template.id}; expected <group>.ipynb"
             run.name, run.lang = params.name, params.lang
             run.labels = {b.grade: b.label for b in params.grades}
             run.effective = params.model_dump(mode="json")

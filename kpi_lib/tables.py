@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -38,8 +38,8 @@ from .period import Period
 from .template import Column, TableSpec, Template
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
-TRUE = {"true", "1", "yes", "y", "是"}
-FALSE = {"false", "0", "no", "n", "否"}
+TRUE = {"true", "1", "yes", "是"}
+FALSE = {"false", "0", "no", "否"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
 
@@ -129,6 +129,21 @@ def _parse_decimal(value: Any) -> Decimal:
     return number
 
 
+def _with_format(parse: Callable[[Any], Any], fmt: str, kind: str) -> Callable[[Any], Any]:
+    """A date/timestamp parser that reads text in an export's own format (`strptime`)."""
+
+    def parse_formatted(value: Any) -> Any:
+        if not isinstance(value, str):
+            return parse(value)
+        try:
+            moment = datetime.strptime(value.strip(), fmt)
+        except ValueError:
+            raise _Bad(f"expected a {kind} in the format {fmt}") from None
+        return parse(moment)
+
+    return parse_formatted
+
+
 def _parse_period(value: Any) -> str:
     text = _parse_str(value)
     try:
@@ -170,7 +185,7 @@ def find_table_file(folder: Path, name: str) -> list[Path]:
     return [folder / f"{name}{suffix}" for suffix in SUFFIXES if (folder / f"{name}{suffix}").is_file()]
 
 
-def read_raw(path: Path) -> pd.DataFrame:
+def read_raw(path: Path, sheet: str | None = None) -> pd.DataFrame:
     """Read a file's cells without interpreting them (strings from CSV, typed cells from xlsx/parquet)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -181,7 +196,7 @@ def read_raw(path: Path) -> pd.DataFrame:
             text = raw.decode("gb18030")
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     if suffix == ".xlsx":
-        return pd.read_excel(path, dtype=object, engine="openpyxl")
+        return pd.read_excel(path, dtype=object, engine="openpyxl", sheet_name=sheet or 0)
     if suffix == ".parquet":
         return pd.read_parquet(path).astype(object)
     raise ValueError(f"unsupported file type {suffix}")
@@ -191,8 +206,15 @@ def empty_frame(spec: TableSpec) -> pd.DataFrame:
     return _frame(spec, {c.name: [] for c in spec.columns}, [])
 
 
-def load_table(folder: Path, spec: TableSpec) -> Table:
-    """Read and validate one table of a data folder; never raises for bad content."""
+def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path | None = None, snapshot: bool = False) -> Table:
+    """Read and validate one table of a data folder; never raises for bad content.
+
+    `source` is the params' export mapping of this table (see `sources`), `base`
+    the params file's folder (adapters live there), `snapshot` true when reading a
+    run's `inputs/` copies (mapped files and adapters are found by their names).
+    """
+    if source is not None:
+        return _load_mapped(folder, spec, source, base or folder, snapshot)
     candidates = find_table_file(folder, spec.name)
     shown = folder / f"{spec.name}.csv"
     if not candidates:
@@ -215,6 +237,33 @@ def load_table(folder: Path, spec: TableSpec) -> Table:
     return parse_table(raw, spec, str(path), sha)
 
 
+def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool) -> Table:
+    from .sources import adapter_path, reshape, source_path
+
+    path = source_path(folder, spec.name, source, snapshot=snapshot)
+    if path is None:
+        found = find_table_file(folder, spec.name)
+        path = found[0] if len(found) == 1 else folder / f"{spec.name}.csv"
+    if not path.is_file():
+        return Table(spec, str(path), None, empty_frame(spec), [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")])
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        raw = read_raw(path, sheet=source.sheet)
+    except Exception as exc:  # noqa: BLE001
+        return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(path), message=f"cannot read the file: {exc}")])
+    frame, problems = reshape(raw, source, str(path), adapter_path(base, source, folder, snapshot=snapshot))
+    if frame is None:  # the adapter failed: its problem says it all
+        return Table(spec, str(path), sha, empty_frame(spec), problems)
+    formats = dict(source.formats)
+    if source.date_format:
+        for column in spec.columns:
+            if column.type in ("date", "timestamp"):
+                formats.setdefault(column.name, source.date_format)
+    table = parse_table(frame, spec, str(path), sha, formats=formats)
+    table.problems[:0] = problems
+    return table
+
+
 def _map_headers(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[dict[str, Any], list[Problem]]:
     problems: list[Problem] = []
     by_name = {c.name.lower(): c.name for c in spec.columns}
@@ -230,23 +279,29 @@ def _map_headers(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[dict[st
             continue
         found[name] = header
     for col in spec.columns:
-        if col.name not in found:
+        if col.name not in found and not col.optional:
             alias = f" (or {col.alias})" if col.alias else ""
             problems.append(Problem(file=file, row=1, column=col.name, message=f"missing column; expected a header {col.name}{alias}"))
     return found, problems
 
 
-def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, sha: str | None) -> Table:
-    """Parse raw cells by the table spec, gathering every problem."""
+def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, sha: str | None, formats: dict[str, str] | None = None) -> Table:
+    """Parse raw cells by the table spec, gathering every problem.
+
+    Row numbers come from the frame's index (0 → spreadsheet row 2), so a frame
+    an adapter filtered still points at the file's rows.
+    """
     headers, problems = _map_headers(raw, spec, file)
-    rows = list(range(2, len(raw) + 2))
+    integer_index = pd.api.types.is_integer_dtype(raw.index) and (len(raw.index) == 0 or raw.index.min() >= 0)
+    rows = [int(i) + 2 for i in raw.index] if integer_index else list(range(2, len(raw) + 2))
     departments = [_department(v) for v in raw[headers["department"]]] if "department" in headers else [None] * len(raw)
     values: dict[str, list[Any]] = {}
     for col in spec.columns:
         if col.name not in headers:
             values[col.name] = [None] * len(raw)
             continue
-        values[col.name] = _parse_column(raw[headers[col.name]].tolist(), col, file, rows, departments, problems)
+        fmt = (formats or {}).get(col.name)
+        values[col.name] = _parse_column(raw[headers[col.name]].tolist(), col, file, rows, departments, problems, fmt)
     _check_keys(spec, values, file, rows, departments, problems)
     _check_order(spec, values, file, rows, departments, problems)
     return Table(spec, file, sha, _frame(spec, values, rows), problems)
@@ -257,9 +312,11 @@ def _department(value: Any) -> str | None:
 
 
 def _parse_column(
-    cells: list[Any], col: Column, file: str, rows: list[int], departments: list[str | None], problems: list[Problem]
+    cells: list[Any], col: Column, file: str, rows: list[int], departments: list[str | None], problems: list[Problem], fmt: str | None = None
 ) -> list[Any]:
     parse = PARSERS[col.type]
+    if fmt and col.type in ("date", "timestamp"):
+        parse = _with_format(parse, fmt, col.type)
     out: list[Any] = []
     for cell, row, dept in zip(cells, rows, departments):
         if _is_missing(cell):
@@ -334,17 +391,39 @@ def _frame(spec: TableSpec, values: dict[str, list[Any]], rows: list[int]) -> pd
 
 
 class DataFolder:
-    """The tables of one data folder, each read and validated once, on first use."""
+    """The tables of one data folder, each read and validated once, on first use.
 
-    def __init__(self, folder: Path, template: Template) -> None:
+    `sources` are the params' export mappings by table name, `base` the params
+    file's folder, `snapshot` true for a run's `inputs/` copies.
+    """
+
+    def __init__(self, folder: Path, template: Template, sources: Mapping[str, Any] | None = None, base: Path | None = None, snapshot: bool = False) -> None:
         self.folder = folder
         self.template = template
+        self.sources = dict(sources or {})
+        self.base = base or folder
+        self.snapshot = snapshot
         self._tables: dict[str, Table] = {}
+
+    @classmethod
+    def of(cls, department: Any) -> DataFolder:
+        """The data folder of a loaded department, with its export mappings."""
+        return cls(department.data_folder, department.template, department.base.tables, department.path.parent, department.snapshot)
 
     def table(self, name: str) -> Table:
         if name not in self._tables:
-            self._tables[name] = load_table(self.folder, self.template.tables[name])
+            self._tables[name] = load_table(self.folder, self.template.tables[name], self.sources.get(name), base=self.base, snapshot=self.snapshot)
         return self._tables[name]
+
+    def files(self, name: str) -> list[Path]:
+        """The file(s) table `name` is read from, and its adapter: what a run's snapshot must copy."""
+        from .sources import adapter_path, source_path
+
+        source = self.sources.get(name)
+        mapped = source_path(self.folder, name, source, snapshot=self.snapshot)
+        found = [mapped] if mapped is not None and mapped.is_file() else ([] if mapped is not None else find_table_file(self.folder, name))
+        adapter = adapter_path(self.base, source, self.folder, snapshot=self.snapshot)
+        return found + ([adapter] if adapter is not None and adapter.is_file() else [])
 
     def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:
         """Raise one `DataError` with every problem of these tables that concerns `department`."""

@@ -49,6 +49,7 @@ class Column:
     type: str
     alias: str = ""
     required: bool = False
+    optional: bool = False  # the whole column may be absent from a file
     min: float | None = None
     max: float | None = None
 
@@ -218,6 +219,7 @@ def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpe
                 type=ctype,
                 alias=str(cspec.get("zh") or ""),
                 required=bool(cspec.get("required", False)),
+                optional=bool(cspec.get("optional", False)),
                 min=cspec.get("min"),
                 max=cspec.get("max"),
             )

@@ -38,7 +38,7 @@ def test_score_json_is_exactly_the_spec_object(demo_dir: Path) -> None:
     assert list(card) == ["department", "period", "window", "total", "grade", "indicators"]
     assert card["window"] == {"start": "2026-10-01", "end": "2026-12-31"}
     assert [i["id"] for i in card["indicators"]] == [f"CS{i:02d}" for i in range(1, 13)]
-    keys = ["id", "group", "weight", "direction", "target", "value", "numerator", "denominator", "steps", "score", "status", "excluded_rows"]
+    keys = ["id", "group", "weight", "direction", "target", "value", "numerator", "denominator", "steps", "score", "status", "excluded_rows", "n", "ci_low", "ci_high"]
     assert all(list(i) == keys for i in card["indicators"])
     assert result.stderr == ""
 
