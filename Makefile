@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD)
 
 test: $(STAMP)
+	$(BIN)/ruff check kpi_lib tests benchmarks
 	$(BIN)/python -m pytest
 
 clean:

@@ -13,9 +13,10 @@ computed two ways.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .errors import DataError, Problem
 from .params import Department, IndicatorParams, Params

@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-from typer.exceptions import TyperException
 from rich.console import Console
 from rich.table import Table as RichTable
+from typer.exceptions import TyperException
 
 from .appraisal import Scorecard, appraise
 from .demo import write_demo
-from .errors import KpiError
+from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import load_params
 from .period import Period
@@ -36,7 +37,8 @@ app = typer.Typer(
     help="kpi: quantified department performance appraisal (绩效量化考核).",
 )
 
-stdout = Console(highlight=False, soft_wrap=True)
+# Piped output (no terminal) gets a wide page rather than rich's 80 columns, so tables stay readable.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)))
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -88,14 +90,27 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
     if summary.excluded:
         note = "无数据、未计入总分（其权重不参与加权）" if lang == "zh" else "left out of the total for lack of rows (their weight drops out)"
         stdout.print(f"{note}: {', '.join(summary.excluded)}", markup=False)
+    for finding in card_findings(card):
+        stdout.print(f"{'采集时间提示' if lang == 'zh' else 'finding'}: {finding}", markup=False)
+
+
+def card_findings(card: Scorecard) -> list[Any]:
+    """Evidence collected outside its collection window (information, not an error)."""
+    from .schedule import findings
+
+    return [f for r in card.results for f in findings(r, card.params.review_date)]
 
 
 @app.command()
 def validate(
     params: Annotated[list[Path], typer.Argument(help="One or more params YAML files.")],
-    period: Annotated[Optional[str], typer.Option("--period", "-p", help="Also compute this period (catches a missing budget or observation).")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="The period to compute (default: the year of review_date, else this year).")] = None,
 ) -> None:
-    """Check parameters and every input table of each department; list all problems."""
+    """Check parameters and every input table of each department; list all problems.
+
+    Then compute the period (catching a missing budget or observation) and list
+    findings: evidence collected outside its collection window (not errors).
+    """
     window = _period(period) if period else None
     failed = 0
     for path in params:
@@ -111,15 +126,20 @@ def validate(
 
 
 def _validate_one(path: Path, window: Period | None) -> list[str]:
+    """Problems (errors) of one department; findings are printed as they are found."""
     try:
         department = load_params(path)
         data = DataFolder.of(department)
         names = [n for ind in department.template.indicators for n in ind.tables()] + ["observations"]
         needed = [n for n in dict.fromkeys(names) if n != "observations" or _uses_observations(department)]
         lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
-        if not lines and window is not None:
-            appraise(department, window, data=data)
-        return lines
+        if lines:
+            return lines
+        review = department.base.review_date
+        period = window or Period.parse(str(review.year if review else date.today().year))
+        for finding in card_findings(appraise(department, period, data=data)):
+            stdout.print(f"finding  {path} {period}: {finding}", markup=False)
+        return []
     except KpiError as exc:
         return exc.lines()
 
@@ -166,12 +186,12 @@ class BatchProgress:
 
 @app.command(name="run")
 def run_command(
-    params: Annotated[Optional[list[Path]], typer.Argument(help="Params YAML files (or --all).")] = None,
+    params: Annotated[list[Path] | None, typer.Argument(help="Params YAML files (or --all).")] = None,
     period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")] = "",
     all_: Annotated[bool, typer.Option("--all", help="Every params file under params/.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Notebooks run at once (default: the number of cores).")] = 0,
     out: Annotated[Path, typer.Option("--out", help="Where outputs/<period>/ is written.")] = Path("outputs"),
-    notebooks: Annotated[Optional[Path], typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
+    notebooks: Annotated[Path | None, typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run.")] = DEFAULT_TIMEOUT,
     executor: Annotated[str, typer.Option("--executor", help="local (a process pool).")] = "local",
     force: Annotated[bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")] = False,
@@ -217,7 +237,7 @@ def print_batch(result: BatchResult) -> None:
 def verify(
     folder: Annotated[Path, typer.Argument(help="outputs/<period> (or one department folder).")],
     recompute: Annotated[bool, typer.Option("--recompute", help="Also recompute every score from the recorded inputs.")] = False,
-    pubkey: Annotated[Optional[Path], typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")] = None,
+    pubkey: Annotated[Path | None, typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")] = None,
 ) -> None:
     """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match."""
     from .audit import verify_period
@@ -243,7 +263,7 @@ def sign(
     role: Annotated[str, typer.Option("--role", help="manager (部门经理) or supervisor (上级主管领导).")],
     name: Annotated[str, typer.Option("--name", help="Who signs.")],
     comment: Annotated[str, typer.Option("--comment", help="A remark kept with the signature.")] = "",
-    key: Annotated[Optional[Path], typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")] = None,
 ) -> None:
     """Sign off a department's results; refused when its outputs no longer match their manifest."""
     from .audit import sign as sign_off
@@ -268,7 +288,7 @@ def diff(
 @app.command()
 def pdf(
     folder: Annotated[Path, typer.Argument(help="outputs/<period> (or one department folder).")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where the PDFs go (default: <period>/pdf/).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Where the PDFs go (default: <period>/pdf/).")] = None,
 ) -> None:
     """Print the reader's HTML reports to PDF with headless Chromium."""
     from .exports import chromium, html_to_pdf
@@ -283,6 +303,50 @@ def pdf(
             if not page.name.endswith(".audit.html"):
                 html_to_pdf(page, target / department.name / page.with_suffix(".pdf").name)
     stdout.print(f"wrote {target}", markup=False)
+
+
+@app.command()
+def calendar(
+    year: Annotated[int, typer.Option("--year", "-y", help="The calendar year.")],
+    params: Annotated[list[Path] | None, typer.Argument(help="Params files: tasks per department (default: the packaged template).")] = None,
+    ics: Annotated[Path | None, typer.Option("--ics", help="Also write an iCalendar file.")] = None,
+    review_date: Annotated[str | None, typer.Option("--review-date", help="Template-level only: the annual review day (default: the year's last working day).")] = None,
+    template: Annotated[str, typer.Option("--template", help="Template-level only: a packaged name or a path.")] = "customer_service",
+) -> None:
+    """Every collection task of a year: window, indicator, collector, source, method."""
+    from .reports import write_atomic
+    from .schedule import tasks, to_ics
+    from .template import load_template
+
+    if not 1900 <= year <= 9999:
+        raise UsageError(f"--year {year}: expected a four-digit year")
+    found, lang, methods = [], "zh", {}
+    if params:
+        for path in params:
+            department = load_params(path)
+            lang, methods = department.base.lang, {**department.template.methods, **methods}
+            found += tasks(department.template, year, department=department)
+    else:
+        try:
+            review = date.fromisoformat(review_date) if review_date else None
+        except ValueError:
+            raise UsageError(f"--review-date {review_date!r}: expected YYYY-MM-DD") from None
+        loaded = load_template(template)
+        methods = dict(loaded.methods)
+        found = tasks(loaded, year, review_date=review)
+    found.sort(key=lambda t: (t.start, t.department, t.indicator.id))
+    table = RichTable(title=f"信息采集计划 Collection schedule {year} · {len(found)} tasks", title_justify="left")
+    for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ())):
+        table.add_column(name, no_wrap=name == "window")
+    for t in found:
+        ind = t.indicator
+        window = str(t.start) if t.start == t.end else f"{t.start} – {t.end:%m-%d}"
+        how = ", ".join(methods[m](lang) if m in methods else m for m in ind.methods)
+        table.add_row(window, f"{ind.id} {ind.name(lang)}", ind.collector(lang), ind.source(lang), how, *((t.department,) if params else ()))
+    stdout.print(table)
+    if ics is not None:
+        write_atomic(ics, to_ics(found, lang))
+        stdout.print(f"wrote {ics} ({len(found)} events)", markup=False)
 
 
 @app.command()

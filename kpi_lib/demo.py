@@ -15,17 +15,22 @@ The departments differ on purpose:
 The data carries excused plan items, late and unanswered replies (some across
 the 2026 National Day holiday and its adjusted working Sundays), lost key
 accounts, approved budget overruns and observation rows for every period.
+Surveys are dated in their collection windows (quarter ends; the week before the
+12-20 review), with a few collected too early for the compliance check to flag,
+so monthly periods and Q1–Q3 have no CS02/CS12 answers (those indicators are
+then excluded, as SPEC §4 says).
 """
 
 from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .period import Period
 
@@ -107,13 +112,23 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
         rows["work_plan"].append([f"{code}-T{i + 1:04d}", p.id, f"工作任务 {i + 1}", _iso(due), planned, actual, "true" if excused else "false", "客户取消 / cancelled by the customer" if excused else ""])
 
     response = 0
-    for survey, per_month, respondents in (("policy_execution", 6, "高层主管"), ("customer_satisfaction", 150, "客户"), ("assigned_tasks", 5, "主管领导")):
-        for month in range(1, 13):
-            for _ in range(per_month):
+    # Surveys are collected in their schedule's windows (SPEC §6), with a few stragglers the
+    # compliance check flags: customer satisfaction in the last half month of each quarter,
+    # the senior-management and assigned-task surveys in the week before the 12-20 review.
+    for survey, count, respondents in (("policy_execution", 40, "高层主管"), ("customer_satisfaction", 450, "客户"), ("assigned_tasks", 30, "主管领导")):
+        quarters = (3, 6, 9, 12) if survey == "customer_satisfaction" else (12,)
+        for month in quarters:
+            for k in range(count):
                 response += 1
                 good = rng.random() < q
                 score = rng.choice((4, 5, 5)) if good else rng.choice((1, 2, 3, 3))
-                rows["surveys"].append([f"{code}-S{response:05d}", p.id, survey, f"{respondents}{rng.randrange(1, 40)}", _iso(_day(rng, month)), score])
+                if k % 37 == 36:
+                    day = date(YEAR, month, rng.randrange(1, 16))  # collected too early: a finding
+                elif survey == "customer_satisfaction":
+                    day = date(YEAR, month, rng.randrange(16, 31 if month in (6, 9) else 32))
+                else:
+                    day = date(YEAR, 12, rng.randrange(13, 20))
+                rows["surveys"].append([f"{code}-S{response:05d}", p.id, survey, f"{respondents}{rng.randrange(1, 40)}", _iso(day), score])
 
     for i in range(3600):
         created = _office_time(rng, _day(rng, i % 12 + 1))
@@ -181,8 +196,9 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
         for period in PERIODS:
             window = Period.parse(period)
             value = Decimal(str(round(88 + 8 * rng.random(), 1)))
+            collected = date(YEAR, 12, 28) if period == f"{YEAR}-Q4" else date(YEAR, 12, 15)  # Q4's was noted late: a finding
             rows["observations"].append(
-                ["CS02", p.id, period, f"{value}", "督察员 王敏", _iso(window.end - timedelta(days=3)), "高层主管访谈 / senior management interview", "问卷汇总后笔录 / noted after the survey"]
+                ["CS02", p.id, period, f"{value}", "督察员 王敏", _iso(collected), "高层主管访谈 / senior management interview", "问卷汇总后笔录 / noted after the survey"]
             )
     return rows
 

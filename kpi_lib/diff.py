@@ -10,9 +10,10 @@ edited (by the table's key, with spreadsheet row numbers and old → new values)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -103,8 +104,8 @@ def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
     spec = b.template.tables[table]
     old, new = a.rows(table), b.rows(table)
     old_keys, new_keys = _key_of(old, spec.key), _key_of(new, spec.key)
-    old_by = {k: r for k, (_, r) in zip(old_keys, old.iterrows())}
-    new_by = {k: r for k, (_, r) in zip(new_keys, new.iterrows())}
+    old_by = {k: r for k, (_, r) in zip(old_keys, old.iterrows(), strict=False)}
+    new_by = {k: r for k, (_, r) in zip(new_keys, new.iterrows(), strict=False)}
     columns = [c.name for c in spec.columns]
     for key in new_by.keys() - old_by.keys():
         change.added.append(f"row {new_by[key]['_row']} ({key})")

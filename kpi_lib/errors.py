@@ -15,8 +15,8 @@ header is row 1), the column, the value found and what was expected.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,23 @@ All text that comes from data or params is HTML-escaped before display.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from . import charts
-from .audit import git_commit, versions
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
+from .audit import git_commit, versions
 from .errors import KpiError
 from .explain import LABELS, formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import Department, Params, load_params
 from .period import Period
+from .schedule import findings
 
 MIME = "application/vnd.kpi-appraisal.result+json"
 GOOD_OUTCOMES = {"on time", "finished", "satisfied", "complete", "done", "kept", "counted", "observed"}
@@ -147,12 +149,14 @@ class Run:
         """Everything about one indicator: its 13 columns, the formula with numbers, the rule, the evidence, a chart."""
         lang, ind = self.lang, result.indicator
         body = f"<h3>{h(ind.id)} {h(ind.name(lang))} / {h(ind.name('en' if lang == 'zh' else 'zh'))}</h3>"
-        body += _table([(f"{zh} {en}", v) for (zh, en), v in zip((LABELS[k] for k in DEFINITION_KEYS), self.definition(result))])
+        body += _table([(f"{zh} {en}", v) for (zh, en), v in zip((LABELS[k] for k in DEFINITION_KEYS), self.definition(result), strict=False)])
         survey = survey_line(result, lang, self.params.policy.min_responses)
         survey_html = f'<br><span class="formula{" bad" if "⚠" in survey else ""}">{h(survey)}</span>' if survey else ""
         body += f'<p><b>{h(label("formula", lang))}</b><br><span class="formula">{h(formula_line(result, lang))}</span>{survey_html}</p>'
         body += f'<p><b>{h(label("rule", lang))}</b><br><span class="formula">{h(rule_line(result, lang))}</span></p>'
         body += self._evidence_html(result)
+        for finding in findings(result, self.params.review_date):
+            body += f'<p class="bad">⚠ {h("采集时间提示" if lang == "zh" else "Collection finding")}: {h(finding.message)}</p>'
         _display_html(body)
         chart = CHARTS.get("observation" if result.method == "observation" else str(ind.rate.get("kind")))
         if chart is not None and result.evidence.rows is not None and len(result.evidence.rows):

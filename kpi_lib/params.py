@@ -30,7 +30,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import Problem, ParamsError, UsageError
+from .errors import ParamsError, Problem, UsageError
 from .period import Period
 from .template import Template, load_template
 

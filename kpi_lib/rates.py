@@ -18,10 +18,11 @@ by a collector in the `observations` table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 

@@ -25,10 +25,11 @@ import io
 import json
 import os
 import tempfile
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .charts import cjk_font_path
 
@@ -59,7 +60,7 @@ def _umask() -> int:
     return mask
 
 
-@lru_cache(maxsize=None)
+@cache
 def _exporters(reader: bool) -> Any:
     """One HTML exporter per kind and process, reused for every notebook."""
     from nbconvert import HTMLExporter

@@ -32,11 +32,12 @@ import os
 import shutil
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import audit
 from .errors import KpiError, UsageError

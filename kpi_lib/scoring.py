@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable, Sequence
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)

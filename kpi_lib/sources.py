@@ -29,8 +29,9 @@ Keys of `values` are compared as text; quote them in YAML anyway ("Y", "No").
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 

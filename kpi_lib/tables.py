@@ -25,11 +25,12 @@ import hashlib
 import io
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -318,7 +319,7 @@ def _parse_column(
     if fmt and col.type in ("date", "timestamp"):
         parse = _with_format(parse, fmt, col.type)
     out: list[Any] = []
-    for cell, row, dept in zip(cells, rows, departments):
+    for cell, row, dept in zip(cells, rows, departments, strict=False):
         if _is_missing(cell):
             if col.required:
                 problems.append(Problem(file=file, row=row, column=col.name, department=dept, message=f"empty; expected a {col.type} value"))
@@ -357,7 +358,7 @@ def _check_keys(spec: TableSpec, values: dict[str, list[Any]], file: str, rows: 
         if any(v is None for v in key):
             continue
         if key in first:
-            shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key))
+            shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key, strict=False))
             problems.append(
                 Problem(file=file, row=row, column=",".join(spec.key), department=departments[i], message=f"duplicate {shown}: already in row {first[key]}; expected each once")
             )

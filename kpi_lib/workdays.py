@@ -9,12 +9,12 @@ working days. A test cross-checks 2024–2026 against `chinesecalendar`.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import holidays
 
 
-@lru_cache(maxsize=None)
+@cache
 def _china(year: int) -> holidays.HolidayBase:
     return holidays.China(years=year)
 
