@@ -349,6 +349,32 @@ def calendar(
         stdout.print(f"wrote {ics} ({len(found)} events)", markup=False)
 
 
+template_app = typer.Typer(no_args_is_help=True, help="Work with indicator templates.")
+app.add_typer(template_app, name="template")
+
+
+@template_app.command(name="import")
+def template_import(
+    sheet: Annotated[Path, typer.Argument(help="An .xlsx KPI sheet laid out like the seed (the 13 Chinese column headers).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for <id>.yaml and <id>.params.yaml.")] = Path("."),
+    template_id: Annotated[str | None, typer.Option("--id", help="The template's id (default: from the file name).")] = None,
+    sheet_name: Annotated[str | None, typer.Option("--sheet", help="The worksheet (default: the first).")] = None,
+) -> None:
+    """Read a KPI sheet into a template file and a params skeleton; list the cells that need numbers."""
+    from .importer import import_sheet, write_import
+
+    result = import_sheet(sheet, template_id=template_id, sheet_name=sheet_name)
+    template_path, params_path = write_import(result, out)
+    count = len(result.template["indicators"])
+    stdout.print(f"wrote {template_path} ({count} indicators) and {params_path}", markup=False)
+    for line in result.notes:
+        stdout.print(f"note: {line}", markup=False)
+    if result.needs:
+        stdout.print(f"needs a number or a definition ({len(result.needs)}), never guessed:", markup=False)
+        for line in result.needs:
+            stdout.print(f"  - {line}", markup=False)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder to write params/ and data/demo/ into.")] = Path("."),
@@ -366,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     typer's own exception base (`TyperException`, which its usage errors derive
     from) carries `exit_code` (2 for usage) and `format_message()`.
     """
-    command = typer.main.get_command(app)
     try:
+        command = typer.main.get_command(app)
         result = command.main(args=argv, prog_name="kpi", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)

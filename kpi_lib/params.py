@@ -315,6 +315,8 @@ def _pydantic_message(err: Any) -> str:
         return f"found {err.get('input')!r}, {err['msg'].replace('Input should be', 'expected')}"
     message = err["msg"].replace("Input should be", "expected").replace("Value error, ", "")
     found = err.get("input")
+    if found is None and "input" in err:
+        return "empty; fill in a value"
     if isinstance(found, str):
         return f"found {found!r}, {message}"
     if isinstance(found, (int, Decimal, float)):

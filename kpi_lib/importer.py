@@ -1,0 +1,277 @@
+"""`kpi template import`: bring a department's KPI sheet from Excel into a template and a params skeleton.
+
+The sheet is laid out like the seed: a header row with the 13 Chinese column
+names (序号, 考评项目及考评指标, 指标, 权重, 计分标准, 信息采集者, 信息采集点,
+信息采集时间, 信息采集方法, 信息采集结果, 必备条件, 所需资源, 说明; line breaks
+inside a header are ignored), then one row per indicator whose 序号 is a number.
+Repeated header rows (续表) and rows without a number are skipped.
+
+What the sheet says is kept as the template's Chinese text. What it does not say
+is taken from the packaged template when an indicator's name (the text before
+the colon) matches one of its indicators: the direction, how the value is
+computed (`rate`), the groups and the English text. Numbers are read where the
+sheet has them: the weight (权重), the target (指标, else a percentage in the
+statement), and the step, penalty, bonus or points per item from the scoring
+standard (每降1%，扣2分 …). A placeholder (×, ××) or a blank cell is never
+guessed: the params skeleton leaves it empty and the report names the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from .errors import UsageError
+from .template import Indicator, Template, load_template
+
+HEADERS = {
+    "序号": "id",
+    "考评项目及考评指标": "statement",
+    "指标": "target",
+    "权重": "weight",
+    "计分标准": "rule",
+    "信息采集者": "collector",
+    "信息采集点": "source",
+    "信息采集时间": "schedule",
+    "信息采集方法": "methods",
+    "信息采集结果": "result",
+    "必备条件": "prerequisites",
+    "所需资源": "resources",
+    "说明": "formula",
+}
+SCHEDULES = {
+    "年度绩效考核前一周": "annual_review_minus_1w",
+    "每月最后一个工作日": "monthly_last_workday",
+    "6月和12月最后一周": "semiannual_last_week",
+    "每季度最后半月": "quarterly_last_half_month",
+    "计划完成时间": "plan_due",
+}
+METHODS = {"数据查证法": "records", "问卷调查法": "survey", "现场笔录法": "observation"}
+NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+def _squash(value: Any) -> str:
+    return re.sub(r"\s+", "", "" if value is None else str(value))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else re.sub(r"[ \t]*\n[ \t]*", "", str(value)).strip()
+
+
+def _number(value: Any) -> float | None:
+    """A number from a cell: 15, 0.15 as a percent cell, "15%", "15"; None for ×, ××, blanks and text."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.fullmatch(r"\s*" + NUMBER + r"\s*%?\s*", str(value))
+    return float(match.group(1)) if match else None
+
+
+def _plain(number: float) -> int | float:
+    return int(number) if float(number).is_integer() else number
+
+
+@dataclass
+class Imported:
+    template: dict[str, Any]
+    params: dict[str, Any]
+    needs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _find_header(sheet: Any) -> tuple[int, dict[str, int]]:
+    for row in sheet.iter_rows(min_row=1, max_row=min(sheet.max_row, 40)):
+        found = {HEADERS[_squash(c.value)]: c.column for c in row if _squash(c.value) in HEADERS}
+        if "id" in found and "statement" in found:
+            return row[0].row, found
+    raise UsageError(f"sheet {sheet.title!r}: no header row with 序号 and 考评项目及考评指标; expected the seed's layout")
+
+
+def _rule_numbers(direction: str, text: str) -> dict[str, float | None]:
+    squashed = _squash(text).replace("，", ",").replace("；", ";")
+    if direction == "count":
+        match = re.search(r"每有一项[^;]*?扣" + NUMBER + "分", squashed)
+        return {"per_item": float(match.group(1)) if match else None}
+    worse, better = ("降", "增") if direction == "higher" else ("(?:增加|超支|增)", "(?:减少|降)")
+    penalty = re.search(f"每{worse}" + NUMBER + "%[^;]*?扣" + NUMBER + "分", squashed)
+    bonus = re.search(f"每{better}" + NUMBER + "%[^;]*?加" + NUMBER + "分", squashed)
+    numbers: dict[str, float | None] = {"step": None, "penalty": None, "bonus": 0.0}
+    if penalty:
+        numbers["step"], numbers["penalty"] = float(penalty.group(1)), float(penalty.group(2))
+    if bonus:
+        numbers["bonus"] = float(bonus.group(2))
+        numbers["step"] = numbers["step"] or float(bonus.group(1))
+    elif re.search(f"每{better}[×x]+%", squashed):
+        numbers["bonus"] = None  # the sheet has a bonus, with placeholders
+    return numbers
+
+
+def _direction(statement: str, rule: str, known: Indicator | None) -> tuple[str, bool]:
+    """(direction, inferred): the packaged indicator's, else read from the wording."""
+    if known is not None:
+        return known.direction, False
+    if "每有一项" in rule:
+        return "count", True
+    if any(word in statement for word in ("流失", "超支", "以内", "控制在")):
+        return "lower", True
+    return "higher", True
+
+
+def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str | None = None, base: Template | None = None) -> Imported:
+    """Read a KPI sheet in the seed's layout into a template document and a params skeleton."""
+    if not path.is_file():
+        raise UsageError(f"{path}: file not found; expected an .xlsx KPI sheet")
+    try:
+        book = load_workbook(path, read_only=False, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook
+        raise UsageError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    sheet = book[sheet_name] if sheet_name else book.worksheets[0]
+    header_row, columns = _find_header(sheet)
+    missing = [zh for zh, key in HEADERS.items() if key not in columns]
+    base = base or load_template()
+    by_name = {ind.name.zh: ind for ind in base.indicators}
+    tid = template_id or re.sub(r"[^a-z0-9_]+", "_", path.stem.lower()).strip("_") or "imported"
+    result = Imported(template={}, params={})
+    if missing:
+        result.notes.append(f"{path}: the header row {header_row} has no {', '.join(missing)}; those columns are left empty")
+    indicators, params_indicators, used_groups = [], {}, {}
+    for row in sheet.iter_rows(min_row=header_row + 1):
+        cells = {key: row[col - 1] for key, col in columns.items() if col - 1 < len(row)}
+        number = _number(cells["id"].value) if "id" in cells else None
+        if number is None or not float(number).is_integer():
+            continue
+        value = {key: _text(cell.value) for key, cell in cells.items()}
+        where = lambda key: f"{sheet.title}!{get_column_letter(columns[key])}{row[0].row}"  # noqa: E731
+        iid = f"CS{int(number):02d}"
+        statement = value.get("statement", "")
+        name = re.split(r"[:：]", statement, maxsplit=1)[0].strip() or iid
+        known = by_name.get(name)
+        direction, inferred = _direction(statement, value.get("rule", ""), known)
+        if inferred:
+            result.notes.append(f"{iid} {name}: not in template {base.id}; direction {direction!r} read from the wording, check it")
+        schedule = SCHEDULES.get(_squash(value.get("schedule", "")), known.schedule if known else None)
+        if schedule is None:
+            result.needs.append(f"{iid} 信息采集时间 ({where('schedule')}): {value.get('schedule')!r} is not a known schedule; expected one of {', '.join(SCHEDULES)}")
+        methods = [code for word, code in METHODS.items() if word in value.get("methods", "")] or (list(known.methods) if known else [])
+        entry: dict[str, Any] = {
+            "id": iid,
+            "group": known.group if known else "general",
+            "name": {"zh": name, "en": known.name.en if known else name},
+            "statement": {"zh": statement, "en": known.statement.en if known else statement},
+            "target_text": {"zh": value.get("target", ""), "en": known.target_text.en if known else value.get("target", "")},
+            "direction": direction,
+            "weight": value.get("weight") or "×%",
+            "rule": {"zh": value.get("rule", ""), "en": known.rule.en if known else value.get("rule", "")},
+            "collector": {"zh": value.get("collector", ""), "en": known.collector.en if known else value.get("collector", "")},
+            "source": {"zh": value.get("source", ""), "en": known.source.en if known else value.get("source", "")},
+            "schedule": schedule or "annual_review_minus_1w",
+            "schedule_text": {"zh": value.get("schedule", ""), "en": known.schedule_text.en if known else value.get("schedule", "")},
+            "methods": methods or ["records"],
+            "prerequisites": list(known.prerequisites) if known else [],
+            "prerequisites_text": {"zh": value.get("prerequisites", ""), "en": known.prerequisites_text.en if known else value.get("prerequisites", "")},
+            "resources": {"zh": value.get("resources", ""), "en": value.get("resources", "")},
+            "formula": {"zh": value.get("formula", ""), "en": known.formula.en if known else value.get("formula", "")},
+        }
+        if known is not None:
+            entry["rate"] = dict(known.rate)
+        else:
+            result.needs.append(f"{iid} {name}: no rate definition (which table, which rows count); write `rate:` in the template (see kpi_lib/rates.py)")
+        indicators.append(entry)
+        used_groups[entry["group"]] = base.groups[entry["group"]] if entry["group"] in base.groups else None
+
+        spec: dict[str, Any] = {}
+        open_cells: list[str] = []
+        cell = lambda key: where(key) if key in columns else "no column"  # noqa: E731
+        weight = _number(cells["weight"].value) if "weight" in cells else None
+        spec["weight"] = None if weight is None else _plain(weight)
+        if weight is None:
+            open_cells.append(f"weight 权重 ({cell('weight')}: {value.get('weight') or 'blank'}; never guessed)")
+        if direction != "count":
+            target = _number(cells["target"].value) if "target" in cells else None
+            if target is None:
+                match = re.search(NUMBER + "%", statement)
+                target = float(match.group(1)) if match and "×" not in statement else None
+            spec["target"] = None if target is None else _plain(target)
+            if target is None:
+                open_cells.append(f"target 指标 ({cell('target')}: {value.get('target') or 'blank'})")
+        numbers = _rule_numbers(direction, value.get("rule", ""))
+        for key, number in numbers.items():
+            spec[key] = None if number is None else _plain(number)
+        unread = [key for key, number in numbers.items() if number is None]
+        if unread:
+            open_cells.append(f"{', '.join(unread)} 计分标准 ({cell('rule')}: no number in the scoring standard)")
+        for prerequisite in entry["prerequisites"]:
+            spec[prerequisite] = None
+            open_cells.append(f"{prerequisite} 必备条件 ({value.get('prerequisites') or 'blank'}; e.g. 24h or 2wd)")
+        if open_cells:
+            result.needs.append(f"indicators.{iid} {name}: " + "; ".join(open_cells))
+        params_indicators[iid] = spec
+    if not indicators:
+        raise UsageError(f"{path}: sheet {sheet.title!r} has no indicator rows below the header (a 序号 number in each)")
+    groups = {g: ({"zh": t.zh, "en": t.en} if t is not None else {"zh": "其他", "en": "General"}) for g, t in used_groups.items()}
+    result.template = {
+        "id": tid,
+        "name": {"zh": f"{path.stem} 绩效量化考核指标", "en": f"{path.stem} KPIs"},
+        "source_document": str(path.name),
+        "groups": groups,
+        "methods": {k: {"zh": v.zh, "en": v.en} for k, v in base.methods.items()},
+        "tables": _tables_document(base),
+        "indicators": indicators,
+    }
+    result.params = {
+        "department": "change-me",
+        "name": "",
+        "template": f"{tid}.yaml",
+        "data": "data",
+        "lang": "zh",
+        "review_date": None,
+        "indicators": params_indicators,
+    }
+    return result
+
+
+def _tables_document(template: Template) -> dict[str, Any]:
+    tables: dict[str, Any] = {}
+    for name, spec in template.tables.items():
+        columns = {}
+        for c in spec.columns:
+            column: dict[str, Any] = {"type": c.type, "zh": c.alias}
+            if c.required:
+                column["required"] = True
+            if c.optional:
+                column["optional"] = True
+            if c.min is not None:
+                column["min"] = c.min
+            if c.max is not None:
+                column["max"] = c.max
+            columns[c.name] = column
+        tables[name] = {"label": {"zh": spec.label.zh, "en": spec.label.en}, "columns": columns}
+        if spec.key:
+            tables[name]["key"] = list(spec.key)
+        if spec.order:
+            tables[name]["order"] = [list(pair) for pair in spec.order]
+    return tables
+
+
+def write_import(result: Imported, out: Path) -> tuple[Path, Path]:
+    from .reports import write_atomic
+
+    template_path = out / f"{result.template['id']}.yaml"
+    params_path = out / f"{result.template['id']}.params.yaml"
+    head = "# Imported by `kpi template import`; the Chinese text is the sheet's own.\n"
+    write_atomic(template_path, head + yaml.safe_dump(result.template, allow_unicode=True, sort_keys=False, width=200))
+    needs = "".join(f"#   - {line}\n" for line in result.needs) or "#   (nothing: every number was in the sheet)\n"
+    params_head = (
+        "# Params skeleton written by `kpi template import`. Fill in what the sheet left open:\n"
+        f"{needs}"
+        "# and set department, name, data and review_date. An empty value fails `kpi validate` until it is set.\n"
+    )
+    write_atomic(params_path, params_head + yaml.safe_dump(result.params, allow_unicode=True, sort_keys=False, width=200))
+    return template_path, params_path
