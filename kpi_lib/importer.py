@@ -148,7 +148,7 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
         if number is None or not float(number).is_integer():
             continue
         value = {key: _text(cell.value) for key, cell in cells.items()}
-        where = lambda key: f"{sheet.title}!{get_column_letter(columns[key])}{row[0].row}"  # noqa: E731
+        refs = {key: f"{sheet.title}!{get_column_letter(column)}{row[0].row}" for key, column in columns.items()}
         iid = f"CS{int(number):02d}"
         statement = value.get("statement", "")
         name = re.split(r"[:：]", statement, maxsplit=1)[0].strip() or iid
@@ -158,7 +158,7 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
             result.notes.append(f"{iid} {name}: not in template {base.id}; direction {direction!r} read from the wording, check it")
         schedule = SCHEDULES.get(_squash(value.get("schedule", "")), known.schedule if known else None)
         if schedule is None:
-            result.needs.append(f"{iid} 信息采集时间 ({where('schedule')}): {value.get('schedule')!r} is not a known schedule; expected one of {', '.join(SCHEDULES)}")
+            result.needs.append(f"{iid} 信息采集时间 ({refs.get('schedule')}): {value.get('schedule')!r} is not a known schedule; expected one of {', '.join(SCHEDULES)}")
         methods = [code for word, code in METHODS.items() if word in value.get("methods", "")] or (list(known.methods) if known else [])
         entry: dict[str, Any] = {
             "id": iid,
@@ -188,11 +188,10 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
 
         spec: dict[str, Any] = {}
         open_cells: list[str] = []
-        cell = lambda key: where(key) if key in columns else "no column"  # noqa: E731
         weight = _number(cells["weight"].value) if "weight" in cells else None
         spec["weight"] = None if weight is None else _plain(weight)
         if weight is None:
-            open_cells.append(f"weight 权重 ({cell('weight')}: {value.get('weight') or 'blank'}; never guessed)")
+            open_cells.append(f"weight 权重 ({refs.get('weight', 'no column')}: {value.get('weight') or 'blank'}; never guessed)")
         if direction != "count":
             target = _number(cells["target"].value) if "target" in cells else None
             if target is None:
@@ -200,13 +199,13 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
                 target = float(match.group(1)) if match and "×" not in statement else None
             spec["target"] = None if target is None else _plain(target)
             if target is None:
-                open_cells.append(f"target 指标 ({cell('target')}: {value.get('target') or 'blank'})")
+                open_cells.append(f"target 指标 ({refs.get('target', 'no column')}: {value.get('target') or 'blank'})")
         numbers = _rule_numbers(direction, value.get("rule", ""))
         for key, number in numbers.items():
             spec[key] = None if number is None else _plain(number)
         unread = [key for key, number in numbers.items() if number is None]
         if unread:
-            open_cells.append(f"{', '.join(unread)} 计分标准 ({cell('rule')}: no number in the scoring standard)")
+            open_cells.append(f"{', '.join(unread)} 计分标准 ({refs.get('rule', 'no column')}: no number in the scoring standard)")
         for prerequisite in entry["prerequisites"]:
             spec[prerequisite] = None
             open_cells.append(f"{prerequisite} 必备条件 ({value.get('prerequisites') or 'blank'}; e.g. 24h or 2wd)")
