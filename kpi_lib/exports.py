@@ -83,7 +83,7 @@ def scorecard_xlsx(
             ind.source(lang),
             ind.schedule_text(lang),
             template.methods[method](lang) if method in template.methods else method,
-            f"{ex.get('formula_line', '')}; {ex.get('rule_line', '')}".strip("; "),
+            "; ".join(part for part in (ex.get("formula_line", ""), ex.get("survey_line", ""), ex.get("rule_line", "")) if part),
             ind.prerequisites_text(lang),
             ind.resources(lang),
             ind.formula(lang),

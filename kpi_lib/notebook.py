@@ -288,7 +288,7 @@ class Run:
                 ind.source(lang),
                 ind.schedule_text(lang),
                 self.template.methods[ex["method"]](lang) if ex["method"] in self.template.methods else ex["method"],
-                f"{ex['formula_line']}; {ex['rule_line']}",
+                "; ".join(part for part in (ex["formula_line"], ex.get("survey_line", ""), ex["rule_line"]) if part),
                 ind.prerequisites_text(lang) or "—",
                 ind.resources(lang) or "—",
                 ind.formula(lang),
