@@ -119,6 +119,17 @@ class Scorecard:
         }
 
 
+RESULT_KEYS = ("department", "period", "window", "total", "grade", "indicators")
+INDICATOR_KEYS = ("id", "group", "weight", "direction", "target", "value", "numerator", "denominator", "steps", "score", "status", "excluded_rows", "n", "ci_low", "ci_high")
+
+
+def in_spec_order(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A result object (e.g. read back from a notebook, whose JSON keys come sorted) in the key order of SPEC §7."""
+    ordered = {k: result[k] for k in RESULT_KEYS if k in result}
+    ordered["indicators"] = [{k: item[k] for k in INDICATOR_KEYS if k in item} for item in result.get("indicators", [])]
+    return ordered
+
+
 def number(value: Decimal | None) -> int | float | None:
     """A decimal as a JSON number: an int when whole, else the float with the same shortest text."""
     if value is None:

@@ -26,7 +26,7 @@ from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import load_params
 from .period import Period
-from .runner import DEFAULT_TIMEOUT, BatchResult, all_params, run_batch
+from .runner import DEFAULT_TIMEOUT, BatchResult, all_params, dask_executor, local_executor, run_batch
 from .tables import DataFolder
 
 app = typer.Typer(
@@ -193,7 +193,8 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", help="Where outputs/<period>/ is written.")] = Path("outputs"),
     notebooks: Annotated[Path | None, typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run.")] = DEFAULT_TIMEOUT,
-    executor: Annotated[str, typer.Option("--executor", help="local (a process pool).")] = "local",
+    executor: Annotated[str, typer.Option("--executor", help="local (a process pool) or dask (dask.distributed).")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="With --executor dask: a scheduler address (default: a local cluster).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")] = False,
 ) -> None:
@@ -201,16 +202,20 @@ def run_command(
     if not period:
         raise UsageError("Missing option '--period'")
     window = _period(period)
-    if executor != "local":
-        raise UsageError(f"--executor {executor!r} is not available; expected local")
+    if executor not in ("local", "dask"):
+        raise UsageError(f"--executor {executor!r}: expected local or dask")
+    if scheduler and executor != "dask":
+        raise UsageError("--scheduler goes with --executor dask")
     if all_ and params:
         raise UsageError("pass PARAMS files or --all, not both")
     files = all_params() if all_ else list(params or [])
     if not files:
         raise UsageError("no department given; pass PARAMS files or --all")
+    pool = dask_executor(scheduler) if executor == "dask" else local_executor
     result = run_batch(
-        files, str(window), out=out, jobs=jobs or os.cpu_count() or 1, notebooks=notebooks, timeout=timeout, progress=BatchProgress(), force=force, pdf=pdf
-    )
+        files, str(window), out=out, jobs=jobs or os.cpu_count() or 1, notebooks=notebooks, timeout=timeout,
+        progress=BatchProgress(), force=force, pdf=pdf, executor=pool,
+    )  # fmt: skip
     print_batch(result)
     if result.failed:
         raise typer.Exit(1)

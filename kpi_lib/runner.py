@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from . import audit
+from .appraisal import in_spec_order
 from .errors import KpiError, UsageError
 from .params import load_params
 from .period import Period
@@ -158,7 +159,8 @@ def finish(job: FinishJob) -> Outcome:
             outcome = execute(job.scorecard)
             if outcome.ok:
                 record = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")
-                write_atomic(folder / "result.json", json.dumps(record["result"], ensure_ascii=False, indent=2) + "\n")
+                result = in_spec_order(record["result"])
+                write_atomic(folder / "result.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
                 write_atomic(folder / "scorecard.xlsx", audit.scorecard_xlsx_bytes(folder))
             else:
                 error = outcome.error
@@ -202,6 +204,42 @@ def _send_stderr_to(log: str) -> None:
 def local_executor(jobs: int, log: Path) -> Executor:
     """A process pool whose workers start clean (spawn), so no parent state leaks into them."""
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_send_stderr_to, initargs=(str(log),))
+
+
+class DaskExecutor(Executor):
+    """A dask.distributed cluster behind the `concurrent.futures.Executor` interface.
+
+    With `scheduler` None a local cluster of `jobs` single-threaded worker processes
+    is started and stopped with the executor; otherwise the workers of the
+    scheduler at that address run the notebooks (they need kpi_lib installed and
+    the same paths to the params, data, notebooks and outputs).
+    """
+
+    def __init__(self, jobs: int, log: Path, scheduler: str | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UsageError("--executor dask needs dask.distributed: pip install 'kpi-appraisal[dask]'") from None
+        self.cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        try:
+            self.client = Client(scheduler or self.cluster, timeout=30)
+        except OSError as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from None
+        self.client.run(_send_stderr_to, str(log))
+        self.inner = self.client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        return self.inner.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait=wait)
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def dask_executor(scheduler: str | None = None) -> Callable[[int, Path], Executor]:
+    return lambda jobs, log: DaskExecutor(jobs, log, scheduler)
 
 
 @dataclass

@@ -68,6 +68,18 @@ def test_result_json_equals_kpi_score(batch: dict, department: str) -> None:
     recorded = json.loads((batch["out"] / department / "result.json").read_text(encoding="utf-8"))
     scored = kpi("score", str(batch["params"] / f"{department}.yaml"), "--period", "2026-Q4", "--json")
     assert recorded == json.loads(scored.stdout)
+    assert list(recorded) == list(json.loads(scored.stdout))  # the SPEC's key order, too
+    assert list(recorded["indicators"][0]) == list(json.loads(scored.stdout)["indicators"][0])
+
+
+def test_dask_executor_gives_the_same_results(demo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dask"
+    result = kpi("run", str(demo_dir / "params" / "cs-north.yaml"), "--period", "2026-H2", "--out", str(out), "--executor", "dask", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    recorded = json.loads((out / "2026-H2" / "cs-north" / "result.json").read_text(encoding="utf-8"))
+    scored = kpi("score", str(demo_dir / "params" / "cs-north.yaml"), "--period", "2026-H2", "--json")
+    assert recorded == json.loads(scored.stdout)
+    assert kpi("verify", str(out / "2026-H2"), "--recompute").returncode == 0
 
 
 @pytest.mark.parametrize("department", ["cs-east", "cs-west"])
