@@ -1,0 +1,41 @@
+"""The public API is a promise: its names are pinned here (httpx does the same)."""
+
+from __future__ import annotations
+
+import kpi_lib
+
+
+def test_public_names() -> None:
+    assert sorted(kpi_lib.__all__) == [
+        "DataError",
+        "DataFolder",
+        "Department",
+        "Indicator",
+        "IndicatorResult",
+        "InputError",
+        "KpiError",
+        "Params",
+        "ParamsError",
+        "Period",
+        "Problem",
+        "Scorecard",
+        "Template",
+        "TemplateError",
+        "UsageError",
+        "appraise",
+        "combine",
+        "load_params",
+        "load_template",
+    ]
+    for name in kpi_lib.__all__:
+        assert getattr(kpi_lib, name) is not None
+
+
+def test_every_error_is_a_kpi_error_with_lines() -> None:
+    for name in ("DataError", "InputError", "ParamsError", "TemplateError", "UsageError"):
+        error = getattr(kpi_lib, name)
+        assert issubclass(error, kpi_lib.KpiError)
+    assert kpi_lib.UsageError("x").exit_code == 2 and kpi_lib.DataError("x").exit_code == 1
+    assert kpi_lib.DataError([kpi_lib.Problem(file="a.csv", row=3, column="score", value="7", message="expected 1 to 5")]).lines() == [
+        "a.csv, row 3, column score: found '7', expected 1 to 5"
+    ]
