@@ -42,6 +42,7 @@ MIME = "application/vnd.kpi-appraisal.result+json"
 GOOD_OUTCOMES = {"on time", "finished", "satisfied", "complete", "done", "kept", "counted", "observed"}
 SAMPLE_ROWS = 10
 
+# "KPI CJK" is the font reports embed (reports.FONT_FAMILY): name it first wherever a rule sets a font.
 STYLE = """<style>
 .kpi h2, .kpi h3 {margin: .6em 0 .3em}
 .kpi table {border-collapse: collapse; margin: .3em 0 .8em; font-size: 13px}
@@ -50,7 +51,7 @@ STYLE = """<style>
 .kpi table td.num {text-align: right !important; font-variant-numeric: tabular-nums; white-space: nowrap}
 .kpi table.sheet {font-size: 12px}
 .kpi table.sheet td {min-width: 4em}
-.kpi .formula {font-family: monospace; font-size: 14px; background: #f7f7f2; padding: 4px 8px; display: inline-block}
+.kpi .formula {font-family: "KPI CJK", "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 14px; background: #f7f7f2; padding: 4px 8px; display: inline-block}
 .kpi .bad {color: #b3261e}
 .kpi .sign {display: flex; gap: 4em; margin-top: 1.5em; font-size: 15px}
 .kpi .sign span.line {display: inline-block; min-width: 12em; border-bottom: 1px solid #333}
@@ -365,6 +366,8 @@ def _rows_html(frame: pd.DataFrame, last: str) -> str:
             shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
         elif column == "hours_taken":
             shown[column] = shown[column].round(1)
+        elif pd.api.types.is_bool_dtype(shown[column]):
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
     return shown.to_html(index=False, escape=True, na_rep="", border=0)
 
 

@@ -93,7 +93,8 @@ def font_css(texts: Iterable[str]) -> str:
     stack_sans = f'"{FONT_FAMILY}", system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif'
     stack_mono = f'"{FONT_FAMILY}", "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace'
     rules = (
-        f":root {{--jp-content-font-family: {stack_sans}; --jp-ui-font-family: {stack_sans}; --jp-code-font-family: {stack_mono};}}\n"
+        f":root {{--jp-content-font-family: {stack_sans}; --jp-ui-font-family: {stack_sans}; --jp-code-font-family: {stack_mono};"
+        f" --jp-code-font-family-default: {stack_mono}; --jp-cell-prompt-font-family: {stack_mono};}}\n"
         f"body, table, th, td, p, h1, h2, h3, div {{font-family: {stack_sans};}}\n"
         f"pre, code, .formula {{font-family: {stack_mono};}}\n"
     )

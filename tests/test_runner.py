@@ -167,9 +167,17 @@ def test_embedded_font_covers_every_chinese_character(batch: dict) -> None:
     from fontTools.ttLib import TTFont
 
     page = (batch["out"] / "cs-east" / "scorecard.html").read_text(encoding="utf-8")
-    font = TTFont(io.BytesIO(base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)\)", page).group(1))))
+    font = TTFont(io.BytesIO(base64.b64decode(re.search(r"data:font/otf;base64,([A-Za-z0-9+/=]+)\)", page).group(1))))
     cmap = font.getBestCmap()
     text = html_lib.unescape(re.sub(r"<[^>]+>", " ", page.split("</head>", 1)[1]))
     missing = {c for c in text if ord(c) > 0x2E7F and ord(c) not in cmap}
     assert not missing
     assert "考核汇总表" in text and "部门经理签字" in text
+
+
+def test_every_font_rule_of_ours_names_the_embedded_font_first(batch: dict) -> None:
+    page = (batch["out"] / "cs-east" / "service.html").read_text(encoding="utf-8")
+    ours = re.findall(r"\.(?:kpi|formula)[^{}]*\{[^}]*font-family:\s*([^;}]*)", page)
+    assert ours and all(rule.startswith('"KPI CJK"') for rule in ours), ours
+    head = page.split("</head>")[0]
+    assert head.rfind('--jp-ui-font-family: "KPI CJK"') > head.rfind("--jp-ui-font-family: system-ui")  # ours comes last and wins
