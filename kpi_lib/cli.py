@@ -24,7 +24,7 @@ from .appraisal import Scorecard, appraise
 from .demo import write_demo
 from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
-from .params import load_params
+from .params import Department, load_params
 from .period import Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, all_params, dask_executor, local_executor, run_batch
 from .tables import DataFolder
@@ -144,12 +144,10 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
         return exc.lines()
 
 
-def _uses_observations(department: object) -> bool:
-    from .params import Department
-
-    assert isinstance(department, Department)
-    raws = [department.base, *(department.for_period(Period.parse(p)) for p in department.base.periods)]
-    return any(spec.method == "observation" for params in raws for spec in params.indicators.values())
+def _uses_observations(department: Department) -> bool:
+    """Whether any period of the department takes a value from the observations table."""
+    every = [department.base, *(department.for_period(Period.parse(p)) for p in department.base.periods)]
+    return any(spec.method == "observation" for params in every for spec in params.indicators.values())
 
 
 class BatchProgress:

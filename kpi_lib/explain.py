@@ -56,11 +56,6 @@ def label(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def bilingual(key: str) -> str:
-    zh, en = LABELS[key]
-    return f"{zh} {en}"
-
-
 def status_text(status: str, lang: str) -> str:
     zh, en = STATUS[status]
     return zh if lang == "zh" else en
