@@ -245,35 +245,12 @@ def _validate(path: Path, raw: dict[str, Any], template: Template, problems: lis
         for err in exc.errors():
             key = ".".join(str(part) for part in err["loc"])
             problems.append(Problem(file=file, message=f"{where(key)}: {_pydantic_message(err)}"))
+        indicators = raw.get("indicators")
+        if isinstance(indicators, dict):  # what the template asks of each indicator, reported in the same pass
+            _check_indicators({str(k): v for k, v in indicators.items() if isinstance(v, dict)}, template, file, where, problems)
         return None
     before = len(problems)
-    for iid in params.indicators:
-        if iid not in template.ids:
-            problems.append(Problem(file=file, message=f"{where('indicators.' + iid)}: unknown indicator; template {template.id} has {', '.join(template.ids)}"))
-    for ind in template.indicators:
-        key = f"indicators.{ind.id}"
-        spec = params.indicators.get(ind.id)
-        if spec is None:
-            problems.append(Problem(file=file, message=f"{where(key)}: missing; every indicator of the template needs at least a weight"))
-            continue
-        if ind.direction == "count":
-            if spec.per_item is None:
-                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: missing; {ind.id} is a count indicator and needs per_item (points per unfinished item)"))
-            for extra in ("target", "step", "penalty"):
-                if getattr(spec, extra) is not None:
-                    problems.append(Problem(file=file, message=f"{where(key + '.' + extra)}: not used by a count indicator; expected weight and per_item only"))
-        else:
-            for need in ("target", "step", "penalty"):
-                if getattr(spec, need) is None:
-                    problems.append(Problem(file=file, message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty"))
-            if spec.per_item is not None:
-                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}"))
-        for prerequisite in ind.prerequisites:
-            if getattr(spec, prerequisite, None) is None:
-                what = ind.prerequisites_text.en or prerequisite
-                problems.append(Problem(file=file, message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd"))
-        if spec.method is not None and spec.method != "observation" and spec.method not in ind.methods:
-            problems.append(Problem(file=file, message=f"{where(key + '.method')}: {spec.method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}"))
+    _check_indicators({iid: spec.model_dump() for iid, spec in params.indicators.items()}, template, file, where, problems)
     for name, source in params.tables.items():
         key = f"tables.{name}"
         if name not in template.tables:
@@ -299,6 +276,38 @@ def _validate(path: Path, raw: dict[str, Any], template: Template, problems: lis
     if len({b.grade for b in grades}) != len(grades):
         problems.append(Problem(file=file, message=f"{where('grades')}: duplicate grade names"))
     return params if len(problems) == before else None
+
+
+def _check_indicators(indicators: dict[str, dict[str, Any]], template: Template, file: str, where: Any, problems: list[Problem]) -> None:
+    """The template's demands on each indicator's keys: known ids, keys by direction, prerequisites, methods."""
+    for iid in indicators:
+        if iid not in template.ids:
+            problems.append(Problem(file=file, message=f"{where('indicators.' + iid)}: unknown indicator; template {template.id} has {', '.join(template.ids)}"))
+    for ind in template.indicators:
+        key = f"indicators.{ind.id}"
+        spec = indicators.get(ind.id)
+        if spec is None:
+            problems.append(Problem(file=file, message=f"{where(key)}: missing; every indicator of the template needs at least a weight"))
+            continue
+        if ind.direction == "count":
+            if spec.get("per_item") is None:
+                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: missing; {ind.id} is a count indicator and needs per_item (points per unfinished item)"))
+            for extra in ("target", "step", "penalty"):
+                if spec.get(extra) is not None:
+                    problems.append(Problem(file=file, message=f"{where(key + '.' + extra)}: not used by a count indicator; expected weight and per_item only"))
+        else:
+            for need in ("target", "step", "penalty"):
+                if spec.get(need) is None:
+                    problems.append(Problem(file=file, message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty"))
+            if spec.get("per_item") is not None:
+                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}"))
+        for prerequisite in ind.prerequisites:
+            if spec.get(prerequisite) is None:
+                what = ind.prerequisites_text.en or prerequisite
+                problems.append(Problem(file=file, message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd"))
+        method = spec.get("method")
+        if method in ("records", "survey") and method not in ind.methods:
+            problems.append(Problem(file=file, message=f"{where(key + '.method')}: {method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}"))
 
 
 def _plain(number: Decimal) -> str:

@@ -98,6 +98,7 @@ def test_an_unfilled_skeleton_fails_validation_naming_the_gaps(tmp_path: Path, d
     checked = kpi("validate", str(tmp_path / "kpi.params.yaml"))
     assert checked.returncode == 1
     assert "indicators.CS05.weight: empty; fill in a value" in checked.stderr
+    assert "indicators.CS04.sla: missing prerequisite" in checked.stderr  # reported in the same pass
 
 
 def test_not_a_kpi_sheet(tmp_path: Path) -> None:

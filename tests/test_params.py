@@ -83,3 +83,10 @@ def test_period_override(company: Company) -> None:
     assert q4.indicators["CS04"].target == 97 and q4.indicators["CS04"].weight == 8 and q4.indicators["CS04"].sla == "24h"
     assert q4.policy.step_rounding == "exact"
     assert dept.for_period(Period.parse("2026-Q3")).indicators["CS04"].target == 95
+
+
+def test_type_errors_and_template_demands_are_reported_together(company: Company) -> None:
+    lines = problems(company.params(indicators={"CS04": {"weight": "eight", "sla": None}, "CS07": {"target": None}}))
+    assert any("indicators.CS04.weight: found 'eight'" in line for line in lines)
+    assert any("indicators.CS04.sla: missing prerequisite" in line for line in lines)
+    assert any("indicators.CS07.target: missing" in line for line in lines)
