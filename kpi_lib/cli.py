@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from typer.exceptions import TyperException
 
-from .appraisal import Scorecard, appraise
+from .appraisal import Scorecard, appraise, tables_needed
 from .demo import write_demo
 from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
@@ -130,8 +130,7 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
     try:
         department = load_params(path)
         data = DataFolder.of(department)
-        names = [n for ind in department.template.indicators for n in ind.tables()] + ["observations"]
-        needed = [n for n in dict.fromkeys(names) if n != "observations" or _uses_observations(department)]
+        needed = _tables_of_every_period(department)
         lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
         if lines:
             return lines
@@ -144,10 +143,10 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
         return exc.lines()
 
 
-def _uses_observations(department: Department) -> bool:
-    """Whether any period of the department takes a value from the observations table."""
+def _tables_of_every_period(department: Department) -> list[str]:
+    """The tables the department needs in its base params or any period override (and no others)."""
     every = [department.base, *(department.for_period(Period.parse(p)) for p in department.base.periods)]
-    return any(spec.method == "observation" for params in every for spec in params.indicators.values())
+    return list(dict.fromkeys(n for params in every for n in tables_needed(params, department.template.indicators)))
 
 
 class BatchProgress:

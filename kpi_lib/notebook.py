@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import charts
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
-from .audit import git_commit, versions
+from .audit import git_commit, sha256_file, versions
 from .errors import KpiError
 from .explain import LABELS, formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import Department, Params, load_params
@@ -114,7 +114,7 @@ class Run:
         rows += [
             (label("department", self.lang), f"{self.params.name} ({self.params.department})"),
             (label("window", self.lang), f"{self.period.start} – {self.period.end}"),
-            ("params file", f"{self.params_path.resolve()}  sha256 {_sha256(self.params_path)}"),
+            ("params file", f"{self.params_path.resolve()}  sha256 {sha256_file(self.params_path)}"),
             ("template", f"{self.template.id}: {self.template.path}  sha256 {self.template.sha256}"),
             ("data folder", str(self.department.data_folder)),
             ("git commit", git_commit(Path(__file__).resolve().parent)),
@@ -253,7 +253,7 @@ class Run:
                 )
             for item in record["indicators"]:
                 found[item["id"]] = item
-            rows.append((group, str(path), _sha256(path), len(record["indicators"])))
+            rows.append((group, str(path), sha256_file(path), len(record["indicators"])))
         missing = [i for i in self.template.ids if i not in found]
         if missing:
             raise KpiError(f"{folder}: no recorded result for {', '.join(missing)}; expected every indicator of template {self.template.id}")
@@ -348,12 +348,6 @@ def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
 
 
 DEFINITION_KEYS = ("id", "name", "target", "weight", "rule", "collector", "source", "schedule", "methods", "result", "prerequisites", "resources", "formula")
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _rows_html(frame: pd.DataFrame, last: str) -> str:

@@ -113,6 +113,14 @@ def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
     return frame[column].fillna(False).astype(bool)
 
 
+def _excuse_reasons(frame: pd.DataFrame, excused: pd.Series, inp: RateInput) -> pd.Series | str:
+    """Why each excused row is left out: "excused: <its reason>" when the table has a reason column."""
+    column = inp.spec.get("reason")
+    if not column:
+        return "excused"
+    return "excused: " + frame.loc[excused, column].fillna("(no reason given)").astype(str)
+
+
 def _left_out(frame: pd.DataFrame, reasons: pd.Series | str) -> pd.DataFrame:
     out = frame.copy()
     out["reason"] = reasons
@@ -152,7 +160,7 @@ def unfinished_items(inp: RateInput) -> Evidence:
     counted = frame[~excused]
     unfinished = counted[s["done"]].isna() | (counted[s["done"]] > counted[s["date"]])
     outcome = pd.Series("finished", index=counted.index).mask(unfinished, "unfinished")
-    reasons = "excused: " + frame.loc[excused, s["reason"]].fillna("(no reason given)").astype(str) if s.get("reason") else "excused"
+    reasons = _excuse_reasons(frame, excused, inp)
     n = int(unfinished.sum())
     value = Decimal(n) if len(frame) else None
     return _evidence(inp, value, n, len(frame), _with_outcome(counted, outcome), _left_out(frame[excused], reasons))
@@ -183,7 +191,7 @@ def quantity_ratio(inp: RateInput) -> Evidence:
     planned = sum(counted[s["denominator"]], Decimal(0))
     short = counted[s["numerator"]].combine(counted[s["denominator"]], lambda a, p: a < p) if len(counted) else pd.Series(dtype=bool)
     outcome = pd.Series("complete", index=counted.index).mask(short.astype(bool), "short")
-    reasons = "excused: " + frame.loc[excused, s["reason"]].fillna("(no reason given)").astype(str) if s.get("reason") else "excused"
+    reasons = _excuse_reasons(frame, excused, inp)
     return _evidence(inp, percent(actual, planned), actual, planned, _with_outcome(counted, outcome), _left_out(frame[excused], reasons))
 
 

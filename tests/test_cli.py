@@ -139,3 +139,16 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("score", "validate", "demo"):
         assert command in result.stdout
+
+
+def test_validate_needs_only_the_tables_the_department_uses(company: Company) -> None:
+    (company.data / "expenses.csv").unlink()
+    (company.data / "budgets.csv").unlink()
+    company.table("observations", [{"indicator": "CS11", "period": "2026-Q4", "value": "0", "collector": "x", "collected_on": "2026-12-15"}])
+    params = company.params(indicators={"CS11": {"method": "observation"}})
+    checked = kpi("validate", str(params), "--period", "2026-Q4")
+    assert checked.returncode == 0, checked.stderr
+    scored = kpi("score", str(params), "--period", "2026-Q4", "--json")
+    assert scored.returncode == 0 and json.loads(scored.stdout)["indicators"][10]["status"] == "observed"
+    missing = kpi("validate", str(company.params()), "--period", "2026-Q4")  # computed from records: the ledger is needed
+    assert_clean_failure(missing, 1, "expenses: missing file", "budgets: missing file")
