@@ -1,7 +1,7 @@
 """kpi_lib: quantified department performance appraisal (绩效量化考核) around Jupyter."""
 
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
-from .errors import DataError, InputError, KpiError, ParamsError, Problem, TemplateError, UsageError
+from .errors import AuditError, DataError, InputError, KpiError, OutputError, ParamsError, Problem, TemplateError, UsageError
 from .params import Department, Params, load_params
 from .period import Period
 from .tables import DataFolder
@@ -10,6 +10,7 @@ from .template import Indicator, Template, load_template
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditError",
     "DataError",
     "DataFolder",
     "Department",
@@ -17,6 +18,7 @@ __all__ = [
     "IndicatorResult",
     "InputError",
     "KpiError",
+    "OutputError",
     "Params",
     "ParamsError",
     "Period",

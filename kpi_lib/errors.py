@@ -2,21 +2,35 @@
 
     KpiError                    anything the toolkit reports on purpose (never a traceback)
     ├── UsageError              bad command line: unknown period form, missing params file (exit 2)
-    └── InputError              bad data or parameters of one department (exit 1)
-        ├── TemplateError       the indicator template file
-        ├── ParamsError         a department's params YAML
-        └── DataError           an input table, or evidence a rate needs and cannot find
+    ├── InputError              bad data or parameters of one department (exit 1)
+    │   ├── TemplateError       the indicator template file
+    │   ├── ParamsError         a department's params YAML
+    │   └── DataError           an input table, or evidence a rate needs and cannot find
+    ├── AuditError              the audit trail: a manifest, sign-off log or recorded result that
+    │                           is missing, unreadable or inconsistent (exit 1)
+    └── OutputError             the environment refused a write: disk full, read-only folder,
+                                another run holding the period's lock (exit 1)
 
 An `InputError` holds a list of `Problem`s: validation gathers every problem of a
 file before it reports, so a spreadsheet is fixed in one pass. Each problem renders
 as one line naming the file, the row (counted as a spreadsheet user counts: the
-header is row 1), the column, the value found and what was expected.
+header is row 1), the column, the value found (shortened to 60 characters) and
+what was expected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+
+VALUE_WIDTH = 60
+
+
+def shorten(value: object, width: int = VALUE_WIDTH) -> str:
+    """`value` as text of at most `width` characters (an ellipsis marks a cut)."""
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,7 @@ class Problem:
             where.append(f"column {self.column}")
         text = ", ".join(where) + ": "
         if self.value is not None and self.value != "":
-            text += f"found {self.value!r}, "
+            text += f"found {shorten(self.value)!r}, "
         return text + self.message
 
 
@@ -85,3 +99,11 @@ class ParamsError(InputError):
 
 class DataError(InputError):
     """An input table is malformed, or evidence an indicator needs is missing."""
+
+
+class AuditError(KpiError):
+    """The audit trail is missing, unreadable or inconsistent (a manifest, a sign-off log, a recorded result)."""
+
+
+class OutputError(KpiError):
+    """Writing outputs failed for a reason of the environment (disk full, read-only, locked by another run)."""

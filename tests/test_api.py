@@ -7,6 +7,7 @@ import kpi_lib
 
 def test_public_names() -> None:
     assert sorted(kpi_lib.__all__) == [
+        "AuditError",
         "DataError",
         "DataFolder",
         "Department",
@@ -14,6 +15,7 @@ def test_public_names() -> None:
         "IndicatorResult",
         "InputError",
         "KpiError",
+        "OutputError",
         "Params",
         "ParamsError",
         "Period",
@@ -32,10 +34,15 @@ def test_public_names() -> None:
 
 
 def test_every_error_is_a_kpi_error_with_lines() -> None:
-    for name in ("DataError", "InputError", "ParamsError", "TemplateError", "UsageError"):
+    for name in ("AuditError", "DataError", "InputError", "OutputError", "ParamsError", "TemplateError", "UsageError"):
         error = getattr(kpi_lib, name)
         assert issubclass(error, kpi_lib.KpiError)
     assert kpi_lib.UsageError("x").exit_code == 2 and kpi_lib.DataError("x").exit_code == 1
     assert kpi_lib.DataError([kpi_lib.Problem(file="a.csv", row=3, column="score", value="7", message="expected 1 to 5")]).lines() == [
         "a.csv, row 3, column score: found '7', expected 1 to 5"
     ]
+
+
+def test_a_long_value_is_shortened_to_60_characters() -> None:
+    line = kpi_lib.DataError([kpi_lib.Problem(file="a.csv", row=2, column="title", value="x" * 500, message="expected text")]).lines()[0]
+    assert "x" * 59 + "…" in line and "x" * 60 not in line
