@@ -43,10 +43,11 @@ class Problem:
     column: str | None = None
     value: object = None
     department: str | None = None
+    cell: str | None = None  # an xlsx cell reference (E12), shown as file!E12 instead of the row
 
     def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
+        where = [f"{self.file}!{self.cell}" if self.cell else self.file]
+        if self.row is not None and not self.cell:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column}")

@@ -25,17 +25,31 @@ import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import yamlfile
 from .errors import ParamsError, Problem, UsageError
-from .period import Period
+from .numbers import NotANumber, check_bounds
+from .period import FIRST_YEAR, LAST_YEAR, Period
+from .tables import DEFAULT_TIMEZONE
 from .template import Template, load_template
 
 DEPARTMENT_ID = re.compile(r"^[a-z0-9_-]+$")
-SLA = re.compile(r"^(\d+)(h|wd)$")
+SLA = re.compile(r"^(\d+)(h|wd)$", re.ASCII)
+SLA_LIMITS = {"h": 366 * 24, "wd": 250}  # a deadline longer than a year is a typo, not a policy
+
+
+def _bounded(number: Decimal) -> Decimal:
+    try:
+        return check_bounds(number)
+    except NotANumber as exc:
+        raise ValueError(str(exc)) from None
+
+
+Number = Annotated[Decimal, AfterValidator(_bounded)]
 
 DEFAULT_GRADES = (
     {"grade": "A", "min": 90, "label": "优秀"},
@@ -46,58 +60,46 @@ DEFAULT_GRADES = (
 )
 
 
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML loader that reads floats as exact decimals."""
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))  # type: ignore[arg-type]
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-# YAML 1.2 booleans only: `Yes`, `No`, `Y`, `on` stay text (they are value codes of exports, e.g. Churn: Yes).
-_DecimalLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_DecimalLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Policy(_Model):
     step_rounding: Literal["floor", "ceil", "exact"] = "floor"
-    min_score: Decimal = Decimal(0)
-    max_score: Decimal = Decimal(120)
+    min_score: Number = Decimal(0)
+    max_score: Number = Decimal(120)
     on_empty: Literal["exclude", "full", "zero", "error"] = "exclude"
-    satisfied_min_score: Decimal = Field(default=Decimal(4), ge=1, le=5)
+    satisfied_min_score: Number = Field(default=Decimal(4), ge=1, le=5)
     min_responses: int = Field(default=30, ge=1)
 
 
 class GradeBand(_Model):
     grade: str = Field(min_length=1)
-    min: Decimal
+    min: Number
     label: str = ""
 
 
 class IndicatorParams(_Model):
-    weight: Decimal = Field(ge=0)
-    target: Decimal | None = None
-    step: Decimal | None = Field(default=None, gt=0)
-    penalty: Decimal | None = Field(default=None, ge=0)
-    bonus: Decimal = Field(default=Decimal(0), ge=0)
-    per_item: Decimal | None = Field(default=None, ge=0)
+    weight: Number = Field(ge=0)
+    target: Number | None = None
+    step: Number | None = Field(default=None, gt=0)
+    penalty: Number | None = Field(default=None, ge=0)
+    bonus: Number = Field(default=Decimal(0), ge=0)
+    per_item: Number | None = Field(default=None, ge=0)
     method: Literal["records", "survey", "observation"] | None = None
     sla: str | None = None
 
     @field_validator("sla", mode="before")
     @classmethod
     def _sla(cls, value: Any) -> Any:
-        if value is not None and not SLA.match(str(value).strip()):
-            raise ValueError('expected "<N>h" (calendar hours) or "<N>wd" (working days), e.g. 24h or 2wd')
-        return None if value is None else str(value).strip()
+        if value is None:
+            return None
+        match = SLA.match(str(value).strip())
+        if not match:
+            raise ValueError('expected "<N>h" (calendar hours) or "<N>wd" (working days) with ASCII digits, e.g. 24h or 2wd')
+        if int(match.group(1)) > SLA_LIMITS[match.group(2)]:
+            raise ValueError(f"a deadline longer than a year; expected at most {SLA_LIMITS['h']}h or {SLA_LIMITS['wd']}wd")
+        return str(value).strip()
 
     @property
     def sla_parts(self) -> tuple[int, str]:
@@ -118,6 +120,7 @@ class TableSource(_Model):
     formats: dict[str, str] = {}
     adapter: str | None = None
     options: dict[str, Any] = {}
+    allow_no_rows: bool = False  # the department truly has no rows in this table (else "no row of department" is an error)
 
     @field_validator("adapter")
     @classmethod
@@ -133,6 +136,7 @@ class Params(_Model):
     template: str = "customer_service"
     data: str
     lang: Literal["zh", "en"] = "zh"
+    timezone: str = DEFAULT_TIMEZONE
     review_date: date | None = None
     policy: Policy = Policy()
     grades: tuple[GradeBand, ...] = tuple(GradeBand(**g) for g in DEFAULT_GRADES)
@@ -145,6 +149,22 @@ class Params(_Model):
     def _department(cls, value: str) -> str:
         if not DEPARTMENT_ID.match(value):
             raise ValueError("expected an id of lowercase letters, digits, - and _ only (it names folders)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone name such as Asia/Shanghai or Europe/Berlin") from None
+        return value
+
+    @field_validator("review_date")
+    @classmethod
+    def _review_date(cls, value: date | None) -> date | None:
+        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValueError(f"expected a date in the years {FIRST_YEAR}–{LAST_YEAR}")
         return value
 
 
@@ -189,9 +209,11 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
     if not path.is_file():
         raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ParamsError(f"not valid UTF-8 YAML: {exc}", file=str(path)) from None
+        raw = yamlfile.load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
+    except yamlfile.YamlProblem as exc:
+        raise ParamsError(str(exc), file=str(path)) from None
     if not isinstance(raw, dict):
         raise ParamsError("expected a mapping with department, data and indicators", file=str(path))
     raw = {str(k): v for k, v in raw.items()}
@@ -261,6 +283,15 @@ def _validate(path: Path, raw: dict[str, Any], template: Template, problems: lis
             for column in getattr(source, part):
                 if column not in columns:
                     problems.append(Problem(file=file, message=f"{where(f'{key}.{part}.{column}')}: unknown column of {name}; expected one of {', '.join(sorted(columns))}"))
+        for column in source.values:
+            if column in columns and column not in source.columns:
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{where(f'{key}.values.{column}')}: a values map applies only to a column mapped in columns; "
+                        f"add columns: {{{column}: <the file's header>}} (a header read by its SPEC name is not mapped)",
+                    )
+                )
     if len(problems) == before:
         total = sum((spec.weight for spec in params.indicators.values()), Decimal(0))
         if total != 100:
@@ -299,6 +330,9 @@ def _check_indicators(indicators: dict[str, dict[str, Any]], template: Template,
             for need in ("target", "step", "penalty"):
                 if spec.get(need) is None:
                     problems.append(Problem(file=file, message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty"))
+            target = spec.get("target")
+            if isinstance(target, (int, Decimal)) and not 0 <= target <= 100:
+                problems.append(Problem(file=file, message=f"{where(key + '.target')}: found {target}, expected a percentage from 0 to 100 ({ind.id} is a rate)"))
             if spec.get("per_item") is not None:
                 problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}"))
         for prerequisite in ind.prerequisites:

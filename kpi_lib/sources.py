@@ -23,7 +23,12 @@ validated exactly like a table in the SPEC's own layout, with `formats` deciding
 how its dates read. A value not listed in `values` passes through unchanged (and
 must then parse by itself).
 
-Keys of `values` are compared as text; quote them in YAML anyway ("Y", "No").
+Keys of `values` are compared as text with the cells as written; quote them in
+YAML anyway ("Y", "No"). A `values` map applies only to a column mapped through
+`columns` (a header matched by its SPEC name is read as it is). A mapping that
+maps nothing (a header the file lacks, a code no cell holds) is an error. When a
+department truly has no row in a mapped table, `allow_no_rows: true` says so
+(otherwise "no row of department …" is an error naming the values the file holds).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from typing import Any
 import pandas as pd
 
 from .errors import Problem
+from .readers import BadCell, RawTable, cell_text
+from .text import fold
 
 
 def source_path(folder: Path, name: str, source: Any | None, *, snapshot: bool = False) -> Path | None:
@@ -69,14 +76,20 @@ def load_adapter(path: Path, function: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
-def reshape(raw: pd.DataFrame, source: Any, file: str, adapter: Path | None) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Apply an export mapping to a raw frame; problems name the file and the header or adapter (frame None: adapter failed)."""
+def reshape(raw: RawTable, source: Any, file: str, adapter: Path | None) -> tuple[RawTable | None, list[Problem]]:
+    """Apply an export mapping to a file's cells; problems name the file and the header or adapter (None: adapter failed).
+
+    A mapping that maps nothing is a problem, never a silent no-op: a `columns`
+    entry whose header the file lacks, a `values` code that no cell of its column
+    holds (codes are compared with cells as written, ordinary spaces around them
+    aside).
+    """
     problems: list[Problem] = []
-    frame = raw
+    frame = raw.frame
     if adapter is not None:
         function = source.adapter.split(":", 1)[1] if ":" in source.adapter else "adapt"
         try:
-            frame = load_adapter(adapter, function)(raw.copy(), dict(source.options))
+            frame = load_adapter(adapter, function)(frame.copy(), dict(source.options))
         except Exception as exc:  # noqa: BLE001 - the user's code: report it as a problem of this table
             return None, [Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")]
         if not isinstance(frame, pd.DataFrame):
@@ -85,21 +98,30 @@ def reshape(raw: pd.DataFrame, source: Any, file: str, adapter: Path | None) -> 
     renames = {}
     for column, header in source.columns.items():
         if str(header) not in headers:
-            problems.append(Problem(file=file, row=1, column=str(header), message=f"the mapping reads {column} from header {header!r}, which the file does not have"))
+            near = [h for h in headers if fold(h) == fold(str(header))]
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            problems.append(Problem(file=file, row=raw.header_row, column=str(header), message=f"the mapping reads {column} from header {header!r}, which the file does not have{hint}"))
             continue
         renames[headers[str(header)]] = column
     frame = frame.rename(columns=renames)
+    letters = {renames.get(h, h): letter for h, letter in raw.letters.items()}
     for column, codes in source.values.items():
-        if column in frame:
-            lookup = {str(k).strip(): v for k, v in codes.items()}
-            frame[column] = frame[column].map(lambda cell, lookup=lookup: lookup.get(str(cell).strip(), cell) if not _blank(cell) else cell)
+        if column not in frame or column not in source.columns:
+            continue  # params validation requires values only on columns mapped through `columns`; a missing header is reported above
+        cells = frame[column]
+        present = {cell_text(c).strip(" \t") for c in cells if not _blank(c)}
+        lookup = {str(k).strip(" \t"): v for k, v in codes.items()}
+        for code in lookup:
+            if code not in present:
+                shown = ", ".join(sorted(present)[:8]) or "no value at all"
+                problems.append(
+                    Problem(file=file, row=raw.header_row, column=str(source.columns[column]), value=code, message=f"the mapping's values.{column} code matches no value of this column (the file holds {shown}); expected codes as the file writes them")
+                )
+        frame[column] = cells.map(lambda cell, lookup=lookup: cell if _blank(cell) else lookup.get(cell_text(cell).strip(" \t"), cell))
     for column, value in source.constants.items():
         frame[column] = value
-    return frame, problems
+    return RawTable(frame, raw.header_row, letters, list(raw.problems)), problems
 
 
 def _blank(cell: Any) -> bool:
-    try:
-        return bool(pd.isna(cell)) or (isinstance(cell, str) and not cell.strip())
-    except (TypeError, ValueError):
-        return False
+    return cell is None or isinstance(cell, BadCell) or (isinstance(cell, str) and not cell.strip(" \t\r\n"))

@@ -1,18 +1,42 @@
 """Input tables (SPEC §3): find, read, parse and validate, once per data folder.
 
-A data folder holds `<table>.csv`, `<table>.xlsx` or `<table>.parquet`. CSV text
-may be UTF-8, UTF-8 with BOM or GB18030/GBK: the encoding is detected (UTF-8 is
-tried first; GB18030 decodes any byte string UTF-8 rejects as Chinese Excel
-writes it). Headers may be the SPEC's names or the template's Chinese aliases.
+A data folder holds `<table>.csv`, `<table>.xlsx` or `<table>.parquet`, read by
+`kpi_lib.readers` cell for cell (CSV as UTF-8, UTF-8 with BOM, UTF-16 with BOM or
+GB18030/GBK). Headers may be the SPEC's names (any letter case) or the
+template's Chinese aliases.
 
-Every cell is parsed by its column's type; every problem of a file is gathered
-(missing file or column, unparseable value, out-of-range value, duplicate key,
-reversed order) before anything is reported. A problem carries the department
-of its row, so one department's bad row fails that department only; a problem
-that belongs to no row (a missing column) fails every department.
+Every cell is parsed by its column's type, exactly as written or refused (SPEC
+§9); every problem of a file is gathered (missing file or column, unparseable
+value, out-of-range value, duplicate key, reversed order) before anything is
+reported:
 
-Row numbers are spreadsheet rows: the header is row 1, the first record row 2
-(the same for `.parquet`, where row 2 is the first record).
+- identifiers (the department, a table's key columns, the columns a rate filters
+  or counts distinct values of) are compared as written: spaces around them,
+  invisible, control or full-width characters are errors that say what the value
+  nearly matches; a department value or a survey kind that differs from an
+  expected one only by letter case is an error for that department ("did you mean
+  cs-east?"); a filter value that matches nothing at all is left out of the
+  indicators that filter on it, with the reason, in their evidence;
+- free text may hold tabs and newlines, never other control characters;
+- numbers are ASCII decimals within `kpi_lib.numbers`' bounds; `int` columns take
+  whole numbers only;
+- dates are `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM[:SS[.ffffff]]` with an
+  optional UTC offset (`Z`, `+08:00`); years run from 1900 to 2100. A timestamp
+  that carries an offset (text, or a time-zone-aware Parquet value) is converted
+  to the params' `timezone` (default Asia/Shanghai) and kept naive; one without
+  is already in it;
+- booleans are true/false/1/0/yes/no/是/否 (ASCII letters in any case).
+
+A problem carries the department of its row, so one department's bad row fails
+that department only; a problem that belongs to no row (a missing column, a row
+whose fields do not line up with the header) fails every department. A table
+with rows, none of which is the department's, is an error for that department
+that names the department values the file holds (a mapping that maps nothing
+must not read as "no data"), unless the params' mapping says `allow_no_rows`.
+
+Row numbers are the ones a person finds the record on (see `kpi_lib.readers`):
+CSV physical lines, xlsx sheet rows (with the cell, `complaints.xlsx!E12`),
+Parquet records from row 2.
 
 Parsed frames hold: `datetime64` for date and timestamp columns (NaT when
 empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
@@ -22,80 +46,131 @@ empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
 from __future__ import annotations
 
 import hashlib
-import io
-import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from .errors import DataError, Problem, UsageError
-from .period import Period
+from .numbers import NotANumber, check_bounds, from_float, from_text
+from .period import FIRST_YEAR, LAST_YEAR, Period
+from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
 from .template import Column, TableSpec, Template
+from .text import control_problem, exactness_problem, fold, how_it_differs, is_control, is_invisible, near_match
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 TRUE = {"true", "1", "yes", "是"}
 FALSE = {"false", "0", "no", "否"}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
 
 class _Bad(Exception):
     """A cell that does not parse; the message says what was expected."""
 
 
+@dataclass(frozen=True)
+class ReadRules:
+    """What a table's cells are checked against beyond their types (from the template and the params)."""
+
+    identifiers: frozenset[str] = frozenset()  # columns compared as written
+    vocabulary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # column → the values rates look for
+    timezone: str = DEFAULT_TIMEZONE
+    allow_no_rows: bool = False
+
+
 def _is_missing(value: Any) -> bool:
+    """An empty cell: nothing, or only ordinary spaces (invisible characters are not nothing)."""
     if value is None or value is pd.NaT:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return isinstance(value, str) and not value.strip(" \t\r\n")
 
 
-def _parse_str(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _parse_text(value: Any) -> str:
+    """Free text: tabs and newlines allowed, other control characters refused; ordinary spaces around it dropped."""
+    text = cell_text(value)
+    if (problem := control_problem(text, free_text=True)) is not None:
+        raise _Bad(problem)
+    return text.strip(" \t\r\n")
 
 
-def _parse_date(value: Any) -> datetime:
+def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
+    """An identifier exactly as written; what it nearly matches is named, never taken for it."""
+    text = cell_text(value)
+    match = near_match(text, vocabulary) if vocabulary and text not in vocabulary else None
+    if match is not None:
+        raise _Bad(f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written")
+    problem = exactness_problem(text)
+    if problem is not None:
+        cleaned = _cleaned(text)
+        hint = f"; did you mean {cleaned!r}?" if cleaned and cleaned != text else ""
+        raise _Bad(f"{problem}{hint} Expected the value exactly as elsewhere")
+    return text
+
+
+def _cleaned(text: str) -> str:
+    """`text` without what `exactness_problem` objects to (a suggestion, never used as the value)."""
+    normal = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in normal if not (is_control(c) or is_invisible(c))).strip()
+
+
+def _in_range(moment: datetime) -> datetime:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise _Bad(f"year {moment.year} is outside {FIRST_YEAR}–{LAST_YEAR}; expected a real date")
+    return moment
+
+
+def _local(moment: datetime, timezone: str) -> datetime:
+    """A moment in the params' time zone, naive; an offset-free moment is taken to be in it already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+def _parse_date(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if isinstance(value, datetime):
+        value = _local(value, timezone)
         if value.time() != datetime.min.time():
             raise _Bad("expected a date without a time of day (YYYY-MM-DD)")
-        return datetime.combine(value.date(), datetime.min.time())
+        return _in_range(datetime.combine(value.date(), datetime.min.time()))
     if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time())
-    text = str(value).strip()
+        return _in_range(datetime.combine(value, datetime.min.time()))
+    text = cell_text(value).strip(" \t")
     if not _DATE.match(text):
-        raise _Bad("expected a date as YYYY-MM-DD")
+        raise _Bad("expected a date as YYYY-MM-DD (ASCII digits)")
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+        return _in_range(datetime.combine(date.fromisoformat(text), datetime.min.time()))
     except ValueError:
         raise _Bad("expected a real calendar date as YYYY-MM-DD") from None
 
 
-def _parse_timestamp(value: Any) -> datetime:
+def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if isinstance(value, datetime):
-        return pd.Timestamp(value).to_pydatetime().replace(tzinfo=None)
+        return _in_range(_local(pd.Timestamp(value).to_pydatetime(warn=False), timezone))
     if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time())
-    text = str(value).strip()
-    if not _TIMESTAMP.match(text):
-        raise _Bad("expected a timestamp as YYYY-MM-DD HH:MM[:SS]")
+        return _in_range(datetime.combine(value, datetime.min.time()))
+    text = cell_text(value).strip(" \t")
+    match = _TIMESTAMP.match(text)
+    if not match:
+        raise _Bad("expected a timestamp as YYYY-MM-DD HH:MM[:SS] (ASCII digits), optionally with a UTC offset such as +08:00")
+    day, clock, offset = match.groups()
+    iso = f"{day}T{clock}" + ("" if offset is None else "+00:00" if offset == "Z" else offset if ":" in offset else f"{offset[:3]}:{offset[3:]}")
     try:
-        return datetime.fromisoformat(text.replace("T", " "))
+        moment = datetime.fromisoformat(iso)
     except ValueError:
         raise _Bad("expected a real timestamp as YYYY-MM-DD HH:MM[:SS]") from None
+    if moment.utcoffset() is not None and abs(moment.utcoffset() or timedelta()) > timedelta(hours=14):
+        raise _Bad("expected a UTC offset between -14:00 and +14:00")
+    return _in_range(_local(moment, timezone))
 
 
 def _parse_bool(value: Any) -> bool:
@@ -103,30 +178,39 @@ def _parse_bool(value: Any) -> bool:
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    text = str(value).strip().lower()
+    text = cell_text(value).strip(" \t").lower()
     if text in TRUE:
         return True
     if text in FALSE:
         return False
-    raise _Bad("expected a boolean: true/false, 1/0, yes/no or 是/否")
+    match = near_match(text, sorted(TRUE | FALSE))
+    hint = f"did you mean {match!r}? The value {how_it_differs(text, match)}; " if match else ""
+    raise _Bad(f"{hint}expected a boolean: true/false, 1/0, yes/no or 是/否")
 
 
 def _parse_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise _Bad("expected a number")
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))  # the shortest text that round-trips, not the binary expansion
-    else:
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise _Bad("expected a number") from None
-    if not number.is_finite():
-        raise _Bad("expected a finite number")
+        raise _Bad("expected a number, found a boolean")
+    try:
+        if isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = from_float(value)
+        elif isinstance(value, str):
+            number = from_text(value)
+        else:
+            raise _Bad(f"expected a number, found a {type(value).__name__}")
+        return check_bounds(number)
+    except NotANumber as exc:
+        raise _Bad(str(exc)) from None
+
+
+def _parse_int(value: Any) -> Decimal:
+    number = _parse_decimal(value)
+    if number != number.to_integral_value():
+        raise _Bad("expected a whole number (a count)")
     return number
 
 
@@ -137,7 +221,7 @@ def _with_format(parse: Callable[[Any], Any], fmt: str, kind: str) -> Callable[[
         if not isinstance(value, str):
             return parse(value)
         try:
-            moment = datetime.strptime(value.strip(), fmt)
+            moment = datetime.strptime(value.strip(" \t"), fmt)
         except ValueError:
             raise _Bad(f"expected a {kind} in the format {fmt}") from None
         return parse(moment)
@@ -146,19 +230,39 @@ def _with_format(parse: Callable[[Any], Any], fmt: str, kind: str) -> Callable[[
 
 
 def _parse_period(value: Any) -> str:
-    text = _parse_str(value)
+    text = cell_text(value)
     try:
         return str(Period.parse(text))
     except UsageError:
-        raise _Bad("expected a period: YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM") from None
+        raise _Bad("expected a period: YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM (ASCII digits, years 1900–2100)") from None
+
+
+def _parser(col: Column, rules: ReadRules, fmt: str | None) -> Callable[[Any], Any]:
+    """The cell parser of one column under these rules."""
+    kind = col.type
+    if kind == "date":
+        parse: Callable[[Any], Any] = lambda v: _parse_date(v, rules.timezone)  # noqa: E731
+    elif kind == "timestamp":
+        parse = lambda v: _parse_timestamp(v, rules.timezone)  # noqa: E731
+    elif kind == "str" and col.name in rules.identifiers:
+        vocabulary = rules.vocabulary.get(col.name, ())
+        parse = lambda v: _parse_identifier(v, vocabulary)  # noqa: E731
+    elif kind == "period" and col.name in rules.identifiers:
+        parse = lambda v: _parse_period(_parse_identifier(v))  # noqa: E731
+    else:
+        parse = PARSERS[kind]
+    if fmt and kind in ("date", "timestamp"):
+        parse = _with_format(parse, fmt, kind)
+    return parse
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "str": _parse_str,
+    "str": _parse_text,
     "date": _parse_date,
     "timestamp": _parse_timestamp,
     "bool": _parse_bool,
     "decimal": _parse_decimal,
+    "int": _parse_int,
     "period": _parse_period,
 }
 
@@ -172,73 +276,85 @@ class Table:
     sha256: str | None
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    rules: ReadRules = field(default_factory=ReadRules)
 
     def rows_of(self, department: str) -> pd.DataFrame:
         """The rows of one department."""
         return self.frame[self.frame["department"] == department]
 
+    @cached_property
+    def _departments(self) -> dict[str, list[int]]:
+        """Each department value of the file and its rows (empty cells left out)."""
+        found: dict[str, list[int]] = {}
+        for value, row in zip(self.frame["department"], self.frame["_row"], strict=True):
+            if isinstance(value, str):
+                found.setdefault(value, []).append(int(row))
+        return found
+
     def problems_of(self, department: str) -> list[Problem]:
-        """Problems that stop this department: its own rows' and the file's."""
-        return [p for p in self.problems if p.department in (None, department)]
+        """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all."""
+        problems = [p for p in self.problems if p.department in (None, department)]
+        key = fold(department)
+        for value, rows in self._departments.items():
+            if value != department and fold(value) == key:
+                reason = how_it_differs(value, department)
+                for row in rows:
+                    problems.append(Problem(file=self.file, row=row, column="department", value=value, department=department, message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly"))
+        if not problems and department not in self._departments and self._departments and not self.rules.allow_no_rows:
+            values = sorted(self._departments)
+            shown = ", ".join(values[:8]) + (f" … ({len(values)} values)" if len(values) > 8 else "")
+            problems.append(
+                Problem(
+                    file=self.file,
+                    column="department",
+                    department=department,
+                    message=f"no row of department {department}; the file's department values are {shown}; expected rows whose department is exactly {department} "
+                    f"(check the department column or the params' tables mapping; if the department truly has none, set tables.{self.spec.name}.allow_no_rows: true)",
+                )
+            )
+        return problems
 
 
 def find_table_file(folder: Path, name: str) -> list[Path]:
     return [folder / f"{name}{suffix}" for suffix in SUFFIXES if (folder / f"{name}{suffix}").is_file()]
 
 
-def read_raw(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """Read a file's cells without interpreting them (strings from CSV, typed cells from xlsx/parquet)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
-    if suffix == ".xlsx":
-        return pd.read_excel(path, dtype=object, engine="openpyxl", sheet_name=sheet or 0)
-    if suffix == ".parquet":
-        return pd.read_parquet(path).astype(object)
-    raise ValueError(f"unsupported file type {suffix}")
-
-
 def empty_frame(spec: TableSpec) -> pd.DataFrame:
     return _frame(spec, {c.name: [] for c in spec.columns}, [])
 
 
-def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path | None = None, snapshot: bool = False) -> Table:
+def _failed(spec: TableSpec, file: str, sha: str | None, problems: list[Problem], rules: ReadRules) -> Table:
+    return Table(spec, file, sha, empty_frame(spec), problems, rules)
+
+
+def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path | None = None, snapshot: bool = False, rules: ReadRules | None = None) -> Table:
     """Read and validate one table of a data folder; never raises for bad content.
 
     `source` is the params' export mapping of this table (see `sources`), `base`
     the params file's folder (adapters live there), `snapshot` true when reading a
-    run's `inputs/` copies (mapped files and adapters are found by their names).
+    run's `inputs/` copies (mapped files and adapters are found by their names),
+    `rules` what cells are checked against beyond their types.
     """
+    rules = rules or ReadRules()
     if source is not None:
-        return _load_mapped(folder, spec, source, base or folder, snapshot)
+        return _load_mapped(folder, spec, source, base or folder, snapshot, rules)
     candidates = find_table_file(folder, spec.name)
     shown = folder / f"{spec.name}.csv"
     if not candidates:
-        return Table(
-            spec,
-            str(shown),
-            None,
-            empty_frame(spec),
-            [Problem(file=str(folder / spec.name), message=f"missing file; expected {spec.name}.csv, .xlsx or .parquet in {folder}")],
-        )
+        return _failed(spec, str(shown), None, [Problem(file=str(folder / spec.name), message=f"missing file; expected {spec.name}.csv, .xlsx or .parquet in {folder}")], rules)
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
-        return Table(spec, str(candidates[0]), None, empty_frame(spec), [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")])
+        return _failed(spec, str(candidates[0]), None, [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")], rules)
     path = candidates[0]
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         raw = read_raw(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a problem of this file
-        return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(path), message=f"cannot read the file: {exc}")])
-    return parse_table(raw, spec, str(path), sha)
+    except Unreadable as exc:
+        return _failed(spec, str(path), sha, [Problem(file=str(path), message=str(exc))], rules)
+    return parse_table(raw, spec, str(path), sha, rules=rules)
 
 
-def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool) -> Table:
+def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool, rules: ReadRules) -> Table:
     from .sources import adapter_path, reshape, source_path
 
     path = source_path(folder, spec.name, source, snapshot=snapshot)
@@ -246,96 +362,129 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
         found = find_table_file(folder, spec.name)
         path = found[0] if len(found) == 1 else folder / f"{spec.name}.csv"
     if not path.is_file():
-        return Table(spec, str(path), None, empty_frame(spec), [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")])
+        return _failed(spec, str(path), None, [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")], rules)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         raw = read_raw(path, sheet=source.sheet)
-    except Exception as exc:  # noqa: BLE001
-        return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(path), message=f"cannot read the file: {exc}")])
-    frame, problems = reshape(raw, source, str(path), adapter_path(base, source, folder, snapshot=snapshot))
-    if frame is None:  # the adapter failed: its problem says it all
-        return Table(spec, str(path), sha, empty_frame(spec), problems)
+    except Unreadable as exc:
+        return _failed(spec, str(path), sha, [Problem(file=str(path), message=str(exc))], rules)
+    reshaped, problems = reshape(raw, source, str(path), adapter_path(base, source, folder, snapshot=snapshot))
+    if reshaped is None:  # the adapter failed: its problem says it all
+        return _failed(spec, str(path), sha, problems, rules)
     formats = dict(source.formats)
     if source.date_format:
         for column in spec.columns:
             if column.type in ("date", "timestamp"):
                 formats.setdefault(column.name, source.date_format)
-    table = parse_table(frame, spec, str(path), sha, formats=formats)
+    table = parse_table(reshaped, spec, str(path), sha, formats=formats, rules=rules)
     table.problems[:0] = problems
     return table
 
 
-def _map_headers(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[dict[str, Any], list[Problem]]:
+def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Each SPEC column's header in the file (by name in any letter case, or by Chinese alias)."""
     problems: list[Problem] = []
     by_name = {c.name.lower(): c.name for c in spec.columns}
     by_alias = {c.alias: c.name for c in spec.columns if c.alias}
     found: dict[str, Any] = {}
-    for header in raw.columns:
+    for header in raw.frame.columns:
         text = str(header).strip()
         name = by_name.get(text.lower()) or by_alias.get(text)
         if name is None:
             continue  # extra columns are allowed and ignored
         if name in found:
-            problems.append(Problem(file=file, row=1, column=text, message=f"column {name} appears twice (as {found[name]!r} and {header!r})"))
+            problems.append(Problem(file=file, **_header_place(raw, header), column=text, message=f"column {name} appears twice (as {found[name]!r} and {header!r})"))
             continue
         found[name] = header
     for col in spec.columns:
         if col.name not in found and not col.optional:
             alias = f" (or {col.alias})" if col.alias else ""
-            problems.append(Problem(file=file, row=1, column=col.name, message=f"missing column; expected a header {col.name}{alias}"))
+            near = next((h for h in raw.frame.columns if fold(str(h)) in (fold(col.name), fold(col.alias or col.name))), None)
+            hint = f"; header {near!r} nearly matches it but {exactness_problem(str(near)) or 'differs'}" if near is not None else ""
+            problems.append(Problem(file=file, row=raw.header_row, column=col.name, message=f"missing column; expected a header {col.name}{alias}{hint}"))
     return found, problems
 
 
-def parse_table(raw: pd.DataFrame, spec: TableSpec, file: str, sha: str | None, formats: dict[str, str] | None = None) -> Table:
+def _header_place(raw: RawTable, header: Any) -> dict[str, Any]:
+    letter = raw.letters.get(str(header))
+    return {"cell": f"{letter}{raw.header_row}"} if letter else {"row": raw.header_row}
+
+
+def parse_table(
+    raw: RawTable | pd.DataFrame, spec: TableSpec, file: str, sha: str | None, formats: dict[str, str] | None = None, rules: ReadRules | None = None
+) -> Table:
     """Parse raw cells by the table spec, gathering every problem.
 
-    Row numbers come from the frame's index (0 → spreadsheet row 2), so a frame
-    an adapter filtered still points at the file's rows.
+    Row numbers come from the frame's index (0 → row 2), so a frame an adapter
+    filtered still points at the file's rows.
     """
+    rules = rules or ReadRules()
+    if isinstance(raw, pd.DataFrame):
+        raw = RawTable(raw)
+    frame = raw.frame
     headers, problems = _map_headers(raw, spec, file)
-    integer_index = pd.api.types.is_integer_dtype(raw.index) and (len(raw.index) == 0 or raw.index.min() >= 0)
-    rows = [int(i) + 2 for i in raw.index] if integer_index else list(range(2, len(raw) + 2))
-    departments = [_department(v) for v in raw[headers["department"]]] if "department" in headers else [None] * len(raw)
+    problems[:0] = raw.problems
+    integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
+    rows = [int(i) + 2 for i in frame.index] if integer_index else list(range(2, len(frame) + 2))
+    departments = [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
     values: dict[str, list[Any]] = {}
     for col in spec.columns:
         if col.name not in headers:
-            values[col.name] = [None] * len(raw)
+            values[col.name] = [None] * len(frame)
             continue
-        fmt = (formats or {}).get(col.name)
-        values[col.name] = _parse_column(raw[headers[col.name]].tolist(), col, file, rows, departments, problems, fmt)
+        letter = raw.letters.get(str(headers[col.name]))
+        parse = _parser(col, rules, (formats or {}).get(col.name))
+        values[col.name] = _parse_column(frame[headers[col.name]].tolist(), col, parse, _Places(file, rows, departments, letter), problems)
     _check_keys(spec, values, file, rows, departments, problems)
     _check_order(spec, values, file, rows, departments, problems)
-    return Table(spec, file, sha, _frame(spec, values, rows), problems)
+    return Table(spec, file, sha, _frame(spec, values, rows), problems, rules)
 
 
 def _department(value: Any) -> str | None:
-    return None if _is_missing(value) else _parse_str(value)
+    """The department a row's problems belong to: its value, or the value it nearly is (so that department fails)."""
+    if _is_missing(value) or isinstance(value, BadCell):
+        return None
+    text = cell_text(value)
+    return text if exactness_problem(text) is None else fold(text)
 
 
-def _parse_column(
-    cells: list[Any], col: Column, file: str, rows: list[int], departments: list[str | None], problems: list[Problem], fmt: str | None = None
-) -> list[Any]:
-    parse = PARSERS[col.type]
-    if fmt and col.type in ("date", "timestamp"):
-        parse = _with_format(parse, fmt, col.type)
+@dataclass(frozen=True)
+class _Places:
+    """Where the cells of one column are: the file, each row and its department, the xlsx column letter."""
+
+    file: str
+    rows: list[int]
+    departments: list[str | None]
+    letter: str | None
+
+    def problem(self, i: int, column: str, message: str, value: Any = None) -> Problem:
+        row = self.rows[i]
+        where: dict[str, Any] = {"cell": f"{self.letter}{row}"} if self.letter else {"row": row}
+        return Problem(file=self.file, **where, column=column, value=value, department=self.departments[i], message=message)
+
+
+def _parse_column(cells: list[Any], col: Column, parse: Callable[[Any], Any], places: _Places, problems: list[Problem]) -> list[Any]:
     out: list[Any] = []
-    for cell, row, dept in zip(cells, rows, departments, strict=False):
+    low = None if col.min is None else Decimal(str(col.min))
+    high = None if col.max is None else Decimal(str(col.max))
+    for i, cell in enumerate(cells):
+        if isinstance(cell, BadCell):
+            problems.append(places.problem(i, col.name, cell.reason, cell.shown))
+            out.append(None)
+            continue
         if _is_missing(cell):
             if col.required:
-                problems.append(Problem(file=file, row=row, column=col.name, department=dept, message=f"empty; expected a {col.type} value"))
+                problems.append(places.problem(i, col.name, f"empty; expected a {col.type} value"))
             out.append(None)
             continue
         try:
             value = parse(cell)
         except _Bad as bad:
-            problems.append(Problem(file=file, row=row, column=col.name, value=str(cell), department=dept, message=str(bad)))
+            problems.append(places.problem(i, col.name, str(bad), cell_text(cell)))
             out.append(None)
             continue
-        if col.min is not None and value < Decimal(str(col.min)):
-            problems.append(Problem(file=file, row=row, column=col.name, value=str(cell), department=dept, message=_range_text(col)))
-            value = None
-        elif col.max is not None and value > Decimal(str(col.max)):
-            problems.append(Problem(file=file, row=row, column=col.name, value=str(cell), department=dept, message=_range_text(col)))
+        if (low is not None and value < low) or (high is not None and value > high):
+            problems.append(places.problem(i, col.name, _range_text(col), cell_text(cell)))
             value = None
         out.append(value)
     return out
@@ -395,25 +544,47 @@ class DataFolder:
     """The tables of one data folder, each read and validated once, on first use.
 
     `sources` are the params' export mappings by table name, `base` the params
-    file's folder, `snapshot` true for a run's `inputs/` copies.
+    file's folder, `snapshot` true for a run's `inputs/` copies, `timezone` the
+    params' time zone that timestamps with an offset are converted to.
     """
 
-    def __init__(self, folder: Path, template: Template, sources: Mapping[str, Any] | None = None, base: Path | None = None, snapshot: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        template: Template,
+        sources: Mapping[str, Any] | None = None,
+        base: Path | None = None,
+        snapshot: bool = False,
+        timezone: str = DEFAULT_TIMEZONE,
+    ) -> None:
         self.folder = folder
         self.template = template
         self.sources = dict(sources or {})
         self.base = base or folder
         self.snapshot = snapshot
+        self.timezone = timezone
         self._tables: dict[str, Table] = {}
 
     @classmethod
     def of(cls, department: Any) -> DataFolder:
-        """The data folder of a loaded department, with its export mappings."""
-        return cls(department.data_folder, department.template, department.base.tables, department.path.parent, department.snapshot)
+        """The data folder of a loaded department, with its export mappings and time zone."""
+        base = department.base
+        return cls(department.data_folder, department.template, base.tables, department.path.parent, department.snapshot, base.timezone)
+
+    def rules(self, name: str) -> ReadRules:
+        """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
+        source = self.sources.get(name)
+        return ReadRules(
+            identifiers=self.template.identifiers(name),
+            vocabulary=self.template.vocabulary(name),
+            timezone=self.timezone,
+            allow_no_rows=bool(getattr(source, "allow_no_rows", False)),
+        )
 
     def table(self, name: str) -> Table:
         if name not in self._tables:
-            self._tables[name] = load_table(self.folder, self.template.tables[name], self.sources.get(name), base=self.base, snapshot=self.snapshot)
+            spec = self.template.tables[name]
+            self._tables[name] = load_table(self.folder, spec, self.sources.get(name), base=self.base, snapshot=self.snapshot, rules=self.rules(name))
         return self._tables[name]
 
     def files(self, name: str) -> list[Path]:

@@ -22,7 +22,7 @@ from .errors import Problem, TemplateError
 
 DIRECTIONS = ("higher", "lower", "count")
 METHODS = ("records", "survey", "observation")
-COLUMN_TYPES = ("str", "date", "timestamp", "bool", "decimal", "period")
+COLUMN_TYPES = ("str", "date", "timestamp", "bool", "decimal", "int", "period")
 SCHEDULES = (
     "annual_review_minus_1w",
     "monthly_last_workday",
@@ -31,6 +31,7 @@ SCHEDULES = (
     "plan_due",
 )
 PACKAGED = ("customer_service",)
+OBSERVATIONS = "observations"  # the table the `observation` method reads (SPEC §3)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,32 @@ class Template:
 
     def in_group(self, group: str) -> tuple[Indicator, ...]:
         return tuple(ind for ind in self.indicators if ind.group == group)
+
+    def vocabulary(self, table: str) -> dict[str, tuple[str, ...]]:
+        """The text values rates look for in a table's columns: filter values (survey kinds), and indicator ids in observations."""
+        found: dict[str, list[str]] = {}
+        for ind in self.indicators:
+            if ind.rate.get("table") == table:
+                for column, wanted in (ind.rate.get("filter") or {}).items():
+                    if isinstance(wanted, str) and wanted not in found.setdefault(column, []):
+                        found[column].append(wanted)
+        if table == OBSERVATIONS:
+            found["indicator"] = list(self.ids)
+        return {column: tuple(values) for column, values in found.items()}
+
+    def identifiers(self, table: str) -> frozenset[str]:
+        """Columns of a table compared exactly as written: department, keys, filtered and distinct-counted columns."""
+        spec = self.tables.get(table)
+        if spec is None:
+            return frozenset()
+        names = {"department", *spec.key, *self.vocabulary(table)}
+        for ind in self.indicators:
+            if ind.rate.get("table") == table:
+                names.update(str(c) for c in (ind.rate.get("filter") or {}))
+                if ind.rate.get("entity"):
+                    names.add(str(ind.rate["entity"]))
+        known = {c.name for c in spec.columns}
+        return frozenset(n for n in names if n in known)
 
 
 def template_path(name_or_path: str, *, base: Path | None = None) -> Path:

@@ -74,7 +74,7 @@ def test_missing_params_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_not_yaml(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("department: [unclosed\n", encoding="utf-8")
-    assert "not valid UTF-8 YAML" in problems(path)[0]
+    assert "line 2: not valid YAML" in problems(path)[0]
 
 
 def test_period_override(company: Company) -> None:

@@ -229,7 +229,7 @@ def test_observation_missing_or_twice_is_an_error(company: Company) -> None:
     with pytest.raises(DataError, match="no observation of CS02 for period 2026-Q4"):
         appraise(load_params(params), Period.parse("2026-Q4"))
     row = {"indicator": "CS02", "period": "2026-Q4", "value": "90", "collector": "x"}
-    company.table("observations", [row, {**row, "period": "2026-Q4 "}])
+    company.table("observations", [row, {**row, "collector": "y"}])
     with pytest.raises(DataError, match="duplicate"):
         appraise(load_params(params), Period.parse("2026-Q4"))
 

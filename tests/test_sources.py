@@ -89,12 +89,12 @@ def test_an_unmapped_code_is_a_problem_naming_the_row(company: Company) -> None:
     with pytest.raises(DataError) as caught:
         appraise(load_params(path), Period.parse("2026-Q4"))
     lines = caught.value.lines()
-    assert any("tickets.xlsx, row 4, column satisfied: found 'Unhappy', expected a boolean" in line for line in lines), lines
+    assert any("tickets.xlsx!D4, column satisfied: found 'Unhappy', expected a boolean" in line for line in lines), lines
 
 
 def test_a_wrong_date_format_names_the_format(company: Company) -> None:
     path = export_company(company, date_format="%Y-%m-%d %H:%M")
-    with pytest.raises(DataError, match=r"row 2, column received_at: found '05-10-2026 09:30', expected a timestamp in the format %Y-%m-%d %H:%M"):
+    with pytest.raises(DataError, match=r"tickets.xlsx!B2, column received_at: found '05-10-2026 09:30', expected a timestamp in the format %Y-%m-%d %H:%M"):
         appraise(load_params(path), Period.parse("2026-Q4"))
 
 
@@ -126,4 +126,4 @@ def test_an_adapter_that_filters_keeps_row_numbers(company: Company) -> None:
     path = export_company(company, adapter="only_ann.py:adapt", options={"agent": "ann"}, values={"satisfied": {"Happy": True}})
     with pytest.raises(DataError) as caught:
         appraise(load_params(path), Period.parse("2026-Q4"))
-    assert any("row 4, column satisfied: found 'Unhappy'" in line for line in caught.value.lines())  # T-3 is row 4 of the sheet
+    assert any("tickets.xlsx!D4, column satisfied: found 'Unhappy'" in line for line in caught.value.lines())  # T-3 is row 4 of the sheet

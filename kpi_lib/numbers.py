@@ -1,0 +1,64 @@
+"""The numbers the toolkit accepts: exact decimals within bounds that decimal arithmetic keeps exact.
+
+Every number read from a table or a params file is a `Decimal` with at most
+`MAX_INTEGER_DIGITS` digits before the point and `MAX_PLACES` after it (after
+trailing zeros are dropped): `1e308` or a budget of `1E-30` are refused, not
+carried into a percentage that no 28-digit decimal context can hold. NaN and
+infinity are never numbers.
+
+A binary float (an xlsx cell, a Parquet double) is read through its shortest
+round-tripping text (`repr`), then to 15 significant digits, the precision
+Excel itself shows and stores: `0.30000000000000004` (a formula's artefact) is
+read as `0.3`, exactly what the user sees in the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+MAX_INTEGER_DIGITS = 15
+MAX_PLACES = 6
+FLOAT_DIGITS = 15
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+
+
+class NotANumber(ValueError):
+    """The text or value is not an acceptable number; the message says what was expected."""
+
+
+def bounds_text() -> str:
+    return f"at most {MAX_INTEGER_DIGITS} digits before the decimal point and {MAX_PLACES} after it"
+
+
+def check_bounds(number: Decimal) -> Decimal:
+    """`number` when finite and within bounds, else `NotANumber`."""
+    if not number.is_finite():
+        raise NotANumber("expected a finite number (not NaN or infinity)")
+    if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise NotANumber(f"too large; expected a number with {bounds_text()}")
+    normal = number.normalize()
+    if number and normal.as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]
+        raise NotANumber(f"too many decimal places; expected a number with {bounds_text()}")
+    return number
+
+
+def from_float(value: float) -> Decimal:
+    """A binary float as the decimal a person sees (15 significant digits, like Excel)."""
+    number = Decimal(repr(value))
+    if not number.is_finite():
+        raise NotANumber("expected a finite number (not NaN or infinity)")
+    if len(number.as_tuple().digits) > FLOAT_DIGITS and number:
+        number = number.quantize(Decimal(1).scaleb(number.adjusted() - FLOAT_DIGITS + 1), rounding=ROUND_HALF_UP).normalize()
+    return number
+
+
+def from_text(text: str) -> Decimal:
+    """Plain ASCII decimal text (`12`, `-1.5`, `2e3`); anything else (full-width digits, `1,000`, `NaN`) is refused."""
+    stripped = text.strip(" \t")
+    if not _NUMBER.match(stripped):
+        raise NotANumber("expected a number written with ASCII digits, such as 12 or 12.5")
+    try:
+        return Decimal(stripped)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+        raise NotANumber("expected a number") from None

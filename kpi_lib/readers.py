@@ -1,0 +1,312 @@
+"""Reading a table file's cells exactly as they are: CSV, xlsx and Parquet.
+
+`read_raw(path)` returns a `RawTable`: a frame of untouched cells (text from CSV,
+typed cells from xlsx and Parquet) whose index is the row number minus 2, so
+that `index + 2` is the row a person finds the record on:
+
+- CSV: the file's physical line (blank lines and newlines inside quoted cells
+  counted, as a text editor counts them); the header is the first non-blank line.
+- xlsx: the sheet's row number, with each column's letter kept so a problem can
+  say `complaints.xlsx!E12`.
+- Parquet: row 2 is the first record (as if the header were row 1).
+
+Nothing is dropped, shifted or guessed here. What cannot be read as one plain
+value becomes a `BadCell` that the table parser reports with its row, column and
+department: an xlsx formula without a cached value, an error cell (`#DIV/0!`), a
+percentage-formatted cell, a Parquet NaN, infinity, list or binary value.
+Problems of the file's shape are gathered as `Problem`s: an undecodable byte
+(naming the line and the encodings tried), a record with more or fewer fields
+than the header, a merged range inside the data, values under no header.
+
+CSV text is decoded as UTF-8 (with or without BOM), UTF-16 with a BOM, or
+GB18030/GBK (what Chinese Excel writes). A file that is UTF-8 up to a bad byte
+is refused rather than read as GB18030, which would turn every Chinese text in
+it into other characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import Problem
+
+ENCODINGS_TRIED = "utf-8, utf-8 with BOM, utf-16 with BOM, gb18030"
+
+
+@dataclass(frozen=True)
+class BadCell:
+    """A cell that holds no plain value: `shown` is what the file shows, `reason` what is wrong."""
+
+    shown: str
+    reason: str
+
+    def __str__(self) -> str:
+        return self.shown
+
+
+@dataclass
+class RawTable:
+    """A file's cells, untouched, with where they came from."""
+
+    frame: pd.DataFrame
+    header_row: int = 1
+    letters: dict[str, str] = field(default_factory=dict)  # header → xlsx column letter
+    problems: list[Problem] = field(default_factory=list)
+
+
+class Unreadable(Exception):
+    """The file cannot be read at all; the message says where and why."""
+
+
+def read_raw(path: Path, sheet: str | None = None) -> RawTable:
+    """Read a table file's cells; raise `Unreadable` when the file as a whole cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix == ".xlsx":
+        return read_xlsx(path, sheet)
+    if suffix == ".parquet":
+        return read_parquet(path)
+    raise Unreadable(f"unsupported file type {suffix}; expected .csv, .xlsx or .parquet")
+
+
+# -- CSV ------------------------------------------------------------------------------------
+def decode(data: bytes) -> str:
+    """The text of a CSV file, or `Unreadable` naming the line of the first bad byte and the encodings tried."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(data[3:], "utf-8", offset=3)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(data, "utf-16")
+    head = data[:4096]
+    if head and head.count(0) > len(head) // 8:
+        raise Unreadable("holds many NUL bytes: UTF-16 without a byte-order mark, or not a text file; save it as CSV UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if _mostly_utf8(data):
+            raise Unreadable(
+                f"line {_line_of(data, exc.start)}: byte 0x{data[exc.start]:02x} is not UTF-8, though the rest of the file is; "
+                f"encodings tried: {ENCODINGS_TRIED}; fix or re-save the file as CSV UTF-8"
+            ) from None
+    return _strict(data, "gb18030")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True when the text is UTF-8 but for a few bad bytes (not GB18030 whose bytes now and then form UTF-8)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for c in text if c > "\x7f") - bad
+    return good >= 4 * bad
+
+
+def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start) if encoding != "utf-16" else "?"
+        raise Unreadable(
+            f"line {line}: cannot decode byte 0x{data[exc.start]:02x} as {encoding} (byte {exc.start + offset}); "
+            f"encodings tried: {ENCODINGS_TRIED}; re-save the file as CSV UTF-8"
+        ) from None
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def read_csv(path: Path) -> RawTable:
+    """Read a CSV file; rows are physical line numbers."""
+    text = decode(path.read_bytes())
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    file = str(path)
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    header_row = 1
+    records: list[list[str]] = []
+    rows: list[int] = []
+    last = 0
+    try:
+        for record in reader:
+            line, last = last + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line (or one of empty fields) is not a record
+            if header is None:
+                header, header_row = record, line
+                continue
+            if len(record) != len(header):
+                problems.append(Problem(file=file, row=line, message=f"{len(record)} fields, but the header (line {header_row}) has {len(header)}; values would be shifted, so the row is not read; check for a missing or extra separator or quote"))
+                continue
+            records.append(record)
+            rows.append(line)
+    except csv.Error as exc:
+        raise Unreadable(f"line {reader.line_num}: not valid CSV ({exc}); check the quotes") from None
+    if header is None:
+        raise Unreadable("is empty; expected a header line and records")
+    return _frame(file, header, [list(col) for col in zip(*records, strict=True)] if records else [[] for _ in header], rows, header_row, {}, problems)
+
+
+# -- xlsx -----------------------------------------------------------------------------------
+def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+    """Read one worksheet; formulas are taken at their cached value, or refused when there is none."""
+    from openpyxl import load_workbook
+
+    file = str(path)
+    try:
+        formulas = _formula_cells(path, sheet)
+        book = load_workbook(path, data_only=True)
+    except KeyError as exc:
+        raise Unreadable(str(exc).strip("'\"")) from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable xlsx
+        raise Unreadable(f"not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+    ws = book[sheet] if sheet else book.worksheets[0]
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    letters: list[str] = []
+    header_row = 1
+    columns: list[list[Any]] = []
+    rows: list[int] = []
+    for cells in ws.iter_rows():
+        values = [_xlsx_value(c, (c.row, c.column) in formulas) for c in cells]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if header is None:
+            header_row = cells[0].row
+            width = max(i for i, v in enumerate(values) if v is not None) + 1
+            header = ["" if v is None else str(v) for v in values[:width]]
+            letters = [c.column_letter for c in cells[:width]]
+            columns = [[] for _ in header]
+            continue
+        for cell, value in zip(cells[len(header) :], values[len(header) :], strict=True):
+            if value is not None:
+                problems.append(Problem(file=file, cell=cell.coordinate, message="a value right of the table, under no header; expected it inside the table or removed"))
+        for i in range(len(header)):
+            columns[i].append(values[i] if i < len(values) else None)
+        rows.append(cells[0].row)
+    if header is None:
+        raise Unreadable(f"sheet {ws.title!r} is empty; expected a header row and records")
+    for merged in ws.merged_cells.ranges:
+        if merged.max_row > header_row and merged.min_col <= len(header):
+            problems.append(Problem(file=file, cell=merged.coord, message="merged cells inside the data; expected one value in every cell (unmerge and fill each cell)"))
+    return _frame(file, header, columns, rows, header_row, dict(zip(header, letters, strict=True)), problems)
+
+
+def _formula_cells(path: Path, sheet: str | None) -> set[tuple[int, int]]:
+    """(row, column) of every formula cell (a read-only pass that sees formulas, not their cached values)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise KeyError(f"no sheet {sheet!r}; the file has {', '.join(book.sheetnames)}")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        found = set()
+        for r, cells in enumerate(ws.iter_rows(), start=ws.min_row or 1):
+            for c, cell in enumerate(cells, start=ws.min_column or 1):
+                if getattr(cell, "data_type", None) == "f":
+                    found.add((getattr(cell, "row", r), getattr(cell, "column", c)))
+        return found
+    finally:
+        book.close()
+
+
+def _xlsx_value(cell: Any, formula: bool) -> Any:
+    value = cell.value
+    if cell.data_type == "e":
+        return BadCell(str(value), f"an error cell ({value}); expected a value (fix the formula or type the value)")
+    if formula and value is None:
+        return BadCell("formula", "a formula without a cached value (the file was never opened in Excel after it was written); open and save it in Excel, or paste values")
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return BadCell(f"{value:%}", "a percentage-formatted cell; expected a plain number (format the cell as a number: 95 for 95%)")
+    if isinstance(value, time) and not isinstance(value, datetime):
+        return BadCell(value.isoformat(), "a time of day without a date; expected a date or a date and time")
+    if isinstance(value, float):
+        return _float_cell(value)
+    return value
+
+
+# -- Parquet --------------------------------------------------------------------------------
+def read_parquet(path: Path) -> RawTable:
+    """Read a Parquet file; nulls are empty cells, NaN and infinity are refused, not taken for empty."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001
+        raise Unreadable(f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+    header = [str(name) for name in table.column_names]
+    columns = [[_parquet_value(v) for v in table.column(i).to_pylist()] for i in range(table.num_columns)]
+    rows = list(range(2, table.num_rows + 2))
+    return _frame(str(path), header, columns, rows, 1, {}, [])
+
+
+def _parquet_value(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int, Decimal, date)):
+        return value
+    if isinstance(value, float):
+        return _float_cell(value)
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, (bytes, bytearray)):
+        return BadCell(f"<{len(value)} bytes>", "binary data; expected text, a number or a date")
+    if isinstance(value, (list, tuple, dict)):
+        return BadCell(str(value), f"a {type(value).__name__}; expected one value per cell")
+    return BadCell(str(value), f"a value of type {type(value).__name__}; expected text, a number, a date or a boolean")
+
+
+def _float_cell(value: float) -> Any:
+    if math.isnan(value):
+        return BadCell("NaN", "not a number (NaN); expected a number or an empty cell")
+    if math.isinf(value):
+        return BadCell(str(value), "infinite; expected a finite number")
+    return value
+
+
+# -- shared ---------------------------------------------------------------------------------
+def cell_text(value: Any) -> str:
+    """A cell as the text a person reads in it (a whole float without ".0", a date as YYYY-MM-DD)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _frame(file: str, header: list[str], columns: list[list[Any]], rows: list[int], header_row: int, letters: dict[str, str], problems: list[Problem]) -> RawTable:
+    """Cells by header (a header given twice or under no name is a problem, the copy is not read)."""
+    data: dict[str, list[Any]] = {}
+    index = pd.Index([r - 2 for r in rows], dtype="int64")
+    for i, (name, cells) in enumerate(zip(header, columns, strict=True)):
+        label = name.strip()
+        letter = letters.get(name)
+        where = {"cell": f"{letter}{header_row}"} if letter else {"row": header_row}
+        if not label:
+            if any(not _blank(c) for c in cells):
+                problems.append(Problem(file=file, **where, message=f"column {letter or i + 1} holds values but has no header; expected a header name"))
+            continue
+        twin = next((h for h in data if h.casefold() == label.casefold()), None)
+        if twin is not None:
+            kind = "twice" if twin == label else f"twice, differing only in letter case ({twin!r} and {label!r})"
+            problems.append(Problem(file=file, **where, column=label, message=f"header given {kind}; expected each column once"))
+            continue
+        data[label] = cells
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object, index=index) for k, v in data.items()}, index=index)
+    return RawTable(frame, header_row, {h.strip(): letter for h, letter in letters.items() if h.strip() in data}, problems)
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())

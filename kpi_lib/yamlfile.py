@@ -1,0 +1,103 @@
+"""Strict YAML for params and templates (SPEC §9): YAML 1.2 scalars, no anchors, aliases or repeated keys.
+
+`load(text, file)` returns plain Python data, or raises `YamlProblem` naming the
+line (1-based) and what is wrong:
+
+- a key given twice in one mapping, at any level, names both lines (PyYAML keeps
+  the last one silently);
+- anchors (`&a`) and aliases (`*a`) are refused: a 1 KB file of nested aliases
+  (a "billion laughs") must not be able to exhaust memory;
+- floats are read as exact `Decimal`s, never binary floats; `.nan` and `.inf`
+  are refused;
+- only `true`/`false` are booleans (YAML 1.2): `Yes`, `No`, `on` stay text (they
+  are value codes of real exports, e.g. Churn: Yes);
+- a date that is not on the calendar (`2026-02-30`) is refused with its line.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+
+
+class YamlProblem(ValueError):
+    """What is wrong with a YAML text, and on which line."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans, exact decimals, and no anchors, aliases or repeated keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            raise YamlProblem(f"alias *{event.anchor} is not allowed; write the value out", event.start_mark.line + 1)
+        if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent)) and event.anchor is not None:
+            raise YamlProblem(f"anchor &{event.anchor} is not allowed; write each value out", event.start_mark.line + 1)
+        return Composer.compose_node(self, parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlProblem("merge keys (<<) are not allowed; write each key out", key_node.start_mark.line + 1)
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise YamlProblem("a key must be a plain value", key_node.start_mark.line + 1) from None
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise YamlProblem(f"key {key!r} given twice (lines {seen[key]} and {line}); expected each key once", line)
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise YamlProblem(f"{text!r} is not a number; expected a finite decimal", node.start_mark.line + 1) from None
+    if not number.is_finite():
+        raise YamlProblem(f"{text!r} is not a finite number", node.start_mark.line + 1)
+    return number
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except (ValueError, OverflowError) as exc:
+        raise YamlProblem(f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD", node.start_mark.line + 1) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"] for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load(text: str) -> Any:
+    """Parse strict YAML; `YamlProblem` (with the line) for anything it refuses or cannot parse."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlProblem(f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlProblem("nested too deeply") from None
