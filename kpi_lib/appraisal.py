@@ -14,18 +14,20 @@ computed two ways.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
+
+import pandas as pd
 
 from .errors import DataError, Problem
 from .params import Department, IndicatorParams, Params
 from .period import Period
-from .rates import RATES, Evidence, RateInput, observe
+from .rates import RATES, Evidence, RateInput, observe, unmatched
 from .scoring import Rule, Scored, grade_of, score, weighted_total
 from .statistics import wilson
 from .tables import DataFolder
-from .template import Indicator
+from .template import OBSERVATIONS, Indicator
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ def appraise(
         try:
             results.append(evaluate(ind, params, period, data))
         except DataError as exc:
-            problems.extend(exc.problems)
+            problems.extend(data.locate(p) for p in exc.problems)
     if problems:
         raise DataError(problems)
     summary = combine([r.to_json() for r in results], params) if groups is None else None
@@ -190,8 +192,8 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
     policy = params.policy
     dept = params.department
     if method == "observation":
-        table = data.table("observations")
-        evidence = observe(ind.id, period, table.rows_of(dept), table.file)
+        table = data.table(OBSERVATIONS)
+        evidence = observe(ind.id, period, table.rows_of(dept), table.file, str(ind.rate.get("kind", "")))
     else:
         rate = RATES[ind.rate["kind"]]
         evidence = rate(
@@ -204,6 +206,10 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
                 sla=spec.sla,
             )
         )
+        source = data.table(ind.table)
+        left = unmatched(ind.rate, source.rows_of(dept), source.rules.vocabulary, period)
+        if len(left):
+            evidence = replace(evidence, excluded=pd.concat([evidence.excluded, left]) if len(evidence.excluded) else left)
     rule = Rule(ind.direction, spec.target, spec.step, spec.penalty, spec.bonus, spec.per_item)
     if evidence.value is not None:
         scored = score(evidence.value, rule, rounding=policy.step_rounding, min_score=policy.min_score, max_score=policy.max_score)

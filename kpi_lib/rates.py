@@ -73,6 +73,14 @@ class Evidence:
 RateFn = Callable[[RateInput], Evidence]
 RATES: dict[str, RateFn] = {}
 
+# The values each rate kind can produce: (lowest, highest or None, whole numbers only). An observed value
+# outside its kind's range is an error, never a score. Kinds not listed are percentages from 0 to 100.
+PERCENT: tuple[Decimal, Decimal | None, bool] = (Decimal(0), HUNDRED, False)
+VALUE_RANGES: dict[str, tuple[Decimal, Decimal | None, bool]] = {
+    "unfinished_items": (Decimal(0), None, True),
+    "overrun": (Decimal(0), None, False),
+}
+
 
 def register(kind: str) -> Callable[[RateFn], RateFn]:
     def add(fn: RateFn) -> RateFn:
@@ -104,6 +112,27 @@ def _filtered(inp: RateInput) -> pd.DataFrame:
             mask = values == wanted
         frame = frame[mask.astype(bool)]
     return frame
+
+
+def unmatched(spec: Mapping[str, Any], frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period) -> pd.DataFrame:
+    """Rows of the window whose filter value matches no value any rate looks for, with the reason they are left out.
+
+    (A value that only nearly matches one is an error when the table is read; these match nothing at all,
+    e.g. a survey kind the template does not know.)
+    """
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    for column in spec.get("filter") or {}:
+        known = vocabulary.get(column)
+        if not known:
+            continue
+        values = frame[column]
+        odd = values.notna() & ~values.isin(known)
+        reasons = reasons.mask(odd & reasons.isna(), values.map(lambda v, c=column, k=known: f"{c} {v!r} matches none of {', '.join(k)}"))
+    left = frame[reasons.notna()]
+    moment = spec.get("date") or spec.get("start")
+    if moment and len(left):
+        left = left[in_times(left, moment, period)]
+    return _left_out(left, reasons[left.index])
 
 
 def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
@@ -299,8 +328,12 @@ def overrun(inp: RateInput) -> Evidence:
     )
 
 
-def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file: str) -> Evidence:
-    """The `observation` method: the one recorded value of this indicator, department and period."""
+def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file: str, kind: str = "") -> Evidence:
+    """The `observation` method: the one recorded value of this indicator, department and period.
+
+    The value must be one the indicator's rate kind can produce (`VALUE_RANGES`): a percentage
+    from 0 to 100, an overrun of at least 0, a whole count.
+    """
     rows = observations[(observations["indicator"] == indicator_id) & (observations["period"] == str(period))]
     if rows.empty:
         raise DataError(
@@ -310,7 +343,12 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
         listed = ", ".join(str(r) for r in rows["_row"])
         raise DataError([Problem(file=file, row=int(rows.iloc[1]["_row"]), column="indicator", message=f"{len(rows)} observations of {indicator_id} for period {period} (rows {listed}); expected one")])
     row = rows.iloc[0]
-    value = Decimal(row["value"]).quantize(CENT, rounding=ROUND_HALF_UP)
+    value = Decimal(row["value"])
+    low, high, whole = VALUE_RANGES.get(kind, PERCENT)
+    if value < low or (high is not None and value > high) or (whole and value != value.to_integral_value()):
+        expected = ("a whole number" if whole else "a number") + (f" from {low} to {high}" if high is not None else f" of at least {low}")
+        raise DataError([Problem(file=file, row=int(row["_row"]), column="value", value=str(row["value"]), message=f"not a possible value of {indicator_id}; expected {expected} ({kind})")])
+    value = value.quantize(CENT, rounding=ROUND_HALF_UP)
     collected = row["collected_on"]
     responses = row.get("responses")
     return Evidence(

@@ -105,7 +105,7 @@ def _mostly_utf8(data: bytes) -> bool:
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     good = sum(1 for c in text if c > "\x7f") - bad
-    return good >= 4 * bad
+    return good >= bad
 
 
 def _strict(data: bytes, encoding: str, offset: int = 0) -> str:

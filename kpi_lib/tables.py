@@ -49,7 +49,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -277,6 +277,12 @@ class Table:
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     rules: ReadRules = field(default_factory=ReadRules)
+    letters: Mapping[str, str] = field(default_factory=dict)  # column → xlsx column letter
+
+    def place(self, row: int | None, column: str) -> dict[str, Any]:
+        """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
+        letter = self.letters.get(column)
+        return {"cell": f"{letter}{row}"} if letter and row is not None else {"row": row}
 
     def rows_of(self, department: str) -> pd.DataFrame:
         """The rows of one department."""
@@ -299,7 +305,16 @@ class Table:
             if value != department and fold(value) == key:
                 reason = how_it_differs(value, department)
                 for row in rows:
-                    problems.append(Problem(file=self.file, row=row, column="department", value=value, department=department, message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly"))
+                    problems.append(
+                        Problem(
+                            file=self.file,
+                            **self.place(row, "department"),
+                            column="department",
+                            value=value,
+                            department=department,
+                            message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly",
+                        )
+                    )
         if not problems and department not in self._departments and self._departments and not self.rules.allow_no_rows:
             values = sorted(self._departments)
             shown = ", ".join(values[:8]) + (f" … ({len(values)} values)" if len(values) > 8 else "")
@@ -427,17 +442,18 @@ def parse_table(
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
     rows = [int(i) + 2 for i in frame.index] if integer_index else list(range(2, len(frame) + 2))
     departments = [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
+    letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
     values: dict[str, list[Any]] = {}
     for col in spec.columns:
         if col.name not in headers:
             values[col.name] = [None] * len(frame)
             continue
-        letter = raw.letters.get(str(headers[col.name]))
         parse = _parser(col, rules, (formats or {}).get(col.name))
-        values[col.name] = _parse_column(frame[headers[col.name]].tolist(), col, parse, _Places(file, rows, departments, letter), problems)
-    _check_keys(spec, values, file, rows, departments, problems)
-    _check_order(spec, values, file, rows, departments, problems)
-    return Table(spec, file, sha, _frame(spec, values, rows), problems, rules)
+        values[col.name] = _parse_column(frame[headers[col.name]].tolist(), col, parse, _Places(file, rows, departments, letters.get(col.name)), problems)
+    places = {name: _Places(file, rows, departments, letters.get(name)) for name in values}
+    _check_keys(spec, values, places, problems)
+    _check_order(spec, values, places, problems)
+    return Table(spec, file, sha, _frame(spec, values, rows), problems, rules, letters)
 
 
 def _department(value: Any) -> str | None:
@@ -498,31 +514,29 @@ def _range_text(col: Column) -> str:
     return f"expected a number of at most {col.max}"
 
 
-def _check_keys(spec: TableSpec, values: dict[str, list[Any]], file: str, rows: list[int], departments: list[str | None], problems: list[Problem]) -> None:
+def _check_keys(spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]) -> None:
     if not spec.key:
         return
+    place = places[spec.key[-1]]
     first: dict[tuple[Any, ...], int] = {}
-    for i, row in enumerate(rows):
+    for i, row in enumerate(place.rows):
         key = tuple(values[c][i] for c in spec.key)
         if any(v is None for v in key):
             continue
         if key in first:
             shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key, strict=False))
-            problems.append(
-                Problem(file=file, row=row, column=",".join(spec.key), department=departments[i], message=f"duplicate {shown}: already in row {first[key]}; expected each once")
-            )
+            problems.append(place.problem(i, ",".join(spec.key), f"duplicate {shown}: already in row {first[key]}; expected each once"))
         else:
             first[key] = row
 
 
-def _check_order(spec: TableSpec, values: dict[str, list[Any]], file: str, rows: list[int], departments: list[str | None], problems: list[Problem]) -> None:
+def _check_order(spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]) -> None:
     for earlier, later in spec.order:
-        for i, row in enumerate(rows):
+        place = places[later]
+        for i in range(len(place.rows)):
             a, b = values[earlier][i], values[later][i]
             if a is not None and b is not None and b < a:
-                problems.append(
-                    Problem(file=file, row=row, column=later, value=str(b), department=departments[i], message=f"is before {earlier} ({a}); expected {later} not before {earlier}")
-                )
+                problems.append(place.problem(i, later, f"is before {earlier} ({a}); expected {later} not before {earlier}", str(b)))
 
 
 def _frame(spec: TableSpec, values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
@@ -596,6 +610,15 @@ class DataFolder:
         found = [mapped] if mapped is not None and mapped.is_file() else ([] if mapped is not None else find_table_file(self.folder, name))
         adapter = adapter_path(self.base, source, self.folder, snapshot=self.snapshot)
         return found + ([adapter] if adapter is not None and adapter.is_file() else [])
+
+    def locate(self, problem: Problem) -> Problem:
+        """`problem` with its xlsx cell reference, when it names a row and column of an xlsx table read here."""
+        if problem.cell or problem.row is None or problem.column is None:
+            return problem
+        for table in self._tables.values():
+            if table.file == problem.file and problem.column in table.letters:
+                return replace(problem, **table.place(problem.row, problem.column), row=problem.row)
+        return problem
 
     def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:
         """Raise one `DataError` with every problem of these tables that concerns `department`."""

@@ -67,7 +67,7 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise YamlProblem(f"{text!r} is not a number; expected a finite decimal", node.start_mark.line + 1) from None
+        raise YamlProblem(f"{text!r} is not a finite number; expected a decimal such as 95 or 1.5", node.start_mark.line + 1) from None
     if not number.is_finite():
         raise YamlProblem(f"{text!r} is not a finite number", node.start_mark.line + 1)
     return number

@@ -1,0 +1,135 @@
+"""Every bad-input class of the corpus (tests/corpus/cases.py), through `kpi score` as a user runs it.
+
+Each case asserts the exit code, that no "internal error" or traceback is printed,
+and, for a refused input, a line naming the file, the row or xlsx cell, the
+column and what was expected. A value written another exact way must give
+exactly the clean company's result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from kpi_lib.cli import main
+
+from .corpus.cases import CELL_CASES, PARAMS_CASES, VALID, WHOLE_CASES, Cell, ParamsCase, Whole
+from .corpus.company import DEPT, FORMATS, HEADERS, PERIOD, ROWS, SUFFIX, write_company, write_table
+
+
+def score(path: Path, capsys: pytest.CaptureFixture[str], period: str = PERIOD) -> tuple[int, str, str]:
+    code = main(["score", str(path), "--period", period, "--json"])
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err + out, err
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The clean company's result in each format (they must agree)."""
+    results = {}
+    for fmt in FORMATS:
+        path = write_company(tmp_path_factory.mktemp(f"clean-{fmt}"), fmt)
+        assert main(["score", str(path), "--period", PERIOD, "--json"]) == 0
+        results[fmt] = path
+    return results
+
+
+def test_the_clean_company_scores_alike_in_every_format(clean: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    outputs = [score(clean[fmt], capsys)[1] for fmt in FORMATS]
+    assert outputs[0] == outputs[1] == outputs[2]
+    card = json.loads(outputs[0])
+    assert card["total"] is not None and all(i["status"] == "scored" for i in card["indicators"])
+
+
+def location(fmt: str, table: str, row: int, column: str) -> str:
+    """How a problem names a cell: `file.xlsx!E12, column c` or `file.csv, row 12, column c`."""
+    if fmt == "xlsx":
+        letter = "ABCDEFGHIJ"[HEADERS[table].index(column)]
+        return f"{table}.xlsx!{letter}{row}, column {column}"
+    return f"{table}{SUFFIX[fmt]}, row {row}, column {column}"
+
+
+def cell_params() -> list[Any]:
+    return [pytest.param(case, fmt, id=f"{fmt}-{case.table}.{case.column}-{case.value!r}"[:90]) for case in CELL_CASES for fmt in case.formats]
+
+
+@pytest.mark.parametrize(("case", "fmt"), cell_params())
+def test_cell(case: Cell, fmt: str, tmp_path: Path, clean: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
+    rows[case.table][case.row][HEADERS[case.table].index(case.column)] = case.value
+    path = write_company(tmp_path, fmt, rows, **case.params)
+    code, out, err = score(path, capsys)
+    assert code == case.code, err
+    if case.code == 0:
+        if case.same:
+            capsys.readouterr()
+            assert json.loads(out) == json.loads(score(clean[fmt], capsys)[1])
+        return
+    where = location(fmt, case.table, case.row + 2, case.column)
+    lines = [line for line in err.splitlines() if where in line]
+    assert lines, (where, err)
+    assert any(case.expect in line for line in lines), (case.expect, lines)
+    assert not out.strip(), "a refused input must not print a score"
+
+
+@pytest.mark.parametrize(("case", "fmt"), [pytest.param(c, f, id=f"{f}-{c.id}") for c in WHOLE_CASES for f in c.formats])
+def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
+    if case.edit is not None:
+        rows[case.table] = case.edit(rows[case.table])
+    path = write_company(tmp_path, fmt, rows)
+    table = tmp_path / "data" / f"{case.table}{SUFFIX[fmt]}"
+    if case.raw is not None:
+        table.write_bytes(case.raw(table.read_bytes()))
+    if case.sheet is not None:
+        book = openpyxl.load_workbook(table)
+        case.sheet(book.active)
+        book.save(table)
+    code, out, err = score(path, capsys)
+    assert code == case.code, err
+    if case.code == 0:
+        assert case.check is None or case.check(json.loads(out)), out
+        return
+    assert any(case.expect in line and f"{case.table}{SUFFIX[fmt]}" in line and case.where in line for line in err.splitlines()), (case.expect, case.where, err)
+    assert not out.strip()
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in PARAMS_CASES])
+def test_params(case: ParamsCase, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_company(tmp_path, "csv", params_text=case.text if case.text is not None else VALID)
+    if case.raw is not None:
+        path.write_bytes(case.raw)
+    code, out, err = score(path, capsys, period=case.period)
+    assert code == case.code, err
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("kpi: ") for line in lines), err
+    if case.code == 1:
+        assert any(str(path) in line for line in lines), err
+    assert any(case.expect in line for line in lines), (case.expect, err)
+    assert not out.strip()
+
+
+def test_the_corpus_is_large_enough() -> None:
+    """Issue 8 asks for at least 150 table-driven bad-input cases across CSV, xlsx and Parquet."""
+    refused = sum(len(c.formats) for c in CELL_CASES if c.code) + sum(len(c.formats) for c in WHOLE_CASES if c.code) + len(PARAMS_CASES)
+    assert refused >= 150, refused
+    assert {f for c in CELL_CASES for f in c.formats} == set(FORMATS)
+
+
+def test_a_blank_department_value_fails_every_department_with_its_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
+    rows["complaints"][3][1] = ""
+    path = write_company(tmp_path, "csv", rows)
+    code, _, err = score(path, capsys)
+    assert code == 1 and "complaints.csv, row 5, column department: empty" in err
+
+
+def test_write_table_round_trips_a_header(tmp_path: Path) -> None:
+    path = write_table(tmp_path, "budgets", "xlsx", [[DEPT, PERIOD, "1"]])
+    assert [c.value for c in openpyxl.load_workbook(path).active[1]] == HEADERS["budgets"]
