@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
-from .company import DEPT, FORMATS, ROWS, ErrorCell, Formula, PercentCell, TimeCell, Typed
+from .company import DEPT, FORMATS, ErrorCell, Formula, PercentCell, TimeCell, Typed
 
 TEXT_FORMATS = ("csv", "parquet")  # xlsx cannot hold control characters at all (openpyxl refuses them)
 OBSERVED = {"indicators": {"CS02": {"method": "observation"}}}
