@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,13 @@ def _text(value: Any) -> str:
     return "" if value is None else re.sub(r"[ \t]*\n[ \t]*", "", str(value)).strip()
 
 
-def _number(value: Any) -> float | None:
-    """A number from a cell: 15, 0.15 as a percent cell, "15%", "15"; None for ×, ××, blanks and text."""
+def _number(value: Any, number_format: str = "General") -> float | None:
+    """A number from a cell: 15, a %-formatted cell 0.15 (shown as 15%) read as 15, "15%", "15"; None for ×, ××, blanks and text."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return float(number * 100 if "%" in (number_format or "") else number)
     match = re.fullmatch(r"\s*" + NUMBER + r"\s*%?\s*", str(value))
     return float(match.group(1)) if match else None
 
@@ -188,12 +190,12 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
 
         spec: dict[str, Any] = {}
         open_cells: list[str] = []
-        weight = _number(cells["weight"].value) if "weight" in cells else None
+        weight = _number(cells["weight"].value, cells["weight"].number_format) if "weight" in cells else None
         spec["weight"] = None if weight is None else _plain(weight)
         if weight is None:
             open_cells.append(f"weight 权重 ({refs.get('weight', 'no column')}: {value.get('weight') or 'blank'}; never guessed)")
         if direction != "count":
-            target = _number(cells["target"].value) if "target" in cells else None
+            target = _number(cells["target"].value, cells["target"].number_format) if "target" in cells else None
             if target is None:
                 match = re.search(NUMBER + "%", statement)
                 target = float(match.group(1)) if match and "×" not in statement else None

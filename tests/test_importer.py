@@ -107,3 +107,26 @@ def test_not_a_kpi_sheet(tmp_path: Path) -> None:
     book.save(tmp_path / "other.xlsx")
     result = kpi("template", "import", str(tmp_path / "other.xlsx"))
     assert result.returncode == 2 and "no header row with 序号 and 考评项目及考评指标" in result.stderr
+
+
+def test_percent_formatted_cells_read_as_the_percentage_they_show(tmp_path: Path, demo_dir: Path) -> None:
+    """A cell typed as 95% holds 0.95: the import reads 95, as the sheet shows it (weights too: 8% → 8)."""
+    from openpyxl import load_workbook
+
+    from kpi_lib.importer import import_sheet
+
+    source = yaml.safe_load((demo_dir / "params" / "cs-north.yaml").read_text(encoding="utf-8"))
+    text_sheet, number_sheet = tmp_path / "text.xlsx", tmp_path / "numbers.xlsx"
+    write_sheet(text_sheet, source)
+    book = load_workbook(text_sheet)
+    for row in book.active.iter_rows():
+        for cell in row:
+            if cell.column_letter == "C" and isinstance(cell.value, str) and cell.value.endswith("%") and cell.value[:-1].isdigit():
+                cell.value, cell.number_format = int(cell.value[:-1]) / 100, "0%"
+            elif cell.column_letter == "D" and isinstance(cell.value, int) and cell.row > 2:
+                cell.value, cell.number_format = cell.value / 100, "0.00%"
+    book.save(number_sheet)
+    from_text = import_sheet(text_sheet, template_id="t").params["indicators"]
+    from_numbers = import_sheet(number_sheet, template_id="t").params["indicators"]
+    assert from_numbers == from_text
+    assert from_numbers["CS07"]["target"] == 90 and from_numbers["CS07"]["weight"] == 10
