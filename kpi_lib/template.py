@@ -16,8 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import yamlfile
 from .errors import Problem, TemplateError
 
 DIRECTIONS = ("higher", "lower", "count")
@@ -175,9 +174,11 @@ def load_template(name_or_path: str = "customer_service", *, base: Path | None =
             file=str(path),
         ) from None
     try:
-        data = yaml.safe_load(raw_bytes.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"not valid UTF-8 YAML: {exc}", file=shown) from None
+        data = yamlfile.load(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=shown) from None
+    except yamlfile.YamlProblem as exc:
+        raise TemplateError(str(exc), file=shown) from None
     if not isinstance(data, dict):
         raise TemplateError("expected a mapping with id, groups, tables and indicators", file=shown)
     return _build(data, shown, hashlib.sha256(raw_bytes).hexdigest(), str(path))
