@@ -210,6 +210,8 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
         raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
     try:
         raw = yamlfile.load(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise ParamsError(f"cannot read the params file: {exc.strerror or exc}", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise ParamsError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
     except yamlfile.YamlProblem as exc:

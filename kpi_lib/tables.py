@@ -361,12 +361,18 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
         names = ", ".join(p.name for p in candidates)
         return _failed(spec, str(candidates[0]), None, [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")], rules)
     path = candidates[0]
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
         raw = read_raw(path)
-    except Unreadable as exc:
-        return _failed(spec, str(path), sha, [Problem(file=str(path), message=str(exc))], rules)
+    except (Unreadable, OSError) as exc:
+        return _failed(spec, str(path), None, [Problem(file=str(path), message=_unreadable(exc))], rules)
     return parse_table(raw, spec, str(path), sha, rules=rules)
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read the file: {exc.strerror or exc}; check that it exists and may be read"
+    return str(exc)
 
 
 def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool, rules: ReadRules) -> Table:
@@ -378,11 +384,11 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
         path = found[0] if len(found) == 1 else folder / f"{spec.name}.csv"
     if not path.is_file():
         return _failed(spec, str(path), None, [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")], rules)
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
         raw = read_raw(path, sheet=source.sheet)
-    except Unreadable as exc:
-        return _failed(spec, str(path), sha, [Problem(file=str(path), message=str(exc))], rules)
+    except (Unreadable, OSError) as exc:
+        return _failed(spec, str(path), None, [Problem(file=str(path), message=_unreadable(exc))], rules)
     reshaped, problems = reshape(raw, source, str(path), adapter_path(base, source, folder, snapshot=snapshot))
     if reshaped is None:  # the adapter failed: its problem says it all
         return _failed(spec, str(path), sha, problems, rules)

@@ -151,3 +151,17 @@ def test_tables_are_read_once_per_department(company: Company, monkeypatch: pyte
     appraise(load_params(company.params()), Period.parse("2026-Q4"))
     assert sorted(reads) == sorted(set(reads))  # surveys feeds CS02, CS10 and CS12, revisits CS06 and CS09: read once each
     assert "surveys.csv" in reads and "revisits.csv" in reads
+
+
+def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_csv(tmp_path / "complaints.csv", TABLE_COLUMNS["complaints"], [])
+    original = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self.name == "complaints.csv":
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    table = load_table(tmp_path, TEMPLATE.tables["complaints"])
+    assert [str(p) for p in table.problems] == [f"{tmp_path / 'complaints.csv'}: cannot read the file: Permission denied; check that it exists and may be read"]
