@@ -34,6 +34,8 @@ def batch(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     (params / "cs-west.yaml").write_text(west, encoding="utf-8")
     bad_data = root / "bad-data"
     shutil.copytree(demo_dir / "data" / "demo", bad_data)
+    for table in bad_data.glob("*.csv"):  # cs-north's rows become cs-bad's, so the only fault is the broken table below
+        table.write_text(table.read_text(encoding="utf-8").replace("cs-north", "cs-bad"), encoding="utf-8")
     lines = (bad_data / "communications.csv").read_text(encoding="utf-8").splitlines()
     (bad_data / "communications.csv").write_text("\n".join(",".join(line.split(",")[:4]) for line in lines) + "\n", encoding="utf-8")
     bad = (demo_dir / "params" / "cs-north.yaml").read_text(encoding="utf-8").replace("department: cs-north", "department: cs-bad")
