@@ -26,6 +26,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -156,23 +157,25 @@ def _department_rows(period_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_summary_csv(period: str, rows: Sequence[Mapping[str, Any]], path: Path) -> None:
-    """One row per department (UTF-8 with BOM, so Excel shows the Chinese names)."""
+    """One row per department (UTF-8 with BOM, so Excel shows the Chinese names); every field through `csv_cell`."""
+    from .exports import csv_cell
+
     ids = sorted({i["id"] for r in rows for i in r["indicators"]})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error"])
+    writer.writerow([csv_cell(c) for c in ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")])
     for r in rows:
         scores = {i["id"]: i["score"] for i in r["indicators"]}
         label = r["labels"].get(r["grade"] or "", "")
         first_error = r["error"].splitlines()[0] if r["error"] else ""
-        writer.writerow(
-            [r["rank"] or "", r["department"], r["name"], period, r["status"], _cell(r["total"]), r["grade"] or "", label, *(_cell(scores.get(i)) for i in ids), first_error]
-        )
+        cells = [r["rank"], r["department"], r["name"], period, r["status"], _two_places(r["total"]), r["grade"], label, *(_two_places(scores.get(i)) for i in ids), first_error]
+        writer.writerow([csv_cell(c) for c in cells])
     write_atomic(path, "\ufeff" + buffer.getvalue())
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _two_places(value: Any) -> Decimal | None:
+    """A score as the number it prints as with two decimals (a number, so `csv_cell` leaves it alone)."""
+    return None if value is None else Decimal(f"{value:.2f}")
 
 
 def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:
