@@ -20,6 +20,9 @@ shown, never run. Every writer goes through the two helpers here:
 - `csv_cell`: CSV has no cell types, so text that starts with `=`, `+`, `-`, `@`, tab
   or carriage return gets a leading `'` (OWASP's rule). Numbers (int, float, Decimal)
   are written as numbers, so `-1.41` keeps its sign and stays a number.
+
+The xlsx bytes are reproducible: the document's created/modified properties and
+every zip member's time come from `clock.now()` (`SOURCE_DATE_EPOCH` when set).
 """
 
 from __future__ import annotations
@@ -33,13 +36,16 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
+from . import clock
 from .errors import KpiError
 from .explain import LABELS, grade_label
 from .template import Template
@@ -52,6 +58,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip member can carry
 
 
 # -- safe cells -----------------------------------------------------------------------------
@@ -78,12 +85,29 @@ def _append(sheet: Worksheet, values: Iterable[Any]) -> None:
     sheet.append([xlsx_cell(sheet, value) for value in values])
 
 
-def _bytes(book: Workbook, when: datetime) -> bytes:
+# -- reproducible bytes ---------------------------------------------------------------------
+def _bytes(book: Workbook, when: datetime | None = None) -> bytes:
+    """The workbook as .xlsx bytes, dated `when` (naive UTC; default `clock.now()`) in its properties and its zip.
+
+    `Workbook.save` would stamp `modified` with the wall clock, and `ZipFile.writestr`
+    dates each member with it, so the workbook is written by openpyxl's `ExcelWriter`
+    and its members are re-dated.
+    """
+    when = when or clock.utc_naive()
     book.properties.created = when
     book.properties.modified = when
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    written = io.BytesIO()
+    with ZipFile(written, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
+    date_time = max(when, ZIP_EPOCH).timetuple()[:6]
+    dated = io.BytesIO()
+    with ZipFile(io.BytesIO(written.getvalue())) as source, ZipFile(dated, "w", ZIP_DEFLATED, allowZip64=True) as target:
+        for member in source.infolist():
+            info = ZipInfo(member.filename, date_time=date_time)
+            info.compress_type = ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            target.writestr(info, source.read(member))
+    return dated.getvalue()
 
 
 def scorecard_xlsx(
@@ -154,7 +178,7 @@ def scorecard_xlsx(
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "C4"
-    return _bytes(book, when or datetime.now().replace(microsecond=0))
+    return _bytes(book, when)
 
 
 def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime | None = None) -> bytes:
@@ -171,7 +195,7 @@ def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime 
         _append(sheet, [r["rank"], r["department"], r["name"], period, r["status"], r["total"], r["grade"], r["labels"].get(r["grade"] or "", ""), *(scores.get(i) for i in ids)])
     for column in range(1, sheet.max_column + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 14
-    return _bytes(book, when or datetime.now().replace(microsecond=0))
+    return _bytes(book, when)
 
 
 CHROMIUM_HINT = "Chromium is not installed: run `make pdf-deps` (or `apt-get install chromium`) to make PDFs"

@@ -10,7 +10,13 @@ Both use the `kpi` nbconvert template (`report_templates/kpi`): JupyterLab's
 template without require.js, MathJax or mermaid from a CDN, so a report opens
 offline. Chinese text renders with real glyphs on any machine: each
 department's reports embed one subset of Noto Sans CJK SC (shipped by
-`mplfonts`) holding exactly the characters they use, made once per department.
+`mplfonts`) holding exactly the characters they use, made once per department;
+its `head.modified` comes from `clock.now()`.
+
+With `SOURCE_DATE_EPOCH` set the pages are byte-identical across runs: the executed
+notebooks they are made from carry no run-dependent ids or times (`notebook.settle`),
+nbconvert adds none of its own (heading anchors are derived from the text, cell
+anchors from the cell ids), and the font subset is dated by the clock.
 
 Exporters are created once per process and reused (`_exporters`). Every file is
 written to a temporary name and renamed into place (`write_atomic`).
@@ -32,6 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import clock
 from .charts import cjk_font_path
 
 PLACEHOLDER = "/*KPI-CJK-FONT*/"
@@ -103,6 +110,7 @@ def font_css(texts: Iterable[str]) -> str:
     if not chars or path is None:
         return rules
     from fontTools import subset
+    from fontTools.misc.timeTools import timestampSinceEpoch
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
@@ -110,10 +118,11 @@ def font_css(texts: Iterable[str]) -> str:
     options.desubroutinize = True  # Chromium drops glyphs of CID-keyed subsets that keep per-FD subroutines
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(chars)))
-    font = TTFont(str(path), lazy=True)
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.save(buffer)
+    with TTFont(str(path), lazy=True, recalcTimestamp=False) as font:  # dated by our clock, not by fontTools' own
+        subsetter.subset(font)
+        font["head"].modified = timestampSinceEpoch(clock.now().timestamp())
+        font.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     face = f'@font-face {{font-family: "{FONT_FAMILY}"; src: url(data:font/otf;base64,{encoded}) format("opentype");}}\n'
     return face + rules
