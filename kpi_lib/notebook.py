@@ -15,21 +15,29 @@ group notebooks (`load_recorded`, with nbformat) and combines them with the same
 Results are recorded as display outputs of MIME type `MIME` (JSON), so they live
 inside the executed notebook an auditor reads, next to the cells that made them.
 All text that comes from data or params is HTML-escaped before display.
+
+After papermill has written an executed notebook, the runner calls `settle` on it:
+cell ids become `cell-<index>` (papermill gives the cell it injects a random one);
+papermill's `output_path`, the staging folder that stops existing when the
+department's folder is renamed into place, becomes the notebook's file name (it
+lives next to it); and with `SOURCE_DATE_EPOCH` set every papermill and nbclient
+time in it is `clock.now()` and every duration 0. So the notebook, and the sha256
+the scorecard shows of it, depend only on the inputs, not on the run or on `--out`.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import charts
+from . import charts, clock
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
 from .audit import git_commit, sha256_file, versions
 from .errors import KpiError
@@ -118,7 +126,7 @@ class Run:
             ("template", f"{self.template.id}: {self.template.path}  sha256 {self.template.sha256}"),
             ("data folder", str(self.department.data_folder)),
             ("git commit", git_commit(Path(__file__).resolve().parent)),
-            ("executed at", datetime.now().isoformat(timespec="seconds")),
+            ("executed at", clock.stamp()),
         ]
         rows += [(f"version: {k}", v) for k, v in versions().items()]
         _display_html(f"<h2>{title}</h2>{_table(rows)}")
@@ -383,6 +391,40 @@ def read_record(path: Path, kind: str) -> dict[str, Any]:
     return dict(found)
 
 
+def settle(path: Path) -> None:
+    """Rewrite an executed notebook so that it depends only on its inputs (see the module docstring)."""
+    import nbformat
+
+    from .reports import write_atomic
+
+    notebook = nbformat.read(str(path), as_version=4)
+    if notebook.get("nbformat_minor", 0) >= 5:  # cell ids exist from nbformat 4.5 on
+        for index, cell in enumerate(notebook.cells):
+            cell["id"] = f"cell-{index}"
+    papermill = notebook.metadata.get("papermill")
+    if papermill and papermill.get("output_path"):
+        papermill["output_path"] = path.name
+    if clock.reproducible():
+        when = clock.now().astimezone(UTC)
+        iso, zulu = when.isoformat(), when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # papermill's and nbclient's forms
+        _retime(papermill, iso)
+        for cell in notebook.cells:
+            _retime(cell.metadata.get("papermill"), iso)
+            execution = cell.metadata.get("execution")
+            if execution:
+                cell.metadata["execution"] = {key: zulu for key in execution}
+    write_atomic(path, nbformat.writes(notebook))
+
+
+def _retime(papermill: MutableMapping[str, Any] | None, iso: str) -> None:
+    """papermill's start and end times to `iso`, its duration to 0 (keys it left empty stay empty)."""
+    if not papermill:
+        return
+    for key, value in (("start_time", iso), ("end_time", iso), ("duration", 0)):
+        if papermill.get(key) is not None:
+            papermill[key] = value
+
+
 def start(params_path: str | Path, period: str, group: str, **injected: Any) -> Run:
     """Open a notebook's session and show its parameters and provenance."""
     path = Path(params_path)
@@ -443,4 +485,4 @@ CHARTS: dict[str, Callable[[IndicatorResult, str], bytes]] = {
     "lost_share": _chart_outcomes,
 }
 
-__all__ = ["MIME", "Run", "read_record", "start"]
+__all__ = ["MIME", "Run", "read_record", "settle", "start"]

@@ -10,7 +10,13 @@ Both use the `kpi` nbconvert template (`report_templates/kpi`): JupyterLab's
 template without require.js, MathJax or mermaid from a CDN, so a report opens
 offline. Chinese text renders with real glyphs on any machine: each
 department's reports embed one subset of Noto Sans CJK SC (shipped by
-`mplfonts`) holding exactly the characters they use, made once per department.
+`mplfonts`) holding exactly the characters they use, made once per department;
+its `head.modified` comes from `clock.now()`.
+
+With `SOURCE_DATE_EPOCH` set the pages are byte-identical across runs: the executed
+notebooks they are made from carry no run-dependent ids or times (`notebook.settle`),
+nbconvert adds none of its own (heading anchors are derived from the text, cell
+anchors from the cell ids), and the font subset is dated by the clock.
 
 Exporters are created once per process and reused (`_exporters`). Every file is
 written to a temporary name and renamed into place (`write_atomic`).
@@ -26,11 +32,13 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import clock
 from .charts import cjk_font_path
 
 PLACEHOLDER = "/*KPI-CJK-FONT*/"
@@ -102,6 +110,7 @@ def font_css(texts: Iterable[str]) -> str:
     if not chars or path is None:
         return rules
     from fontTools import subset
+    from fontTools.misc.timeTools import timestampSinceEpoch
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
@@ -109,10 +118,11 @@ def font_css(texts: Iterable[str]) -> str:
     options.desubroutinize = True  # Chromium drops glyphs of CID-keyed subsets that keep per-FD subroutines
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(chars)))
-    font = TTFont(str(path), lazy=True)
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.save(buffer)
+    with TTFont(str(path), lazy=True, recalcTimestamp=False) as font:  # dated by our clock, not by fontTools' own
+        subsetter.subset(font)
+        font["head"].modified = timestampSinceEpoch(clock.now().timestamp())
+        font.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     face = f'@font-face {{font-family: "{FONT_FAMILY}"; src: url(data:font/otf;base64,{encoded}) format("opentype");}}\n'
     return face + rules
@@ -156,23 +166,25 @@ def _department_rows(period_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_summary_csv(period: str, rows: Sequence[Mapping[str, Any]], path: Path) -> None:
-    """One row per department (UTF-8 with BOM, so Excel shows the Chinese names)."""
+    """One row per department (UTF-8 with BOM, so Excel shows the Chinese names); every field through `csv_cell`."""
+    from .exports import csv_cell
+
     ids = sorted({i["id"] for r in rows for i in r["indicators"]})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error"])
+    writer.writerow([csv_cell(c) for c in ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")])
     for r in rows:
         scores = {i["id"]: i["score"] for i in r["indicators"]}
         label = r["labels"].get(r["grade"] or "", "")
         first_error = r["error"].splitlines()[0] if r["error"] else ""
-        writer.writerow(
-            [r["rank"] or "", r["department"], r["name"], period, r["status"], _cell(r["total"]), r["grade"] or "", label, *(_cell(scores.get(i)) for i in ids), first_error]
-        )
+        cells = [r["rank"], r["department"], r["name"], period, r["status"], _two_places(r["total"]), r["grade"], label, *(_two_places(scores.get(i)) for i in ids), first_error]
+        writer.writerow([csv_cell(c) for c in cells])
     write_atomic(path, "\ufeff" + buffer.getvalue())
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _two_places(value: Any) -> Decimal | None:
+    """A score as the number it prints as with two decimals (a number, so `csv_cell` leaves it alone)."""
+    return None if value is None else Decimal(f"{value:.2f}")
 
 
 def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:

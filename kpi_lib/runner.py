@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import audit
+from . import audit, clock
 from .appraisal import in_spec_order
 from .errors import KpiError, UsageError
 from .params import load_params
@@ -117,7 +117,21 @@ def _kernel_failure(exc: BaseException) -> bool:
 
 
 def execute(job: NotebookJob) -> Outcome:
-    """Execute one notebook with papermill in a fresh kernel; never raises."""
+    """Execute one notebook with papermill in a fresh kernel, then settle what it wrote (`notebook.settle`); never raises."""
+    from .notebook import settle
+
+    outcome = _papermill(job)
+    output = Path(job.output)
+    if output.is_file():
+        try:
+            settle(output)
+        except Exception as exc:  # noqa: BLE001 - a notebook papermill could not finish writing
+            if outcome.ok:
+                return Outcome(outcome.name, False, outcome.seconds, f"{output.name}: unreadable after execution: {type(exc).__name__}: {exc}", outcome.attempts)
+    return outcome
+
+
+def _papermill(job: NotebookJob) -> Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -275,6 +289,7 @@ def run_batch(
     """
     started = time.monotonic()
     window = Period.parse(period)
+    clock.source_date_epoch()  # a malformed SOURCE_DATE_EPOCH is a usage error before anything runs
     source = notebooks_folder(notebooks)
     if pdf:
         from .exports import chromium

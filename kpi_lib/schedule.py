@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import clock
 from .errors import ParamsError, Problem
 from .template import Indicator, Template
 from .workdays import last_workday_of_month
@@ -105,16 +106,14 @@ def tasks(template: Template, year: int, *, department: Any = None, review_date:
 
 
 def to_ics(found: list[Task], lang: str = "zh") -> bytes:
-    """An iCalendar file: one all-day event per task; SUMMARY starts with the indicator id."""
-    from datetime import datetime
-
+    """An iCalendar file: one all-day event per task; SUMMARY starts with the indicator id (DTSTAMP from `clock.now()`)."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//kpi-appraisal//collection schedule//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "绩效考核信息采集 KPI collection schedule")
-    stamp = datetime.now(UTC).replace(microsecond=0)
+    stamp = clock.now().astimezone(UTC)
     for task in found:
         ind = task.indicator
         event = Event()
