@@ -36,6 +36,7 @@ import pandas as pd
 
 from .errors import DataError, Problem, UsageError
 from .period import Period
+from .sources import table_file_problem
 from .template import Column, TableSpec, Template
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -172,6 +173,7 @@ class Table:
     sha256: str | None
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    adapted: pd.DataFrame | None = None  # what the table's adapter returned (a run keeps it: see `snapshot`)
 
     def rows_of(self, department: str) -> pd.DataFrame:
         """The rows of one department."""
@@ -230,6 +232,9 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
         names = ", ".join(p.name for p in candidates)
         return Table(spec, str(candidates[0]), None, empty_frame(spec), [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")])
     path = candidates[0]
+    outside = table_file_problem(folder, path)
+    if outside is not None:
+        return Table(spec, str(path), None, empty_frame(spec), [outside])
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         raw = read_raw(path)
@@ -239,21 +244,43 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
 
 
 def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool) -> Table:
-    from .sources import adapter_path, reshape, source_path
+    from .errors import InputError, KpiError
+    from .sources import adapt, adapter_path, reshape, source_path
 
-    path = source_path(folder, spec.name, source, snapshot=snapshot)
+    try:
+        path = source_path(folder, spec.name, source, snapshot=snapshot)
+        adapter = None if snapshot else adapter_path(base, source, table=spec.name)
+    except InputError as refused:
+        return Table(spec, str(folder / spec.name), None, empty_frame(spec), refused.problems)
     if path is None:
         found = find_table_file(folder, spec.name)
         path = found[0] if len(found) == 1 else folder / f"{spec.name}.csv"
     if not path.is_file():
         return Table(spec, str(path), None, empty_frame(spec), [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")])
+    outside = table_file_problem(folder, path)
+    if outside is not None:
+        return Table(spec, str(path), None, empty_frame(spec), [outside])
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    try:
-        raw = read_raw(path, sheet=source.sheet)
-    except Exception as exc:  # noqa: BLE001
-        return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(path), message=f"cannot read the file: {exc}")])
-    frame, problems = reshape(raw, source, str(path), adapter_path(base, source, folder, snapshot=snapshot))
-    if frame is None:  # the adapter failed: its problem says it all
+    adapted = None
+    if snapshot and source.adapter:  # verify executes no code: the frame the adapter returned when the run was made
+        from .snapshot import adapted_path, read_frame
+
+        try:
+            raw = read_frame(adapted_path(folder, spec.name))
+        except KpiError as exc:
+            return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(adapted_path(folder, spec.name)), message=line) for line in exc.lines()])
+    else:
+        try:
+            raw = read_raw(path, sheet=source.sheet)
+        except Exception as exc:  # noqa: BLE001
+            return Table(spec, str(path), sha, empty_frame(spec), [Problem(file=str(path), message=f"cannot read the file: {exc}")])
+        if adapter is not None:
+            adapted, failed = adapt(raw, source, str(path), adapter)
+            if adapted is None:  # the adapter failed: its problem says it all
+                return Table(spec, str(path), sha, empty_frame(spec), failed)
+            raw = adapted
+    frame, problems = reshape(raw, source, str(path), None)
+    if frame is None:
         return Table(spec, str(path), sha, empty_frame(spec), problems)
     formats = dict(source.formats)
     if source.date_format:
@@ -262,6 +289,7 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
                 formats.setdefault(column.name, source.date_format)
     table = parse_table(frame, spec, str(path), sha, formats=formats)
     table.problems[:0] = problems
+    table.adapted = adapted
     return table
 
 
@@ -417,14 +445,31 @@ class DataFolder:
         return self._tables[name]
 
     def files(self, name: str) -> list[Path]:
-        """The file(s) table `name` is read from, and its adapter: what a run's snapshot must copy."""
-        from .sources import adapter_path, source_path
+        """The file(s) table `name` is read from, inside the data folder: what a run's snapshot copies.
 
-        source = self.sources.get(name)
-        mapped = source_path(self.folder, name, source, snapshot=self.snapshot)
-        found = [mapped] if mapped is not None and mapped.is_file() else ([] if mapped is not None else find_table_file(self.folder, name))
-        adapter = adapter_path(self.base, source, self.folder, snapshot=self.snapshot)
-        return found + ([adapter] if adapter is not None and adapter.is_file() else [])
+        A path that is refused (outside the data folder) is left out; reading the
+        table reports it.
+        """
+        from .errors import InputError
+        from .sources import inside, source_path
+
+        try:
+            mapped = source_path(self.folder, name, self.sources.get(name), snapshot=self.snapshot)
+        except InputError:
+            return []
+        found = [mapped] if mapped is not None else find_table_file(self.folder, name)
+        return [p for p in found if p.is_file() and inside(self.folder, p)]
+
+    def adapter_file(self, name: str) -> Path | None:
+        """The adapter's source file of table `name` (inside the params file's folder), or None."""
+        from .errors import InputError
+        from .sources import adapter_path
+
+        try:
+            path = adapter_path(self.base, self.sources.get(name), table=name)
+        except InputError:
+            return None
+        return path if path is not None and path.is_file() else None
 
     def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:
         """Raise one `DataError` with every problem of these tables that concerns `department`."""
