@@ -329,15 +329,22 @@ class Report:
 
     differences: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # the verdicts of `signatures` that are broken
     checked: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.differences and not any(" broken" in s for s in self.signatures)
+        return not self.differences and not self.broken
+
+    def verdict(self, line: str, *, broken: bool) -> None:
+        self.signatures.append(line)
+        if broken:
+            self.broken.append(line)
 
     def add(self, other: Report) -> None:
         self.differences.extend(other.differences)
         self.signatures.extend(other.signatures)
+        self.broken.extend(other.broken)
         self.checked += other.checked
 
 
@@ -386,7 +393,11 @@ def _hashes(folder: Path, manifest: Mapping[str, Any], key: str, diffs: list[str
 
 
 def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) -> list[tuple[str, Mapping[str, Any]]]:
-    """The manifest's inputs as (kind, entry); a difference for each entry that is malformed."""
+    """The manifest's inputs as (kind, entry); a difference for each entry that is malformed.
+
+    The params and template copies may be absent only for a department that failed
+    before anything was copied (bad params): one with a result must have them.
+    """
     inputs = manifest.get("inputs", {})
     if not isinstance(inputs, dict):
         diffs.append(f"{folder / MANIFEST}: inputs is not a mapping")
@@ -401,7 +412,8 @@ def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
     good = []
     for kind, entry in entries:
         if entry is None and kind in ("params", "template"):
-            diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing")
+            if manifest.get("status") == "ok" or (folder / "result.json").is_file():
+                diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing, but the department has a result")
             continue
         path_ok = kind == "adapted" or (isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"])
         copy = entry.get("copy") if isinstance(entry, dict) else None
@@ -438,10 +450,15 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             diffs.extend(exc.lines())
     period = _check_identity(folder, manifest, result, expected_department, expected_period, diffs)
     if manifest:
+        copies = set()
         for kind, entry in _input_entries(folder, manifest, diffs):
             if kind != "adapted":
                 _compare(Path(entry["path"]), entry["sha256"], "input", diffs)
             _compare(folder / entry["copy"], entry["sha256"], "recorded input copy", diffs)
+            copies.add(entry["copy"])
+        for path in sorted((folder / INPUTS).rglob("*")):
+            if (path.is_file() or path.is_symlink()) and path.relative_to(folder).as_posix() not in copies:
+                diffs.append(f"{path}: recorded input added (not in the manifest)")
         listed = _hashes(folder, manifest, "outputs", diffs)
         outputs, views = output_hashes(folder)
         for rel, sha in listed.items():
@@ -517,16 +534,11 @@ def _check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], rep
         return
     current = sha256_file(manifest_path)
     clean = not report.differences
-    trusted: bytes | None = None
-    if pubkey is not None:
-        try:
-            trusted = pubkey.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"--pubkey {pubkey}: cannot be read ({exc.strerror or exc})") from None
+    trusted = _public_key(pubkey) if pubkey is not None else None
     for position, line in enumerate(log):
         record = line.record
         if record is None:
-            report.signatures.append(f"{folder / SIGNOFFS}: line {line.number}: broken: {line.problem}")
+            report.verdict(f"{folder / SIGNOFFS}: line {line.number}: broken: {line.problem}", broken=True)
             continue
         who = f"{folder}: signature {line.number} ({shorten(record.get('role'), 20)} {shorten(record.get('name'), 64)}, {shorten(record.get('time'), 40)})"
         reasons = [f"line {line.number} of {SIGNOFFS}: {line.problem}"] if line.problem else []
@@ -555,7 +567,24 @@ def _check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], rep
             note = "no cryptographic signature"
             if trusted is not None:
                 reasons.append("no Ed25519 signature to check against --pubkey")
-        report.signatures.append(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note})")
+        report.verdict(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note})", broken=bool(reasons))
+
+
+def _public_key(path: Path) -> bytes:
+    """The PEM bytes of an Ed25519 public key given with --pubkey; `UsageError` when it is not one."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        pem = path.read_bytes()
+        key = load_pem_public_key(pem)
+    except OSError as exc:
+        raise UsageError(f"--pubkey {path}: cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise UsageError(f"--pubkey {path}: not a PEM public key ({exc}); expected the output of openssl pkey -in key.pem -pubout") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise UsageError(f"--pubkey {path}: not an Ed25519 public key (openssl genpkey -algorithm ed25519)")
+    return pem
 
 
 def _signature_ok(record: Mapping[str, Any], public_pem: bytes) -> bool:
@@ -749,9 +778,8 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
 
     with no_code("kpi sign"):
         found = verify_department(folder)
-    broken = [s for s in found.signatures if " broken" in s]
-    if found.differences or broken:
-        raise AuditError("\n".join([f"{folder}: refusing to sign: its outputs no longer match their manifest, or its sign-off log is damaged", *found.differences, *broken]))
+    if found.differences or found.broken:
+        raise AuditError("\n".join([f"{folder}: refusing to sign: its outputs no longer match their manifest, or its sign-off log is damaged", *found.differences, *found.broken]))
     manifest_sha = sha256_file(folder / MANIFEST)
     log = read_log(folder)
     record: dict[str, Any] = {

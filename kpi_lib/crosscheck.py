@@ -23,6 +23,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from .errors import shorten
+
 CENT = Decimal("0.01")
 INJECTION = ("=", "+", "-", "@", "\t", "\r")
 
@@ -98,8 +100,14 @@ class _Compare:
 
     def value(self, department: str, what: str, found: Any, expected: Any, number: bool = False) -> None:
         same = _same_number(found, expected) if number else _text(found) == ("" if expected is None else str(expected))
-        if not same:
-            self.lines.append(f"{self.path}: {department} {what} is {_text(found) or '(empty)'!s}, but {department}/result.json gives {'(none)' if expected is None else expected}")
+        if same:
+            return
+        row = next((r for r in self.expected if r.department == department), None)
+        if row is not None and row.status == "failed":
+            source = f"{department} failed (error.txt, no result.json), so its {what} is {'(empty)' if expected is None else expected}"
+        else:
+            source = f"{department}/result.json gives {'(none)' if expected is None else expected}"
+        self.lines.append(f"{self.path}: {department} {what} is {shorten(_text(found)) or '(empty)'}, but {source}")
 
     def row(self, department: str, cells: Mapping[str, Any], ids: Sequence[str]) -> None:
         """Compare one row's cells (by column key) with the department's expected values."""
