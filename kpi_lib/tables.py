@@ -214,7 +214,9 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
 
     `source` is the params' export mapping of this table (see `sources`), `base`
     the params file's folder (adapters live there), `snapshot` true when reading a
-    run's `inputs/` copies (mapped files and adapters are found by their names).
+    run's `inputs/data/` copies (mapped files at their paths there; a table with
+    an adapter from the frame the run kept, without running the adapter). A table
+    file that resolves outside `folder` is a problem, never read.
     """
     if source is not None:
         return _load_mapped(folder, spec, source, base or folder, snapshot)
