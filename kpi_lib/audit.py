@@ -15,17 +15,10 @@ Per department and period, `outputs/<period>/<dept>/` holds:
   time; sha256 of every output file (`outputs`) and of the sign-off views
   (`views`: `scorecard.html`, `scorecard.audit.html`, `scorecard.xlsx`, which
   `kpi sign` re-renders to show the signatures).
-- `signoffs.jsonl`: append-only sign-off records, one JSON object a line, with
-  the fields `seq` (its line number), `role` (manager or supervisor), `name`
-  (one line, at most 64 characters), `time`, `comment`, `manifest_sha256` (the
-  manifest it signs), `prev_sha256` (sha256 of the previous line's UTF-8 text
-  without its newline; null on line 1: a chain, so editing an earlier line
-  breaks every later one) and `views` (sha256 of the views it rendered).
-  Signed with `--key`, a record also has `public_key` (PEM) and `signature`:
-  base64 of the Ed25519 signature of the record's canonical encoding, which is
-  the record without `signature` as JSON with sorted keys, no whitespace
-  (separators `,` and `:`), non-ASCII characters as themselves, encoded in
-  UTF-8 (`canonical`). It covers every field, `public_key` included.
+- `signoffs.jsonl`: append-only sign-off records, chained by the sha256 of the
+  previous line, each optionally signed with Ed25519 over its canonical
+  encoding (the record without `signature` as sorted-key, whitespace-free UTF-8
+  JSON); the format and its checks are in `signoff`.
 
 `outputs/<period>/manifest.json` records the period and covers the period's
 `index.html`, `summary.csv`, `summary.xlsx` and the sha256 of each department's
@@ -48,14 +41,12 @@ department is named and the others are still verified.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import platform
 import re
 import shutil
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,19 +54,39 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import UnsupportedAlgorithm
-
 from .errors import AuditError, KpiError, UsageError, shorten
 from .params import DEPARTMENT_ID
+from .signoff import ROLES, SIGNOFFS, canonical, check_signatures, is_signed, read_log, read_signoffs, sign
+
+__all__ = [  # the sign-off names are re-exported: `kpi sign` and the runner find them here
+    "HISTORY",
+    "INPUTS",
+    "MANIFEST",
+    "ROLES",
+    "SIGNOFFS",
+    "Report",
+    "build_manifest",
+    "canonical",
+    "is_signed",
+    "keep_history",
+    "read_json",
+    "read_signoffs",
+    "recorded_department",
+    "render_views",
+    "scorecard_xlsx_bytes",
+    "sha256_bytes",
+    "sha256_file",
+    "sign",
+    "snapshot_inputs",
+    "verify_department",
+    "verify_period",
+    "write_period_manifest",
+]
 
 MANIFEST = "manifest.json"
-SIGNOFFS = "signoffs.jsonl"
 INPUTS = "inputs"
 HISTORY = "history"
 VIEWS = ("scorecard.html", "scorecard.audit.html", "scorecard.xlsx")
-ROLES = ("manager", "supervisor")
-RECORD_FIELDS = ("seq", "role", "name", "time", "comment", "manifest_sha256", "prev_sha256", "views")
-MAX_NAME = 64
 PERIOD_FILES = ("index.html", "summary.csv", "summary.xlsx")
 PACKAGES = ("kpi-appraisal", "pandas", "holidays", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "pydantic", "matplotlib", "openpyxl", "pyarrow")
 
@@ -228,100 +239,6 @@ def _member(folder: Path, rel: Any) -> Path | None:
     return path if inside(folder, path) else None
 
 
-# -- the sign-off log -----------------------------------------------------------------------
-@dataclass
-class LogLine:
-    """One line of `signoffs.jsonl`: its number, the sha256 of its text, and the record or why it is not one."""
-
-    number: int
-    sha256: str
-    record: dict[str, Any] | None
-    problem: str = ""
-
-
-def read_log(folder: Path) -> list[LogLine]:
-    """Every line of the sign-off log, garbage included (named, never raised)."""
-    path = folder / SIGNOFFS
-    if not path.is_file():
-        return []
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [LogLine(1, "", None, f"cannot be read ({exc.strerror or exc})")]
-    if raw.endswith(b"\n"):
-        raw = raw[:-1]
-    lines = []
-    for number, chunk in enumerate(raw.split(b"\n") if raw else [], start=1):
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            lines.append(LogLine(number, sha256_bytes(chunk), None, "not UTF-8 text"))
-            continue
-        sha = sha256_bytes(text.encode("utf-8"))
-        try:
-            record = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            lines.append(LogLine(number, sha, None, f"not JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'nested too deep'})"))
-            continue
-        if not isinstance(record, dict):
-            lines.append(LogLine(number, sha, None, f"not a sign-off record (a JSON {type(record).__name__}, expected an object)"))
-            continue
-        problems = record_problems(record)
-        lines.append(LogLine(number, sha, record, "; ".join(problems)))
-    return lines
-
-
-def read_signoffs(folder: Path) -> list[dict[str, Any]]:
-    """The well-formed sign-off records, in order (garbage lines left out: `read_log` names them)."""
-    return [line.record for line in read_log(folder) if line.record is not None and not line.problem]
-
-
-def name_problem(name: Any) -> str:
-    """Why `name` is not a signer's name (empty, several lines, control characters, over 64 characters), or ""."""
-    if not isinstance(name, str) or not name.strip():
-        return "is empty; expected who signs"
-    if len(name) > MAX_NAME:
-        return f"has {len(name)} characters; expected at most {MAX_NAME}"
-    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
-    if bad is not None:
-        return f"holds the control character U+{ord(bad):04X}; expected one line of plain text"
-    if name != name.strip():
-        return "starts or ends with a space"
-    return ""
-
-
-def record_problems(record: Mapping[str, Any]) -> list[str]:
-    """What is wrong with the shape of a sign-off record (missing fields, wrong types, unknown role, bad name)."""
-    problems = []
-    missing = [f for f in RECORD_FIELDS if f not in record]
-    if missing:
-        problems.append(f"missing field(s) {', '.join(missing)}")
-    if "seq" in record and (not isinstance(record["seq"], int) or isinstance(record["seq"], bool)):
-        problems.append("seq is not a number")
-    if "role" in record and record["role"] not in ROLES:
-        problems.append(f"role {shorten(record['role'])!r} is not one of {', '.join(ROLES)}")
-    if "name" in record and name_problem(record["name"]):
-        problems.append(f"name {name_problem(record['name'])}")
-    for key in ("time", "comment", "manifest_sha256"):
-        if key in record and not isinstance(record[key], str):
-            problems.append(f"{key} is not text")
-    if "prev_sha256" in record and record["prev_sha256"] is not None and not isinstance(record["prev_sha256"], str):
-        problems.append("prev_sha256 is not text")
-    views = record.get("views")
-    if "views" in record and (not isinstance(views, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in views.items())):
-        problems.append("views is not a mapping of file names to sha256")
-    for key in ("signature", "public_key"):
-        if key in record and not isinstance(record[key], str):
-            problems.append(f"{key} is not text")
-    return problems
-
-
-def canonical(record: Mapping[str, Any]) -> bytes:
-    """The bytes an Ed25519 sign-off signature covers: the record without `signature`, as canonical JSON (see the module docstring)."""
-    body = {k: v for k, v in record.items() if k != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
-
-
 # -- verification ---------------------------------------------------------------------------
 @dataclass
 class Report:
@@ -364,10 +281,14 @@ def _compare(path: Path, expected: Any, label: str, out: list[str]) -> bool:
 
 
 def _identity(folder: Path) -> tuple[str, str | None]:
-    """(department, period) a department folder's place says: `<period>/<dept>` or `<period>/<dept>/history/<time>`."""
+    """(department, period) a department folder's place says: `<period>/<dept>` or `<period>/<dept>/history/<time>`.
+
+    The place is the path as given (made absolute, symlinks not resolved): the
+    names a person sees, so a symlink cannot lend a folder another's identity.
+    """
     from .period import Period
 
-    place = folder.resolve()
+    place = Path(os.path.abspath(folder))
     if place.parent.name == HISTORY:
         place = place.parent.parent
     try:
@@ -418,7 +339,9 @@ def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
         path_ok = kind == "adapted" or (isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"])
         copy = entry.get("copy") if isinstance(entry, dict) else None
         if not (isinstance(entry, dict) and path_ok and isinstance(entry.get("sha256"), str) and isinstance(copy, str) and copy.startswith(f"{INPUTS}/") and _member(folder, copy)):
-            diffs.append(f"{folder / MANIFEST}: inputs.{kind} has an entry that is not a recorded file inside {folder / INPUTS}: {shorten(json.dumps(entry, ensure_ascii=False, default=str))}")
+            diffs.append(
+                f"{folder / MANIFEST}: inputs.{kind} has an entry that is not a recorded file inside {folder / INPUTS}: {shorten(json.dumps(entry, ensure_ascii=False, default=str))}"
+            )
             continue
         good.append((kind, entry))
     return good
@@ -484,7 +407,7 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
         else:
             diffs.extend(recompute_department(folder, period))
     if manifest_path.is_file():
-        _check_signatures(folder, manifest_path, read_log(folder), report, pubkey)
+        check_signatures(folder, manifest_path, read_log(folder), report, pubkey)
     return report
 
 
@@ -526,81 +449,6 @@ def _check_identity(folder: Path, manifest: Mapping[str, Any], result: Mapping[s
             if meta.get("department") != department:
                 diffs.append(f"{meta_path}: department {shorten(meta.get('department'))!r}, but the folder is {department!r}")
     return recorded_period or period
-
-
-def _check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], report: Report, pubkey: Path | None) -> None:
-    """A verdict per line of the sign-off log: valid (and how far it was checked) or broken (and why)."""
-    if not log:
-        return
-    current = sha256_file(manifest_path)
-    clean = not report.differences
-    trusted = _public_key(pubkey) if pubkey is not None else None
-    for position, line in enumerate(log):
-        record = line.record
-        if record is None:
-            report.verdict(f"{folder / SIGNOFFS}: line {line.number}: broken: {line.problem}", broken=True)
-            continue
-        who = f"{folder}: signature {line.number} ({shorten(record.get('role'), 20)} {shorten(record.get('name'), 64)}, {shorten(record.get('time'), 40)})"
-        reasons = [f"line {line.number} of {SIGNOFFS}: {line.problem}"] if line.problem else []
-        if record.get("seq") != line.number:
-            reasons.append(f"it says seq {shorten(record.get('seq'), 20)} but is line {line.number} (a line was removed, added or moved)")
-        if record.get("manifest_sha256") != current:
-            reasons.append("the manifest it signed has changed")
-        if record.get("prev_sha256") != (log[position - 1].sha256 if position else None):
-            reasons.append("the sign-off log was edited before this line")
-        if not clean:
-            reasons.append("files it covers changed (see above)")
-        note = ""
-        if record.get("signature"):
-            if trusted is not None:
-                if _signature_ok(record, trusted):
-                    note = "Ed25519 signature ok"
-                else:
-                    reasons.append("the Ed25519 signature does not match the public key (the record was edited after signing, or another key signed it)")
-            elif not isinstance(record.get("public_key"), str):
-                reasons.append("it has an Ed25519 signature but no public_key to check it with")
-            elif _signature_ok(record, record["public_key"].encode("ascii", "replace")):
-                note = "Ed25519 signature ok against the key in the record; pass --pubkey to check whose key that is"
-            else:
-                reasons.append("the Ed25519 signature does not match the record (it was edited after signing)")
-        else:
-            note = "no cryptographic signature"
-            if trusted is not None:
-                reasons.append("no Ed25519 signature to check against --pubkey")
-        report.verdict(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note})", broken=bool(reasons))
-
-
-def _public_key(path: Path) -> bytes:
-    """The PEM bytes of an Ed25519 public key given with --pubkey; `UsageError` when it is not one."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    try:
-        pem = path.read_bytes()
-        key = load_pem_public_key(pem)
-    except OSError as exc:
-        raise UsageError(f"--pubkey {path}: cannot be read ({exc.strerror or exc})") from None
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise UsageError(f"--pubkey {path}: not a PEM public key ({exc}); expected the output of openssl pkey -in key.pem -pubout") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise UsageError(f"--pubkey {path}: not an Ed25519 public key (openssl genpkey -algorithm ed25519)")
-    return pem
-
-
-def _signature_ok(record: Mapping[str, Any], public_pem: bytes) -> bool:
-    """True when the record's Ed25519 signature covers its canonical encoding under this PEM public key."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    try:
-        key = load_pem_public_key(public_pem)
-        if not isinstance(key, Ed25519PublicKey):
-            return False
-        key.verify(base64.b64decode(record["signature"], validate=True), canonical(record))
-    except (InvalidSignature, ValueError, TypeError, KeyError, UnsupportedAlgorithm):
-        return False
-    return True
 
 
 def recompute_department(folder: Path, period: str) -> list[str]:
@@ -694,7 +542,9 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
             manifest = read_json(manifest_path)
         except AuditError as exc:
             problem = str(exc)
-    if (manifest is not None and "department" in manifest) or (manifest is None and _is_department(period_dir) and not any(_is_department(p) for p in period_dir.iterdir() if p.is_dir())):
+    if (manifest is not None and "department" in manifest) or (
+        manifest is None and _is_department(period_dir) and not any(_is_department(p) for p in period_dir.iterdir() if p.is_dir())
+    ):
         return verify_department(period_dir, recompute=recompute, pubkey=pubkey)
     if manifest is None and not problem:
         raise UsageError(f"{period_dir}: no manifest.json; expected a folder written by kpi run")
@@ -756,73 +606,6 @@ def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
     return differences
 
 
-# -- sign-off -------------------------------------------------------------------------------
-def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
-    """Append a sign-off record bound to the manifest, and re-render the sign-off views; refuse if anything changed."""
-    if role not in ROLES:
-        raise UsageError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
-    name = name.strip()
-    why = name_problem(name)
-    if why:
-        raise UsageError(f"--name {shorten(name)!r} {why}")
-    bad = next((c for c in comment if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"), None)
-    if bad is not None:
-        raise UsageError(f"--comment holds the control character U+{ord(bad):04X}; expected plain text")
-    if not (folder / MANIFEST).is_file():
-        raise UsageError(f"{folder}: no manifest.json; expected a department folder written by kpi run")
-    manifest = read_json(folder / MANIFEST)
-    if manifest.get("status") != "ok":
-        raise KpiError(f"{folder}: the department failed in this run; there is nothing to sign")
-    private = _private_key(key) if key is not None else None
-    from .sources import no_code
-
-    with no_code("kpi sign"):
-        found = verify_department(folder)
-    if found.differences or found.broken:
-        raise AuditError("\n".join([f"{folder}: refusing to sign: its outputs no longer match their manifest, or its sign-off log is damaged", *found.differences, *found.broken]))
-    manifest_sha = sha256_file(folder / MANIFEST)
-    log = read_log(folder)
-    record: dict[str, Any] = {
-        "seq": len(log) + 1,
-        "role": role,
-        "name": name,
-        "time": datetime.now().isoformat(timespec="seconds"),
-        "comment": comment,
-        "manifest_sha256": manifest_sha,
-        "prev_sha256": log[-1].sha256 if log else None,
-    }
-    views = render_views(folder, [*(line.record for line in log if line.record is not None), record])
-    record["views"] = {rel: sha256_bytes(data) for rel, data in views.items()}
-    if private is not None:
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-        record["public_key"] = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-        record["signature"] = base64.b64encode(private.sign(canonical(record))).decode("ascii")
-    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-    with (folder / SIGNOFFS).open("a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
-    from .reports import write_atomic
-
-    for rel, data in views.items():
-        write_atomic(folder / rel, data)
-    return record
-
-
-def _private_key(key: Path) -> Any:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    try:
-        private = load_pem_private_key(key.read_bytes(), password=None)
-    except (ValueError, TypeError, OSError, UnsupportedAlgorithm) as exc:
-        raise UsageError(f"{key}: not a readable PEM private key ({exc})") from None
-    if not isinstance(private, Ed25519PrivateKey):
-        raise UsageError(f"{key}: expected an Ed25519 private key (openssl genpkey -algorithm ed25519)")
-    return private
-
-
 def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, bytes]:
     """The scorecard's HTML reports and xlsx with the sign-off block filled in (nothing written)."""
     import nbformat
@@ -870,15 +653,6 @@ def scorecard_xlsx_bytes(folder: Path, signoffs: Iterable[Mapping[str, Any]] = (
 
 
 # -- history --------------------------------------------------------------------------------
-def is_signed(folder: Path) -> bool:
-    """True when the folder has a sign-off log with anything in it (a damaged log counts: it is not overwritten)."""
-    path = folder / SIGNOFFS
-    try:
-        return path.is_file() and bool(path.read_bytes().strip())
-    except OSError:
-        return True
-
-
 def keep_history(old: Path, new: Path) -> Path:
     """Move a previous run (and its own history) into `new/history/`, keeping it whole.
 

@@ -218,8 +218,8 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
         parser = _Tables()
         parser.feed(path.read_text(encoding="utf-8"))
         parser.close()
-    except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}: cannot be read as UTF-8 HTML ({exc}); cannot check it against result.json"]
+    except Exception as exc:  # noqa: BLE001 - an unreadable page is a difference, never a crash
+        return [f"{path}: cannot be read as UTF-8 HTML ({type(exc).__name__}: {exc}); cannot check it against result.json"]
     rows = parser.rows
     start = next((i for i, row in enumerate(rows) if {"rank", "id", "total", "grade"} <= {(c.split()[-1].lower() if c.split() else "") for c in row}), None)
     if start is None:

@@ -142,6 +142,8 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
         book = load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook
         raise UsageError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    if sheet_name is not None and sheet_name not in book.sheetnames:
+        raise UsageError(f"{path}: no sheet {sheet_name!r}; the workbook has {', '.join(repr(n) for n in book.sheetnames)}")
     sheet = book[sheet_name] if sheet_name else book.worksheets[0]
     header_row, columns = _find_header(sheet)
     missing = [zh for zh, key in HEADERS.items() if key not in columns]

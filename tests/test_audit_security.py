@@ -521,8 +521,14 @@ GARBAGE = {
     "a JSON list": (b"[1, 2]", "not a sign-off record (a JSON list, expected an object)"),
     "a JSON string": (b'"signed"', "not a sign-off record (a JSON str, expected an object)"),
     "an empty object": (b"{}", "missing field(s) seq, role, name, time, comment, manifest_sha256, prev_sha256, views"),
-    "an unknown role": (b'{"seq": 3, "role": "king", "name": "x", "time": "t", "comment": "", "manifest_sha256": "0", "prev_sha256": null, "views": {}}', "role 'king' is not one of"),
-    "a bad name": (b'{"seq": 3, "role": "manager", "name": "a\\nb", "time": "t", "comment": "", "manifest_sha256": "0", "prev_sha256": null, "views": {}}', "name holds the control character U+000A"),
+    "an unknown role": (
+        b'{"seq": 3, "role": "king", "name": "x", "time": "t", "comment": "", "manifest_sha256": "0", "prev_sha256": null, "views": {}}',
+        "role 'king' is not one of",
+    ),
+    "a bad name": (
+        b'{"seq": 3, "role": "manager", "name": "a\\nb", "time": "t", "comment": "", "manifest_sha256": "0", "prev_sha256": null, "views": {}}',
+        "name holds the control character U+000A",
+    ),
     "wrong types": (b'{"seq": "3", "role": "manager", "name": "x", "time": 5, "comment": [], "manifest_sha256": null, "prev_sha256": 1, "views": []}', "seq is not a number"),
     "not UTF-8": (b"\xff\xfe\x00garbage", "not UTF-8 text"),
     "nested too deep": (b"[" * 100000, "not JSON"),
@@ -714,3 +720,34 @@ def test_data_error_names_a_refused_file_in_python_too(company: Company) -> None
     with pytest.raises(DataError, match=r"tables.complaints.file: '../outside.csv' climbs out with '..'"):
         appraise(load_params(params), Period.parse(PERIOD))
     assert os.path.exists(params)
+
+
+def test_template_import_of_a_missing_sheet_is_a_usage_error(tmp_path: Path) -> None:
+    from .conftest import SPEC_INDICATORS
+    from .test_importer import write_sheet
+
+    write_sheet(tmp_path / "kpi.xlsx", {"indicators": SPEC_INDICATORS})
+    result = kpi("template", "import", str(tmp_path / "kpi.xlsx"), "--out", str(tmp_path / "out"), "--sheet", "Nope")
+    no_crash(result)
+    assert result.returncode == 2 and "no sheet 'Nope'; the workbook has '客服部'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "expected"),
+    [
+        (MANIFEST, "{oops", "manifest.json: not valid JSON"),
+        (MANIFEST, '{"period": "2026-Q4"}', "manifest.json: no department; expected a manifest written by kpi run"),
+        ("result.json", '{"total": 1}', "result.json: expected the object of SPEC §7"),
+        (MANIFEST, None, "inputs.tables has an entry without table, path and sha256"),
+    ],
+)
+def test_kpi_diff_names_a_damaged_run(tree: Path, file: str, content: str | None, expected: str) -> None:
+    target = tree / "cs-east" / file
+    if content is None:
+        manifest = json.loads(target.read_text(encoding="utf-8"))
+        manifest["inputs"]["tables"].append({"table": 5})
+        content = json.dumps(manifest)
+    target.write_text(content, encoding="utf-8")
+    result = kpi("diff", str(tree / "cs-east"), str(tree / "cs-west"))
+    no_crash(result)
+    assert result.returncode == 1 and expected in result.stderr, result.stderr
