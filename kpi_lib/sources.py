@@ -154,7 +154,7 @@ def adapt(raw: pd.DataFrame, source: Any, file: str, adapter: Path) -> tuple[pd.
         frame = load_adapter(adapter, function)(raw.copy(), dict(source.options))
     except AuditError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the user's code: report it as a problem of this table
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's code (even a sys.exit()): a problem of this table
         return None, [Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")]
     if not isinstance(frame, pd.DataFrame):
         return None, [Problem(file=str(adapter), message=f"adapter {function}() returned {type(frame).__name__}; expected a pandas DataFrame")]
