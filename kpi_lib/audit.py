@@ -1,38 +1,51 @@
-"""The audit trail (SPEC §8): manifests, verification, sign-off bound to the evidence, run diffs.
+"""The audit trail (SPEC §8, §9): manifests, verification, sign-off bound to the evidence, history.
 
 Per department and period, `outputs/<period>/<dept>/` holds:
 
-- `inputs/`: exact copies of every input the run used (the tables its indicators
-  need, the params file as `params.yaml`, the template as `template.yaml`), taken
-  before the notebooks start. `kpi verify --recompute` and `kpi diff` read these,
-  so a run stays reproducible after the company's data files move on.
-- `manifest.json`, written last: sha256 of every input (original path and copy),
-  of the params file and the template; the effective parameters after period
+- `inputs/`: exact copies of every input the run used, taken before the notebooks
+  start (layout in `snapshot`): `params.yaml`, `template.yaml`, the table files
+  under `data/` at their paths inside the data folder, adapters' sources under
+  `adapters/`, and the frame each adapter returned as `adapted/<table>.parquet`.
+  `kpi verify --recompute` and `kpi diff` read these, so a run stays
+  reproducible after the company's data files move on, and no code runs.
+- `manifest.json`, written last: the department id, the period and the status
+  (`ok` or `failed`); sha256 of every input (original path and copy, adapters'
+  sources and outputs included); the effective parameters after period
   overrides; package versions, Python, the toolkit's version and git commit; the
   time; sha256 of every output file (`outputs`) and of the sign-off views
   (`views`: `scorecard.html`, `scorecard.audit.html`, `scorecard.xlsx`, which
   `kpi sign` re-renders to show the signatures).
-- `signoffs.jsonl`: append-only sign-off records, each carrying the sha256 of the
-  manifest it signs, the hashes of the views it rendered, and the sha256 of the
-  previous line (a chain: editing an earlier line breaks every later one);
-  optionally an Ed25519 signature of the manifest hash.
+- `signoffs.jsonl`: append-only sign-off records, chained by the sha256 of the
+  previous line, each optionally signed with Ed25519 over its canonical
+  encoding (the record without `signature` as sorted-key, whitespace-free UTF-8
+  JSON); the format and its checks are in `signoff`.
 
-`outputs/<period>/manifest.json` covers the period's `index.html`, `summary.csv`,
-`summary.xlsx` and the sha256 of each department's manifest.
+`outputs/<period>/manifest.json` records the period and covers the period's
+`index.html`, `summary.csv`, `summary.xlsx` and the sha256 of each department's
+manifest.
 
-`verify_period` re-hashes everything against the manifests and names every
-difference (changed, deleted, added); with `recompute` it recomputes every score
-from `inputs/` and compares with `result.json` and the results recorded in the
-executed notebooks. A signature is valid when the manifest it signed is the
-current one and everything that manifest covers still matches.
+`verify_period` never executes code (an adapter is never imported: see
+`sources.no_code`). It re-hashes everything against the manifests and names every
+difference (changed, deleted, added); checks each department folder's identity
+(the department and period its manifest, `result.json` and `department.json`
+record against the folder's name and place, so swapped folders show); checks the
+summary files value by value against the departments' `result.json`
+(`crosscheck`); and judges every line of each sign-off log: a line that is not a
+record is broken (named by its line number), a record is broken when its chain,
+its manifest, the files it covers or its Ed25519 signature do not hold. With
+`recompute` it recomputes every department that has a `result.json`, whatever
+its manifest says, from `inputs/`, and compares with `result.json` and the
+results recorded in the executed notebooks. A missing or unreadable file of one
+department is named and the others are still verified.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
+import os
 import platform
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,14 +55,40 @@ from pathlib import Path
 from typing import Any
 
 from . import clock
-from .errors import KpiError, UsageError
+from .errors import AuditError, KpiError, UsageError, shorten
+from .params import DEPARTMENT_ID
+from .signoff import ROLES, SIGNOFFS, canonical, check_signatures, is_signed, read_log, read_signoffs, sign
+
+__all__ = [  # the sign-off names are re-exported: `kpi sign` and the runner find them here
+    "HISTORY",
+    "INPUTS",
+    "MANIFEST",
+    "ROLES",
+    "SIGNOFFS",
+    "Report",
+    "build_manifest",
+    "canonical",
+    "is_signed",
+    "keep_history",
+    "read_json",
+    "read_signoffs",
+    "recorded_department",
+    "render_views",
+    "scorecard_xlsx_bytes",
+    "sha256_bytes",
+    "sha256_file",
+    "sign",
+    "snapshot_inputs",
+    "verify_department",
+    "verify_period",
+    "write_period_manifest",
+]
 
 MANIFEST = "manifest.json"
-SIGNOFFS = "signoffs.jsonl"
 INPUTS = "inputs"
 HISTORY = "history"
 VIEWS = ("scorecard.html", "scorecard.audit.html", "scorecard.xlsx")
-ROLES = ("manager", "supervisor")
+PERIOD_FILES = ("index.html", "summary.csv", "summary.xlsx")
 PACKAGES = ("kpi-appraisal", "pandas", "holidays", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "pydantic", "matplotlib", "openpyxl", "pyarrow")
 
 
@@ -89,20 +128,29 @@ def git_commit(path: Path | None = None) -> str:
 
 # -- writing --------------------------------------------------------------------------------
 def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any]:
-    """Copy every input the department's period needs into `folder/inputs/`; return the manifest's input section."""
+    """Copy every input the department's period needs into `folder/inputs/`; return the manifest's input section.
+
+    Table files go to `inputs/data/<path in the data folder>`, adapters to
+    `inputs/adapters/<path in the params folder>`, and the frame each adapter
+    returned to `inputs/adapted/<table>.parquet` (see `snapshot`). Raises
+    `AuditError` when an adapter returned something that cannot be kept exactly.
+    """
     from .appraisal import tables_needed
+    from .snapshot import ADAPTED, ADAPTERS, DATA, write_frame
     from .tables import DataFolder
 
     target = folder / INPUTS
     target.mkdir(parents=True, exist_ok=True)
 
-    def copy(source: Path, name: str) -> dict[str, Any]:
+    def copy(source: Path, rel: str) -> dict[str, Any]:
         data = source.read_bytes()
-        (target / name).write_bytes(data)
-        return {"path": str(source.resolve()), "sha256": sha256_bytes(data), "copy": f"{INPUTS}/{name}"}
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_bytes(data)
+        return {"path": str(source.resolve()), "sha256": sha256_bytes(data), "copy": f"{INPUTS}/{rel}"}
 
     section: dict[str, Any] = {"params": copy(department.path, "params.yaml"), "template": {"id": department.template.id, **copy(Path(department.template.path), "template.yaml")}}
-    tables = []
+    tables: list[dict[str, Any]] = []
+    adapted: list[dict[str, Any]] = []
     try:
         params = department.for_period(period)
         names = tables_needed(params, department.template.indicators)
@@ -111,8 +159,19 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
     data = DataFolder.of(department)
     for name in names:
         for path in data.files(name):
-            tables.append({"table": name, **copy(path, path.name)})
+            tables.append({"table": name, "role": "file", **copy(path, f"{DATA}/{path.relative_to(data.folder).as_posix()}")})
+        adapter = data.adapter_file(name)
+        if adapter is None:
+            continue
+        code = copy(adapter, f"{ADAPTERS}/{adapter.relative_to(data.base).as_posix()}")
+        tables.append({"table": name, "role": "adapter", **code})
+        frame = data.table(name).adapted  # runs the adapter (this is `kpi run`); a failure is the department's problem
+        if frame is not None:
+            rel = f"{ADAPTED}/{name}.parquet"
+            write_frame(frame, target / rel, what=f"{adapter}: the adapter of table {name}")
+            adapted.append({"table": name, "adapter": data.sources[name].adapter, "adapter_sha256": code["sha256"], "sha256": sha256_file(target / rel), "copy": f"{INPUTS}/{rel}"})
     section["tables"] = tables
+    section["adapted"] = adapted
     return section
 
 
@@ -148,7 +207,7 @@ def build_manifest(folder: Path, *, department: str, period: str, status: str, i
 def write_period_manifest(period_dir: Path, period: str) -> Path:
     from .reports import write_atomic
 
-    files = {name: sha256_file(period_dir / name) for name in ("index.html", "summary.csv", "summary.xlsx") if (period_dir / name).is_file()}
+    files = {name: sha256_file(period_dir / name) for name in PERIOD_FILES if (period_dir / name).is_file()}
     departments = {p.name: sha256_file(p / MANIFEST) for p in sorted(period_dir.iterdir()) if p.is_dir() and (p / MANIFEST).is_file()}
     manifest = {"schema": 1, "period": period, "created": clock.stamp(), "files": files, "departments": departments}
     write_atomic(period_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
@@ -157,26 +216,28 @@ def write_period_manifest(period_dir: Path, period: str) -> Path:
 
 # -- reading --------------------------------------------------------------------------------
 def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file of the audit trail; `AuditError` naming the file when it is missing or not an object."""
     try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise KpiError(f"{path}: not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KpiError(f"{path}: not valid JSON ({exc})") from None
+        raise AuditError(f"{path}: not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise AuditError(f"{path}: not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(data, dict):
+        raise AuditError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
 
 
-def read_signoffs(folder: Path) -> list[dict[str, Any]]:
-    path = folder / SIGNOFFS
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _member(folder: Path, rel: Any) -> Path | None:
+    """`folder/rel` when `rel` (from a manifest) is a plain relative path that stays inside `folder`; else None."""
+    from .sources import inside
 
-
-def _lines_sha(folder: Path) -> list[str]:
-    path = folder / SIGNOFFS
-    if not path.is_file():
-        return []
-    return [sha256_bytes(line.encode("utf-8")) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not isinstance(rel, str) or not rel or "\x00" in rel or rel.startswith(("/", "\\")) or ".." in rel.replace("\\", "/").split("/"):
+        return None
+    path = folder / rel
+    return path if inside(folder, path) else None
 
 
 # -- verification ---------------------------------------------------------------------------
@@ -186,101 +247,213 @@ class Report:
 
     differences: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # the verdicts of `signatures` that are broken
     checked: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.differences and not any(" broken" in s for s in self.signatures)
+        return not self.differences and not self.broken
+
+    def verdict(self, line: str, *, broken: bool) -> None:
+        self.signatures.append(line)
+        if broken:
+            self.broken.append(line)
+
+    def add(self, other: Report) -> None:
+        self.differences.extend(other.differences)
+        self.signatures.extend(other.signatures)
+        self.broken.extend(other.broken)
+        self.checked += other.checked
 
 
-def _compare(path: Path, expected: str | None, label: str, out: list[str]) -> bool:
+def _compare(path: Path, expected: Any, label: str, out: list[str]) -> bool:
     if not path.is_file():
         out.append(f"{path}: {label} deleted (expected sha256 {expected})")
         return False
-    found = sha256_file(path)
+    try:
+        found = sha256_file(path)
+    except OSError as exc:
+        out.append(f"{path}: {label} cannot be read ({exc.strerror or exc})")
+        return False
     if found != expected:
         out.append(f"{path}: {label} changed: expected sha256 {expected}, found {found}")
         return False
     return True
 
 
-def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | None = None) -> Report:
-    report = Report()
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        report.differences.append(f"{manifest_path}: manifest deleted or never written")
-        return report
-    manifest = read_json(manifest_path)
-    diffs = report.differences
-    inputs = manifest.get("inputs", {})
-    for entry in [inputs.get("params"), inputs.get("template"), *inputs.get("tables", [])]:
-        if not entry:
+def _identity(folder: Path) -> tuple[str, str | None]:
+    """(department, period) a department folder's place says: `<period>/<dept>` or `<period>/<dept>/history/<time>`.
+
+    The place is the path as given (made absolute, symlinks not resolved): the
+    names a person sees, so a symlink cannot lend a folder another's identity.
+    """
+    from .period import Period
+
+    place = Path(os.path.abspath(folder))
+    if place.parent.name == HISTORY:
+        place = place.parent.parent
+    try:
+        period: str | None = str(Period.parse(place.parent.name)) if place.parent.name else None
+    except KpiError:
+        period = None  # a department folder copied somewhere else: its folder name still says which it is
+    return place.name, period
+
+
+def _hashes(folder: Path, manifest: Mapping[str, Any], key: str, diffs: list[str]) -> dict[str, str]:
+    """A manifest's `outputs` or `views` as {relative path: sha256}; a difference for each entry that is not one."""
+    entries = manifest.get(key, {})
+    if not isinstance(entries, dict):
+        diffs.append(f"{folder / MANIFEST}: {key} is not a mapping of files to sha256")
+        return {}
+    found = {}
+    for rel, sha in entries.items():
+        if _member(folder, rel) is None or not isinstance(sha, str):
+            diffs.append(f"{folder / MANIFEST}: {key} names {shorten(rel)!r}, which is not a file inside {folder}")
             continue
-        _compare(Path(entry["path"]), entry["sha256"], "input", diffs)
-        _compare(folder / entry["copy"], entry["sha256"], "recorded input copy", diffs)
-    outputs, views = output_hashes(folder)
-    for rel, sha in manifest.get("outputs", {}).items():
-        _compare(folder / rel, sha, "output", diffs)
-        report.checked += 1
-    for rel in sorted(set(outputs) - set(manifest.get("outputs", {}))):
-        diffs.append(f"{folder / rel}: output added (not in the manifest)")
-    signoffs = read_signoffs(folder)
-    expected_views = signoffs[-1].get("views", {}) if signoffs else manifest.get("views", {})
-    for rel, sha in expected_views.items():
-        _compare(folder / rel, sha, "sign-off view" if signoffs else "output", diffs)
-        report.checked += 1
-    for rel in sorted(set(views) - set(expected_views)):
-        diffs.append(f"{folder / rel}: output added (not in the manifest)")
-    if recompute and manifest.get("status") == "ok":
-        diffs.extend(recompute_department(folder, manifest))
-    _check_signatures(folder, manifest_path, signoffs, report, pubkey)
+        found[rel] = sha
+    return found
+
+
+def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The manifest's inputs as (kind, entry); a difference for each entry that is malformed.
+
+    The params and template copies may be absent only for a department that failed
+    before anything was copied (bad params): one with a result must have them.
+    """
+    inputs = manifest.get("inputs", {})
+    if not isinstance(inputs, dict):
+        diffs.append(f"{folder / MANIFEST}: inputs is not a mapping")
+        return []
+    entries: list[tuple[str, Any]] = [("params", inputs.get("params")), ("template", inputs.get("template"))]
+    for kind in ("tables", "adapted"):
+        listed = inputs.get(kind, [])
+        if not isinstance(listed, list):
+            diffs.append(f"{folder / MANIFEST}: inputs.{kind} is not a list")
+            continue
+        entries += [(kind, e) for e in listed]
+    good = []
+    for kind, entry in entries:
+        if entry is None and kind in ("params", "template"):
+            if manifest.get("status") == "ok" or (folder / "result.json").is_file():
+                diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing, but the department has a result")
+            continue
+        path_ok = kind == "adapted" or (isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"])
+        copy = entry.get("copy") if isinstance(entry, dict) else None
+        if not (isinstance(entry, dict) and path_ok and isinstance(entry.get("sha256"), str) and isinstance(copy, str) and copy.startswith(f"{INPUTS}/") and _member(folder, copy)):
+            diffs.append(
+                f"{folder / MANIFEST}: inputs.{kind} has an entry that is not a recorded file inside {folder / INPUTS}: {shorten(json.dumps(entry, ensure_ascii=False, default=str))}"
+            )
+            continue
+        good.append((kind, entry))
+    return good
+
+
+def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | None = None) -> Report:
+    """Verify one department folder: identity, every hash, optionally every score, and the sign-off log.
+
+    A missing or unreadable manifest or `result.json` is a difference naming the
+    file; whatever can still be checked is checked.
+    """
+    report = Report()
+    diffs = report.differences
+    manifest_path = folder / MANIFEST
+    expected_department, expected_period = _identity(folder)
+    manifest: dict[str, Any] = {}
+    if not manifest_path.is_file():
+        diffs.append(f"{manifest_path}: manifest deleted or never written")
+    else:
+        try:
+            manifest = read_json(manifest_path)
+        except AuditError as exc:
+            diffs.extend(exc.lines())
+    result: dict[str, Any] | None = None
+    if (folder / "result.json").is_file():
+        try:
+            result = read_json(folder / "result.json")
+        except AuditError as exc:
+            diffs.extend(exc.lines())
+    period = _check_identity(folder, manifest, result, expected_department, expected_period, diffs)
+    if manifest:
+        copies = set()
+        for kind, entry in _input_entries(folder, manifest, diffs):
+            if kind != "adapted":
+                _compare(Path(entry["path"]), entry["sha256"], "input", diffs)
+            _compare(folder / entry["copy"], entry["sha256"], "recorded input copy", diffs)
+            copies.add(entry["copy"])
+        for path in sorted((folder / INPUTS).rglob("*")):
+            if (path.is_file() or path.is_symlink()) and path.relative_to(folder).as_posix() not in copies:
+                diffs.append(f"{path}: recorded input added (not in the manifest)")
+        listed = _hashes(folder, manifest, "outputs", diffs)
+        outputs, views = output_hashes(folder)
+        for rel, sha in listed.items():
+            _compare(folder / rel, sha, "output", diffs)
+            report.checked += 1
+        for rel in sorted(set(outputs) - set(listed)):
+            diffs.append(f"{folder / rel}: output added (not in the manifest)")
+        log = read_log(folder)
+        records = [line.record for line in log if line.record is not None and not line.problem]
+        last_views = records[-1].get("views", {}) if records else None
+        expected_views = last_views if isinstance(last_views, dict) else _hashes(folder, manifest, "views", diffs)
+        for rel, sha in expected_views.items():
+            if _member(folder, rel) is None:
+                diffs.append(f"{folder / SIGNOFFS}: views names {shorten(rel)!r}, which is not a file inside {folder}")
+                continue
+            _compare(folder / rel, sha, "sign-off view" if records else "output", diffs)
+            report.checked += 1
+        for rel in sorted(set(views) - set(expected_views)):
+            diffs.append(f"{folder / rel}: output added (not in the manifest)")
+    if recompute and (folder / "result.json").is_file():  # whatever the manifest claims
+        if period is None:
+            diffs.append(f"{folder}: cannot recompute: no period (the manifest does not say, nor does the folder's place)")
+        else:
+            diffs.extend(recompute_department(folder, period))
+    if manifest_path.is_file():
+        check_signatures(folder, manifest_path, read_log(folder), report, pubkey)
     return report
 
 
-def _check_signatures(folder: Path, manifest_path: Path, signoffs: list[dict[str, Any]], report: Report, pubkey: Path | None) -> None:
-    if not signoffs:
-        return
-    current = sha256_file(manifest_path)
-    chain = _lines_sha(folder)
-    clean = not report.differences
-    for i, record in enumerate(signoffs):
-        who = f"{folder}: signature {i + 1} ({record.get('role')} {record.get('name')}, {record.get('time')})"
-        reasons = []
-        if record.get("manifest_sha256") != current:
-            reasons.append("the manifest it signed has changed")
-        if record.get("prev_sha256") != (chain[i - 1] if i else None):
-            reasons.append("the sign-off log was edited before this line")
-        if not clean:
-            reasons.append("files it covers changed (see above)")
-        if record.get("signature"):
-            if pubkey is None:
-                note = "Ed25519 signature not checked (pass --pubkey)"
-            elif _signature_ok(record, pubkey):
-                note = "Ed25519 signature ok"
-            else:
-                note = ""
-                reasons.append("the Ed25519 signature does not match the public key")
+def _check_identity(folder: Path, manifest: Mapping[str, Any], result: Mapping[str, Any] | None, department: str, period: str | None, diffs: list[str]) -> str | None:
+    """The folder is the department and period its manifest, result.json and department.json say; returns the period.
+
+    An empty `manifest` (missing or unreadable, named elsewhere) skips the manifest's own checks.
+    """
+    where = folder / MANIFEST
+    recorded_period: str | None = None
+    if manifest:
+        recorded_department, recorded_period = manifest.get("department"), manifest.get("period")
+        if recorded_department != department:
+            diffs.append(f"{where}: records department {shorten(recorded_department)!r}, but the folder is {department!r}; department folders were renamed or swapped")
+        if not isinstance(recorded_period, str):
+            diffs.append(f"{where}: records no period")
+            recorded_period = None
+        elif period is not None and recorded_period != period:
+            diffs.append(f"{where}: records period {shorten(recorded_period)!r}, but the folder is in {period!r}; folders were moved between periods")
+        status = manifest.get("status")
+        has_result = (folder / "result.json").is_file()
+        if status == "ok" and not has_result:
+            diffs.append(f"{folder / 'result.json'}: missing, but the manifest says the department ran ok")
+        elif status == "failed" and has_result:
+            diffs.append(f"{folder / 'result.json'}: present, but the manifest says the department failed (a failed run writes no result.json)")
+        elif status not in ("ok", "failed"):
+            diffs.append(f"{where}: status {shorten(status)!r}; expected ok or failed")
+    if result is not None:
+        for key, want in (("department", department), ("period", recorded_period or period)):
+            if want is not None and result.get(key) != want:
+                diffs.append(f"{folder / 'result.json'}: {key} {shorten(result.get(key))!r}, but the folder is {want!r}")
+    meta_path = folder / "department.json"
+    if meta_path.is_file():
+        try:
+            meta = read_json(meta_path)
+        except AuditError as exc:
+            diffs.extend(exc.lines())
         else:
-            note = "no cryptographic signature"
-            if pubkey is not None:
-                reasons.append("no Ed25519 signature to check against --pubkey")
-        report.signatures.append(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note})")
+            if meta.get("department") != department:
+                diffs.append(f"{meta_path}: department {shorten(meta.get('department'))!r}, but the folder is {department!r}")
+    return recorded_period or period
 
 
-def _signature_ok(record: Mapping[str, Any], pubkey: Path) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    try:
-        key = load_pem_public_key(pubkey.read_bytes())
-        key.verify(base64.b64decode(record["signature"]), record["manifest_sha256"].encode("ascii"))  # type: ignore[union-attr,call-arg]
-    except (InvalidSignature, ValueError, TypeError, OSError):
-        return False
-    return True
-
-
-def recompute_department(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
-    """Recompute every score from `inputs/`; compare with result.json and the notebooks' recorded results."""
+def recompute_department(folder: Path, period: str) -> list[str]:
+    """Recompute every score from `inputs/` (no code runs: adapters' outputs are read back); compare with result.json and the notebooks."""
     from .appraisal import appraise
     from .notebook import read_record
     from .period import Period
@@ -289,124 +462,149 @@ def recompute_department(folder: Path, manifest: Mapping[str, Any]) -> list[str]
     differences = []
     try:
         department = recorded_department(folder)
-        expected = appraise(department, Period.parse(manifest["period"])).to_json()
+        expected = json.loads(json.dumps(appraise(department, Period.parse(period)).to_json()))
     except KpiError as exc:
         return [f"{folder}: cannot recompute: {line}" for line in exc.lines()]
     sources: dict[str, Any] = {}
     try:
         sources["result.json"] = read_json(folder / "result.json")
-        sources[f"{SCORECARD}.ipynb"] = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")["result"]
-        for group in department.template.groups:
-            items = [{k: v for k, v in i.items() if k != "explain"} for i in read_record(folder / f"{group}.ipynb", kind="group")["indicators"]]
-            sources[f"{group}.ipynb"] = {"indicators": items}
-    except KpiError as exc:
+    except AuditError as exc:
         differences.extend(exc.lines())
+    notebooks = [(f"{SCORECARD}.ipynb", "scorecard")] + [(f"{group}.ipynb", "group") for group in department.template.groups]
+    for name, kind in notebooks:
+        try:
+            record = read_record(folder / name, kind=kind)
+            if kind == "scorecard":
+                sources[name] = record["result"]
+            else:
+                sources[name] = {"indicators": [{k: v for k, v in i.items() if k != "explain"} for i in record["indicators"]]}
+        except KpiError as exc:
+            differences.extend(exc.lines())
+        except Exception as exc:  # noqa: BLE001 - a damaged notebook is a difference, never a crash
+            differences.append(f"{folder / name}: cannot read its recorded result ({type(exc).__name__}: {shorten(exc)})")
     by_id = {i["id"]: i for i in expected["indicators"]}
     for name, recorded in sources.items():
         where = folder / name
-        for key in ("total", "grade"):
-            if key in recorded and recorded[key] != expected[key]:
-                differences.append(f"{where}: {key} recorded {recorded[key]}, recomputed {expected[key]}")
-        for item in recorded.get("indicators", []):
+        if not isinstance(recorded, dict) or not isinstance(recorded.get("indicators", []), list):
+            differences.append(f"{where}: the recorded result is not an object with a list of indicators")
+            continue
+        keys = ("department", "period", "window", "total", "grade") if name == "result.json" else ("total", "grade")
+        for key in keys:
+            if (key in recorded or name == "result.json") and recorded.get(key) != expected[key]:
+                differences.append(f"{where}: {key} recorded {shorten(recorded.get(key))}, recomputed {expected[key]}")
+        items = [i for i in recorded.get("indicators", []) if isinstance(i, dict)]
+        if len(items) != len(recorded.get("indicators", [])):
+            differences.append(f"{where}: an indicator entry is not an object")
+        if name in ("result.json", f"{SCORECARD}.ipynb"):
+            ids = [i.get("id") for i in items]
+            if ids != list(by_id):
+                differences.append(f"{where}: indicators recorded {', '.join(map(str, ids))}, recomputed {', '.join(by_id)}")
+        for item in items:
             fresh = by_id.get(item.get("id"))
             if fresh is None:
-                differences.append(f"{where}: indicator {item.get('id')} is not in the recomputed result")
+                differences.append(f"{where}: indicator {shorten(item.get('id'))} is not in the recomputed result")
                 continue
-            for key, value in item.items():
-                if fresh.get(key) != value:
-                    differences.append(f"{where}: {item['id']} {key} recorded {value}, recomputed {fresh.get(key)}")
+            for key in sorted(set(item) | (set(fresh) if name == "result.json" else set())):
+                if fresh.get(key) != item.get(key):
+                    differences.append(f"{where}: {item['id']} {key} recorded {shorten(item.get(key))}, recomputed {fresh.get(key)}")
     return differences
 
 
 def recorded_department(folder: Path) -> Any:
-    """The department as a run recorded it: its params, template and tables from `inputs/`."""
+    """The department as a run recorded it: its params, template and tables from `inputs/` (adapters' outputs, not their code)."""
     from .params import load_params
+    from .snapshot import DATA
 
     inputs = folder.resolve() / INPUTS
-    return load_params(inputs / "params.yaml", template=inputs / "template.yaml", data=inputs)
+    data = inputs / DATA if (inputs / DATA).is_dir() else inputs  # runs before inputs/data/ kept tables at the top
+    return load_params(inputs / "params.yaml", template=inputs / "template.yaml", data=data)
+
+
+def _is_department(folder: Path) -> bool:
+    return any((folder / name).exists() for name in (MANIFEST, "result.json", "department.json", "error.txt", INPUTS))
 
 
 def verify_period(period_dir: Path, *, recompute: bool = False, pubkey: Path | None = None) -> Report:
-    """Verify a period folder: its own manifest, then every department's."""
+    """Verify a period folder (or one department folder): manifests, identities, summaries, departments. Never runs code."""
+    from .sources import no_code
+
+    with no_code("kpi verify"):
+        return _verify_period(period_dir, recompute=recompute, pubkey=pubkey)
+
+
+def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) -> Report:
     if not period_dir.is_dir():
         raise UsageError(f"{period_dir}: not a folder; expected outputs/<period> (or one department folder inside it)")
-    if (period_dir / MANIFEST).is_file() and "department" in read_json(period_dir / MANIFEST):
-        return verify_department(period_dir, recompute=recompute, pubkey=pubkey)
-    report = Report()
     manifest_path = period_dir / MANIFEST
-    if not manifest_path.is_file():
+    manifest: dict[str, Any] | None = None
+    problem = ""
+    if manifest_path.is_file():
+        try:
+            manifest = read_json(manifest_path)
+        except AuditError as exc:
+            problem = str(exc)
+    if (manifest is not None and "department" in manifest) or (
+        manifest is None and _is_department(period_dir) and not any(_is_department(p) for p in period_dir.iterdir() if p.is_dir())
+    ):
+        return verify_department(period_dir, recompute=recompute, pubkey=pubkey)
+    if manifest is None and not problem:
         raise UsageError(f"{period_dir}: no manifest.json; expected a folder written by kpi run")
-    manifest = read_json(manifest_path)
-    for name, sha in manifest.get("files", {}).items():
-        _compare(period_dir / name, sha, "output", report.differences)
-    listed = manifest.get("departments", {})
-    present = {p.name for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file()}
-    for name in sorted(set(present) - set(listed)):
-        report.differences.append(f"{period_dir / name}: department added (not in the period manifest)")
+    report = Report()
+    diffs = report.differences
+    if problem:
+        diffs.append(problem)
+    manifest = manifest or {}
+    if manifest and manifest.get("period") != period_dir.name:
+        diffs.append(f"{manifest_path}: records period {shorten(manifest.get('period'))!r}, but the folder is {period_dir.name!r}")
+    files = manifest.get("files", {}) if isinstance(manifest.get("files", {}), dict) else {}
+    for name, sha in files.items():
+        if name not in PERIOD_FILES:
+            diffs.append(f"{manifest_path}: files names {shorten(name)!r}; expected only {', '.join(PERIOD_FILES)}")
+            continue
+        _compare(period_dir / name, sha, "output", diffs)
+    listed = manifest.get("departments", {}) if isinstance(manifest.get("departments", {}), dict) else {}
+    present = {p.name for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and _is_department(p)}
+    if manifest:
+        for name in sorted(present - set(listed)):
+            diffs.append(f"{period_dir / name}: department added (not in the period manifest)")
     for name, sha in listed.items():
+        if not isinstance(name, str) or not DEPARTMENT_ID.fullmatch(name):
+            diffs.append(f"{manifest_path}: departments names {shorten(name)!r}, which is not a department id")
+            continue
         folder = period_dir / name
         if not (folder / MANIFEST).is_file():
-            report.differences.append(f"{folder / MANIFEST}: department manifest deleted (expected sha256 {sha})")
-            continue
-        _compare(folder / MANIFEST, sha, "department manifest", report.differences)
-        found = verify_department(folder, recompute=recompute, pubkey=pubkey)
-        report.differences.extend(found.differences)
-        report.signatures.extend(found.signatures)
-        report.checked += found.checked
+            diffs.append(f"{folder / MANIFEST}: department manifest deleted (expected sha256 {sha})")
+        else:
+            _compare(folder / MANIFEST, sha, "department manifest", diffs)
+    for name in sorted(present | {n for n in listed if isinstance(n, str) and DEPARTMENT_ID.fullmatch(n) and (period_dir / n).is_dir()}):
+        report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
+    diffs.extend(check_summaries(period_dir, sorted(present)))
     return report
 
 
-# -- sign-off -------------------------------------------------------------------------------
-def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
-    """Append a sign-off record bound to the manifest, and re-render the sign-off views; refuse if anything changed."""
-    if role not in ROLES:
-        raise UsageError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
-    if not (folder / MANIFEST).is_file():
-        raise UsageError(f"{folder}: no manifest.json; expected a department folder written by kpi run")
-    manifest = read_json(folder / MANIFEST)
-    if manifest.get("status") != "ok":
-        raise KpiError(f"{folder}: the department failed in this run; there is nothing to sign")
-    found = verify_department(folder)
-    if found.differences:
-        raise KpiError("\n".join([f"{folder}: refusing to sign: its outputs no longer match their manifest", *found.differences]))
-    manifest_sha = sha256_file(folder / MANIFEST)
-    previous = _lines_sha(folder)
-    record: dict[str, Any] = {
-        "seq": len(previous) + 1,
-        "role": role,
-        "name": name,
-        "time": datetime.now().isoformat(timespec="seconds"),
-        "comment": comment,
-        "manifest_sha256": manifest_sha,
-        "prev_sha256": previous[-1] if previous else None,
-    }
-    if key is not None:
-        record.update(_ed25519(key, manifest_sha))
-    views = render_views(folder, [*read_signoffs(folder), record])
-    record["views"] = {rel: sha256_bytes(data) for rel, data in views.items()}
-    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-    with (folder / SIGNOFFS).open("a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-    from .reports import write_atomic
+def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
+    """`index.html`, `summary.csv` and `summary.xlsx`, value by value, against the departments' result.json."""
+    from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked
 
-    for rel, data in views.items():
-        write_atomic(folder / rel, data)
-    return record
-
-
-def _ed25519(key: Path, manifest_sha: str) -> dict[str, str]:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
-
-    try:
-        private = load_pem_private_key(key.read_bytes(), password=None)
-    except (ValueError, TypeError, OSError) as exc:
-        raise UsageError(f"{key}: not a readable PEM private key ({exc})") from None
-    if not isinstance(private, Ed25519PrivateKey):
-        raise UsageError(f"{key}: expected an Ed25519 private key (openssl genpkey -algorithm ed25519)")
-    public = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-    return {"signature": base64.b64encode(private.sign(manifest_sha.encode("ascii"))).decode("ascii"), "public_key": public}
+    rows = []
+    for name in departments:
+        folder = period_dir / name
+        if (folder / "result.json").is_file():
+            try:
+                result = read_json(folder / "result.json")
+                items = result.get("indicators")
+                scores = {str(i.get("id")): i.get("score") for i in items if isinstance(i, dict)} if isinstance(items, list) else {}
+                rows.append(Expected(name, "ok", result.get("total"), result.get("grade"), scores))
+            except AuditError:
+                rows.append(Expected(name, "unknown"))
+        elif (folder / "error.txt").is_file():
+            rows.append(Expected(name, "failed"))
+    expected = ranked(rows)
+    differences = []
+    for file, check in (("index.html", check_index), ("summary.csv", check_csv), ("summary.xlsx", check_xlsx)):
+        if (period_dir / file).is_file():
+            differences.extend(check(period_dir / file, expected))
+    return differences
 
 
 def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, bytes]:
@@ -456,20 +654,26 @@ def scorecard_xlsx_bytes(folder: Path, signoffs: Iterable[Mapping[str, Any]] = (
 
 
 # -- history --------------------------------------------------------------------------------
-def is_signed(folder: Path) -> bool:
-    return bool(read_signoffs(folder))
-
-
 def keep_history(old: Path, new: Path) -> Path:
-    """Move a previous run (and its own history) into `new/history/`, keeping it whole."""
+    """Move a previous run (and its own history) into `new/history/`, keeping it whole.
+
+    The entry is named by the old manifest's time, reduced to digits, `T` and `-`
+    (a manifest is evidence, not a path: nothing in it may point the move elsewhere).
+    """
     history = new / HISTORY
     history.mkdir(parents=True, exist_ok=True)
     if (old / HISTORY).is_dir():
         for entry in sorted((old / HISTORY).iterdir()):
             shutil.move(str(entry), str(history / entry.name))
         (old / HISTORY).rmdir()
-    stamp = read_json(old / MANIFEST).get("created", "") if (old / MANIFEST).is_file() else ""
-    name = (stamp or datetime.now().isoformat(timespec="seconds")).replace(":", "")
-    target = history / name
+    try:
+        stamp = str(read_json(old / MANIFEST).get("created") or "")
+    except AuditError:
+        stamp = ""
+    name = re.sub(r"[^0-9T-]", "", stamp)[:40].strip("-") or re.sub(r"[^0-9T-]", "", datetime.now().isoformat(timespec="seconds"))
+    target, n = history / name, 1
+    while target.exists():
+        n += 1
+        target = history / f"{name}-{n}"
     shutil.move(str(old), str(target))
     return target

@@ -248,7 +248,7 @@ def verify(
     for line in report.differences:
         _error(line)
     for line in report.signatures:
-        if " valid (" in line:
+        if line not in report.broken:
             stdout.print(line, markup=False)
         else:
             _error(line)

@@ -6,6 +6,10 @@ and `inputs/` copies, says per indicator: the old and new value and score, and
 the reasons: which parameters changed (after period overrides), which input
 tables changed, and which of the department's rows were added, removed or
 edited (by the table's key, with spreadsheet row numbers and old → new values).
+
+Like `kpi verify`, it executes no code: a table read through an adapter is read
+from the frame the run kept (`inputs/adapted/`), never by importing the adapter.
+A manifest or result that is missing a field is an `AuditError` naming the file.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .audit import INPUTS, MANIFEST, read_json, recorded_department
-from .errors import KpiError, UsageError
+from .errors import AuditError, KpiError, UsageError
 from .tables import DataFolder
 from .template import Template, load_template
 
@@ -38,7 +42,14 @@ class RunFolder:
         if not (path / MANIFEST).is_file():
             raise UsageError(f"{path}: no manifest.json; expected a department folder written by kpi run (or one of its history/ entries)")
         manifest = read_json(path / MANIFEST)
+        for key in ("department", "period"):
+            if not isinstance(manifest.get(key), str):
+                raise AuditError(f"{path / MANIFEST}: no {key}; expected a manifest written by kpi run")
         result = read_json(path / "result.json") if (path / "result.json").is_file() else None
+        if result is not None:
+            items = result.get("indicators")
+            if not ("total" in result and "grade" in result and isinstance(items, list) and all(isinstance(i, dict) and {"id", "value", "score"} <= set(i) for i in items)):
+                raise AuditError(f"{path / 'result.json'}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)")
         try:
             template = load_template(str(path / INPUTS / "template.yaml"))
         except KpiError:
@@ -48,7 +59,11 @@ class RunFolder:
     def tables(self) -> dict[str, dict[str, Any]]:
         """Per table: its file's path and one sha256 over its file and adapter (if any)."""
         found: dict[str, dict[str, Any]] = {}
-        for entry in self.manifest.get("inputs", {}).get("tables", []):
+        inputs = self.manifest.get("inputs")
+        entries = inputs.get("tables") if isinstance(inputs, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("table", "path", "sha256"))):
+                raise AuditError(f"{self.path / MANIFEST}: inputs.tables has an entry without table, path and sha256")
             known = found.setdefault(entry["table"], {"path": entry["path"], "sha256": ""})
             known["sha256"] += entry["sha256"]
         return found
@@ -101,7 +116,9 @@ def _cell(value: Any) -> str:
 def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
     """The department's rows added, removed and edited between the two runs' copies of a table."""
     change = TableChange(table)
-    spec = b.template.tables[table]
+    spec = b.template.tables.get(table)
+    if spec is None or table not in a.template.tables:
+        return change  # a table the template does not know: only its hash can be compared
     old, new = a.rows(table), b.rows(table)
     old_keys, new_keys = _key_of(old, spec.key), _key_of(new, spec.key)
     old_by = {k: r for k, (_, r) in zip(old_keys, old.iterrows(), strict=False)}
@@ -122,7 +139,14 @@ def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
 
 
 def diff_runs(path_a: Path, path_b: Path) -> list[str]:
-    """Readable lines: totals, then per indicator the change and its reasons."""
+    """Readable lines: totals, then per indicator the change and its reasons (no code runs)."""
+    from .sources import no_code
+
+    with no_code("kpi diff"):
+        return _diff_runs(path_a, path_b)
+
+
+def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
     a, b = RunFolder.open(path_a), RunFolder.open(path_b)
     lines = [f"A: {a.path} ({a.manifest['department']} {a.manifest['period']}, {a.manifest.get('created', '')})"]
     lines.append(f"B: {b.path} ({b.manifest['department']} {b.manifest['period']}, {b.manifest.get('created', '')})")

@@ -55,6 +55,14 @@ SCHEDULES = {
 }
 METHODS = {"数据查证法": "records", "问卷调查法": "survey", "现场笔录法": "observation"}
 NUMBER = r"(\d+(?:\.\d+)?)"
+TEMPLATE_ID = re.compile(r"^[a-z0-9_-]+$")
+
+
+def check_id(template_id: str) -> str:
+    """A template id names files (`<id>.yaml`): lowercase letters, digits, - and _ only; else `UsageError`."""
+    if not TEMPLATE_ID.fullmatch(template_id):
+        raise UsageError(f"--id {template_id!r}: expected lowercase letters, digits, - and _ only (it names the files <id>.yaml and <id>.params.yaml)")
+    return template_id
 
 
 def _squash(value: Any) -> str:
@@ -128,12 +136,16 @@ def _direction(statement: str, rule: str, known: Indicator | None) -> tuple[str,
 
 def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str | None = None, base: Template | None = None) -> Imported:
     """Read a KPI sheet in the seed's layout into a template document and a params skeleton."""
+    if template_id is not None:
+        check_id(template_id)
     if not path.is_file():
         raise UsageError(f"{path}: file not found; expected an .xlsx KPI sheet")
     try:
         book = load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook
         raise UsageError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    if sheet_name is not None and sheet_name not in book.sheetnames:
+        raise UsageError(f"{path}: no sheet {sheet_name!r}; the workbook has {', '.join(repr(n) for n in book.sheetnames)}")
     sheet = book[sheet_name] if sheet_name else book.worksheets[0]
     header_row, columns = _find_header(sheet)
     missing = [zh for zh, key in HEADERS.items() if key not in columns]
@@ -264,8 +276,9 @@ def _tables_document(template: Template) -> dict[str, Any]:
 def write_import(result: Imported, out: Path) -> tuple[Path, Path]:
     from .reports import write_atomic
 
-    template_path = out / f"{result.template['id']}.yaml"
-    params_path = out / f"{result.template['id']}.params.yaml"
+    tid = check_id(str(result.template["id"]))
+    template_path = out / f"{tid}.yaml"
+    params_path = out / f"{tid}.params.yaml"
     head = "# Imported by `kpi template import`; the Chinese text is the sheet's own.\n"
     write_atomic(template_path, head + yaml.safe_dump(result.template, allow_unicode=True, sort_keys=False, width=200))
     needs = "".join(f"#   - {line}\n" for line in result.needs) or "#   (nothing: every number was in the sheet)\n"

@@ -147,7 +147,7 @@ class Params(_Model):
     @field_validator("department")
     @classmethod
     def _department(cls, value: str) -> str:
-        if not DEPARTMENT_ID.match(value):
+        if not DEPARTMENT_ID.fullmatch(value):
             raise ValueError("expected an id of lowercase letters, digits, - and _ only (it names folders)")
         return value
 

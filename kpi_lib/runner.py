@@ -383,7 +383,10 @@ def _prepare(params_files: list[Path], window: Period, period_dir: Path, force: 
             run.name, run.lang = params.name, params.lang
             run.labels = {b.grade: b.label for b in params.grades}
             run.effective = params.model_dump(mode="json")
-            run.inputs = audit.snapshot_inputs(department, window, staging)
+            try:
+                run.inputs = audit.snapshot_inputs(department, window, staging)
+            except KpiError as exc:  # an adapter's output that cannot be kept exactly: the department fails, the others run
+                run.error = run.error or "\n".join(exc.lines())
         meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
         write_atomic(staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return runs

@@ -29,42 +29,120 @@ YAML anyway ("Y", "No"). A `values` map applies only to a column mapped through
 maps nothing (a header the file lacks, a code no cell holds) is an error. When a
 department truly has no row in a mapped table, `allow_no_rows: true` says so
 (otherwise "no row of department …" is an error naming the values the file holds).
+
+Paths stay inside their folders: `file` is relative to the data folder, `adapter`
+to the params file's folder; an absolute path, a `..` or a symlink that resolves
+outside is refused, naming the key and the path. Adapters run only in `kpi run`,
+`score` and `validate`: a run keeps the frame each adapter returned (see
+`snapshot`), and `kpi verify --recompute` and `kpi diff` read that instead of
+importing the adapter again (`no_code` makes `load_adapter` refuse while they work).
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import pandas as pd
 
-from .errors import Problem
+from .errors import AuditError, DataError, ParamsError, Problem
 from .readers import BadCell, RawTable, cell_text
 from .text import fold
 
 
+def inside(folder: Path, path: Path) -> bool:
+    """True when `path`, symlinks resolved, is `folder` (resolved) or below it."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+        return False
+
+
+def _refusal(text: str, folder: Path) -> str | None:
+    """Why `text` (a path from the params) is not a plain relative path inside `folder`, or None."""
+    if not text.strip() or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "is empty or holds a control character"
+    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
+        return "is an absolute path"
+    if ".." in PurePosixPath(text).parts or ".." in PureWindowsPath(text).parts:
+        return "climbs out with '..'"
+    target = folder / text
+    if not inside(folder, target):
+        try:
+            where = str(target.resolve())
+        except (OSError, RuntimeError):
+            where = "a symlink loop"
+        return f"resolves to {where}, outside {folder}"
+    return None
+
+
 def source_path(folder: Path, name: str, source: Any | None, *, snapshot: bool = False) -> Path | None:
-    """The file a mapped table is read from (None when the table is not mapped to a file)."""
+    """The file a mapped table is read from (None when the table is not mapped to a file).
+
+    The path is relative to the data folder and stays inside it, symlinks
+    resolved; anything else raises `DataError` naming the key and the path. A
+    run's snapshot mirrors the data folder (`inputs/data/`), so `snapshot` reads
+    the same relative path there.
+    """
     if source is None or not source.file:
         return None
-    path = Path(source.file).expanduser()
-    if snapshot:
-        return folder / path.name
-    return path if path.is_absolute() else folder / path
+    why = _refusal(source.file, folder)
+    if why:
+        where = "the run's copy of the data folder" if snapshot else "the data folder"
+        raise DataError(
+            [Problem(file=str(folder), message=f"tables.{name}.file: {source.file!r} {why}; expected a path inside {where} (no absolute path, no '..', no symlink out of it)")]
+        )
+    return folder / source.file
 
 
-def adapter_path(base: Path, source: Any | None, folder: Path, *, snapshot: bool = False) -> Path | None:
+def adapter_path(base: Path, source: Any | None, *, table: str) -> Path | None:
+    """The adapter's Python file: inside the params file's folder `base`, symlinks resolved; else `ParamsError`."""
     if source is None or not source.adapter:
         return None
-    file = Path(source.adapter.split(":", 1)[0]).expanduser()
-    if snapshot:
-        return folder / file.name
-    return file if file.is_absolute() else base / file
+    file = source.adapter.split(":", 1)[0]
+    why = _refusal(file, base)
+    if why:
+        raise ParamsError(
+            [Problem(file=str(base), message=f"tables.{table}.adapter: {file!r} {why}; expected a .py file in the params file's folder (no absolute path, no '..', no symlink out of it)")]
+        )
+    return base / file
+
+
+def table_file_problem(folder: Path, path: Path) -> Problem | None:
+    """A problem when a table file of the data folder resolves (through a symlink) outside it."""
+    if inside(folder, path):
+        return None
+    try:
+        where = str(path.resolve())
+    except (OSError, RuntimeError):
+        where = "a symlink loop"
+    return Problem(file=str(path), message=f"resolves to {where}, outside the data folder {folder}; keep table files inside the data folder (a symlink must point inside it too)")
+
+
+_NO_CODE: ContextVar[str | None] = ContextVar("kpi_no_code", default=None)
+
+
+@contextmanager
+def no_code(what: str) -> Iterator[None]:
+    """Within this block `load_adapter` refuses: `kpi verify` and `kpi diff` never execute code."""
+    token = _NO_CODE.set(what)
+    try:
+        yield
+    finally:
+        _NO_CODE.reset(token)
 
 
 def load_adapter(path: Path, function: str) -> Callable[..., Any]:
+    """Import an adapter's module and return its function (only `kpi run`, `score` and `validate` get here)."""
+    refused = _NO_CODE.get()
+    if refused is not None:
+        raise AuditError(f"{path}: {refused} executes no code; it reads the recorded adapter output instead")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
     spec = importlib.util.spec_from_file_location(f"kpi_adapter_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise ValueError(f"cannot load {path} as Python")
@@ -76,8 +154,22 @@ def load_adapter(path: Path, function: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
-def reshape(raw: RawTable, source: Any, file: str, adapter: Path | None) -> tuple[RawTable | None, list[Problem]]:
-    """Apply an export mapping to a file's cells; problems name the file and the header or adapter (None: adapter failed).
+def adapt(raw: pd.DataFrame, source: Any, file: str, adapter: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Call the table's adapter on the raw frame; (None, the problem) when it fails or returns no DataFrame."""
+    function = source.adapter.split(":", 1)[1] if ":" in source.adapter else "adapt"
+    try:
+        frame = load_adapter(adapter, function)(raw.copy(), dict(source.options))
+    except AuditError:
+        raise
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's code (even a sys.exit()): a problem of this table
+        return None, [Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")]
+    if not isinstance(frame, pd.DataFrame):
+        return None, [Problem(file=str(adapter), message=f"adapter {function}() returned {type(frame).__name__}; expected a pandas DataFrame")]
+    return frame, []
+
+
+def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Problem]]:
+    """Apply an export mapping to a file's cells (after its adapter, if any: see `adapt`); problems name the file and the header.
 
     A mapping that maps nothing is a problem, never a silent no-op: a `columns`
     entry whose header the file lacks, a `values` code that no cell of its column
@@ -86,14 +178,6 @@ def reshape(raw: RawTable, source: Any, file: str, adapter: Path | None) -> tupl
     """
     problems: list[Problem] = []
     frame = raw.frame
-    if adapter is not None:
-        function = source.adapter.split(":", 1)[1] if ":" in source.adapter else "adapt"
-        try:
-            frame = load_adapter(adapter, function)(frame.copy(), dict(source.options))
-        except Exception as exc:  # noqa: BLE001 - the user's code: report it as a problem of this table
-            return None, [Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")]
-        if not isinstance(frame, pd.DataFrame):
-            return None, [Problem(file=str(adapter), message=f"adapter {function}() returned {type(frame).__name__}; expected a pandas DataFrame")]
     headers = {str(h).strip(): h for h in frame.columns}
     renames = {}
     for column, header in source.columns.items():

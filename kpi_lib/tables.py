@@ -63,6 +63,7 @@ from .errors import DataError, Problem, UsageError
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
+from .sources import table_file_problem
 from .template import Column, TableSpec, Template
 from .text import control_problem, exactness_problem, fold, how_it_differs, is_control, is_invisible, near_match
 
@@ -278,6 +279,7 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
     rules: ReadRules = field(default_factory=ReadRules)
     letters: Mapping[str, str] = field(default_factory=dict)  # column → xlsx column letter
+    adapted: pd.DataFrame | None = None  # what the table's adapter returned (a run keeps it: see `snapshot`)
 
     def place(self, row: int | None, column: str) -> dict[str, Any]:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
@@ -347,8 +349,10 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
 
     `source` is the params' export mapping of this table (see `sources`), `base`
     the params file's folder (adapters live there), `snapshot` true when reading a
-    run's `inputs/` copies (mapped files and adapters are found by their names),
-    `rules` what cells are checked against beyond their types.
+    run's `inputs/data/` copies (mapped files at their paths there; a table with
+    an adapter from the frame the run kept, without running the adapter), `rules`
+    what cells are checked against beyond their types. A table file that resolves
+    outside `folder` is a problem, never read.
     """
     rules = rules or ReadRules()
     if source is not None:
@@ -361,6 +365,9 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
         names = ", ".join(p.name for p in candidates)
         return _failed(spec, str(candidates[0]), None, [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")], rules)
     path = candidates[0]
+    outside = table_file_problem(folder, path)
+    if outside is not None:
+        return _failed(spec, str(path), None, [outside], rules)
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         raw = read_raw(path)
@@ -376,22 +383,43 @@ def _unreadable(exc: Exception) -> str:
 
 
 def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool, rules: ReadRules) -> Table:
-    from .sources import adapter_path, reshape, source_path
+    from .errors import InputError, KpiError
+    from .sources import adapt, adapter_path, reshape, source_path
 
-    path = source_path(folder, spec.name, source, snapshot=snapshot)
+    try:
+        path = source_path(folder, spec.name, source, snapshot=snapshot)
+        adapter = None if snapshot else adapter_path(base, source, table=spec.name)
+    except InputError as refused:
+        return _failed(spec, str(folder / spec.name), None, refused.problems, rules)
     if path is None:
         found = find_table_file(folder, spec.name)
         path = found[0] if len(found) == 1 else folder / f"{spec.name}.csv"
     if not path.is_file():
         return _failed(spec, str(path), None, [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")], rules)
+    outside = table_file_problem(folder, path)
+    if outside is not None:
+        return _failed(spec, str(path), None, [outside], rules)
+    adapted = None
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        raw = read_raw(path, sheet=source.sheet)
+        if snapshot and source.adapter:  # verify executes no code: the frame the adapter returned when the run was made
+            from .snapshot import adapted_path, read_frame
+
+            kept = adapted_path(folder, spec.name)
+            try:
+                raw = RawTable(read_frame(kept))
+            except KpiError as exc:
+                return _failed(spec, str(path), sha, [Problem(file=str(kept), message=line) for line in exc.lines()], rules)
+        else:
+            raw = read_raw(path, sheet=source.sheet)
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [Problem(file=str(path), message=_unreadable(exc))], rules)
-    reshaped, problems = reshape(raw, source, str(path), adapter_path(base, source, folder, snapshot=snapshot))
-    if reshaped is None:  # the adapter failed: its problem says it all
-        return _failed(spec, str(path), sha, problems, rules)
+    if adapter is not None:
+        adapted, failed = adapt(raw.frame, source, str(path), adapter)
+        if adapted is None:  # the adapter failed: its problem says it all
+            return _failed(spec, str(path), sha, failed, rules)
+        raw = RawTable(adapted, raw.header_row, raw.letters, raw.problems)
+    reshaped, problems = reshape(raw, source, str(path))
     formats = dict(source.formats)
     if source.date_format:
         for column in spec.columns:
@@ -399,6 +427,7 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
                 formats.setdefault(column.name, source.date_format)
     table = parse_table(reshaped, spec, str(path), sha, formats=formats, rules=rules)
     table.problems[:0] = problems
+    table.adapted = adapted
     return table
 
 
@@ -608,14 +637,31 @@ class DataFolder:
         return self._tables[name]
 
     def files(self, name: str) -> list[Path]:
-        """The file(s) table `name` is read from, and its adapter: what a run's snapshot must copy."""
-        from .sources import adapter_path, source_path
+        """The file(s) table `name` is read from, inside the data folder: what a run's snapshot copies.
 
-        source = self.sources.get(name)
-        mapped = source_path(self.folder, name, source, snapshot=self.snapshot)
-        found = [mapped] if mapped is not None and mapped.is_file() else ([] if mapped is not None else find_table_file(self.folder, name))
-        adapter = adapter_path(self.base, source, self.folder, snapshot=self.snapshot)
-        return found + ([adapter] if adapter is not None and adapter.is_file() else [])
+        A path that is refused (outside the data folder) is left out; reading the
+        table reports it.
+        """
+        from .errors import InputError
+        from .sources import inside, source_path
+
+        try:
+            mapped = source_path(self.folder, name, self.sources.get(name), snapshot=self.snapshot)
+        except InputError:
+            return []
+        found = [mapped] if mapped is not None else find_table_file(self.folder, name)
+        return [p for p in found if p.is_file() and inside(self.folder, p)]
+
+    def adapter_file(self, name: str) -> Path | None:
+        """The adapter's source file of table `name` (inside the params file's folder), or None."""
+        from .errors import InputError
+        from .sources import adapter_path
+
+        try:
+            path = adapter_path(self.base, self.sources.get(name), table=name)
+        except InputError:
+            return None
+        return path if path is not None and path.is_file() else None
 
     def locate(self, problem: Problem) -> Problem:
         """`problem` with its xlsx cell reference, when it names a row and column of an xlsx table read here."""

@@ -10,6 +10,7 @@ raises one `TemplateError` naming each entry.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,6 +32,7 @@ SCHEDULES = (
 )
 PACKAGED = ("customer_service",)
 OBSERVATIONS = "observations"  # the table the `observation` method reads (SPEC §3)
+NAME = re.compile(r"^[a-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,10 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
     methods = {str(k): _text(v, f"methods.{k}", problems, file) for k, v in (data.get("methods") or {}).items()}
     if not groups:
         problems.append(Problem(file=file, message="groups: expected at least one group"))
+    for kind, names in (("group", groups), ("table", data.get("tables") or {})):
+        for name in names:  # each names a file: <group>.ipynb, <table>.csv
+            if not NAME.fullmatch(str(name)):
+                problems.append(Problem(file=file, message=f"{kind} {str(name)!r}: expected a name of lowercase letters, digits, - and _ only (it names files)"))
     tables = {}
     for name, spec in (data.get("tables") or {}).items():
         table = _table(str(name), spec, problems, file)

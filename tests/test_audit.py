@@ -94,7 +94,7 @@ def test_manifest_contents(company: Company) -> None:
         ("outputs/2026-Q4/cs-west/result.json", "result.json: output changed"),
         ("outputs/2026-Q4/cs-west/service.html", "service.html: output changed"),
         ("outputs/2026-Q4/cs-west/scorecard.html", "scorecard.html: output changed"),
-        ("outputs/2026-Q4/cs-west/inputs/surveys.csv", "inputs/surveys.csv: recorded input copy changed"),
+        ("outputs/2026-Q4/cs-west/inputs/data/surveys.csv", "inputs/data/surveys.csv: recorded input copy changed"),
         ("outputs/2026-Q4/index.html", "index.html: output changed"),
         ("cs-west.yaml", "cs-west.yaml: input changed"),
     ],
@@ -129,10 +129,12 @@ def test_recompute_catches_a_hand_edited_score_even_with_fixed_hashes(company: C
     period_manifest = json.loads((company.period / MANIFEST).read_text(encoding="utf-8"))
     period_manifest["departments"]["cs-west"] = sha256_file(company.dept / MANIFEST)
     (company.period / MANIFEST).write_text(json.dumps(period_manifest), encoding="utf-8")
-    assert company.verify().returncode == 0  # the hashes agree with each other now …
-    caught = company.verify("--recompute")
+    assert kpi("verify", str(company.dept)).returncode == 0  # the department's hashes agree with each other now …
+    caught = kpi("verify", str(company.dept), "--recompute")
     assert caught.returncode == 1  # … but the numbers do not agree with the inputs
     assert "result.json: CS04 score recorded 100.0, recomputed" in caught.stderr
+    summaries = company.verify()  # and the period's summaries still show the score that was computed
+    assert summaries.returncode == 1 and "summary.csv: cs-west CS04 score is 65.78, but cs-west/result.json gives 100.0" in summaries.stderr
 
 
 def test_sign_off_shows_survives_verify_and_breaks_on_change(company: Company) -> None:

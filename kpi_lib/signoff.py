@@ -1,0 +1,309 @@
+"""Sign-off (SPEC §8, §9): the append-only log `signoffs.jsonl`, its records, their Ed25519 signatures.
+
+`kpi sign` appends one JSON object a line with the fields `seq` (its line
+number), `role` (manager or supervisor), `name` (one line, at most 64
+characters, no control characters), `time`, `comment`, `manifest_sha256` (the
+department manifest it signs), `prev_sha256` (sha256 of the previous line's
+UTF-8 text without its newline; null on line 1: a chain, so editing an earlier
+line breaks every later one) and `views` (sha256 of the sign-off views it
+rendered: `scorecard.html`, `scorecard.audit.html`, `scorecard.xlsx`).
+
+With `--key`, the record also carries `public_key` (PEM) and `signature`: base64
+of the Ed25519 signature of the record's canonical encoding, which is the record
+without its `signature` field as JSON with sorted keys, no whitespace
+(separators `,` and `:`), non-ASCII characters as themselves, encoded in UTF-8
+(`canonical`). It covers every other field, `public_key` included, so editing
+any field of any record breaks that record's signature.
+
+`check_signatures` judges every line of a log: a line that is not a record
+(not UTF-8, not JSON, not an object, missing fields, an unknown role, a bad
+name) is broken and named by its line number; a record is broken when its seq,
+its chain, its manifest, the files it covers or its signature do not hold. The
+signature is checked against `--pubkey` when given (who signed), else against
+the record's own key (that nothing was edited). Nothing here ever raises for
+what a log holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from .errors import AuditError, KpiError, UsageError, shorten
+
+if TYPE_CHECKING:
+    from .audit import Report
+
+SIGNOFFS = "signoffs.jsonl"
+ROLES = ("manager", "supervisor")
+RECORD_FIELDS = ("seq", "role", "name", "time", "comment", "manifest_sha256", "prev_sha256", "views")
+MAX_NAME = 64
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class LogLine:
+    """One line of `signoffs.jsonl`: its number, the sha256 of its text, and the record or why it is not one."""
+
+    number: int
+    sha256: str
+    record: dict[str, Any] | None
+    problem: str = ""
+
+
+def read_log(folder: Path) -> list[LogLine]:
+    """Every line of the sign-off log, garbage included (named, never raised)."""
+    path = folder / SIGNOFFS
+    if not path.is_file():
+        return []
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [LogLine(1, "", None, f"cannot be read ({exc.strerror or exc})")]
+    if raw.endswith(b"\n"):
+        raw = raw[:-1]
+    lines = []
+    for number, chunk in enumerate(raw.split(b"\n") if raw else [], start=1):
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            lines.append(LogLine(number, _sha256(chunk), None, "not UTF-8 text"))
+            continue
+        sha = _sha256(text.encode("utf-8"))
+        try:
+            record = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            lines.append(LogLine(number, sha, None, f"not JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'nested too deep'})"))
+            continue
+        if not isinstance(record, dict):
+            lines.append(LogLine(number, sha, None, f"not a sign-off record (a JSON {type(record).__name__}, expected an object)"))
+            continue
+        problems = record_problems(record)
+        lines.append(LogLine(number, sha, record, "; ".join(problems)))
+    return lines
+
+
+def read_signoffs(folder: Path) -> list[dict[str, Any]]:
+    """The well-formed sign-off records, in order (garbage lines left out: `read_log` names them)."""
+    return [line.record for line in read_log(folder) if line.record is not None and not line.problem]
+
+
+def name_problem(name: Any) -> str:
+    """Why `name` is not a signer's name (empty, several lines, control characters, over 64 characters), or ""."""
+    if not isinstance(name, str) or not name.strip():
+        return "is empty; expected who signs"
+    if len(name) > MAX_NAME:
+        return f"has {len(name)} characters; expected at most {MAX_NAME}"
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        return f"holds the control character U+{ord(bad):04X}; expected one line of plain text"
+    if name != name.strip():
+        return "starts or ends with a space"
+    return ""
+
+
+def record_problems(record: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the shape of a sign-off record (missing fields, wrong types, unknown role, bad name)."""
+    problems = []
+    missing = [f for f in RECORD_FIELDS if f not in record]
+    if missing:
+        problems.append(f"missing field(s) {', '.join(missing)}")
+    if "seq" in record and (not isinstance(record["seq"], int) or isinstance(record["seq"], bool)):
+        problems.append("seq is not a number")
+    if "role" in record and record["role"] not in ROLES:
+        problems.append(f"role {shorten(record['role'])!r} is not one of {', '.join(ROLES)}")
+    if "name" in record and name_problem(record["name"]):
+        problems.append(f"name {name_problem(record['name'])}")
+    for key in ("time", "comment", "manifest_sha256"):
+        if key in record and not isinstance(record[key], str):
+            problems.append(f"{key} is not text")
+    if "prev_sha256" in record and record["prev_sha256"] is not None and not isinstance(record["prev_sha256"], str):
+        problems.append("prev_sha256 is not text")
+    views = record.get("views")
+    if "views" in record and (not isinstance(views, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in views.items())):
+        problems.append("views is not a mapping of file names to sha256")
+    for key in ("signature", "public_key"):
+        if key in record and not isinstance(record[key], str):
+            problems.append(f"{key} is not text")
+    return problems
+
+
+def canonical(record: Mapping[str, Any]) -> bytes:
+    """The bytes an Ed25519 sign-off signature covers: the record without `signature`, as canonical JSON (see the module docstring)."""
+    body = {k: v for k, v in record.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], report: Report, pubkey: Path | None) -> None:
+    """A verdict per line of the sign-off log: valid (and how far it was checked) or broken (and why).
+
+    Call it after the folder's other checks: a record is broken when `report` already holds differences.
+    """
+    if not log:
+        return
+    try:
+        current: str | None = _sha256(manifest_path.read_bytes())
+    except OSError:
+        current = None
+    clean = not report.differences
+    trusted = _public_key(pubkey) if pubkey is not None else None
+    for position, line in enumerate(log):
+        record = line.record
+        if record is None:
+            report.verdict(f"{folder / SIGNOFFS}: line {line.number}: broken: {line.problem}", broken=True)
+            continue
+        who = f"{folder}: signature {line.number} ({shorten(record.get('role'), 20)} {shorten(record.get('name'), 64)}, {shorten(record.get('time'), 40)})"
+        reasons = [f"line {line.number} of {SIGNOFFS}: {line.problem}"] if line.problem else []
+        if record.get("seq") != line.number:
+            reasons.append(f"it says seq {shorten(record.get('seq'), 20)} but is line {line.number} (a line was removed, added or moved)")
+        if record.get("manifest_sha256") != current:
+            reasons.append("the manifest it signed has changed")
+        if record.get("prev_sha256") != (log[position - 1].sha256 if position else None):
+            reasons.append("the sign-off log was edited before this line")
+        if not clean:
+            reasons.append("files it covers changed (see above)")
+        note = ""
+        if record.get("signature"):
+            if trusted is not None:
+                if _signature_ok(record, trusted):
+                    note = "Ed25519 signature ok"
+                else:
+                    reasons.append("the Ed25519 signature does not match the public key (the record was edited after signing, or another key signed it)")
+            elif not isinstance(record.get("public_key"), str):
+                reasons.append("it has an Ed25519 signature but no public_key to check it with")
+            elif _signature_ok(record, record["public_key"].encode("ascii", "replace")):
+                note = "Ed25519 signature ok against the key in the record; pass --pubkey to check whose key that is"
+            else:
+                reasons.append("the Ed25519 signature does not match the record (it was edited after signing)")
+        else:
+            note = "no cryptographic signature"
+            if trusted is not None:
+                reasons.append("no Ed25519 signature to check against --pubkey")
+        report.verdict(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note})", broken=bool(reasons))
+
+
+def _public_key(path: Path) -> bytes:
+    """The PEM bytes of an Ed25519 public key given with --pubkey; `UsageError` when it is not one."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        pem = path.read_bytes()
+        key = load_pem_public_key(pem)
+    except OSError as exc:
+        raise UsageError(f"--pubkey {path}: cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise UsageError(f"--pubkey {path}: not a PEM public key ({exc}); expected the output of openssl pkey -in key.pem -pubout") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise UsageError(f"--pubkey {path}: not an Ed25519 public key (openssl genpkey -algorithm ed25519)")
+    return pem
+
+
+def _signature_ok(record: Mapping[str, Any], public_pem: bytes) -> bool:
+    """True when the record's Ed25519 signature covers its canonical encoding under this PEM public key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(public_pem)
+        if not isinstance(key, Ed25519PublicKey):
+            return False
+        key.verify(base64.b64decode(record["signature"], validate=True), canonical(record))
+    except (InvalidSignature, ValueError, TypeError, KeyError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
+    """Append a sign-off record bound to the manifest, and re-render the sign-off views.
+
+    A bad role, name (surrounding spaces are dropped) or comment is a `UsageError`;
+    a folder whose outputs no longer match their manifest, or whose sign-off log
+    has a broken line, is refused with an `AuditError` naming every problem.
+    """
+    if role not in ROLES:
+        raise UsageError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
+    name = name.strip()
+    why = name_problem(name)
+    if why:
+        raise UsageError(f"--name {shorten(name)!r} {why}")
+    bad = next((c for c in comment if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"), None)
+    if bad is not None:
+        raise UsageError(f"--comment holds the control character U+{ord(bad):04X}; expected plain text")
+    from .audit import MANIFEST, read_json, render_views, sha256_file, verify_department
+    from .reports import write_atomic
+    from .sources import no_code
+
+    if not (folder / MANIFEST).is_file():
+        raise UsageError(f"{folder}: no manifest.json; expected a department folder written by kpi run")
+    manifest = read_json(folder / MANIFEST)
+    if manifest.get("status") != "ok":
+        raise KpiError(f"{folder}: the department failed in this run; there is nothing to sign")
+    private = _private_key(key) if key is not None else None
+    with no_code("kpi sign"):
+        found = verify_department(folder)
+    if found.differences or found.broken:
+        raise AuditError("\n".join([f"{folder}: refusing to sign: its outputs no longer match their manifest, or its sign-off log is damaged", *found.differences, *found.broken]))
+    manifest_sha = sha256_file(folder / MANIFEST)
+    log = read_log(folder)
+    record: dict[str, Any] = {
+        "seq": len(log) + 1,
+        "role": role,
+        "name": name,
+        "time": datetime.now().isoformat(timespec="seconds"),
+        "comment": comment,
+        "manifest_sha256": manifest_sha,
+        "prev_sha256": log[-1].sha256 if log else None,
+    }
+    views = render_views(folder, [*(line.record for line in log if line.record is not None), record])
+    record["views"] = {rel: _sha256(data) for rel, data in views.items()}
+    if private is not None:
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        record["public_key"] = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+        record["signature"] = base64.b64encode(private.sign(canonical(record))).decode("ascii")
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    with (folder / SIGNOFFS).open("a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+    for rel, data in views.items():
+        write_atomic(folder / rel, data)
+    return record
+
+
+def _private_key(key: Path) -> Any:
+    """The Ed25519 private key of a PEM file given with --key; `UsageError` when it is not one."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        private = load_pem_private_key(key.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError, UnsupportedAlgorithm) as exc:
+        raise UsageError(f"{key}: not a readable PEM private key ({exc})") from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise UsageError(f"{key}: expected an Ed25519 private key (openssl genpkey -algorithm ed25519)")
+    return private
+
+
+def is_signed(folder: Path) -> bool:
+    """True when the folder has a sign-off log with anything in it (a damaged log counts: it is not overwritten)."""
+    path = folder / SIGNOFFS
+    try:
+        return path.is_file() and bool(path.read_bytes().strip())
+    except OSError:
+        return True
