@@ -24,10 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from . import yamlfile
 from .errors import UsageError
 from .template import Indicator, Template, load_template
 
@@ -280,12 +280,12 @@ def write_import(result: Imported, out: Path) -> tuple[Path, Path]:
     template_path = out / f"{tid}.yaml"
     params_path = out / f"{tid}.params.yaml"
     head = "# Imported by `kpi template import`; the Chinese text is the sheet's own.\n"
-    write_atomic(template_path, head + yaml.safe_dump(result.template, allow_unicode=True, sort_keys=False, width=200))
+    write_atomic(template_path, head + yamlfile.dump(result.template))
     needs = "".join(f"#   - {line}\n" for line in result.needs) or "#   (nothing: every number was in the sheet)\n"
     params_head = (
         "# Params skeleton written by `kpi template import`. Fill in what the sheet left open:\n"
         f"{needs}"
         "# and set department, name, data and review_date. An empty value fails `kpi validate` until it is set.\n"
     )
-    write_atomic(params_path, params_head + yaml.safe_dump(result.params, allow_unicode=True, sort_keys=False, width=200))
+    write_atomic(params_path, params_head + yamlfile.dump(result.params))
     return template_path, params_path

@@ -101,3 +101,15 @@ def load(text: str) -> Any:
         raise YamlProblem(f"not valid YAML: {exc}") from None
     except RecursionError:
         raise YamlProblem("nested too deeply") from None
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """SafeDumper that writes a value referenced twice out twice: what `load` reads back (it refuses aliases)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(data: Any) -> str:
+    """YAML text that `load` reads back: no anchors or aliases, keys in their order, Unicode as it is."""
+    return yaml.dump(data, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=200)

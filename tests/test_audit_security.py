@@ -10,6 +10,7 @@ params. Each test tampers with its own copy of the outputs.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import shutil
@@ -272,7 +273,7 @@ def test_template_names_that_become_paths_are_plain(tmp_path: Path, kind: str) -
     if kind == "group":
         document["groups"]["../../evil"] = {"zh": "x", "en": "x"}
     else:
-        document["tables"]["../evil"] = document["tables"]["complaints"]
+        document["tables"]["../evil"] = copy.deepcopy(document["tables"]["complaints"])
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(TemplateError, match=rf"{kind} '(\.\./)+evil': expected a name of lowercase letters, digits, - and _ only"):
