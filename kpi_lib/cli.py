@@ -265,7 +265,7 @@ def _failure_line(d: DepartmentRun) -> str:
     if d.refused:
         return d.error
     if not d.department:  # the params file did not load: its problems, no folder
-        return f"{d.params_path} failed, nothing written: " + " | ".join(d.error.splitlines())
+        return " | ".join(d.error.splitlines()) + " (the department did not run; nothing written)"
     first = d.error.splitlines()[0] if d.error else ""
     return f"{d.department} failed: {first}" if d.unwritable else f"{d.department} failed: {first} (see {d.final / 'error.txt' if d.final else ''})"
 

@@ -191,7 +191,7 @@ def _read_checked(path: Path, fields: Mapping[str, tuple[type, ...]], *, require
         raise AuditError(f"{path}: not readable JSON ({shorten(exc)}); restore the file or run the department again") from None
     if not isinstance(data, dict):
         raise AuditError(f"{path}: not a JSON object; restore the file or run the department again")
-    bad = [key for key, kinds in fields.items() if (required or key in data) and (not isinstance(data.get(key), kinds) or isinstance(data.get(key), bool))]
+    bad = [key for key, kinds in fields.items() if (required or key in data) and (key not in data or not isinstance(data[key], kinds) or isinstance(data[key], bool))]
     if bad:
         raise AuditError(f"{path}: not as kpi run writes it (field {', '.join(bad)}); restore the file or run the department again")
     return data

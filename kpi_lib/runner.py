@@ -142,8 +142,8 @@ class DepartmentRun:
 
     @property
     def label(self) -> str:
-        """The department id, or the params file when it did not load."""
-        return self.department or str(self.params_path)
+        """The department id, or the params file's name when it did not load."""
+        return self.department or self.params_path.name
 
 
 class Progress(Protocol):
