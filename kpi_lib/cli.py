@@ -49,11 +49,11 @@ def _error(line: str) -> None:
     stderr.print(f"kpi: {line}", markup=False)
 
 
-def _table(title: str, columns: list[tuple[str, str]], **options: Any) -> RichTable:
+def _table(title: str, columns: list[tuple[str, str]], no_wrap: tuple[str, ...] = ()) -> RichTable:
     """A rich table whose title and headers are plain text; add rows with `_row` (cells are plain text too)."""
     table = RichTable(title=Text(title), title_justify="left")
     for name, justify in columns:
-        table.add_column(Text(name), justify=justify, **options.get(name, {}))  # type: ignore[arg-type]
+        table.add_column(Text(name), justify=justify, no_wrap=name in no_wrap)  # type: ignore[arg-type]
     return table
 
 
@@ -373,7 +373,7 @@ def calendar(
         found = tasks(loaded, year, review_date=review)
     found.sort(key=lambda t: (t.start, t.department, t.indicator.id))
     columns = [(name, "left") for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ()))]
-    table = _table(f"信息采集计划 Collection schedule {year} · {len(found)} tasks", columns, window={"no_wrap": True})
+    table = _table(f"信息采集计划 Collection schedule {year} · {len(found)} tasks", columns, no_wrap=("window",))
     for t in found:
         ind = t.indicator
         window = str(t.start) if t.start == t.end else f"{t.start} – {t.end:%m-%d}"

@@ -338,17 +338,19 @@ def run_batch(
     except OSError as exc:
         raise output_error(exc, period_dir, "cannot create the period folder") from None
     batch = _Batch(window, period_dir, source, timeout, pdf, force, progress)
-    with PeriodLock(period_dir, command) as lock:
-        batch.note(lock.takeover_note())
-        _clean_period(batch)
-        runs = _prepare(params_files, batch)
+    try:
+        with PeriodLock(period_dir, command) as lock:
+            batch.note(lock.takeover_note())
+            _clean_period(batch)
+            runs = _prepare(params_files, batch)
+            if progress is not None:
+                progress.start(len(runs))
+            with executor(jobs, period_dir / ".kernels.log") as pool:
+                _drive(batch, runs, pool, jobs)
+            index = _write_period_files(batch)
+    finally:
         if progress is not None:
-            progress.start(len(runs))
-        with executor(jobs, period_dir / ".kernels.log") as pool:
-            _drive(batch, runs, pool, jobs)
-        index = _write_period_files(batch)
-    if progress is not None:
-        progress.stop()
+            progress.stop()
     return BatchResult(str(window), period_dir, runs, index, time.monotonic() - started, batch.notes, batch.problems)
 
 
@@ -488,9 +490,9 @@ def _describe(run: DepartmentRun, department: Any, batch: _Batch) -> None:
         run.labels = {b.grade: b.label for b in params.grades}
         run.effective = params.model_dump(mode="json")
         run.inputs = audit.snapshot_inputs(department, batch.window, run.staging)
+    except OutputError:
+        raise
     except KpiError as exc:
-        if isinstance(exc, OutputError):
-            raise
         run.error = run.error or "\n".join(exc.lines())
 
 
@@ -503,7 +505,7 @@ def _unwritable(run: DepartmentRun, line: str) -> None:
 def _discard(run: DepartmentRun) -> None:
     """Remove the staging folder of a department whose writes were refused; its previous folder stays as it was."""
     kept = run.final is not None and run.final.exists()
-    first, *rest = run.error.splitlines()
+    first, *rest = run.error.splitlines() or [""]
     run.error = "\n".join([f"{first} (nothing written{'; its previous outputs are unchanged' if kept else ''})", *rest])
     if run.staging is not None:
         try:

@@ -494,11 +494,12 @@ def killed(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> dict[str
         first.kill()
     finished = {d: (period / d / "manifest.json").read_bytes() for d in files if (period / d / "manifest.json").is_file()}
     staged = sorted(p.name for p in period.iterdir() if p.name.startswith(".staging-"))
+    verified_at_once = {d: kpi("verify", period / d, "--recompute") for d in finished}  # before any new run
     unfinished = [files[d] for d in files if d not in finished]
     rerun = kpi("run", *unfinished, "--period", PERIOD, "--out", out, "--jobs", "2") if unfinished else None
     return {
         "first": first, "second": second, "second_while_first_ran": second_while_first_ran, "running": running, "survivors": survivors,
-        "finished": finished, "staged": staged, "rerun": rerun, "period": period, "files": files, "verify": kpi("verify", period, "--recompute"),
+        "finished": finished, "verified_at_once": verified_at_once, "staged": staged, "rerun": rerun, "period": period, "files": files, "verify": kpi("verify", period, "--recompute"),
     }  # fmt: skip
 
 
@@ -532,6 +533,7 @@ def test_the_next_run_takes_over_the_lock_and_cleans_staging(killed: dict[str, A
 
 @pytest.mark.slow
 def test_after_the_kill_verify_passes_and_finished_departments_are_untouched(killed: dict[str, Any]) -> None:
+    assert killed["verified_at_once"] and all(result.returncode == 0 for result in killed["verified_at_once"].values()), killed["verified_at_once"]
     assert killed["verify"].returncode == 0, killed["verify"].stderr
     for department, manifest in killed["finished"].items():
         assert (killed["period"] / department / "manifest.json").read_bytes() == manifest
