@@ -408,12 +408,16 @@ def _recover_old(old: Path, final: Path) -> str:
     return f"{old}: removed the previous run, already replaced by an interrupted run"
 
 
-def _signed(folder: Path) -> bool:
-    """Whether a department folder holds sign-offs; an unreadable sign-off log counts as signed (it is kept, never lost)."""
+def _sign_state(folder: Path) -> str:
+    """"signed off", or why the sign-off log cannot be read (it then counts as signed: kept, never lost), or "" when unsigned."""
     try:
-        return audit.is_signed(folder)
-    except (KpiError, OSError, ValueError):
-        return True
+        return "signed off" if audit.is_signed(folder) else ""
+    except (KpiError, OSError, ValueError) as exc:
+        return f"its sign-off log {audit.SIGNOFFS} cannot be read ({shorten(exc)})"
+
+
+def _signed(folder: Path) -> bool:
+    return bool(_sign_state(folder))
 
 
 def _remove(path: Path) -> None:
@@ -458,9 +462,10 @@ def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Any]:
 def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
     """Refuse a signed department, or make its staging folder: inputs snapshot and department.json."""
     assert run.staging is not None and run.final is not None
-    if _signed(run.final) and not batch.force:
+    signed = _sign_state(run.final)
+    if signed and not batch.force:
         run.refused = True
-        run.error = f"{run.final}: signed off (or its sign-off log is unreadable); refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+        run.error = f"{run.final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
         return
     try:
         _remove(run.staging)

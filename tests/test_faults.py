@@ -296,6 +296,20 @@ def test_the_next_run_cleans_up_after_an_interrupted_one(tmp_path: Path, setup: 
         assert (period / rel).read_text(encoding="utf-8") == text, rel
 
 
+@pytest.mark.parametrize("log", ["not json\n", '{"role": "manager"}\n{"role": \n', "\xff\xfe"], ids=["garbage", "cut line", "not utf-8"])
+def test_an_unreadable_sign_off_log_counts_as_signed(tmp_path: Path, demo_dir: Path, log: str) -> None:
+    folder = tmp_path / "out" / PERIOD / "cs-east"
+    folder.mkdir(parents=True)
+    (folder / "signoffs.jsonl").write_bytes(log.encode("latin-1"))
+    before = sha256_tree(folder)
+    result = kpi("run", demo_dir / "params" / "cs-east.yaml", "--period", PERIOD, "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert_no_crash(result)
+    [line] = error_lines(result)
+    assert line.startswith(f"kpi: {folder}: its sign-off log signoffs.jsonl cannot be read (") and "refusing to overwrite (pass --force" in line
+    assert sha256_tree(folder) == before
+
+
 # -- which params files run, and what a failed one writes -----------------------------------
 def test_all_ignores_dotfiles_and_editor_leftovers(tmp_path: Path) -> None:
     params = tmp_path / "params"
