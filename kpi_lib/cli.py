@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 from typer.exceptions import TyperException
 
 from .appraisal import Scorecard, appraise, tables_needed
@@ -26,8 +27,9 @@ from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import Department, load_params
 from .period import Period
-from .runner import DEFAULT_TIMEOUT, BatchResult, all_params, dask_executor, local_executor, run_batch
+from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
 from .tables import DataFolder
+from .workers import dask_executor, local_executor
 
 app = typer.Typer(
     add_completion=False,
@@ -38,12 +40,26 @@ app = typer.Typer(
 )
 
 # Piped output (no terminal) gets a wide page rather than rich's 80 columns, so tables stay readable.
-stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)))
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# Text from data, params or errors is printed as written: no console markup (`[bold]`), no emoji codes (`:x:`).
+stdout = Console(highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)))
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _error(line: str) -> None:
     stderr.print(f"kpi: {line}", markup=False)
+
+
+def _table(title: str, columns: list[tuple[str, str]], no_wrap: tuple[str, ...] = ()) -> RichTable:
+    """A rich table whose title and headers are plain text; add rows with `_row` (cells are plain text too)."""
+    table = RichTable(title=Text(title), title_justify="left")
+    for name, justify in columns:
+        table.add_column(Text(name), justify=justify, no_wrap=name in no_wrap)  # type: ignore[arg-type]
+    return table
+
+
+def _row(table: RichTable, *cells: object) -> None:
+    """One row of plain-text cells: a value like `[/x]` is shown as written, never read as markup."""
+    table.add_row(*(Text(str(cell)) for cell in cells))
 
 
 def _period(text: str) -> Period:
@@ -69,17 +85,16 @@ def score(
 def print_scorecard(card: Scorecard, lang: str) -> None:
     """A compact table (fits 80 columns), then one line per indicator with its formula and rule."""
     title = f"{card.name or card.department} ({card.department}) · {label('period', lang)} {card.period} [{card.period.start} – {card.period.end}]"
-    table = RichTable(title=title, title_justify="left")
-    for key, justify in (("id", "left"), ("name", "left"), ("weight", "right"), ("target", "right"), ("value", "right"), ("score", "right"), ("status", "left")):
-        table.add_column(label(key, lang), justify=justify)  # type: ignore[arg-type]
+    keys = (("id", "left"), ("name", "left"), ("weight", "right"), ("target", "right"), ("value", "right"), ("score", "right"), ("status", "left"))
+    table = _table(title, [(label(key, lang), justify) for key, justify in keys])
     for r in card.results:
         target = "—" if r.params.target is None else f"{plain(r.params.target)}%"
-        table.add_row(r.id, r.indicator.name(lang), plain(r.params.weight), target, value_text(r), plain(r.score, 2), status_text(r.status, lang))
+        _row(table, r.id, r.indicator.name(lang), plain(r.params.weight), target, value_text(r), plain(r.score, 2), status_text(r.status, lang))
     summary = card.summary
     assert summary is not None
     grade = f"{summary.grade} {grade_label(summary.label, lang)}".strip() if summary.grade else "—"
     table.add_section()
-    table.add_row("", label("total", lang), plain(summary.scored_weight), "", "", plain(summary.total, 2), grade)
+    _row(table, "", label("total", lang), plain(summary.scored_weight), "", "", plain(summary.total, 2), grade)
     stdout.print(table)
     for r in card.results:
         stdout.print(f"{r.id}  {formula_line(r, lang)}", markup=False)
@@ -173,9 +188,13 @@ class BatchProgress:
         self.progress.start()
         self.task = self.progress.add_task("departments", total=total, failed=0)
 
-    def advance(self, run: Any) -> None:
+    def advance(self, run: DepartmentRun) -> None:
         self.failed += int(run.failed)
         self.progress.update(self.task, advance=1, failed=self.failed)
+
+    def note(self, line: str) -> None:
+        """A line about the period folder (a lock taken over, a clean-up), shown at once above the bar."""
+        self.progress.console.print(f"kpi: {line}", markup=False)
 
     def stop(self) -> None:
         self.progress.stop()
@@ -186,16 +205,20 @@ def run_command(
     params: Annotated[list[Path] | None, typer.Argument(help="Params YAML files (or --all).")] = None,
     period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")] = "",
     all_: Annotated[bool, typer.Option("--all", help="Every params file under params/.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Notebooks run at once (default: the number of cores).")] = 0,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Notebooks run at once, 1 or more (leave out for the number of cores).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Where outputs/<period>/ is written.")] = Path("outputs"),
     notebooks: Annotated[Path | None, typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
-    timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run.")] = DEFAULT_TIMEOUT,
+    timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run, 1 or more.")] = DEFAULT_TIMEOUT,
     executor: Annotated[str, typer.Option("--executor", help="local (a process pool) or dask (dask.distributed).")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="With --executor dask: a scheduler address (default: a local cluster).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")] = False,
 ) -> None:
-    """Execute the notebooks of every department with papermill and write reports to outputs/<period>/."""
+    """Execute the notebooks of every department with papermill and write reports to outputs/<period>/.
+
+    One run per period folder at a time (outputs/<period>/.lock); a run that was
+    interrupted is cleaned up by the next one.
+    """
     if not period:
         raise UsageError("Missing option '--period'")
     window = _period(period)
@@ -210,29 +233,41 @@ def run_command(
         raise UsageError("no department given; pass PARAMS files or --all")
     pool = dask_executor(scheduler) if executor == "dask" else local_executor
     result = run_batch(
-        files, str(window), out=out, jobs=jobs or os.cpu_count() or 1, notebooks=notebooks, timeout=timeout,
+        files, str(window), out=out, jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
         progress=BatchProgress(), force=force, pdf=pdf, executor=pool,
     )  # fmt: skip
     print_batch(result)
-    if result.failed:
+    if result.failed or result.problems:
         raise typer.Exit(1)
 
 
 def print_batch(result: BatchResult) -> None:
-    table = RichTable(title=f"kpi run · {result.period} · {result.seconds:.1f} s", title_justify="left")
-    for name, justify in (("department", "left"), ("status", "left"), ("total", "right"), ("grade", "left"), ("error", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    """The summary table, one line per failed department (and per problem of the period folder), the index."""
+    columns = [("department", "left"), ("status", "left"), ("total", "right"), ("grade", "left"), ("error", "left")]
+    table = _table(f"kpi run · {result.period} · {result.seconds:.1f} s", columns)
     for d in result.departments:
-        first = d.error.splitlines()
-        error = " | ".join(first[:3]) if first else ""
-        table.add_row(d.department, "refused" if d.refused else "failed" if d.failed else "ok", "" if d.total is None else f"{d.total:.2f}", d.grade or "", error)
+        error = " | ".join(d.error.splitlines()[:3])
+        _row(table, d.label, "refused" if d.refused else "failed" if d.failed else "ok", "" if d.total is None else f"{d.total:.2f}", d.grade or "", error)
     stdout.print(table)
+    for d in result.departments:
+        for note in d.notes:
+            _error(f"{d.label}: {note}")
     for d in result.failed:
-        if d.refused:
-            _error(d.error)
-        else:
-            _error(f"{d.department} failed: {d.error.splitlines()[0] if d.error else ''} (see {d.final / 'error.txt'})")
-    stdout.print(f"index: {result.index}", markup=False)
+        _error(_failure_line(d))
+    for line in result.problems:
+        _error(line)
+    if result.index is not None:
+        stdout.print(f"index: {result.index}", markup=False)
+
+
+def _failure_line(d: DepartmentRun) -> str:
+    """Why a department failed, in one line, and where to read more."""
+    if d.refused:
+        return d.error
+    if not d.department:  # the params file did not load: its problems, no folder
+        return " | ".join(d.error.splitlines()) + " (the department did not run; nothing written)"
+    first = d.error.splitlines()[0] if d.error else ""
+    return f"{d.department} failed: {first}" if d.unwritable else f"{d.department} failed: {first} (see {d.final / 'error.txt' if d.final else ''})"
 
 
 @app.command()
@@ -337,14 +372,13 @@ def calendar(
         methods = dict(loaded.methods)
         found = tasks(loaded, year, review_date=review)
     found.sort(key=lambda t: (t.start, t.department, t.indicator.id))
-    table = RichTable(title=f"信息采集计划 Collection schedule {year} · {len(found)} tasks", title_justify="left")
-    for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ())):
-        table.add_column(name, no_wrap=name == "window")
+    columns = [(name, "left") for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ()))]
+    table = _table(f"信息采集计划 Collection schedule {year} · {len(found)} tasks", columns, no_wrap=("window",))
     for t in found:
         ind = t.indicator
         window = str(t.start) if t.start == t.end else f"{t.start} – {t.end:%m-%d}"
         how = ", ".join(methods[m](lang) if m in methods else m for m in ind.methods)
-        table.add_row(window, f"{ind.id} {ind.name(lang)}", ind.collector(lang), ind.source(lang), how, *((t.department,) if params else ()))
+        _row(table, window, f"{ind.id} {ind.name(lang)}", ind.collector(lang), ind.source(lang), how, *((t.department,) if params else ()))
     stdout.print(table)
     if ics is not None:
         write_atomic(ics, to_ics(found, lang))
@@ -399,8 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         result = command.main(args=argv, prog_name="kpi", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except typer.Abort:
-        _error("aborted")
+    except (typer.Abort, KeyboardInterrupt):
+        _error("interrupted; run again (a new run cleans up what this one left)")
         return 130
     except KpiError as exc:
         for line in exc.lines():

@@ -20,6 +20,7 @@ what was expected.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -107,3 +108,22 @@ class AuditError(KpiError):
 
 class OutputError(KpiError):
     """Writing outputs failed for a reason of the environment (disk full, read-only, locked by another run)."""
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "free some space on that disk, then run again",
+    errno.EDQUOT: "the disk quota is used up; free some space, then run again",
+    errno.EFBIG: "the file system refuses a file this large; write to another folder (--out)",
+    errno.EROFS: "the folder is on a read-only file system; write to another folder (--out)",
+    errno.EACCES: "no permission to write there; fix the folder's permissions or write to another folder (--out)",
+    errno.EPERM: "no permission to write there; fix the folder's permissions or write to another folder (--out)",
+}
+WRITE_ERRNOS = frozenset(_WRITE_HINTS)
+
+
+def output_error(exc: OSError, path: object = None, what: str = "cannot write") -> OutputError:
+    """An `OutputError` for a write the environment refused: the path, the cause and what to do, on one line."""
+    where = path if path is not None else exc.filename
+    cause = exc.strerror or type(exc).__name__
+    hint = _WRITE_HINTS.get(exc.errno or 0, "check the disk and the folder, then run again")
+    return OutputError(f"{where}: {what}: {cause}; {hint}")

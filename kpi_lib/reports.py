@@ -25,10 +25,12 @@ written to a temporary name and renamed into place (`write_atomic`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import html
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +42,7 @@ from typing import Any
 
 from . import clock
 from .charts import cjk_font_path
+from .errors import AuditError, KpiError, output_error, shorten
 
 PLACEHOLDER = "/*KPI-CJK-FONT*/"
 FONT_FAMILY = "KPI CJK"
@@ -47,17 +50,26 @@ NOTEBOOKS = ("management", "service", "key_accounts", "cost", "scorecard")
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a file whole or not at all: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file whole or not at all: a temporary file in the same folder, then a rename.
+
+    A write the environment refuses (disk full, read-only folder) raises `OutputError` naming `path`.
+    """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise output_error(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise output_error(exc, path) from None
         raise
 
 
@@ -135,8 +147,11 @@ def department_reports(folder: Path, title: str) -> list[Path]:
         notebook = folder / f"{name}.ipynb"
         if not notebook.is_file():
             continue
-        pages[folder / f"{name}.html"] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
-        pages[folder / f"{name}.audit.html"] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
+        try:
+            pages[folder / f"{name}.html"] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
+            pages[folder / f"{name}.audit.html"] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
+        except Exception as exc:  # noqa: BLE001 - a damaged notebook (its writer was killed) or a rendering bug: name the file
+            raise KpiError(f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); the executed notebook may be damaged: run the department again") from None
     css = font_css(pages.values())
     for path, page in pages.items():
         write_atomic(path, page.replace(PLACEHOLDER, css, 1))
@@ -145,24 +160,51 @@ def department_reports(folder: Path, title: str) -> list[Path]:
 
 # -- the period's index ---------------------------------------------------------------------
 def _department_rows(period_dir: Path) -> list[dict[str, Any]]:
-    rows = []
-    for folder in sorted(p for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        result_file, error_file, meta_file = folder / "result.json", folder / "error.txt", folder / "department.json"
-        meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
-        row: dict[str, Any] = {"department": folder.name, "name": meta.get("name", ""), "lang": meta.get("lang", "zh"), "labels": meta.get("labels", {})}
-        if result_file.is_file():
-            result = json.loads(result_file.read_text(encoding="utf-8"))
-            row.update(status="ok", total=result["total"], grade=result["grade"], indicators=result["indicators"], error="")
-        elif error_file.is_file():
-            row.update(status="failed", total=None, grade=None, indicators=[], error=error_file.read_text(encoding="utf-8").strip())
-        else:
-            continue
-        rows.append(row)
+    """One row per department folder that holds a result or an error; `AuditError` names a file that cannot be read."""
+    rows = [row for folder in sorted(p for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) if (row := _department_row(folder))]
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: (-(r["total"] if r["total"] is not None else -1), r["department"]))
     for rank, row in enumerate(ok, start=1):
         row["rank"] = rank
     failed = [dict(r, rank=None) for r in rows if r["status"] != "ok"]
     return ok + failed
+
+
+def _department_row(folder: Path) -> dict[str, Any] | None:
+    """What the index shows of one department folder (None when it holds neither result nor error)."""
+    result_file, error_file, meta_file = folder / "result.json", folder / "error.txt", folder / "department.json"
+    meta = _read_checked(meta_file, {"name": (str,), "lang": (str,), "labels": (dict,)}, required=False) if meta_file.is_file() else {}
+    if not all(isinstance(v, str) for v in meta.get("labels", {}).values()):
+        raise AuditError(f"{meta_file}: a grade label is not text; restore the file or run the department again")
+    row: dict[str, Any] = {"department": folder.name, "name": meta.get("name", ""), "lang": meta.get("lang", "zh"), "labels": meta.get("labels", {})}
+    if result_file.is_file():
+        result = _read_checked(result_file, {"total": (int, float, type(None)), "grade": (str, type(None)), "indicators": (list,)}, required=True)
+        scores = [result["total"], *(i.get("score") if isinstance(i, dict) and isinstance(i.get("id"), str) else "?" for i in result["indicators"])]
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)) for v in scores):
+            raise AuditError(f"{result_file}: its total or an indicator's id or score is not as kpi run writes it; restore the file or run the department again")
+        row.update(status="ok", total=result["total"], grade=result["grade"], indicators=result["indicators"], error="")
+    elif error_file.is_file():
+        try:
+            error = error_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuditError(f"{error_file}: cannot be read ({exc}); restore the file or run the department again") from None
+        row.update(status="failed", total=None, grade=None, indicators=[], error=error)
+    else:
+        return None
+    return row
+
+
+def _read_checked(path: Path, fields: Mapping[str, tuple[type, ...]], *, required: bool) -> dict[str, Any]:
+    """A JSON object whose `fields` (all present when `required`) have the expected types; else `AuditError` naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise AuditError(f"{path}: not readable JSON ({shorten(exc)}); restore the file or run the department again") from None
+    if not isinstance(data, dict):
+        raise AuditError(f"{path}: not a JSON object; restore the file or run the department again")
+    bad = [key for key, kinds in fields.items() if (required or key in data) and (key not in data or not isinstance(data[key], kinds) or isinstance(data[key], bool))]
+    if bad:
+        raise AuditError(f"{path}: not as kpi run writes it (field {', '.join(bad)}); restore the file or run the department again")
+    return data
 
 
 def write_summary_csv(period: str, rows: Sequence[Mapping[str, Any]], path: Path) -> None:

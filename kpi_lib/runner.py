@@ -1,9 +1,21 @@
 """The batch: execute every department's notebooks with papermill, convert them, write `outputs/` (SPEC §8).
 
+A run holds the period folder's lock (`outputs/<period>/.lock`, see `lock.py`)
+from start to end: a second run on the same folder is refused at once, naming
+the first; a lock left by a run that died is taken over, saying so. Holding it,
+the run first cleans what an interrupted run left in the period folder:
+`.staging-*` folders are removed; a `.old-<dept>-*` folder (a previous run moved
+aside while its replacement was renamed in) is renamed back when its
+department's folder is missing, kept in that folder's `history/` when it was
+signed off, and removed otherwise.
+
 For each department and period:
 
-1. its params are loaded in the main process (a bad params file fails the
-   department at once, with `error.txt`);
+1. its params are loaded in the main process. A params file that does not load
+   has no validated department id, so it gets no folder at all: its problems
+   are printed, naming the file, and it is listed as failed in the run summary
+   (but not in `index.html`, which lists department folders). A department whose
+   params load but fail for the period gets a folder with `error.txt`;
 2. the group notebooks run in parallel, each in a fresh kernel, with ASCII
    parameters (`params_path`, `period`, `group`) and the department's output
    folder as working directory;
@@ -12,44 +24,59 @@ For each department and period:
    scorecard's recorded output, and both HTML reports of every notebook are made;
 4. the department's folder replaces the previous one whole.
 
-Work happens in `outputs/<period>/.staging-<department>/` and the finished
-folder is renamed into place, so a department's outputs are never half-written
-and a re-run replaces them whole. A department that fails keeps its executed
-notebooks up to the failing cell (papermill saves them), an `error.txt`, and no
-`result.json`; the others carry on.
+A department's folder is named by its validated id, never by a file name. Work
+happens in `outputs/<period>/.staging-<department>/` and the finished folder is
+renamed into place, so a department's outputs are never half-written and a
+re-run replaces them whole. A department that fails keeps its executed notebooks
+up to the failing cell (papermill saves them), an `error.txt`, and no
+`result.json`; the others carry on. When the disk refuses a write (full,
+read-only, no permission) the department's staging folder is removed and its
+previous folder is left as it was: an `OutputError` line names the path and the
+cause. Nothing outside the period folder is moved or removed, except a replaced
+signed run, which goes into the new folder's `history/`.
 
-Notebooks run through a `concurrent.futures.Executor` (a process pool by
-default), so another executor with the same interface can be dropped in. A
-notebook whose kernel fails to start or dies is retried once (papermill issue
-511: two kernels can race for a port); a cell error or a cell timeout is not.
+Notebooks run through a `concurrent.futures.Executor` (`workers.py`), at most
+`jobs` at a time, a department's finishing step first. A notebook whose kernel
+fails to start or dies is retried once (papermill issue 511: two kernels can race
+for a port); so is a job whose worker process died under it. A cell error or a
+cell timeout is not retried.
 """
 
 from __future__ import annotations
 
+import errno
 import json
-import multiprocessing
 import os
+import re
 import shutil
 import time
-import traceback
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import audit, clock
 from .appraisal import in_spec_order
-from .errors import KpiError, UsageError
+from .errors import WRITE_ERRNOS, KpiError, OutputError, UsageError, output_error, shorten
+from .lock import PeriodLock
 from .params import load_params
 from .period import Period
 from .reports import department_reports, write_atomic, write_index
+from .workers import local_executor, tied_kernel_manager
 
 GROUPS = ("management", "service", "key_accounts", "cost")  # the packaged template's groups; a department runs its template's
 SCORECARD = "scorecard"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 600
+MAX_TIMEOUT = 7 * 24 * 3600
+MAX_JOBS = 512
+STAGING = ".staging-"
+FOLDER_NAME = re.compile(r"[a-z0-9_-]+")  # a department id that may name a folder
+OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
+DEVICE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})  # a refused write, whatever the file
 
 
 @dataclass(frozen=True)
@@ -65,11 +92,14 @@ class NotebookJob:
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one job ended; `unwritable` when the disk refused a write (then nothing of the department is kept)."""
+
     name: str
     ok: bool
     seconds: float
     error: str = ""
     attempts: int = 1
+    unwritable: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,16 +115,20 @@ class FinishJob:
 
 @dataclass
 class DepartmentRun:
-    department: str
+    """One params file's way through the batch; `department` is "" (and there is no folder) when the file did not load."""
+
     params_path: Path
-    staging: Path
-    final: Path
+    department: str = ""
+    staging: Path | None = None
+    final: Path | None = None
     name: str = ""
     lang: str = "zh"
     labels: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""
     refused: bool = False
+    unwritable: bool = False
+    notes: list[str] = field(default_factory=list)
     groups: tuple[str, ...] = ()
     inputs: dict[str, Any] = field(default_factory=dict)
     effective: Any = None
@@ -106,6 +140,20 @@ class DepartmentRun:
     def failed(self) -> bool:
         return bool(self.error)
 
+    @property
+    def label(self) -> str:
+        """The department id, or the params file's name when it did not load."""
+        return self.department or self.params_path.name
+
+
+class Progress(Protocol):
+    """What the runner reports to while it works (the CLI's progress bar)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, run: DepartmentRun) -> None: ...
+    def note(self, line: str) -> None: ...
+    def stop(self) -> None: ...
+
 
 # -- worker side ----------------------------------------------------------------------------
 def _kernel_failure(exc: BaseException) -> bool:
@@ -114,6 +162,14 @@ def _kernel_failure(exc: BaseException) -> bool:
     from papermill.exceptions import PapermillExecutionError
 
     return not isinstance(exc, (PapermillExecutionError, CellTimeoutError, KeyboardInterrupt))
+
+
+def refused_write(exc: OSError, folder: Path) -> bool:
+    """Whether an OSError is the environment refusing a write (disk full, read-only, no permission in `folder`)."""
+    if exc.errno in DEVICE_ERRNOS:
+        return True
+    inside = isinstance(exc.filename, (str, bytes)) and Path(os.fsdecode(exc.filename)).resolve().is_relative_to(folder.resolve())
+    return exc.errno in WRITE_ERRNOS and inside
 
 
 def execute(job: NotebookJob) -> Outcome:
@@ -132,6 +188,7 @@ def execute(job: NotebookJob) -> Outcome:
 
 
 def _papermill(job: NotebookJob) -> Outcome:
+    """Execute one notebook with papermill in a fresh kernel (tied to this process's life); never raises."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -148,46 +205,75 @@ def _papermill(job: NotebookJob) -> Outcome:
                 log_output=False,
                 execution_timeout=job.timeout,
                 start_timeout=120,
+                kernel_manager_class=tied_kernel_manager(),
             )
             return Outcome(name, True, time.monotonic() - started, attempts=attempt)
         except PapermillExecutionError as exc:
             lines = [f"{name}.ipynb, cell [{exc.exec_count}]: {exc.ename}", *str(exc.evalue).splitlines()]
             return Outcome(name, False, time.monotonic() - started, "\n".join(lines), attempt)
         except BaseException as exc:  # noqa: BLE001 - reported as the department's error, never a crash of the batch
+            if isinstance(exc, OSError) and refused_write(exc, Path(job.cwd)):
+                return Outcome(name, False, time.monotonic() - started, str(output_error(exc, exc.filename or job.output)), attempt, unwritable=True)
             if attempt == 1 and _kernel_failure(exc):
                 continue
-            what = "kernel failed to start or died" if _kernel_failure(exc) else "timed out"
-            return Outcome(name, False, time.monotonic() - started, f"{name}.ipynb: {what}: {type(exc).__name__}: {exc}", attempt)
+            what = "kernel failed to start or died" if _kernel_failure(exc) else "interrupted" if isinstance(exc, KeyboardInterrupt) else "timed out"
+            return Outcome(name, False, time.monotonic() - started, f"{name}.ipynb: {what}: {type(exc).__name__}: {shorten(exc, 200)}", attempt)
     raise AssertionError("unreachable")
 
 
 def finish(job: FinishJob) -> Outcome:
-    """Scorecard, result.json and reports of one department; never raises."""
-    from .notebook import read_record
+    """Scorecard, result.json and reports of one department; never raises.
 
+    Reports are made for a department that failed too (its notebooks are its
+    evidence), unless the disk refused a write: then nothing more is written.
+    """
     started = time.monotonic()
     folder = Path(job.folder)
-    error = ""
+    errors: list[str] = []
+    unwritable = False
     try:
         if job.scorecard is not None:
             outcome = execute(job.scorecard)
             if outcome.ok:
-                record = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")
-                result = in_spec_order(record["result"])
-                write_atomic(folder / "result.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-                write_atomic(folder / "scorecard.xlsx", audit.scorecard_xlsx_bytes(folder))
+                _write_result(folder)
             else:
-                error = outcome.error
-        pages = department_reports(folder, job.title)
-        if job.pdf:
-            from .exports import html_to_pdf
+                errors.append(outcome.error)
+                unwritable = outcome.unwritable
+        if not unwritable:
+            _write_reports(folder, job)
+    except OutputError as exc:
+        errors.insert(0, str(exc))  # a refused write is the department's first line
+        unwritable = True
+    except KpiError as exc:
+        errors.extend(exc.lines())
+    except OSError as exc:
+        unwritable = refused_write(exc, folder)
+        if unwritable:
+            errors.insert(0, str(output_error(exc, exc.filename or folder)))
+        else:
+            errors.append(f"{exc.filename or folder}: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: the department fails with one line, the batch goes on
+        errors.append(f"{folder}: reports failed: {type(exc).__name__}: {shorten(exc, 200)} (please report it)")
+    return Outcome(SCORECARD, not errors, time.monotonic() - started, "\n".join(errors), unwritable=unwritable)
 
-            for page in pages:
-                if not page.name.endswith(".audit.html"):
-                    html_to_pdf(page, page.with_suffix(".pdf"))
-    except Exception as exc:  # noqa: BLE001
-        error = error or f"reports: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-    return Outcome(SCORECARD, not error, time.monotonic() - started, error)
+
+def _write_result(folder: Path) -> None:
+    from .notebook import read_record
+
+    record = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")
+    result = in_spec_order(record["result"])
+    write_atomic(folder / "result.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(folder / "scorecard.xlsx", audit.scorecard_xlsx_bytes(folder))
+
+
+def _write_reports(folder: Path, job: FinishJob) -> None:
+    pages = department_reports(folder, job.title)
+    if job.pdf:
+        from .exports import html_to_pdf
+
+        for page in pages:
+            if not page.name.endswith(".audit.html"):
+                html_to_pdf(page, page.with_suffix(".pdf"))
 
 
 # -- main side ------------------------------------------------------------------------------
@@ -200,69 +286,33 @@ def notebooks_folder(given: Path | None) -> Path:
 
 
 def all_params(cwd: Path | None = None) -> list[Path]:
-    """Every params file under `params/` of the working directory, else of the project."""
+    """Every params file under `params/` of the working directory, else of the project; dotfiles (editor backups) are skipped."""
     for base in (cwd or Path.cwd(), PROJECT_ROOT):
-        found = sorted((base / "params").glob("*.yaml")) + sorted((base / "params").glob("*.yml"))
+        found = [p for p in sorted((base / "params").glob("*.yaml")) + sorted((base / "params").glob("*.yml")) if not p.name.startswith((".", "#")) and p.is_file()]
         if found:
             return found
     raise UsageError("--all: no params/*.yaml in the working directory or the project; pass PARAMS files")
 
 
-def _send_stderr_to(log: str) -> None:
-    """Worker initializer: kernels inherit the worker's stderr; their chatter goes to a log, not the terminal."""
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
-def local_executor(jobs: int, log: Path) -> Executor:
-    """A process pool whose workers start clean (spawn), so no parent state leaks into them."""
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_send_stderr_to, initargs=(str(log),))
-
-
-class DaskExecutor(Executor):
-    """A dask.distributed cluster behind the `concurrent.futures.Executor` interface.
-
-    With `scheduler` None a local cluster of `jobs` single-threaded worker processes
-    is started and stopped with the executor; otherwise the workers of the
-    scheduler at that address run the notebooks (they need kpi_lib installed and
-    the same paths to the params, data, notebooks and outputs).
-    """
-
-    def __init__(self, jobs: int, log: Path, scheduler: str | None = None) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise UsageError("--executor dask needs dask.distributed: pip install 'kpi-appraisal[dask]'") from None
-        self.cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
-        try:
-            self.client = Client(scheduler or self.cluster, timeout=30)
-        except OSError as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from None
-        self.client.run(_send_stderr_to, str(log))
-        self.inner = self.client.get_executor(pure=False)
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        return self.inner.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self.inner.shutdown(wait=wait)
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def dask_executor(scheduler: str | None = None) -> Callable[[int, Path], Executor]:
-    return lambda jobs, log: DaskExecutor(jobs, log, scheduler)
+def check_limits(jobs: int, timeout: int) -> None:
+    """`--jobs` and `--timeout` are whole numbers from 1 up (a usage error otherwise)."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs {jobs}: expected a number of notebooks to run at once, 1 to {MAX_JOBS} (leave --jobs out to use every core)")
+    if not 1 <= timeout <= MAX_TIMEOUT:
+        raise UsageError(f"--timeout {timeout}: expected the seconds a notebook cell may run, 1 to {MAX_TIMEOUT}")
 
 
 @dataclass
 class BatchResult:
+    """What a run did: every department, the index, and lines about the period folder (`notes` informative, `problems` errors)."""
+
     period: str
     out: Path
     departments: list[DepartmentRun]
     index: Path | None
     seconds: float
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[DepartmentRun]:
@@ -278,16 +328,19 @@ def run_batch(
     notebooks: Path | None = None,
     timeout: int = DEFAULT_TIMEOUT,
     executor: Callable[[int, Path], Executor] = local_executor,
-    progress: Any = None,
+    progress: Progress | None = None,
     force: bool = False,
     pdf: bool = False,
+    command: str | None = None,
 ) -> BatchResult:
     """Execute, convert and write every department of `params_files` for one period.
 
     A department that was signed off is refused (its outputs stay as they are)
     unless `force`, which keeps the signed run in the new folder's `history/`.
+    `command` is what the lock file records (default: this process's command line).
     """
     started = time.monotonic()
+    check_limits(jobs, timeout)
     window = Period.parse(period)
     clock.source_date_epoch()  # a malformed SOURCE_DATE_EPOCH is a usage error before anything runs
     source = notebooks_folder(notebooks)
@@ -296,140 +349,385 @@ def run_batch(
 
         chromium()  # fail early, with the install hint, before any notebook runs
     period_dir = (out / str(window)).resolve()
-    period_dir.mkdir(parents=True, exist_ok=True)
-    runs = _prepare(params_files, window, period_dir, force, source)
-    if progress is not None:
-        progress.start(len(runs))
-    pending: dict[Future[Outcome], tuple[DepartmentRun, str]] = {}
-    with executor(max(1, jobs), period_dir / ".kernels.log") as pool:
+    try:
+        period_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, period_dir, "cannot create the period folder") from None
+    batch = _Batch(window, period_dir, source, timeout, pdf, force, progress)
+    try:
+        with PeriodLock(period_dir, command) as lock:
+            batch.note(lock.takeover_note())
+            _clean_period(batch)
+            runs = _prepare(params_files, batch)
+            if progress is not None:
+                progress.start(len(runs))
+            with executor(jobs, period_dir / ".kernels.log") as pool:
+                _drive(batch, runs, pool, jobs)
+            index = _write_period_files(batch)
+    finally:
+        if progress is not None:
+            progress.stop()
+    return BatchResult(str(window), period_dir, runs, index, time.monotonic() - started, batch.notes, batch.problems)
 
-        def submit(run: DepartmentRun, kind: str, fn: Callable[[Any], Outcome], job: Any) -> None:
-            pending[pool.submit(fn, job)] = (run, kind)
 
-        for run in runs:
-            if run.failed:
-                _finalize(run, period_dir, progress, force)
+@dataclass
+class _Batch:
+    """What every step of one run needs to know, and the lines it collects about the period folder."""
+
+    window: Period
+    period_dir: Path
+    source: Path
+    timeout: int
+    pdf: bool
+    force: bool
+    progress: Progress | None
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, line: str) -> None:
+        if line:
+            self.notes.append(line)
+            if self.progress is not None:
+                self.progress.note(line)
+
+    def notebook(self, run: DepartmentRun, name: str, **parameters: str) -> NotebookJob:
+        assert run.staging is not None
+        injected = {"params_path": str(run.params_path), "period": str(self.window), **parameters}
+        return NotebookJob(str(self.source / f"{name}.ipynb"), str(run.staging / f"{name}.ipynb"), injected, str(run.staging), self.timeout)
+
+
+# -- cleaning up after an interrupted run ---------------------------------------------------
+def _clean_period(batch: _Batch) -> None:
+    """Remove stale staging folders and temporary files; put back or retire folders moved aside (we hold the lock)."""
+    for entry in sorted(batch.period_dir.iterdir()):
+        try:
+            if entry.name.startswith(STAGING):
+                _remove(entry)
+                batch.note(f"{entry}: removed the unfinished work of an interrupted run")
+            elif match := OLD_FOLDER.fullmatch(entry.name):
+                batch.note(_recover_old(entry, batch.period_dir / match["department"]))
+            elif entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_file():
+                entry.unlink()
+        except (OSError, KpiError) as exc:
+            batch.problems.append(f"{entry}: left by an interrupted run and cannot be cleaned up ({shorten(exc, 200)}); remove it by hand")
+
+
+def _recover_old(old: Path, final: Path) -> str:
+    """A previous run moved aside by an interrupted swap: back into place, into history/ when signed, else removed."""
+    if not final.exists() and not final.is_symlink():
+        old.rename(final)
+        return f"{final}: put back the previous run, which an interrupted run had moved aside"
+    if _signed(old):
+        kept = audit.keep_history(old, final)
+        return f"{kept}: kept the signed run that an interrupted run had replaced"
+    _remove(old)
+    return f"{old}: removed the previous run, already replaced by an interrupted run"
+
+
+def _sign_state(folder: Path) -> str:
+    """"signed off", or why the sign-off log cannot be read (it then counts as signed: kept, never lost), or "" when unsigned."""
+    try:
+        return "signed off" if audit.is_signed(folder) else ""
+    except (KpiError, OSError, ValueError) as exc:
+        return f"its sign-off log {audit.SIGNOFFS} cannot be read ({shorten(exc)})"
+
+
+def _signed(folder: Path) -> bool:
+    return bool(_sign_state(folder))
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or folder of the period folder; a symlink is unlinked, never followed."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+# -- preparing each department --------------------------------------------------------------
+def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
+    """Load every params file, refuse signed departments (unless forced), stage and snapshot each one's inputs."""
+    loaded = [_load(path, batch) for path in params_files]
+    seen: dict[str, Path] = {}
+    for run, _ in loaded:
+        if run.department in seen:
+            raise UsageError(f"{run.params_path}: department {run.department} is also defined by {seen[run.department]}; expected one params file per department")
+        if run.department:
+            seen[run.department] = run.params_path
+    for run, department in loaded:
+        if run.final is not None:
+            _stage(run, department, batch)
+    return [run for run, _ in loaded]
+
+
+def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Any]:
+    """A params file's run and its loaded department (None when it did not load: then the run has no folder)."""
+    path = path.resolve()
+    if not path.is_file():
+        raise UsageError(f"{path}: params file not found")
+    try:
+        department = load_params(path)
+    except KpiError as exc:
+        return DepartmentRun(path, error="\n".join(exc.lines())), None
+    if not FOLDER_NAME.fullmatch(department.id):
+        return DepartmentRun(path, error=f"{path}: department {department.id!r}: expected lower-case letters, digits, '-' and '_' (it names a folder)"), None
+    staging, final = batch.period_dir / f"{STAGING}{department.id}", batch.period_dir / department.id
+    return DepartmentRun(path, department.id, staging, final), department
+
+
+def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
+    """Refuse a signed department, or make its staging folder: inputs snapshot and department.json."""
+    assert run.staging is not None and run.final is not None
+    signed = _sign_state(run.final)
+    if signed and not batch.force:
+        run.refused = True
+        run.error = f"{run.final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+        return
+    try:
+        _remove(run.staging)
+        run.staging.mkdir(parents=True)
+        _describe(run, department, batch)
+        meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
+        write_atomic(run.staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    except OutputError as exc:
+        _unwritable(run, str(exc))
+    except OSError as exc:
+        if refused_write(exc, run.staging):
+            _unwritable(run, str(output_error(exc, exc.filename or run.staging)))
+        else:
+            run.error = run.error or f"{exc.filename or run.staging}: cannot be read: {exc.strerror or exc}"
+
+
+def _describe(run: DepartmentRun, department: Any, batch: _Batch) -> None:
+    """The department's groups, names and effective params, and a snapshot of its inputs; a problem becomes its error."""
+    assert run.staging is not None
+    try:
+        params = department.for_period(batch.window)
+        run.groups = tuple(department.template.groups)
+        missing = [g for g in run.groups if not (batch.source / f"{g}.ipynb").is_file()]
+        if missing:
+            run.error = f"{batch.source}: no notebook for group(s) {', '.join(missing)} of template {department.template.id}; expected <group>.ipynb"
+        run.name, run.lang = params.name, params.lang
+        run.labels = {b.grade: b.label for b in params.grades}
+        run.effective = params.model_dump(mode="json")
+        run.inputs = audit.snapshot_inputs(department, batch.window, run.staging)
+    except OutputError:
+        raise
+    except KpiError as exc:
+        run.error = run.error or "\n".join(exc.lines())
+
+
+def _unwritable(run: DepartmentRun, line: str) -> None:
+    """The disk refused a write: that comes first in the department's error, and nothing of this run will be kept."""
+    run.error = "\n".join(x for x in (line, run.error) if x)
+    run.unwritable = True
+
+
+def _discard(run: DepartmentRun) -> None:
+    """Remove the staging folder of a department whose writes were refused; its previous folder stays as it was."""
+    kept = run.final is not None and run.final.exists()
+    first, *rest = run.error.splitlines() or [""]
+    run.error = "\n".join([f"{first} (nothing written{'; its previous outputs are unchanged' if kept else ''})", *rest])
+    if run.staging is not None:
+        try:
+            _remove(run.staging)
+        except OSError:
+            pass  # a read-only folder: the next run removes it
+
+
+# -- running the notebooks ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """One job for the pool: a group notebook, or a department's finishing step; attempt 2 reruns a job whose worker died."""
+
+    run: DepartmentRun
+    kind: str
+    fn: Callable[[Any], Outcome]
+    job: Any
+    attempt: int = 1
+
+    @property
+    def what(self) -> str:
+        return "the scorecard and reports" if self.kind == SCORECARD else f"{self.kind}.ipynb"
+
+
+def _drive(batch: _Batch, runs: list[DepartmentRun], pool: Executor, jobs: int) -> None:
+    """Run every department's jobs, at most `jobs` at a time, and finalize each department as its last job ends."""
+    ready: deque[Task] = deque()
+    for run in runs:
+        if run.failed:
+            _finalize(run, batch)
+        else:
+            ready.extend(Task(run, group, execute, batch.notebook(run, group, group=group)) for group in run.groups)
+    running: dict[Future[Outcome], Task] = {}
+    while ready or running:
+        while ready and len(running) < jobs:
+            task = ready.popleft()
+            running[_skipped(task) if task.run.unwritable else _submit(pool, task)] = task
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            task = running.pop(future)
+            outcome = _outcome(future, task, batch)
+            if outcome is None:
+                task.run.notes.append(f"{task.what}: the worker process running it died; ran it again")
+                ready.appendleft(replace(task, attempt=2))
                 continue
-            for group in run.groups:
-                parameters = {"params_path": str(run.params_path), "period": str(window), "group": group}
-                submit(run, group, execute, NotebookJob(str(source / f"{group}.ipynb"), str(run.staging / f"{group}.ipynb"), parameters, str(run.staging), timeout))
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                run, kind = pending.pop(future)
-                outcome = _outcome(future, kind)
-                run.outcomes.append(outcome)
-                if kind != SCORECARD:
-                    if sum(1 for o in run.outcomes if o.name in run.groups) < len(run.groups):
-                        continue
-                    errors = [o.error for o in run.outcomes if not o.ok]
-                    run.error = "\n".join(errors)
-                    scorecard = None
-                    if not errors:
-                        parameters = {"params_path": str(run.params_path), "period": str(window), "results_dir": "."}
-                        scorecard = NotebookJob(str(source / f"{SCORECARD}.ipynb"), str(run.staging / f"{SCORECARD}.ipynb"), parameters, str(run.staging), timeout)
-                    title = f"{run.name or run.department} · {window}"
-                    submit(run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard, pdf))
-                else:
-                    if not outcome.ok and not run.error:
-                        run.error = outcome.error
-                    _finalize(run, period_dir, progress, force)
-    index = write_index(period_dir, str(window))[0]
-    audit.write_period_manifest(period_dir, str(window))
-    if progress is not None:
-        progress.stop()
-    return BatchResult(str(window), period_dir, runs, index, time.monotonic() - started)
+            follow = _record(task, outcome, batch)
+            if follow is not None:
+                ready.appendleft(follow)  # finishing a department comes first: fewer half-done departments at any time
 
 
-def _outcome(future: Future[Outcome], kind: str) -> Outcome:
+def _skipped(task: Task) -> Future[Outcome]:
+    """A job of a department whose writes were refused is not run: nothing of that department will be kept."""
+    skipped: Future[Outcome] = Future()
+    skipped.set_result(Outcome(task.kind, False, 0.0, "", unwritable=True))
+    return skipped
+
+
+def _submit(pool: Executor, task: Task) -> Future[Outcome]:
+    try:
+        return pool.submit(task.fn, task.job)
+    except Exception as exc:  # noqa: BLE001 - a pool that cannot take work fails this job, not the batch
+        failed: Future[Outcome] = Future()
+        failed.set_exception(exc)
+        return failed
+
+
+def _outcome(future: Future[Outcome], task: Task, batch: _Batch) -> Outcome | None:
+    """The job's outcome; None when its worker process died for the first time (run it again)."""
     try:
         return future.result()
-    except Exception as exc:  # noqa: BLE001 - a worker that crashed outright
-        return Outcome(kind, False, 0.0, f"{kind}: worker failed: {type(exc).__name__}: {exc}")
+    except BrokenExecutor:
+        if task.attempt == 1:
+            return None
+        log = batch.period_dir / ".kernels.log"
+        return Outcome(task.kind, False, 0.0, f"{task.what}: the worker process running it died twice (killed, or out of memory); see {log}", 2)
+    except Exception as exc:  # noqa: BLE001 - a worker that failed outright (dask: KilledWorker, a lost scheduler)
+        return Outcome(task.kind, False, 0.0, f"{task.what}: worker failed: {type(exc).__name__}: {shorten(exc, 200)}", task.attempt)
 
 
-def _prepare(params_files: list[Path], window: Period, period_dir: Path, force: bool, source: Path) -> list[DepartmentRun]:
-    """Load every params file, refuse signed departments (unless forced), snapshot each one's inputs."""
-    runs: list[DepartmentRun] = []
-    seen: dict[str, Path] = {}
-    for path in params_files:
-        path = path.resolve()
-        if not path.is_file():
-            raise UsageError(f"{path}: params file not found")
-        try:
-            department = load_params(path)
-            params = department.for_period(window)
-            dept_id, error = department.id, ""
-        except KpiError as exc:
-            department, params = None, None
-            dept_id, error = path.stem, "\n".join(exc.lines())
-        if dept_id in seen:
-            raise UsageError(f"{path}: department {dept_id} is also defined by {seen[dept_id]}; expected one params file per department")
-        seen[dept_id] = path
-        staging = period_dir / f".staging-{dept_id}"
-        run = DepartmentRun(dept_id, path, staging, period_dir / dept_id, error=error)
-        runs.append(run)
-        if audit.is_signed(run.final) and not force:
-            run.refused = True
-            run.error = f"{run.final}: signed off; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
-            continue
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        if params is not None and department is not None:
-            run.groups = tuple(department.template.groups)
-            missing = [g for g in run.groups if not (source / f"{g}.ipynb").is_file()]
-            if missing:
-                run.error = f"{source}: no notebook for group(s) {', '.join(missing)} of template {department.template.id}; expected <group>.ipynb"
-            run.name, run.lang = params.name, params.lang
-            run.labels = {b.grade: b.label for b in params.grades}
-            run.effective = params.model_dump(mode="json")
+def _record(task: Task, outcome: Outcome, batch: _Batch) -> Task | None:
+    """Take one job's outcome; return the department's finishing step when its last group notebook ended."""
+    run = task.run
+    run.outcomes.append(outcome)
+    if outcome.unwritable:
+        _unwritable(run, outcome.error)
+    if task.kind == SCORECARD:
+        if not outcome.ok and not run.error:
+            run.error = outcome.error
+        _finalize(run, batch)
+        return None
+    if sum(1 for o in run.outcomes if o.name in run.groups) < len(run.groups):
+        return None
+    run.error = "\n".join([*([run.error] if run.error else []), *(o.error for o in run.outcomes if not o.ok and not o.unwritable)])
+    if run.unwritable:
+        _finalize(run, batch)
+        return None
+    scorecard = None if run.error else batch.notebook(run, SCORECARD, results_dir=".")
+    title = f"{run.name or run.department} · {batch.window}"
+    return Task(run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard, batch.pdf))
+
+
+# -- finishing each department --------------------------------------------------------------
+def _finalize(run: DepartmentRun, batch: _Batch) -> None:
+    """error.txt or the result's numbers, then the manifest (last), then swap the staging folder into place.
+
+    A refused write on the way removes the staging folder and leaves the previous folder as it was.
+    """
+    if run.final is not None and not run.refused:
+        if not run.unwritable:
             try:
-                run.inputs = audit.snapshot_inputs(department, window, staging)
-            except KpiError as exc:  # an adapter's output that cannot be kept exactly: the department fails, the others run
-                run.error = run.error or "\n".join(exc.lines())
-        meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
-        write_atomic(staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
-    return runs
+                _complete(run, batch)
+            except OutputError as exc:
+                _unwritable(run, str(exc))
+            except OSError as exc:
+                _unwritable(run, str(output_error(exc, exc.filename or run.final)))
+        if run.unwritable:
+            _discard(run)
+    if batch.progress is not None:
+        batch.progress.advance(run)
 
 
-def _finalize(run: DepartmentRun, period_dir: Path, progress: Any, force: bool = False) -> None:
-    """error.txt or the result's numbers, then the manifest (last), then swap the staging folder into place."""
-    if run.refused:
-        if progress is not None:
-            progress.advance(run)
-        return
-    changed = [t["path"] for t in run.inputs.get("tables", []) if Path(t["path"]).is_file() and audit.sha256_file(Path(t["path"])) != t["sha256"]]
-    if changed and not run.error:
-        run.error = "\n".join(f"{path}: changed while the run was reading it; run again" for path in changed)
+def _complete(run: DepartmentRun, batch: _Batch) -> None:
+    assert run.staging is not None and run.final is not None
+    _check_inputs_unchanged(run)
+    if not run.failed:
+        try:
+            result = audit.read_json(run.staging / "result.json")
+            run.total, run.grade = result["total"], result["grade"]
+        except (KpiError, KeyError, TypeError) as exc:
+            run.error = f"{run.staging / 'result.json'}: not as the scorecard wrote it ({shorten(exc)}); run again"
     if run.failed:
         (run.staging / "result.json").unlink(missing_ok=True)
+        run.total = run.grade = None
         write_atomic(run.staging / "error.txt", f"{run.department} failed\n{run.error}\n")
-    else:
-        result = json.loads((run.staging / "result.json").read_text(encoding="utf-8"))
-        run.total, run.grade = result["total"], result["grade"]
     manifest = audit.build_manifest(
         run.staging,
         department=run.department,
-        period=period_dir.name,
+        period=batch.period_dir.name,
         status="failed" if run.failed else "ok",
         inputs=run.inputs,
         effective=run.effective,
         commit=audit.git_commit(),
     )
     write_atomic(run.staging / audit.MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
-    if force and audit.is_signed(run.final):
-        audit.keep_history(run.final, run.staging)
-    _swap(run.staging, run.final)
-    if progress is not None:
-        progress.advance(run)
+    run.notes.extend(_swap(run.staging, run.final))
 
 
-def _swap(staging: Path, final: Path) -> None:
-    """Replace `final` with `staging` whole: the old folder is moved aside, then removed."""
-    trash = None
-    if final.exists():
-        trash = final.with_name(f".old-{final.name}-{datetime.now():%Y%m%d%H%M%S}-{os.getpid()}")
-        final.rename(trash)
-    staging.rename(final)
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
+def _check_inputs_unchanged(run: DepartmentRun) -> None:
+    """A data file that changed (or went away) while the run read it fails the department: its snapshot may not be what was scored."""
+    changed = []
+    for table in run.inputs.get("tables", []):
+        path = Path(table["path"])
+        try:
+            if path.is_file() and audit.sha256_file(path) != table["sha256"]:
+                changed.append(f"{path}: changed while the run was reading it; run again")
+        except OSError as exc:
+            changed.append(f"{path}: cannot be read any more ({exc.strerror}); run again")
+    if changed and not run.error:
+        run.error = "\n".join(changed)
+
+
+def _swap(staging: Path, final: Path) -> list[str]:
+    """Replace `final` with `staging` whole; the old folder goes into history/ when signed, else away. Returns notes.
+
+    The old folder is renamed aside first (`.old-<dept>-<time>-<pid>`), so an
+    interruption at any point leaves either folder whole; `_clean_period` sorts it out.
+    """
+    old = None
+    if final.exists() or final.is_symlink():
+        old = final.with_name(f".old-{final.name}-{datetime.now():%Y%m%d%H%M%S}-{os.getpid()}")
+        final.rename(old)
+    try:
+        staging.rename(final)
+    except OSError:
+        if old is not None:
+            old.rename(final)
+        raise
+    if old is None:
+        return []
+    try:
+        if _signed(old):
+            return [f"{audit.keep_history(old, final)}: kept the signed run it replaced"]
+        _remove(old)
+    except (OSError, KpiError) as exc:
+        return [f"{old}: the run it replaced could not be put away ({shorten(exc, 200)}); the next run retries"]
+    return []
+
+
+# -- the period's files ---------------------------------------------------------------------
+def _write_period_files(batch: _Batch) -> Path | None:
+    """index.html, summary.csv, summary.xlsx and the period manifest; a problem is one line, and the manifest is then left alone."""
+    period = str(batch.window)
+    try:
+        index = write_index(batch.period_dir, period)[0]
+        audit.write_period_manifest(batch.period_dir, period)
+        return index
+    except KpiError as exc:
+        batch.problems.extend(exc.lines())
+    except OSError as exc:
+        batch.problems.append(str(output_error(exc, exc.filename or batch.period_dir)))
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: the departments are written, say so in one line
+        batch.problems.append(f"{batch.period_dir}: index failed: {type(exc).__name__}: {shorten(exc, 200)} (please report it)")
+    batch.problems.append(f"{batch.period_dir}: index.html, the summary files and the period manifest were not brought up to date; fix the above and run again")
+    return None
