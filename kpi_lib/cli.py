@@ -26,7 +26,7 @@ from .demo import write_demo
 from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .params import Department, load_params
-from .period import Period
+from .period import FIRST_YEAR, LAST_YEAR, Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
 from .tables import DataFolder
 from .workers import dask_executor, local_executor
@@ -302,10 +302,20 @@ def sign(
     comment: Annotated[str, typer.Option("--comment", help="A remark kept with the signature.")] = "",
     key: Annotated[Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")] = None,
 ) -> None:
-    """Sign off a department's results; refused when its outputs no longer match their manifest."""
-    from .audit import sign as sign_off
+    """Sign off a department's results; refused when its outputs no longer match their manifest.
 
-    record = sign_off(folder, role=role, name=name, comment=comment, key=key)
+    Signing holds the period folder's lock, like `kpi run`: a run that is replacing
+    the department's folder and a sign-off of it never interleave.
+    """
+    from .audit import sign as sign_off
+    from .lock import PeriodLock
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder; expected outputs/<period>/<department> written by kpi run")
+    with PeriodLock(folder.resolve().parent) as lock:
+        if lock.takeover_note():
+            stderr.print(f"kpi: {lock.takeover_note()}", markup=False)
+        record = sign_off(folder, role=role, name=name, comment=comment, key=key)
     signed = " with an Ed25519 signature" if "signature" in record else ""
     stdout.print(f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})", markup=False)
 
@@ -355,8 +365,8 @@ def calendar(
     from .schedule import tasks, to_ics
     from .template import load_template
 
-    if not 1900 <= year <= 9999:
-        raise UsageError(f"--year {year}: expected a four-digit year")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise UsageError(f"--year {year}: expected a year from {FIRST_YEAR} to {LAST_YEAR}")
     found, lang, methods = [], "zh", {}
     if params:
         for path in params:
