@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from . import yamlfile
 from .errors import UsageError
 from .template import Indicator, Template, load_template
+from .text import PLAIN_ID
 
 HEADERS = {
     "序号": "id",
@@ -55,7 +56,7 @@ SCHEDULES = {
 }
 METHODS = {"数据查证法": "records", "问卷调查法": "survey", "现场笔录法": "observation"}
 NUMBER = r"(\d+(?:\.\d+)?)"
-TEMPLATE_ID = re.compile(r"^[a-z0-9_-]+$")
+TEMPLATE_ID = PLAIN_ID  # (kpi_lib.text)
 
 
 def check_id(template_id: str) -> str:

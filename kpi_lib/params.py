@@ -28,18 +28,33 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from . import yamlfile
 from .errors import ParamsError, Problem, UsageError
-from .numbers import NotANumber, check_bounds
+from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .tables import DEFAULT_TIMEZONE
 from .template import Template, load_template
+from .text import PLAIN_ID
 
-DEPARTMENT_ID = re.compile(r"^[a-z0-9_-]+$")
+DEPARTMENT_ID = PLAIN_ID  # (kpi_lib.text)
 SLA = re.compile(r"^(\d+)(h|wd)$", re.ASCII)
 SLA_LIMITS = {"h": 366 * 24, "wd": 250}  # a deadline longer than a year is a typo, not a policy
+
+
+def _exact_number(value: Any) -> Any:
+    """A params number as written: YAML numbers, or text of plain ASCII digits (`'90'`, not `'９０'` or `'0_5'`)."""
+    try:
+        if isinstance(value, bool):
+            raise NotANumber("expected a number, found a boolean")
+        if isinstance(value, str):
+            return from_text(value)
+        if isinstance(value, float):
+            return from_float(value)
+        return value
+    except NotANumber as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _bounded(number: Decimal) -> Decimal:
@@ -49,7 +64,7 @@ def _bounded(number: Decimal) -> Decimal:
         raise ValueError(str(exc)) from None
 
 
-Number = Annotated[Decimal, AfterValidator(_bounded)]
+Number = Annotated[Decimal, BeforeValidator(_exact_number), AfterValidator(_bounded)]
 
 DEFAULT_GRADES = (
     {"grade": "A", "min": 90, "label": "优秀"},
@@ -108,6 +123,17 @@ class IndicatorParams(_Model):
         return int(match.group(1)), match.group(2)
 
 
+def _strptime_format(fmt: str) -> str:
+    """A date format that reads every part it shows: no %Z (a zone name strptime reads and drops), no %p without %I."""
+    if "%Z" in fmt:
+        raise ValueError(f"{fmt!r}: %Z reads a time zone name and throws it away; use %z for an offset such as +0800, or the params' timezone")
+    if "%p" in fmt and "%I" not in fmt:
+        raise ValueError(f"{fmt!r}: %p (AM/PM) is ignored with %H; use %I (12-hour clock) with %p")
+    if not any(code in fmt for code in ("%Y", "%y")):
+        raise ValueError(f"{fmt!r}: expected a format with the year (%Y)")
+    return fmt
+
+
 class TableSource(_Model):
     """How one table is read from a real export (see kpi_lib.sources)."""
 
@@ -121,6 +147,16 @@ class TableSource(_Model):
     adapter: str | None = None
     options: dict[str, Any] = {}
     allow_no_rows: bool = False  # the department truly has no rows in this table (else "no row of department" is an error)
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        return None if value is None else _strptime_format(value)
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, value: dict[str, str]) -> dict[str, str]:
+        return {column: _strptime_format(fmt) for column, fmt in value.items()}
 
     @field_validator("adapter")
     @classmethod
@@ -219,25 +255,52 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
     if not isinstance(raw, dict):
         raise ParamsError("expected a mapping with department, data and indicators", file=str(path))
     raw = {str(k): v for k, v in raw.items()}
-    raw["periods"] = {str(k): v for k, v in (raw.get("periods") or {}).items()}
+    problems: list[Problem] = []
+    raw["periods"] = _period_sections(raw.get("periods"), str(path), problems)
     template_name = str(template or raw.get("template") or "customer_service")
     loaded = load_template(template_name, base=path.parent)
-    problems: list[Problem] = []
     base = _validate(path, raw, loaded, problems)
-    for key in raw["periods"]:
-        try:
-            Period.parse(key)
-        except UsageError as exc:
-            problems.append(Problem(file=str(path), message=f"periods.{key}: {exc}"))
-            continue
-        if not isinstance(raw["periods"][key], dict):
-            problems.append(Problem(file=str(path), message=f"periods.{key}: expected a mapping of overrides"))
-            continue
-        _validate(path, _merge(raw, raw["periods"][key]), loaded, problems, prefix=f"periods.{key}")
+    for key, override in raw["periods"].items():
+        _validate(path, _merge(raw, override), loaded, problems, prefix=f"periods.{key}")
     if problems:
         raise ParamsError(problems)
     assert base is not None
     return Department(path, raw, base, loaded, data)
+
+
+PERIOD_KEYS = ("indicators", "policy", "grades")  # what a period may override; who and where a department is may not change
+
+
+def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """The `periods:` overrides by canonical period text; a key that is not one (`"2026-Q4 "`, `2026` and `"2026"` both) is a problem."""
+    if sections is None:
+        return {}
+    if not isinstance(sections, dict):
+        problems.append(Problem(file=file, message="periods: expected a mapping of period → overrides, e.g. 2026-Q4: {indicators: {CS04: {target: 97}}}"))
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for key, override in sections.items():
+        text = str(key)
+        try:
+            canonical = str(Period.parse(text))
+        except UsageError as exc:
+            problems.append(Problem(file=file, message=f"periods.{text}: {exc}"))
+            continue
+        if canonical != text:
+            problems.append(Problem(file=file, message=f"periods.{text!r}: expected the period written exactly as {canonical!r}"))
+            continue
+        if canonical in found:
+            problems.append(Problem(file=file, message=f"periods.{canonical}: given twice (once as a number, once as text); expected each period once"))
+            continue
+        if not isinstance(override, dict):
+            problems.append(Problem(file=file, message=f"periods.{canonical}: expected a mapping of overrides"))
+            continue
+        extra = [str(k) for k in override if str(k) not in PERIOD_KEYS]
+        if extra:
+            problems.append(Problem(file=file, message=f"periods.{canonical}.{extra[0]}: a period may override only {', '.join(PERIOD_KEYS)}"))
+            continue
+        found[canonical] = override
+    return found
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 import pandas as pd
@@ -38,7 +38,9 @@ def percent(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | N
     """numerator / denominator × 100, rounded half-up to 2 decimals; None when the denominator is 0."""
     if not denominator:
         return None
-    return (Decimal(numerator) / Decimal(denominator) * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    with localcontext() as context:  # wide enough for any ratio of bounded numbers (kpi_lib.numbers): never an overflow
+        context.prec = 80
+        return (Decimal(numerator) / Decimal(denominator) * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

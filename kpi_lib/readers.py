@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -156,74 +157,70 @@ def read_csv(path: Path) -> RawTable:
 
 # -- xlsx -----------------------------------------------------------------------------------
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
-    """Read one worksheet; formulas are taken at their cached value, or refused when there is none."""
+    """Read one worksheet's cells as the file defines them (sparse: a stray cell far away costs nothing).
+
+    The sheet is the one named, else the only sheet that holds data: a workbook
+    with data on several sheets (a hidden one included) is refused rather than read
+    from its first. A formula is taken at its cached value; one without a cached
+    value is a `BadCell`, and so is every formula of a workbook that asks Excel to
+    recalculate on load (its cached values may be stale).
+    """
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     file = str(path)
     try:
-        formulas = _formula_cells(path, sheet)
-        book = load_workbook(path, data_only=True)
-    except KeyError as exc:
-        raise Unreadable(str(exc).strip("'\"")) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions it does not read
+            book = load_workbook(path, data_only=True)
+            with_formulas = load_workbook(path, data_only=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable xlsx
         raise Unreadable(f"not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
-    ws = book[sheet] if sheet else book.worksheets[0]
-    problems: list[Problem] = []
-    header: list[str] | None = None
-    letters: list[str] = []
-    header_row = 1
-    columns: list[list[Any]] = []
-    rows: list[int] = []
-    for cells in ws.iter_rows():
-        values = [_xlsx_value(c, (c.row, c.column) in formulas) for c in cells]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        if header is None:
-            header_row = cells[0].row
-            width = max(i for i, v in enumerate(values) if v is not None) + 1
-            header = ["" if v is None else str(v) for v in values[:width]]
-            letters = [c.column_letter for c in cells[:width]]
-            columns = [[] for _ in header]
-            continue
-        for cell, value in zip(cells[len(header) :], values[len(header) :], strict=True):
-            if value is not None:
-                problems.append(Problem(file=file, cell=cell.coordinate, message="a value right of the table, under no header; expected it inside the table or removed"))
-        for i in range(len(header)):
-            columns[i].append(values[i] if i < len(values) else None)
-        rows.append(cells[0].row)
-    if header is None:
+    ws = _worksheet(book, sheet)
+    formulas = {key for key, cell in with_formulas[ws.title]._cells.items() if cell.data_type == "f"}
+    stale = bool(formulas) and bool(getattr(book.calculation, "fullCalcOnLoad", False))
+    values = {key: _xlsx_value(cell, key in formulas, stale) for key, cell in ws._cells.items()}
+    filled = sorted(key for key, value in values.items() if not _blank(value))
+    if not filled:
         raise Unreadable(f"sheet {ws.title!r} is empty; expected a header row and records")
+    header_row = filled[0][0]
+    width = max(c for r, c in filled if r == header_row)
+    header = [cell_text(values.get((header_row, c)) or "") for c in range(1, width + 1)]
+    letters = [get_column_letter(c) for c in range(1, width + 1)]
+    problems = [
+        Problem(file=file, cell=f"{get_column_letter(c)}{r}", message="a value right of the table, under no header; expected it inside the table or removed")
+        for r, c in filled
+        if r > header_row and c > width
+    ]
+    rows = sorted({r for r, c in filled if r > header_row and c <= width})
+    columns = [[values.get((r, c)) for r in rows] for c in range(1, width + 1)]
     for merged in ws.merged_cells.ranges:
-        if merged.max_row > header_row and merged.min_col <= len(header):
+        if merged.max_row > header_row and merged.min_col <= width:
             problems.append(Problem(file=file, cell=merged.coord, message="merged cells inside the data; expected one value in every cell (unmerge and fill each cell)"))
     return _frame(file, header, columns, rows, header_row, dict(zip(header, letters, strict=True)), problems)
 
 
-def _formula_cells(path: Path, sheet: str | None) -> set[tuple[int, int]]:
-    """(row, column) of every formula cell (a read-only pass that sees formulas, not their cached values)."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=False)
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise KeyError(f"no sheet {sheet!r}; the file has {', '.join(book.sheetnames)}")
-        ws = book[sheet] if sheet else book.worksheets[0]
-        found = set()
-        for r, cells in enumerate(ws.iter_rows(), start=ws.min_row or 1):
-            for c, cell in enumerate(cells, start=ws.min_column or 1):
-                if getattr(cell, "data_type", None) == "f":
-                    found.add((getattr(cell, "row", r), getattr(cell, "column", c)))
-        return found
-    finally:
-        book.close()
+def _worksheet(book: Any, sheet: str | None) -> Any:
+    """The sheet named, else the only one with data; several with data (hidden ones too) is `Unreadable`."""
+    if sheet is not None:
+        if sheet not in book.sheetnames:
+            raise Unreadable(f"no sheet {sheet!r}; the file has {', '.join(book.sheetnames)}")
+        return book[sheet]
+    with_data = [ws for ws in book.worksheets if any(not _blank(c.value) for c in ws._cells.values())]
+    if len(with_data) > 1:
+        names = ", ".join(f"{ws.title!r}" + ("" if ws.sheet_state == "visible" else f" ({ws.sheet_state})") for ws in with_data)
+        raise Unreadable(f"holds data on {len(with_data)} sheets ({names}); name the one to read with `sheet:` in the params' tables mapping")
+    return with_data[0] if with_data else book.worksheets[0]
 
 
-def _xlsx_value(cell: Any, formula: bool) -> Any:
+def _xlsx_value(cell: Any, formula: bool, stale: bool = False) -> Any:
     value = cell.value
     if cell.data_type == "e":
         return BadCell(str(value), f"an error cell ({value}); expected a value (fix the formula or type the value)")
     if formula and value is None:
         return BadCell("formula", "a formula without a cached value (the file was never opened in Excel after it was written); open and save it in Excel, or paste values")
+    if formula and stale:
+        return BadCell(f"formula = {value}", "a formula in a workbook that asks Excel to recalculate on opening, so its saved value may be stale; open and save it in Excel, or paste values")
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
@@ -236,27 +233,59 @@ def _xlsx_value(cell: Any, formula: bool) -> Any:
 
 
 # -- Parquet --------------------------------------------------------------------------------
+MAX_PARQUET_ROWS = 5_000_000  # a compressed file can hold far more rows than memory (a 364 KB file, 20M rows)
+
+
 def read_parquet(path: Path) -> RawTable:
-    """Read a Parquet file; nulls are empty cells, NaN and infinity are refused, not taken for empty."""
+    """Read a Parquet file; nulls are empty cells, NaN and infinity are refused, not taken for empty.
+
+    A timestamp with nanoseconds is refused (Python keeps microseconds: it would be
+    cut), and so is a file of more than `MAX_PARQUET_ROWS` rows; a 32- or 16-bit float is read as the shortest text of its own precision
+    (`1000.1`, not `1000.0999755859375`).
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
+        rows = pq.ParquetFile(path).metadata.num_rows
+        if rows > MAX_PARQUET_ROWS:
+            raise Unreadable(f"holds {rows:,} rows; expected at most {MAX_PARQUET_ROWS:,} (split the export by period or department)")
         table = pq.read_table(path)
+    except Unreadable:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise Unreadable(f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
     header = [str(name) for name in table.column_names]
-    columns = [[_parquet_value(v) for v in table.column(i).to_pylist()] for i in range(table.num_columns)]
-    rows = list(range(2, table.num_rows + 2))
-    return _frame(str(path), header, columns, rows, 1, {}, [])
+    columns = []
+    for i, name in enumerate(header):
+        column = table.column(i)
+        try:
+            if pa.types.is_float32(column.type) or pa.types.is_float16(column.type):
+                cells = [None if v is None else _float_cell(v) for v in _narrow_floats(column)]
+            else:
+                cells = [_parquet_value(v) for v in column.to_pylist()]
+        except (OverflowError, ValueError, pa.ArrowException) as exc:
+            raise Unreadable(f"column {name!r} ({column.type}) holds a value outside what can be read ({type(exc).__name__}: {exc}); expected dates from 1900 to 2100") from None
+        columns.append(cells)
+    return _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
+
+
+def _narrow_floats(column: Any) -> list[Any]:
+    """A 32/16-bit float column as the shortest decimal text of each value at its own precision."""
+    import numpy as np
+
+    return [None if v is None else float(str(np.float32(v))) for v in column.to_pylist()]
 
 
 def _parquet_value(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):  # (a datetime too: checked first)
+        if value.nanosecond:
+            return BadCell(str(value), "a timestamp with nanoseconds; expected at most microseconds (they would be cut)")
+        return value.to_pydatetime()
     if value is None or isinstance(value, (str, bool, int, Decimal, date)):
         return value
     if isinstance(value, float):
         return _float_cell(value)
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
     if isinstance(value, (bytes, bytearray)):
         return BadCell(f"<{len(value)} bytes>", "binary data; expected text, a number or a date")
     if isinstance(value, (list, tuple, dict)):

@@ -65,6 +65,7 @@ from .lock import PeriodLock
 from .params import load_params
 from .period import Period
 from .reports import department_reports, write_atomic, write_index
+from .text import PLAIN_ID
 from .workers import local_executor, tied_kernel_manager
 
 GROUPS = ("management", "service", "key_accounts", "cost")  # the packaged template's groups; a department runs its template's
@@ -74,7 +75,7 @@ DEFAULT_TIMEOUT = 600
 MAX_TIMEOUT = 7 * 24 * 3600
 MAX_JOBS = 512
 STAGING = ".staging-"
-FOLDER_NAME = re.compile(r"[a-z0-9_-]+")  # a department id that may name a folder
+FOLDER_NAME = PLAIN_ID  # (kpi_lib.text)
 OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 DEVICE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})  # a refused write, whatever the file
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -52,7 +52,13 @@ class Scored:
 
 
 def score(value: Decimal, rule: Rule, *, rounding: str = "floor", min_score: Decimal = Decimal(0), max_score: Decimal = Decimal(120)) -> Scored:
-    """Score one value on its 100-point scale."""
+    """Score one value on its 100-point scale (in an 80-digit context: bounded inputs never round or overflow)."""
+    with localcontext() as context:
+        context.prec = 80
+        return _score(value, rule, rounding, min_score, max_score)
+
+
+def _score(value: Decimal, rule: Rule, rounding: str, min_score: Decimal, max_score: Decimal) -> Scored:
     if rule.direction == "count":
         assert rule.per_item is not None
         raw = HUNDRED - value * rule.per_item

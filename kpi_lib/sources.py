@@ -51,7 +51,7 @@ import pandas as pd
 
 from .errors import AuditError, DataError, ParamsError, Problem
 from .readers import BadCell, RawTable, cell_text
-from .text import fold
+from .text import fold, how_it_differs, near_match
 
 
 def inside(folder: Path, path: Path) -> bool:
@@ -186,6 +186,12 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             problems.append(Problem(file=file, row=raw.header_row, column=str(header), message=f"the mapping reads {column} from header {header!r}, which the file does not have{hint}"))
             continue
+        clash = next((h for h in headers if h.casefold() == column.casefold() and h != str(header)), None)
+        if clash is not None:
+            problems.append(
+                Problem(file=file, row=raw.header_row, column=clash, message=f"the mapping reads {column} from header {header!r}, but the file also has a header {clash!r}; expected one source for {column} (drop one header or the mapping)")
+            )
+            continue
         renames[headers[str(header)]] = column
     frame = frame.rename(columns=renames)
     letters = {renames.get(h, h): letter for h, letter in raw.letters.items()}
@@ -201,8 +207,22 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                 problems.append(
                     Problem(file=file, row=raw.header_row, column=str(source.columns[column]), value=code, message=f"the mapping's values.{column} code matches no value of this column (the file holds {shown}); expected codes as the file writes them")
                 )
+        for index, cell in cells.items():
+            text = "" if _blank(cell) else cell_text(cell).strip(" \t")
+            match = near_match(text, list(lookup)) if text and text not in lookup else None
+            if match is not None:
+                row = int(index) + 2 if isinstance(index, int) else None
+                letter = letters.get(column)
+                where: dict[str, Any] = {"cell": f"{letter}{row}"} if letter and row else {"row": row}
+                problems.append(
+                    Problem(file=file, **where, column=column, value=cell_text(cell), message=f"did you mean {match!r}? The cell {how_it_differs(text, match)}, so the mapping's values.{column} does not apply; expected the code as written")
+                )
         frame[column] = cells.map(lambda cell, lookup=lookup: cell if _blank(cell) else lookup.get(cell_text(cell).strip(" \t"), cell))
     for column, value in source.constants.items():
+        present = next((str(h) for h in frame.columns if str(h).strip().casefold() == column.casefold()), None)
+        if present is not None:
+            problems.append(Problem(file=file, row=raw.header_row, column=present, message=f"the mapping sets constants.{column}, but the file has a column {present!r}; a constant would overwrite its values (drop one)"))
+            continue
         frame[column] = value
     return RawTable(frame, raw.header_row, letters, list(raw.problems)), problems
 

@@ -65,7 +65,7 @@ from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
 from .sources import table_file_problem
 from .template import Column, TableSpec, Template
-from .text import control_problem, exactness_problem, fold, how_it_differs, is_control, is_invisible, near_match
+from .text import PLAIN_ID, control_problem, exactness_problem, fold, how_it_differs, id_skeleton, is_control, is_invisible, near_match, squash
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 TRUE = {"true", "1", "yes", "是"}
@@ -116,6 +116,17 @@ def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
         hint = f"; did you mean {cleaned!r}?" if cleaned and cleaned != text else ""
         raise _Bad(f"{problem}{hint} Expected the value exactly as elsewhere")
     return text
+
+
+def _parse_department(value: Any) -> str:
+    """A department id exactly as written: near-misses name the id they nearly are."""
+    text = _parse_identifier(value)
+    if PLAIN_ID.fullmatch(text):
+        return text
+    meant = id_skeleton(text)
+    hint = f"did you mean {meant}? " if meant else ""
+    owner = f"it counts for no department, and {meant} stops until it is fixed" if meant else "it can belong to no department, so every department that reads this table stops until it is fixed"
+    raise _Bad(f"{hint}Not a department id (lowercase letters, digits, - and _ only): {owner}")
 
 
 def _cleaned(text: str) -> str:
@@ -245,6 +256,8 @@ def _parser(col: Column, rules: ReadRules, fmt: str | None) -> Callable[[Any], A
         parse: Callable[[Any], Any] = lambda v: _parse_date(v, rules.timezone)  # noqa: E731
     elif kind == "timestamp":
         parse = lambda v: _parse_timestamp(v, rules.timezone)  # noqa: E731
+    elif kind == "str" and col.name == "department":
+        parse = _parse_department
     elif kind == "str" and col.name in rules.identifiers:
         vocabulary = rules.vocabulary.get(col.name, ())
         parse = lambda v: _parse_identifier(v, vocabulary)  # noqa: E731
@@ -302,9 +315,9 @@ class Table:
     def problems_of(self, department: str) -> list[Problem]:
         """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all."""
         problems = [p for p in self.problems if p.department in (None, department)]
-        key = fold(department)
+        key = squash(fold(department))
         for value, rows in self._departments.items():
-            if value != department and fold(value) == key:
+            if value != department and squash(fold(value)) == key:
                 reason = how_it_differs(value, department)
                 for row in rows:
                     problems.append(
@@ -492,11 +505,13 @@ def parse_table(
 
 
 def _department(value: Any) -> str | None:
-    """The department a row's problems belong to: its value, or the value it nearly is (so that department fails)."""
+    """The department a row's problems belong to: its value, or the id it nearly is (so that department fails); None (every department) when it is no id at all."""
     if _is_missing(value) or isinstance(value, BadCell):
         return None
     text = cell_text(value)
-    return text if exactness_problem(text) is None else fold(text)
+    if exactness_problem(text) is not None:
+        return fold(text)
+    return text if PLAIN_ID.fullmatch(text) else id_skeleton(text)
 
 
 @dataclass(frozen=True)

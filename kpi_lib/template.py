@@ -10,7 +10,6 @@ raises one `TemplateError` naming each entry.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any
 
 from . import yamlfile
 from .errors import Problem, TemplateError
+from .text import PLAIN_ID
 
 DIRECTIONS = ("higher", "lower", "count")
 METHODS = ("records", "survey", "observation")
@@ -32,7 +32,7 @@ SCHEDULES = (
 )
 PACKAGED = ("customer_service",)
 OBSERVATIONS = "observations"  # the table the `observation` method reads (SPEC §3)
-NAME = re.compile(r"^[a-z0-9_-]+$")
+NAME = PLAIN_ID  # (kpi_lib.text)
 
 
 @dataclass(frozen=True)

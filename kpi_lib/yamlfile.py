@@ -9,8 +9,10 @@ line (1-based) and what is wrong:
   (a "billion laughs") must not be able to exhaust memory;
 - floats are read as exact `Decimal`s, never binary floats; `.nan` and `.inf`
   are refused;
-- only `true`/`false` are booleans (YAML 1.2): `Yes`, `No`, `on` stay text (they
-  are value codes of real exports, e.g. Churn: Yes);
+- only `true`/`false` are booleans and only decimal digits are integers (YAML
+  1.2's core schema): `Yes`, `No`, `on` stay text (they are value codes of real
+  exports, e.g. Churn: Yes), `070` is seventy, and `0x5a`, `1:20` or `9_0` are
+  text (that a number key refuses), never a silently different number;
 - a date that is not on the calendar (`2026-02-30`) is refused with its line.
 """
 
@@ -80,12 +82,29 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         raise YamlProblem(f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD", node.start_mark.line + 1) from None
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if len(text.lstrip("+-")) > MAX_DIGITS:
+        raise YamlProblem(f"a number of {len(text)} digits; expected at most {MAX_DIGITS}", node.start_mark.line + 1)
+    return int(text, 10)
+
+
+# YAML 1.2's core schema, decimal only: `070` is seventy (not octal 56), and `0x5a`, `1:20` (base 60) or `9_0`
+# are text, which a number key then refuses. PyYAML's 1.1 resolvers would read all of them as numbers.
+MAX_DIGITS = 40
+_CORE = {
+    "tag:yaml.org,2002:bool": (r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    "tag:yaml.org,2002:int": (r"^[-+]?[0-9]+$", "-+0123456789"),
+    "tag:yaml.org,2002:float": (r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+}
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"] for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _CORE] for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+for _tag, (_pattern, _first) in _CORE.items():
+    _StrictLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
 def load(text: str) -> Any:
