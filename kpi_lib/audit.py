@@ -71,6 +71,7 @@ __all__ = [  # the sign-off names are re-exported: `kpi sign` and the runner fin
     "is_signed",
     "keep_history",
     "read_json",
+    "read_log",
     "read_signoffs",
     "recorded_department",
     "render_views",

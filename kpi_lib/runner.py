@@ -11,11 +11,13 @@ signed off, and removed otherwise.
 
 For each department and period:
 
-1. its params are loaded in the main process. A params file that does not load
-   has no validated department id, so it gets no folder at all: its problems
-   are printed, naming the file, and it is listed as failed in the run summary
-   (but not in `index.html`, which lists department folders). A department whose
-   params load but fail for the period gets a folder with `error.txt`;
+1. its params are loaded in the main process. A params file that fails
+   validation but declares a valid department id (`department: cs-north`, weights
+   wrong) gets that department's folder with `error.txt`, like any failed
+   department. One without a valid id gets no folder at all (a folder is never
+   named after a file): its problems are printed, naming the file, and it is
+   listed as failed in the run summary (but not in `index.html`, which lists
+   department folders);
 2. the group notebooks run in parallel, each in a fresh kernel, with ASCII
    parameters (`params_path`, `period`, `group`) and the department's output
    folder as working directory;
@@ -58,7 +60,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock
+from . import audit, clock, yamlfile
 from .appraisal import in_spec_order
 from .errors import WRITE_ERRNOS, KpiError, OutputError, UsageError, output_error, shorten
 from .lock import PeriodLock
@@ -427,10 +429,12 @@ def _recover_old(old: Path, final: Path) -> str:
 
 def _sign_state(folder: Path) -> str:
     """"signed off", or why the sign-off log cannot be read (it then counts as signed: kept, never lost), or "" when unsigned."""
-    try:
-        return "signed off" if audit.is_signed(folder) else ""
-    except (KpiError, OSError, ValueError) as exc:
-        return f"its sign-off log {audit.SIGNOFFS} cannot be read ({shorten(exc)})"
+    if not audit.is_signed(folder):
+        return ""
+    damaged = next((line for line in audit.read_log(folder) if line.problem), None)
+    if damaged is not None:
+        return f"its sign-off log {audit.SIGNOFFS} cannot be read (line {damaged.number}: {shorten(damaged.problem)})"
+    return "signed off"
 
 
 def _signed(folder: Path) -> bool:
@@ -469,11 +473,24 @@ def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Any]:
     try:
         department = load_params(path)
     except KpiError as exc:
-        return DepartmentRun(path, error="\n".join(exc.lines())), None
+        declared = _declared_id(path)
+        if declared is None:  # no valid id to name a folder after: the summary says why, nothing is written
+            return DepartmentRun(path, error="\n".join(exc.lines())), None
+        return DepartmentRun(path, declared, batch.period_dir / f"{STAGING}{declared}", batch.period_dir / declared, error="\n".join(exc.lines())), None
     if not FOLDER_NAME.fullmatch(department.id):
         return DepartmentRun(path, error=f"{path}: department {department.id!r}: expected lower-case letters, digits, '-' and '_' (it names a folder)"), None
     staging, final = batch.period_dir / f"{STAGING}{department.id}", batch.period_dir / department.id
     return DepartmentRun(path, department.id, staging, final), department
+
+
+def _declared_id(path: Path) -> str | None:
+    """The department id a params file that failed validation declares, when it is a valid one (it then names the failed folder)."""
+    try:
+        raw = yamlfile.load(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yamlfile.YamlProblem):
+        return None
+    declared = raw.get("department") if isinstance(raw, dict) else None
+    return declared if isinstance(declared, str) and FOLDER_NAME.fullmatch(declared) else None
 
 
 def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
@@ -487,7 +504,8 @@ def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
     try:
         _remove(run.staging)
         run.staging.mkdir(parents=True)
-        _describe(run, department, batch)
+        if department is not None:
+            _describe(run, department, batch)
         meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
         write_atomic(run.staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     except OutputError as exc:
