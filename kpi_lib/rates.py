@@ -267,11 +267,18 @@ def distinct_done(inp: RateInput) -> Evidence:
 
 @register("flag_share")
 def flag_share(inp: RateInput) -> Evidence:
-    """CS07: rows whose flag is true / all rows in the window; an unresolved row (no `done`) never counts."""
+    """CS07: rows whose flag is true / all rows in the window; an unresolved row (no `done`) never counts.
+
+    A resolved row with an empty flag is an error: whether the customer was satisfied is not guessed.
+    """
     s = inp.spec
     frame = _filtered(inp)
     frame = frame[in_times(frame, s["date"], inp.period)]
     resolved = frame[s["done"]].notna() if s.get("done") else pd.Series(True, index=frame.index)
+    unknown = frame[resolved & frame[s["flag"]].isna()]
+    if len(unknown):  # an empty cell is not a "no": never guessed
+        file = inp.file(s["table"])
+        raise DataError([Problem(file=file, row=int(r), column=s["flag"], message=f"empty, but the row is resolved ({s['done']} is set); expected true or false") for r in unknown["_row"]])
     flag = frame[s["flag"]].fillna(False).astype(bool) & resolved
     outcome = pd.Series("satisfied", index=frame.index).mask(~flag, "not satisfied").mask(~resolved, "unresolved")
     n = int(flag.sum())

@@ -113,7 +113,7 @@ def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = _line_of(data, exc.start) if encoding != "utf-16" else "?"
+        line = _line_of(data, exc.start) if encoding != "utf-16" else data[: exc.start].decode("utf-16", errors="ignore").count("\n") + 1
         raise Unreadable(
             f"line {line}: cannot decode byte 0x{data[exc.start]:02x} as {encoding} (byte {exc.start + offset}); "
             f"encodings tried: {ENCODINGS_TRIED}; re-save the file as CSV UTF-8"

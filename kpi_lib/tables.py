@@ -119,14 +119,15 @@ def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
 
 
 def _parse_department(value: Any) -> str:
-    """A department id exactly as written: near-misses name the id they nearly are."""
-    text = _parse_identifier(value)
+    """A department id exactly as written; anything else names the id it was written for, if any (`_department`)."""
+    text = cell_text(value)
     if PLAIN_ID.fullmatch(text):
         return text
     meant = id_skeleton(text)
-    hint = f"did you mean {meant}? " if meant else ""
-    owner = f"it counts for no department, and {meant} stops until it is fixed" if meant else "it can belong to no department, so every department that reads this table stops until it is fixed"
-    raise _Bad(f"{hint}Not a department id (lowercase letters, digits, - and _ only): {owner}")
+    why = exactness_problem(text) or "is not lowercase letters, digits, - and _ only"
+    if meant:
+        raise _Bad(f"did you mean {meant}? Not a department id as written: the value {why}; it counts for no department, and {meant} stops until it is fixed")
+    raise _Bad(f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed")
 
 
 def _cleaned(text: str) -> str:
@@ -509,8 +510,6 @@ def _department(value: Any) -> str | None:
     if _is_missing(value) or isinstance(value, BadCell):
         return None
     text = cell_text(value)
-    if exactness_problem(text) is not None:
-        return fold(text)
     return text if PLAIN_ID.fullmatch(text) else id_skeleton(text)
 
 

@@ -83,7 +83,7 @@ def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixt
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     if case.edit is not None:
         rows[case.table] = case.edit(rows[case.table])
-    path = write_company(tmp_path, fmt, rows)
+    path = write_company(tmp_path, fmt, rows, **case.params)
     table = tmp_path / "data" / f"{case.table}{SUFFIX[fmt]}"
     if case.raw is not None:
         table.write_bytes(case.raw(table.read_bytes()))
@@ -133,3 +133,30 @@ def test_a_blank_department_value_fails_every_department_with_its_row(tmp_path: 
 def test_write_table_round_trips_a_header(tmp_path: Path) -> None:
     path = write_table(tmp_path, "budgets", "xlsx", [[DEPT, PERIOD, "1"]])
     assert [c.value for c in openpyxl.load_workbook(path).active[1]] == HEADERS["budgets"]
+
+
+def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`070` is seventy (YAML 1.1 would read octal 56): the same result as `70`."""
+    results = []
+    for target in ("070", "70", "70.0"):
+        path = write_company(tmp_path / target, "csv", params_text=VALID.replace("CS07: {weight: 10, target: 90,", f"CS07: {{weight: 10, target: {target},"))
+        code, out, err = score(path, capsys)
+        assert code == 0, err
+        results.append(json.loads(out))
+    assert results[0] == results[1] == results[2]
+    assert next(i for i in results[0]["indicators"] if i["id"] == "CS07")["target"] == 70
+
+
+@pytest.mark.parametrize(("arrow_type", "value"), [("date32", 10**7), ("date32", -(10**7)), ("timestamp_us", 3 * 10**18)])
+def test_parquet_dates_python_cannot_hold_are_refused(arrow_type: str, value: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = write_company(tmp_path, "parquet")
+    kind = pa.date32() if arrow_type == "date32" else pa.timestamp("us")
+    rows = ROWS["key_accounts"]
+    columns = {h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(HEADERS["key_accounts"])}
+    columns["since"] = pa.array([value] * len(rows), pa.int64()).cast(pa.int32() if arrow_type == "date32" else pa.int64()).cast(kind)
+    pq.write_table(pa.table(columns), tmp_path / "data" / "key_accounts.parquet")
+    code, out, err = score(path, capsys)
+    assert code == 1 and "key_accounts.parquet: column 'since'" in err and "outside what can be read" in err, err

@@ -46,6 +46,10 @@ CONTROL = [("complaints", 0, "complaint_id", "K1\x00"), ("policy_plan", 0, "titl
 CELL_CASES: list[Cell] = [
     # a department id that only nearly matches: case, invisible or surrounding whitespace, full-width
     *[Cell(("complaints", "surveys", "expenses", "revisits")[i % 4], 0, "department", v, "did you mean", params={}) for i, v in enumerate(DEPARTMENT_NEAR)],
+    # a department value that is no id at all: a dash look-alike, a space, the display name, a Cyrillic letter
+    *[Cell("surveys", 1, "department", v, "did you mean cs-test? Not a department id") for v in ("cs–test", "cs‑test", "cs−test", "cs test", "cs-te\u0301st")],
+    *[Cell("surveys", 1, "department", v, "Not a department id") for v in ("测试客服部", "сs-test", "cs.test!")],
+    Cell("surveys", 1, "department", "cs_test", "did you mean cs-test?"),
     # a survey kind that only nearly matches
     *cells("surveys", 0, "survey", SURVEY_NEAR[:5], "did you mean 'customer_satisfaction'"),
     Cell("surveys", 2, "survey", SURVEY_NEAR[5].replace("customer_satisfaction", "policy_execution"), "did you mean 'policy_execution'"),
@@ -59,6 +63,7 @@ CELL_CASES: list[Cell] = [
     *cells("budgets", 0, "amount", ["1E-30", "1e308", "9" * 16], "number"),
     Cell("work_plan", 0, "planned_qty", "1e20", "too large"),
     *cells("surveys", 0, "score", ["6", "0", "-1"], "from 1 to 5"),
+    Cell("expenses", 0, "amount", "1" * 100_000 + "x", "characters long"),
     Cell("surveys", 0, "score", "四", "ASCII digits"),
     # dates and timestamps that are not on the calendar or not in the accepted forms
     *cells("policy_plan", 0, "planned_date", ["2026-02-30", "2026-13-01", "２０２６-10-10", "2026/10/10", "10/10/2026", "2026-10-10 09:00", "20261010"], "date"),
@@ -79,6 +84,7 @@ CELL_CASES: list[Cell] = [
     Cell("complaints", 1, "complaint_id", "K1", "duplicate complaint_id=K1"),
     Cell("complaints", 0, "resolved_at", "2026-09-30 09:00", "expected resolved_at not before received_at"),
     Cell("surveys", 0, "score", "", "empty"),
+    Cell("complaints", 0, "satisfied", "", "empty, but the row is resolved"),
     Cell("expenses", 0, "date", "", "empty"),
     # xlsx cells that hold no plain value
     *cells("expenses", 0, "amount", [ErrorCell(c) for c in ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")], "error cell", formats=("xlsx",)),
@@ -89,6 +95,7 @@ CELL_CASES: list[Cell] = [
     # Parquet cells that are not values
     Cell("expenses", 0, "amount", Typed(float("nan"), "float"), "NaN", formats=("parquet",)),
     Cell("expenses", 0, "amount", Typed(float("inf"), "float"), "infinite", formats=("parquet",)),
+    Cell("complaints", 0, "received_at", Typed(__import__("pandas").Timestamp("2026-10-01 09:00:00.000000001"), "datetime"), "nanoseconds", formats=("parquet",)),
 ]
 
 
@@ -106,6 +113,7 @@ class Whole:
     raw: Callable[[bytes], bytes] | None = None  # CSV only: edit the written bytes
     sheet: Callable[[Any], None] | None = None  # xlsx only: edit the worksheet
     check: Callable[[dict[str, Any]], bool] | None = None  # exit 0: a check of the JSON result
+    params: dict[str, Any] = field(default_factory=dict)  # params changes (e.g. a `tables:` mapping)
 
 
 def _all(dept: str) -> Callable[[list[list[Any]]], list[list[Any]]]:
@@ -134,6 +142,13 @@ WHOLE_CASES: list[Whole] = [
     Whole("utf16-without-bom", "complaints", None, "UTF-16 without a byte-order mark", raw=lambda b: b.decode("utf-8").encode("utf-16-le"), formats=("csv",)),
     Whole("unterminated-quote", "complaints", None, "not valid CSV", raw=lambda b: b.replace(b"K2,", b'"K2,', 1), formats=("csv",)),
     Whole("nul-in-cell", "complaints", None, "control character", where="row 3, column complaint_id", raw=lambda b: b.replace(b"K2,", b"K\x002,", 1), formats=("csv",)),
+    Whole("two-sheets-with-data", "complaints", None, "holds data on 2 sheets", formats=("xlsx",), sheet=lambda ws: ws.parent.create_sheet("Dec").append(["K9"])),
+    Whole("hidden-sheet-with-data", "complaints", None, "(hidden)", formats=("xlsx",), sheet=lambda ws: setattr(ws.parent.create_sheet("old", 0), "sheet_state", "hidden") or ws.parent["old"].append(["x"])),
+    Whole("far-stray-cell", "complaints", None, "under no header", where="complaints.xlsx!XFD20000", formats=("xlsx",), sheet=lambda ws: ws.cell(row=20000, column=16384, value="x")),
+    Whole("code-nearly-matches", "complaints", lambda rows: [[*r[:4], {"是": "Yes", "yes": "Yes"}.get(r[4], "No") if i else "yes"] for i, r in enumerate(rows)], "did you mean 'Yes'?",
+          params={"tables": {"complaints": {"columns": {"satisfied": "satisfied"}, "values": {"satisfied": {"Yes": True, "No": False}}}}}),
+    Whole("constant-over-a-column", "complaints", None, "constants.department", params={"tables": {"complaints": {"constants": {"department": DEPT}}}}),
+    Whole("mapped-and-spec-header", "complaints", None, "also has a header", params={"tables": {"complaints": {"columns": {"resolved_at": "received_at"}}}}),
     Whole("merged-range", "complaints", None, "merged cells inside the data", where="complaints.xlsx!B2:B3", formats=("xlsx",), sheet=lambda ws: ws.merge_cells("B2:B3")),
     Whole("value-right-of-table", "complaints", None, "under no header", where="complaints.xlsx!H3", formats=("xlsx",), sheet=lambda ws: ws.cell(row=3, column=8, value="note")),
 ]
@@ -208,6 +223,19 @@ PARAMS_CASES: list[ParamsCase] = [
     ParamsCase("upper-case-department", _swap("department: cs-test", "department: CS-Test"), "lowercase letters"),
     ParamsCase("bad-yaml", VALID + "indicators: [\n", "not valid YAML"),
     ParamsCase("negative-weight", _swap("CS04: {weight: 8,", "CS04: {weight: -8,"), "CS04.weight"),
+    ParamsCase("octal-looking-is-not-octal", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 0x5a,"), "ASCII digits"),
+    ParamsCase("base-60", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 1:30,"), "ASCII digits"),
+    ParamsCase("underscore-digits", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 9_0,"), "ASCII digits"),
+    ParamsCase("quoted-full-width-number", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: '９０',"), "ASCII digits"),
+    ParamsCase("quoted-boolean-weight", _swap("CS07: {weight: 10,", "CS07: {weight: true,"), "CS07.weight"),
+    ParamsCase("five-thousand-digits", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: " + "9" * 5000 + ","), "digits; expected at most"),
+    ParamsCase("period-key-with-a-space", VALID + "periods:\n  '2026-Q4 ': {indicators: {CS04: {target: 97}}}\n", "expected the period written exactly as '2026-Q4'"),
+    ParamsCase("period-key-twice", VALID + "periods:\n  2026: {indicators: {CS04: {target: 97}}}\n  '2026': {indicators: {CS04: {target: 50}}}\n", "given twice"),
+    ParamsCase("override-changes-department", VALID + "periods:\n  2026-Q4: {department: cs-other}\n", "may override only indicators, policy, grades"),
+    ParamsCase("override-changes-data", VALID + "periods:\n  2026-Q4: {data: /etc}\n", "may override only"),
+    ParamsCase("periods-not-a-mapping", VALID + "periods: [2026-Q4]\n", "periods: expected a mapping"),
+    ParamsCase("date-format-drops-zone", VALID + "tables:\n  complaints: {date_format: '%Y-%m-%d %H:%M %Z'}\n", "%Z reads a time zone name"),
+    ParamsCase("date-format-ignores-pm", VALID + "tables:\n  complaints: {date_format: '%Y-%m-%d %H:%M %p'}\n", "%p (AM/PM) is ignored"),
     ParamsCase("period-full-width", None, "ASCII digits", code=2, period="２０２６-Q4"),
     ParamsCase("period-year-2101", None, "outside 1900–2100", code=2, period="2101"),
     ParamsCase("period-year-1899", None, "outside 1900–2100", code=2, period="1899-Q1"),

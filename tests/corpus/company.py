@@ -193,7 +193,8 @@ def _parquet_column(cells: list[Any]) -> pa.Array:
             local = datetime.fromisoformat(str(cell))
             zone = typed.value.tzinfo
             values.append(local.replace(tzinfo=_shanghai()).astimezone(zone) if zone else local)
-    return pa.array(values)
+    nanos = any(getattr(v, "nanosecond", 0) for v in values if v is not None)
+    return pa.array(values, type=pa.timestamp("ns") if nanos else None)
 
 
 def _shanghai() -> Any:
