@@ -222,8 +222,8 @@ def read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AuditError(f"{path}: not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise AuditError(f"{path}: not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, an integer of thousands of digits, nested too deep
+        raise AuditError(f"{path}: not valid JSON ({shorten(exc, 120)})") from None
     except OSError as exc:
         raise AuditError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
@@ -268,7 +268,12 @@ class Report:
 
 
 def _compare(path: Path, expected: Any, label: str, out: list[str]) -> bool:
-    if not path.is_file():
+    try:
+        present = path.is_file()
+    except (OSError, ValueError) as exc:  # a recorded path too long to be a path, or with a NUL byte
+        out.append(f"{shorten(path, 120)}: {label} cannot be looked up ({shorten(exc, 120)})")
+        return False
+    if not present:
         out.append(f"{path}: {label} deleted (expected sha256 {expected})")
         return False
     try:
@@ -382,8 +387,11 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             _compare(folder / entry["copy"], entry["sha256"], "recorded input copy", diffs)
             copies.add(entry["copy"])
         for path in sorted((folder / INPUTS).rglob("*")):
-            if (path.is_file() or path.is_symlink()) and path.relative_to(folder).as_posix() not in copies:
+            if not path.is_dir() and path.relative_to(folder).as_posix() not in copies:  # files, links, FIFOs, sockets …
                 diffs.append(f"{path}: recorded input added (not in the manifest)")
+        for path in sorted(folder.rglob("*")):
+            if not (path.is_dir() or path.is_file()) or (path.is_symlink() and INPUTS not in path.relative_to(folder).parts):
+                diffs.append(f"{path}: not a regular file (a link, FIFO or device); a run writes none")
         listed = _hashes(folder, manifest, "outputs", diffs)
         outputs, views = output_hashes(folder)
         for rel, sha in listed.items():
@@ -501,7 +509,7 @@ def recompute_department(folder: Path, period: str) -> list[str]:
             if ids != list(by_id):
                 differences.append(f"{where}: indicators recorded {', '.join(map(str, ids))}, recomputed {', '.join(by_id)}")
         for item in items:
-            fresh = by_id.get(item.get("id"))
+            fresh = by_id.get(item["id"]) if isinstance(item.get("id"), str) else None
             if fresh is None:
                 differences.append(f"{where}: indicator {shorten(item.get('id'))} is not in the recomputed result")
                 continue
@@ -544,9 +552,10 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
             manifest = read_json(manifest_path)
         except AuditError as exc:
             problem = str(exc)
-    if (manifest is not None and "department" in manifest) or (
-        manifest is None and _is_department(period_dir) and not any(_is_department(p) for p in period_dir.iterdir() if p.is_dir())
-    ):
+    # A period folder holds department folders; that decides, never what a manifest claims (a forged period
+    # manifest with a "department" key must not turn the check of every department into the check of none).
+    holds_departments = any(_is_department(p) for p in period_dir.iterdir() if p.is_dir() and not p.is_symlink())
+    if not holds_departments and ((manifest is not None and "department" in manifest) or (manifest is None and _is_department(period_dir))):
         return verify_department(period_dir, recompute=recompute, pubkey=pubkey)
     if manifest is None and not problem:
         raise UsageError(f"{period_dir}: no manifest.json; expected a folder written by kpi run")
@@ -605,6 +614,31 @@ def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
     for file, check in (("index.html", check_index), ("summary.csv", check_csv), ("summary.xlsx", check_xlsx)):
         if (period_dir / file).is_file():
             differences.extend(check(period_dir / file, expected))
+    if not differences:
+        differences.extend(_check_rendering(period_dir))
+    return differences
+
+
+def _check_rendering(period_dir: Path) -> list[str]:
+    """The summaries as a reader sees them: rendered again from the department folders, and compared.
+
+    `index.html` and `summary.csv` byte for byte; `summary.xlsx` cell by cell with
+    its number formats, sheets and conditional formats (its document dates differ).
+    """
+    from .crosscheck import same_sheets
+    from .reports import render_index
+
+    try:
+        fresh = render_index(period_dir, period_dir.name)
+    except (KpiError, OSError, ValueError, KeyError, TypeError):
+        return []  # a damaged department record: reported by the checks above and by the department's own verification
+    differences = []
+    for name in ("index.html", "summary.csv"):
+        path = period_dir / name
+        if path.is_file() and path.read_bytes() != fresh[name]:
+            differences.append(f"{path}: differs from the page rendered again from the departments' results (its text, styles or links were changed)")
+    if (period_dir / "summary.xlsx").is_file():
+        differences.extend(same_sheets(period_dir / "summary.xlsx", fresh["summary.xlsx"]))
     return differences
 
 
@@ -661,6 +695,9 @@ def keep_history(old: Path, new: Path) -> Path:
     The entry is named by the old manifest's time, reduced to digits, `T` and `-`
     (a manifest is evidence, not a path: nothing in it may point the move elsewhere).
     """
+    for link in (old, old / HISTORY, new / HISTORY):
+        if link.is_symlink():  # never move through a link: it could reach outside the period folder
+            raise AuditError(f"{link}: is a symbolic link; refusing to move a signed run through it (remove the link, then run again)")
     history = new / HISTORY
     history.mkdir(parents=True, exist_ok=True)
     if (old / HISTORY).is_dir():

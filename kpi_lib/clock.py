@@ -14,8 +14,12 @@ The times that come from here:
   notebook, the papermill and nbclient timings inside executed notebooks
   (`notebook.settle`: start and end times, durations 0 when the variable is set);
 - the document properties and zip member times of `scorecard.xlsx` and
-  `summary.xlsx`, and `head.modified` of the font subset the HTML reports embed;
+  `summary.xlsx`;
 - DTSTAMP of the collection calendar (`kpi calendar --ics`).
+
+The font subset the HTML reports embed keeps the source font's own date: it is
+a pure function of the page's text, so `kpi verify` can render `index.html` again
+and compare it byte for byte.
 
 Deliberately not from here: a sign-off's time, which records when a person acted
 (a build convention must not back-date it), and the names of folders that only

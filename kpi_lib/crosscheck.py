@@ -181,6 +181,31 @@ def check_xlsx(path: Path, expected: Sequence[Expected]) -> list[str]:
     return check_table(path, rows, expected)
 
 
+def same_sheets(path: Path, fresh: bytes) -> list[str]:
+    """Differences between a workbook and a fresh rendering: sheets, every cell's value, type and number format, conditional formats."""
+    import io
+
+    from openpyxl import load_workbook
+
+    try:
+        found, wanted = load_workbook(path), load_workbook(io.BytesIO(fresh))
+    except Exception as exc:  # noqa: BLE001 - an unreadable workbook is a difference
+        return [f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"]
+    if found.sheetnames != wanted.sheetnames:
+        return [f"{path}: sheets {found.sheetnames}, expected {wanted.sheetnames}"]
+    for name in wanted.sheetnames:
+        a, b = found[name], wanted[name]
+        if (a.max_row, a.max_column) != (b.max_row, b.max_column):
+            return [f"{path}: sheet {name!r} spans {a.dimensions}, expected {b.dimensions}"]
+        for row_a, row_b in zip(a.iter_rows(), b.iter_rows(), strict=True):
+            for x, y in zip(row_a, row_b, strict=True):
+                if (x.value, x.data_type, x.number_format) != (y.value, y.data_type, y.number_format):
+                    return [f"{path}!{x.coordinate}: shows {x.value!r} as {x.number_format!r}, expected {y.value!r} as {y.number_format!r} (rendered again from the departments' results)"]
+        if len(list(a.conditional_formatting)) != len(list(b.conditional_formatting)) or a.sheet_state != b.sheet_state:
+            return [f"{path}: sheet {name!r} has conditional formats or a visibility the toolkit never writes"]
+    return []
+
+
 class _Tables(HTMLParser):
     """Every table of a page as rows of cell texts (a cell spanning n columns counts n times)."""
 

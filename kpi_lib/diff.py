@@ -48,7 +48,7 @@ class RunFolder:
         result = read_json(path / "result.json") if (path / "result.json").is_file() else None
         if result is not None:
             items = result.get("indicators")
-            if not ("total" in result and "grade" in result and isinstance(items, list) and all(isinstance(i, dict) and {"id", "value", "score"} <= set(i) for i in items)):
+            if not ("total" in result and "grade" in result and isinstance(items, list) and all(isinstance(i, dict) and {"id", "value", "score"} <= set(i) and isinstance(i["id"], str) for i in items)):
                 raise AuditError(f"{path / 'result.json'}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)")
         try:
             template = load_template(str(path / INPUTS / "template.yaml"))

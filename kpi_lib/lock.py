@@ -20,6 +20,7 @@ import json
 import os
 import shlex
 import socket
+import stat
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,10 +92,15 @@ class PeriodLock:
 
     def acquire(self) -> None:
         """Take the lock at once, or raise `OutputError` naming the run that holds it."""
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # never through a symlink: a planted `.lock` link must not truncate a file elsewhere
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OutputError(f"{self.path}: is a symbolic link, not the run's lock file; remove it (it may point at a file outside the period folder)") from None
             raise output_error(exc, self.path, "cannot create the run's lock file") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OutputError(f"{self.path}: is not a regular file; expected the run's lock file (remove it)")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -40,7 +40,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import clock
 from .charts import cjk_font_path
 from .errors import AuditError, KpiError, output_error, shorten
 
@@ -122,7 +121,6 @@ def font_css(texts: Iterable[str]) -> str:
     if not chars or path is None:
         return rules
     from fontTools import subset
-    from fontTools.misc.timeTools import timestampSinceEpoch
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
@@ -131,9 +129,8 @@ def font_css(texts: Iterable[str]) -> str:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(chars)))
     buffer = io.BytesIO()
-    with TTFont(str(path), lazy=True, recalcTimestamp=False) as font:  # dated by our clock, not by fontTools' own
+    with TTFont(str(path), lazy=True, recalcTimestamp=False) as font:  # keeps the source font's own date: a pure function of the text
         subsetter.subset(font)
-        font["head"].modified = timestampSinceEpoch(clock.now().timestamp())
         font.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     face = f'@font-face {{font-family: "{FONT_FAMILY}"; src: url(data:font/otf;base64,{encoded}) format("opentype");}}\n'
@@ -209,6 +206,11 @@ def _read_checked(path: Path, fields: Mapping[str, tuple[type, ...]], *, require
 
 def write_summary_csv(period: str, rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     """One row per department (UTF-8 with BOM, so Excel shows the Chinese names); every field through `csv_cell`."""
+    write_atomic(path, summary_csv_text(period, rows))
+
+
+def summary_csv_text(period: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The text of `summary.csv` (see `write_summary_csv`)."""
     from .exports import csv_cell
 
     ids = sorted({i["id"] for r in rows for i in r["indicators"]})
@@ -221,7 +223,7 @@ def write_summary_csv(period: str, rows: Sequence[Mapping[str, Any]], path: Path
         first_error = r["error"].splitlines()[0] if r["error"] else ""
         cells = [r["rank"], r["department"], r["name"], period, r["status"], _two_places(r["total"]), r["grade"], label, *(_two_places(scores.get(i)) for i in ids), first_error]
         writer.writerow([csv_cell(c) for c in cells])
-    write_atomic(path, "\ufeff" + buffer.getvalue())
+    return "\ufeff" + buffer.getvalue()
 
 
 def _two_places(value: Any) -> Decimal | None:
@@ -230,12 +232,22 @@ def _two_places(value: Any) -> Decimal | None:
 
 
 def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:
-    """`index.html` ranking the departments with links to their reports, and `summary.csv`."""
+    """`index.html` ranking the departments with links to their reports, `summary.csv` and `summary.xlsx`."""
+    for name, data in render_index(period_dir, period).items():
+        write_atomic(period_dir / name, data)
+    return period_dir / "index.html", period_dir / "summary.csv"
+
+
+def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
+    """The period's summary files as they are written (nothing written): a pure function of the department folders.
+
+    `kpi verify` renders them again and compares: a page or a sheet that shows
+    other numbers than the departments' results, by text, style or number format,
+    is caught even when its stored values were left alone.
+    """
     from .exports import summary_xlsx
 
     rows = _department_rows(period_dir)
-    write_summary_csv(period, rows, period_dir / "summary.csv")
-    write_atomic(period_dir / "summary.xlsx", summary_xlsx(period, rows))
     e = html.escape
     body = []
     for r in rows:
@@ -271,5 +283,8 @@ th {{background: #f2f2f2}} .num {{text-align: right}} .bad {{color: #b3261e}} a 
 {"".join(body)}
 </table></body></html>
 """
-    write_atomic(period_dir / "index.html", page.replace(PLACEHOLDER, font_css([page]), 1))
-    return period_dir / "index.html", period_dir / "summary.csv"
+    return {
+        "index.html": page.replace(PLACEHOLDER, font_css([page]), 1).encode("utf-8"),
+        "summary.csv": summary_csv_text(period, rows).encode("utf-8"),
+        "summary.xlsx": summary_xlsx(period, rows),
+    }

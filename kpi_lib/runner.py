@@ -407,6 +407,9 @@ def _clean_period(batch: _Batch) -> None:
             if entry.name.startswith(STAGING):
                 _remove(entry)
                 batch.note(f"{entry}: removed the unfinished work of an interrupted run")
+            elif entry.is_symlink() and OLD_FOLDER.fullmatch(entry.name):  # not ours: a run never moves a link aside
+                entry.unlink()
+                batch.note(f"{entry}: removed a symbolic link posing as a run moved aside (its target was not touched)")
             elif match := OLD_FOLDER.fullmatch(entry.name):
                 batch.note(_recover_old(entry, batch.period_dir / match["department"]))
             elif entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_file():

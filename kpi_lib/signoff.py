@@ -85,8 +85,9 @@ def read_log(folder: Path) -> list[LogLine]:
         sha = _sha256(text.encode("utf-8"))
         try:
             record = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            lines.append(LogLine(number, sha, None, f"not JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'nested too deep'})"))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, or a number of thousands of digits
+            what = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deep" if isinstance(exc, RecursionError) else "a number too long to read"
+            lines.append(LogLine(number, sha, None, f"not JSON ({what})"))
             continue
         if not isinstance(record, dict):
             lines.append(LogLine(number, sha, None, f"not a sign-off record (a JSON {type(record).__name__}, expected an object)"))

@@ -752,3 +752,108 @@ def test_kpi_diff_names_a_damaged_run(tree: Path, file: str, content: str | None
     result = kpi("diff", str(tree / "cs-east"), str(tree / "cs-west"))
     no_crash(result)
     assert result.returncode == 1 and expected in result.stderr, result.stderr
+
+
+# -- red-team round 2: presentation, layout, links, odd files, odd numbers -------------------
+@pytest.mark.slow
+def test_the_untouched_run_verifies_with_its_summaries_rendered_again(tree: Path) -> None:
+    result = kpi("verify", str(tree), "--recompute")
+    no_crash(result)
+    assert result.returncode == 0, result.stderr  # cs-north failed at its params and verifies as failed; the summaries match their rendering
+    assert "every score recomputed" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", ["index css", "index text", "xlsx number format", "xlsx conditional format", "csv spacing"])
+def test_a_summary_that_shows_other_numbers_is_caught(tree: Path, attack: str) -> None:
+    """The stored values stay right; what a reader sees does not (a style, a number format), and the manifest is re-hashed."""
+    if attack.startswith("index"):
+        page = (tree / "index.html").read_text(encoding="utf-8")
+        edited = page.replace("</style>", "td.num b {font-size: 0} td.num b::after {content: '95.00'; font-size: 16px}</style>", 1) if attack == "index css" else page.replace("Departments ranked", "Departments (approved) ranked", 1)
+        assert edited != page
+        (tree / "index.html").write_text(edited, encoding="utf-8")
+    elif attack.startswith("xlsx"):
+        import openpyxl
+        from openpyxl.formatting.rule import CellIsRule
+        from openpyxl.styles import Font
+
+        book = openpyxl.load_workbook(tree / "summary.xlsx")
+        sheet = book.active
+        if attack == "xlsx number format":
+            sheet["F2"].number_format = '"95.00"'
+        else:
+            sheet.conditional_formatting.add("F2:F9", CellIsRule(operator="lessThan", formula=["90"], font=Font(color="FFFFFF")))
+        book.save(tree / "summary.xlsx")
+    else:
+        (tree / "summary.csv").write_bytes((tree / "summary.csv").read_bytes().replace(b",", b", ", 1))
+    rehash_period(tree)
+    result = kpi("verify", str(tree))
+    no_crash(result)
+    assert result.returncode == 1
+    assert any(name in result.stderr for name in ("index.html", "summary.xlsx", "summary.csv")), result.stderr
+
+
+@pytest.mark.slow
+def test_a_period_manifest_posing_as_a_department_still_verifies_every_department(tree: Path) -> None:
+    result = json.loads((tree / "cs-east" / "result.json").read_text(encoding="utf-8"))
+    result["total"] = 99.99
+    (tree / "cs-east" / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    outputs = {p.relative_to(tree).as_posix(): sha256_file(p) for p in tree.rglob("*") if p.is_file() and p.name != MANIFEST}
+    forged = {"department": PERIOD, "period": PERIOD, "status": "failed", "inputs": {}, "outputs": outputs, "views": {}}
+    (tree / MANIFEST).write_text(json.dumps(forged), encoding="utf-8")
+    result_run = kpi("verify", str(tree), "--recompute")
+    no_crash(result_run)
+    assert result_run.returncode == 1 and "cs-east" in result_run.stderr
+
+
+def test_a_lock_file_that_is_a_link_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    from kpi_lib.errors import OutputError
+    from kpi_lib.lock import PeriodLock
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    period = tmp_path / "outputs" / PERIOD
+    period.mkdir(parents=True)
+    (period / ".lock").symlink_to(victim)
+    with pytest.raises(OutputError, match="is a symbolic link"):
+        PeriodLock(period).acquire()
+    assert victim.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize("link", ["old", "old history", "new history"])
+def test_history_never_moves_through_a_link(tmp_path: Path, link: str) -> None:
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "important.txt").write_text("x", encoding="utf-8")
+    old, new = tmp_path / "period" / ".old-cs-west", tmp_path / "period" / "cs-west"
+    new.mkdir(parents=True)
+    if link == "old":
+        old.symlink_to(outside)
+    else:
+        old.mkdir()
+        (old if link == "old history" else new).joinpath("history").symlink_to(outside)
+    with pytest.raises(AuditError, match="symbolic link"):
+        keep_history(old, new)
+    assert sorted(p.name for p in outside.iterdir()) == ["important.txt", "sub"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["huge seq", "list id", "long path", "fifo"])
+def test_odd_records_are_named_not_crashed_on(tree: Path, case: str) -> None:
+    folder = tree / "cs-east"
+    if case == "huge seq":
+        (folder / "signoffs.jsonl").write_text('{"seq": ' + "9" * 5000 + "}\n", encoding="utf-8")
+    elif case == "list id":
+        result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+        result["indicators"][0]["id"] = ["x"]
+        (folder / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    elif case == "long path":
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest["inputs"]["tables"][0]["path"] = "/" + "x" * 5000
+        (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    else:
+        os.mkfifo(folder / "inputs" / "pipe")
+    result = kpi("verify", str(tree), "--recompute")
+    no_crash(result)
+    assert result.returncode == 1
+    assert "cs-east" in result.stderr

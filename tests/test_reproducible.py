@@ -4,7 +4,7 @@ The end-to-end test runs `kpi run` twice into the same `--out` path (the first t
 moved aside in between, the second run with another `--jobs`, so notebooks finish
 in another order) and compares every file. The others pin each source of change
 on its own: the clock, the xlsx dates, the executed notebooks' ids and timings, and
-the font subset's date.
+the font subset (a pure function of its text).
 """
 
 from __future__ import annotations
@@ -168,18 +168,22 @@ def test_settle_without_the_variable_keeps_the_times(monkeypatch: pytest.MonkeyP
 
 
 # -- the embedded font ----------------------------------------------------------------------
-def test_the_font_subset_is_dated_by_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fontTools.misc.timeTools import timestampSinceEpoch
+def test_the_font_subset_is_a_pure_function_of_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No clock in the subset (with the variable set or not): the source font's own date, the same bytes every time."""
     from fontTools.ttLib import TTFont
+
+    from kpi_lib.reports import cjk_font_path
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
     css = font_css(["华东客服部"])
     found = re.search(r"base64,([A-Za-z0-9+/=]+)\)", css)
     if found is None:
         pytest.skip("no CJK font installed (mplfonts), so no subset is embedded")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert font_css(["华东客服部"]) == css
-    font = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
-    assert font["head"].modified == timestampSinceEpoch(EPOCH)
+    subset = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
+    with TTFont(str(cjk_font_path()), lazy=True) as source:
+        assert subset["head"].modified == source["head"].modified
 
 
 def test_the_collection_calendar_is_stamped_by_the_clock(demo_dir: Path, tmp_path: Path) -> None:
