@@ -307,6 +307,7 @@ def sign(
     Signing holds the period folder's lock, like `kpi run`: a run that is replacing
     the department's folder and a sign-off of it never interleave.
     """
+    from .audit import read_log
     from .audit import sign as sign_off
     from .lock import PeriodLock
 
@@ -318,6 +319,8 @@ def sign(
         record = sign_off(folder, role=role, name=name, comment=comment, key=key)
     signed = " with an Ed25519 signature" if "signature" in record else ""
     stdout.print(f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})", markup=False)
+    head = read_log(folder)[-1].sha256
+    stdout.print(f"sign-off log head: {head} (keep it outside outputs/: kpi verify prints the head it finds, and only this shows a removed last record)", markup=False)
 
 
 @app.command()

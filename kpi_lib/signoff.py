@@ -193,7 +193,8 @@ def check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], repo
             note = "no cryptographic signature"
             if trusted is not None:
                 reasons.append("no Ed25519 signature to check against --pubkey")
-        report.verdict(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note})", broken=bool(reasons))
+        head = f"; the log's head is {line.sha256} (compare it with the one kpi sign printed: a removed last record shows only there)" if position == len(log) - 1 else ""
+        report.verdict(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note}){head}", broken=bool(reasons))
 
 
 def _public_key(path: Path) -> bytes:
