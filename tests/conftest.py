@@ -40,6 +40,29 @@ def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], encodin
     return path
 
 
+def params_document(name: str = "cs-test", **changes: Any) -> dict[str, Any]:
+    """The SPEC §5 params of a test department; `indicators` changes merge per indicator (None drops one)."""
+    doc: dict[str, Any] = {
+        "department": name,
+        "name": "测试客服部",
+        "template": "customer_service",
+        "data": "data",
+        "lang": "zh",
+        "review_date": "2026-12-20",
+        "indicators": copy.deepcopy(SPEC_INDICATORS),
+    }
+    for key, value in changes.items():
+        if key == "indicators":
+            for iid, spec in value.items():
+                if spec is None:
+                    doc["indicators"].pop(iid, None)
+                else:
+                    doc["indicators"].setdefault(iid, {}).update(spec)
+        else:
+            doc[key] = value
+    return doc
+
+
 class Company:
     """A data folder plus params files, built table by table in a test."""
 
@@ -64,24 +87,7 @@ class Company:
         write_csv(self.data / "budgets.csv", TABLE_COLUMNS["budgets"], self.budgets)
 
     def params(self, name: str = "cs-test", **changes: Any) -> Path:
-        doc: dict[str, Any] = {
-            "department": name,
-            "name": "测试客服部",
-            "template": "customer_service",
-            "data": "data",
-            "lang": "zh",
-            "review_date": "2026-12-20",
-            "indicators": copy.deepcopy(SPEC_INDICATORS),
-        }
-        for key, value in changes.items():
-            if key == "indicators":
-                for iid, spec in value.items():
-                    if spec is None:
-                        doc["indicators"].pop(iid, None)
-                    else:
-                        doc["indicators"].setdefault(iid, {}).update(spec)
-            else:
-                doc[key] = value
+        doc = params_document(name, **changes)
         path = self.root / f"{name}.yaml"
         path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path

@@ -9,7 +9,6 @@ Parquet/xlsx cell of a non-text type such as a float NaN or an aware datetime).
 
 from __future__ import annotations
 
-import copy
 import csv
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -23,7 +22,7 @@ import yaml
 
 from kpi_lib.demo import TABLE_COLUMNS
 
-from ..conftest import SPEC_INDICATORS
+from ..conftest import params_document
 
 DEPT = "cs-test"
 PERIOD = "2026-Q4"
@@ -203,25 +202,6 @@ def _shanghai() -> Any:
     return ZoneInfo("Asia/Shanghai")
 
 
-def params_document(**changes: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "department": DEPT,
-        "name": "测试客服部",
-        "template": "customer_service",
-        "data": "data",
-        "lang": "zh",
-        "review_date": "2026-12-20",
-        "indicators": copy.deepcopy(SPEC_INDICATORS),
-    }
-    for key, value in changes.items():
-        if key == "indicators":
-            for iid, spec in value.items():
-                doc["indicators"].setdefault(iid, {}).update(spec)
-        else:
-            doc[key] = value
-    return doc
-
-
 def write_company(root: Path, fmt: str, rows: dict[str, list[list[Any]]] | None = None, params_text: str | None = None, **params: Any) -> Path:
     """Write data/ in format `fmt` and cs-test.yaml; return the params path."""
     data = root / "data"
@@ -229,6 +209,6 @@ def write_company(root: Path, fmt: str, rows: dict[str, list[list[Any]]] | None 
     for name, table_rows in (rows or ROWS).items():
         write_table(data, name, fmt, table_rows)
     path = root / f"{DEPT}.yaml"
-    text = params_text if params_text is not None else yaml.safe_dump(params_document(**params), allow_unicode=True, sort_keys=False)
+    text = params_text if params_text is not None else yaml.safe_dump(params_document(DEPT, **params), allow_unicode=True, sort_keys=False)
     path.write_text(text, encoding="utf-8")
     return path
