@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 VALUE_WIDTH = 60
 
@@ -31,6 +32,11 @@ def shorten(value: object, width: int = VALUE_WIDTH) -> str:
     """`value` as text of at most `width` characters (an ellipsis marks a cut)."""
     text = str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def place(row: int | None, letter: str | None = None) -> dict[str, Any]:
+    """Where a `Problem` is: the xlsx cell (`cell="E12"`) when the column letter is known, else the row."""
+    return {"cell": f"{letter}{row}"} if letter and row is not None else {"row": row}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import Problem
+from .errors import Problem, place
 
 ENCODINGS_TRIED = "utf-8, utf-8 with BOM, utf-16 with BOM, gb18030"
 
@@ -253,7 +253,7 @@ def read_parquet(path: Path) -> RawTable:
         table = pq.read_table(path)
     except Unreadable:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable Parquet file
         raise Unreadable(f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
     header = [str(name) for name in table.column_names]
     columns = []
@@ -322,7 +322,7 @@ def _frame(file: str, header: list[str], columns: list[list[Any]], rows: list[in
     for i, (name, cells) in enumerate(zip(header, columns, strict=True)):
         label = name.strip()
         letter = letters.get(name)
-        where = {"cell": f"{letter}{header_row}"} if letter else {"row": header_row}
+        where = place(header_row, letter)
         if not label:
             if any(not _blank(c) for c in cells):
                 problems.append(Problem(file=file, **where, message=f"column {letter or i + 1} holds values but has no header; expected a header name"))

@@ -49,7 +49,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import AuditError, DataError, ParamsError, Problem
+from .errors import AuditError, DataError, ParamsError, Problem, place
 from .readers import BadCell, RawTable, cell_text
 from .text import fold, how_it_differs, near_match
 
@@ -213,7 +213,7 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
             if match is not None:
                 row = int(index) + 2 if isinstance(index, int) else None
                 letter = letters.get(column)
-                where: dict[str, Any] = {"cell": f"{letter}{row}"} if letter and row else {"row": row}
+                where = place(row, letter)
                 problems.append(
                     Problem(file=file, **where, column=column, value=cell_text(cell), message=f"did you mean {match!r}? The cell {how_it_differs(text, match)}, so the mapping's values.{column} does not apply; expected the code as written")
                 )

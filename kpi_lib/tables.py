@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from .errors import DataError, Problem, UsageError
+from .errors import DataError, Problem, UsageError, place
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
@@ -298,7 +298,7 @@ class Table:
     def place(self, row: int | None, column: str) -> dict[str, Any]:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
         letter = self.letters.get(column)
-        return {"cell": f"{letter}{row}"} if letter and row is not None else {"row": row}
+        return place(row, letter)
 
     def rows_of(self, department: str) -> pd.DataFrame:
         """The rows of one department."""
@@ -471,7 +471,7 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
 
 def _header_place(raw: RawTable, header: Any) -> dict[str, Any]:
     letter = raw.letters.get(str(header))
-    return {"cell": f"{letter}{raw.header_row}"} if letter else {"row": raw.header_row}
+    return place(raw.header_row, letter)
 
 
 def parse_table(
@@ -524,7 +524,7 @@ class _Places:
 
     def problem(self, i: int, column: str, message: str, value: Any = None) -> Problem:
         row = self.rows[i]
-        where: dict[str, Any] = {"cell": f"{self.letter}{row}"} if self.letter else {"row": row}
+        where = place(row, self.letter)
         return Problem(file=self.file, **where, column=column, value=value, department=self.departments[i], message=message)
 
 
