@@ -32,18 +32,53 @@ def naive(params: list[Path], period: str, out: Path) -> float:
             executed = folder / f"{name}.ipynb"
             extra = ["-p", "group", name] if name in GROUPS else ["-p", "results_dir", "."]
             subprocess.run(
-                [str(BIN / "papermill"), str(ROOT / "notebooks" / f"{name}.ipynb"), str(executed), "-p", "params_path", str(path), "-p", "period", period,
-                 *extra, "--cwd", str(folder), "--no-progress-bar"],
-                check=True, capture_output=True,
+                [
+                    str(BIN / "papermill"),
+                    str(ROOT / "notebooks" / f"{name}.ipynb"),
+                    str(executed),
+                    "-p",
+                    "params_path",
+                    str(path),
+                    "-p",
+                    "period",
+                    period,
+                    *extra,
+                    "--cwd",
+                    str(folder),
+                    "--no-progress-bar",
+                ],
+                check=True,
+                capture_output=True,
             )
-            subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed), "--output", f"{name}.html"], check=True, capture_output=True)
-            subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed), "--output", f"{name}.audit.html"], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    str(BIN / "jupyter"),
+                    "nbconvert",
+                    "--to",
+                    "html",
+                    "--no-input",
+                    str(executed),
+                    "--output",
+                    f"{name}.html",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed), "--output", f"{name}.audit.html"],
+                check=True,
+                capture_output=True,
+            )
     return time.perf_counter() - started
 
 
 def batch(params: list[Path], period: str, out: Path, jobs: int) -> float:
     started = time.perf_counter()
-    subprocess.run([str(BIN / "kpi"), "run", *map(str, params), "--period", period, "--out", str(out), "--jobs", str(jobs)], check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "kpi"), "run", *map(str, params), "--period", period, "--out", str(out), "--jobs", str(jobs)],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 

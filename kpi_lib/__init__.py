@@ -1,7 +1,17 @@
 """kpi_lib: quantified department performance appraisal (绩效量化考核) around Jupyter."""
 
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
-from .errors import AuditError, DataError, InputError, KpiError, OutputError, ParamsError, Problem, TemplateError, UsageError
+from .errors import (
+    AuditError,
+    DataError,
+    InputError,
+    KpiError,
+    OutputError,
+    ParamsError,
+    Problem,
+    TemplateError,
+    UsageError,
+)
 from .params import Department, Params, load_params
 from .period import Period
 from .tables import DataFolder

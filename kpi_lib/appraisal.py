@@ -122,7 +122,23 @@ class Scorecard:
 
 
 RESULT_KEYS = ("department", "period", "window", "total", "grade", "indicators")
-INDICATOR_KEYS = ("id", "group", "weight", "direction", "target", "value", "numerator", "denominator", "steps", "score", "status", "excluded_rows", "n", "ci_low", "ci_high")
+INDICATOR_KEYS = (
+    "id",
+    "group",
+    "weight",
+    "direction",
+    "target",
+    "value",
+    "numerator",
+    "denominator",
+    "steps",
+    "score",
+    "status",
+    "excluded_rows",
+    "n",
+    "ci_low",
+    "ci_high",
+)
 
 
 def in_spec_order(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,20 +225,31 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
         source = data.table(ind.table)
         left = unmatched(ind.rate, source.rows_of(dept), source.rules.vocabulary, period)
         if len(left):
-            evidence = replace(evidence, excluded=pd.concat([evidence.excluded, left]) if len(evidence.excluded) else left)
+            evidence = replace(
+                evidence, excluded=pd.concat([evidence.excluded, left]) if len(evidence.excluded) else left
+            )
     rule = Rule(ind.direction, spec.target, spec.step, spec.penalty, spec.bonus, spec.per_item)
     if evidence.value is not None:
-        scored = score(evidence.value, rule, rounding=policy.step_rounding, min_score=policy.min_score, max_score=policy.max_score)
+        scored = score(
+            evidence.value, rule, rounding=policy.step_rounding, min_score=policy.min_score, max_score=policy.max_score
+        )
         return IndicatorResult(ind, spec, method, "observed" if method == "observation" else "scored", evidence, scored)
     if policy.on_empty == "error":
         raise DataError(
-            [Problem(file=evidence.file, message=f"{ind.id} has no rows in period {period} for department {dept} (policy on_empty: error)")]
+            [
+                Problem(
+                    file=evidence.file,
+                    message=f"{ind.id} has no rows in period {period} for department {dept} (policy on_empty: error)",
+                )
+            ]
         )
     if policy.on_empty == "exclude":
         return IndicatorResult(ind, spec, method, "excluded", evidence, None)
     fixed = Decimal(100) if policy.on_empty == "full" else Decimal(0)
     fixed = min(max(fixed, policy.min_score), policy.max_score)
-    return IndicatorResult(ind, spec, method, "scored", evidence, Scored(score=fixed, steps=None, short=False, raw=fixed, clamped=False))
+    return IndicatorResult(
+        ind, spec, method, "scored", evidence, Scored(score=fixed, steps=None, short=False, raw=fixed, clamped=False)
+    )
 
 
 def combine(indicators: Sequence[Mapping[str, Any]], params: Params) -> Summary:

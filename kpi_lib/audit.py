@@ -90,7 +90,20 @@ INPUTS = "inputs"
 HISTORY = "history"
 VIEWS = ("scorecard.html", "scorecard.audit.html", "scorecard.xlsx")
 PERIOD_FILES = ("index.html", "summary.csv", "summary.xlsx")
-PACKAGES = ("kpi-appraisal", "pandas", "holidays", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "pydantic", "matplotlib", "openpyxl", "pyarrow")
+PACKAGES = (
+    "kpi-appraisal",
+    "pandas",
+    "holidays",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "pydantic",
+    "matplotlib",
+    "openpyxl",
+    "pyarrow",
+)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -121,7 +134,9 @@ def git_commit(path: Path | None = None) -> str:
 
     where = path or Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
     return out.stdout.strip() if out.returncode == 0 else "not a git checkout"
@@ -149,7 +164,10 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
         (target / rel).write_bytes(data)
         return {"path": str(source.resolve()), "sha256": sha256_bytes(data), "copy": f"{INPUTS}/{rel}"}
 
-    section: dict[str, Any] = {"params": copy(department.path, "params.yaml"), "template": {"id": department.template.id, **copy(Path(department.template.path), "template.yaml")}}
+    section: dict[str, Any] = {
+        "params": copy(department.path, "params.yaml"),
+        "template": {"id": department.template.id, **copy(Path(department.template.path), "template.yaml")},
+    }
     tables: list[dict[str, Any]] = []
     adapted: list[dict[str, Any]] = []
     try:
@@ -160,7 +178,9 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
     data = DataFolder.of(department)
     for name in names:
         for path in data.files(name):
-            tables.append({"table": name, "role": "file", **copy(path, f"{DATA}/{path.relative_to(data.folder).as_posix()}")})
+            tables.append(
+                {"table": name, "role": "file", **copy(path, f"{DATA}/{path.relative_to(data.folder).as_posix()}")}
+            )
         adapter = data.adapter_file(name)
         if adapter is None:
             continue
@@ -170,7 +190,15 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
         if frame is not None:
             rel = f"{ADAPTED}/{name}.parquet"
             write_frame(frame, target / rel, what=f"{adapter}: the adapter of table {name}")
-            adapted.append({"table": name, "adapter": data.sources[name].adapter, "adapter_sha256": code["sha256"], "sha256": sha256_file(target / rel), "copy": f"{INPUTS}/{rel}"})
+            adapted.append(
+                {
+                    "table": name,
+                    "adapter": data.sources[name].adapter,
+                    "adapter_sha256": code["sha256"],
+                    "sha256": sha256_file(target / rel),
+                    "copy": f"{INPUTS}/{rel}",
+                }
+            )
     section["tables"] = tables
     section["adapted"] = adapted
     return section
@@ -181,13 +209,20 @@ def output_hashes(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     outputs, views = {}, {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not path.is_file() or rel in (MANIFEST, SIGNOFFS) or rel.split("/")[0] in (INPUTS, HISTORY) or any(p.startswith(".") for p in rel.split("/")):
+        if (
+            not path.is_file()
+            or rel in (MANIFEST, SIGNOFFS)
+            or rel.split("/")[0] in (INPUTS, HISTORY)
+            or any(p.startswith(".") for p in rel.split("/"))
+        ):
             continue
         (views if rel in VIEWS else outputs)[rel] = sha256_file(path)
     return outputs, views
 
 
-def build_manifest(folder: Path, *, department: str, period: str, status: str, inputs: Mapping[str, Any], effective: Any, commit: str) -> dict[str, Any]:
+def build_manifest(
+    folder: Path, *, department: str, period: str, status: str, inputs: Mapping[str, Any], effective: Any, commit: str
+) -> dict[str, Any]:
     outputs, views = output_hashes(folder)
     return {
         "schema": 1,
@@ -209,7 +244,11 @@ def write_period_manifest(period_dir: Path, period: str) -> Path:
     from .reports import write_atomic
 
     files = {name: sha256_file(period_dir / name) for name in PERIOD_FILES if (period_dir / name).is_file()}
-    departments = {p.name: sha256_file(p / MANIFEST) for p in sorted(period_dir.iterdir()) if p.is_dir() and (p / MANIFEST).is_file()}
+    departments = {
+        p.name: sha256_file(p / MANIFEST)
+        for p in sorted(period_dir.iterdir())
+        if p.is_dir() and (p / MANIFEST).is_file()
+    }
     manifest = {"schema": 1, "period": period, "created": clock.stamp(), "files": files, "departments": departments}
     write_atomic(period_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     return period_dir / MANIFEST
@@ -222,7 +261,10 @@ def read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AuditError(f"{path}: not found") from None
-    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, an integer of thousands of digits, nested too deep
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # not JSON, not UTF-8, an integer of thousands of digits, nested too deep
         raise AuditError(f"{path}: not valid JSON ({shorten(exc, 120)})") from None
     except OSError as exc:
         raise AuditError(f"{path}: cannot be read ({exc.strerror or exc})") from None
@@ -235,7 +277,13 @@ def _member(folder: Path, rel: Any) -> Path | None:
     """`folder/rel` when `rel` (from a manifest) is a plain relative path that stays inside `folder`; else None."""
     from .sources import inside
 
-    if not isinstance(rel, str) or not rel or "\x00" in rel or rel.startswith(("/", "\\")) or ".." in rel.replace("\\", "/").split("/"):
+    if (
+        not isinstance(rel, str)
+        or not rel
+        or "\x00" in rel
+        or rel.startswith(("/", "\\"))
+        or ".." in rel.replace("\\", "/").split("/")
+    ):
         return None
     path = folder / rel
     return path if inside(folder, path) else None
@@ -343,9 +391,18 @@ def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
             if manifest.get("status") == "ok" or (folder / "result.json").is_file():
                 diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing, but the department has a result")
             continue
-        path_ok = kind == "adapted" or (isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"])
+        path_ok = kind == "adapted" or (
+            isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"]
+        )
         copy = entry.get("copy") if isinstance(entry, dict) else None
-        if not (isinstance(entry, dict) and path_ok and isinstance(entry.get("sha256"), str) and isinstance(copy, str) and copy.startswith(f"{INPUTS}/") and _member(folder, copy)):
+        if not (
+            isinstance(entry, dict)
+            and path_ok
+            and isinstance(entry.get("sha256"), str)
+            and isinstance(copy, str)
+            and copy.startswith(f"{INPUTS}/")
+            and _member(folder, copy)
+        ):
             diffs.append(
                 f"{folder / MANIFEST}: inputs.{kind} has an entry that is not a recorded file inside {folder / INPUTS}: {shorten(json.dumps(entry, ensure_ascii=False, default=str))}"
             )
@@ -387,10 +444,14 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             _compare(folder / entry["copy"], entry["sha256"], "recorded input copy", diffs)
             copies.add(entry["copy"])
         for path in sorted((folder / INPUTS).rglob("*")):
-            if not path.is_dir() and path.relative_to(folder).as_posix() not in copies:  # files, links, FIFOs, sockets …
+            if (
+                not path.is_dir() and path.relative_to(folder).as_posix() not in copies
+            ):  # files, links, FIFOs, sockets …
                 diffs.append(f"{path}: recorded input added (not in the manifest)")
         for path in sorted(folder.rglob("*")):
-            if not (path.is_dir() or path.is_file()) or (path.is_symlink() and INPUTS not in path.relative_to(folder).parts):
+            if not (path.is_dir() or path.is_file()) or (
+                path.is_symlink() and INPUTS not in path.relative_to(folder).parts
+            ):
                 diffs.append(f"{path}: not a regular file (a link, FIFO or device); a run writes none")
         listed = _hashes(folder, manifest, "outputs", diffs)
         outputs, views = output_hashes(folder)
@@ -413,7 +474,9 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             diffs.append(f"{folder / rel}: output added (not in the manifest)")
     if recompute and (folder / "result.json").is_file():  # whatever the manifest claims
         if period is None:
-            diffs.append(f"{folder}: cannot recompute: no period (the manifest does not say, nor does the folder's place)")
+            diffs.append(
+                f"{folder}: cannot recompute: no period (the manifest does not say, nor does the folder's place)"
+            )
         else:
             diffs.extend(recompute_department(folder, period))
     if manifest_path.is_file():
@@ -421,7 +484,14 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
     return report
 
 
-def _check_identity(folder: Path, manifest: Mapping[str, Any], result: Mapping[str, Any] | None, department: str, period: str | None, diffs: list[str]) -> str | None:
+def _check_identity(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    result: Mapping[str, Any] | None,
+    department: str,
+    period: str | None,
+    diffs: list[str],
+) -> str | None:
     """The folder is the department and period its manifest, result.json and department.json say; returns the period.
 
     An empty `manifest` (missing or unreadable, named elsewhere) skips the manifest's own checks.
@@ -431,24 +501,32 @@ def _check_identity(folder: Path, manifest: Mapping[str, Any], result: Mapping[s
     if manifest:
         recorded_department, recorded_period = manifest.get("department"), manifest.get("period")
         if recorded_department != department:
-            diffs.append(f"{where}: records department {shorten(recorded_department)!r}, but the folder is {department!r}; department folders were renamed or swapped")
+            diffs.append(
+                f"{where}: records department {shorten(recorded_department)!r}, but the folder is {department!r}; department folders were renamed or swapped"
+            )
         if not isinstance(recorded_period, str):
             diffs.append(f"{where}: records no period")
             recorded_period = None
         elif period is not None and recorded_period != period:
-            diffs.append(f"{where}: records period {shorten(recorded_period)!r}, but the folder is in {period!r}; folders were moved between periods")
+            diffs.append(
+                f"{where}: records period {shorten(recorded_period)!r}, but the folder is in {period!r}; folders were moved between periods"
+            )
         status = manifest.get("status")
         has_result = (folder / "result.json").is_file()
         if status == "ok" and not has_result:
             diffs.append(f"{folder / 'result.json'}: missing, but the manifest says the department ran ok")
         elif status == "failed" and has_result:
-            diffs.append(f"{folder / 'result.json'}: present, but the manifest says the department failed (a failed run writes no result.json)")
+            diffs.append(
+                f"{folder / 'result.json'}: present, but the manifest says the department failed (a failed run writes no result.json)"
+            )
         elif status not in ("ok", "failed"):
             diffs.append(f"{where}: status {shorten(status)!r}; expected ok or failed")
     if result is not None:
         for key, want in (("department", department), ("period", recorded_period or period)):
             if want is not None and result.get(key) != want:
-                diffs.append(f"{folder / 'result.json'}: {key} {shorten(result.get(key))!r}, but the folder is {want!r}")
+                diffs.append(
+                    f"{folder / 'result.json'}: {key} {shorten(result.get(key))!r}, but the folder is {want!r}"
+                )
     meta_path = folder / "department.json"
     if meta_path.is_file():
         try:
@@ -457,7 +535,9 @@ def _check_identity(folder: Path, manifest: Mapping[str, Any], result: Mapping[s
             diffs.extend(exc.lines())
         else:
             if meta.get("department") != department:
-                diffs.append(f"{meta_path}: department {shorten(meta.get('department'))!r}, but the folder is {department!r}")
+                diffs.append(
+                    f"{meta_path}: department {shorten(meta.get('department'))!r}, but the folder is {department!r}"
+                )
     return recorded_period or period
 
 
@@ -479,18 +559,24 @@ def recompute_department(folder: Path, period: str) -> list[str]:
         sources["result.json"] = read_json(folder / "result.json")
     except AuditError as exc:
         differences.extend(exc.lines())
-    notebooks = [(f"{SCORECARD}.ipynb", "scorecard")] + [(f"{group}.ipynb", "group") for group in department.template.groups]
+    notebooks = [(f"{SCORECARD}.ipynb", "scorecard")] + [
+        (f"{group}.ipynb", "group") for group in department.template.groups
+    ]
     for name, kind in notebooks:
         try:
             record = read_record(folder / name, kind=kind)
             if kind == "scorecard":
                 sources[name] = record["result"]
             else:
-                sources[name] = {"indicators": [{k: v for k, v in i.items() if k != "explain"} for i in record["indicators"]]}
+                sources[name] = {
+                    "indicators": [{k: v for k, v in i.items() if k != "explain"} for i in record["indicators"]]
+                }
         except KpiError as exc:
             differences.extend(exc.lines())
         except Exception as exc:  # noqa: BLE001 - a damaged notebook is a difference, never a crash
-            differences.append(f"{folder / name}: cannot read its recorded result ({type(exc).__name__}: {shorten(exc)})")
+            differences.append(
+                f"{folder / name}: cannot read its recorded result ({type(exc).__name__}: {shorten(exc)})"
+            )
     by_id = {i["id"]: i for i in expected["indicators"]}
     for name, recorded in sources.items():
         where = folder / name
@@ -507,7 +593,9 @@ def recompute_department(folder: Path, period: str) -> list[str]:
         if name in ("result.json", f"{SCORECARD}.ipynb"):
             ids = [i.get("id") for i in items]
             if ids != list(by_id):
-                differences.append(f"{where}: indicators recorded {', '.join(map(str, ids))}, recomputed {', '.join(by_id)}")
+                differences.append(
+                    f"{where}: indicators recorded {', '.join(map(str, ids))}, recomputed {', '.join(by_id)}"
+                )
         for item in items:
             fresh = by_id.get(item["id"]) if isinstance(item.get("id"), str) else None
             if fresh is None:
@@ -515,7 +603,9 @@ def recompute_department(folder: Path, period: str) -> list[str]:
                 continue
             for key in sorted(set(item) | (set(fresh) if name == "result.json" else set())):
                 if fresh.get(key) != item.get(key):
-                    differences.append(f"{where}: {item['id']} {key} recorded {shorten(item.get(key))}, recomputed {fresh.get(key)}")
+                    differences.append(
+                        f"{where}: {item['id']} {key} recorded {shorten(item.get(key))}, recomputed {fresh.get(key)}"
+                    )
     return differences
 
 
@@ -555,7 +645,9 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
     # A period folder holds department folders; that decides, never what a manifest claims (a forged period
     # manifest with a "department" key must not turn the check of every department into the check of none).
     holds_departments = any(_is_department(p) for p in period_dir.iterdir() if p.is_dir() and not p.is_symlink())
-    if not holds_departments and ((manifest is not None and "department" in manifest) or (manifest is None and _is_department(period_dir))):
+    if not holds_departments and (
+        (manifest is not None and "department" in manifest) or (manifest is None and _is_department(period_dir))
+    ):
         return verify_department(period_dir, recompute=recompute, pubkey=pubkey)
     if manifest is None and not problem:
         raise UsageError(f"{period_dir}: no manifest.json; expected a folder written by kpi run")
@@ -565,7 +657,9 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
         diffs.append(problem)
     manifest = manifest or {}
     if manifest and manifest.get("period") != period_dir.name:
-        diffs.append(f"{manifest_path}: records period {shorten(manifest.get('period'))!r}, but the folder is {period_dir.name!r}")
+        diffs.append(
+            f"{manifest_path}: records period {shorten(manifest.get('period'))!r}, but the folder is {period_dir.name!r}"
+        )
     files = manifest.get("files", {}) if isinstance(manifest.get("files", {}), dict) else {}
     for name, sha in files.items():
         if name not in PERIOD_FILES:
@@ -586,7 +680,9 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
             diffs.append(f"{folder / MANIFEST}: department manifest deleted (expected sha256 {sha})")
         else:
             _compare(folder / MANIFEST, sha, "department manifest", diffs)
-    for name in sorted(present | {n for n in listed if isinstance(n, str) and DEPARTMENT_ID.fullmatch(n) and (period_dir / n).is_dir()}):
+    for name in sorted(
+        present | {n for n in listed if isinstance(n, str) and DEPARTMENT_ID.fullmatch(n) and (period_dir / n).is_dir()}
+    ):
         report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
     diffs.extend(check_summaries(period_dir, sorted(present)))
     return report
@@ -603,7 +699,11 @@ def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
             try:
                 result = read_json(folder / "result.json")
                 items = result.get("indicators")
-                scores = {str(i.get("id")): i.get("score") for i in items if isinstance(i, dict)} if isinstance(items, list) else {}
+                scores = (
+                    {str(i.get("id")): i.get("score") for i in items if isinstance(i, dict)}
+                    if isinstance(items, list)
+                    else {}
+                )
                 rows.append(Expected(name, "ok", result.get("total"), result.get("grade"), scores))
             except AuditError:
                 rows.append(Expected(name, "unknown"))
@@ -636,7 +736,9 @@ def _check_rendering(period_dir: Path) -> list[str]:
     for name in ("index.html", "summary.csv"):
         path = period_dir / name
         if path.is_file() and path.read_bytes() != fresh[name]:
-            differences.append(f"{path}: differs from the page rendered again from the departments' results (its text, styles or links were changed)")
+            differences.append(
+                f"{path}: differs from the page rendered again from the departments' results (its text, styles or links were changed)"
+            )
     if (period_dir / "summary.xlsx").is_file():
         differences.extend(same_sheets(period_dir / "summary.xlsx", fresh["summary.xlsx"]))
     return differences
@@ -685,7 +787,9 @@ def scorecard_xlsx_bytes(folder: Path, signoffs: Iterable[Mapping[str, Any]] = (
         for item in read_record(folder / f"{group}.ipynb", kind="group")["indicators"]:
             explain[item["id"]] = item.get("explain", {})
     title = f"{template.name('zh')} · {meta.get('name') or result['department']} ({result['department']}) · {result['period']}"
-    return scorecard_xlsx(template, meta.get("lang", "zh"), title, result, explain, meta.get("labels", {}), list(signoffs))
+    return scorecard_xlsx(
+        template, meta.get("lang", "zh"), title, result, explain, meta.get("labels", {}), list(signoffs)
+    )
 
 
 # -- history --------------------------------------------------------------------------------
@@ -697,7 +801,9 @@ def keep_history(old: Path, new: Path) -> Path:
     """
     for link in (old, old / HISTORY, new / HISTORY):
         if link.is_symlink():  # never move through a link: it could reach outside the period folder
-            raise AuditError(f"{link}: is a symbolic link; refusing to move a signed run through it (remove the link, then run again)")
+            raise AuditError(
+                f"{link}: is a symbolic link; refusing to move a signed run through it (remove the link, then run again)"
+            )
     history = new / HISTORY
     history.mkdir(parents=True, exist_ok=True)
     if (old / HISTORY).is_dir():
@@ -708,7 +814,9 @@ def keep_history(old: Path, new: Path) -> Path:
         stamp = str(read_json(old / MANIFEST).get("created") or "")
     except AuditError:
         stamp = ""
-    name = re.sub(r"[^0-9T-]", "", stamp)[:40].strip("-") or re.sub(r"[^0-9T-]", "", datetime.now().isoformat(timespec="seconds"))
+    name = re.sub(r"[^0-9T-]", "", stamp)[:40].strip("-") or re.sub(
+        r"[^0-9T-]", "", datetime.now().isoformat(timespec="seconds")
+    )
     target, n = history / name, 1
     while target.exists():
         n += 1

@@ -49,7 +49,9 @@ def _register() -> str:
 @contextmanager
 def cjk() -> Iterator[None]:
     family = _register()
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"], "axes.unicode_minus": False}):
+    with matplotlib.rc_context(
+        {"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"], "axes.unicode_minus": False}
+    ):
         yield
 
 
@@ -80,7 +82,13 @@ def histogram(values: Sequence[float], deadline: float | None, title: str, xlabe
         return png(fig)
 
 
-def bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str = "", highlight: Sequence[bool] | None = None) -> bytes:
+def bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    ylabel: str = "",
+    highlight: Sequence[bool] | None = None,
+) -> bytes:
     with cjk():
         fig, ax = _figure()
         colours = ["#E45756" if h else "#4C78A8" for h in (highlight or [False] * len(values))]
@@ -96,9 +104,15 @@ def hbars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: st
     """Horizontal bars in the given order, top down (points lost per indicator: red lost, green gained)."""
     with cjk():
         fig, ax = _figure(7.0, max(2.5, 0.38 * len(values) + 1))
-        ax.barh(list(labels)[::-1], list(values)[::-1], color=["#E45756" if v > 0 else "#54A24B" for v in list(values)[::-1]])
+        ax.barh(
+            list(labels)[::-1],
+            list(values)[::-1],
+            color=["#E45756" if v > 0 else "#54A24B" for v in list(values)[::-1]],
+        )
         for y, v in enumerate(list(values)[::-1]):
-            ax.annotate(f"{v:.2f}", (v, y), ha="left", va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+            ax.annotate(
+                f"{v:.2f}", (v, y), ha="left", va="center", fontsize=9, xytext=(3, 0), textcoords="offset points"
+            )
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         return png(fig)

@@ -41,7 +41,12 @@ app = typer.Typer(
 
 # Piped output (no terminal) gets a wide page rather than rich's 80 columns, so tables stay readable.
 # Text from data, params or errors is printed as written: no console markup (`[bold]`), no emoji codes (`:x:`).
-stdout = Console(highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)))
+stdout = Console(
+    highlight=False,
+    soft_wrap=True,
+    emoji=False,
+    width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)),
+)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
@@ -85,11 +90,28 @@ def score(
 def print_scorecard(card: Scorecard, lang: str) -> None:
     """A compact table (fits 80 columns), then one line per indicator with its formula and rule."""
     title = f"{card.name or card.department} ({card.department}) · {label('period', lang)} {card.period} [{card.period.start} – {card.period.end}]"
-    keys = (("id", "left"), ("name", "left"), ("weight", "right"), ("target", "right"), ("value", "right"), ("score", "right"), ("status", "left"))
+    keys = (
+        ("id", "left"),
+        ("name", "left"),
+        ("weight", "right"),
+        ("target", "right"),
+        ("value", "right"),
+        ("score", "right"),
+        ("status", "left"),
+    )
     table = _table(title, [(label(key, lang), justify) for key, justify in keys])
     for r in card.results:
         target = "—" if r.params.target is None else f"{plain(r.params.target)}%"
-        _row(table, r.id, r.indicator.name(lang), plain(r.params.weight), target, value_text(r), plain(r.score, 2), status_text(r.status, lang))
+        _row(
+            table,
+            r.id,
+            r.indicator.name(lang),
+            plain(r.params.weight),
+            target,
+            value_text(r),
+            plain(r.score, 2),
+            status_text(r.status, lang),
+        )
     summary = card.summary
     assert summary is not None
     grade = f"{summary.grade} {grade_label(summary.label, lang)}".strip() if summary.grade else "—"
@@ -103,7 +125,11 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
             stdout.print(f"      {survey}", markup=False)
         stdout.print(f"      {rule_line(r, lang)}", markup=False)
     if summary.excluded:
-        note = "无数据、未计入总分（其权重不参与加权）" if lang == "zh" else "left out of the total for lack of rows (their weight drops out)"
+        note = (
+            "无数据、未计入总分（其权重不参与加权）"
+            if lang == "zh"
+            else "left out of the total for lack of rows (their weight drops out)"
+        )
         stdout.print(f"{note}: {', '.join(summary.excluded)}", markup=False)
     for finding in card_findings(card):
         stdout.print(f"{'采集时间提示' if lang == 'zh' else 'finding'}: {finding}", markup=False)
@@ -119,7 +145,12 @@ def card_findings(card: Scorecard) -> list[Any]:
 @app.command()
 def validate(
     params: Annotated[list[Path], typer.Argument(help="One or more params YAML files.")],
-    period: Annotated[str | None, typer.Option("--period", "-p", help="The period to compute (default: the year of review_date, else this year).")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period", "-p", help="The period to compute (default: the year of review_date, else this year)."
+        ),
+    ] = None,
 ) -> None:
     """Check parameters and every input table of each department; list all problems.
 
@@ -168,7 +199,14 @@ class BatchProgress:
     """Departments done and failed, and the time left, on stderr."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
             TextColumn("{task.description}"),
@@ -205,14 +243,31 @@ def run_command(
     params: Annotated[list[Path] | None, typer.Argument(help="Params YAML files (or --all).")] = None,
     period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")] = "",
     all_: Annotated[bool, typer.Option("--all", help="Every params file under params/.")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Notebooks run at once, 1 or more (leave out for the number of cores).")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Notebooks run at once, 1 or more (leave out for the number of cores)."),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Where outputs/<period>/ is written.")] = Path("outputs"),
-    notebooks: Annotated[Path | None, typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/).")] = None,
-    timeout: Annotated[int, typer.Option("--timeout", help="Seconds a notebook cell may run, 1 or more.")] = DEFAULT_TIMEOUT,
-    executor: Annotated[str, typer.Option("--executor", help="local (a process pool) or dask (dask.distributed).")] = "local",
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="With --executor dask: a scheduler address (default: a local cluster).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")] = False,
-    pdf: Annotated[bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")] = False,
+    notebooks: Annotated[
+        Path | None,
+        typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/)."),
+    ] = None,
+    timeout: Annotated[
+        int, typer.Option("--timeout", help="Seconds a notebook cell may run, 1 or more.")
+    ] = DEFAULT_TIMEOUT,
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (a process pool) or dask (dask.distributed).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="With --executor dask: a scheduler address (default: a local cluster)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")
+    ] = False,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")
+    ] = False,
 ) -> None:
     """Execute the notebooks of every department with papermill and write reports to outputs/<period>/.
 
@@ -247,7 +302,14 @@ def print_batch(result: BatchResult) -> None:
     table = _table(f"kpi run · {result.period} · {result.seconds:.1f} s", columns)
     for d in result.departments:
         error = " | ".join(d.error.splitlines()[:3])
-        _row(table, d.label, "refused" if d.refused else "failed" if d.failed else "ok", "" if d.total is None else f"{d.total:.2f}", d.grade or "", error)
+        _row(
+            table,
+            d.label,
+            "refused" if d.refused else "failed" if d.failed else "ok",
+            "" if d.total is None else f"{d.total:.2f}",
+            d.grade or "",
+            error,
+        )
     stdout.print(table)
     for d in result.departments:
         for note in d.notes:
@@ -267,14 +329,22 @@ def _failure_line(d: DepartmentRun) -> str:
     if not d.department:  # the params file did not load: its problems, no folder
         return " | ".join(d.error.splitlines()) + " (the department did not run; nothing written)"
     first = d.error.splitlines()[0] if d.error else ""
-    return f"{d.department} failed: {first}" if d.unwritable else f"{d.department} failed: {first} (see {d.final / 'error.txt' if d.final else ''})"
+    return (
+        f"{d.department} failed: {first}"
+        if d.unwritable
+        else f"{d.department} failed: {first} (see {d.final / 'error.txt' if d.final else ''})"
+    )
 
 
 @app.command()
 def verify(
     folder: Annotated[Path, typer.Argument(help="outputs/<period> (or one department folder).")],
-    recompute: Annotated[bool, typer.Option("--recompute", help="Also recompute every score from the recorded inputs.")] = False,
-    pubkey: Annotated[Path | None, typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")] = None,
+    recompute: Annotated[
+        bool, typer.Option("--recompute", help="Also recompute every score from the recorded inputs.")
+    ] = False,
+    pubkey: Annotated[
+        Path | None, typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")
+    ] = None,
 ) -> None:
     """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match."""
     from .audit import verify_period
@@ -300,7 +370,9 @@ def sign(
     role: Annotated[str, typer.Option("--role", help="manager (部门经理) or supervisor (上级主管领导).")],
     name: Annotated[str, typer.Option("--name", help="Who signs.")],
     comment: Annotated[str, typer.Option("--comment", help="A remark kept with the signature.")] = "",
-    key: Annotated[Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")
+    ] = None,
 ) -> None:
     """Sign off a department's results; refused when its outputs no longer match their manifest.
 
@@ -318,9 +390,15 @@ def sign(
             stderr.print(f"kpi: {lock.takeover_note()}", markup=False)
         record = sign_off(folder, role=role, name=name, comment=comment, key=key)
     signed = " with an Ed25519 signature" if "signature" in record else ""
-    stdout.print(f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})", markup=False)
+    stdout.print(
+        f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})",
+        markup=False,
+    )
     head = read_log(folder)[-1].sha256
-    stdout.print(f"sign-off log head: {head} (keep it outside outputs/: kpi verify prints the head it finds, and only this shows a removed last record)", markup=False)
+    stdout.print(
+        f"sign-off log head: {head} (keep it outside outputs/: kpi verify prints the head it finds, and only this shows a removed last record)",
+        markup=False,
+    )
 
 
 @app.command()
@@ -344,7 +422,11 @@ def pdf(
     from .exports import chromium, html_to_pdf
 
     chromium()
-    departments = [folder] if (folder / "department.json").is_file() else sorted(p for p in folder.iterdir() if (p / "department.json").is_file())
+    departments = (
+        [folder]
+        if (folder / "department.json").is_file()
+        else sorted(p for p in folder.iterdir() if (p / "department.json").is_file())
+    )
     if not departments:
         raise UsageError(f"{folder}: no department reports here; expected outputs/<period> written by kpi run")
     target = out or (folder.parent if departments == [folder] else folder) / "pdf"
@@ -358,10 +440,19 @@ def pdf(
 @app.command()
 def calendar(
     year: Annotated[int, typer.Option("--year", "-y", help="The calendar year.")],
-    params: Annotated[list[Path] | None, typer.Argument(help="Params files: tasks per department (default: the packaged template).")] = None,
+    params: Annotated[
+        list[Path] | None, typer.Argument(help="Params files: tasks per department (default: the packaged template).")
+    ] = None,
     ics: Annotated[Path | None, typer.Option("--ics", help="Also write an iCalendar file.")] = None,
-    review_date: Annotated[str | None, typer.Option("--review-date", help="Template-level only: the annual review day (default: the year's last working day).")] = None,
-    template: Annotated[str, typer.Option("--template", help="Template-level only: a packaged name or a path.")] = "customer_service",
+    review_date: Annotated[
+        str | None,
+        typer.Option(
+            "--review-date", help="Template-level only: the annual review day (default: the year's last working day)."
+        ),
+    ] = None,
+    template: Annotated[
+        str, typer.Option("--template", help="Template-level only: a packaged name or a path.")
+    ] = "customer_service",
 ) -> None:
     """Every collection task of a year: window, indicator, collector, source, method."""
     from .reports import write_atomic
@@ -385,13 +476,24 @@ def calendar(
         methods = dict(loaded.methods)
         found = tasks(loaded, year, review_date=review)
     found.sort(key=lambda t: (t.start, t.department, t.indicator.id))
-    columns = [(name, "left") for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ()))]
+    columns = [
+        (name, "left")
+        for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ()))
+    ]
     table = _table(f"信息采集计划 Collection schedule {year} · {len(found)} tasks", columns, no_wrap=("window",))
     for t in found:
         ind = t.indicator
         window = str(t.start) if t.start == t.end else f"{t.start} – {t.end:%m-%d}"
         how = ", ".join(methods[m](lang) if m in methods else m for m in ind.methods)
-        _row(table, window, f"{ind.id} {ind.name(lang)}", ind.collector(lang), ind.source(lang), how, *((t.department,) if params else ()))
+        _row(
+            table,
+            window,
+            f"{ind.id} {ind.name(lang)}",
+            ind.collector(lang),
+            ind.source(lang),
+            how,
+            *((t.department,) if params else ()),
+        )
     stdout.print(table)
     if ics is not None:
         write_atomic(ics, to_ics(found, lang))
@@ -404,9 +506,13 @@ app.add_typer(template_app, name="template")
 
 @template_app.command(name="import")
 def template_import(
-    sheet: Annotated[Path, typer.Argument(help="An .xlsx KPI sheet laid out like the seed (the 13 Chinese column headers).")],
+    sheet: Annotated[
+        Path, typer.Argument(help="An .xlsx KPI sheet laid out like the seed (the 13 Chinese column headers).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for <id>.yaml and <id>.params.yaml.")] = Path("."),
-    template_id: Annotated[str | None, typer.Option("--id", help="The template's id (default: from the file name).")] = None,
+    template_id: Annotated[
+        str | None, typer.Option("--id", help="The template's id (default: from the file name).")
+    ] = None,
     sheet_name: Annotated[str | None, typer.Option("--sheet", help="The worksheet (default: the first).")] = None,
 ) -> None:
     """Read a KPI sheet into a template file and a params skeleton; list the cells that need numbers."""

@@ -46,7 +46,9 @@ def source_date_epoch() -> int | None:
     if not raw:
         return None
     if not raw.isascii() or not raw.isdigit():
-        raise UsageError(f"{VARIABLE}={raw[:40]!r}: expected a whole number of seconds since 1970-01-01 UTC (e.g. `date +%s`), or leave it unset")
+        raise UsageError(
+            f"{VARIABLE}={raw[:40]!r}: expected a whole number of seconds since 1970-01-01 UTC (e.g. `date +%s`), or leave it unset"
+        )
     return int(raw)
 
 

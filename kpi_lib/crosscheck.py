@@ -94,7 +94,9 @@ class _Compare:
     def order(self, found: Sequence[str]) -> bool:
         want = [r.department for r in self.expected]
         if list(found) != want:
-            self.lines.append(f"{self.path}: lists departments {', '.join(found) or '(none)'}; their folders' result.json give {', '.join(want) or '(none)'}")
+            self.lines.append(
+                f"{self.path}: lists departments {', '.join(found) or '(none)'}; their folders' result.json give {', '.join(want) or '(none)'}"
+            )
             return False
         return True
 
@@ -153,7 +155,9 @@ def check_table(path: Path, rows: Sequence[Sequence[Any]], expected: Sequence[Ex
     missing = [k for k in ("department", "total", "grade") if k not in keys.values()]
     if missing:
         return [f"{path}: no column {', '.join(missing)} in the header; cannot check it against result.json"]
-    by_key = [{keys[i]: cell for i, cell in enumerate(row) if i in keys} for row in rows[1:] if any(_text(c) for c in row)]
+    by_key = [
+        {keys[i]: cell for i, cell in enumerate(row) if i in keys} for row in rows[1:] if any(_text(c) for c in row)
+    ]
     if compare.order([_text(cells.get("department")) for cells in by_key]):
         for cells in by_key:
             compare.row(_text(cells["department"]), cells, ids)
@@ -177,7 +181,9 @@ def check_xlsx(path: Path, expected: Sequence[Expected]) -> list[str]:
         rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
         book.close()
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a difference, never a crash
-        return [f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}); cannot check it against result.json"]
+        return [
+            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}); cannot check it against result.json"
+        ]
     return check_table(path, rows, expected)
 
 
@@ -200,7 +206,9 @@ def same_sheets(path: Path, fresh: bytes) -> list[str]:
         for row_a, row_b in zip(a.iter_rows(), b.iter_rows(), strict=True):
             for x, y in zip(row_a, row_b, strict=True):
                 if (x.value, x.data_type, x.number_format) != (y.value, y.data_type, y.number_format):
-                    return [f"{path}!{x.coordinate}: shows {x.value!r} as {x.number_format!r}, expected {y.value!r} as {y.number_format!r} (rendered again from the departments' results)"]
+                    return [
+                        f"{path}!{x.coordinate}: shows {x.value!r} as {x.number_format!r}, expected {y.value!r} as {y.number_format!r} (rendered again from the departments' results)"
+                    ]
         if len(list(a.conditional_formatting)) != len(list(b.conditional_formatting)) or a.sheet_state != b.sheet_state:
             return [f"{path}: sheet {name!r} has conditional formats or a visibility the toolkit never writes"]
     return []
@@ -244,9 +252,18 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
         parser.feed(path.read_text(encoding="utf-8"))
         parser.close()
     except Exception as exc:  # noqa: BLE001 - an unreadable page is a difference, never a crash
-        return [f"{path}: cannot be read as UTF-8 HTML ({type(exc).__name__}: {exc}); cannot check it against result.json"]
+        return [
+            f"{path}: cannot be read as UTF-8 HTML ({type(exc).__name__}: {exc}); cannot check it against result.json"
+        ]
     rows = parser.rows
-    start = next((i for i, row in enumerate(rows) if {"rank", "id", "total", "grade"} <= {(c.split()[-1].lower() if c.split() else "") for c in row}), None)
+    start = next(
+        (
+            i
+            for i, row in enumerate(rows)
+            if {"rank", "id", "total", "grade"} <= {(c.split()[-1].lower() if c.split() else "") for c in row}
+        ),
+        None,
+    )
     if start is None:
         return [f"{path}: no ranking table (columns Rank, Id, Total, Grade); cannot check it against result.json"]
     header = [(c.split()[-1].lower() if c.split() else "") for c in rows[start]]
@@ -269,5 +286,7 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
             grade = (found.get("grade") or "").split()
             compare.value(department, "grade", grade[0] if grade else "", row.grade)
         elif "failed" not in (found.get("total") or "").lower():
-            compare.lines.append(f"{path}: {department} shows total {found.get('total')!r}, but the department failed (no result.json)")
+            compare.lines.append(
+                f"{path}: {department} shows total {found.get('total')!r}, but the department failed (no result.json)"
+            )
     return compare.lines

@@ -35,7 +35,13 @@ from typing import Any
 from .period import Period
 
 YEAR = 2026
-PERIODS = [str(YEAR), f"{YEAR}-H1", f"{YEAR}-H2", *(f"{YEAR}-Q{q}" for q in range(1, 5)), *(f"{YEAR}-{m:02d}" for m in range(1, 13))]
+PERIODS = [
+    str(YEAR),
+    f"{YEAR}-H1",
+    f"{YEAR}-H2",
+    *(f"{YEAR}-Q{q}" for q in range(1, 5)),
+    *(f"{YEAR}-{m:02d}" for m in range(1, 13)),
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,16 @@ PROFILES = (
 
 TABLE_COLUMNS = {
     "policy_plan": ["item_id", "department", "title", "planned_date", "completed_date", "excused", "excuse_reason"],
-    "work_plan": ["task_id", "department", "title", "due_date", "planned_qty", "actual_qty", "excused", "excuse_reason"],
+    "work_plan": [
+        "task_id",
+        "department",
+        "title",
+        "due_date",
+        "planned_qty",
+        "actual_qty",
+        "excused",
+        "excuse_reason",
+    ],
     "surveys": ["response_id", "department", "survey", "respondent", "date", "score"],
     "communications": ["message_id", "department", "customer_id", "created_at", "sent_at"],
     "feedback": ["feedback_id", "department", "customer_id", "received_at", "responded_at"],
@@ -99,23 +114,52 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
     for i in range(12):
         planned = date(YEAR, i + 1, 20)
         finished = rng.random() < q
-        completed = planned - timedelta(days=rng.randrange(0, 15)) if finished else (planned + timedelta(days=rng.randrange(5, 40)) if rng.random() < 0.5 else None)
+        completed = (
+            planned - timedelta(days=rng.randrange(0, 15))
+            if finished
+            else (planned + timedelta(days=rng.randrange(5, 40)) if rng.random() < 0.5 else None)
+        )
         excused = not finished and rng.random() < 0.4
         reason = "上级调整年度计划 / plan changed by senior management" if excused else ""
-        rows["policy_plan"].append([f"{code}-P{i + 1:03d}", p.id, f"客服管理制度第{i + 1}项", _iso(planned), _iso(completed), "是" if excused else "否", reason])
+        rows["policy_plan"].append(
+            [
+                f"{code}-P{i + 1:03d}",
+                p.id,
+                f"客服管理制度第{i + 1}项",
+                _iso(planned),
+                _iso(completed),
+                "是" if excused else "否",
+                reason,
+            ]
+        )
 
     for i in range(150):
         due = _day(rng, i % 12 + 1)
         planned = rng.randrange(20, 101)
         actual = max(0, round(planned * rng.uniform(q - 0.12, min(1.08, q + 0.1))))
         excused = actual < planned * 0.7 and rng.random() < 0.3
-        rows["work_plan"].append([f"{code}-T{i + 1:04d}", p.id, f"工作任务 {i + 1}", _iso(due), planned, actual, "true" if excused else "false", "客户取消 / cancelled by the customer" if excused else ""])
+        rows["work_plan"].append(
+            [
+                f"{code}-T{i + 1:04d}",
+                p.id,
+                f"工作任务 {i + 1}",
+                _iso(due),
+                planned,
+                actual,
+                "true" if excused else "false",
+                "客户取消 / cancelled by the customer" if excused else "",
+            ]
+        )
 
     response = 0
     # Surveys are collected in their schedule's windows (SPEC §6), with a few stragglers the
     # compliance check flags: customer satisfaction in the last half month of each quarter,
     # the senior-management and assigned-task surveys in the week before the 12-20 review.
-    for survey, count, respondents in (("policy_execution", 40, "高层主管"), ("customer_satisfaction", 450, "客户"), ("assigned_tasks", 30, "主管领导")):
+    for survey, count, respondents in (
+        ("policy_execution", 40, "高层主管"),
+        ("customer_satisfaction", 450, "客户"),
+        ("assigned_tasks", 30, "主管领导"),
+    ):
         quarters = (3, 6, 9, 12) if survey == "customer_satisfaction" else (12,)
         for month in quarters:
             for k in range(count):
@@ -128,7 +172,9 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
                     day = date(YEAR, month, rng.randrange(16, 31 if month in (6, 9) else 32))
                 else:
                     day = date(YEAR, 12, rng.randrange(13, 20))
-                rows["surveys"].append([f"{code}-S{response:05d}", p.id, survey, f"{respondents}{rng.randrange(1, 40)}", _iso(day), score])
+                rows["surveys"].append(
+                    [f"{code}-S{response:05d}", p.id, survey, f"{respondents}{rng.randrange(1, 40)}", _iso(day), score]
+                )
 
     for i in range(3600):
         created = _office_time(rng, _day(rng, i % 12 + 1))
@@ -139,7 +185,9 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
             sent = created + timedelta(minutes=rng.randrange(5, 24 * 60))
         else:
             sent = created + timedelta(minutes=rng.randrange(24 * 60 + 1, 96 * 60))
-        rows["communications"].append([f"{code}-M{i + 1:05d}", p.id, f"C{rng.randrange(1, 900):04d}", _stamp(created), _stamp(sent)])
+        rows["communications"].append(
+            [f"{code}-M{i + 1:05d}", p.id, f"C{rng.randrange(1, 900):04d}", _stamp(created), _stamp(sent)]
+        )
 
     for i in range(1500):
         received = _office_time(rng, _day(rng, i % 12 + 1))
@@ -150,20 +198,34 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
             # days to answer: mostly within two working days; holidays (2026 National Day) push some past it
             days = rng.choice((0, 0, 1, 1, 2, 2)) if roll < q else rng.choice((3, 4, 5, 6))
             responded = received + timedelta(days=days, minutes=rng.randrange(0, 300))
-        rows["feedback"].append([f"{code}-F{i + 1:05d}", p.id, f"C{rng.randrange(1, 900):04d}", _stamp(received), _stamp(responded)])
+        rows["feedback"].append(
+            [f"{code}-F{i + 1:05d}", p.id, f"C{rng.randrange(1, 900):04d}", _stamp(received), _stamp(responded)]
+        )
 
     for c in range(600):
         key = c < 60
         for half in (0, 1):
             planned = _day(rng, rng.randrange(1, 7) + 6 * half)
-            done = planned + timedelta(days=rng.randrange(0, 20)) if rng.random() < (q + (0.02 if key else -0.03)) else None
+            done = (
+                planned + timedelta(days=rng.randrange(0, 20))
+                if rng.random() < (q + (0.02 if key else -0.03))
+                else None
+            )
             rows["revisits"].append([f"C{c + 1:04d}", p.id, "1" if key else "0", _iso(planned), _iso(done)])
 
     for i in range(300):
         received = _office_time(rng, _day(rng, i % 12 + 1))
         resolved = received + timedelta(hours=rng.randrange(2, 120)) if rng.random() < 0.97 else None
         satisfied = resolved is not None and rng.random() < q
-        rows["complaints"].append([f"{code}-K{i + 1:04d}", p.id, _stamp(received), _stamp(resolved), ("yes" if satisfied else "no") if resolved else ""])
+        rows["complaints"].append(
+            [
+                f"{code}-K{i + 1:04d}",
+                p.id,
+                _stamp(received),
+                _stamp(resolved),
+                ("yes" if satisfied else "no") if resolved else "",
+            ]
+        )
 
     for a in range(60):
         since = date(rng.randrange(2018, 2026), rng.randrange(1, 13), rng.randrange(1, 29))
@@ -181,11 +243,29 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
         while spent < spend_target:
             entry += 1
             amount = Decimal(rng.randrange(20000, 180000)) / 100
-            rows["expenses"].append([f"{code}-E{entry:05d}", p.id, _iso(_day(rng, month)), rng.choice(("差旅 travel", "培训 training", "办公 office", "礼品 gifts")), f"{amount:.2f}", "false"])
+            rows["expenses"].append(
+                [
+                    f"{code}-E{entry:05d}",
+                    p.id,
+                    _iso(_day(rng, month)),
+                    rng.choice(("差旅 travel", "培训 training", "办公 office", "礼品 gifts")),
+                    f"{amount:.2f}",
+                    "false",
+                ]
+            )
             spent += amount
         if month in (3, 9, 11):
             entry += 1
-            rows["expenses"].append([f"{code}-E{entry:05d}", p.id, _iso(date(YEAR, month, 28)), "客户活动 customer event", "8000.00", "true"])
+            rows["expenses"].append(
+                [
+                    f"{code}-E{entry:05d}",
+                    p.id,
+                    _iso(date(YEAR, month, 28)),
+                    "客户活动 customer event",
+                    "8000.00",
+                    "true",
+                ]
+            )
 
     for period in PERIODS:
         window = Period.parse(period)
@@ -196,9 +276,20 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
         for period in PERIODS:
             window = Period.parse(period)
             value = Decimal(str(round(88 + 8 * rng.random(), 1)))
-            collected = date(YEAR, 12, 28) if period == f"{YEAR}-Q4" else date(YEAR, 12, 15)  # Q4's was noted late: a finding
+            collected = (
+                date(YEAR, 12, 28) if period == f"{YEAR}-Q4" else date(YEAR, 12, 15)
+            )  # Q4's was noted late: a finding
             rows["observations"].append(
-                ["CS02", p.id, period, f"{value}", "督察员 王敏", _iso(collected), "高层主管访谈 / senior management interview", "问卷汇总后笔录 / noted after the survey"]
+                [
+                    "CS02",
+                    p.id,
+                    period,
+                    f"{value}",
+                    "督察员 王敏",
+                    _iso(collected),
+                    "高层主管访谈 / senior management interview",
+                    "问卷汇总后笔录 / noted after the survey",
+                ]
             )
     return rows
 

@@ -40,7 +40,9 @@ class RunFolder:
     @classmethod
     def open(cls, path: Path) -> RunFolder:
         if not (path / MANIFEST).is_file():
-            raise UsageError(f"{path}: no manifest.json; expected a department folder written by kpi run (or one of its history/ entries)")
+            raise UsageError(
+                f"{path}: no manifest.json; expected a department folder written by kpi run (or one of its history/ entries)"
+            )
         manifest = read_json(path / MANIFEST)
         for key in ("department", "period"):
             if not isinstance(manifest.get(key), str):
@@ -48,8 +50,18 @@ class RunFolder:
         result = read_json(path / "result.json") if (path / "result.json").is_file() else None
         if result is not None:
             items = result.get("indicators")
-            if not ("total" in result and "grade" in result and isinstance(items, list) and all(isinstance(i, dict) and {"id", "value", "score"} <= set(i) and isinstance(i["id"], str) for i in items)):
-                raise AuditError(f"{path / 'result.json'}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)")
+            if not (
+                "total" in result
+                and "grade" in result
+                and isinstance(items, list)
+                and all(
+                    isinstance(i, dict) and {"id", "value", "score"} <= set(i) and isinstance(i["id"], str)
+                    for i in items
+                )
+            ):
+                raise AuditError(
+                    f"{path / 'result.json'}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)"
+                )
         try:
             template = load_template(str(path / INPUTS / "template.yaml"))
         except KpiError:
@@ -62,7 +74,9 @@ class RunFolder:
         inputs = self.manifest.get("inputs")
         entries = inputs.get("tables") if isinstance(inputs, dict) else None
         for entry in entries if isinstance(entries, list) else []:
-            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("table", "path", "sha256"))):
+            if not (
+                isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("table", "path", "sha256"))
+            ):
                 raise AuditError(f"{self.path / MANIFEST}: inputs.tables has an entry without table, path and sha256")
             known = found.setdefault(entry["table"], {"path": entry["path"], "sha256": ""})
             known["sha256"] += entry["sha256"]
@@ -155,17 +169,29 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
         raise KpiError(f"{missing}: no result.json (the department failed in that run); nothing to compare")
     lines.append(f"total: {a.result['total']} → {b.result['total']}; grade: {a.result['grade']} → {b.result['grade']}")
 
-    params_a, params_b = _flatten(a.manifest.get("effective_params") or {}), _flatten(b.manifest.get("effective_params") or {})
-    changed_params = {k: (params_a.get(k), params_b.get(k)) for k in sorted(params_a.keys() | params_b.keys()) if params_a.get(k) != params_b.get(k)}
+    params_a, params_b = (
+        _flatten(a.manifest.get("effective_params") or {}),
+        _flatten(b.manifest.get("effective_params") or {}),
+    )
+    changed_params = {
+        k: (params_a.get(k), params_b.get(k))
+        for k in sorted(params_a.keys() | params_b.keys())
+        if params_a.get(k) != params_b.get(k)
+    }
     tables_a, tables_b = a.tables(), b.tables()
     changed_tables: dict[str, TableChange] = {}
     for table in sorted(tables_a.keys() | tables_b.keys()):
         if tables_a.get(table, {}).get("sha256") != tables_b.get(table, {}).get("sha256"):
-            changed_tables[table] = table_change(a, b, table) if table in tables_a and table in tables_b else TableChange(table)
+            changed_tables[table] = (
+                table_change(a, b, table) if table in tables_a and table in tables_b else TableChange(table)
+            )
 
     shared = [k for k, v in changed_params.items() if not k.startswith("indicators.")]
     if shared:
-        lines.append("parameters changed for every indicator: " + "; ".join(f"{k}: {_v(v[0])} → {_v(v[1])}" for k in shared for v in [changed_params[k]]))
+        lines.append(
+            "parameters changed for every indicator: "
+            + "; ".join(f"{k}: {_v(v[0])} → {_v(v[1])}" for k in shared for v in [changed_params[k]])
+        )
     old_items = {i["id"]: i for i in a.result["indicators"]}
     for item in b.result["indicators"]:
         iid = item["id"]
@@ -173,7 +199,11 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
         if before is None:
             lines.append(f"{iid}: new in B: value {item['value']}, score {item['score']}")
             continue
-        reasons = [f"parameter {k}: {_v(v[0])} → {_v(v[1])}" for k, v in changed_params.items() if k.startswith(f"indicators.{iid}.")]
+        reasons = [
+            f"parameter {k}: {_v(v[0])} → {_v(v[1])}"
+            for k, v in changed_params.items()
+            if k.startswith(f"indicators.{iid}.")
+        ]
         indicator = b.template.indicator(iid) if iid in b.template.ids else None
         used = indicator.tables() if indicator is not None else ()
         if item.get("status") == "observed" or before.get("status") == "observed":
@@ -181,7 +211,9 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
         for table in used:
             if table in changed_tables:
                 change = changed_tables[table]
-                reasons.append(f"input {table} changed: {len(change.added)} row(s) added, {len(change.removed)} removed, {len(change.edited)} edited")
+                reasons.append(
+                    f"input {table} changed: {len(change.added)} row(s) added, {len(change.removed)} removed, {len(change.edited)} edited"
+                )
         same = all(before.get(k) == item.get(k) for k in ("value", "score", "status", "target", "weight"))
         if same and not reasons:
             continue
@@ -189,7 +221,10 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
         if before.get("status") != item.get("status"):
             head += f", status {before['status']} → {item['status']}"
         lines.append(head)
-        lines.extend(f"    because {r}" for r in reasons or ["of the scoring policy or rows outside this department's tables (see above)"])
+        lines.extend(
+            f"    because {r}"
+            for r in reasons or ["of the scoring policy or rows outside this department's tables (see above)"]
+        )
     for table, change in changed_tables.items():
         if not change.count:
             lines.append(f"input {table}: file changed, but not this department's rows")

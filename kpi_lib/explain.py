@@ -114,7 +114,11 @@ def rule_line(result: IndicatorResult, lang: str) -> str:
     if scored is None:
         return "未计入总分（无数据，on_empty: exclude）" if zh else "left out of the total (no rows, on_empty: exclude)"
     if result.value is None:
-        return f"无数据，按 on_empty 计 {plain(scored.score, 2)} 分" if zh else f"no rows; on_empty gives {plain(scored.score, 2)}"
+        return (
+            f"无数据，按 on_empty 计 {plain(scored.score, 2)} 分"
+            if zh
+            else f"no rows; on_empty gives {plain(scored.score, 2)}"
+        )
     clamp = ("（截至上下限）" if zh else " (clamped)") if scored.clamped else ""
     if result.indicator.direction == "count":
         if zh:
@@ -139,7 +143,15 @@ def survey_line(result: IndicatorResult, lang: str, min_responses: int) -> str:
         return ""
     low, high = interval
     zh = lang == "zh"
-    text = f"n = {n}，95% 置信区间 {plain(low, 2)}% – {plain(high, 2)}%" if zh else f"n = {n}, 95% CI {plain(low, 2)}% – {plain(high, 2)}%"
+    text = (
+        f"n = {n}，95% 置信区间 {plain(low, 2)}% – {plain(high, 2)}%"
+        if zh
+        else f"n = {n}, 95% CI {plain(low, 2)}% – {plain(high, 2)}%"
+    )
     if n < min_responses:
-        text += f"（⚠ 样本不足 {min_responses} 份，结果可信度低）" if zh else f" (⚠ fewer than {min_responses} responses: the rate rests on too few answers)"
+        text += (
+            f"（⚠ 样本不足 {min_responses} 份，结果可信度低）"
+            if zh
+            else f" (⚠ fewer than {min_responses} responses: the rate rests on too few answers)"
+        )
     return text

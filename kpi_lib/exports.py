@@ -50,7 +50,21 @@ from .errors import KpiError
 from .explain import LABELS, grade_label
 from .template import Template
 
-SHEET_KEYS = ("id", "name", "target", "weight", "rule", "collector", "source", "schedule", "methods", "result", "prerequisites", "resources", "formula")
+SHEET_KEYS = (
+    "id",
+    "name",
+    "target",
+    "weight",
+    "rule",
+    "collector",
+    "source",
+    "schedule",
+    "methods",
+    "result",
+    "prerequisites",
+    "resources",
+    "formula",
+)
 ROLES = {"manager": "manager_sign", "supervisor": "supervisor_sign"}
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -101,7 +115,10 @@ def _bytes(book: Workbook, when: datetime | None = None) -> bytes:
         ExcelWriter(book, archive).write_data()
     date_time = max(when, ZIP_EPOCH).timetuple()[:6]
     dated = io.BytesIO()
-    with ZipFile(io.BytesIO(written.getvalue())) as source, ZipFile(dated, "w", ZIP_DEFLATED, allowZip64=True) as target:
+    with (
+        ZipFile(io.BytesIO(written.getvalue())) as source,
+        ZipFile(dated, "w", ZIP_DEFLATED, allowZip64=True) as target,
+    ):
         for member in source.infolist():
             info = ZipInfo(member.filename, date_time=date_time)
             info.compress_type = ZIP_DEFLATED
@@ -149,7 +166,11 @@ def scorecard_xlsx(
             ind.source(lang),
             ind.schedule_text(lang),
             template.methods[method](lang) if method in template.methods else method,
-            "; ".join(part for part in (ex.get("formula_line", ""), ex.get("survey_line", ""), ex.get("rule_line", "")) if part),
+            "; ".join(
+                part
+                for part in (ex.get("formula_line", ""), ex.get("survey_line", ""), ex.get("rule_line", ""))
+                if part
+            ),
             ind.prerequisites_text(lang),
             ind.resources(lang),
             ind.formula(lang),
@@ -187,12 +208,38 @@ def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime 
     book = Workbook()
     sheet = book.active
     sheet.title = period
-    _append(sheet, ["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total", "等级 grade", "等级名称 grade_label", *ids])
+    _append(
+        sheet,
+        [
+            "名次 rank",
+            "部门编号 department",
+            "部门 name",
+            "期间 period",
+            "状态 status",
+            "加权总分 total",
+            "等级 grade",
+            "等级名称 grade_label",
+            *ids,
+        ],
+    )
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in rows:
         scores = {i["id"]: i["score"] for i in r["indicators"]}
-        _append(sheet, [r["rank"], r["department"], r["name"], period, r["status"], r["total"], r["grade"], r["labels"].get(r["grade"] or "", ""), *(scores.get(i) for i in ids)])
+        _append(
+            sheet,
+            [
+                r["rank"],
+                r["department"],
+                r["name"],
+                period,
+                r["status"],
+                r["total"],
+                r["grade"],
+                r["labels"].get(r["grade"] or "", ""),
+                *(scores.get(i) for i in ids),
+            ],
+        )
     for column in range(1, sheet.max_column + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 14
     return _bytes(book, when)
@@ -223,5 +270,7 @@ def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
-            raise KpiError(f"{html}: Chromium could not print it to PDF: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+            raise KpiError(
+                f"{html}: Chromium could not print it to PDF: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
+            )
         tmp.replace(pdf)

@@ -62,7 +62,9 @@ TEMPLATE_ID = PLAIN_ID  # (kpi_lib.text)
 def check_id(template_id: str) -> str:
     """A template id names files (`<id>.yaml`): lowercase letters, digits, - and _ only; else `UsageError`."""
     if not TEMPLATE_ID.fullmatch(template_id):
-        raise UsageError(f"--id {template_id!r}: expected lowercase letters, digits, - and _ only (it names the files <id>.yaml and <id>.params.yaml)")
+        raise UsageError(
+            f"--id {template_id!r}: expected lowercase letters, digits, - and _ only (it names the files <id>.yaml and <id>.params.yaml)"
+        )
     return template_id
 
 
@@ -102,7 +104,9 @@ def _find_header(sheet: Any) -> tuple[int, dict[str, int]]:
         found = {HEADERS[_squash(c.value)]: c.column for c in row if _squash(c.value) in HEADERS}
         if "id" in found and "statement" in found:
             return row[0].row, found
-    raise UsageError(f"sheet {sheet.title!r}: no header row with 序号 and 考评项目及考评指标; expected the seed's layout")
+    raise UsageError(
+        f"sheet {sheet.title!r}: no header row with 序号 and 考评项目及考评指标; expected the seed's layout"
+    )
 
 
 def _rule_numbers(direction: str, text: str) -> dict[str, float | None]:
@@ -135,7 +139,9 @@ def _direction(statement: str, rule: str, known: Indicator | None) -> tuple[str,
     return "higher", True
 
 
-def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str | None = None, base: Template | None = None) -> Imported:
+def import_sheet(
+    path: Path, *, template_id: str | None = None, sheet_name: str | None = None, base: Template | None = None
+) -> Imported:
     """Read a KPI sheet in the seed's layout into a template document and a params skeleton."""
     if template_id is not None:
         check_id(template_id)
@@ -146,7 +152,9 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook
         raise UsageError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     if sheet_name is not None and sheet_name not in book.sheetnames:
-        raise UsageError(f"{path}: no sheet {sheet_name!r}; the workbook has {', '.join(repr(n) for n in book.sheetnames)}")
+        raise UsageError(
+            f"{path}: no sheet {sheet_name!r}; the workbook has {', '.join(repr(n) for n in book.sheetnames)}"
+        )
     sheet = book[sheet_name] if sheet_name else book.worksheets[0]
     header_row, columns = _find_header(sheet)
     missing = [zh for zh, key in HEADERS.items() if key not in columns]
@@ -155,7 +163,9 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
     tid = template_id or re.sub(r"[^a-z0-9_]+", "_", path.stem.lower()).strip("_") or "imported"
     result = Imported(template={}, params={})
     if missing:
-        result.notes.append(f"{path}: the header row {header_row} has no {', '.join(missing)}; those columns are left empty")
+        result.notes.append(
+            f"{path}: the header row {header_row} has no {', '.join(missing)}; those columns are left empty"
+        )
     indicators, params_indicators, used_groups = [], {}, {}
     for row in sheet.iter_rows(min_row=header_row + 1):
         cells = {key: row[col - 1] for key, col in columns.items() if col - 1 < len(row)}
@@ -170,34 +180,54 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
         known = by_name.get(name)
         direction, inferred = _direction(statement, value.get("rule", ""), known)
         if inferred:
-            result.notes.append(f"{iid} {name}: not in template {base.id}; direction {direction!r} read from the wording, check it")
+            result.notes.append(
+                f"{iid} {name}: not in template {base.id}; direction {direction!r} read from the wording, check it"
+            )
         schedule = SCHEDULES.get(_squash(value.get("schedule", "")), known.schedule if known else None)
         if schedule is None:
-            result.needs.append(f"{iid} 信息采集时间 ({refs.get('schedule')}): {value.get('schedule')!r} is not a known schedule; expected one of {', '.join(SCHEDULES)}")
-        methods = [code for word, code in METHODS.items() if word in value.get("methods", "")] or (list(known.methods) if known else [])
+            result.needs.append(
+                f"{iid} 信息采集时间 ({refs.get('schedule')}): {value.get('schedule')!r} is not a known schedule; expected one of {', '.join(SCHEDULES)}"
+            )
+        methods = [code for word, code in METHODS.items() if word in value.get("methods", "")] or (
+            list(known.methods) if known else []
+        )
         entry: dict[str, Any] = {
             "id": iid,
             "group": known.group if known else "general",
             "name": {"zh": name, "en": known.name.en if known else name},
             "statement": {"zh": statement, "en": known.statement.en if known else statement},
-            "target_text": {"zh": value.get("target", ""), "en": known.target_text.en if known else value.get("target", "")},
+            "target_text": {
+                "zh": value.get("target", ""),
+                "en": known.target_text.en if known else value.get("target", ""),
+            },
             "direction": direction,
             "weight": value.get("weight") or "×%",
             "rule": {"zh": value.get("rule", ""), "en": known.rule.en if known else value.get("rule", "")},
-            "collector": {"zh": value.get("collector", ""), "en": known.collector.en if known else value.get("collector", "")},
+            "collector": {
+                "zh": value.get("collector", ""),
+                "en": known.collector.en if known else value.get("collector", ""),
+            },
             "source": {"zh": value.get("source", ""), "en": known.source.en if known else value.get("source", "")},
             "schedule": schedule or "annual_review_minus_1w",
-            "schedule_text": {"zh": value.get("schedule", ""), "en": known.schedule_text.en if known else value.get("schedule", "")},
+            "schedule_text": {
+                "zh": value.get("schedule", ""),
+                "en": known.schedule_text.en if known else value.get("schedule", ""),
+            },
             "methods": methods or ["records"],
             "prerequisites": list(known.prerequisites) if known else [],
-            "prerequisites_text": {"zh": value.get("prerequisites", ""), "en": known.prerequisites_text.en if known else value.get("prerequisites", "")},
+            "prerequisites_text": {
+                "zh": value.get("prerequisites", ""),
+                "en": known.prerequisites_text.en if known else value.get("prerequisites", ""),
+            },
             "resources": {"zh": value.get("resources", ""), "en": value.get("resources", "")},
             "formula": {"zh": value.get("formula", ""), "en": known.formula.en if known else value.get("formula", "")},
         }
         if known is not None:
             entry["rate"] = dict(known.rate)
         else:
-            result.needs.append(f"{iid} {name}: no rate definition (which table, which rows count); write `rate:` in the template (see kpi_lib/rates.py)")
+            result.needs.append(
+                f"{iid} {name}: no rate definition (which table, which rows count); write `rate:` in the template (see kpi_lib/rates.py)"
+            )
         indicators.append(entry)
         used_groups[entry["group"]] = base.groups[entry["group"]] if entry["group"] in base.groups else None
 
@@ -206,7 +236,9 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
         weight = _number(cells["weight"].value, cells["weight"].number_format) if "weight" in cells else None
         spec["weight"] = None if weight is None else _plain(weight)
         if weight is None:
-            open_cells.append(f"weight 权重 ({refs.get('weight', 'no column')}: {value.get('weight') or 'blank'}; never guessed)")
+            open_cells.append(
+                f"weight 权重 ({refs.get('weight', 'no column')}: {value.get('weight') or 'blank'}; never guessed)"
+            )
         if direction != "count":
             target = _number(cells["target"].value, cells["target"].number_format) if "target" in cells else None
             if target is None:
@@ -220,7 +252,9 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
             spec[key] = None if number is None else _plain(number)
         unread = [key for key, number in numbers.items() if number is None]
         if unread:
-            open_cells.append(f"{', '.join(unread)} 计分标准 ({refs.get('rule', 'no column')}: no number in the scoring standard)")
+            open_cells.append(
+                f"{', '.join(unread)} 计分标准 ({refs.get('rule', 'no column')}: no number in the scoring standard)"
+            )
         for prerequisite in entry["prerequisites"]:
             spec[prerequisite] = None
             open_cells.append(f"{prerequisite} 必备条件 ({value.get('prerequisites') or 'blank'}; e.g. 24h or 2wd)")
@@ -228,8 +262,13 @@ def import_sheet(path: Path, *, template_id: str | None = None, sheet_name: str 
             result.needs.append(f"indicators.{iid} {name}: " + "; ".join(open_cells))
         params_indicators[iid] = spec
     if not indicators:
-        raise UsageError(f"{path}: sheet {sheet.title!r} has no indicator rows below the header (a 序号 number in each)")
-    groups = {g: ({"zh": t.zh, "en": t.en} if t is not None else {"zh": "其他", "en": "General"}) for g, t in used_groups.items()}
+        raise UsageError(
+            f"{path}: sheet {sheet.title!r} has no indicator rows below the header (a 序号 number in each)"
+        )
+    groups = {
+        g: ({"zh": t.zh, "en": t.en} if t is not None else {"zh": "其他", "en": "General"})
+        for g, t in used_groups.items()
+    }
     result.template = {
         "id": tid,
         "name": {"zh": f"{path.stem} 绩效量化考核指标", "en": f"{path.stem} KPIs"},

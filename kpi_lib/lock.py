@@ -49,13 +49,26 @@ class Holder:
         try:
             data: Any = json.loads(text)
             pid = data.get("pid")
-            return cls(pid if isinstance(pid, int) else None, str(data.get("host", "")), str(data.get("started", "")), str(data.get("command", "")))
+            return cls(
+                pid if isinstance(pid, int) else None,
+                str(data.get("host", "")),
+                str(data.get("started", "")),
+                str(data.get("command", "")),
+            )
         except (ValueError, AttributeError):
             return cls(None, "", "", "")
 
     def describe(self) -> str:
         """`pid 4242 (kpi run --all --period 2026-Q4, started 2026-12-31T09:00:00 on host a)`."""
-        details = ", ".join(x for x in (self.command, f"started {self.started}" if self.started else "", f"on host {self.host}" if self.host else "") if x)
+        details = ", ".join(
+            x
+            for x in (
+                self.command,
+                f"started {self.started}" if self.started else "",
+                f"on host {self.host}" if self.host else "",
+            )
+            if x
+        )
         who = f"pid {self.pid}" if self.pid is not None else "an unknown process"
         return f"{who} ({details})" if details else who
 
@@ -96,7 +109,9 @@ class PeriodLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise OutputError(f"{self.path}: is a symbolic link, not the run's lock file; remove it (it may point at a file outside the period folder)") from None
+                raise OutputError(
+                    f"{self.path}: is a symbolic link, not the run's lock file; remove it (it may point at a file outside the period folder)"
+                ) from None
             raise output_error(exc, self.path, "cannot create the run's lock file") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
@@ -109,9 +124,16 @@ class PeriodLock:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise output_error(exc, self.path, "cannot lock the period folder") from None
             who = holder.describe() if holder else "a run that is just starting"
-            raise OutputError(f"{self.folder}: another kpi run is writing this period: {who}; wait for it to finish, or stop it, then run again") from None
+            raise OutputError(
+                f"{self.folder}: another kpi run is writing this period: {who}; wait for it to finish, or stop it, then run again"
+            ) from None
         self.stale = Holder.parse(_read(fd))
-        record = {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now().isoformat(timespec="seconds"), "command": self.command}
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.now().isoformat(timespec="seconds"),
+            "command": self.command,
+        }
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"), 0)

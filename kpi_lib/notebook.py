@@ -116,7 +116,11 @@ class Run:
     # -- header -------------------------------------------------------------------------
     def show_header(self, injected: Mapping[str, Any]) -> None:
         zh = self.lang == "zh"
-        group = self.template.groups[self.group](self.lang) if self.group in self.template.groups else ("考核汇总表" if zh else "Scorecard")
+        group = (
+            self.template.groups[self.group](self.lang)
+            if self.group in self.template.groups
+            else ("考核汇总表" if zh else "Scorecard")
+        )
         title = f"{h(self.params.name or self.params.department)} · {h(group)} · {h(self.period)}"
         rows: list[tuple[str, Any]] = [(f"{k} (parameter)", v) for k, v in injected.items()]
         rows += [
@@ -135,11 +139,18 @@ class Run:
     def appraise(self) -> Scorecard:
         """Compute this notebook's group; raises (and so fails the cell) on bad data."""
         card = appraise(self.department, self.period, groups=[self.group])
-        files = "".join(f"<tr><td>{h(name)}</td><td>{h(self._file_of(card, name))}</td><td><code>{h(sha)}</code></td></tr>" for name, sha in card.files.items())
+        files = "".join(
+            f"<tr><td>{h(name)}</td><td>{h(self._file_of(card, name))}</td><td><code>{h(sha)}</code></td></tr>"
+            for name, sha in card.files.items()
+        )
         head = "输入表 Input tables" if self.lang == "zh" else "Input tables 输入表"
         rows = "".join(self._summary_row(r) for r in card.results)
-        cols = "".join(f"<th>{h(label(k, self.lang))}</th>" for k in ("id", "name", "weight", "value", "score", "status"))
-        _display_html(f"<h3>{head}</h3><table><tr><th>table</th><th>file</th><th>sha256</th></tr>{files}</table><table><tr>{cols}</tr>{rows}</table>")
+        cols = "".join(
+            f"<th>{h(label(k, self.lang))}</th>" for k in ("id", "name", "weight", "value", "score", "status")
+        )
+        _display_html(
+            f"<h3>{head}</h3><table><tr><th>table</th><th>file</th><th>sha256</th></tr>{files}</table><table><tr>{cols}</tr>{rows}</table>"
+        )
         return card
 
     def _file_of(self, card: Scorecard, table: str) -> str:
@@ -158,7 +169,12 @@ class Run:
         """Everything about one indicator: its 13 columns, the formula with numbers, the rule, the evidence, a chart."""
         lang, ind = self.lang, result.indicator
         body = f"<h3>{h(ind.id)} {h(ind.name(lang))} / {h(ind.name('en' if lang == 'zh' else 'zh'))}</h3>"
-        body += _table([(f"{zh} {en}", v) for (zh, en), v in zip((LABELS[k] for k in DEFINITION_KEYS), self.definition(result), strict=False)])
+        body += _table(
+            [
+                (f"{zh} {en}", v)
+                for (zh, en), v in zip((LABELS[k] for k in DEFINITION_KEYS), self.definition(result), strict=False)
+            ]
+        )
         survey = survey_line(result, lang, self.params.policy.min_responses)
         survey_html = f'<br><span class="formula{" bad" if "⚠" in survey else ""}">{h(survey)}</span>' if survey else ""
         body += f'<p><b>{h(label("formula", lang))}</b><br><span class="formula">{h(formula_line(result, lang))}</span>{survey_html}</p>'
@@ -185,7 +201,9 @@ class Run:
             numbers = f"step = {plain(spec.step)}%, penalty = {plain(spec.penalty)}, bonus = {plain(spec.bonus)}"
         methods = ", ".join(self.template.methods[m](lang) if m in self.template.methods else m for m in ind.methods)
         used = self.template.methods[result.method](lang) if result.method in self.template.methods else result.method
-        prerequisites = ind.prerequisites_text(lang) + "".join(f"; {p} = {getattr(spec, p, None)}" for p in ind.prerequisites)
+        prerequisites = ind.prerequisites_text(lang) + "".join(
+            f"; {p} = {getattr(spec, p, None)}" for p in ind.prerequisites
+        )
         return [
             ind.id,
             ind.statement(lang),
@@ -222,7 +240,9 @@ class Run:
             bad = ev.rows[~ev.rows["outcome"].isin(GOOD_OUTCOMES)]
             if len(bad):
                 title = "未达标的行（样本）" if zh else "Failing rows (sample)"
-                parts.append(f"<p>{title}: {min(len(bad), SAMPLE_ROWS)} / {len(bad)}</p>{_rows_html(bad.head(SAMPLE_ROWS), 'outcome')}")
+                parts.append(
+                    f"<p>{title}: {min(len(bad), SAMPLE_ROWS)} / {len(bad)}</p>{_rows_html(bad.head(SAMPLE_ROWS), 'outcome')}"
+                )
         return "".join(parts)
 
     def record(self, card: Scorecard) -> None:
@@ -243,8 +263,17 @@ class Run:
                     },
                 }
             )
-        payload = {"kind": "group", "group": self.group, "department": self.params.department, "period": str(self.period), "indicators": items}
-        _display_record(payload, f"recorded {len(items)} indicator(s) of group {self.group} for {self.params.department} {self.period}")
+        payload = {
+            "kind": "group",
+            "group": self.group,
+            "department": self.params.department,
+            "period": str(self.period),
+            "indicators": items,
+        }
+        _display_record(
+            payload,
+            f"recorded {len(items)} indicator(s) of group {self.group} for {self.params.department} {self.period}",
+        )
 
     # -- scorecard notebook ---------------------------------------------------------------
     def load_recorded(self, results_dir: str | Path) -> list[dict[str, Any]]:
@@ -264,9 +293,16 @@ class Run:
             rows.append((group, str(path), sha256_file(path), len(record["indicators"])))
         missing = [i for i in self.template.ids if i not in found]
         if missing:
-            raise KpiError(f"{folder}: no recorded result for {', '.join(missing)}; expected every indicator of template {self.template.id}")
-        cells = "".join(f"<tr><td>{h(g)}</td><td>{h(p)}</td><td><code>{h(s)}</code></td><td class=num>{n}</td></tr>" for g, p, s, n in rows)
-        _display_html(f"<table><tr><th>group</th><th>notebook</th><th>sha256</th><th>indicators</th></tr>{cells}</table>")
+            raise KpiError(
+                f"{folder}: no recorded result for {', '.join(missing)}; expected every indicator of template {self.template.id}"
+            )
+        cells = "".join(
+            f"<tr><td>{h(g)}</td><td>{h(p)}</td><td><code>{h(s)}</code></td><td class=num>{n}</td></tr>"
+            for g, p, s, n in rows
+        )
+        _display_html(
+            f"<table><tr><th>group</th><th>notebook</th><th>sha256</th><th>indicators</th></tr>{cells}</table>"
+        )
         return [found[i] for i in self.template.ids]
 
     def scorecard(self, recorded: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -308,10 +344,16 @@ class Run:
         total = plain(summary.total, 2)
         note = ""
         if summary.excluded:
-            text = "无数据、未计入总分（其权重不参与加权）" if lang == "zh" else "left out of the total for lack of rows (their weight drops out)"
+            text = (
+                "无数据、未计入总分（其权重不参与加权）"
+                if lang == "zh"
+                else "left out of the total for lack of rows (their weight drops out)"
+            )
             note = f"<p>{h(text)}: {h(', '.join(summary.excluded))}</p>"
         title = self.template.name(lang)
-        formula = "加权总分 = Σ 权重 × 得分 / Σ 权重" if lang == "zh" else "Weighted total = Σ weight × score / Σ weight"
+        formula = (
+            "加权总分 = Σ 权重 × 得分 / Σ 权重" if lang == "zh" else "Weighted total = Σ weight × score / Σ weight"
+        )
         _display_html(
             f"<h2>{h(title)}</h2><table class=sheet><tr>{header}</tr>{body}</table>"
             f"<p><b>{h(label('total', lang))}</b>: <span class=formula>{h(total)}</span> ({h(formula)}, Σ weight = {h(plain(summary.scored_weight))}) "
@@ -335,7 +377,10 @@ class Run:
         display(HTML(signoff_html([])))
 
     def record_scorecard(self, result: Mapping[str, Any]) -> None:
-        _display_record({"kind": "scorecard", "result": dict(result)}, f"total {result['total']} grade {result['grade']} for {result['department']} {result['period']}")
+        _display_record(
+            {"kind": "scorecard", "result": dict(result)},
+            f"total {result['total']} grade {result['grade']} for {result['department']} {result['period']}",
+        )
 
 
 def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
@@ -355,7 +400,21 @@ def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
     return f'{STYLE}<div class="kpi"><div class="sign">{"".join(cells)}</div></div>'
 
 
-DEFINITION_KEYS = ("id", "name", "target", "weight", "rule", "collector", "source", "schedule", "methods", "result", "prerequisites", "resources", "formula")
+DEFINITION_KEYS = (
+    "id",
+    "name",
+    "target",
+    "weight",
+    "rule",
+    "collector",
+    "source",
+    "schedule",
+    "methods",
+    "result",
+    "prerequisites",
+    "resources",
+    "formula",
+)
 
 
 def _rows_html(frame: pd.DataFrame, last: str) -> str:
@@ -376,7 +435,9 @@ def _rows_html(frame: pd.DataFrame, last: str) -> str:
 def read_record(path: Path, kind: str) -> dict[str, Any]:
     """The last result of `kind` recorded in an executed notebook."""
     if not Path(path).is_file():
-        raise KpiError(f"{path}: executed notebook not found; run `kpi run PARAMS --period P` first (it executes the group notebooks)")
+        raise KpiError(
+            f"{path}: executed notebook not found; run `kpi run PARAMS --period P` first (it executes the group notebooks)"
+        )
     import nbformat  # imported here: it costs a second and only the scorecard reads notebooks
 
     notebook = nbformat.read(str(path), as_version=4)
@@ -458,13 +519,23 @@ def _chart_scores(r: IndicatorResult, lang: str) -> bytes:
 def _chart_outcomes(r: IndicatorResult, lang: str) -> bytes:
     counts = r.evidence.rows["outcome"].value_counts().sort_index()
     title = f"{r.id} {r.indicator.name(lang)}"
-    return charts.bars([str(k) for k in counts.index], [int(v) for v in counts.values], title, "rows", [k not in GOOD_OUTCOMES for k in counts.index])
+    return charts.bars(
+        [str(k) for k in counts.index],
+        [int(v) for v in counts.values],
+        title,
+        "rows",
+        [k not in GOOD_OUTCOMES for k in counts.index],
+    )
 
 
 def _chart_quantities(r: IndicatorResult, lang: str) -> bytes:
     zh = lang == "zh"
     labels = ["应完成量 planned", "实际完成量 actual"] if zh else ["planned", "actual"]
-    return charts.bars(labels, [charts.as_float(r.evidence.denominator), charts.as_float(r.evidence.numerator)], f"{r.id} {r.indicator.name(lang)}")
+    return charts.bars(
+        labels,
+        [charts.as_float(r.evidence.denominator), charts.as_float(r.evidence.numerator)],
+        f"{r.id} {r.indicator.name(lang)}",
+    )
 
 
 def _chart_budget(r: IndicatorResult, lang: str) -> bytes:

@@ -51,7 +51,9 @@ def from_float(value: float) -> Decimal:
     if not number.is_finite():
         raise NotANumber("expected a finite number (not NaN or infinity)")
     if len(number.as_tuple().digits) > FLOAT_DIGITS and number:
-        number = number.quantize(Decimal(1).scaleb(number.adjusted() - FLOAT_DIGITS + 1), rounding=ROUND_HALF_UP).normalize()
+        number = number.quantize(
+            Decimal(1).scaleb(number.adjusted() - FLOAT_DIGITS + 1), rounding=ROUND_HALF_UP
+        ).normalize()
     return number
 
 

@@ -111,9 +111,13 @@ class IndicatorParams(_Model):
             return None
         match = SLA.match(str(value).strip())
         if not match:
-            raise ValueError('expected "<N>h" (calendar hours) or "<N>wd" (working days) with ASCII digits, e.g. 24h or 2wd')
+            raise ValueError(
+                'expected "<N>h" (calendar hours) or "<N>wd" (working days) with ASCII digits, e.g. 24h or 2wd'
+            )
         if int(match.group(1)) > SLA_LIMITS[match.group(2)]:
-            raise ValueError(f"a deadline longer than a year; expected at most {SLA_LIMITS['h']}h or {SLA_LIMITS['wd']}wd")
+            raise ValueError(
+                f"a deadline longer than a year; expected at most {SLA_LIMITS['h']}h or {SLA_LIMITS['wd']}wd"
+            )
         return str(value).strip()
 
     @property
@@ -126,7 +130,9 @@ class IndicatorParams(_Model):
 def _strptime_format(fmt: str) -> str:
     """A date format that reads every part it shows: no %Z (a zone name strptime reads and drops), no %p without %I."""
     if "%Z" in fmt:
-        raise ValueError(f"{fmt!r}: %Z reads a time zone name and throws it away; use %z for an offset such as +0800, or the params' timezone")
+        raise ValueError(
+            f"{fmt!r}: %Z reads a time zone name and throws it away; use %z for an offset such as +0800, or the params' timezone"
+        )
     if "%p" in fmt and "%I" not in fmt:
         raise ValueError(f"{fmt!r}: %p (AM/PM) is ignored with %H; use %I (12-hour clock) with %p")
     if not any(code in fmt for code in ("%Y", "%y")):
@@ -146,7 +152,9 @@ class TableSource(_Model):
     formats: dict[str, str] = {}
     adapter: str | None = None
     options: dict[str, Any] = {}
-    allow_no_rows: bool = False  # the department truly has no rows in this table (else "no row of department" is an error)
+    allow_no_rows: bool = (
+        False  # the department truly has no rows in this table (else "no row of department" is an error)
+    )
 
     @field_validator("date_format")
     @classmethod
@@ -207,7 +215,9 @@ class Params(_Model):
 class Department:
     """A loaded params file: the validated base, its template, and where its data lives."""
 
-    def __init__(self, path: Path, raw: dict[str, Any], params: Params, template: Template, data: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, raw: dict[str, Any], params: Params, template: Template, data: Path | None = None
+    ) -> None:
         self.path = path
         self.raw = raw
         self.base = params
@@ -268,7 +278,11 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
     return Department(path, raw, base, loaded, data)
 
 
-PERIOD_KEYS = ("indicators", "policy", "grades")  # what a period may override; who and where a department is may not change
+PERIOD_KEYS = (
+    "indicators",
+    "policy",
+    "grades",
+)  # what a period may override; who and where a department is may not change
 
 
 def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[str, dict[str, Any]]:
@@ -276,7 +290,12 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
     if sections is None:
         return {}
     if not isinstance(sections, dict):
-        problems.append(Problem(file=file, message="periods: expected a mapping of period → overrides, e.g. 2026-Q4: {indicators: {CS04: {target: 97}}}"))
+        problems.append(
+            Problem(
+                file=file,
+                message="periods: expected a mapping of period → overrides, e.g. 2026-Q4: {indicators: {CS04: {target: 97}}}",
+            )
+        )
         return {}
     found: dict[str, dict[str, Any]] = {}
     for key, override in sections.items():
@@ -287,17 +306,29 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
             problems.append(Problem(file=file, message=f"periods.{text}: {exc}"))
             continue
         if canonical != text:
-            problems.append(Problem(file=file, message=f"periods.{text!r}: expected the period written exactly as {canonical!r}"))
+            problems.append(
+                Problem(file=file, message=f"periods.{text!r}: expected the period written exactly as {canonical!r}")
+            )
             continue
         if canonical in found:
-            problems.append(Problem(file=file, message=f"periods.{canonical}: given twice (once as a number, once as text); expected each period once"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"periods.{canonical}: given twice (once as a number, once as text); expected each period once",
+                )
+            )
             continue
         if not isinstance(override, dict):
             problems.append(Problem(file=file, message=f"periods.{canonical}: expected a mapping of overrides"))
             continue
         extra = [str(k) for k in override if str(k) not in PERIOD_KEYS]
         if extra:
-            problems.append(Problem(file=file, message=f"periods.{canonical}.{extra[0]}: a period may override only {', '.join(PERIOD_KEYS)}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"periods.{canonical}.{extra[0]}: a period may override only {', '.join(PERIOD_KEYS)}",
+                )
+            )
             continue
         found[canonical] = override
     return found
@@ -323,9 +354,11 @@ def _effective(path: Path, raw: dict[str, Any], period: str, template: Template)
     return params
 
 
-def _validate(path: Path, raw: dict[str, Any], template: Template, problems: list[Problem], prefix: str = "") -> Params | None:
+def _validate(
+    path: Path, raw: dict[str, Any], template: Template, problems: list[Problem], prefix: str = ""
+) -> Params | None:
     file = str(path)
-    where = (lambda key: f"{prefix} → {key}" if prefix else key)  # noqa: E731
+    where = lambda key: f"{prefix} → {key}" if prefix else key  # noqa: E731
     try:
         params = Params.model_validate(raw)
     except ValidationError as exc:
@@ -334,20 +367,34 @@ def _validate(path: Path, raw: dict[str, Any], template: Template, problems: lis
             problems.append(Problem(file=file, message=f"{where(key)}: {_pydantic_message(err)}"))
         indicators = raw.get("indicators")
         if isinstance(indicators, dict):  # what the template asks of each indicator, reported in the same pass
-            _check_indicators({str(k): v for k, v in indicators.items() if isinstance(v, dict)}, template, file, where, problems)
+            _check_indicators(
+                {str(k): v for k, v in indicators.items() if isinstance(v, dict)}, template, file, where, problems
+            )
         return None
     before = len(problems)
-    _check_indicators({iid: spec.model_dump() for iid, spec in params.indicators.items()}, template, file, where, problems)
+    _check_indicators(
+        {iid: spec.model_dump() for iid, spec in params.indicators.items()}, template, file, where, problems
+    )
     for name, source in params.tables.items():
         key = f"tables.{name}"
         if name not in template.tables:
-            problems.append(Problem(file=file, message=f"{where(key)}: unknown table; template {template.id} has {', '.join(template.tables)}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where(key)}: unknown table; template {template.id} has {', '.join(template.tables)}",
+                )
+            )
             continue
         columns = {c.name for c in template.tables[name].columns}
         for part in ("columns", "values", "constants", "formats"):
             for column in getattr(source, part):
                 if column not in columns:
-                    problems.append(Problem(file=file, message=f"{where(f'{key}.{part}.{column}')}: unknown column of {name}; expected one of {', '.join(sorted(columns))}"))
+                    problems.append(
+                        Problem(
+                            file=file,
+                            message=f"{where(f'{key}.{part}.{column}')}: unknown column of {name}; expected one of {', '.join(sorted(columns))}",
+                        )
+                    )
         for column in source.values:
             if column in columns and column not in source.columns:
                 problems.append(
@@ -361,52 +408,112 @@ def _validate(path: Path, raw: dict[str, Any], template: Template, problems: lis
         total = sum((spec.weight for spec in params.indicators.values()), Decimal(0))
         if total != 100:
             listed = ", ".join(f"{iid}={_plain(spec.weight)}" for iid, spec in params.indicators.items())
-            problems.append(Problem(file=file, message=f"{where('indicators')}: weights sum to {_plain(total)}, expected 100 ({listed})"))
+            problems.append(
+                Problem(
+                    file=file, message=f"{where('indicators')}: weights sum to {_plain(total)}, expected 100 ({listed})"
+                )
+            )
     if params.policy.min_score > params.policy.max_score:
-        problems.append(Problem(file=file, message=f"{where('policy')}: min_score {params.policy.min_score} is above max_score {params.policy.max_score}"))
+        problems.append(
+            Problem(
+                file=file,
+                message=f"{where('policy')}: min_score {params.policy.min_score} is above max_score {params.policy.max_score}",
+            )
+        )
     grades = params.grades
     if not grades:
         problems.append(Problem(file=file, message=f"{where('grades')}: expected at least one band"))
     elif min(b.min for b in grades) > min(params.policy.min_score, Decimal(0)):
-        problems.append(Problem(file=file, message=f"{where('grades')}: the lowest band's min is {_plain(min(b.min for b in grades))}; expected one band with min 0 (or min_score) so every total gets a grade"))
+        problems.append(
+            Problem(
+                file=file,
+                message=f"{where('grades')}: the lowest band's min is {_plain(min(b.min for b in grades))}; expected one band with min 0 (or min_score) so every total gets a grade",
+            )
+        )
     if len({b.grade for b in grades}) != len(grades):
         problems.append(Problem(file=file, message=f"{where('grades')}: duplicate grade names"))
     return params if len(problems) == before else None
 
 
-def _check_indicators(indicators: dict[str, dict[str, Any]], template: Template, file: str, where: Any, problems: list[Problem]) -> None:
+def _check_indicators(
+    indicators: dict[str, dict[str, Any]], template: Template, file: str, where: Any, problems: list[Problem]
+) -> None:
     """The template's demands on each indicator's keys: known ids, keys by direction, prerequisites, methods."""
     for iid in indicators:
         if iid not in template.ids:
-            problems.append(Problem(file=file, message=f"{where('indicators.' + iid)}: unknown indicator; template {template.id} has {', '.join(template.ids)}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where('indicators.' + iid)}: unknown indicator; template {template.id} has {', '.join(template.ids)}",
+                )
+            )
     for ind in template.indicators:
         key = f"indicators.{ind.id}"
         spec = indicators.get(ind.id)
         if spec is None:
-            problems.append(Problem(file=file, message=f"{where(key)}: missing; every indicator of the template needs at least a weight"))
+            problems.append(
+                Problem(
+                    file=file, message=f"{where(key)}: missing; every indicator of the template needs at least a weight"
+                )
+            )
             continue
         if ind.direction == "count":
             if spec.get("per_item") is None:
-                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: missing; {ind.id} is a count indicator and needs per_item (points per unfinished item)"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{where(key + '.per_item')}: missing; {ind.id} is a count indicator and needs per_item (points per unfinished item)",
+                    )
+                )
             for extra in ("target", "step", "penalty"):
                 if spec.get(extra) is not None:
-                    problems.append(Problem(file=file, message=f"{where(key + '.' + extra)}: not used by a count indicator; expected weight and per_item only"))
+                    problems.append(
+                        Problem(
+                            file=file,
+                            message=f"{where(key + '.' + extra)}: not used by a count indicator; expected weight and per_item only",
+                        )
+                    )
         else:
             for need in ("target", "step", "penalty"):
                 if spec.get(need) is None:
-                    problems.append(Problem(file=file, message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty"))
+                    problems.append(
+                        Problem(
+                            file=file,
+                            message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty",
+                        )
+                    )
             target = spec.get("target")
             if isinstance(target, (int, Decimal)) and not 0 <= target <= 100:
-                problems.append(Problem(file=file, message=f"{where(key + '.target')}: found {target}, expected a percentage from 0 to 100 ({ind.id} is a rate)"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{where(key + '.target')}: found {target}, expected a percentage from 0 to 100 ({ind.id} is a rate)",
+                    )
+                )
             if spec.get("per_item") is not None:
-                problems.append(Problem(file=file, message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}",
+                    )
+                )
         for prerequisite in ind.prerequisites:
             if spec.get(prerequisite) is None:
                 what = ind.prerequisites_text.en or prerequisite
-                problems.append(Problem(file=file, message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd",
+                    )
+                )
         method = spec.get("method")
         if method in ("records", "survey") and method not in ind.methods:
-            problems.append(Problem(file=file, message=f"{where(key + '.method')}: {method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where(key + '.method')}: {method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}",
+                )
+            )
 
 
 def _plain(number: Decimal) -> str:

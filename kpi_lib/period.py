@@ -14,7 +14,9 @@ from datetime import date, datetime, timedelta
 
 from .errors import UsageError
 
-ACCEPTED_FORMS = "YYYY, YYYY-H1, YYYY-H2, YYYY-Q1..YYYY-Q4 or YYYY-MM in ASCII digits (e.g. 2026, 2026-H2, 2026-Q4, 2026-10)"
+ACCEPTED_FORMS = (
+    "YYYY, YYYY-H1, YYYY-H2, YYYY-Q1..YYYY-Q4 or YYYY-MM in ASCII digits (e.g. 2026, 2026-H2, 2026-Q4, 2026-10)"
+)
 
 _PATTERN = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]|\d{2}))?$", re.ASCII)
 FIRST_YEAR, LAST_YEAR = 1900, 2100
@@ -49,7 +51,9 @@ class Period:
             if not 1 <= first <= 12:
                 raise UsageError(f"period {raw!r} has no month {part}; expected {ACCEPTED_FORMS}")
         if not FIRST_YEAR <= year <= LAST_YEAR:
-            raise UsageError(f"period {raw!r}: year {year} is outside {FIRST_YEAR}–{LAST_YEAR}; expected {ACCEPTED_FORMS}")
+            raise UsageError(
+                f"period {raw!r}: year {year} is outside {FIRST_YEAR}–{LAST_YEAR}; expected {ACCEPTED_FORMS}"
+            )
         end = date(year, last, calendar.monthrange(year, last)[1])
         return cls(start=date(year, first, 1), end=end, text=raw)
 

@@ -116,7 +116,9 @@ def _filtered(inp: RateInput) -> pd.DataFrame:
     return frame
 
 
-def unmatched(spec: Mapping[str, Any], frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period) -> pd.DataFrame:
+def unmatched(
+    spec: Mapping[str, Any], frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period
+) -> pd.DataFrame:
     """Rows of the window whose filter value matches no value any rate looks for, with the reason they are left out.
 
     (A value that only nearly matches one is an error when the table is read; these match nothing at all,
@@ -129,7 +131,9 @@ def unmatched(spec: Mapping[str, Any], frame: pd.DataFrame, vocabulary: Mapping[
             continue
         values = frame[column]
         odd = values.notna() & ~values.isin(known)
-        reasons = reasons.mask(odd & reasons.isna(), values.map(lambda v, c=column, k=known: f"{c} {v!r} matches none of {', '.join(k)}"))
+        reasons = reasons.mask(
+            odd & reasons.isna(), values.map(lambda v, c=column, k=known: f"{c} {v!r} matches none of {', '.join(k)}")
+        )
     left = frame[reasons.notna()]
     moment = spec.get("date") or spec.get("start")
     if moment and len(left):
@@ -165,7 +169,14 @@ def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
 
 
 def _evidence(
-    inp: RateInput, value: Decimal | None, num: Any, den: Any, rows: pd.DataFrame, excluded: pd.DataFrame | None = None, responses: int | None = None, **facts: Any
+    inp: RateInput,
+    value: Decimal | None,
+    num: Any,
+    den: Any,
+    rows: pd.DataFrame,
+    excluded: pd.DataFrame | None = None,
+    responses: int | None = None,
+    **facts: Any,
 ) -> Evidence:
     table = inp.spec["table"]
     return Evidence(
@@ -207,7 +218,15 @@ def score_share(inp: RateInput) -> Evidence:
     outcome = pd.Series("satisfied", index=frame.index).mask(~satisfied, "not satisfied")
     n = int(satisfied.sum())
     rows = _with_outcome(frame, outcome)
-    return _evidence(inp, percent(n, len(frame)), n, len(frame), rows, responses=len(frame), satisfied_min_score=inp.satisfied_min_score)
+    return _evidence(
+        inp,
+        percent(n, len(frame)),
+        n,
+        len(frame),
+        rows,
+        responses=len(frame),
+        satisfied_min_score=inp.satisfied_min_score,
+    )
 
 
 @register("quantity_ratio")
@@ -220,10 +239,21 @@ def quantity_ratio(inp: RateInput) -> Evidence:
     counted = frame[~excused]
     actual = sum(counted[s["numerator"]], Decimal(0))
     planned = sum(counted[s["denominator"]], Decimal(0))
-    short = counted[s["numerator"]].combine(counted[s["denominator"]], lambda a, p: a < p) if len(counted) else pd.Series(dtype=bool)
+    short = (
+        counted[s["numerator"]].combine(counted[s["denominator"]], lambda a, p: a < p)
+        if len(counted)
+        else pd.Series(dtype=bool)
+    )
     outcome = pd.Series("complete", index=counted.index).mask(short.astype(bool), "short")
     reasons = _excuse_reasons(frame, excused, inp)
-    return _evidence(inp, percent(actual, planned), actual, planned, _with_outcome(counted, outcome), _left_out(frame[excused], reasons))
+    return _evidence(
+        inp,
+        percent(actual, planned),
+        actual,
+        planned,
+        _with_outcome(counted, outcome),
+        _left_out(frame[excused], reasons),
+    )
 
 
 @register("on_time")
@@ -231,7 +261,10 @@ def on_time(inp: RateInput) -> Evidence:
     """CS04, CS05: answered within the deadline `sla` ("<N>h" calendar hours, "<N>wd" working days)."""
     s = inp.spec
     if not inp.sla:
-        raise DataError(f"{s['table']}: no response deadline (sla) set; it is a prerequisite of this indicator", file=inp.file(s["table"]))
+        raise DataError(
+            f"{s['table']}: no response deadline (sla) set; it is a prerequisite of this indicator",
+            file=inp.file(s["table"]),
+        )
     match = re.fullmatch(r"(\d+)(h|wd)", inp.sla)
     if not match:
         raise DataError(f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s["table"]))
@@ -260,9 +293,15 @@ def distinct_done(inp: RateInput) -> Evidence:
     frame = frame[in_dates(frame, s["date"], inp.period)]
     done = frame[s["done"]].notna() & (frame[s["done"]] <= pd.Timestamp(inp.period.end))
     per_entity = done.groupby(frame[s["entity"]]).any() if len(frame) else pd.Series(dtype=bool)
-    outcome = pd.Series("done", index=frame.index).mask(~done, "not done").mask(frame[s["done"]] > pd.Timestamp(inp.period.end), "done after the window")
+    outcome = (
+        pd.Series("done", index=frame.index)
+        .mask(~done, "not done")
+        .mask(frame[s["done"]] > pd.Timestamp(inp.period.end), "done after the window")
+    )
     n = int(per_entity.sum())
-    return _evidence(inp, percent(n, len(per_entity)), n, len(per_entity), _with_outcome(frame, outcome), planned_rows=len(frame))
+    return _evidence(
+        inp, percent(n, len(per_entity)), n, len(per_entity), _with_outcome(frame, outcome), planned_rows=len(frame)
+    )
 
 
 @register("flag_share")
@@ -278,7 +317,17 @@ def flag_share(inp: RateInput) -> Evidence:
     unknown = frame[resolved & frame[s["flag"]].isna()]
     if len(unknown):  # an empty cell is not a "no": never guessed
         file = inp.file(s["table"])
-        raise DataError([Problem(file=file, row=int(r), column=s["flag"], message=f"empty, but the row is resolved ({s['done']} is set); expected true or false") for r in unknown["_row"]])
+        raise DataError(
+            [
+                Problem(
+                    file=file,
+                    row=int(r),
+                    column=s["flag"],
+                    message=f"empty, but the row is resolved ({s['done']} is set); expected true or false",
+                )
+                for r in unknown["_row"]
+            ]
+        )
     flag = frame[s["flag"]].fillna(False).astype(bool) & resolved
     outcome = pd.Series("satisfied", index=frame.index).mask(~flag, "not satisfied").mask(~resolved, "unresolved")
     n = int(flag.sum())
@@ -314,12 +363,28 @@ def overrun(inp: RateInput) -> Evidence:
     file = inp.file(budget_table)
     if matching.empty:
         raise DataError(
-            [Problem(file=file, column="period", message=f"no budget row for period {inp.period}; expected one row with this department and period {inp.period}")]
+            [
+                Problem(
+                    file=file,
+                    column="period",
+                    message=f"no budget row for period {inp.period}; expected one row with this department and period {inp.period}",
+                )
+            ]
         )
     budget = matching.iloc[0]["amount"]
     if budget <= 0:
         row = int(matching.iloc[0]["_row"])
-        raise DataError([Problem(file=file, row=row, column="amount", value=str(budget), message="expected a budget above 0 (the overrun is a percentage of it)")])
+        raise DataError(
+            [
+                Problem(
+                    file=file,
+                    row=row,
+                    column="amount",
+                    value=str(budget),
+                    message="expected a budget above 0 (the overrun is a percentage of it)",
+                )
+            ]
+        )
     over = max(Decimal(0), spent - budget)
     approved_sum = sum(frame.loc[approved, s["amount"]], Decimal(0))
     return _evidence(
@@ -346,17 +411,44 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
     rows = observations[(observations["indicator"] == indicator_id) & (observations["period"] == str(period))]
     if rows.empty:
         raise DataError(
-            [Problem(file=file, column="indicator", message=f"no observation of {indicator_id} for period {period}; expected one row (method: observation)")]
+            [
+                Problem(
+                    file=file,
+                    column="indicator",
+                    message=f"no observation of {indicator_id} for period {period}; expected one row (method: observation)",
+                )
+            ]
         )
     if len(rows) > 1:
         listed = ", ".join(str(r) for r in rows["_row"])
-        raise DataError([Problem(file=file, row=int(rows.iloc[1]["_row"]), column="indicator", message=f"{len(rows)} observations of {indicator_id} for period {period} (rows {listed}); expected one")])
+        raise DataError(
+            [
+                Problem(
+                    file=file,
+                    row=int(rows.iloc[1]["_row"]),
+                    column="indicator",
+                    message=f"{len(rows)} observations of {indicator_id} for period {period} (rows {listed}); expected one",
+                )
+            ]
+        )
     row = rows.iloc[0]
     value = Decimal(row["value"])
     low, high, whole = VALUE_RANGES.get(kind, PERCENT)
     if value < low or (high is not None and value > high) or (whole and value != value.to_integral_value()):
-        expected = ("a whole number" if whole else "a number") + (f" from {low} to {high}" if high is not None else f" of at least {low}")
-        raise DataError([Problem(file=file, row=int(row["_row"]), column="value", value=str(row["value"]), message=f"not a possible value of {indicator_id}; expected {expected} ({kind})")])
+        expected = ("a whole number" if whole else "a number") + (
+            f" from {low} to {high}" if high is not None else f" of at least {low}"
+        )
+        raise DataError(
+            [
+                Problem(
+                    file=file,
+                    row=int(row["_row"]),
+                    column="value",
+                    value=str(row["value"]),
+                    message=f"not a possible value of {indicator_id}; expected {expected} ({kind})",
+                )
+            ]
+        )
     value = value.quantize(CENT, rounding=ROUND_HALF_UP)
     collected = row["collected_on"]
     responses = row.get("responses")

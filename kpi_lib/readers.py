@@ -89,7 +89,9 @@ def decode(data: bytes) -> str:
         return _strict(data, "utf-16")
     head = data[:4096]
     if head and head.count(0) > len(head) // 8:
-        raise Unreadable("holds many NUL bytes: UTF-16 without a byte-order mark, or not a text file; save it as CSV UTF-8")
+        raise Unreadable(
+            "holds many NUL bytes: UTF-16 without a byte-order mark, or not a text file; save it as CSV UTF-8"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -113,7 +115,11 @@ def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = _line_of(data, exc.start) if encoding != "utf-16" else data[: exc.start].decode("utf-16", errors="ignore").count("\n") + 1
+        line = (
+            _line_of(data, exc.start)
+            if encoding != "utf-16"
+            else data[: exc.start].decode("utf-16", errors="ignore").count("\n") + 1
+        )
         raise Unreadable(
             f"line {line}: cannot decode byte 0x{data[exc.start]:02x} as {encoding} (byte {exc.start + offset}); "
             f"encodings tried: {ENCODINGS_TRIED}; re-save the file as CSV UTF-8"
@@ -144,7 +150,13 @@ def read_csv(path: Path) -> RawTable:
                 header, header_row = record, line
                 continue
             if len(record) != len(header):
-                problems.append(Problem(file=file, row=line, message=f"{len(record)} fields, but the header (line {header_row}) has {len(header)}; values would be shifted, so the row is not read; check for a missing or extra separator or quote"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        row=line,
+                        message=f"{len(record)} fields, but the header (line {header_row}) has {len(header)}; values would be shifted, so the row is not read; check for a missing or extra separator or quote",
+                    )
+                )
                 continue
             records.append(record)
             rows.append(line)
@@ -152,7 +164,15 @@ def read_csv(path: Path) -> RawTable:
         raise Unreadable(f"line {reader.line_num}: not valid CSV ({exc}); check the quotes") from None
     if header is None:
         raise Unreadable("is empty; expected a header line and records")
-    return _frame(file, header, [list(col) for col in zip(*records, strict=True)] if records else [[] for _ in header], rows, header_row, {}, problems)
+    return _frame(
+        file,
+        header,
+        [list(col) for col in zip(*records, strict=True)] if records else [[] for _ in header],
+        rows,
+        header_row,
+        {},
+        problems,
+    )
 
 
 # -- xlsx -----------------------------------------------------------------------------------
@@ -188,7 +208,11 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     header = [cell_text(values.get((header_row, c)) or "") for c in range(1, width + 1)]
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     problems = [
-        Problem(file=file, cell=f"{get_column_letter(c)}{r}", message="a value right of the table, under no header; expected it inside the table or removed")
+        Problem(
+            file=file,
+            cell=f"{get_column_letter(c)}{r}",
+            message="a value right of the table, under no header; expected it inside the table or removed",
+        )
         for r, c in filled
         if r > header_row and c > width
     ]
@@ -196,7 +220,13 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     columns = [[values.get((r, c)) for r in rows] for c in range(1, width + 1)]
     for merged in ws.merged_cells.ranges:
         if merged.max_row > header_row and merged.min_col <= width:
-            problems.append(Problem(file=file, cell=merged.coord, message="merged cells inside the data; expected one value in every cell (unmerge and fill each cell)"))
+            problems.append(
+                Problem(
+                    file=file,
+                    cell=merged.coord,
+                    message="merged cells inside the data; expected one value in every cell (unmerge and fill each cell)",
+                )
+            )
     return _frame(file, header, columns, rows, header_row, dict(zip(header, letters, strict=True)), problems)
 
 
@@ -208,8 +238,12 @@ def _worksheet(book: Any, sheet: str | None) -> Any:
         return book[sheet]
     with_data = [ws for ws in book.worksheets if any(not _blank(c.value) for c in ws._cells.values())]
     if len(with_data) > 1:
-        names = ", ".join(f"{ws.title!r}" + ("" if ws.sheet_state == "visible" else f" ({ws.sheet_state})") for ws in with_data)
-        raise Unreadable(f"holds data on {len(with_data)} sheets ({names}); name the one to read with `sheet:` in the params' tables mapping")
+        names = ", ".join(
+            f"{ws.title!r}" + ("" if ws.sheet_state == "visible" else f" ({ws.sheet_state})") for ws in with_data
+        )
+        raise Unreadable(
+            f"holds data on {len(with_data)} sheets ({names}); name the one to read with `sheet:` in the params' tables mapping"
+        )
     return with_data[0] if with_data else book.worksheets[0]
 
 
@@ -218,13 +252,22 @@ def _xlsx_value(cell: Any, formula: bool, stale: bool = False) -> Any:
     if cell.data_type == "e":
         return BadCell(str(value), f"an error cell ({value}); expected a value (fix the formula or type the value)")
     if formula and value is None:
-        return BadCell("formula", "a formula without a cached value (the file was never opened in Excel after it was written); open and save it in Excel, or paste values")
+        return BadCell(
+            "formula",
+            "a formula without a cached value (the file was never opened in Excel after it was written); open and save it in Excel, or paste values",
+        )
     if formula and stale:
-        return BadCell(f"formula = {value}", "a formula in a workbook that asks Excel to recalculate on opening, so its saved value may be stale; open and save it in Excel, or paste values")
+        return BadCell(
+            f"formula = {value}",
+            "a formula in a workbook that asks Excel to recalculate on opening, so its saved value may be stale; open and save it in Excel, or paste values",
+        )
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
-        return BadCell(f"{value:%}", "a percentage-formatted cell; expected a plain number (format the cell as a number: 95 for 95%)")
+        return BadCell(
+            f"{value:%}",
+            "a percentage-formatted cell; expected a plain number (format the cell as a number: 95 for 95%)",
+        )
     if isinstance(value, time) and not isinstance(value, datetime):
         return BadCell(value.isoformat(), "a time of day without a date; expected a date or a date and time")
     if isinstance(value, float):
@@ -249,7 +292,9 @@ def read_parquet(path: Path) -> RawTable:
     try:
         rows = pq.ParquetFile(path).metadata.num_rows
         if rows > MAX_PARQUET_ROWS:
-            raise Unreadable(f"holds {rows:,} rows; expected at most {MAX_PARQUET_ROWS:,} (split the export by period or department)")
+            raise Unreadable(
+                f"holds {rows:,} rows; expected at most {MAX_PARQUET_ROWS:,} (split the export by period or department)"
+            )
         table = pq.read_table(path)
     except Unreadable:
         raise
@@ -265,7 +310,9 @@ def read_parquet(path: Path) -> RawTable:
             else:
                 cells = [_parquet_value(v) for v in column.to_pylist()]
         except (OverflowError, ValueError, pa.ArrowException) as exc:
-            raise Unreadable(f"column {name!r} ({column.type}) holds a value outside what can be read ({type(exc).__name__}: {exc}); expected dates from 1900 to 2100") from None
+            raise Unreadable(
+                f"column {name!r} ({column.type}) holds a value outside what can be read ({type(exc).__name__}: {exc}); expected dates from 1900 to 2100"
+            ) from None
         columns.append(cells)
     return _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
 
@@ -280,7 +327,9 @@ def _narrow_floats(column: Any) -> list[Any]:
 def _parquet_value(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):  # (a datetime too: checked first)
         if value.nanosecond:
-            return BadCell(str(value), "a timestamp with nanoseconds; expected at most microseconds (they would be cut)")
+            return BadCell(
+                str(value), "a timestamp with nanoseconds; expected at most microseconds (they would be cut)"
+            )
         return value.to_pydatetime()
     if value is None or isinstance(value, (str, bool, int, Decimal, date)):
         return value
@@ -315,7 +364,15 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _frame(file: str, header: list[str], columns: list[list[Any]], rows: list[int], header_row: int, letters: dict[str, str], problems: list[Problem]) -> RawTable:
+def _frame(
+    file: str,
+    header: list[str],
+    columns: list[list[Any]],
+    rows: list[int],
+    header_row: int,
+    letters: dict[str, str],
+    problems: list[Problem],
+) -> RawTable:
     """Cells by header (a header given twice or under no name is a problem, the copy is not read)."""
     data: dict[str, list[Any]] = {}
     index = pd.Index([r - 2 for r in rows], dtype="int64")
@@ -325,16 +382,26 @@ def _frame(file: str, header: list[str], columns: list[list[Any]], rows: list[in
         where = place(header_row, letter)
         if not label:
             if any(not _blank(c) for c in cells):
-                problems.append(Problem(file=file, **where, message=f"column {letter or i + 1} holds values but has no header; expected a header name"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        **where,
+                        message=f"column {letter or i + 1} holds values but has no header; expected a header name",
+                    )
+                )
             continue
         twin = next((h for h in data if h.casefold() == label.casefold()), None)
         if twin is not None:
             kind = "twice" if twin == label else f"twice, differing only in letter case ({twin!r} and {label!r})"
-            problems.append(Problem(file=file, **where, column=label, message=f"header given {kind}; expected each column once"))
+            problems.append(
+                Problem(file=file, **where, column=label, message=f"header given {kind}; expected each column once")
+            )
             continue
         data[label] = cells
     frame = pd.DataFrame({k: pd.Series(v, dtype=object, index=index) for k, v in data.items()}, index=index)
-    return RawTable(frame, header_row, {h.strip(): letter for h, letter in letters.items() if h.strip() in data}, problems)
+    return RawTable(
+        frame, header_row, {h.strip(): letter for h, letter in letters.items() if h.strip() in data}, problems
+    )
 
 
 def _blank(cell: Any) -> bool:

@@ -100,7 +100,9 @@ def notebook_html(path: Path, *, reader: bool, title: str) -> str:
 
 def notebook_node_html(notebook: Any, *, reader: bool, title: str) -> str:
     """HTML of a notebook, with the font placeholder still in it (see `font_css`)."""
-    body, _ = _exporters(reader).from_notebook_node(notebook, resources={"metadata": {"name": title}, "language_code": "zh"})
+    body, _ = _exporters(reader).from_notebook_node(
+        notebook, resources={"metadata": {"name": title}, "language_code": "zh"}
+    )
     return str(body)
 
 
@@ -129,11 +131,15 @@ def font_css(texts: Iterable[str]) -> str:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(chars)))
     buffer = io.BytesIO()
-    with TTFont(str(path), lazy=True, recalcTimestamp=False) as font:  # keeps the source font's own date: a pure function of the text
+    with TTFont(
+        str(path), lazy=True, recalcTimestamp=False
+    ) as font:  # keeps the source font's own date: a pure function of the text
         subsetter.subset(font)
         font.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    face = f'@font-face {{font-family: "{FONT_FAMILY}"; src: url(data:font/otf;base64,{encoded}) format("opentype");}}\n'
+    face = (
+        f'@font-face {{font-family: "{FONT_FAMILY}"; src: url(data:font/otf;base64,{encoded}) format("opentype");}}\n'
+    )
     return face + rules
 
 
@@ -146,9 +152,13 @@ def department_reports(folder: Path, title: str) -> list[Path]:
             continue
         try:
             pages[folder / f"{name}.html"] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
-            pages[folder / f"{name}.audit.html"] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
+            pages[folder / f"{name}.audit.html"] = notebook_html(
+                notebook, reader=False, title=f"{title} · {name} (audit)"
+            )
         except Exception as exc:  # noqa: BLE001 - a damaged notebook (its writer was killed) or a rendering bug: name the file
-            raise KpiError(f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); the executed notebook may be damaged: run the department again") from None
+            raise KpiError(
+                f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); the executed notebook may be damaged: run the department again"
+            ) from None
     css = font_css(pages.values())
     for path, page in pages.items():
         write_atomic(path, page.replace(PLACEHOLDER, css, 1))
@@ -158,8 +168,15 @@ def department_reports(folder: Path, title: str) -> list[Path]:
 # -- the period's index ---------------------------------------------------------------------
 def _department_rows(period_dir: Path) -> list[dict[str, Any]]:
     """One row per department folder that holds a result or an error; `AuditError` names a file that cannot be read."""
-    rows = [row for folder in sorted(p for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) if (row := _department_row(folder))]
-    ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: (-(r["total"] if r["total"] is not None else -1), r["department"]))
+    rows = [
+        row
+        for folder in sorted(p for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if (row := _department_row(folder))
+    ]
+    ok = sorted(
+        (r for r in rows if r["status"] == "ok"),
+        key=lambda r: (-(r["total"] if r["total"] is not None else -1), r["department"]),
+    )
     for rank, row in enumerate(ok, start=1):
         row["rank"] = rank
     failed = [dict(r, rank=None) for r in rows if r["status"] != "ok"]
@@ -169,21 +186,46 @@ def _department_rows(period_dir: Path) -> list[dict[str, Any]]:
 def _department_row(folder: Path) -> dict[str, Any] | None:
     """What the index shows of one department folder (None when it holds neither result nor error)."""
     result_file, error_file, meta_file = folder / "result.json", folder / "error.txt", folder / "department.json"
-    meta = _read_checked(meta_file, {"name": (str,), "lang": (str,), "labels": (dict,)}, required=False) if meta_file.is_file() else {}
+    meta = (
+        _read_checked(meta_file, {"name": (str,), "lang": (str,), "labels": (dict,)}, required=False)
+        if meta_file.is_file()
+        else {}
+    )
     if not all(isinstance(v, str) for v in meta.get("labels", {}).values()):
         raise AuditError(f"{meta_file}: a grade label is not text; restore the file or run the department again")
-    row: dict[str, Any] = {"department": folder.name, "name": meta.get("name", ""), "lang": meta.get("lang", "zh"), "labels": meta.get("labels", {})}
+    row: dict[str, Any] = {
+        "department": folder.name,
+        "name": meta.get("name", ""),
+        "lang": meta.get("lang", "zh"),
+        "labels": meta.get("labels", {}),
+    }
     if result_file.is_file():
-        result = _read_checked(result_file, {"total": (int, float, type(None)), "grade": (str, type(None)), "indicators": (list,)}, required=True)
-        scores = [result["total"], *(i.get("score") if isinstance(i, dict) and isinstance(i.get("id"), str) else "?" for i in result["indicators"])]
-        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)) for v in scores):
-            raise AuditError(f"{result_file}: its total or an indicator's id or score is not as kpi run writes it; restore the file or run the department again")
+        result = _read_checked(
+            result_file,
+            {"total": (int, float, type(None)), "grade": (str, type(None)), "indicators": (list,)},
+            required=True,
+        )
+        scores = [
+            result["total"],
+            *(
+                i.get("score") if isinstance(i, dict) and isinstance(i.get("id"), str) else "?"
+                for i in result["indicators"]
+            ),
+        ]
+        if not all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)) for v in scores
+        ):
+            raise AuditError(
+                f"{result_file}: its total or an indicator's id or score is not as kpi run writes it; restore the file or run the department again"
+            )
         row.update(status="ok", total=result["total"], grade=result["grade"], indicators=result["indicators"], error="")
     elif error_file.is_file():
         try:
             error = error_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise AuditError(f"{error_file}: cannot be read ({exc}); restore the file or run the department again") from None
+            raise AuditError(
+                f"{error_file}: cannot be read ({exc}); restore the file or run the department again"
+            ) from None
         row.update(status="failed", total=None, grade=None, indicators=[], error=error)
     else:
         return None
@@ -195,12 +237,21 @@ def _read_checked(path: Path, fields: Mapping[str, tuple[type, ...]], *, require
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise AuditError(f"{path}: not readable JSON ({shorten(exc)}); restore the file or run the department again") from None
+        raise AuditError(
+            f"{path}: not readable JSON ({shorten(exc)}); restore the file or run the department again"
+        ) from None
     if not isinstance(data, dict):
         raise AuditError(f"{path}: not a JSON object; restore the file or run the department again")
-    bad = [key for key, kinds in fields.items() if (required or key in data) and (key not in data or not isinstance(data[key], kinds) or isinstance(data[key], bool))]
+    bad = [
+        key
+        for key, kinds in fields.items()
+        if (required or key in data)
+        and (key not in data or not isinstance(data[key], kinds) or isinstance(data[key], bool))
+    ]
     if bad:
-        raise AuditError(f"{path}: not as kpi run writes it (field {', '.join(bad)}); restore the file or run the department again")
+        raise AuditError(
+            f"{path}: not as kpi run writes it (field {', '.join(bad)}); restore the file or run the department again"
+        )
     return data
 
 
@@ -216,12 +267,28 @@ def summary_csv_text(period: str, rows: Sequence[Mapping[str, Any]]) -> str:
     ids = sorted({i["id"] for r in rows for i in r["indicators"]})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([csv_cell(c) for c in ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")])
+    writer.writerow(
+        [
+            csv_cell(c)
+            for c in ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")
+        ]
+    )
     for r in rows:
         scores = {i["id"]: i["score"] for i in r["indicators"]}
         label = r["labels"].get(r["grade"] or "", "")
         first_error = r["error"].splitlines()[0] if r["error"] else ""
-        cells = [r["rank"], r["department"], r["name"], period, r["status"], _two_places(r["total"]), r["grade"], label, *(_two_places(scores.get(i)) for i in ids), first_error]
+        cells = [
+            r["rank"],
+            r["department"],
+            r["name"],
+            period,
+            r["status"],
+            _two_places(r["total"]),
+            r["grade"],
+            label,
+            *(_two_places(scores.get(i)) for i in ids),
+            first_error,
+        ]
         writer.writerow([csv_cell(c) for c in cells])
     return "\ufeff" + buffer.getvalue()
 
@@ -254,11 +321,16 @@ def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
         dept = e(r["department"])
         links = " · ".join(
             f'<a href="{dept}/{name}{suffix}">{label}</a>'
-            for name, suffix, label in (("scorecard", ".html", "考核表 report"), ("scorecard", ".audit.html", "审计 audit"))
+            for name, suffix, label in (
+                ("scorecard", ".html", "考核表 report"),
+                ("scorecard", ".audit.html", "审计 audit"),
+            )
             if (period_dir / r["department"] / f"{name}{suffix}").is_file()
         )
         groups = " ".join(
-            f'<a href="{dept}/{name}.html">{e(name)}</a>' for name in NOTEBOOKS[:-1] if (period_dir / r["department"] / f"{name}.html").is_file()
+            f'<a href="{dept}/{name}.html">{e(name)}</a>'
+            for name in NOTEBOOKS[:-1]
+            if (period_dir / r["department"] / f"{name}.html").is_file()
         )
         if r["status"] == "ok":
             label = e(r["labels"].get(r["grade"] or "", ""))
@@ -267,9 +339,23 @@ def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
             body.append(f"<tr>{cells}<td>{extra}</td></tr>")
         else:
             error = e(r["error"].splitlines()[-1] if r["error"] else "")
-            cells = f"<td>—</td><td>{e(r['name'])}</td><td><code>{dept}</code></td><td colspan=2 class=bad>失败 failed</td>"
-            body.append(f'<tr>{cells}<td class=bad>{error}<br><a href="{dept}/error.txt">error.txt</a> {groups}</td></tr>')
-    head = "".join(f"<th>{t}</th>" for t in ("名次<br>Rank", "部门<br>Department", "编号<br>Id", "加权总分<br>Total", "等级<br>Grade", "报告<br>Reports"))
+            cells = (
+                f"<td>—</td><td>{e(r['name'])}</td><td><code>{dept}</code></td><td colspan=2 class=bad>失败 failed</td>"
+            )
+            body.append(
+                f'<tr>{cells}<td class=bad>{error}<br><a href="{dept}/error.txt">error.txt</a> {groups}</td></tr>'
+            )
+    head = "".join(
+        f"<th>{t}</th>"
+        for t in (
+            "名次<br>Rank",
+            "部门<br>Department",
+            "编号<br>Id",
+            "加权总分<br>Total",
+            "等级<br>Grade",
+            "报告<br>Reports",
+        )
+    )
     title = f"绩效量化考核 KPI appraisal · {e(period)}"
     page = f"""<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>{title}</title>

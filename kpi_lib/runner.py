@@ -70,7 +70,12 @@ from .reports import department_reports, write_atomic, write_index
 from .text import PLAIN_ID
 from .workers import local_executor, tied_kernel_manager
 
-GROUPS = ("management", "service", "key_accounts", "cost")  # the packaged template's groups; a department runs its template's
+GROUPS = (
+    "management",
+    "service",
+    "key_accounts",
+    "cost",
+)  # the packaged template's groups; a department runs its template's
 SCORECARD = "scorecard"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 600
@@ -171,7 +176,9 @@ def refused_write(exc: OSError, folder: Path) -> bool:
     """Whether an OSError is the environment refusing a write (disk full, read-only, no permission in `folder`)."""
     if exc.errno in DEVICE_ERRNOS:
         return True
-    inside = isinstance(exc.filename, (str, bytes)) and Path(os.fsdecode(exc.filename)).resolve().is_relative_to(folder.resolve())
+    inside = isinstance(exc.filename, (str, bytes)) and Path(os.fsdecode(exc.filename)).resolve().is_relative_to(
+        folder.resolve()
+    )
     return exc.errno in WRITE_ERRNOS and inside
 
 
@@ -186,7 +193,13 @@ def execute(job: NotebookJob) -> Outcome:
             settle(output)
         except Exception as exc:  # noqa: BLE001 - a notebook papermill could not finish writing
             if outcome.ok:
-                return Outcome(outcome.name, False, outcome.seconds, f"{output.name}: unreadable after execution: {type(exc).__name__}: {exc}", outcome.attempts)
+                return Outcome(
+                    outcome.name,
+                    False,
+                    outcome.seconds,
+                    f"{output.name}: unreadable after execution: {type(exc).__name__}: {exc}",
+                    outcome.attempts,
+                )
     return outcome
 
 
@@ -216,11 +229,30 @@ def _papermill(job: NotebookJob) -> Outcome:
             return Outcome(name, False, time.monotonic() - started, "\n".join(lines), attempt)
         except BaseException as exc:  # noqa: BLE001 - reported as the department's error, never a crash of the batch
             if isinstance(exc, OSError) and refused_write(exc, Path(job.cwd)):
-                return Outcome(name, False, time.monotonic() - started, str(output_error(exc, exc.filename or job.output)), attempt, unwritable=True)
+                return Outcome(
+                    name,
+                    False,
+                    time.monotonic() - started,
+                    str(output_error(exc, exc.filename or job.output)),
+                    attempt,
+                    unwritable=True,
+                )
             if attempt == 1 and _kernel_failure(exc):
                 continue
-            what = "kernel failed to start or died" if _kernel_failure(exc) else "interrupted" if isinstance(exc, KeyboardInterrupt) else "timed out"
-            return Outcome(name, False, time.monotonic() - started, f"{name}.ipynb: {what}: {type(exc).__name__}: {shorten(exc, 200)}", attempt)
+            what = (
+                "kernel failed to start or died"
+                if _kernel_failure(exc)
+                else "interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else "timed out"
+            )
+            return Outcome(
+                name,
+                False,
+                time.monotonic() - started,
+                f"{name}.ipynb: {what}: {type(exc).__name__}: {shorten(exc, 200)}",
+                attempt,
+            )
     raise AssertionError("unreachable")
 
 
@@ -291,7 +323,11 @@ def notebooks_folder(given: Path | None) -> Path:
 def all_params(cwd: Path | None = None) -> list[Path]:
     """Every params file under `params/` of the working directory, else of the project; dotfiles (editor backups) are skipped."""
     for base in (cwd or Path.cwd(), PROJECT_ROOT):
-        found = [p for p in sorted((base / "params").glob("*.yaml")) + sorted((base / "params").glob("*.yml")) if not p.name.startswith((".", "#")) and p.is_file()]
+        found = [
+            p
+            for p in sorted((base / "params").glob("*.yaml")) + sorted((base / "params").glob("*.yml"))
+            if not p.name.startswith((".", "#")) and p.is_file()
+        ]
         if found:
             return found
     raise UsageError("--all: no params/*.yaml in the working directory or the project; pass PARAMS files")
@@ -300,7 +336,9 @@ def all_params(cwd: Path | None = None) -> list[Path]:
 def check_limits(jobs: int, timeout: int) -> None:
     """`--jobs` and `--timeout` are whole numbers from 1 up (a usage error otherwise)."""
     if not 1 <= jobs <= MAX_JOBS:
-        raise UsageError(f"--jobs {jobs}: expected a number of notebooks to run at once, 1 to {MAX_JOBS} (leave --jobs out to use every core)")
+        raise UsageError(
+            f"--jobs {jobs}: expected a number of notebooks to run at once, 1 to {MAX_JOBS} (leave --jobs out to use every core)"
+        )
     if not 1 <= timeout <= MAX_TIMEOUT:
         raise UsageError(f"--timeout {timeout}: expected the seconds a notebook cell may run, 1 to {MAX_TIMEOUT}")
 
@@ -396,7 +434,13 @@ class _Batch:
     def notebook(self, run: DepartmentRun, name: str, **parameters: str) -> NotebookJob:
         assert run.staging is not None
         injected = {"params_path": str(run.params_path), "period": str(self.window), **parameters}
-        return NotebookJob(str(self.source / f"{name}.ipynb"), str(run.staging / f"{name}.ipynb"), injected, str(run.staging), self.timeout)
+        return NotebookJob(
+            str(self.source / f"{name}.ipynb"),
+            str(run.staging / f"{name}.ipynb"),
+            injected,
+            str(run.staging),
+            self.timeout,
+        )
 
 
 # -- cleaning up after an interrupted run ---------------------------------------------------
@@ -415,7 +459,9 @@ def _clean_period(batch: _Batch) -> None:
             elif entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_file():
                 entry.unlink()
         except (OSError, KpiError) as exc:
-            batch.problems.append(f"{entry}: left by an interrupted run and cannot be cleaned up ({shorten(exc, 200)}); remove it by hand")
+            batch.problems.append(
+                f"{entry}: left by an interrupted run and cannot be cleaned up ({shorten(exc, 200)}); remove it by hand"
+            )
 
 
 def _recover_old(old: Path, final: Path) -> str:
@@ -431,7 +477,7 @@ def _recover_old(old: Path, final: Path) -> str:
 
 
 def _sign_state(folder: Path) -> str:
-    """"signed off", or why the sign-off log cannot be read (it then counts as signed: kept, never lost), or "" when unsigned."""
+    """ "signed off", or why the sign-off log cannot be read (it then counts as signed: kept, never lost), or "" when unsigned."""
     if not audit.is_signed(folder):
         return ""
     damaged = next((line for line in audit.read_log(folder) if line.problem), None)
@@ -459,7 +505,9 @@ def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
     seen: dict[str, Path] = {}
     for run, _ in loaded:
         if run.department in seen:
-            raise UsageError(f"{run.params_path}: department {run.department} is also defined by {seen[run.department]}; expected one params file per department")
+            raise UsageError(
+                f"{run.params_path}: department {run.department} is also defined by {seen[run.department]}; expected one params file per department"
+            )
         if run.department:
             seen[run.department] = run.params_path
     for run, department in loaded:
@@ -479,9 +527,18 @@ def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Any]:
         declared = _declared_id(path)
         if declared is None:  # no valid id to name a folder after: the summary says why, nothing is written
             return DepartmentRun(path, error="\n".join(exc.lines())), None
-        return DepartmentRun(path, declared, batch.period_dir / f"{STAGING}{declared}", batch.period_dir / declared, error="\n".join(exc.lines())), None
+        return DepartmentRun(
+            path,
+            declared,
+            batch.period_dir / f"{STAGING}{declared}",
+            batch.period_dir / declared,
+            error="\n".join(exc.lines()),
+        ), None
     if not FOLDER_NAME.fullmatch(department.id):
-        return DepartmentRun(path, error=f"{path}: department {department.id!r}: expected lower-case letters, digits, '-' and '_' (it names a folder)"), None
+        return DepartmentRun(
+            path,
+            error=f"{path}: department {department.id!r}: expected lower-case letters, digits, '-' and '_' (it names a folder)",
+        ), None
     staging, final = batch.period_dir / f"{STAGING}{department.id}", batch.period_dir / department.id
     return DepartmentRun(path, department.id, staging, final), department
 
@@ -502,14 +559,22 @@ def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
     signed = _sign_state(run.final)
     if signed and not batch.force:
         run.refused = True
-        run.error = f"{run.final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+        run.error = (
+            f"{run.final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+        )
         return
     try:
         _remove(run.staging)
         run.staging.mkdir(parents=True)
         if department is not None:
             _describe(run, department, batch)
-        meta = {"department": run.department, "name": run.name, "lang": run.lang, "labels": run.labels, "params": str(run.params_path)}
+        meta = {
+            "department": run.department,
+            "name": run.name,
+            "lang": run.lang,
+            "labels": run.labels,
+            "params": str(run.params_path),
+        }
         write_atomic(run.staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     except OutputError as exc:
         _unwritable(run, str(exc))
@@ -623,9 +688,21 @@ def _outcome(future: Future[Outcome], task: Task, batch: _Batch) -> Outcome | No
         if task.attempt == 1:
             return None
         log = batch.period_dir / ".kernels.log"
-        return Outcome(task.kind, False, 0.0, f"{task.what}: the worker process running it died twice (killed, or out of memory); see {log}", 2)
+        return Outcome(
+            task.kind,
+            False,
+            0.0,
+            f"{task.what}: the worker process running it died twice (killed, or out of memory); see {log}",
+            2,
+        )
     except Exception as exc:  # noqa: BLE001 - a worker that failed outright (dask: KilledWorker, a lost scheduler)
-        return Outcome(task.kind, False, 0.0, f"{task.what}: worker failed: {type(exc).__name__}: {shorten(exc, 200)}", task.attempt)
+        return Outcome(
+            task.kind,
+            False,
+            0.0,
+            f"{task.what}: worker failed: {type(exc).__name__}: {shorten(exc, 200)}",
+            task.attempt,
+        )
 
 
 def _record(task: Task, outcome: Outcome, batch: _Batch) -> Task | None:
@@ -641,7 +718,9 @@ def _record(task: Task, outcome: Outcome, batch: _Batch) -> Task | None:
         return None
     if sum(1 for o in run.outcomes if o.name in run.groups) < len(run.groups):
         return None
-    run.error = "\n".join([*([run.error] if run.error else []), *(o.error for o in run.outcomes if not o.ok and not o.unwritable)])
+    run.error = "\n".join(
+        [*([run.error] if run.error else []), *(o.error for o in run.outcomes if not o.ok and not o.unwritable)]
+    )
     if run.unwritable:
         _finalize(run, batch)
         return None
@@ -750,6 +829,10 @@ def _write_period_files(batch: _Batch) -> Path | None:
     except OSError as exc:
         batch.problems.append(str(output_error(exc, exc.filename or batch.period_dir)))
     except Exception as exc:  # noqa: BLE001 - a bug of ours: the departments are written, say so in one line
-        batch.problems.append(f"{batch.period_dir}: index failed: {type(exc).__name__}: {shorten(exc, 200)} (please report it)")
-    batch.problems.append(f"{batch.period_dir}: index.html, the summary files and the period manifest were not brought up to date; fix the above and run again")
+        batch.problems.append(
+            f"{batch.period_dir}: index failed: {type(exc).__name__}: {shorten(exc, 200)} (please report it)"
+        )
+    batch.problems.append(
+        f"{batch.period_dir}: index.html, the summary files and the period manifest were not brought up to date; fix the above and run again"
+    )
     return None

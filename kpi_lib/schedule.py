@@ -90,7 +90,14 @@ def tasks(template: Template, year: int, *, department: Any = None, review_date:
     if department is not None:
         review_date = department.base.review_date
         if review_date is None and any(i.schedule == "annual_review_minus_1w" for i in template.indicators):
-            raise ParamsError([Problem(file=str(department.path), message="review_date: missing; the annual_review_minus_1w schedule counts back from it (e.g. review_date: 2026-12-20)")])
+            raise ParamsError(
+                [
+                    Problem(
+                        file=str(department.path),
+                        message="review_date: missing; the annual_review_minus_1w schedule counts back from it (e.g. review_date: 2026-12-20)",
+                    )
+                ]
+            )
     review = review_date or default_review_date(year)
     dept = department.id if department is not None else ""
     for ind in template.indicators:
@@ -98,7 +105,15 @@ def tasks(template: Template, year: int, *, department: Any = None, review_date:
         if ind.schedule == "plan_due" and not any(d.year == year for d in dates):
             # no plan rows to date the tasks (template level, or none due this year): one task per month
             for month in range(1, 13):
-                found.append(Task(date(year, month, 1), _month_end(year, month), ind, dept, "on each plan item's due date 计划完成时间"))
+                found.append(
+                    Task(
+                        date(year, month, 1),
+                        _month_end(year, month),
+                        ind,
+                        dept,
+                        "on each plan item's due date 计划完成时间",
+                    )
+                )
             continue
         for start, end in windows(ind.schedule, year, review_date=review, plan_dates=dates):
             found.append(Task(start, end, ind, dept))
@@ -184,4 +199,9 @@ def findings(result: Any, review_date: date | None) -> list[Finding]:
     spans = "; ".join(_fmt(w) for year in sorted(shown) for w in shown[year])
     sample = ", ".join(f"row {r} ({d})" for r, d in outside[:5]) + (" …" if len(outside) > 5 else "")
     what = "observation" if result.method == "observation" else "row(s)"
-    return [Finding(ind.id, f"{len(outside)} of {len(dated)} {what} collected outside the collection window ({ind.schedule_text('en')}: {spans}): {sample}")]
+    return [
+        Finding(
+            ind.id,
+            f"{len(outside)} of {len(dated)} {what} collected outside the collection window ({ind.schedule_text('en')}: {spans}): {sample}",
+        )
+    ]

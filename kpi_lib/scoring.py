@@ -51,7 +51,14 @@ class Scored:
     clamped: bool
 
 
-def score(value: Decimal, rule: Rule, *, rounding: str = "floor", min_score: Decimal = Decimal(0), max_score: Decimal = Decimal(120)) -> Scored:
+def score(
+    value: Decimal,
+    rule: Rule,
+    *,
+    rounding: str = "floor",
+    min_score: Decimal = Decimal(0),
+    max_score: Decimal = Decimal(120),
+) -> Scored:
     """Score one value on its 100-point scale (in an 80-digit context: bounded inputs never round or overflow)."""
     with localcontext() as context:
         context.prec = 80

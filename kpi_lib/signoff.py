@@ -86,11 +86,21 @@ def read_log(folder: Path) -> list[LogLine]:
         try:
             record = json.loads(text)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, or a number of thousands of digits
-            what = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deep" if isinstance(exc, RecursionError) else "a number too long to read"
+            what = (
+                exc.msg
+                if isinstance(exc, json.JSONDecodeError)
+                else "nested too deep"
+                if isinstance(exc, RecursionError)
+                else "a number too long to read"
+            )
             lines.append(LogLine(number, sha, None, f"not JSON ({what})"))
             continue
         if not isinstance(record, dict):
-            lines.append(LogLine(number, sha, None, f"not a sign-off record (a JSON {type(record).__name__}, expected an object)"))
+            lines.append(
+                LogLine(
+                    number, sha, None, f"not a sign-off record (a JSON {type(record).__name__}, expected an object)"
+                )
+            )
             continue
         problems = record_problems(record)
         lines.append(LogLine(number, sha, record, "; ".join(problems)))
@@ -134,7 +144,9 @@ def record_problems(record: Mapping[str, Any]) -> list[str]:
     if "prev_sha256" in record and record["prev_sha256"] is not None and not isinstance(record["prev_sha256"], str):
         problems.append("prev_sha256 is not text")
     views = record.get("views")
-    if "views" in record and (not isinstance(views, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in views.items())):
+    if "views" in record and (
+        not isinstance(views, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in views.items())
+    ):
         problems.append("views is not a mapping of file names to sha256")
     for key in ("signature", "public_key"):
         if key in record and not isinstance(record[key], str):
@@ -148,7 +160,9 @@ def canonical(record: Mapping[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
-def check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], report: Report, pubkey: Path | None) -> None:
+def check_signatures(
+    folder: Path, manifest_path: Path, log: list[LogLine], report: Report, pubkey: Path | None
+) -> None:
     """A verdict per line of the sign-off log: valid (and how far it was checked) or broken (and why).
 
     Call it after the folder's other checks: a record is broken when `report` already holds differences.
@@ -169,7 +183,9 @@ def check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], repo
         who = f"{folder}: signature {line.number} ({shorten(record.get('role'), 20)} {shorten(record.get('name'), 64)}, {shorten(record.get('time'), 40)})"
         reasons = [f"line {line.number} of {SIGNOFFS}: {line.problem}"] if line.problem else []
         if record.get("seq") != line.number:
-            reasons.append(f"it says seq {shorten(record.get('seq'), 20)} but is line {line.number} (a line was removed, added or moved)")
+            reasons.append(
+                f"it says seq {shorten(record.get('seq'), 20)} but is line {line.number} (a line was removed, added or moved)"
+            )
         if record.get("manifest_sha256") != current:
             reasons.append("the manifest it signed has changed")
         if record.get("prev_sha256") != (log[position - 1].sha256 if position else None):
@@ -182,7 +198,9 @@ def check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], repo
                 if _signature_ok(record, trusted):
                     note = "Ed25519 signature ok"
                 else:
-                    reasons.append("the Ed25519 signature does not match the public key (the record was edited after signing, or another key signed it)")
+                    reasons.append(
+                        "the Ed25519 signature does not match the public key (the record was edited after signing, or another key signed it)"
+                    )
             elif not isinstance(record.get("public_key"), str):
                 reasons.append("it has an Ed25519 signature but no public_key to check it with")
             elif _signature_ok(record, record["public_key"].encode("ascii", "replace")):
@@ -193,8 +211,14 @@ def check_signatures(folder: Path, manifest_path: Path, log: list[LogLine], repo
             note = "no cryptographic signature"
             if trusted is not None:
                 reasons.append("no Ed25519 signature to check against --pubkey")
-        head = f"; the log's head is {line.sha256} (compare it with the one kpi sign printed: a removed last record shows only there)" if position == len(log) - 1 else ""
-        report.verdict(f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note}){head}", broken=bool(reasons))
+        head = (
+            f"; the log's head is {line.sha256} (compare it with the one kpi sign printed: a removed last record shows only there)"
+            if position == len(log) - 1
+            else ""
+        )
+        report.verdict(
+            f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note}){head}", broken=bool(reasons)
+        )
 
 
 def _public_key(path: Path) -> bytes:
@@ -208,7 +232,9 @@ def _public_key(path: Path) -> bytes:
     except OSError as exc:
         raise UsageError(f"--pubkey {path}: cannot be read ({exc.strerror or exc})") from None
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise UsageError(f"--pubkey {path}: not a PEM public key ({exc}); expected the output of openssl pkey -in key.pem -pubout") from None
+        raise UsageError(
+            f"--pubkey {path}: not a PEM public key ({exc}); expected the output of openssl pkey -in key.pem -pubout"
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise UsageError(f"--pubkey {path}: not an Ed25519 public key (openssl genpkey -algorithm ed25519)")
     return pem
@@ -259,7 +285,15 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
     with no_code("kpi sign"):
         found = verify_department(folder)
     if found.differences or found.broken:
-        raise AuditError("\n".join([f"{folder}: refusing to sign: its outputs no longer match their manifest, or its sign-off log is damaged", *found.differences, *found.broken]))
+        raise AuditError(
+            "\n".join(
+                [
+                    f"{folder}: refusing to sign: its outputs no longer match their manifest, or its sign-off log is damaged",
+                    *found.differences,
+                    *found.broken,
+                ]
+            )
+        )
     manifest_sha = sha256_file(folder / MANIFEST)
     log = read_log(folder)
     record: dict[str, Any] = {
@@ -276,7 +310,9 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
     if private is not None:
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-        record["public_key"] = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+        record["public_key"] = (
+            private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+        )
         record["signature"] = base64.b64encode(private.sign(canonical(record))).decode("ascii")
     line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
     with (folder / SIGNOFFS).open("a", encoding="utf-8") as handle:

@@ -185,7 +185,9 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
     import pyarrow.parquet as pq
 
     if isinstance(frame.columns, pd.MultiIndex) or isinstance(frame.index, pd.MultiIndex):
-        raise AuditError(f"{what}: returned a frame with a MultiIndex; return a flat frame that keeps the raw frame's index")
+        raise AuditError(
+            f"{what}: returned a frame with a MultiIndex; return a flat frame that keeps the raw frame's index"
+        )
     rows = list(frame.index)
     try:
         index = [encode_cell(v) for v in rows]
@@ -215,14 +217,24 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
     plain = [str(c) for c in frame.columns]
     unique = len(set(plain)) == len(plain) and INDEX_COLUMN not in plain
     arrow_names = [INDEX_COLUMN, *(plain if unique else [f"{i}:{n}" for i, n in enumerate(plain)])]
-    document = {"format": FORMAT, "version": 1, "columns": meta, "index": "integer" if pd.api.types.is_integer_dtype(frame.index) else "object"}
-    schema = pa.schema([pa.field(n, pa.string()) for n in arrow_names], metadata={META_KEY: json.dumps(document, ensure_ascii=False).encode("utf-8")})
+    document = {
+        "format": FORMAT,
+        "version": 1,
+        "columns": meta,
+        "index": "integer" if pd.api.types.is_integer_dtype(frame.index) else "object",
+    }
+    schema = pa.schema(
+        [pa.field(n, pa.string()) for n in arrow_names],
+        metadata={META_KEY: json.dumps(document, ensure_ascii=False).encode("utf-8")},
+    )
     table = pa.Table.from_arrays([pa.array(index, type=pa.string()), *columns], schema=schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
     back = read_frame(path)
     if not _identical(frame, back):
-        raise AuditError(f"{what}: the returned frame does not read back exactly from {path}; its cells cannot be kept as they are")
+        raise AuditError(
+            f"{what}: the returned frame does not read back exactly from {path}; its cells cannot be kept as they are"
+        )
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -258,7 +270,15 @@ def read_frame(path: Path) -> pd.DataFrame:
         integer = document.get("index") == "integer"
         if integer and any(type(v) is not int for v in index):
             raise ValueError("an integer index holds something else")
-    except (KeyError, TypeError, ValueError, AttributeError, UnicodeDecodeError, OverflowError, pa.ArrowException) as exc:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        UnicodeDecodeError,
+        OverflowError,
+        pa.ArrowException,
+    ) as exc:
         raise AuditError(f"{path}: not a frame snapshot written by kpi run ({type(exc).__name__}: {exc})") from None
     frame = pd.DataFrame(data, index=range(len(index)))
     frame.columns = pd.Index(names, dtype=object, tupleize_cols=False)

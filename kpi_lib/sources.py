@@ -94,7 +94,12 @@ def source_path(folder: Path, name: str, source: Any | None, *, snapshot: bool =
     if why:
         where = "the run's copy of the data folder" if snapshot else "the data folder"
         raise DataError(
-            [Problem(file=str(folder), message=f"tables.{name}.file: {source.file!r} {why}; expected a path inside {where} (no absolute path, no '..', no symlink out of it)")]
+            [
+                Problem(
+                    file=str(folder),
+                    message=f"tables.{name}.file: {source.file!r} {why}; expected a path inside {where} (no absolute path, no '..', no symlink out of it)",
+                )
+            ]
         )
     return folder / source.file
 
@@ -107,7 +112,12 @@ def adapter_path(base: Path, source: Any | None, *, table: str) -> Path | None:
     why = _refusal(file, base)
     if why:
         raise ParamsError(
-            [Problem(file=str(base), message=f"tables.{table}.adapter: {file!r} {why}; expected a .py file in the params file's folder (no absolute path, no '..', no symlink out of it)")]
+            [
+                Problem(
+                    file=str(base),
+                    message=f"tables.{table}.adapter: {file!r} {why}; expected a .py file in the params file's folder (no absolute path, no '..', no symlink out of it)",
+                )
+            ]
         )
     return base / file
 
@@ -120,7 +130,10 @@ def table_file_problem(folder: Path, path: Path) -> Problem | None:
         where = str(path.resolve())
     except (OSError, RuntimeError):
         where = "a symlink loop"
-    return Problem(file=str(path), message=f"resolves to {where}, outside the data folder {folder}; keep table files inside the data folder (a symlink must point inside it too)")
+    return Problem(
+        file=str(path),
+        message=f"resolves to {where}, outside the data folder {folder}; keep table files inside the data folder (a symlink must point inside it too)",
+    )
 
 
 _NO_CODE: ContextVar[str | None] = ContextVar("kpi_no_code", default=None)
@@ -162,9 +175,16 @@ def adapt(raw: pd.DataFrame, source: Any, file: str, adapter: Path) -> tuple[pd.
     except AuditError:
         raise
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's code (even a sys.exit()): a problem of this table
-        return None, [Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")]
+        return None, [
+            Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")
+        ]
     if not isinstance(frame, pd.DataFrame):
-        return None, [Problem(file=str(adapter), message=f"adapter {function}() returned {type(frame).__name__}; expected a pandas DataFrame")]
+        return None, [
+            Problem(
+                file=str(adapter),
+                message=f"adapter {function}() returned {type(frame).__name__}; expected a pandas DataFrame",
+            )
+        ]
     return frame, []
 
 
@@ -184,12 +204,24 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
         if str(header) not in headers:
             near = [h for h in headers if fold(h) == fold(str(header))]
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            problems.append(Problem(file=file, row=raw.header_row, column=str(header), message=f"the mapping reads {column} from header {header!r}, which the file does not have{hint}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    row=raw.header_row,
+                    column=str(header),
+                    message=f"the mapping reads {column} from header {header!r}, which the file does not have{hint}",
+                )
+            )
             continue
         clash = next((h for h in headers if h.casefold() == column.casefold() and h != str(header)), None)
         if clash is not None:
             problems.append(
-                Problem(file=file, row=raw.header_row, column=clash, message=f"the mapping reads {column} from header {header!r}, but the file also has a header {clash!r}; expected one source for {column} (drop one header or the mapping)")
+                Problem(
+                    file=file,
+                    row=raw.header_row,
+                    column=clash,
+                    message=f"the mapping reads {column} from header {header!r}, but the file also has a header {clash!r}; expected one source for {column} (drop one header or the mapping)",
+                )
             )
             continue
         renames[headers[str(header)]] = column
@@ -205,7 +237,13 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
             if code not in present:
                 shown = ", ".join(sorted(present)[:8]) or "no value at all"
                 problems.append(
-                    Problem(file=file, row=raw.header_row, column=str(source.columns[column]), value=code, message=f"the mapping's values.{column} code matches no value of this column (the file holds {shown}); expected codes as the file writes them")
+                    Problem(
+                        file=file,
+                        row=raw.header_row,
+                        column=str(source.columns[column]),
+                        value=code,
+                        message=f"the mapping's values.{column} code matches no value of this column (the file holds {shown}); expected codes as the file writes them",
+                    )
                 )
         for index, cell in cells.items():
             text = "" if _blank(cell) else cell_text(cell).strip(" \t")
@@ -215,13 +253,28 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                 letter = letters.get(column)
                 where = place(row, letter)
                 problems.append(
-                    Problem(file=file, **where, column=column, value=cell_text(cell), message=f"did you mean {match!r}? The cell {how_it_differs(text, match)}, so the mapping's values.{column} does not apply; expected the code as written")
+                    Problem(
+                        file=file,
+                        **where,
+                        column=column,
+                        value=cell_text(cell),
+                        message=f"did you mean {match!r}? The cell {how_it_differs(text, match)}, so the mapping's values.{column} does not apply; expected the code as written",
+                    )
                 )
-        frame[column] = cells.map(lambda cell, lookup=lookup: cell if _blank(cell) else lookup.get(cell_text(cell).strip(" \t"), cell))
+        frame[column] = cells.map(
+            lambda cell, lookup=lookup: cell if _blank(cell) else lookup.get(cell_text(cell).strip(" \t"), cell)
+        )
     for column, value in source.constants.items():
         present = next((str(h) for h in frame.columns if str(h).strip().casefold() == column.casefold()), None)
         if present is not None:
-            problems.append(Problem(file=file, row=raw.header_row, column=present, message=f"the mapping sets constants.{column}, but the file has a column {present!r}; a constant would overwrite its values (drop one)"))
+            problems.append(
+                Problem(
+                    file=file,
+                    row=raw.header_row,
+                    column=present,
+                    message=f"the mapping sets constants.{column}, but the file has a column {present!r}; a constant would overwrite its values (drop one)",
+                )
+            )
             continue
         frame[column] = value
     return RawTable(frame, raw.header_row, letters, list(raw.problems)), problems

@@ -65,14 +65,27 @@ from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
 from .sources import table_file_problem
 from .template import Column, TableSpec, Template
-from .text import PLAIN_ID, control_problem, exactness_problem, fold, how_it_differs, id_skeleton, is_control, is_invisible, near_match, squash
+from .text import (
+    PLAIN_ID,
+    control_problem,
+    exactness_problem,
+    fold,
+    how_it_differs,
+    id_skeleton,
+    is_control,
+    is_invisible,
+    near_match,
+    squash,
+)
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 TRUE = {"true", "1", "yes", "是"}
 FALSE = {"false", "0", "no", "否"}
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
+_TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII
+)
 
 
 class _Bad(Exception):
@@ -109,7 +122,9 @@ def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
     text = cell_text(value)
     match = near_match(text, vocabulary) if vocabulary and text not in vocabulary else None
     if match is not None:
-        raise _Bad(f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written")
+        raise _Bad(
+            f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written"
+        )
     problem = exactness_problem(text)
     if problem is not None:
         cleaned = _cleaned(text)
@@ -126,8 +141,12 @@ def _parse_department(value: Any) -> str:
     meant = id_skeleton(text)
     why = exactness_problem(text) or "is not lowercase letters, digits, - and _ only"
     if meant:
-        raise _Bad(f"did you mean {meant}? Not a department id as written: the value {why}; it counts for no department, and {meant} stops until it is fixed")
-    raise _Bad(f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed")
+        raise _Bad(
+            f"did you mean {meant}? Not a department id as written: the value {why}; it counts for no department, and {meant} stops until it is fixed"
+        )
+    raise _Bad(
+        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed"
+    )
 
 
 def _cleaned(text: str) -> str:
@@ -174,9 +193,19 @@ def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     text = cell_text(value).strip(" \t")
     match = _TIMESTAMP.match(text)
     if not match:
-        raise _Bad("expected a timestamp as YYYY-MM-DD HH:MM[:SS] (ASCII digits), optionally with a UTC offset such as +08:00")
+        raise _Bad(
+            "expected a timestamp as YYYY-MM-DD HH:MM[:SS] (ASCII digits), optionally with a UTC offset such as +08:00"
+        )
     day, clock, offset = match.groups()
-    iso = f"{day}T{clock}" + ("" if offset is None else "+00:00" if offset == "Z" else offset if ":" in offset else f"{offset[:3]}:{offset[3:]}")
+    iso = f"{day}T{clock}" + (
+        ""
+        if offset is None
+        else "+00:00"
+        if offset == "Z"
+        else offset
+        if ":" in offset
+        else f"{offset[:3]}:{offset[3:]}"
+    )
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
@@ -358,7 +387,15 @@ def _failed(spec: TableSpec, file: str, sha: str | None, problems: list[Problem]
     return Table(spec, file, sha, empty_frame(spec), problems, rules)
 
 
-def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path | None = None, snapshot: bool = False, rules: ReadRules | None = None) -> Table:
+def load_table(
+    folder: Path,
+    spec: TableSpec,
+    source: Any = None,
+    *,
+    base: Path | None = None,
+    snapshot: bool = False,
+    rules: ReadRules | None = None,
+) -> Table:
     """Read and validate one table of a data folder; never raises for bad content.
 
     `source` is the params' export mapping of this table (see `sources`), `base`
@@ -374,10 +411,27 @@ def load_table(folder: Path, spec: TableSpec, source: Any = None, *, base: Path 
     candidates = find_table_file(folder, spec.name)
     shown = folder / f"{spec.name}.csv"
     if not candidates:
-        return _failed(spec, str(shown), None, [Problem(file=str(folder / spec.name), message=f"missing file; expected {spec.name}.csv, .xlsx or .parquet in {folder}")], rules)
+        return _failed(
+            spec,
+            str(shown),
+            None,
+            [
+                Problem(
+                    file=str(folder / spec.name),
+                    message=f"missing file; expected {spec.name}.csv, .xlsx or .parquet in {folder}",
+                )
+            ],
+            rules,
+        )
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
-        return _failed(spec, str(candidates[0]), None, [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")], rules)
+        return _failed(
+            spec,
+            str(candidates[0]),
+            None,
+            [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")],
+            rules,
+        )
     path = candidates[0]
     outside = table_file_problem(folder, path)
     if outside is not None:
@@ -409,7 +463,13 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
         found = find_table_file(folder, spec.name)
         path = found[0] if len(found) == 1 else folder / f"{spec.name}.csv"
     if not path.is_file():
-        return _failed(spec, str(path), None, [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")], rules)
+        return _failed(
+            spec,
+            str(path),
+            None,
+            [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")],
+            rules,
+        )
     outside = table_file_problem(folder, path)
     if outside is not None:
         return _failed(spec, str(path), None, [outside], rules)
@@ -423,7 +483,9 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
             try:
                 raw = RawTable(read_frame(kept))
             except KpiError as exc:
-                return _failed(spec, str(path), sha, [Problem(file=str(kept), message=line) for line in exc.lines()], rules)
+                return _failed(
+                    spec, str(path), sha, [Problem(file=str(kept), message=line) for line in exc.lines()], rules
+                )
         else:
             raw = read_raw(path, sheet=source.sheet)
     except (Unreadable, OSError) as exc:
@@ -457,15 +519,35 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
         if name is None:
             continue  # extra columns are allowed and ignored
         if name in found:
-            problems.append(Problem(file=file, **_header_place(raw, header), column=text, message=f"column {name} appears twice (as {found[name]!r} and {header!r})"))
+            problems.append(
+                Problem(
+                    file=file,
+                    **_header_place(raw, header),
+                    column=text,
+                    message=f"column {name} appears twice (as {found[name]!r} and {header!r})",
+                )
+            )
             continue
         found[name] = header
     for col in spec.columns:
         if col.name not in found and not col.optional:
             alias = f" (or {col.alias})" if col.alias else ""
-            near = next((h for h in raw.frame.columns if fold(str(h)) in (fold(col.name), fold(col.alias or col.name))), None)
-            hint = f"; header {near!r} nearly matches it but {exactness_problem(str(near)) or 'differs'}" if near is not None else ""
-            problems.append(Problem(file=file, row=raw.header_row, column=col.name, message=f"missing column; expected a header {col.name}{alias}{hint}"))
+            near = next(
+                (h for h in raw.frame.columns if fold(str(h)) in (fold(col.name), fold(col.alias or col.name))), None
+            )
+            hint = (
+                f"; header {near!r} nearly matches it but {exactness_problem(str(near)) or 'differs'}"
+                if near is not None
+                else ""
+            )
+            problems.append(
+                Problem(
+                    file=file,
+                    row=raw.header_row,
+                    column=col.name,
+                    message=f"missing column; expected a header {col.name}{alias}{hint}",
+                )
+            )
     return found, problems
 
 
@@ -475,7 +557,12 @@ def _header_place(raw: RawTable, header: Any) -> dict[str, Any]:
 
 
 def parse_table(
-    raw: RawTable | pd.DataFrame, spec: TableSpec, file: str, sha: str | None, formats: dict[str, str] | None = None, rules: ReadRules | None = None
+    raw: RawTable | pd.DataFrame,
+    spec: TableSpec,
+    file: str,
+    sha: str | None,
+    formats: dict[str, str] | None = None,
+    rules: ReadRules | None = None,
 ) -> Table:
     """Parse raw cells by the table spec, gathering every problem.
 
@@ -490,7 +577,9 @@ def parse_table(
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
     rows = [int(i) + 2 for i in frame.index] if integer_index else list(range(2, len(frame) + 2))
-    departments = [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
+    departments = (
+        [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
+    )
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
     values: dict[str, list[Any]] = {}
     for col in spec.columns:
@@ -498,7 +587,13 @@ def parse_table(
             values[col.name] = [None] * len(frame)
             continue
         parse = _parser(col, rules, (formats or {}).get(col.name))
-        values[col.name] = _parse_column(frame[headers[col.name]].tolist(), col, parse, _Places(file, rows, departments, letters.get(col.name)), problems)
+        values[col.name] = _parse_column(
+            frame[headers[col.name]].tolist(),
+            col,
+            parse,
+            _Places(file, rows, departments, letters.get(col.name)),
+            problems,
+        )
     places = {name: _Places(file, rows, departments, letters.get(name)) for name in values}
     _check_keys(spec, values, places, problems)
     _check_order(spec, values, places, problems)
@@ -525,10 +620,14 @@ class _Places:
     def problem(self, i: int, column: str, message: str, value: Any = None) -> Problem:
         row = self.rows[i]
         where = place(row, self.letter)
-        return Problem(file=self.file, **where, column=column, value=value, department=self.departments[i], message=message)
+        return Problem(
+            file=self.file, **where, column=column, value=value, department=self.departments[i], message=message
+        )
 
 
-def _parse_column(cells: list[Any], col: Column, parse: Callable[[Any], Any], places: _Places, problems: list[Problem]) -> list[Any]:
+def _parse_column(
+    cells: list[Any], col: Column, parse: Callable[[Any], Any], places: _Places, problems: list[Problem]
+) -> list[Any]:
     out: list[Any] = []
     low = None if col.min is None else Decimal(str(col.min))
     high = None if col.max is None else Decimal(str(col.max))
@@ -563,7 +662,9 @@ def _range_text(col: Column) -> str:
     return f"expected a number of at most {col.max}"
 
 
-def _check_keys(spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]) -> None:
+def _check_keys(
+    spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]
+) -> None:
     if not spec.key:
         return
     place = places[spec.key[-1]]
@@ -574,18 +675,26 @@ def _check_keys(spec: TableSpec, values: dict[str, list[Any]], places: dict[str,
             continue
         if key in first:
             shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key, strict=False))
-            problems.append(place.problem(i, ",".join(spec.key), f"duplicate {shown}: already in row {first[key]}; expected each once"))
+            problems.append(
+                place.problem(
+                    i, ",".join(spec.key), f"duplicate {shown}: already in row {first[key]}; expected each once"
+                )
+            )
         else:
             first[key] = row
 
 
-def _check_order(spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]) -> None:
+def _check_order(
+    spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]
+) -> None:
     for earlier, later in spec.order:
         place = places[later]
         for i in range(len(place.rows)):
             a, b = values[earlier][i], values[later][i]
             if a is not None and b is not None and b < a:
-                problems.append(place.problem(i, later, f"is before {earlier} ({a}); expected {later} not before {earlier}", str(b)))
+                problems.append(
+                    place.problem(i, later, f"is before {earlier} ({a}); expected {later} not before {earlier}", str(b))
+                )
 
 
 def _frame(spec: TableSpec, values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
@@ -632,7 +741,14 @@ class DataFolder:
     def of(cls, department: Any) -> DataFolder:
         """The data folder of a loaded department, with its export mappings and time zone."""
         base = department.base
-        return cls(department.data_folder, department.template, base.tables, department.path.parent, department.snapshot, base.timezone)
+        return cls(
+            department.data_folder,
+            department.template,
+            base.tables,
+            department.path.parent,
+            department.snapshot,
+            base.timezone,
+        )
 
     def rules(self, name: str) -> ReadRules:
         """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
@@ -647,7 +763,14 @@ class DataFolder:
     def table(self, name: str) -> Table:
         if name not in self._tables:
             spec = self.template.tables[name]
-            self._tables[name] = load_table(self.folder, spec, self.sources.get(name), base=self.base, snapshot=self.snapshot, rules=self.rules(name))
+            self._tables[name] = load_table(
+                self.folder,
+                spec,
+                self.sources.get(name),
+                base=self.base,
+                snapshot=self.snapshot,
+                rules=self.rules(name),
+            )
         return self._tables[name]
 
     def files(self, name: str) -> list[Path]:

@@ -204,7 +204,12 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
     for kind, names in (("group", groups), ("table", data.get("tables") or {})):
         for name in names:  # each names a file: <group>.ipynb, <table>.csv
             if not NAME.fullmatch(str(name)):
-                problems.append(Problem(file=file, message=f"{kind} {str(name)!r}: expected a name of lowercase letters, digits, - and _ only (it names files)"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{kind} {str(name)!r}: expected a name of lowercase letters, digits, - and _ only (it names files)",
+                    )
+                )
     tables = {}
     for name, spec in (data.get("tables") or {}).items():
         table = _table(str(name), spec, problems, file)
@@ -246,7 +251,10 @@ def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpe
         ctype = cspec.get("type", "str")
         if ctype not in COLUMN_TYPES:
             problems.append(
-                Problem(file=file, message=f"table {name}, column {col}: unknown type {ctype!r}; expected one of {', '.join(COLUMN_TYPES)}")
+                Problem(
+                    file=file,
+                    message=f"table {name}, column {col}: unknown type {ctype!r}; expected one of {', '.join(COLUMN_TYPES)}",
+                )
             )
         columns.append(
             Column(
@@ -300,10 +308,16 @@ def _indicator(
 
     group = need("group")
     if group is not None and group not in groups:
-        problems.append(Problem(file=file, message=f"{where}: unknown group {group!r}; expected one of {', '.join(groups)}"))
+        problems.append(
+            Problem(file=file, message=f"{where}: unknown group {group!r}; expected one of {', '.join(groups)}")
+        )
     direction = need("direction")
     if direction is not None and direction not in DIRECTIONS:
-        problems.append(Problem(file=file, message=f"{where}: unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}"))
+        problems.append(
+            Problem(
+                file=file, message=f"{where}: unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}"
+            )
+        )
     weight = entry.get("weight")
     if weight in (None, ""):
         problems.append(
@@ -314,11 +328,17 @@ def _indicator(
         )
     schedule = need("schedule")
     if schedule is not None and schedule not in SCHEDULES:
-        problems.append(Problem(file=file, message=f"{where}: unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}"))
+        problems.append(
+            Problem(
+                file=file, message=f"{where}: unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}"
+            )
+        )
     methods = tuple(entry.get("methods") or ())
     for method in methods:
         if method not in METHODS:
-            problems.append(Problem(file=file, message=f"{where}: unknown method {method!r}; expected one of {', '.join(METHODS)}"))
+            problems.append(
+                Problem(file=file, message=f"{where}: unknown method {method!r}; expected one of {', '.join(METHODS)}")
+            )
     if not methods:
         problems.append(Problem(file=file, message=f"{where}: methods is missing"))
     rate = entry.get("rate")
@@ -327,10 +347,19 @@ def _indicator(
         rate = {}
     else:
         if rate["kind"] not in RATES:
-            problems.append(Problem(file=file, message=f"{where}: unknown rate kind {rate['kind']!r}; expected one of {', '.join(RATES)}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where}: unknown rate kind {rate['kind']!r}; expected one of {', '.join(RATES)}",
+                )
+            )
         for key in ("table", "budget_table"):
             if key in rate and rate[key] not in tables:
-                problems.append(Problem(file=file, message=f"{where}: unknown table {rate[key]!r}; expected one of {', '.join(tables)}"))
+                problems.append(
+                    Problem(
+                        file=file, message=f"{where}: unknown table {rate[key]!r}; expected one of {', '.join(tables)}"
+                    )
+                )
     for key in ("name", "statement", "rule", "formula"):
         need(key)
     if len(problems) > before:

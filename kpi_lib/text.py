@@ -19,7 +19,9 @@ import unicodedata
 from collections.abc import Iterable
 
 # Whitespace a spreadsheet user cannot see is not whitespace Python's str.isspace() always knows.
-INVISIBLE = frozenset("\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff")
+INVISIBLE = frozenset(
+    "\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
 # An id that names a folder or a file (a department, a template, a group, a table): match it with fullmatch.
 PLAIN_ID = re.compile(r"[a-z0-9_-]+")
 # In free text (a title, a note) these are ordinary; in an identifier they are not.
@@ -89,7 +91,11 @@ def how_it_differs(text: str, expected: str) -> str:
 def id_skeleton(text: str) -> str | None:
     """The plain id `text` is written for (`CS–Test ` → `cs-test`), or None when a character has no ASCII reading (Cyrillic с, 客)."""
     decomposed = unicodedata.normalize("NFKD", fold(text))
-    kept = "".join("-" if unicodedata.category(c) == "Pd" or c in "\u2212 " else c for c in decomposed if not unicodedata.combining(c))
+    kept = "".join(
+        "-" if unicodedata.category(c) == "Pd" or c in "\u2212 " else c
+        for c in decomposed
+        if not unicodedata.combining(c)
+    )
     return kept if kept and PLAIN_ID.fullmatch(kept) else None
 
 

@@ -38,7 +38,9 @@ from typing import Any
 from .errors import UsageError
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None  # resolved here, not in a forked child
+_PRCTL = (
+    ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+)  # resolved here, not in a forked child
 
 
 def die_with_parent(parent: int) -> None:
@@ -93,7 +95,9 @@ class WorkerPool(Executor):
 
     def _worker(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_start, initargs=(str(self.log), os.getpid()))
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_worker_start, initargs=(str(self.log), os.getpid())
+        )
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
         for slot in self.running:
@@ -138,7 +142,11 @@ class DaskExecutor(Executor):
             from distributed import Client, LocalCluster
         except ImportError:
             raise UsageError("--executor dask needs dask.distributed: pip install 'kpi-appraisal[dask]'") from None
-        self.cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        self.cluster = (
+            None
+            if scheduler
+            else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        )
         try:
             self.client = Client(scheduler or self.cluster, timeout=30)
         except OSError as exc:

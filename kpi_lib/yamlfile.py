@@ -51,7 +51,9 @@ class _StrictLoader(yaml.SafeLoader):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlProblem("merge keys (<<) are not allowed; write each key out", key_node.start_mark.line + 1)
+                    raise YamlProblem(
+                        "merge keys (<<) are not allowed; write each key out", key_node.start_mark.line + 1
+                    )
                 key = self.construct_object(key_node, deep=True)
                 try:
                     hash(key)
@@ -59,7 +61,9 @@ class _StrictLoader(yaml.SafeLoader):
                     raise YamlProblem("a key must be a plain value", key_node.start_mark.line + 1) from None
                 line = key_node.start_mark.line + 1
                 if key in seen:
-                    raise YamlProblem(f"key {key!r} given twice (lines {seen[key]} and {line}); expected each key once", line)
+                    raise YamlProblem(
+                        f"key {key!r} given twice (lines {seen[key]} and {line}); expected each key once", line
+                    )
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -69,7 +73,9 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise YamlProblem(f"{text!r} is not a finite number; expected a decimal such as 95 or 1.5", node.start_mark.line + 1) from None
+        raise YamlProblem(
+            f"{text!r} is not a finite number; expected a decimal such as 95 or 1.5", node.start_mark.line + 1
+        ) from None
     if not number.is_finite():
         raise YamlProblem(f"{text!r} is not a finite number", node.start_mark.line + 1)
     return number
@@ -79,7 +85,9 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
     except (ValueError, OverflowError) as exc:
-        raise YamlProblem(f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD", node.start_mark.line + 1) from None
+        raise YamlProblem(
+            f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD", node.start_mark.line + 1
+        ) from None
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
@@ -95,13 +103,17 @@ MAX_DIGITS = 40
 _CORE = {
     "tag:yaml.org,2002:bool": (r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     "tag:yaml.org,2002:int": (r"^[-+]?[0-9]+$", "-+0123456789"),
-    "tag:yaml.org,2002:float": (r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+    "tag:yaml.org,2002:float": (
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+.0123456789",
+    ),
 }
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _CORE] for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _CORE]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _tag, (_pattern, _first) in _CORE.items():
     _StrictLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))

@@ -81,7 +81,9 @@ def _due(created: datetime, sla: str) -> datetime:
     return created + timedelta(hours=int(sla[:-1]))
 
 
-def measure(folder: Path, dept: str, period: str, iid: str, spec: dict[str, Any], policy: dict[str, Any]) -> tuple[Fraction | None, int]:
+def measure(
+    folder: Path, dept: str, period: str, iid: str, spec: dict[str, Any], policy: dict[str, Any]
+) -> tuple[Fraction | None, int]:
     """(value, excluded_rows) of one indicator."""
     start, end = _window(period)
     inside = lambda d: d is not None and start <= (d.date() if isinstance(d, datetime) else d) <= end  # noqa: E731
@@ -92,7 +94,11 @@ def measure(folder: Path, dept: str, period: str, iid: str, spec: dict[str, Any]
     if iid == "CS01":
         rows = [r for r in _rows(folder, "policy_plan", dept) if inside(_d(r["planned_date"]))]
         excused = [r for r in rows if _true(r["excused"])]
-        n = sum(1 for r in rows if not _true(r["excused"]) and (not r["completed_date"] or _d(r["completed_date"]) > _d(r["planned_date"])))
+        n = sum(
+            1
+            for r in rows
+            if not _true(r["excused"]) and (not r["completed_date"] or _d(r["completed_date"]) > _d(r["planned_date"]))
+        )
         return (Fraction(n) if rows else None), len(excused)
     if iid in ("CS02", "CS10", "CS12"):
         survey = {"CS02": "policy_execution", "CS10": "customer_satisfaction", "CS12": "assigned_tasks"}[iid]
@@ -102,14 +108,25 @@ def measure(folder: Path, dept: str, period: str, iid: str, spec: dict[str, Any]
     if iid == "CS03":
         rows = [r for r in _rows(folder, "work_plan", dept) if inside(_d(r["due_date"]))]
         kept = [r for r in rows if not _true(r["excused"])]
-        return _pct(sum((Fraction(r["actual_qty"]) for r in kept), Fraction(0)), sum((Fraction(r["planned_qty"]) for r in kept), Fraction(0))), len(rows) - len(kept)
+        return _pct(
+            sum((Fraction(r["actual_qty"]) for r in kept), Fraction(0)),
+            sum((Fraction(r["planned_qty"]) for r in kept), Fraction(0)),
+        ), len(rows) - len(kept)
     if iid in ("CS04", "CS05"):
-        table, a, b = ("communications", "created_at", "sent_at") if iid == "CS04" else ("feedback", "received_at", "responded_at")
+        table, a, b = (
+            ("communications", "created_at", "sent_at")
+            if iid == "CS04"
+            else ("feedback", "received_at", "responded_at")
+        )
         rows = [r for r in _rows(folder, table, dept) if inside(_ts(r[a]))]
         ok = sum(1 for r in rows if r[b] and _ts(r[b]) <= _due(_ts(r[a]), str(spec["sla"])))
         return _pct(Fraction(ok), Fraction(len(rows))), 0
     if iid in ("CS06", "CS09"):
-        rows = [r for r in _rows(folder, "revisits", dept) if inside(_d(r["planned_date"])) and (iid == "CS06" or _true(r["key_account"]))]
+        rows = [
+            r
+            for r in _rows(folder, "revisits", dept)
+            if inside(_d(r["planned_date"])) and (iid == "CS06" or _true(r["key_account"]))
+        ]
         customers = {r["customer_id"] for r in rows}
         done = {r["customer_id"] for r in rows if r["done_date"] and _d(r["done_date"]) <= end}
         return _pct(Fraction(len(done)), Fraction(len(customers))), 0
@@ -118,7 +135,11 @@ def measure(folder: Path, dept: str, period: str, iid: str, spec: dict[str, Any]
         good = sum(1 for r in rows if r["resolved_at"] and _true(r["satisfied"]))
         return _pct(Fraction(good), Fraction(len(rows))), 0
     if iid == "CS08":
-        rows = [r for r in _rows(folder, "key_accounts", dept) if _d(r["since"]) <= start and (not r["lost_on"] or _d(r["lost_on"]) >= start)]
+        rows = [
+            r
+            for r in _rows(folder, "key_accounts", dept)
+            if _d(r["since"]) <= start and (not r["lost_on"] or _d(r["lost_on"]) >= start)
+        ]
         lost = sum(1 for r in rows if r["lost_on"] and _d(r["lost_on"]) <= end)
         return _pct(Fraction(lost), Fraction(len(rows))), 0
     if iid == "CS11":
@@ -153,7 +174,11 @@ def score_card(params_path: Path, period: str) -> dict[str, Any]:
             diff = (value - target) if iid not in ("CS08", "CS11") else (target - value)
             steps = abs(diff) / step
             steps = {"floor": Fraction(math.floor(steps)), "ceil": Fraction(math.ceil(steps)), "exact": steps}[rounding]
-            raw = 100 - steps * Fraction(str(spec["penalty"])) if diff < 0 else 100 + steps * Fraction(str(spec.get("bonus", 0)))
+            raw = (
+                100 - steps * Fraction(str(spec["penalty"]))
+                if diff < 0
+                else 100 + steps * Fraction(str(spec.get("bonus", 0)))
+            )
         score = _half_up(min(max(raw, lo), hi))
         status = "observed" if spec.get("method") == "observation" else "scored"
         results[iid] = (float(value), float(score), status, excluded_rows)
@@ -161,6 +186,8 @@ def score_card(params_path: Path, period: str) -> dict[str, Any]:
         weighted += w * score
         weights += w
     total = _half_up(weighted / weights)
-    bands = params.get("grades") or [{"grade": g, "min": m} for g, m in (("A", 90), ("B", 80), ("C", 70), ("D", 60), ("E", 0))]
+    bands = params.get("grades") or [
+        {"grade": g, "min": m} for g, m in (("A", 90), ("B", 80), ("C", 70), ("D", 60), ("E", 0))
+    ]
     grade = next(b["grade"] for b in sorted(bands, key=lambda b: -b["min"]) if total >= Fraction(str(b["min"])))
     return {"total": float(total), "grade": grade, "indicators": results}

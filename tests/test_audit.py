@@ -25,7 +25,11 @@ class Company:
         self.data = root / "data"
         shutil.copytree(demo_dir / "data" / "demo", self.data)
         self.params = root / "cs-west.yaml"
-        text = (demo_dir / "params" / "cs-west.yaml").read_text(encoding="utf-8").replace("data: ../data/demo", "data: data")
+        text = (
+            (demo_dir / "params" / "cs-west.yaml")
+            .read_text(encoding="utf-8")
+            .replace("data: ../data/demo", "data: data")
+        )
         self.params.write_text(text, encoding="utf-8")
         self.out = root / "outputs"
 
@@ -134,7 +138,10 @@ def test_recompute_catches_a_hand_edited_score_even_with_fixed_hashes(company: C
     assert caught.returncode == 1  # … but the numbers do not agree with the inputs
     assert "result.json: CS04 score recorded 100.0, recomputed" in caught.stderr
     summaries = company.verify()  # and the period's summaries still show the score that was computed
-    assert summaries.returncode == 1 and "summary.csv: cs-west CS04 score is 65.78, but cs-west/result.json gives 100.0" in summaries.stderr
+    assert (
+        summaries.returncode == 1
+        and "summary.csv: cs-west CS04 score is 65.78, but cs-west/result.json gives 100.0" in summaries.stderr
+    )
 
 
 def test_sign_off_shows_survives_verify_and_breaks_on_change(company: Company) -> None:
@@ -161,7 +168,9 @@ def test_an_edited_sign_off_log_breaks_the_chain(company: Company) -> None:
     for role in ("manager", "supervisor"):
         assert kpi("sign", str(company.dept), "--role", role, "--name", role).returncode == 0
     log = company.dept / "signoffs.jsonl"
-    log.write_text(log.read_text(encoding="utf-8").replace('"name": "manager"', '"name": "someone else"', 1), encoding="utf-8")
+    log.write_text(
+        log.read_text(encoding="utf-8").replace('"name": "manager"', '"name": "someone else"', 1), encoding="utf-8"
+    )
     result = company.verify()
     assert result.returncode == 1 and "the sign-off log was edited before this line" in result.stderr
 
@@ -201,7 +210,12 @@ def test_xlsx_exports_carry_the_numbers(company: Company) -> None:
 def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(company: Company) -> None:
     assert kpi("sign", str(company.dept), "--role", "manager", "--name", "M").returncode == 0
     before = (company.dept / "result.json").read_bytes()
-    company.params.write_text(company.params.read_text(encoding="utf-8").replace("CS04: {weight: 8, target: 95", "CS04: {weight: 8, target: 80"), encoding="utf-8")
+    company.params.write_text(
+        company.params.read_text(encoding="utf-8").replace(
+            "CS04: {weight: 8, target: 95", "CS04: {weight: 8, target: 80"
+        ),
+        encoding="utf-8",
+    )
     with (company.data / "complaints.csv").open("a", encoding="utf-8") as handle:
         handle.write("WEST-K9999,cs-west,2026-11-11 10:00:00,2026-11-12 10:00:00,是\n")
     refused = company.run()
@@ -210,7 +224,11 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
     forced = company.run("--force")
     assert forced.returncode == 0, forced.stderr
     history = list((company.dept / "history").iterdir())
-    assert len(history) == 1 and (history[0] / "signoffs.jsonl").exists() and (history[0] / "result.json").read_bytes() == before
+    assert (
+        len(history) == 1
+        and (history[0] / "signoffs.jsonl").exists()
+        and (history[0] / "result.json").read_bytes() == before
+    )
     assert not (company.dept / "signoffs.jsonl").exists()
     assert company.verify("--recompute").returncode == 0
     explained = kpi("diff", str(history[0]), str(company.dept))
@@ -227,7 +245,11 @@ def test_pdf_without_chromium_says_how_to_install(company: Company, tmp_path: Pa
     env_path.mkdir()
     (env_path / "python").symlink_to(sys.executable)
     result = subprocess.run(
-        [sys.executable, "-m", "kpi_lib", "pdf", str(company.period)], capture_output=True, text=True, check=False, env={"PATH": str(env_path)}
+        [sys.executable, "-m", "kpi_lib", "pdf", str(company.period)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": str(env_path)},
     )
     assert result.returncode == 1
     assert "Chromium is not installed: run `make pdf-deps`" in result.stderr

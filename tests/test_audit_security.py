@@ -53,7 +53,9 @@ def adapt(raw, options):
 
 
 def kpi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False, cwd=cwd
+    )
 
 
 def no_crash(result: subprocess.CompletedProcess[str]) -> None:
@@ -93,12 +95,29 @@ def world(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
         "complaints": {"file": "a/tickets.csv", "adapter": "adapters/happy.py:adapt"},
         "feedback": {"file": "b/tickets.csv"},
     }
-    west.write_text(west.read_text(encoding="utf-8") + yaml.safe_dump({"tables": tables}, sort_keys=False), encoding="utf-8")
+    west.write_text(
+        west.read_text(encoding="utf-8") + yaml.safe_dump({"tables": tables}, sort_keys=False), encoding="utf-8"
+    )
     north = root / "params" / "cs-north.yaml"  # fails at its params: a failed department verifies too
-    north.write_text(north.read_text(encoding="utf-8").replace("CS01: {weight: 5,", "CS01: {weight: 6,"), encoding="utf-8")
+    north.write_text(
+        north.read_text(encoding="utf-8").replace("CS01: {weight: 5,", "CS01: {weight: 6,"), encoding="utf-8"
+    )
     out = root / "outputs"
-    result = kpi("run", str(root / "params" / "cs-east.yaml"), str(west), str(north), "--period", PERIOD, "--out", str(out), "--jobs", "2")
-    assert result.returncode == 1 and "cs-north failed" in result.stderr and "weights sum to 101" in result.stderr, result.stderr
+    result = kpi(
+        "run",
+        str(root / "params" / "cs-east.yaml"),
+        str(west),
+        str(north),
+        "--period",
+        PERIOD,
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+    )
+    assert result.returncode == 1 and "cs-north failed" in result.stderr and "weights sum to 101" in result.stderr, (
+        result.stderr
+    )
     assert (out / PERIOD / "cs-east" / "result.json").is_file() and (out / PERIOD / "cs-west" / "result.json").is_file()
     assert marker.read_text(encoding="utf-8").count("imported") >= 1  # the adapter ran inside kpi run
     marker.unlink()
@@ -145,16 +164,23 @@ def test_verify_and_diff_never_import_the_adapter(world: World, tree: Path) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attack", ["replace the adapter's copy", "point the recorded params at other code", "drop the recorded adapter output"])
+@pytest.mark.parametrize(
+    "attack",
+    ["replace the adapter's copy", "point the recorded params at other code", "drop the recorded adapter output"],
+)
 def test_recompute_never_runs_recorded_code(world: World, tree: Path, attack: str) -> None:
     inputs = tree / "cs-west" / "inputs"
     evil = f"from pathlib import Path\nPath({str(world.marker)!r}).write_text('pwned')\ndef adapt(raw, options):\n    return raw\n"
     if attack == "replace the adapter's copy":
-        (inputs / "adapters" / "adapters" / "happy.py").write_text(evil, encoding="utf-8")  # adapters/happy.py beside the params
+        (inputs / "adapters" / "adapters" / "happy.py").write_text(
+            evil, encoding="utf-8"
+        )  # adapters/happy.py beside the params
     elif attack == "point the recorded params at other code":
         (inputs / "data" / "evil.py").write_text(evil, encoding="utf-8")
         params = inputs / "params.yaml"
-        params.write_text(params.read_text(encoding="utf-8").replace("adapters/happy.py:adapt", "evil.py:adapt"), encoding="utf-8")
+        params.write_text(
+            params.read_text(encoding="utf-8").replace("adapters/happy.py:adapt", "evil.py:adapt"), encoding="utf-8"
+        )
     else:
         (inputs / "adapted" / "complaints.parquet").unlink()
     result = kpi("verify", str(tree), "--recompute")
@@ -164,10 +190,16 @@ def test_recompute_never_runs_recorded_code(world: World, tree: Path, attack: st
     if attack == "replace the adapter's copy":
         assert "inputs/adapters/adapters/happy.py: recorded input copy changed" in result.stderr
     elif attack == "point the recorded params at other code":
-        assert "inputs/params.yaml: recorded input copy changed" in result.stderr and "inputs/data/evil.py: recorded input added" in result.stderr
+        assert (
+            "inputs/params.yaml: recorded input copy changed" in result.stderr
+            and "inputs/data/evil.py: recorded input added" in result.stderr
+        )
     else:
         assert "complaints.parquet: recorded input copy deleted" in result.stderr
-        assert "cannot recompute" in result.stderr and "the run recorded no copy of what the adapter returned" in result.stderr
+        assert (
+            "cannot recompute" in result.stderr
+            and "the run recorded no copy of what the adapter returned" in result.stderr
+        )
 
 
 @pytest.mark.slow
@@ -175,7 +207,15 @@ def test_the_manifest_hashes_the_adapter_and_what_it_returned(world: World, tree
     manifest = json.loads((tree / "cs-west" / MANIFEST).read_text(encoding="utf-8"))
     adapter = world.params / "adapters" / "happy.py"
     code = [t for t in manifest["inputs"]["tables"] if t.get("role") == "adapter"]
-    assert code == [{"table": "complaints", "role": "adapter", "path": str(adapter.resolve()), "sha256": sha256_file(adapter), "copy": "inputs/adapters/adapters/happy.py"}]
+    assert code == [
+        {
+            "table": "complaints",
+            "role": "adapter",
+            "path": str(adapter.resolve()),
+            "sha256": sha256_file(adapter),
+            "copy": "inputs/adapters/adapters/happy.py",
+        }
+    ]
     (kept,) = manifest["inputs"]["adapted"]
     assert kept["table"] == "complaints" and kept["adapter_sha256"] == sha256_file(adapter)
     assert kept["sha256"] == sha256_file(tree / "cs-west" / kept["copy"])
@@ -186,18 +226,28 @@ def test_the_manifest_hashes_the_adapter_and_what_it_returned(world: World, tree
 
 def write_adapter(path: Path, marker: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"from pathlib import Path\nPath({str(marker)!r}).write_text('imported')\ndef adapt(raw, options):\n    return raw\n", encoding="utf-8")
+    path.write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).write_text('imported')\ndef adapt(raw, options):\n    return raw\n",
+        encoding="utf-8",
+    )
 
 
 @pytest.mark.parametrize("where", ["absolute", "dotdot", "symlink out", "inside (allowed)"])
-def test_adapters_run_only_from_the_params_folder(company: Company, tmp_path_factory: pytest.TempPathFactory, where: str) -> None:
+def test_adapters_run_only_from_the_params_folder(
+    company: Company, tmp_path_factory: pytest.TempPathFactory, where: str
+) -> None:
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     assert elsewhere.parent == company.root.parent  # siblings: ../<elsewhere> leaves the params folder
     marker = elsewhere / "marker.txt"
     write_adapter(elsewhere / "x.py", marker)
     write_adapter(company.root / "sub" / "x.py", marker)
     (company.root / "link.py").symlink_to(elsewhere / "x.py")
-    adapter = {"absolute": str(elsewhere / "x.py"), "dotdot": f"../{elsewhere.name}/x.py", "symlink out": "link.py", "inside (allowed)": "sub/x.py"}[where]
+    adapter = {
+        "absolute": str(elsewhere / "x.py"),
+        "dotdot": f"../{elsewhere.name}/x.py",
+        "symlink out": "link.py",
+        "inside (allowed)": "sub/x.py",
+    }[where]
     shutil.copy(company.data / "complaints.csv", company.data / "tickets.csv")
     params = company.params(tables={"complaints": {"file": "tickets.csv", "adapter": f"{adapter}:adapt"}})
     for command in (["score", str(params), "--period", PERIOD, "--json"], ["validate", str(params)]):
@@ -208,12 +258,24 @@ def test_adapters_run_only_from_the_params_folder(company: Company, tmp_path_fac
             assert marker.exists()
             continue
         assert result.returncode == 1
-        assert f"tables.complaints.adapter: {adapter!r}" in result.stderr and "expected a .py file in the params file's folder" in result.stderr
+        assert (
+            f"tables.complaints.adapter: {adapter!r}" in result.stderr
+            and "expected a .py file in the params file's folder" in result.stderr
+        )
         assert not marker.exists()
 
 
 # -- 2. paths stay inside their folders -----------------------------------------------------
-@pytest.mark.parametrize("attack", ["../../etc/passwd", "/etc/passwd", "symlink out of the data folder", "unmapped table file linked out", "inside (allowed)"])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "symlink out of the data folder",
+        "unmapped table file linked out",
+        "inside (allowed)",
+    ],
+)
 def test_table_files_stay_inside_the_data_folder(company: Company, tmp_path: Path, attack: str) -> None:
     outside = tmp_path / "outside" / "complaints.csv"
     outside.parent.mkdir()
@@ -247,7 +309,10 @@ def test_table_files_stay_inside_the_data_folder(company: Company, tmp_path: Pat
         assert f"{company.data / 'complaints.csv'}: resolves to {outside}, outside the data folder" in result.stderr
     else:
         shown = attack if attack.startswith(("/", "..")) else "exports/tickets.csv"
-        assert f"{company.data}: tables.complaints.file: {shown!r}" in result.stderr and "expected a path inside the data folder" in result.stderr
+        assert (
+            f"{company.data}: tables.complaints.file: {shown!r}" in result.stderr
+            and "expected a path inside the data folder" in result.stderr
+        )
 
 
 @pytest.mark.parametrize("template_id", ["../x", "A B", "x/y", "", "cs\n", "..", "中文"])
@@ -261,7 +326,11 @@ def test_template_import_accepts_only_plain_ids(tmp_path: Path, template_id: str
     out = tmp_path / "sheet" / "out"
     result = kpi("template", "import", str(sheet), "--out", str(out), "--id", template_id)
     no_crash(result)
-    assert result.returncode == 2 and "--id" in result.stderr and "lowercase letters, digits, - and _ only" in result.stderr
+    assert (
+        result.returncode == 2
+        and "--id" in result.stderr
+        and "lowercase letters, digits, - and _ only" in result.stderr
+    )
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["kpi.xlsx"]  # nothing written, anywhere
 
 
@@ -276,7 +345,9 @@ def test_template_names_that_become_paths_are_plain(tmp_path: Path, kind: str) -
         document["tables"]["../evil"] = copy.deepcopy(document["tables"]["complaints"])
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(TemplateError, match=rf"{kind} '(\.\./)+evil': expected a name of lowercase letters, digits, - and _ only"):
+    with pytest.raises(
+        TemplateError, match=rf"{kind} '(\.\./)+evil': expected a name of lowercase letters, digits, - and _ only"
+    ):
         load_template(str(path))
 
 
@@ -344,7 +415,9 @@ def test_a_failed_department_with_a_forged_result_is_recomputed(tree: Path) -> N
     caught = kpi("verify", str(tree), "--recompute")
     no_crash(caught)
     assert caught.returncode == 1
-    assert f"{folder / 'result.json'}: total recorded 99.5, recomputed" in caught.stderr  # recomputed although the manifest says failed
+    assert (
+        f"{folder / 'result.json'}: total recorded 99.5, recomputed" in caught.stderr
+    )  # recomputed although the manifest says failed
     assert "present, but the manifest says the department failed" in caught.stderr
 
 
@@ -372,7 +445,10 @@ def edit_index(path: Path, department: str, what: str, value: str) -> None:
     import re
 
     page = path.read_text(encoding="utf-8")
-    row = re.search(rf"<tr><td class=num>\d+</td><td>[^<]*</td><td><code>{department}</code></td><td class=num><b>([^<]*)</b></td><td>([^<]*)</td>", page)
+    row = re.search(
+        rf"<tr><td class=num>\d+</td><td>[^<]*</td><td><code>{department}</code></td><td class=num><b>([^<]*)</b></td><td>([^<]*)</td>",
+        page,
+    )
     assert row is not None
     start, end = row.span(1) if what == "total" else row.span(2)
     path.write_text(page[:start] + value + page[end:], encoding="utf-8")
@@ -403,14 +479,23 @@ def test_summary_files_are_checked_value_by_value(tree: Path, file: str, what: s
             edit_csv(path, "cs-north", "total", "95.00")
         elif what == "department list":
             lines = path.read_text(encoding="utf-8-sig").splitlines()
-            path.write_text("\ufeff" + "\n".join(line for line in lines if ",cs-west," not in line) + "\n", encoding="utf-8")
+            path.write_text(
+                "\ufeff" + "\n".join(line for line in lines if ",cs-west," not in line) + "\n", encoding="utf-8"
+            )
         else:
             column = {"total": "total", "grade": "grade", "CS04 score": "CS04"}[what]
-            edit_csv(path, "cs-west", column, {"total": f"{west['total'] + 0.01:.2f}", "grade": other_grade, "CS04 score": "100.00"}[what])
+            edit_csv(
+                path,
+                "cs-west",
+                column,
+                {"total": f"{west['total'] + 0.01:.2f}", "grade": other_grade, "CS04 score": "100.00"}[what],
+            )
     elif file == "summary.xlsx":
         edit_xlsx(path, "cs-west", what, west["total"] + 0.01 if what == "total" else other_grade)
     elif what == "department list":
-        path.write_text(path.read_text(encoding="utf-8").replace("<code>cs-west</code>", "<code>cs-south</code>"), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("<code>cs-west</code>", "<code>cs-south</code>"), encoding="utf-8"
+        )
     else:
         edit_index(path, "cs-west", what, f"{west['total'] + 0.01:.2f}" if what == "total" else f"{other_grade} x")
     rehash_period(tree)
@@ -420,7 +505,10 @@ def test_summary_files_are_checked_value_by_value(tree: Path, file: str, what: s
     if what == "department list":
         assert f"{path}: lists departments" in result.stderr
     elif what == "failed department":
-        assert f"{path}: cs-north total is 95.00, but cs-north failed (error.txt, no result.json), so its total is (empty)" in result.stderr
+        assert (
+            f"{path}: cs-north total is 95.00, but cs-north failed (error.txt, no result.json), so its total is (empty)"
+            in result.stderr
+        )
     else:
         assert f"{path}: cs-west {what} is" in result.stderr and "but cs-west/result.json gives" in result.stderr
 
@@ -502,7 +590,9 @@ EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
 @pytest.mark.slow
 @pytest.mark.parametrize("line", [1, 2])
 @pytest.mark.parametrize("edited", list(EDITS))
-def test_editing_any_field_of_a_signed_record_breaks_it(signed: Signed, signed_tree: Path, edited: str, line: int) -> None:
+def test_editing_any_field_of_a_signed_record_breaks_it(
+    signed: Signed, signed_tree: Path, edited: str, line: int
+) -> None:
     log = log_of(signed_tree)
     lines = log.read_text(encoding="utf-8").splitlines()
     record = json.loads(lines[line - 1])
@@ -530,7 +620,10 @@ GARBAGE = {
         b'{"seq": 3, "role": "manager", "name": "a\\nb", "time": "t", "comment": "", "manifest_sha256": "0", "prev_sha256": null, "views": {}}',
         "name holds the control character U+000A",
     ),
-    "wrong types": (b'{"seq": "3", "role": "manager", "name": "x", "time": 5, "comment": [], "manifest_sha256": null, "prev_sha256": 1, "views": []}', "seq is not a number"),
+    "wrong types": (
+        b'{"seq": "3", "role": "manager", "name": "x", "time": 5, "comment": [], "manifest_sha256": null, "prev_sha256": 1, "views": []}',
+        "seq is not a number",
+    ),
     "not UTF-8": (b"\xff\xfe\x00garbage", "not UTF-8 text"),
     "nested too deep": (b"[" * 100000, "not JSON"),
     "an empty line": (b"", "not JSON"),
@@ -540,7 +633,9 @@ GARBAGE = {
 @pytest.mark.slow
 @pytest.mark.parametrize("position", ["first", "last"])
 @pytest.mark.parametrize("garbage", list(GARBAGE))
-def test_a_garbage_line_in_the_sign_off_log_is_named_and_verification_goes_on(signed_tree: Path, garbage: str, position: str) -> None:
+def test_a_garbage_line_in_the_sign_off_log_is_named_and_verification_goes_on(
+    signed_tree: Path, garbage: str, position: str
+) -> None:
     data, reason = GARBAGE[garbage]
     log = log_of(signed_tree)
     lines = log.read_bytes().rstrip(b"\n").split(b"\n")
@@ -552,7 +647,9 @@ def test_a_garbage_line_in_the_sign_off_log_is_named_and_verification_goes_on(si
     result = kpi("verify", str(signed_tree))
     no_crash(result)
     assert result.returncode == 1
-    assert f"{log}: line {at + 1}: broken: {reason}" in result.stderr or (f"signature {at + 1} (" in result.stderr and reason in result.stderr), result.stderr
+    assert f"{log}: line {at + 1}: broken: {reason}" in result.stderr or (
+        f"signature {at + 1} (" in result.stderr and reason in result.stderr
+    ), result.stderr
     assert f"{west}: output changed" in result.stderr  # the rest of the verification went on
     if position == "first":
         refused = kpi("sign", str(signed_tree / "cs-east"), "--role", "manager", "--name", "M")
@@ -596,20 +693,38 @@ def test_a_64_character_name_signs_and_verifies(tree: Path) -> None:
 
 # -- 2. no crash: a corrupt file of one department is named, the others are verified ------
 CORRUPT: dict[str, tuple[str, Callable[[Path], None], str]] = {
-    "result.json not JSON": ("result.json", lambda p: p.write_text("{not json", encoding="utf-8"), "result.json: not valid JSON"),
-    "result.json a list": ("result.json", lambda p: p.write_text("[]", encoding="utf-8"), "result.json: expected a JSON object, found list"),
+    "result.json not JSON": (
+        "result.json",
+        lambda p: p.write_text("{not json", encoding="utf-8"),
+        "result.json: not valid JSON",
+    ),
+    "result.json a list": (
+        "result.json",
+        lambda p: p.write_text("[]", encoding="utf-8"),
+        "result.json: expected a JSON object, found list",
+    ),
     "result.json deleted": ("result.json", lambda p: p.unlink(), "result.json: output deleted"),
     "manifest not JSON": (MANIFEST, lambda p: p.write_bytes(b"\x00\xff garbage"), "manifest.json: not valid JSON"),
-    "manifest a list": (MANIFEST, lambda p: p.write_text("[1]", encoding="utf-8"), "manifest.json: expected a JSON object, found list"),
+    "manifest a list": (
+        MANIFEST,
+        lambda p: p.write_text("[1]", encoding="utf-8"),
+        "manifest.json: expected a JSON object, found list",
+    ),
     "manifest deleted": (MANIFEST, lambda p: p.unlink(), "manifest.json: manifest deleted or never written"),
     "manifest wrong types": (
         MANIFEST,
-        lambda p: p.write_text(json.dumps({**json.loads(p.read_text(encoding="utf-8")), "inputs": "x", "outputs": [1], "views": None}), encoding="utf-8"),
+        lambda p: p.write_text(
+            json.dumps({**json.loads(p.read_text(encoding="utf-8")), "inputs": "x", "outputs": [1], "views": None}),
+            encoding="utf-8",
+        ),
         "manifest.json: inputs is not a mapping",
     ),
     "manifest names a path outside": (
         MANIFEST,
-        lambda p: p.write_text(json.dumps({**json.loads(p.read_text(encoding="utf-8")), "outputs": {"../../../../etc/passwd": "0"}}), encoding="utf-8"),
+        lambda p: p.write_text(
+            json.dumps({**json.loads(p.read_text(encoding="utf-8")), "outputs": {"../../../../etc/passwd": "0"}}),
+            encoding="utf-8",
+        ),
         "outputs names '../../../../etc/passwd', which is not a file inside",
     ),
 }
@@ -651,7 +766,17 @@ def test_snapshot_inputs_mirrors_paths_and_recompute_finds_them(company: Company
     for folder, table in (("a", "complaints"), ("b", "feedback")):
         (company.data / folder).mkdir()
         shutil.copy(company.data / f"{table}.csv", company.data / folder / "tickets.csv")
-    company.table("complaints", [{"complaint_id": "K1", "received_at": "2026-10-02 10:00", "resolved_at": "2026-10-03 10:00", "satisfied": "yes"}])
+    company.table(
+        "complaints",
+        [
+            {
+                "complaint_id": "K1",
+                "received_at": "2026-10-02 10:00",
+                "resolved_at": "2026-10-03 10:00",
+                "satisfied": "yes",
+            }
+        ],
+    )
     shutil.copy(company.data / "complaints.csv", company.data / "a" / "tickets.csv")
     params = company.params(tables={"complaints": {"file": "a/tickets.csv"}, "feedback": {"file": "b/tickets.csv"}})
     department = load_params(params)
@@ -670,7 +795,13 @@ CELLS = {
     "floats": [1.5, float("nan"), float("inf"), -0.0, 0.1 + 0.2],
     "bools": [True, False, None, True, False],
     "decimals": [Decimal("1.50"), Decimal("-0"), Decimal("1E+3"), Decimal("NaN"), None],
-    "timestamps": [pd.Timestamp("2026-10-01 09:30"), pd.Timestamp("2026-10-01 09:30", tz="Asia/Shanghai"), pd.NaT, pd.Timestamp("2026-10-01 09:30:00.123456789"), None],
+    "timestamps": [
+        pd.Timestamp("2026-10-01 09:30"),
+        pd.Timestamp("2026-10-01 09:30", tz="Asia/Shanghai"),
+        pd.NaT,
+        pd.Timestamp("2026-10-01 09:30:00.123456789"),
+        None,
+    ],
     "datetimes": [datetime(2026, 10, 1, 9, 30), date(2026, 10, 1), time(9, 30), None, pd.NA],
     "numpy": [np.int64(3), np.float64(2.5), np.bool_(True), np.datetime64("2026-10-01T09:30"), np.str_("x")],
     "mixed": ["1", 1, 1.0, True, Decimal("1")],
@@ -689,14 +820,25 @@ def test_an_adapters_frame_is_kept_exactly(tmp_path: Path, column: str, index: s
     assert list(back.columns) == [column, 2026] and list(back.index) == labels
     assert pd.api.types.is_integer_dtype(back.index) == (index != "object")
     for a, b in zip(frame[column].tolist(), back[column].tolist(), strict=True):
-        a = a.item() if isinstance(a, np.generic) and not isinstance(a, np.datetime64) else pd.Timestamp(a) if isinstance(a, np.datetime64) else a
+        a = (
+            a.item()
+            if isinstance(a, np.generic) and not isinstance(a, np.datetime64)
+            else pd.Timestamp(a)
+            if isinstance(a, np.datetime64)
+            else a
+        )
         assert type(a) is type(b) and (str(a) == str(b)), (a, b)
 
 
 @pytest.mark.parametrize("cell", [[1], {"a": 1}, object(), b"bytes", 1 + 2j])
 def test_a_frame_with_other_cells_is_refused(tmp_path: Path, cell: object) -> None:
-    with pytest.raises(AuditError, match=r"column 'c', index 1: a cell of type \w+; expected text, numbers, booleans, dates or timestamps"):
-        write_frame(pd.DataFrame({"c": ["ok", cell]}), tmp_path / "f.parquet", what="adapter x.py:adapt of table complaints")
+    with pytest.raises(
+        AuditError,
+        match=r"column 'c', index 1: a cell of type \w+; expected text, numbers, booleans, dates or timestamps",
+    ):
+        write_frame(
+            pd.DataFrame({"c": ["ok", cell]}), tmp_path / "f.parquet", what="adapter x.py:adapt of table complaints"
+        )
 
 
 def test_a_parquet_file_that_is_not_a_frame_snapshot_is_refused(tmp_path: Path) -> None:
@@ -759,17 +901,27 @@ def test_kpi_diff_names_a_damaged_run(tree: Path, file: str, content: str | None
 def test_the_untouched_run_verifies_with_its_summaries_rendered_again(tree: Path) -> None:
     result = kpi("verify", str(tree), "--recompute")
     no_crash(result)
-    assert result.returncode == 0, result.stderr  # cs-north failed at its params and verifies as failed; the summaries match their rendering
+    assert result.returncode == 0, (
+        result.stderr
+    )  # cs-north failed at its params and verifies as failed; the summaries match their rendering
     assert "every score recomputed" in result.stdout
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attack", ["index css", "index text", "xlsx number format", "xlsx conditional format", "csv spacing"])
+@pytest.mark.parametrize(
+    "attack", ["index css", "index text", "xlsx number format", "xlsx conditional format", "csv spacing"]
+)
 def test_a_summary_that_shows_other_numbers_is_caught(tree: Path, attack: str) -> None:
     """The stored values stay right; what a reader sees does not (a style, a number format), and the manifest is re-hashed."""
     if attack.startswith("index"):
         page = (tree / "index.html").read_text(encoding="utf-8")
-        edited = page.replace("</style>", "td.num b {font-size: 0} td.num b::after {content: '95.00'; font-size: 16px}</style>", 1) if attack == "index css" else page.replace("Departments ranked", "Departments (approved) ranked", 1)
+        edited = (
+            page.replace(
+                "</style>", "td.num b {font-size: 0} td.num b::after {content: '95.00'; font-size: 16px}</style>", 1
+            )
+            if attack == "index css"
+            else page.replace("Departments ranked", "Departments (approved) ranked", 1)
+        )
         assert edited != page
         (tree / "index.html").write_text(edited, encoding="utf-8")
     elif attack.startswith("xlsx"):
@@ -782,7 +934,9 @@ def test_a_summary_that_shows_other_numbers_is_caught(tree: Path, attack: str) -
         if attack == "xlsx number format":
             sheet["F2"].number_format = '"95.00"'
         else:
-            sheet.conditional_formatting.add("F2:F9", CellIsRule(operator="lessThan", formula=["90"], font=Font(color="FFFFFF")))
+            sheet.conditional_formatting.add(
+                "F2:F9", CellIsRule(operator="lessThan", formula=["90"], font=Font(color="FFFFFF"))
+            )
         book.save(tree / "summary.xlsx")
     else:
         (tree / "summary.csv").write_bytes((tree / "summary.csv").read_bytes().replace(b",", b", ", 1))
@@ -798,7 +952,9 @@ def test_a_period_manifest_posing_as_a_department_still_verifies_every_departmen
     result = json.loads((tree / "cs-east" / "result.json").read_text(encoding="utf-8"))
     result["total"] = 99.99
     (tree / "cs-east" / "result.json").write_text(json.dumps(result), encoding="utf-8")
-    outputs = {p.relative_to(tree).as_posix(): sha256_file(p) for p in tree.rglob("*") if p.is_file() and p.name != MANIFEST}
+    outputs = {
+        p.relative_to(tree).as_posix(): sha256_file(p) for p in tree.rglob("*") if p.is_file() and p.name != MANIFEST
+    }
     forged = {"department": PERIOD, "period": PERIOD, "status": "failed", "inputs": {}, "outputs": outputs, "views": {}}
     (tree / MANIFEST).write_text(json.dumps(forged), encoding="utf-8")
     result_run = kpi("verify", str(tree), "--recompute")

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def kpi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int, *expected: str) -> list[str]:
@@ -38,7 +40,23 @@ def test_score_json_is_exactly_the_spec_object(demo_dir: Path) -> None:
     assert list(card) == ["department", "period", "window", "total", "grade", "indicators"]
     assert card["window"] == {"start": "2026-10-01", "end": "2026-12-31"}
     assert [i["id"] for i in card["indicators"]] == [f"CS{i:02d}" for i in range(1, 13)]
-    keys = ["id", "group", "weight", "direction", "target", "value", "numerator", "denominator", "steps", "score", "status", "excluded_rows", "n", "ci_low", "ci_high"]
+    keys = [
+        "id",
+        "group",
+        "weight",
+        "direction",
+        "target",
+        "value",
+        "numerator",
+        "denominator",
+        "steps",
+        "score",
+        "status",
+        "excluded_rows",
+        "n",
+        "ci_low",
+        "ci_high",
+    ]
     assert all(list(i) == keys for i in card["indicators"])
     assert result.stderr == ""
 
@@ -84,10 +102,21 @@ def test_demo_is_deterministic_and_matches_the_committed_params(tmp_path: Path, 
 def test_validate_ok_and_with_problems(company: Company, demo_dir: Path) -> None:
     ok = kpi("validate", str(demo_dir / "params" / "cs-east.yaml"), str(demo_dir / "params" / "cs-west.yaml"))
     assert ok.returncode == 0 and ok.stdout.count("ok ") == 2
-    company.table("surveys", [{"response_id": "R1", "survey": "customer_satisfaction", "date": "2026-13-01", "score": "7"}])
-    company.table("complaints", [{"complaint_id": "K1", "received_at": "2026-10-01 09:00", "resolved_at": "", "satisfied": "maybe"}])
+    company.table(
+        "surveys", [{"response_id": "R1", "survey": "customer_satisfaction", "date": "2026-13-01", "score": "7"}]
+    )
+    company.table(
+        "complaints",
+        [{"complaint_id": "K1", "received_at": "2026-10-01 09:00", "resolved_at": "", "satisfied": "maybe"}],
+    )
     bad = kpi("validate", str(company.params()))
-    assert_clean_failure(bad, 1, "surveys.csv, row 2, column date", "surveys.csv, row 2, column score: found '7', expected a number from 1 to 5", "complaints.csv, row 2, column satisfied")
+    assert_clean_failure(
+        bad,
+        1,
+        "surveys.csv, row 2, column date",
+        "surveys.csv, row 2, column score: found '7', expected a number from 1 to 5",
+        "complaints.csv, row 2, column satisfied",
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,11 +173,16 @@ def test_help_lists_the_commands() -> None:
 def test_validate_needs_only_the_tables_the_department_uses(company: Company) -> None:
     (company.data / "expenses.csv").unlink()
     (company.data / "budgets.csv").unlink()
-    company.table("observations", [{"indicator": "CS11", "period": "2026-Q4", "value": "0", "collector": "x", "collected_on": "2026-12-15"}])
+    company.table(
+        "observations",
+        [{"indicator": "CS11", "period": "2026-Q4", "value": "0", "collector": "x", "collected_on": "2026-12-15"}],
+    )
     params = company.params(indicators={"CS11": {"method": "observation"}})
     checked = kpi("validate", str(params), "--period", "2026-Q4")
     assert checked.returncode == 0, checked.stderr
     scored = kpi("score", str(params), "--period", "2026-Q4", "--json")
     assert scored.returncode == 0 and json.loads(scored.stdout)["indicators"][10]["status"] == "observed"
-    missing = kpi("validate", str(company.params()), "--period", "2026-Q4")  # computed from records: the ledger is needed
+    missing = kpi(
+        "validate", str(company.params()), "--period", "2026-Q4"
+    )  # computed from records: the ledger is needed
     assert_clean_failure(missing, 1, "expenses: missing file", "budgets: missing file")

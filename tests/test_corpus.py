@@ -39,7 +39,9 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     return results
 
 
-def test_the_clean_company_scores_alike_in_every_format(clean: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_clean_company_scores_alike_in_every_format(
+    clean: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     outputs = [score(clean[fmt], capsys)[1] for fmt in FORMATS]
     assert outputs[0] == outputs[1] == outputs[2]
@@ -56,7 +58,11 @@ def location(fmt: str, table: str, row: int, column: str) -> str:
 
 
 def cell_params() -> list[Any]:
-    return [pytest.param(case, fmt, id=f"{fmt}-{case.table}.{case.column}-{case.value!r}"[:90]) for case in CELL_CASES for fmt in case.formats]
+    return [
+        pytest.param(case, fmt, id=f"{fmt}-{case.table}.{case.column}-{case.value!r}"[:90])
+        for case in CELL_CASES
+        for fmt in case.formats
+    ]
 
 
 @pytest.mark.parametrize(("case", "fmt"), cell_params())
@@ -78,7 +84,9 @@ def test_cell(case: Cell, fmt: str, tmp_path: Path, clean: dict[str, Path], caps
     assert not out.strip(), "a refused input must not print a score"
 
 
-@pytest.mark.parametrize(("case", "fmt"), [pytest.param(c, f, id=f"{f}-{c.id}") for c in WHOLE_CASES for f in c.formats])
+@pytest.mark.parametrize(
+    ("case", "fmt"), [pytest.param(c, f, id=f"{f}-{c.id}") for c in WHOLE_CASES for f in c.formats]
+)
 def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     if case.edit is not None:
@@ -96,7 +104,9 @@ def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixt
     if case.code == 0:
         assert case.check is None or case.check(json.loads(out)), out
         return
-    assert any(case.expect in line and f"{case.table}{SUFFIX[fmt]}" in line and case.where in line for line in err.splitlines()), (case.expect, case.where, err)
+    assert any(
+        case.expect in line and f"{case.table}{SUFFIX[fmt]}" in line and case.where in line for line in err.splitlines()
+    ), (case.expect, case.where, err)
     assert not out.strip()
 
 
@@ -117,12 +127,18 @@ def test_params(case: ParamsCase, tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_the_corpus_is_large_enough() -> None:
     """Issue 8 asks for at least 150 table-driven bad-input cases across CSV, xlsx and Parquet."""
-    refused = sum(len(c.formats) for c in CELL_CASES if c.code) + sum(len(c.formats) for c in WHOLE_CASES if c.code) + len(PARAMS_CASES)
+    refused = (
+        sum(len(c.formats) for c in CELL_CASES if c.code)
+        + sum(len(c.formats) for c in WHOLE_CASES if c.code)
+        + len(PARAMS_CASES)
+    )
     assert refused >= 150, refused
     assert {f for c in CELL_CASES for f in c.formats} == set(FORMATS)
 
 
-def test_a_blank_department_value_fails_every_department_with_its_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_blank_department_value_fails_every_department_with_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     rows["complaints"][3][1] = ""
     path = write_company(tmp_path, "csv", rows)
@@ -139,7 +155,11 @@ def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path, capsys: pytest
     """`070` is seventy (YAML 1.1 would read octal 56): the same result as `70`."""
     results = []
     for target in ("070", "70", "70.0"):
-        path = write_company(tmp_path / target, "csv", params_text=VALID.replace("CS07: {weight: 10, target: 90,", f"CS07: {{weight: 10, target: {target},"))
+        path = write_company(
+            tmp_path / target,
+            "csv",
+            params_text=VALID.replace("CS07: {weight: 10, target: 90,", f"CS07: {{weight: 10, target: {target},"),
+        )
         code, out, err = score(path, capsys)
         assert code == 0, err
         results.append(json.loads(out))
@@ -147,8 +167,12 @@ def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path, capsys: pytest
     assert next(i for i in results[0]["indicators"] if i["id"] == "CS07")["target"] == 70
 
 
-@pytest.mark.parametrize(("arrow_type", "value"), [("date32", 10**7), ("date32", -(10**7)), ("timestamp_us", 3 * 10**18)])
-def test_parquet_dates_python_cannot_hold_are_refused(arrow_type: str, value: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("arrow_type", "value"), [("date32", 10**7), ("date32", -(10**7)), ("timestamp_us", 3 * 10**18)]
+)
+def test_parquet_dates_python_cannot_hold_are_refused(
+    arrow_type: str, value: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -156,7 +180,9 @@ def test_parquet_dates_python_cannot_hold_are_refused(arrow_type: str, value: in
     kind = pa.date32() if arrow_type == "date32" else pa.timestamp("us")
     rows = ROWS["key_accounts"]
     columns = {h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(HEADERS["key_accounts"])}
-    columns["since"] = pa.array([value] * len(rows), pa.int64()).cast(pa.int32() if arrow_type == "date32" else pa.int64()).cast(kind)
+    columns["since"] = (
+        pa.array([value] * len(rows), pa.int64()).cast(pa.int32() if arrow_type == "date32" else pa.int64()).cast(kind)
+    )
     pq.write_table(pa.table(columns), tmp_path / "data" / "key_accounts.parquet")
     code, out, err = score(path, capsys)
     assert code == 1 and "key_accounts.parquet: column 'since'" in err and "outside what can be read" in err, err

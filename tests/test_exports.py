@@ -47,10 +47,15 @@ def _department_row(text: str, total: float | None = -1.41, score: float | None 
 def _scorecard(text: str) -> bytes:
     """scorecard.xlsx with `text` as the title, a data line of CS01, the grade and its label, and both signers' names."""
     template = load_template("customer_service")
-    indicators = [{"id": iid, "target": None, "weight": 5, "score": -1.41 if iid == "CS01" else 0} for iid in template.ids]
+    indicators = [
+        {"id": iid, "target": None, "weight": 5, "score": -1.41 if iid == "CS01" else 0} for iid in template.ids
+    ]
     result = {"department": "cs-x", "period": "2026-Q4", "total": -1.41, "grade": text, "indicators": indicators}
     explain = {"CS01": {"formula_line": text, "rule_line": text, "method": text}}
-    signoffs = [{"role": "manager", "name": text, "time": text}, {"role": "supervisor", "name": text, "time": "2026-01-05T09:00:00+08:00"}]
+    signoffs = [
+        {"role": "manager", "name": text, "time": text},
+        {"role": "supervisor", "name": text, "time": "2026-01-05T09:00:00+08:00"},
+    ]
     return scorecard_xlsx(template, "zh", text, result, explain, {text: text}, signoffs)
 
 
@@ -65,7 +70,9 @@ def _text_cells(data: bytes) -> Iterator[openpyxl.cell.cell.Cell]:
 def _summary_csv(tmp_path: Path, rows: list[dict[str, Any]]) -> list[list[str]]:
     path = tmp_path / "summary.csv"
     write_summary_csv("2026-Q4", rows, path)
-    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))  # bytes: read_text would turn CR into LF
+    return list(
+        csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline=""))
+    )  # bytes: read_text would turn CR into LF
 
 
 XLSX_WRITERS: dict[str, Callable[[str], bytes]] = {
@@ -96,7 +103,9 @@ def test_no_xlsx_writer_ever_writes_a_formula(writer: str) -> None:
 
 @pytest.mark.parametrize("number", [-1.41, 0, 0.0, 105.5])
 def test_xlsx_numbers_stay_numbers(number: float) -> None:
-    sheet = openpyxl.load_workbook(io.BytesIO(summary_xlsx("2026-Q4", [_department_row("=x", total=number, score=number)]))).active
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(summary_xlsx("2026-Q4", [_department_row("=x", total=number, score=number)]))
+    ).active
     header, line = list(sheet.iter_rows())[:2]
     by_name = {h.value: c for h, c in zip(header, line, strict=True)}
     for name in ("加权总分 total", "CS01", "CS02"):
@@ -107,7 +116,15 @@ def test_xlsx_numbers_stay_numbers(number: float) -> None:
 @pytest.mark.parametrize("prefix", PREFIXES, ids=repr)
 def test_csv_text_that_starts_like_a_formula_gets_a_quote(tmp_path: Path, prefix: str) -> None:
     text = prefix + PAYLOAD
-    failed = {**_department_row(text), "status": "failed", "rank": None, "total": None, "grade": None, "indicators": [], "error": f"{text}\nsecond line"}
+    failed = {
+        **_department_row(text),
+        "status": "failed",
+        "rank": None,
+        "total": None,
+        "grade": None,
+        "indicators": [],
+        "error": f"{text}\nsecond line",
+    }
     header, *lines = _summary_csv(tmp_path, [_department_row(text), failed])
     ok, bad = (dict(zip(header, line, strict=True)) for line in lines)
     for name in ("department", "name", "grade", "grade_label"):
@@ -116,7 +133,9 @@ def test_csv_text_that_starts_like_a_formula_gets_a_quote(tmp_path: Path, prefix
     assert bad["error"] == ("" if prefix == "\r" else "'" + text)
 
 
-@pytest.mark.parametrize(("total", "shown"), [(-1.41, "-1.41"), (0, "0.00"), (0.0, "0.00"), (-0.004, "-0.00"), (100.125, f"{100.125:.2f}")])
+@pytest.mark.parametrize(
+    ("total", "shown"), [(-1.41, "-1.41"), (0, "0.00"), (0.0, "0.00"), (-0.004, "-0.00"), (100.125, f"{100.125:.2f}")]
+)
 def test_csv_numbers_stay_numbers(tmp_path: Path, total: float, shown: str) -> None:
     header, line = _summary_csv(tmp_path, [_department_row("cs-x", total=total, score=total)])
     by_name = dict(zip(header, line, strict=True))

@@ -59,7 +59,9 @@ def department_files(root: Path, demo_dir: Path, names: dict[str, str]) -> list[
     folder.mkdir(exist_ok=True)
     for file, department in names.items():
         text = (demo_dir / "params" / f"{department}.yaml").read_text(encoding="utf-8")
-        (folder / file).write_text(text.replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}"), encoding="utf-8")
+        (folder / file).write_text(
+            text.replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}"), encoding="utf-8"
+        )
     return [folder / file for file in names]
 
 
@@ -71,7 +73,11 @@ def broken_params(root: Path, text: str = "department: [\n") -> Path:
 
 
 def sha256_tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def processes() -> dict[int, tuple[int, str, str, bytes]]:
@@ -92,7 +98,11 @@ def processes() -> dict[int, tuple[int, str, str, bytes]]:
 def descendants(token: str) -> dict[int, str]:
     """Live (not zombie) processes that carry `token` in their environment: a run under test and everything it started."""
     needle = f"{TOKEN}={token}".encode()
-    return {pid: command for pid, (_, state, command, env) in processes().items() if needle in env.split(b"\0") and state != "Z"}
+    return {
+        pid: command
+        for pid, (_, state, command, env) in processes().items()
+        if needle in env.split(b"\0") and state != "Z"
+    }
 
 
 def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
@@ -117,9 +127,15 @@ def gone_within(token: str, seconds: float) -> dict[int, str]:
 def mounted(target: Path, *options: str) -> Iterator[Path]:
     """A tmpfs (or a read-only bind mount with `--bind`) on `target`, for the length of a test; skipped without root."""
     if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small tmpfs or a read-only bind mount (as a non-root user, chmod cannot stop root-like writes reliably)")
+        pytest.skip(
+            "needs root to mount a small tmpfs or a read-only bind mount (as a non-root user, chmod cannot stop root-like writes reliably)"
+        )
     target.mkdir(parents=True, exist_ok=True)
-    command = ["mount", *options, str(target)] if "--bind" in options else ["mount", "-t", "tmpfs", *options, "tmpfs", str(target)]
+    command = (
+        ["mount", *options, str(target)]
+        if "--bind" in options
+        else ["mount", "-t", "tmpfs", *options, "tmpfs", str(target)]
+    )
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount ({' '.join(command)}): {done.stderr.strip()}")
@@ -133,7 +149,9 @@ def mounted(target: Path, *options: str) -> Iterator[Path]:
 def read_only(folder: Path) -> Iterator[Path]:
     """`folder` bind-mounted onto itself read-only (root ignores chmod, not a read-only mount)."""
     with mounted(folder, "--bind", str(folder)):
-        done = subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot remount {folder} read-only: {done.stderr.strip()}")
         yield folder
@@ -142,7 +160,15 @@ def read_only(folder: Path) -> Iterator[Path]:
 # -- usage errors ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--jobs", "0"), ("--jobs", "-1"), ("--jobs", "-8"), ("--jobs", "100000"), ("--timeout", "0"), ("--timeout", "-5"), ("--timeout", "99999999999999")],
+    [
+        ("--jobs", "0"),
+        ("--jobs", "-1"),
+        ("--jobs", "-8"),
+        ("--jobs", "100000"),
+        ("--timeout", "0"),
+        ("--timeout", "-5"),
+        ("--timeout", "99999999999999"),
+    ],
 )
 def test_jobs_and_timeout_below_1_are_usage_errors(tmp_path: Path, demo_dir: Path, option: str, value: str) -> None:
     out = tmp_path / "out"
@@ -164,14 +190,29 @@ def dead_pid() -> int:
 @pytest.mark.parametrize(
     ("content", "note"),
     [
-        (lambda: json.dumps({"pid": dead_pid(), "host": socket.gethostname(), "started": "2026-12-31T09:00:00", "command": "kpi run --all"}), "which is no longer running"),
-        (lambda: json.dumps({"pid": 1, "host": "another-host", "started": "", "command": "kpi run x.yaml"}), "pid 1 (kpi run x.yaml, on host another-host), which no longer holds it"),
+        (
+            lambda: json.dumps(
+                {
+                    "pid": dead_pid(),
+                    "host": socket.gethostname(),
+                    "started": "2026-12-31T09:00:00",
+                    "command": "kpi run --all",
+                }
+            ),
+            "which is no longer running",
+        ),
+        (
+            lambda: json.dumps({"pid": 1, "host": "another-host", "started": "", "command": "kpi run x.yaml"}),
+            "pid 1 (kpi run x.yaml, on host another-host), which no longer holds it",
+        ),
         (lambda: "\x00\xff garbage {", "an unknown process"),
         (lambda: "", None),
     ],
     ids=["dead pid", "other host", "garbage", "empty"],
 )
-def test_a_lock_nobody_holds_is_taken_over_saying_whose_it_was(tmp_path: Path, content: Callable[[], str], note: str | None) -> None:
+def test_a_lock_nobody_holds_is_taken_over_saying_whose_it_was(
+    tmp_path: Path, content: Callable[[], str], note: str | None
+) -> None:
     (tmp_path / ".lock").write_text(content(), encoding="utf-8")
     with PeriodLock(tmp_path, "kpi run --period 2026-Q4") as lock:
         assert (note in lock.takeover_note()) if note else lock.takeover_note() == ""
@@ -219,7 +260,9 @@ def test_kpi_run_refuses_a_period_another_process_holds(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert_no_crash(result)
     [line] = error_lines(result)
-    assert line.startswith(f"kpi: {out / PERIOD}: another kpi run is writing this period: pid {holder.pid} (kpi run --all --period 2026-Q4, started ")
+    assert line.startswith(
+        f"kpi: {out / PERIOD}: another kpi run is writing this period: pid {holder.pid} (kpi run --all --period 2026-Q4, started "
+    )
     assert sorted(p.name for p in (out / PERIOD).iterdir()) == [".lock"]  # nothing else touched
 
 
@@ -239,10 +282,18 @@ def test_kpi_run_takes_over_a_stale_lock(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / PERIOD).mkdir(parents=True)
     pid = dead_pid()
-    (out / PERIOD / ".lock").write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "started": "2026-12-31T09:00:00", "command": "kpi run --all"}), encoding="utf-8")
+    (out / PERIOD / ".lock").write_text(
+        json.dumps(
+            {"pid": pid, "host": socket.gethostname(), "started": "2026-12-31T09:00:00", "command": "kpi run --all"}
+        ),
+        encoding="utf-8",
+    )
     result = kpi("run", broken_params(tmp_path), "--period", PERIOD, "--out", out)
     assert_no_crash(result)
-    assert f"kpi: {out / PERIOD / '.lock'}: took over the lock left by pid {pid} (kpi run --all, started 2026-12-31T09:00:00, on host {socket.gethostname()}), which is no longer running" in result.stderr
+    assert (
+        f"kpi: {out / PERIOD / '.lock'}: took over the lock left by pid {pid} (kpi run --all, started 2026-12-31T09:00:00, on host {socket.gethostname()}), which is no longer running"
+        in result.stderr
+    )
     assert (out / PERIOD / ".lock").read_text(encoding="utf-8") == ""
 
 
@@ -287,14 +338,35 @@ def _staging_is_a_symlink_out(period: Path, root: Path) -> None:
     [
         (_leftover_staging, ".staging-cs-east: removed the unfinished work of an interrupted run", {}),
         (_moved_aside_only, "cs-east: put back the previous run", {"cs-east/result.json": "previous"}),
-        (_moved_aside_and_replaced, f"{OLD}: removed the previous run, already replaced", {"cs-east/result.json": "new"}),
-        (_signed_moved_aside_and_replaced, "cs-east/history/2026-12-31T120000: kept the signed run", {"cs-east/result.json": "new", "cs-east/history/2026-12-31T120000/result.json": "previous"}),
+        (
+            _moved_aside_and_replaced,
+            f"{OLD}: removed the previous run, already replaced",
+            {"cs-east/result.json": "new"},
+        ),
+        (
+            _signed_moved_aside_and_replaced,
+            "cs-east/history/2026-12-31T120000: kept the signed run",
+            {"cs-east/result.json": "new", "cs-east/history/2026-12-31T120000/result.json": "previous"},
+        ),
         (_temporary_file, None, {}),
-        (_staging_is_a_symlink_out, ".staging-cs-east: removed the unfinished work", {"../../precious/keep.txt": "keep"}),
+        (
+            _staging_is_a_symlink_out,
+            ".staging-cs-east: removed the unfinished work",
+            {"../../precious/keep.txt": "keep"},
+        ),
     ],
-    ids=["staging", "moved aside, folder missing", "moved aside and replaced", "signed, moved aside and replaced", "temporary file", "staging symlink"],
+    ids=[
+        "staging",
+        "moved aside, folder missing",
+        "moved aside and replaced",
+        "signed, moved aside and replaced",
+        "temporary file",
+        "staging symlink",
+    ],
 )
-def test_the_next_run_cleans_up_after_an_interrupted_one(tmp_path: Path, setup: Callable[[Path, Path], None], note: str | None, after: dict[str, str]) -> None:
+def test_the_next_run_cleans_up_after_an_interrupted_one(
+    tmp_path: Path, setup: Callable[[Path, Path], None], note: str | None, after: dict[str, str]
+) -> None:
     period = tmp_path / "out" / PERIOD
     period.mkdir(parents=True)
     setup(period, tmp_path)
@@ -303,12 +375,16 @@ def test_the_next_run_cleans_up_after_an_interrupted_one(tmp_path: Path, setup: 
     assert_no_crash(result)
     if note:
         assert any(note in line for line in error_lines(result)), result.stderr
-    assert not [p.name for p in period.iterdir() if p.name.startswith((".staging-", ".old-")) or p.name.endswith(".tmp")]
+    assert not [
+        p.name for p in period.iterdir() if p.name.startswith((".staging-", ".old-")) or p.name.endswith(".tmp")
+    ]
     for rel, text in after.items():
         assert (period / rel).read_text(encoding="utf-8") == text, rel
 
 
-@pytest.mark.parametrize("log", ["not json\n", '{"role": "manager"}\n{"role": \n', "\xff\xfe"], ids=["garbage", "cut line", "not utf-8"])
+@pytest.mark.parametrize(
+    "log", ["not json\n", '{"role": "manager"}\n{"role": \n', "\xff\xfe"], ids=["garbage", "cut line", "not utf-8"]
+)
 def test_an_unreadable_sign_off_log_counts_as_signed(tmp_path: Path, demo_dir: Path, log: str) -> None:
     folder = tmp_path / "out" / PERIOD / "cs-east"
     folder.mkdir(parents=True)
@@ -318,7 +394,10 @@ def test_an_unreadable_sign_off_log_counts_as_signed(tmp_path: Path, demo_dir: P
     assert result.returncode == 1
     assert_no_crash(result)
     [line] = error_lines(result)
-    assert line.startswith(f"kpi: {folder}: its sign-off log signoffs.jsonl cannot be read (") and "refusing to overwrite (pass --force" in line
+    assert (
+        line.startswith(f"kpi: {folder}: its sign-off log signoffs.jsonl cannot be read (")
+        and "refusing to overwrite (pass --force" in line
+    )
     assert sha256_tree(folder) == before
 
 
@@ -351,7 +430,9 @@ def test_a_params_file_that_does_not_load_gets_a_summary_line_and_no_folder(tmp_
     assert result.returncode == 1
     assert_no_crash(result)
     lines = error_lines(result)
-    assert len(lines) == 1 and str(path) in lines[0] and lines[0].endswith("(the department did not run; nothing written)"), lines
+    assert (
+        len(lines) == 1 and str(path) in lines[0] and lines[0].endswith("(the department did not run; nothing written)")
+    ), lines
     assert path.name in result.stdout and "failed" in result.stdout  # the run summary lists it
     assert not [p for p in (out / PERIOD).iterdir() if p.is_dir()]  # no folder, in particular none named "broken"
     assert not (tmp_path / "etc").exists()
@@ -361,15 +442,25 @@ def test_a_params_file_that_does_not_load_gets_a_summary_line_and_no_folder(tmp_
 MARKUP = "[/x] [bold]loud[/bold] [link=http://x]y[/link] :warning: [/]"
 
 
-def test_run_summary_prints_markup_as_written(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_run_summary_prints_markup_as_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from kpi_lib.cli import print_batch, stdout
 
     monkeypatch.setattr(stdout, "width", 2000)  # no wrapping inside a cell, so the text can be found whole
     from kpi_lib.runner import BatchResult, DepartmentRun
 
     runs = [
-        DepartmentRun(tmp_path / "a.yaml", "cs-east", final=tmp_path / "cs-east", error=f"data.csv, row 2: found '{MARKUP}'", notes=[MARKUP]),
-        DepartmentRun(tmp_path / "x.yaml", error=f"{tmp_path / 'x.yaml'}: department: found '{MARKUP}', expected an id"),
+        DepartmentRun(
+            tmp_path / "a.yaml",
+            "cs-east",
+            final=tmp_path / "cs-east",
+            error=f"data.csv, row 2: found '{MARKUP}'",
+            notes=[MARKUP],
+        ),
+        DepartmentRun(
+            tmp_path / "x.yaml", error=f"{tmp_path / 'x.yaml'}: department: found '{MARKUP}', expected an id"
+        ),
         DepartmentRun(tmp_path / "b.yaml", "cs-west", final=tmp_path / "cs-west", total=90.0, grade="A"),
     ]
     print_batch(BatchResult(PERIOD, tmp_path, runs, None, 1.0, problems=[MARKUP]))
@@ -380,7 +471,9 @@ def test_run_summary_prints_markup_as_written(capsys: pytest.CaptureFixture[str]
 
 def test_scorecard_prints_a_markup_name_as_written(tmp_path: Path, demo_dir: Path) -> None:
     params = department_files(tmp_path, demo_dir, {"cs-east.yaml": "cs-east"})[0]
-    params.write_text(params.read_text(encoding="utf-8").replace("name: 华东客服部", f'name: "{MARKUP}"'), encoding="utf-8")
+    params.write_text(
+        params.read_text(encoding="utf-8").replace("name: 华东客服部", f'name: "{MARKUP}"'), encoding="utf-8"
+    )
     result = kpi("score", params, "--period", PERIOD)
     assert result.returncode == 0, result.stderr
     assert_no_crash(result)
@@ -398,7 +491,13 @@ def test_calendar_prints_markup_in_a_template_as_written(tmp_path: Path) -> None
 
 
 # -- corrupt records of other departments ----------------------------------------------------
-RESULT = {"department": "cs-old", "period": PERIOD, "total": 90.5, "grade": "A", "indicators": [{"id": "CS01", "score": 100.0}]}
+RESULT = {
+    "department": "cs-old",
+    "period": PERIOD,
+    "total": 90.5,
+    "grade": "A",
+    "indicators": [{"id": "CS01", "score": 100.0}],
+}
 
 
 @pytest.mark.parametrize(
@@ -417,19 +516,38 @@ RESULT = {"department": "cs-old", "period": PERIOD, "total": 90.5, "grade": "A",
         ("department.json", json.dumps({"labels": {"A": 1}}).encode()),
         ("error.txt", b"\xff\xfe\x00 not utf-8"),
     ],
-    ids=["truncated", "a list", "total as text", "total true", "total NaN", "indicators a mapping", "score as text", "no grade", "meta not utf-8", "name a list", "label a number", "error not utf-8"],
+    ids=[
+        "truncated",
+        "a list",
+        "total as text",
+        "total true",
+        "total NaN",
+        "indicators a mapping",
+        "score as text",
+        "no grade",
+        "meta not utf-8",
+        "name a list",
+        "label a number",
+        "error not utf-8",
+    ],
 )
-def test_a_corrupt_record_of_another_department_is_named_and_the_run_goes_on(tmp_path: Path, name: str, content: bytes) -> None:
+def test_a_corrupt_record_of_another_department_is_named_and_the_run_goes_on(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
     folder = tmp_path / "out" / PERIOD / "cs-old"
     folder.mkdir(parents=True)
     if name != "result.json":
-        (folder / ("result.json" if name == "department.json" else "department.json")).write_text(json.dumps(RESULT if name == "department.json" else {}), encoding="utf-8")
+        (folder / ("result.json" if name == "department.json" else "department.json")).write_text(
+            json.dumps(RESULT if name == "department.json" else {}), encoding="utf-8"
+        )
     (folder / name).write_bytes(content)
     result = kpi("run", broken_params(tmp_path), "--period", PERIOD, "--out", tmp_path / "out")
     assert result.returncode == 1
     assert_no_crash(result)
     lines = error_lines(result)
-    assert any(line.startswith(f"kpi: {folder / name}: ") and "run the department again" in line for line in lines), lines
+    assert any(line.startswith(f"kpi: {folder / name}: ") and "run the department again" in line for line in lines), (
+        lines
+    )
     assert any("were not brought up to date" in line for line in lines)
     assert "kpi run · 2026-Q4" in result.stdout  # the summary is printed
 
@@ -438,7 +556,10 @@ def test_a_damaged_notebook_fails_its_reports_with_a_line_naming_it(tmp_path: Pa
     (tmp_path / "management.ipynb").write_text('{"cells": [{"cell_type": "code", "sour', encoding="utf-8")
     outcome = finish(FinishJob("cs-east", "cs-east · 2026-Q4", str(tmp_path), None))
     assert not outcome.ok and not outcome.unwritable
-    assert outcome.error.startswith(f"{tmp_path / 'management.ipynb'}: cannot make its HTML reports") and "run the department again" in outcome.error
+    assert (
+        outcome.error.startswith(f"{tmp_path / 'management.ipynb'}: cannot make its HTML reports")
+        and "run the department again" in outcome.error
+    )
     assert "Traceback" not in outcome.error and len(outcome.error.splitlines()) == 1
 
 
@@ -455,7 +576,9 @@ def test_write_atomic_names_the_path_and_leaves_nothing(tmp_path: Path, fault: s
 
 
 @pytest.mark.parametrize("period_exists", [True, False], ids=["previous run", "new period"])
-def test_a_read_only_output_folder_is_one_line_and_nothing_changes(tmp_path: Path, demo_dir: Path, period_exists: bool) -> None:
+def test_a_read_only_output_folder_is_one_line_and_nothing_changes(
+    tmp_path: Path, demo_dir: Path, period_exists: bool
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     if period_exists:
@@ -466,13 +589,21 @@ def test_a_read_only_output_folder_is_one_line_and_nothing_changes(tmp_path: Pat
         result = kpi("run", demo_dir / "params" / "cs-east.yaml", "--period", PERIOD, "--out", out)
     assert result.returncode == 1
     assert_no_crash(result)
-    where = f"{out / PERIOD / '.lock'}: cannot create the run's lock file" if period_exists else f"{out / PERIOD}: cannot create the period folder"
-    assert error_lines(result) == [f"kpi: {where}: Read-only file system; the folder is on a read-only file system; write to another folder (--out)"]
+    where = (
+        f"{out / PERIOD / '.lock'}: cannot create the run's lock file"
+        if period_exists
+        else f"{out / PERIOD}: cannot create the period folder"
+    )
+    assert error_lines(result) == [
+        f"kpi: {where}: Read-only file system; the folder is on a read-only file system; write to another folder (--out)"
+    ]
     assert sha256_tree(out) == before
 
 
 @pytest.mark.slow
-def test_a_full_disk_fails_each_department_in_one_line_and_keeps_the_previous_run(tmp_path: Path, demo_dir: Path) -> None:
+def test_a_full_disk_fails_each_department_in_one_line_and_keeps_the_previous_run(
+    tmp_path: Path, demo_dir: Path
+) -> None:
     files = department_files(tmp_path, demo_dir, {"cs-east.yaml": "cs-east", "cs-west.yaml": "cs-west"})
     with mounted(tmp_path / "disk", "-o", "size=2m") as disk:
         previous = disk / PERIOD / "cs-east"
@@ -506,19 +637,28 @@ def killed(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> dict[str
     out, token = root / "out", uuid.uuid4().hex
     period = out / PERIOD
     env = {**os.environ, TOKEN: token}
-    first = subprocess.Popen([*KPI, "run", *files.values(), "--period", PERIOD, "--out", str(out), "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    first = subprocess.Popen(
+        [*KPI, "run", *files.values(), "--period", PERIOD, "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         wait_for(lambda: any("ipykernel" in c for c in descendants(token).values()), 300, "a kernel of the first run")
         second = kpi("run", files["cs-east"], "--period", PERIOD, "--out", out)
         second_while_first_ran = first.poll() is None
-        wait_for(lambda: any((period / d / "manifest.json").is_file() for d in files), 600, "a first department to finish")
+        wait_for(
+            lambda: any((period / d / "manifest.json").is_file() for d in files), 600, "a first department to finish"
+        )
         running = descendants(token)
         first.send_signal(signal.SIGKILL)
         first.wait()
         survivors = gone_within(token, 10)
     finally:
         first.kill()
-    finished = {d: (period / d / "manifest.json").read_bytes() for d in files if (period / d / "manifest.json").is_file()}
+    finished = {
+        d: (period / d / "manifest.json").read_bytes() for d in files if (period / d / "manifest.json").is_file()
+    }
     staged = sorted(p.name for p in period.iterdir() if p.name.startswith(".staging-"))
     verified_at_once = {d: kpi("verify", period / d, "--recompute") for d in finished}  # before any new run
     unfinished = [files[d] for d in files if d not in finished]
@@ -536,13 +676,18 @@ def test_a_second_run_on_the_same_period_is_refused_naming_the_first(killed: dic
     assert second.returncode == 1
     assert_no_crash(second)
     [line] = error_lines(second)
-    assert f"another kpi run is writing this period: pid {killed['first'].pid} (kpi run " in line and "east office.yaml" in line
+    assert (
+        f"another kpi run is writing this period: pid {killed['first'].pid} (kpi run " in line
+        and "east office.yaml" in line
+    )
 
 
 @pytest.mark.slow
 def test_kill_9_of_the_runner_leaves_no_process_behind(killed: dict[str, Any]) -> None:
     kinds = " ".join(killed["running"].values())
-    assert "ipykernel" in kinds and "multiprocessing.spawn" in kinds and "resource_tracker" in kinds  # there was something to leave behind
+    assert (
+        "ipykernel" in kinds and "multiprocessing.spawn" in kinds and "resource_tracker" in kinds
+    )  # there was something to leave behind
     assert killed["survivors"] == {}
 
 
@@ -552,18 +697,25 @@ def test_the_next_run_takes_over_the_lock_and_cleans_staging(killed: dict[str, A
     rerun = killed["rerun"]
     assert rerun is not None and rerun.returncode == 0, rerun and rerun.stderr
     assert_no_crash(rerun)
-    assert f"took over the lock left by pid {killed['first'].pid}" in rerun.stderr and "which is no longer running" in rerun.stderr
+    assert (
+        f"took over the lock left by pid {killed['first'].pid}" in rerun.stderr
+        and "which is no longer running" in rerun.stderr
+    )
     assert all(f"{killed['period'] / name}: removed the unfinished work" in rerun.stderr for name in killed["staged"])
     assert not [p.name for p in killed["period"].iterdir() if p.name.startswith((".staging-", ".old-"))]
 
 
 @pytest.mark.slow
 def test_after_the_kill_verify_passes_and_finished_departments_are_untouched(killed: dict[str, Any]) -> None:
-    assert killed["verified_at_once"] and all(result.returncode == 0 for result in killed["verified_at_once"].values()), killed["verified_at_once"]
+    assert killed["verified_at_once"] and all(
+        result.returncode == 0 for result in killed["verified_at_once"].values()
+    ), killed["verified_at_once"]
     assert killed["verify"].returncode == 0, killed["verify"].stderr
     for department, manifest in killed["finished"].items():
         assert (killed["period"] / department / "manifest.json").read_bytes() == manifest
-    assert sorted(p.name for p in killed["period"].iterdir() if p.is_dir() and not p.name.startswith(".")) == sorted(killed["files"])  # named by id
+    assert sorted(p.name for p in killed["period"].iterdir() if p.is_dir() and not p.name.startswith(".")) == sorted(
+        killed["files"]
+    )  # named by id
 
 
 # -- a worker process that dies ---------------------------------------------------------------
@@ -578,7 +730,12 @@ def notebooks_killing_a_worker(root: Path, victim: str, always: bool) -> Path:
     folder = root / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
     notebook = nbformat.read(str(folder / "cost.ipynb"), as_version=4)
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(KILL_MY_WORKER.format(victim=victim, always=always, marker=str(root / "killed-once"))))
+    notebook.cells.insert(
+        0,
+        nbformat.v4.new_code_cell(
+            KILL_MY_WORKER.format(victim=victim, always=always, marker=str(root / "killed-once"))
+        ),
+    )
     nbformat.write(notebook, str(folder / "cost.ipynb"))
     return folder
 
@@ -589,7 +746,19 @@ def test_a_worker_that_dies_fails_only_its_department(tmp_path: Path, demo_dir: 
     files = department_files(tmp_path, demo_dir, {"cs-east.yaml": "cs-east", "cs-west.yaml": "cs-west"})
     notebooks = notebooks_killing_a_worker(tmp_path, "cs-west", always)
     token = uuid.uuid4().hex
-    result = kpi("run", *files, "--period", PERIOD, "--out", tmp_path / "out", "--jobs", "2", "--notebooks", notebooks, env={**os.environ, TOKEN: token})
+    result = kpi(
+        "run",
+        *files,
+        "--period",
+        PERIOD,
+        "--out",
+        tmp_path / "out",
+        "--jobs",
+        "2",
+        "--notebooks",
+        notebooks,
+        env={**os.environ, TOKEN: token},
+    )
     assert_no_crash(result)
     assert (tmp_path / "killed-once").exists()  # the worker was killed
     assert gone_within(token, 10) == {}  # the dead worker's kernel did not outlive it
@@ -600,7 +769,9 @@ def test_a_worker_that_dies_fails_only_its_department(tmp_path: Path, demo_dir: 
     if always:
         assert result.returncode == 1
         assert "kpi: cs-west failed: cost.ipynb: the worker process running it died twice" in result.stderr
-        assert not (period / "cs-west" / "result.json").exists() and "died twice" in (period / "cs-west" / "error.txt").read_text(encoding="utf-8")
+        assert not (period / "cs-west" / "result.json").exists() and "died twice" in (
+            period / "cs-west" / "error.txt"
+        ).read_text(encoding="utf-8")
     else:
         assert result.returncode == 0, result.stderr
         assert (period / "cs-west" / "result.json").is_file()

@@ -26,8 +26,36 @@ from .corpus.cases import VALID
 from .corpus.company import DEPT, HEADERS, ROWS, write_company
 
 TEMPLATE = load_template()
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-NASTY = st.sampled_from(["", " ", "\u200b", "\u00a0", "\x00", "\x07", "ｃｓ", "是", "否", "NaN", "inf", "1e308", "1E-30", "-0", "2026-02-30", "2026-10-01T09:00Z", "\r", "\n", '"', ",", "=1+1", "#N/A", DEPT])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+NASTY = st.sampled_from(
+    [
+        "",
+        " ",
+        "\u200b",
+        "\u00a0",
+        "\x00",
+        "\x07",
+        "ｃｓ",
+        "是",
+        "否",
+        "NaN",
+        "inf",
+        "1e308",
+        "1E-30",
+        "-0",
+        "2026-02-30",
+        "2026-10-01T09:00Z",
+        "\r",
+        "\n",
+        '"',
+        ",",
+        "=1+1",
+        "#N/A",
+        DEPT,
+    ]
+)
 CELL_TEXT = st.one_of(NASTY, st.text(max_size=12), st.text(alphabet=string.digits + "-:. +TZe", max_size=20))
 
 
@@ -98,7 +126,9 @@ def test_xlsx_cells(cells: list[Any], column: int, tmp_path_factory: Any) -> Non
 
 
 @FUZZ
-@given(offset=st.integers(min_value=-14 * 60, max_value=14 * 60), minutes=st.integers(min_value=0, max_value=60 * 24 * 90))
+@given(
+    offset=st.integers(min_value=-14 * 60, max_value=14 * 60), minutes=st.integers(min_value=0, max_value=60 * 24 * 90)
+)
 def test_offset_timestamps_read_as_the_same_instant(offset: int, minutes: int, tmp_path_factory: Any) -> None:
     """A timestamp written with any UTC offset is the same local moment as its Asia/Shanghai reading."""
     local = datetime(2026, 10, 1) + timedelta(minutes=minutes)
@@ -113,7 +143,34 @@ def test_offset_timestamps_read_as_the_same_instant(offset: int, minutes: int, t
     assert table.frame["received_at"].iloc[0].to_pydatetime() == local
 
 
-YAML_PIECES = st.sampled_from(["&a ", "*a", "<<: ", "{", "}", "[", "]", ": ", "- ", "\n", "  ", ".nan", ".inf", "1e308", "2026-02-30", "~", "'", '"', "!!python/object:os.system ", "CS04", "target", "weight: ", "department: ", "x"])
+YAML_PIECES = st.sampled_from(
+    [
+        "&a ",
+        "*a",
+        "<<: ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ": ",
+        "- ",
+        "\n",
+        "  ",
+        ".nan",
+        ".inf",
+        "1e308",
+        "2026-02-30",
+        "~",
+        "'",
+        '"',
+        "!!python/object:os.system ",
+        "CS04",
+        "target",
+        "weight: ",
+        "department: ",
+        "x",
+    ]
+)
 
 
 @FUZZ

@@ -12,7 +12,21 @@ from openpyxl import Workbook
 
 from kpi_lib import Period, appraise, load_params, load_template
 
-HEADERS = ["序号", "考评项目及考评指标", "指标", "权重", "计分标准", "信息\n采集者", "信息\n采集点", "信息采集时间", "信息采集方法", "信息采集结果", "必备条件", "所需资源", "说明"]
+HEADERS = [
+    "序号",
+    "考评项目及考评指标",
+    "指标",
+    "权重",
+    "计分标准",
+    "信息\n采集者",
+    "信息\n采集点",
+    "信息采集时间",
+    "信息采集方法",
+    "信息采集结果",
+    "必备条件",
+    "所需资源",
+    "说明",
+]
 METHOD_WORDS = {"records": "数据查证法", "survey": "问卷调查法", "observation": "现场笔录法"}
 
 
@@ -51,13 +65,31 @@ def write_sheet(path: Path, params: dict, blank_weight: str = "CS05") -> None:
         target = f"{spec['target']}%" if "target" in spec else "×%"
         weight = None if ind.id == blank_weight else spec["weight"]
         methods = "或".join(METHOD_WORDS[m] for m in ind.methods)
-        sheet.append([n, ind.statement.zh, target, weight, filled_rule(ind.rule.zh, spec), ind.collector.zh, ind.source.zh, ind.schedule_text.zh, methods, "", ind.prerequisites_text.zh, "", ind.formula.zh])
+        sheet.append(
+            [
+                n,
+                ind.statement.zh,
+                target,
+                weight,
+                filled_rule(ind.rule.zh, spec),
+                ind.collector.zh,
+                ind.source.zh,
+                ind.schedule_text.zh,
+                methods,
+                "",
+                ind.prerequisites_text.zh,
+                "",
+                ind.formula.zh,
+            ]
+        )
     sheet.append(["……"])
     sheet.append(["部门经理签字:                上级主管领导签字:"])
     book.save(path)
 
 
-def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_template(demo_dir: Path, tmp_path: Path) -> None:
+def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_template(
+    demo_dir: Path, tmp_path: Path
+) -> None:
     source = yaml.safe_load((demo_dir / "params" / "cs-north.yaml").read_text(encoding="utf-8"))
     source.pop("periods")
     source["indicators"]["CS02"].pop("method", None)
@@ -68,7 +100,9 @@ def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_templa
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and "(12 indicators)" in result.stdout
     needs = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
-    assert any("indicators.CS05" in line and "weight 权重 (客服部!D7: blank; never guessed)" in line for line in needs), needs
+    assert any(
+        "indicators.CS05" in line and "weight 权重 (客服部!D7: blank; never guessed)" in line for line in needs
+    ), needs
     assert any("indicators.CS04" in line and "sla 必备条件" in line for line in needs)
     assert not any("indicators.CS07" in line for line in needs)  # every number of CS07 was in the sheet
 
@@ -79,13 +113,17 @@ def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_templa
     params["indicators"]["CS05"]["weight"] = 8
     params["indicators"]["CS04"]["sla"] = "24h"
     params["indicators"]["CS05"]["sla"] = "2wd"
-    params.update(department="cs-north", name="华北客服部", data=str(demo_dir / "data" / "demo"), review_date="2026-12-20")
+    params.update(
+        department="cs-north", name="华北客服部", data=str(demo_dir / "data" / "demo"), review_date="2026-12-20"
+    )
     filled = out / "north.params.yaml"
     filled.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
     imported = appraise(load_params(filled), Period.parse("2026-Q3")).to_json()
     packaged_params = tmp_path / "packaged.yaml"
-    packaged_params.write_text(yaml.safe_dump({**source, "data": str(demo_dir / "data" / "demo")}, allow_unicode=True), encoding="utf-8")
+    packaged_params.write_text(
+        yaml.safe_dump({**source, "data": str(demo_dir / "data" / "demo")}, allow_unicode=True), encoding="utf-8"
+    )
     packaged = appraise(load_params(packaged_params), Period.parse("2026-Q3")).to_json()
     assert json.dumps(imported) == json.dumps(packaged)
     assert load_template(str(out / "north.yaml")).indicator("CS05").rule.zh.startswith("反馈及时率达到")
@@ -121,7 +159,12 @@ def test_percent_formatted_cells_read_as_the_percentage_they_show(tmp_path: Path
     book = load_workbook(text_sheet)
     for row in book.active.iter_rows():
         for cell in row:
-            if cell.column_letter == "C" and isinstance(cell.value, str) and cell.value.endswith("%") and cell.value[:-1].isdigit():
+            if (
+                cell.column_letter == "C"
+                and isinstance(cell.value, str)
+                and cell.value.endswith("%")
+                and cell.value[:-1].isdigit()
+            ):
                 cell.value, cell.number_format = int(cell.value[:-1]) / 100, "0%"
             elif cell.column_letter == "D" and isinstance(cell.value, int) and cell.row > 2:
                 cell.value, cell.number_format = cell.value / 100, "0.00%"

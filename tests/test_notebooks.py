@@ -31,7 +31,11 @@ def test_no_function_or_class_definitions(name: str) -> None:
     for cell in load(name).cells:
         if cell.cell_type == "code":
             tree = ast.parse(cell.source)
-            defined = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
+            defined = [
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+            ]
             assert not defined, f"{name}: logic belongs in kpi_lib"
 
 
@@ -50,7 +54,9 @@ def test_group_notebooks_name_their_group() -> None:
 
 
 def _tiny(path: Path, source: str) -> Path:
-    notebook = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    notebook = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     cell = new_code_cell("")
     cell.metadata["tags"] = ["parameters"]
     notebook.cells = [cell, new_code_cell(source)]
@@ -68,7 +74,10 @@ def test_no_state_leaks_from_one_notebook_into_the_next(tmp_path: Path) -> None:
         "import matplotlib, pandas as pd\nassert 'LEAK' not in globals()\n"
         "assert pd.get_option('display.max_rows') == 60\nassert matplotlib.rcParams['font.size'] == 10.0",
     )
-    ran = [execute(NotebookJob(str(nb), str(tmp_path / f"out-{nb.name}"), {}, str(tmp_path), 120)) for nb in (first, second)]
+    ran = [
+        execute(NotebookJob(str(nb), str(tmp_path / f"out-{nb.name}"), {}, str(tmp_path), 120))
+        for nb in (first, second)
+    ]
     assert [o.ok for o in ran] == [True, True], [o.error for o in ran]
 
 
@@ -78,7 +87,9 @@ def test_a_cell_error_is_reported_and_not_retried(tmp_path: Path) -> None:
     assert not outcome.ok and outcome.attempts == 1
     assert "ValueError" in outcome.error and "bad data in row 7" in outcome.error
     saved = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
-    assert any(o.get("output_type") == "error" for c in saved.cells for o in c.get("outputs", []))  # papermill kept the evidence
+    assert any(
+        o.get("output_type") == "error" for c in saved.cells for o in c.get("outputs", [])
+    )  # papermill kept the evidence
 
 
 def test_a_dead_kernel_is_retried_once(tmp_path: Path) -> None:
@@ -101,7 +112,12 @@ def test_run_all_with_the_defaults_works(tmp_path: Path) -> None:
     results = tmp_path / "outputs" / "2026-Q4" / "cs-east"
     results.mkdir(parents=True)
     for name in NAMES:  # the group notebooks first: the scorecard reads what they recorded
-        papermill.execute_notebook(str(tmp_path / "notebooks" / f"{name}.ipynb"), str(results / f"{name}.ipynb"), cwd=str(tmp_path / "notebooks"), progress_bar=False)
+        papermill.execute_notebook(
+            str(tmp_path / "notebooks" / f"{name}.ipynb"),
+            str(results / f"{name}.ipynb"),
+            cwd=str(tmp_path / "notebooks"),
+            progress_bar=False,
+        )
     from kpi_lib.notebook import read_record
 
     result = read_record(results / "scorecard.ipynb", kind="scorecard")["result"]

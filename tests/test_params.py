@@ -38,19 +38,28 @@ def test_weights_must_sum_to_100(company: Company) -> None:
     [
         ({"indicators": {"CS13": {"weight": 0}}}, "indicators.CS13: unknown indicator"),
         ({"indicators": {"CS04": {"sla": None}}}, "indicators.CS04.sla: missing prerequisite"),
-        ({"indicators": {"CS04": {"sla": "tomorrow"}}}, 'indicators.CS04.sla: found \'tomorrow\', expected "<N>h"'),
+        ({"indicators": {"CS04": {"sla": "tomorrow"}}}, "indicators.CS04.sla: found 'tomorrow', expected \"<N>h\""),
         ({"indicators": {"CS07": {"target": None}}}, "indicators.CS07.target: missing"),
         ({"indicators": {"CS07": {"step": -1}}}, "indicators.CS07.step: found -1, expected greater than 0"),
-        ({"indicators": {"CS05": None}}, "indicators.CS05: missing; every indicator of the template needs at least a weight"),
+        (
+            {"indicators": {"CS05": None}},
+            "indicators.CS05: missing; every indicator of the template needs at least a weight",
+        ),
         ({"indicators": {"CS01": {"per_item": None}}}, "indicators.CS01.per_item: missing"),
         ({"indicators": {"CS07": {"colour": "red"}}}, "indicators.CS07.colour: unknown key"),
         ({"indicators": {"CS07": {"method": "records"}}}, "indicators.CS07.method: 'records' is not a method of CS07"),
         ({"department": "../evil"}, "department: found '../evil', expected an id of lowercase letters"),
         ({"department": "cs/east"}, "department: found 'cs/east'"),
-        ({"policy": {"step_rounding": "round"}}, "policy.step_rounding: found 'round', expected 'floor', 'ceil' or 'exact'"),
+        (
+            {"policy": {"step_rounding": "round"}},
+            "policy.step_rounding: found 'round', expected 'floor', 'ceil' or 'exact'",
+        ),
         ({"owner": "me"}, "owner: unknown key"),
         ({"periods": {"2026-Q5": {}}}, "periods.2026-Q5: period '2026-Q5' is not valid"),
-        ({"periods": {"2026-Q4": {"indicators": {"CS04": {"target": "high"}}}}}, "periods.2026-Q4 → indicators.CS04.target"),
+        (
+            {"periods": {"2026-Q4": {"indicators": {"CS04": {"target": "high"}}}}},
+            "periods.2026-Q4 → indicators.CS04.target",
+        ),
         ({"grades": [{"grade": "A", "min": 50}]}, "grades: the lowest band's min is 50"),
     ],
 )
@@ -62,7 +71,9 @@ def test_bad_params_name_file_key_and_expectation(company: Company, changes: dic
 
 
 def test_every_problem_is_reported_at_once(company: Company) -> None:
-    lines = problems(company.params(indicators={"CS04": {"sla": None}, "CS07": {"target": None}, "CS13": {"weight": 1}}))
+    lines = problems(
+        company.params(indicators={"CS04": {"sla": None}, "CS07": {"target": None}, "CS13": {"weight": 1}})
+    )
     assert len(lines) == 3
 
 
@@ -78,9 +89,15 @@ def test_not_yaml(tmp_path: Path) -> None:
 
 
 def test_period_override(company: Company) -> None:
-    dept = load_params(company.params(periods={"2026-Q4": {"indicators": {"CS04": {"target": 97}}, "policy": {"step_rounding": "exact"}}}))
+    dept = load_params(
+        company.params(
+            periods={"2026-Q4": {"indicators": {"CS04": {"target": 97}}, "policy": {"step_rounding": "exact"}}}
+        )
+    )
     q4 = dept.for_period(Period.parse("2026-Q4"))
-    assert q4.indicators["CS04"].target == 97 and q4.indicators["CS04"].weight == 8 and q4.indicators["CS04"].sla == "24h"
+    assert (
+        q4.indicators["CS04"].target == 97 and q4.indicators["CS04"].weight == 8 and q4.indicators["CS04"].sla == "24h"
+    )
     assert q4.policy.step_rounding == "exact"
     assert dept.for_period(Period.parse("2026-Q3")).indicators["CS04"].target == 95
 

@@ -27,7 +27,9 @@ def test_windows(text: str, start: date, end: date) -> None:
     assert (period.start, period.end, str(period)) == (start, end, text)
 
 
-@pytest.mark.parametrize("text", ["2026-Q5", "2026-Q0", "2026-H3", "2026-13", "2026-00", "26", "2026Q4", "2026-q4", "", "2026-1"])
+@pytest.mark.parametrize(
+    "text", ["2026-Q5", "2026-Q0", "2026-H3", "2026-13", "2026-00", "26", "2026Q4", "2026-q4", "", "2026-1"]
+)
 def test_bad_periods_name_the_accepted_forms(text: str) -> None:
     with pytest.raises(UsageError, match="YYYY, YYYY-H1, YYYY-H2, YYYY-Q1..YYYY-Q4 or YYYY-MM"):
         Period.parse(text)

@@ -20,15 +20,24 @@ def messages(n_on_time: int, n_late: int, start: datetime = datetime(2026, 11, 2
     for i in range(n_on_time + n_late):
         created = start + timedelta(minutes=i)
         sent = created + (timedelta(hours=23) if i < n_on_time else timedelta(hours=25))
-        rows.append({"message_id": f"M{i}", "created_at": f"{created:%Y-%m-%d %H:%M:%S}", "sent_at": f"{sent:%Y-%m-%d %H:%M}"})
+        rows.append(
+            {"message_id": f"M{i}", "created_at": f"{created:%Y-%m-%d %H:%M:%S}", "sent_at": f"{sent:%Y-%m-%d %H:%M}"}
+        )
     return rows
 
 
 @pytest.mark.parametrize(
     ("on_time", "rounding", "value", "steps", "score"),
-    [(187, "floor", 93.5, 1, 98.0), (199, "floor", 99.5, 4, 104.0), (187, "exact", 93.5, 1.5, 97.0), (187, "ceil", 93.5, 2, 96.0)],
+    [
+        (187, "floor", 93.5, 1, 98.0),
+        (199, "floor", 99.5, 4, 104.0),
+        (187, "exact", 93.5, 1.5, 97.0),
+        (187, "ceil", 93.5, 2, 96.0),
+    ],
 )
-def test_cs04_worked_examples(company: Company, indicator: Indicator, on_time: int, rounding: str, value: float, steps: float, score: float) -> None:
+def test_cs04_worked_examples(
+    company: Company, indicator: Indicator, on_time: int, rounding: str, value: float, steps: float, score: float
+) -> None:
     company.table("communications", messages(on_time, 200 - on_time))
     result = indicator("CS04", policy={"step_rounding": rounding})
     assert (result["numerator"], result["denominator"]) == (on_time, 200)
@@ -36,7 +45,9 @@ def test_cs04_worked_examples(company: Company, indicator: Indicator, on_time: i
 
 
 def test_cs08_worked_example(company: Company, indicator: Indicator) -> None:
-    accounts = [{"account_id": f"A{i}", "since": "2025-01-01", "lost_on": "2026-11-15" if i < 3 else ""} for i in range(40)]
+    accounts = [
+        {"account_id": f"A{i}", "since": "2025-01-01", "lost_on": "2026-11-15" if i < 3 else ""} for i in range(40)
+    ]
     accounts += [
         {"account_id": "OLD", "since": "2024-01-01", "lost_on": "2026-09-30"},  # lost before the window: not active
         {"account_id": "NEW", "since": "2026-10-02", "lost_on": "2026-12-01"},  # joined after the start: not active
@@ -58,7 +69,13 @@ def test_cs01_worked_example(company: Company, indicator: Indicator) -> None:
             {"item_id": "P1", "planned_date": "2026-10-10", "completed_date": "2026-10-09", "excused": "否"},
             {"item_id": "P2", "planned_date": "2026-10-20", "completed_date": "2026-10-20"},
             {"item_id": "P3", "planned_date": "2026-11-10", "completed_date": "2026-11-30"},  # late: unfinished
-            {"item_id": "P4", "planned_date": "2026-11-20", "completed_date": "", "excused": "是", "excuse_reason": "计划取消"},
+            {
+                "item_id": "P4",
+                "planned_date": "2026-11-20",
+                "completed_date": "",
+                "excused": "是",
+                "excuse_reason": "计划取消",
+            },
             {"item_id": "P5", "planned_date": "2026-12-01", "completed_date": "2026-11-28"},
             {"item_id": "P6", "planned_date": "2026-09-30", "completed_date": ""},  # outside the window
         ],
@@ -98,10 +115,25 @@ def test_cs07_worked_example_unresolved_counts_as_not_satisfied(company: Company
     company.table(
         "complaints",
         [
-            {"complaint_id": "K1", "received_at": "2026-10-01 00:00", "resolved_at": "2026-10-02 10:00", "satisfied": "是"},
-            {"complaint_id": "K2", "received_at": "2026-12-31 23:59:59", "resolved_at": "2027-01-02 10:00", "satisfied": "yes"},
+            {
+                "complaint_id": "K1",
+                "received_at": "2026-10-01 00:00",
+                "resolved_at": "2026-10-02 10:00",
+                "satisfied": "是",
+            },
+            {
+                "complaint_id": "K2",
+                "received_at": "2026-12-31 23:59:59",
+                "resolved_at": "2027-01-02 10:00",
+                "satisfied": "yes",
+            },
             {"complaint_id": "K3", "received_at": "2026-11-01 08:00", "resolved_at": "", "satisfied": ""},
-            {"complaint_id": "K4", "received_at": "2027-01-01 00:00", "resolved_at": "2027-01-01 01:00", "satisfied": "1"},
+            {
+                "complaint_id": "K4",
+                "received_at": "2027-01-01 00:00",
+                "resolved_at": "2027-01-01 01:00",
+                "satisfied": "1",
+            },
         ],
     )
     result = indicator("CS07")
@@ -111,8 +143,15 @@ def test_cs07_worked_example_unresolved_counts_as_not_satisfied(company: Company
 
 def test_cs02_cs10_cs12_share_their_table_by_survey(company: Company, indicator: Indicator) -> None:
     rows = []
-    for survey, scores in (("policy_execution", [5, 4, 3]), ("customer_satisfaction", [5, 5, 5, 1]), ("assigned_tasks", [4])):
-        rows += [{"response_id": f"{survey}-{i}", "survey": survey, "date": "2026-11-11", "score": s} for i, s in enumerate(scores)]
+    for survey, scores in (
+        ("policy_execution", [5, 4, 3]),
+        ("customer_satisfaction", [5, 5, 5, 1]),
+        ("assigned_tasks", [4]),
+    ):
+        rows += [
+            {"response_id": f"{survey}-{i}", "survey": survey, "date": "2026-11-11", "score": s}
+            for i, s in enumerate(scores)
+        ]
     company.table("surveys", rows)
     assert indicator("CS02")["value"] == 66.67
     assert indicator("CS10")["value"] == 75.0
@@ -126,11 +165,23 @@ def test_cs03_sums_quantities_and_leaves_out_excused(company: Company, indicator
         [
             {"task_id": "T1", "due_date": "2026-10-31", "planned_qty": "10", "actual_qty": "9.5"},
             {"task_id": "T2", "due_date": "2026-11-30", "planned_qty": "30", "actual_qty": "30"},
-            {"task_id": "T3", "due_date": "2026-12-01", "planned_qty": "60", "actual_qty": "0", "excused": "true", "excuse_reason": "cancelled"},
+            {
+                "task_id": "T3",
+                "due_date": "2026-12-01",
+                "planned_qty": "60",
+                "actual_qty": "0",
+                "excused": "true",
+                "excuse_reason": "cancelled",
+            },
         ],
     )
     result = indicator("CS03")
-    assert (result["numerator"], result["denominator"], result["value"], result["excluded_rows"]) == (39.5, 40, 98.75, 1)
+    assert (result["numerator"], result["denominator"], result["value"], result["excluded_rows"]) == (
+        39.5,
+        40,
+        98.75,
+        1,
+    )
 
 
 def test_cs06_and_cs09_count_distinct_customers(company: Company, indicator: Indicator) -> None:
@@ -139,7 +190,12 @@ def test_cs06_and_cs09_count_distinct_customers(company: Company, indicator: Ind
         [
             {"customer_id": "C1", "key_account": "1", "planned_date": "2026-10-05", "done_date": ""},
             {"customer_id": "C1", "key_account": "1", "planned_date": "2026-11-05", "done_date": "2026-11-06"},
-            {"customer_id": "C2", "key_account": "0", "planned_date": "2026-12-20", "done_date": "2027-01-03"},  # done after the window
+            {
+                "customer_id": "C2",
+                "key_account": "0",
+                "planned_date": "2026-12-20",
+                "done_date": "2027-01-03",
+            },  # done after the window
             {"customer_id": "C3", "key_account": "否", "planned_date": "2026-12-20", "done_date": "2026-12-31"},
             {"customer_id": "C4", "key_account": "是", "planned_date": "2026-12-20", "done_date": ""},
         ],
@@ -157,7 +213,11 @@ def test_working_day_deadline_across_national_day(company: Company, indicator: I
     rows = [
         {"feedback_id": "F1", "received_at": "2026-10-01 10:00", "responded_at": "2026-10-09 23:59:59"},  # on time
         {"feedback_id": "F2", "received_at": "2026-10-01 10:00", "responded_at": "2026-10-10 00:00"},  # late
-        {"feedback_id": "F3", "received_at": "2026-10-09 17:00", "responded_at": "2026-10-12 18:00"},  # on time (Sat 10-10 works)
+        {
+            "feedback_id": "F3",
+            "received_at": "2026-10-09 17:00",
+            "responded_at": "2026-10-12 18:00",
+        },  # on time (Sat 10-10 works)
         {"feedback_id": "F4", "received_at": "2026-10-09 17:00", "responded_at": "2026-10-13 08:00"},  # late
         {"feedback_id": "F5", "received_at": "2026-10-02 10:00", "responded_at": ""},  # unanswered
     ]
@@ -215,8 +275,24 @@ def test_observation_method(company: Company, indicator: Indicator) -> None:
     company.table(
         "observations",
         [
-            {"indicator": "CS02", "period": "2026-Q4", "value": "91.456", "collector": "督察员 李", "collected_on": "2026-12-14", "source": "高层主管", "note": "笔录"},
-            {"indicator": "CS02", "period": "2026-Q3", "value": "50", "collector": "督察员 李", "collected_on": "2026-09-14", "source": "高层主管", "note": ""},
+            {
+                "indicator": "CS02",
+                "period": "2026-Q4",
+                "value": "91.456",
+                "collector": "督察员 李",
+                "collected_on": "2026-12-14",
+                "source": "高层主管",
+                "note": "笔录",
+            },
+            {
+                "indicator": "CS02",
+                "period": "2026-Q3",
+                "value": "50",
+                "collector": "督察员 李",
+                "collected_on": "2026-09-14",
+                "source": "高层主管",
+                "note": "",
+            },
         ],
     )
     result = indicator("CS02", indicators={"CS02": {"method": "observation"}})
@@ -238,14 +314,31 @@ def test_observation_missing_or_twice_is_an_error(company: Company) -> None:
     ("period", "expected"),
     [("2026-10", (1, 1)), ("2026-11", (1, 2)), ("2026-Q4", (2, 3)), ("2026-H2", (3, 4)), ("2026", (3, 4))],
 )
-def test_windows_of_month_quarter_half_and_year(company: Company, indicator: Indicator, period: str, expected: tuple[int, int]) -> None:
+def test_windows_of_month_quarter_half_and_year(
+    company: Company, indicator: Indicator, period: str, expected: tuple[int, int]
+) -> None:
     company.table(
         "complaints",
         [
-            {"complaint_id": "K1", "received_at": "2026-10-31 23:59:59", "resolved_at": "2026-11-01 00:00", "satisfied": "是"},
-            {"complaint_id": "K2", "received_at": "2026-11-01 00:00:00", "resolved_at": "2026-11-02 00:00", "satisfied": "是"},
+            {
+                "complaint_id": "K1",
+                "received_at": "2026-10-31 23:59:59",
+                "resolved_at": "2026-11-01 00:00",
+                "satisfied": "是",
+            },
+            {
+                "complaint_id": "K2",
+                "received_at": "2026-11-01 00:00:00",
+                "resolved_at": "2026-11-02 00:00",
+                "satisfied": "是",
+            },
             {"complaint_id": "K3", "received_at": "2026-11-30 12:00:00", "resolved_at": "", "satisfied": ""},
-            {"complaint_id": "K4", "received_at": "2026-07-01 00:00:00", "resolved_at": "2026-07-01 00:10", "satisfied": "是"},
+            {
+                "complaint_id": "K4",
+                "received_at": "2026-07-01 00:00:00",
+                "resolved_at": "2026-07-01 00:10",
+                "satisfied": "是",
+            },
         ],
     )
     result = indicator("CS07", period=period)
@@ -262,7 +355,11 @@ def test_period_override_merges_key_by_key(company: Company, indicator: Indicato
 
 def test_custom_grade_bands(company: Company) -> None:
     company.table("communications", messages(187, 13))
-    grades = [{"grade": "S", "min": 99, "label": "卓越"}, {"grade": "P", "min": 50, "label": "通过"}, {"grade": "F", "min": 0, "label": "未通过"}]
+    grades = [
+        {"grade": "S", "min": 99, "label": "卓越"},
+        {"grade": "P", "min": 50, "label": "通过"},
+        {"grade": "F", "min": 0, "label": "未通过"},
+    ]
     card = appraise(load_params(company.params(grades=grades)), Period.parse("2026-Q4")).to_json()
     assert card["total"] == 99.0  # (98 × 8 + 100 × 8) / 16: CS04 and CS11; the empty indicators drop out
     assert card["grade"] == "S"
@@ -270,7 +367,10 @@ def test_custom_grade_bands(company: Company) -> None:
 
 def test_one_departments_bad_rows_do_not_fail_another(company: Company) -> None:
     rows = messages(10, 0)
-    company.table("communications", rows + [{"message_id": "BAD", "department": "cs-other", "created_at": "yesterday", "sent_at": ""}])
+    company.table(
+        "communications",
+        rows + [{"message_id": "BAD", "department": "cs-other", "created_at": "yesterday", "sent_at": ""}],
+    )
     card = appraise(load_params(company.params()), Period.parse("2026-Q4")).to_json()
     assert next(i for i in card["indicators"] if i["id"] == "CS04")["denominator"] == 10
 

@@ -36,7 +36,9 @@ EPOCH_ISO = "2026-01-01T00:00:00+00:00"
 
 
 def kpi(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False, env={**os.environ, **env}
+    )
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -50,19 +52,37 @@ def tree(root: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_two_runs_write_byte_identical_trees(demo_dir: Path, tmp_path: Path) -> None:
-    params = [str(demo_dir / "params" / f"{d}.yaml") for d in ("cs-east", "cs-west")]  # a Chinese and an English department
+    params = [
+        str(demo_dir / "params" / f"{d}.yaml") for d in ("cs-east", "cs-west")
+    ]  # a Chinese and an English department
     out, first = tmp_path / "outputs", tmp_path / "first"
     for jobs in ("2", "3"):
         if out.exists():
             out.rename(first)
-        result = kpi("run", *params, "--period", "2026-Q4", "--out", str(out), "--jobs", jobs, SOURCE_DATE_EPOCH=str(EPOCH))
+        result = kpi(
+            "run", *params, "--period", "2026-Q4", "--out", str(out), "--jobs", jobs, SOURCE_DATE_EPOCH=str(EPOCH)
+        )
         assert result.returncode == 0, result.stderr
     a, b = tree(first), tree(out)
     differing = sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
-    assert not differing, f"{len(differing)} file(s) differ between two runs with SOURCE_DATE_EPOCH set: {', '.join(differing)}"
+    assert not differing, (
+        f"{len(differing)} file(s) differ between two runs with SOURCE_DATE_EPOCH set: {', '.join(differing)}"
+    )
     names = {Path(name).name for name in a}
-    expected = {"index.html", "summary.csv", "summary.xlsx", "manifest.json", "result.json", "department.json", "scorecard.xlsx"}
-    expected |= {f"{n}{suffix}" for n in ("management", "service", "key_accounts", "cost", "scorecard") for suffix in (".ipynb", ".html", ".audit.html")}
+    expected = {
+        "index.html",
+        "summary.csv",
+        "summary.xlsx",
+        "manifest.json",
+        "result.json",
+        "department.json",
+        "scorecard.xlsx",
+    }
+    expected |= {
+        f"{n}{suffix}"
+        for n in ("management", "service", "key_accounts", "cost", "scorecard")
+        for suffix in (".ipynb", ".html", ".audit.html")
+    }
     assert expected <= names
     period = out / "2026-Q4"
     assert json.loads((period / "manifest.json").read_text(encoding="utf-8"))["created"] == EPOCH_ISO
@@ -94,13 +114,32 @@ def test_a_malformed_source_date_epoch_is_a_usage_error(monkeypatch: pytest.Monk
 
 
 def test_kpi_run_refuses_a_malformed_source_date_epoch_before_running(demo_dir: Path, tmp_path: Path) -> None:
-    result = kpi("run", str(demo_dir / "params" / "cs-east.yaml"), "--period", "2026-Q4", "--out", str(tmp_path), SOURCE_DATE_EPOCH="today")
+    result = kpi(
+        "run",
+        str(demo_dir / "params" / "cs-east.yaml"),
+        "--period",
+        "2026-Q4",
+        "--out",
+        str(tmp_path),
+        SOURCE_DATE_EPOCH="today",
+    )
     assert result.returncode == 2 and "SOURCE_DATE_EPOCH='today'" in result.stderr
     assert not list(tmp_path.iterdir())
 
 
 # -- xlsx -----------------------------------------------------------------------------------
-ROWS = [{"rank": 1, "department": "cs-x", "name": "华东", "labels": {"A": "优秀"}, "status": "ok", "total": 96.5, "grade": "A", "indicators": [{"id": "CS01", "score": 100.0}]}]
+ROWS = [
+    {
+        "rank": 1,
+        "department": "cs-x",
+        "name": "华东",
+        "labels": {"A": "优秀"},
+        "status": "ok",
+        "total": 96.5,
+        "grade": "A",
+        "indicators": [{"id": "CS01", "score": 100.0}],
+    }
+]
 
 
 def test_xlsx_bytes_are_dated_by_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,10 +164,26 @@ def test_xlsx_before_1980_gets_the_earliest_zip_date(monkeypatch: pytest.MonkeyP
 # -- executed notebooks ---------------------------------------------------------------------
 def _executed(path: Path) -> Path:
     """A notebook as papermill leaves it: a random-id injected cell, wall-clock timings, the staging output path."""
-    timing = {"start_time": "2026-11-27T12:55:17.062008+00:00", "end_time": "2026-11-27T12:55:17.063400+00:00", "duration": 0.001392, "status": "completed", "exception": False}
-    execution = {"iopub.execute_input": "2026-11-27T12:55:17.078735Z", "shell.execute_reply": "2026-11-27T12:55:17.088238Z"}
-    notebook = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    notebook.cells = [new_markdown_cell("# title"), new_code_cell("x = 1"), new_code_cell("x = 2"), new_code_cell("print(x)")]
+    timing = {
+        "start_time": "2026-11-27T12:55:17.062008+00:00",
+        "end_time": "2026-11-27T12:55:17.063400+00:00",
+        "duration": 0.001392,
+        "status": "completed",
+        "exception": False,
+    }
+    execution = {
+        "iopub.execute_input": "2026-11-27T12:55:17.078735Z",
+        "shell.execute_reply": "2026-11-27T12:55:17.088238Z",
+    }
+    notebook = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    notebook.cells = [
+        new_markdown_cell("# title"),
+        new_code_cell("x = 1"),
+        new_code_cell("x = 2"),
+        new_code_cell("print(x)"),
+    ]
     notebook.cells[2].metadata["tags"] = ["injected-parameters"]
     for cell in notebook.cells:
         cell.metadata["papermill"] = dict(timing)
@@ -136,21 +191,32 @@ def _executed(path: Path) -> Path:
             cell.metadata["execution"] = dict(execution)
     pending = {"start_time": None, "end_time": None, "duration": None, "status": "pending", "exception": None}
     notebook.cells[3].metadata["papermill"] = pending  # a cell a failure kept from running
-    notebook.metadata["papermill"] = {**timing, "output_path": "/somewhere/.staging-cs-x/group.ipynb", "parameters": {"period": "2026-Q4"}}
+    notebook.metadata["papermill"] = {
+        **timing,
+        "output_path": "/somewhere/.staging-cs-x/group.ipynb",
+        "parameters": {"period": "2026-Q4"},
+    }
     nbformat.write(notebook, str(path))
     return path
 
 
-def test_settle_makes_ids_and_times_come_from_the_inputs_and_the_clock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_settle_makes_ids_and_times_come_from_the_inputs_and_the_clock(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
     path = _executed(tmp_path / "group.ipynb")
     settle(path)
     notebook = nbformat.read(str(path), as_version=4)
     assert [c.id for c in notebook.cells] == ["cell-0", "cell-1", "cell-2", "cell-3"]
-    assert notebook.metadata.papermill.output_path == "group.ipynb" and notebook.metadata.papermill.parameters == {"period": "2026-Q4"}
+    assert notebook.metadata.papermill.output_path == "group.ipynb" and notebook.metadata.papermill.parameters == {
+        "period": "2026-Q4"
+    }
     for meta in [notebook.metadata.papermill, *(c.metadata.papermill for c in notebook.cells[:3])]:
         assert (meta.start_time, meta.end_time, meta.duration) == (EPOCH_ISO, EPOCH_ISO, 0)
-    assert notebook.cells[3].metadata.papermill.start_time is None and notebook.cells[3].metadata.papermill.status == "pending"
+    assert (
+        notebook.cells[3].metadata.papermill.start_time is None
+        and notebook.cells[3].metadata.papermill.status == "pending"
+    )
     assert set(notebook.cells[1].metadata.execution.values()) == {"2026-01-01T00:00:00.000000Z"}
     before = path.read_bytes()
     settle(path)
@@ -188,7 +254,15 @@ def test_the_font_subset_is_a_pure_function_of_the_text(monkeypatch: pytest.Monk
 
 def test_the_collection_calendar_is_stamped_by_the_clock(demo_dir: Path, tmp_path: Path) -> None:
     ics = tmp_path / "cs-east.ics"
-    result = kpi("calendar", "--year", "2026", str(demo_dir / "params" / "cs-east.yaml"), "--ics", str(ics), SOURCE_DATE_EPOCH=str(EPOCH))
+    result = kpi(
+        "calendar",
+        "--year",
+        "2026",
+        str(demo_dir / "params" / "cs-east.yaml"),
+        "--ics",
+        str(ics),
+        SOURCE_DATE_EPOCH=str(EPOCH),
+    )
     assert result.returncode == 0, result.stderr
     stamps = set(re.findall(r"DTSTAMP:(\S+)", ics.read_text(encoding="utf-8")))
     assert stamps == {"20260101T000000Z"}

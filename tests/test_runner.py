@@ -28,17 +28,29 @@ def batch(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     params = root / "params"
     params.mkdir()
     east = (demo_dir / "params" / "cs-east.yaml").read_text(encoding="utf-8")
-    east = east.replace("name: 华东客服部", f'name: "{XSS}"').replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}")
+    east = east.replace("name: 华东客服部", f'name: "{XSS}"').replace(
+        "data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}"
+    )
     (params / "cs-east.yaml").write_text(east, encoding="utf-8")
-    west = (demo_dir / "params" / "cs-west.yaml").read_text(encoding="utf-8").replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}")
+    west = (
+        (demo_dir / "params" / "cs-west.yaml")
+        .read_text(encoding="utf-8")
+        .replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}")
+    )
     (params / "cs-west.yaml").write_text(west, encoding="utf-8")
     bad_data = root / "bad-data"
     shutil.copytree(demo_dir / "data" / "demo", bad_data)
     for table in bad_data.glob("*.csv"):  # cs-north's rows become cs-bad's, so the only fault is the broken table below
         table.write_text(table.read_text(encoding="utf-8").replace("cs-north", "cs-bad"), encoding="utf-8")
     lines = (bad_data / "communications.csv").read_text(encoding="utf-8").splitlines()
-    (bad_data / "communications.csv").write_text("\n".join(",".join(line.split(",")[:4]) for line in lines) + "\n", encoding="utf-8")
-    bad = (demo_dir / "params" / "cs-north.yaml").read_text(encoding="utf-8").replace("department: cs-north", "department: cs-bad")
+    (bad_data / "communications.csv").write_text(
+        "\n".join(",".join(line.split(",")[:4]) for line in lines) + "\n", encoding="utf-8"
+    )
+    bad = (
+        (demo_dir / "params" / "cs-north.yaml")
+        .read_text(encoding="utf-8")
+        .replace("department: cs-north", "department: cs-bad")
+    )
     (params / "cs-bad.yaml").write_text(bad.replace("data: ../data/demo", f"data: {bad_data}"), encoding="utf-8")
     out = root / "outputs"
     files = [str(params / f"{d}.yaml") for d in ("cs-east", "cs-west", "cs-bad")]
@@ -76,7 +88,18 @@ def test_result_json_equals_kpi_score(batch: dict, department: str) -> None:
 
 def test_dask_executor_gives_the_same_results(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "dask"
-    result = kpi("run", str(demo_dir / "params" / "cs-north.yaml"), "--period", "2026-H2", "--out", str(out), "--executor", "dask", "--jobs", "2")
+    result = kpi(
+        "run",
+        str(demo_dir / "params" / "cs-north.yaml"),
+        "--period",
+        "2026-H2",
+        "--out",
+        str(out),
+        "--executor",
+        "dask",
+        "--jobs",
+        "2",
+    )
     assert result.returncode == 0, result.stderr
     recorded = json.loads((out / "2026-H2" / "cs-north" / "result.json").read_text(encoding="utf-8"))
     scored = kpi("score", str(demo_dir / "params" / "cs-north.yaml"), "--period", "2026-H2", "--json")
@@ -103,7 +126,11 @@ def test_reader_reports_hide_code_and_audit_reports_show_it(batch: dict) -> None
     editor = 'jp-InputArea-editor"'  # the class list of a code cell's input, not the CSS rule
     assert code not in reader and editor not in reader
     assert code in audit and audit.count(editor) >= 5
-    cs04 = next(i for i in json.loads((batch["out"] / "cs-west" / "result.json").read_text(encoding="utf-8"))["indicators"] if i["id"] == "CS04")
+    cs04 = next(
+        i
+        for i in json.loads((batch["out"] / "cs-west" / "result.json").read_text(encoding="utf-8"))["indicators"]
+        if i["id"] == "CS04"
+    )
     assert f"{cs04['value']:.2f}% = {cs04['numerator']} / {cs04['denominator']} × 100%" in reader
 
 
@@ -154,7 +181,16 @@ def test_injected_parameters_are_ascii(batch: dict) -> None:
 def test_rerun_replaces_a_departments_outputs_whole(batch: dict) -> None:
     folder = batch["out"] / "cs-bad"
     (folder / "stray.txt").write_text("left over", encoding="utf-8")
-    result = kpi("run", str(batch["params"] / "cs-bad.yaml"), "--period", "2026-Q4", "--out", str(batch["out"].parent), "--jobs", "2")
+    result = kpi(
+        "run",
+        str(batch["params"] / "cs-bad.yaml"),
+        "--period",
+        "2026-Q4",
+        "--out",
+        str(batch["out"].parent),
+        "--jobs",
+        "2",
+    )
     assert result.returncode == 1
     assert not (folder / "stray.txt").exists() and (folder / "error.txt").exists()
     assert (batch["out"] / "cs-east" / "result.json").exists()  # other departments untouched
@@ -182,4 +218,6 @@ def test_every_font_rule_of_ours_names_the_embedded_font_first(batch: dict) -> N
     ours = re.findall(r"\.(?:kpi|formula)[^{}]*\{[^}]*font-family:\s*([^;}]*)", page)
     assert ours and all(rule.startswith('"KPI CJK"') for rule in ours), ours
     head = page.split("</head>")[0]
-    assert head.rfind('--jp-ui-font-family: "KPI CJK"') > head.rfind("--jp-ui-font-family: system-ui")  # ours comes last and wins
+    assert head.rfind('--jp-ui-font-family: "KPI CJK"') > head.rfind(
+        "--jp-ui-font-family: system-ui"
+    )  # ours comes last and wins

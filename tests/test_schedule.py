@@ -38,7 +38,15 @@ def test_monthly_tasks_fall_on_the_official_last_working_day() -> None:
 @pytest.mark.parametrize(
     ("rule", "expected"),
     [
-        ("quarterly_last_half_month", [(date(2026, 3, 16), date(2026, 3, 31)), (date(2026, 6, 16), date(2026, 6, 30)), (date(2026, 9, 16), date(2026, 9, 30)), (date(2026, 12, 16), date(2026, 12, 31))]),
+        (
+            "quarterly_last_half_month",
+            [
+                (date(2026, 3, 16), date(2026, 3, 31)),
+                (date(2026, 6, 16), date(2026, 6, 30)),
+                (date(2026, 9, 16), date(2026, 9, 30)),
+                (date(2026, 12, 16), date(2026, 12, 31)),
+            ],
+        ),
         ("semiannual_last_week", [(date(2026, 6, 24), date(2026, 6, 30)), (date(2026, 12, 25), date(2026, 12, 31))]),
     ],
 )
@@ -47,7 +55,13 @@ def test_quarterly_and_semiannual_windows(rule: str, expected: list[tuple[date, 
 
 
 def test_department_calendar_uses_review_date_and_plan_rows(company: Company) -> None:
-    company.table("work_plan", [{"task_id": f"T{i}", "due_date": d, "planned_qty": 1, "actual_qty": 1} for i, d in enumerate(["2026-03-10", "2026-03-10", "2026-11-02", "2025-12-31"])])
+    company.table(
+        "work_plan",
+        [
+            {"task_id": f"T{i}", "due_date": d, "planned_qty": 1, "actual_qty": 1}
+            for i, d in enumerate(["2026-03-10", "2026-03-10", "2026-11-02", "2025-12-31"])
+        ],
+    )
     department = load_params(company.params(review_date="2026-12-20"))
     found = tasks(department.template, 2026, department=department)
     cs01 = [(t.start, t.end) for t in found if t.indicator.id == "CS01"]
@@ -96,7 +110,10 @@ def test_evidence_outside_its_window_is_a_finding_not_an_error(company: Company)
             {"response_id": "R2", "survey": "customer_satisfaction", "date": "2026-11-03", "score": 5},
         ],
     )
-    company.table("observations", [{"indicator": "CS02", "period": "2026-Q4", "value": "95", "collector": "x", "collected_on": "2026-12-28"}])
+    company.table(
+        "observations",
+        [{"indicator": "CS02", "period": "2026-Q4", "value": "95", "collector": "x", "collected_on": "2026-12-28"}],
+    )
     params = company.params(indicators={"CS02": {"method": "observation"}})
     card = appraise(load_params(params), Period.parse("2026-Q4"))
     found = {f.indicator: f.message for r in card.results for f in findings(r, date(2026, 12, 20))}

@@ -61,7 +61,15 @@ def test_weighted_total_drops_excluded_weights() -> None:
 
 @pytest.mark.parametrize(
     ("total", "grade"),
-    [(D("90.00"), "A"), (D("89.99"), "B"), (D("80"), "B"), (D("70"), "C"), (D("60"), "D"), (D("59.99"), "E"), (D(0), "E")],
+    [
+        (D("90.00"), "A"),
+        (D("89.99"), "B"),
+        (D("80"), "B"),
+        (D("70"), "C"),
+        (D("60"), "D"),
+        (D("59.99"), "E"),
+        (D(0), "E"),
+    ],
 )
 def test_default_grade_bands(total: Decimal, grade: str) -> None:
     bands = [("A", D(90)), ("B", D(80)), ("C", D(70)), ("D", D(60)), ("E", D(0))]
@@ -92,7 +100,15 @@ def test_scores_stay_within_bounds(value: Decimal, rule: Rule, rounding: str, lo
     assert D(low) <= result.score <= D(high)
 
 
-@given(st.lists(st.tuples(st.decimals(min_value=D("0.5"), max_value=50, places=1), st.decimals(min_value=0, max_value=120, places=2)), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.decimals(min_value=D("0.5"), max_value=50, places=1), st.decimals(min_value=0, max_value=120, places=2)
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_total_lies_between_lowest_and_highest_score(items: list[tuple[Decimal, Decimal]]) -> None:
     total = weighted_total(items)
     assert total is not None

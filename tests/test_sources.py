@@ -89,18 +89,29 @@ def test_an_unmapped_code_is_a_problem_naming_the_row(company: Company) -> None:
     with pytest.raises(DataError) as caught:
         appraise(load_params(path), Period.parse("2026-Q4"))
     lines = caught.value.lines()
-    assert any("tickets.xlsx!D4, column satisfied: found 'Unhappy', expected a boolean" in line for line in lines), lines
+    assert any("tickets.xlsx!D4, column satisfied: found 'Unhappy', expected a boolean" in line for line in lines), (
+        lines
+    )
 
 
 def test_a_wrong_date_format_names_the_format(company: Company) -> None:
     path = export_company(company, date_format="%Y-%m-%d %H:%M")
-    with pytest.raises(DataError, match=r"tickets.xlsx!B2, column received_at: found '05-10-2026 09:30', expected a timestamp in the format %Y-%m-%d %H:%M"):
+    with pytest.raises(
+        DataError,
+        match=r"tickets.xlsx!B2, column received_at: found '05-10-2026 09:30', expected a timestamp in the format %Y-%m-%d %H:%M",
+    ):
         appraise(load_params(path), Period.parse("2026-Q4"))
 
 
 def test_a_header_the_file_lacks(company: Company) -> None:
-    path = export_company(company, columns={"complaint_id": "Ticket No", "received_at": "Opened", "resolved_at": "Closed", "satisfied": "Happy?"})
-    with pytest.raises(DataError, match=r"tickets.xlsx, row 1, column Ticket No: the mapping reads complaint_id from header 'Ticket No'"):
+    path = export_company(
+        company,
+        columns={"complaint_id": "Ticket No", "received_at": "Opened", "resolved_at": "Closed", "satisfied": "Happy?"},
+    )
+    with pytest.raises(
+        DataError,
+        match=r"tickets.xlsx, row 1, column Ticket No: the mapping reads complaint_id from header 'Ticket No'",
+    ):
         appraise(load_params(path), Period.parse("2026-Q4"))
 
 
@@ -109,7 +120,9 @@ def test_mapping_of_an_unknown_table_or_column_is_a_params_error(company: Compan
         load_params(company.params(tables={"tickets": {"file": "x.csv"}}))
     with pytest.raises(ParamsError, match=r"tables.complaints.columns.happy: unknown column of complaints"):
         load_params(company.params(tables={"complaints": {"columns": {"happy": "Happy?"}}}))
-    with pytest.raises(ParamsError, match=r"tables.complaints.adapter: found 'adapt.rb', expected \"file.py:function\""):
+    with pytest.raises(
+        ParamsError, match=r"tables.complaints.adapter: found 'adapt.rb', expected \"file.py:function\""
+    ):
         load_params(company.params(tables={"complaints": {"adapter": "adapt.rb"}}))
 
 
@@ -118,12 +131,20 @@ def test_a_failing_adapter_is_one_problem_naming_it(company: Company) -> None:
     path = export_company(company, adapter="broken.py:adapt")
     with pytest.raises(DataError) as caught:
         appraise(load_params(path), Period.parse("2026-Q4"))
-    assert caught.value.lines() == [f"{company.root / 'broken.py'}: adapter adapt() failed on {company.data / 'exports' / 'tickets.xlsx'}: KeyError: 'nope'"]
+    assert caught.value.lines() == [
+        f"{company.root / 'broken.py'}: adapter adapt() failed on {company.data / 'exports' / 'tickets.xlsx'}: KeyError: 'nope'"
+    ]
 
 
 def test_an_adapter_that_filters_keeps_row_numbers(company: Company) -> None:
-    (company.root / "only_ann.py").write_text("def adapt(raw, options):\n    return raw[raw['Agent'] == options['agent']]\n", encoding="utf-8")
-    path = export_company(company, adapter="only_ann.py:adapt", options={"agent": "ann"}, values={"satisfied": {"Happy": True}})
+    (company.root / "only_ann.py").write_text(
+        "def adapt(raw, options):\n    return raw[raw['Agent'] == options['agent']]\n", encoding="utf-8"
+    )
+    path = export_company(
+        company, adapter="only_ann.py:adapt", options={"agent": "ann"}, values={"satisfied": {"Happy": True}}
+    )
     with pytest.raises(DataError) as caught:
         appraise(load_params(path), Period.parse("2026-Q4"))
-    assert any("tickets.xlsx!D4, column satisfied: found 'Unhappy'" in line for line in caught.value.lines())  # T-3 is row 4 of the sheet
+    assert any(
+        "tickets.xlsx!D4, column satisfied: found 'Unhappy'" in line for line in caught.value.lines()
+    )  # T-3 is row 4 of the sheet

@@ -21,7 +21,9 @@ def wilson_float(x: int, n: int, z: float = 1.959963984540054) -> tuple[float, f
     return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
 
 
-@pytest.mark.parametrize(("x", "n"), [(0, 1), (1, 1), (12, 18), (355, 450), (11, 15), (0, 30), (30, 30), (1, 3), (999, 1000)])
+@pytest.mark.parametrize(
+    ("x", "n"), [(0, 1), (1, 1), (12, 18), (355, 450), (11, 15), (0, 30), (30, 30), (1, 3), (999, 1000)]
+)
 def test_agrees_with_an_independent_float_computation(x: int, n: int) -> None:
     low, high = wilson(Decimal(x) / Decimal(n), n)
     expected = wilson_float(x, n)
@@ -35,9 +37,22 @@ def test_needs_a_response() -> None:
 
 
 def test_survey_rates_carry_n_and_interval_others_do_not(company: Company) -> None:
-    rows = [{"response_id": f"R{i}", "survey": "customer_satisfaction", "date": "2026-12-20", "score": 5 if i < 18 else 2} for i in range(20)]
+    rows = [
+        {"response_id": f"R{i}", "survey": "customer_satisfaction", "date": "2026-12-20", "score": 5 if i < 18 else 2}
+        for i in range(20)
+    ]
     company.table("surveys", rows)
-    company.table("complaints", [{"complaint_id": "K1", "received_at": "2026-10-01 09:00", "resolved_at": "2026-10-01 10:00", "satisfied": "是"}])
+    company.table(
+        "complaints",
+        [
+            {
+                "complaint_id": "K1",
+                "received_at": "2026-10-01 09:00",
+                "resolved_at": "2026-10-01 10:00",
+                "satisfied": "是",
+            }
+        ],
+    )
     card = appraise(load_params(company.params()), Period.parse("2026-Q4")).to_json()
     cs10 = next(i for i in card["indicators"] if i["id"] == "CS10")
     low, high = wilson_float(18, 20)
@@ -51,13 +66,34 @@ def test_too_few_responses_are_warned_about(company: Company) -> None:
     import subprocess
     import sys
 
-    company.table("surveys", [{"response_id": f"R{i}", "survey": "customer_satisfaction", "date": "2026-12-20", "score": 5} for i in range(12)])
-    out = subprocess.run([sys.executable, "-m", "kpi_lib", "score", str(company.params(lang="en")), "--period", "2026-Q4"], capture_output=True, text=True, check=False)
+    company.table(
+        "surveys",
+        [
+            {"response_id": f"R{i}", "survey": "customer_satisfaction", "date": "2026-12-20", "score": 5}
+            for i in range(12)
+        ],
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "kpi_lib", "score", str(company.params(lang="en")), "--period", "2026-Q4"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert "n = 12, 95% CI 75.75% – 100.00% (⚠ fewer than 30 responses" in out.stdout
     quiet = subprocess.run(
-        [sys.executable, "-m", "kpi_lib", "score", str(company.params(lang="en", policy={"min_responses": 10})), "--period", "2026-Q4"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "kpi_lib",
+            "score",
+            str(company.params(lang="en", policy={"min_responses": 10})),
+            "--period",
+            "2026-Q4",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "n = 12, 95% CI" in quiet.stdout and "⚠" not in quiet.stdout
 
@@ -67,9 +103,18 @@ def test_an_observation_with_its_number_of_responses(company: Company) -> None:
 
     from .conftest import write_csv
 
-    row = {"indicator": "CS02", "department": "cs-test", "period": "2026-Q4", "value": "90", "collector": "x", "responses": "40"}
+    row = {
+        "indicator": "CS02",
+        "department": "cs-test",
+        "period": "2026-Q4",
+        "value": "90",
+        "collector": "x",
+        "responses": "40",
+    }
     write_csv(company.data / "observations.csv", [*TABLE_COLUMNS["observations"], "responses"], [row])
-    card = appraise(load_params(company.params(indicators={"CS02": {"method": "observation"}})), Period.parse("2026-Q4")).to_json()
+    card = appraise(
+        load_params(company.params(indicators={"CS02": {"method": "observation"}})), Period.parse("2026-Q4")
+    ).to_json()
     cs02 = next(i for i in card["indicators"] if i["id"] == "CS02")
     low, high = wilson_float(36, 40)
     assert cs02["n"] == 40 and abs(cs02["ci_low"] - low) < 0.006 and abs(cs02["ci_high"] - high) < 0.006

@@ -19,9 +19,27 @@ from .conftest import Company, write_csv
 
 TEMPLATE = load_template()
 COMPLAINTS = [
-    {"complaint_id": "K1", "department": "cs-test", "received_at": "2026-10-01 09:00", "resolved_at": "2026-10-01 12:00:00", "satisfied": "是"},
-    {"complaint_id": "K2", "department": "cs-test", "received_at": "2026-11-01 09:00", "resolved_at": "", "satisfied": ""},
-    {"complaint_id": "K3", "department": "cs-test", "received_at": "2026-12-01 09:00", "resolved_at": "2026-12-03 09:00", "satisfied": "否"},
+    {
+        "complaint_id": "K1",
+        "department": "cs-test",
+        "received_at": "2026-10-01 09:00",
+        "resolved_at": "2026-10-01 12:00:00",
+        "satisfied": "是",
+    },
+    {
+        "complaint_id": "K2",
+        "department": "cs-test",
+        "received_at": "2026-11-01 09:00",
+        "resolved_at": "",
+        "satisfied": "",
+    },
+    {
+        "complaint_id": "K3",
+        "department": "cs-test",
+        "received_at": "2026-12-01 09:00",
+        "resolved_at": "2026-12-03 09:00",
+        "satisfied": "否",
+    },
 ]
 ZH_HEADERS = {c.name: c.alias for c in TEMPLATE.tables["complaints"].columns}
 
@@ -43,7 +61,12 @@ def test_scores_are_byte_identical_across_encodings(company: Company, tmp_path: 
     outputs = []
     for encoding in ("utf-8", "utf-8-sig", "gb18030"):
         header = [ZH_HEADERS[c] for c in TABLE_COLUMNS["complaints"]]
-        write_csv(company.data / "complaints.csv", header, [{ZH_HEADERS[k]: v for k, v in r.items()} for r in COMPLAINTS], encoding=encoding)
+        write_csv(
+            company.data / "complaints.csv",
+            header,
+            [{ZH_HEADERS[k]: v for k, v in r.items()} for r in COMPLAINTS],
+            encoding=encoding,
+        )
         card = appraise(load_params(company.params()), Period.parse("2026-Q4"))
         outputs.append(json.dumps(card.to_json(), ensure_ascii=False))
     assert outputs[0] == outputs[1] == outputs[2]
@@ -87,9 +110,27 @@ def test_every_problem_is_gathered_with_file_row_column(tmp_path: Path) -> None:
         tmp_path / "surveys.csv",
         ["response_id", "department", "survey", "respondent", "date", "score"],
         [
-            {"response_id": "R1", "department": "cs-test", "survey": "customer_satisfaction", "date": "2026-10-01", "score": "7"},
-            {"response_id": "R2", "department": "cs-test", "survey": "customer_satisfaction", "date": "2026/10/02", "score": "4"},
-            {"response_id": "R1", "department": "cs-test", "survey": "customer_satisfaction", "date": "2026-02-30", "score": "four"},
+            {
+                "response_id": "R1",
+                "department": "cs-test",
+                "survey": "customer_satisfaction",
+                "date": "2026-10-01",
+                "score": "7",
+            },
+            {
+                "response_id": "R2",
+                "department": "cs-test",
+                "survey": "customer_satisfaction",
+                "date": "2026/10/02",
+                "score": "4",
+            },
+            {
+                "response_id": "R1",
+                "department": "cs-test",
+                "survey": "customer_satisfaction",
+                "date": "2026-02-30",
+                "score": "four",
+            },
             {"response_id": "R4", "department": "", "survey": "x", "date": "2026-10-01", "score": "3"},
         ],
     )
@@ -105,22 +146,37 @@ def test_every_problem_is_gathered_with_file_row_column(tmp_path: Path) -> None:
 
 
 def test_negative_amount_and_reply_before_request(tmp_path: Path) -> None:
-    write_csv(tmp_path / "expenses.csv", TABLE_COLUMNS["expenses"], [{"entry_id": "E1", "department": "d", "date": "2026-10-01", "amount": "-5"}])
+    write_csv(
+        tmp_path / "expenses.csv",
+        TABLE_COLUMNS["expenses"],
+        [{"entry_id": "E1", "department": "d", "date": "2026-10-01", "amount": "-5"}],
+    )
     write_csv(
         tmp_path / "feedback.csv",
         TABLE_COLUMNS["feedback"],
-        [{"feedback_id": "F1", "department": "d", "received_at": "2026-10-02 10:00", "responded_at": "2026-10-02 09:59"}],
+        [
+            {
+                "feedback_id": "F1",
+                "department": "d",
+                "received_at": "2026-10-02 10:00",
+                "responded_at": "2026-10-02 09:59",
+            }
+        ],
     )
     expenses = [str(p) for p in load_table(tmp_path, TEMPLATE.tables["expenses"]).problems]
     feedback = [str(p) for p in load_table(tmp_path, TEMPLATE.tables["feedback"]).problems]
-    assert expenses == [f"{tmp_path / 'expenses.csv'}, row 2, column amount: found '-5', expected a number that is not negative"]
+    assert expenses == [
+        f"{tmp_path / 'expenses.csv'}, row 2, column amount: found '-5', expected a number that is not negative"
+    ]
     assert "row 2, column responded_at" in feedback[0] and "expected responded_at not before received_at" in feedback[0]
 
 
 def test_missing_column_and_missing_file(tmp_path: Path) -> None:
     write_csv(tmp_path / "complaints.csv", ["complaint_id", "department", "received_at", "resolved_at"], [])
     problems = [str(p) for p in load_table(tmp_path, TEMPLATE.tables["complaints"]).problems]
-    assert problems == [f"{tmp_path / 'complaints.csv'}, row 1, column satisfied: missing column; expected a header satisfied (or 是否满意)"]
+    assert problems == [
+        f"{tmp_path / 'complaints.csv'}, row 1, column satisfied: missing column; expected a header satisfied (or 是否满意)"
+    ]
     problems = [str(p) for p in load_table(tmp_path, TEMPLATE.tables["expenses"]).problems]
     assert "missing file; expected expenses.csv, .xlsx or .parquet" in problems[0]
 
@@ -133,7 +189,9 @@ def test_bad_rows_fail_their_department_with_every_problem(company: Company) -> 
             {"message_id": "M2", "created_at": "2026-10-01 09:00", "sent_at": "soon"},
         ],
     )
-    company.table("surveys", [{"response_id": "R1", "survey": "customer_satisfaction", "date": "2026-10-01", "score": "0"}])
+    company.table(
+        "surveys", [{"response_id": "R1", "survey": "customer_satisfaction", "date": "2026-10-01", "score": "0"}]
+    )
     with pytest.raises(DataError) as caught:
         appraise(load_params(company.params()), Period.parse("2026-Q4"))
     lines = caught.value.lines()
@@ -149,7 +207,9 @@ def test_tables_are_read_once_per_department(company: Company, monkeypatch: pyte
     original = tables.read_raw
     monkeypatch.setattr(tables, "read_raw", lambda path: reads.append(path.name) or original(path))
     appraise(load_params(company.params()), Period.parse("2026-Q4"))
-    assert sorted(reads) == sorted(set(reads))  # surveys feeds CS02, CS10 and CS12, revisits CS06 and CS09: read once each
+    assert sorted(reads) == sorted(
+        set(reads)
+    )  # surveys feeds CS02, CS10 and CS12, revisits CS06 and CS09: read once each
     assert "surveys.csv" in reads and "revisits.csv" in reads
 
 
@@ -164,4 +224,6 @@ def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(Path, "read_bytes", denied)
     table = load_table(tmp_path, TEMPLATE.tables["complaints"])
-    assert [str(p) for p in table.problems] == [f"{tmp_path / 'complaints.csv'}: cannot read the file: Permission denied; check that it exists and may be read"]
+    assert [str(p) for p in table.problems] == [
+        f"{tmp_path / 'complaints.csv'}: cannot read the file: Permission denied; check that it exists and may be read"
+    ]

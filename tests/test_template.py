@@ -26,14 +26,32 @@ def test_packaged_template_has_the_seeds_twelve_indicators_and_four_groups() -> 
     directions = {i.id: i.direction for i in template.indicators}
     assert directions["CS01"] == "count" and directions["CS08"] == "lower" and directions["CS11"] == "lower"
     assert set(template.tables) == {
-        "policy_plan", "work_plan", "surveys", "communications", "feedback", "revisits",
-        "complaints", "key_accounts", "expenses", "budgets", "observations",
+        "policy_plan",
+        "work_plan",
+        "surveys",
+        "communications",
+        "feedback",
+        "revisits",
+        "complaints",
+        "key_accounts",
+        "expenses",
+        "budgets",
+        "observations",
     }
 
 
 def test_every_indicator_carries_every_column_in_both_languages() -> None:
     for ind in load_template().indicators:
-        for text in (ind.name, ind.statement, ind.target_text, ind.rule, ind.collector, ind.source, ind.schedule_text, ind.formula):
+        for text in (
+            ind.name,
+            ind.statement,
+            ind.target_text,
+            ind.rule,
+            ind.collector,
+            ind.source,
+            ind.schedule_text,
+            ind.formula,
+        ):
             assert text.zh and text.en, ind.id
         assert ind.weight == "×%"  # the number is each department's (never guessed)
         assert ind.methods and ind.schedule

@@ -21,7 +21,14 @@ def test_agrees_with_chinesecalendar_2024_to_2026() -> None:
 
 @pytest.mark.parametrize(
     ("day", "works"),
-    [(date(2026, 2, 28), True), (date(2026, 9, 20), True), (date(2026, 10, 10), True), (date(2026, 10, 1), False), (date(2026, 10, 7), False), (date(2026, 10, 11), False)],
+    [
+        (date(2026, 2, 28), True),
+        (date(2026, 9, 20), True),
+        (date(2026, 10, 10), True),
+        (date(2026, 10, 1), False),
+        (date(2026, 10, 7), False),
+        (date(2026, 10, 11), False),
+    ],
 )
 def test_adjusted_days_2026(day: date, works: bool) -> None:
     assert is_workday(day) is works
@@ -33,6 +40,9 @@ def test_nth_workday_after() -> None:
     assert nth_workday_after(date(2026, 10, 9), 2) == date(2026, 10, 12)
 
 
-@pytest.mark.parametrize(("month", "day"), [(2, date(2026, 2, 28)), (10, date(2026, 10, 30)), (1, date(2026, 1, 30)), (12, date(2026, 12, 31))])
+@pytest.mark.parametrize(
+    ("month", "day"),
+    [(2, date(2026, 2, 28)), (10, date(2026, 10, 30)), (1, date(2026, 1, 30)), (12, date(2026, 12, 31))],
+)
 def test_last_workday_of_month(month: int, day: date) -> None:
     assert last_workday_of_month(2026, month) == day

@@ -38,27 +38,83 @@ def cells(table: str, row: int, column: str, values: list[Any], expect: str, **k
     return [Cell(table, row, column, v, expect, **kw) for v in values]
 
 
-DEPARTMENT_NEAR = ["CS-TEST", "Cs-Test", "cs-test\u200b", "\u200bcs-test", "\u00a0cs-test", "cs-test\u00a0", " cs-test", "cs-test ", "ｃｓ－ｔｅｓｔ", "cs-test\u3000", "cs-test\ufeff", "CS-test\u2060"]
-SURVEY_NEAR = ["Customer_Satisfaction", "CUSTOMER_SATISFACTION", "customer_satisfaction ", "customer_satisfaction\u200b", "ｃｕｓｔｏｍｅｒ_ｓａｔｉｓｆａｃｔｉｏｎ", "\u00a0customer_satisfaction"]
+DEPARTMENT_NEAR = [
+    "CS-TEST",
+    "Cs-Test",
+    "cs-test\u200b",
+    "\u200bcs-test",
+    "\u00a0cs-test",
+    "cs-test\u00a0",
+    " cs-test",
+    "cs-test ",
+    "ｃｓ－ｔｅｓｔ",
+    "cs-test\u3000",
+    "cs-test\ufeff",
+    "CS-test\u2060",
+]
+SURVEY_NEAR = [
+    "Customer_Satisfaction",
+    "CUSTOMER_SATISFACTION",
+    "customer_satisfaction ",
+    "customer_satisfaction\u200b",
+    "ｃｕｓｔｏｍｅｒ_ｓａｔｉｓｆａｃｔｉｏｎ",
+    "\u00a0customer_satisfaction",
+]
 BOOLEAN_NEAR = ["ｔｒｕｅ", "true\u200b", "TRUE\u00a0", "ｙｅｓ", "是\u200b", "false\u3000", "ｆａｌｓｅ"]
-CONTROL = [("complaints", 0, "complaint_id", "K1\x00"), ("policy_plan", 0, "title", "制度\x00A"), ("surveys", 0, "respondent", "张\x07三"), ("communications", 0, "customer_id", "C1\x1b"), ("key_accounts", 0, "name", "客户\x7f甲"), ("expenses", 0, "category", "差旅\x85")]
+CONTROL = [
+    ("complaints", 0, "complaint_id", "K1\x00"),
+    ("policy_plan", 0, "title", "制度\x00A"),
+    ("surveys", 0, "respondent", "张\x07三"),
+    ("communications", 0, "customer_id", "C1\x1b"),
+    ("key_accounts", 0, "name", "客户\x7f甲"),
+    ("expenses", 0, "category", "差旅\x85"),
+]
 
 CELL_CASES: list[Cell] = [
     # a department id that only nearly matches: case, invisible or surrounding whitespace, full-width
-    *[Cell(("complaints", "surveys", "expenses", "revisits")[i % 4], 0, "department", v, "did you mean", params={}) for i, v in enumerate(DEPARTMENT_NEAR)],
+    *[
+        Cell(("complaints", "surveys", "expenses", "revisits")[i % 4], 0, "department", v, "did you mean", params={})
+        for i, v in enumerate(DEPARTMENT_NEAR)
+    ],
     # a department value that is no id at all: a dash look-alike, a space, the display name, a Cyrillic letter
-    *[Cell("surveys", 1, "department", v, "did you mean cs-test? Not a department id") for v in ("cs–test", "cs‑test", "cs−test", "cs test", "cs-te\u0301st")],
+    *[
+        Cell("surveys", 1, "department", v, "did you mean cs-test? Not a department id")
+        for v in ("cs–test", "cs‑test", "cs−test", "cs test", "cs-te\u0301st")
+    ],
     *[Cell("surveys", 1, "department", v, "Not a department id") for v in ("测试客服部", "сs-test", "cs.test!")],
     Cell("surveys", 1, "department", "cs_test", "did you mean cs-test?"),
     # a survey kind that only nearly matches
     *cells("surveys", 0, "survey", SURVEY_NEAR[:5], "did you mean 'customer_satisfaction'"),
-    Cell("surveys", 2, "survey", SURVEY_NEAR[5].replace("customer_satisfaction", "policy_execution"), "did you mean 'policy_execution'"),
+    Cell(
+        "surveys",
+        2,
+        "survey",
+        SURVEY_NEAR[5].replace("customer_satisfaction", "policy_execution"),
+        "did you mean 'policy_execution'",
+    ),
     # a boolean that only nearly matches
-    *[Cell(("revisits", "complaints", "expenses")[i % 3], 0, {"revisits": "key_account", "complaints": "satisfied", "expenses": "approved_overrun"}[("revisits", "complaints", "expenses")[i % 3]], v, "did you mean") for i, v in enumerate(BOOLEAN_NEAR)],
+    *[
+        Cell(
+            ("revisits", "complaints", "expenses")[i % 3],
+            0,
+            {"revisits": "key_account", "complaints": "satisfied", "expenses": "approved_overrun"}[
+                ("revisits", "complaints", "expenses")[i % 3]
+            ],
+            v,
+            "did you mean",
+        )
+        for i, v in enumerate(BOOLEAN_NEAR)
+    ],
     # control characters in identifiers and in free text
     *[Cell(t, r, c, v, "control character", formats=TEXT_FORMATS) for t, r, c, v in CONTROL],
     # numbers that are not exact decimals within bounds
-    *cells("expenses", 0, "amount", ["1e308", "NaN", "inf", "-inf", "１０００", "1,000", "12.5.3", "0x10", "1000.1234567"], "number"),
+    *cells(
+        "expenses",
+        0,
+        "amount",
+        ["1e308", "NaN", "inf", "-inf", "１０００", "1,000", "12.5.3", "0x10", "1000.1234567"],
+        "number",
+    ),
     Cell("expenses", 0, "amount", "-5", "not negative"),
     *cells("budgets", 0, "amount", ["1E-30", "1e308", "9" * 16], "number"),
     Cell("work_plan", 0, "planned_qty", "1e20", "too large"),
@@ -66,16 +122,70 @@ CELL_CASES: list[Cell] = [
     Cell("expenses", 0, "amount", "1" * 100_000 + "x", "characters long"),
     Cell("surveys", 0, "score", "四", "ASCII digits"),
     # dates and timestamps that are not on the calendar or not in the accepted forms
-    *cells("policy_plan", 0, "planned_date", ["2026-02-30", "2026-13-01", "２０２６-10-10", "2026/10/10", "10/10/2026", "2026-10-10 09:00", "20261010"], "date"),
+    *cells(
+        "policy_plan",
+        0,
+        "planned_date",
+        ["2026-02-30", "2026-13-01", "２０２６-10-10", "2026/10/10", "10/10/2026", "2026-10-10 09:00", "20261010"],
+        "date",
+    ),
     *cells("policy_plan", 0, "planned_date", ["1899-12-31", "2101-01-01", "0001-01-01"], "outside 1900–2100"),
-    *cells("complaints", 0, "received_at", ["2026-10-01 25:00", "2026-10-32 09:00", "2026-10-01 09:00 PM", "2026-10-01 09:00+25:00", "２０２６-10-01 09:00", "2026-10-01"], "timestamp"),
+    *cells(
+        "complaints",
+        0,
+        "received_at",
+        [
+            "2026-10-01 25:00",
+            "2026-10-32 09:00",
+            "2026-10-01 09:00 PM",
+            "2026-10-01 09:00+25:00",
+            "２０２６-10-01 09:00",
+            "2026-10-01",
+        ],
+        "timestamp",
+    ),
     Cell("complaints", 0, "received_at", "2101-10-01 09:00", "outside 1900–2100"),
     # a timestamp written another exact way reads the same (converted to the params' time zone)
-    *cells("complaints", 0, "received_at", ["2026-10-01T01:00:00Z", "2026-10-01 09:00+08:00", "2026-10-01T03:00:00+02:00", "2026-10-01 09:00:00.000", "2026-10-01 01:00+0000"], "", code=0, same=True),
-    Cell("complaints", 0, "received_at", Typed(datetime(2026, 10, 1, 1, 0, tzinfo=UTC), "datetime"), "", code=0, same=True, formats=("parquet",)),
-    Cell("complaints", 0, "received_at", Typed(datetime(2026, 10, 1, 9, 0, tzinfo=timezone(timedelta(hours=8))), "datetime"), "", code=0, same=True, formats=("parquet",)),
+    *cells(
+        "complaints",
+        0,
+        "received_at",
+        [
+            "2026-10-01T01:00:00Z",
+            "2026-10-01 09:00+08:00",
+            "2026-10-01T03:00:00+02:00",
+            "2026-10-01 09:00:00.000",
+            "2026-10-01 01:00+0000",
+        ],
+        "",
+        code=0,
+        same=True,
+    ),
+    Cell(
+        "complaints",
+        0,
+        "received_at",
+        Typed(datetime(2026, 10, 1, 1, 0, tzinfo=UTC), "datetime"),
+        "",
+        code=0,
+        same=True,
+        formats=("parquet",),
+    ),
+    Cell(
+        "complaints",
+        0,
+        "received_at",
+        Typed(datetime(2026, 10, 1, 9, 0, tzinfo=timezone(timedelta(hours=8))), "datetime"),
+        "",
+        code=0,
+        same=True,
+        formats=("parquet",),
+    ),
     # values no indicator can have
-    *[Cell("observations", 0, "value", v, "not a possible value of CS02", params=OBSERVED) for v in ("101", "-1", "100.01")],
+    *[
+        Cell("observations", 0, "value", v, "not a possible value of CS02", params=OBSERVED)
+        for v in ("101", "-1", "100.01")
+    ],
     Cell("observations", 0, "responses", "1.5", "whole number", params=OBSERVED),
     Cell("observations", 0, "indicator", "cs02", "did you mean 'CS02'", params=OBSERVED),
     Cell("observations", 0, "period", "２０２６-Q4", "period", params=OBSERVED),
@@ -87,7 +197,14 @@ CELL_CASES: list[Cell] = [
     Cell("complaints", 0, "satisfied", "", "empty, but the row is resolved"),
     Cell("expenses", 0, "date", "", "empty"),
     # xlsx cells that hold no plain value
-    *cells("expenses", 0, "amount", [ErrorCell(c) for c in ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")], "error cell", formats=("xlsx",)),
+    *cells(
+        "expenses",
+        0,
+        "amount",
+        [ErrorCell(c) for c in ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")],
+        "error cell",
+        formats=("xlsx",),
+    ),
     Cell("expenses", 0, "amount", Formula("=1/0"), "formula without a cached value", formats=("xlsx",)),
     Cell("complaints", 0, "satisfied", Formula("=TRUE()"), "formula without a cached value", formats=("xlsx",)),
     Cell("surveys", 0, "score", PercentCell(0.95), "percentage-formatted cell", formats=("xlsx",)),
@@ -95,7 +212,14 @@ CELL_CASES: list[Cell] = [
     # Parquet cells that are not values
     Cell("expenses", 0, "amount", Typed(float("nan"), "float"), "NaN", formats=("parquet",)),
     Cell("expenses", 0, "amount", Typed(float("inf"), "float"), "infinite", formats=("parquet",)),
-    Cell("complaints", 0, "received_at", Typed(__import__("pandas").Timestamp("2026-10-01 09:00:00.000000001"), "datetime"), "nanoseconds", formats=("parquet",)),
+    Cell(
+        "complaints",
+        0,
+        "received_at",
+        Typed(__import__("pandas").Timestamp("2026-10-01 09:00:00.000000001"), "datetime"),
+        "nanoseconds",
+        formats=("parquet",),
+    ),
 ]
 
 
@@ -126,31 +250,202 @@ def _cs10_left_out(card: dict[str, Any]) -> bool:
 
 
 WHOLE_CASES: list[Whole] = [
-    Whole("no-rows-of-department", "complaints", _all("cs-other"), "no row of department cs-test; the file's department values are cs-other"),
+    Whole(
+        "no-rows-of-department",
+        "complaints",
+        _all("cs-other"),
+        "no row of department cs-test; the file's department values are cs-other",
+    ),
     Whole("no-rows-mapped-away", "surveys", _all("CSTEST"), "no row of department cs-test"),
-    Whole("unknown-survey-kind-left-out", "surveys", lambda rows: [["R1", DEPT, "nps", "x", "2026-10-05", "5"], *rows[1:]], "", code=0, check=_cs10_left_out),
-    Whole("blank-lines-count", "surveys", None, "row 4, column score", raw=lambda b: b.replace(b"\nR1,", b"\n\n\nR1,").replace(b",5\n", b",9\n", 1), formats=("csv",)),
-    Whole("quoted-newline-counts", "surveys", lambda rows: [[*rows[0][:3], "张\n三", *rows[0][4:]], [*rows[1][:5], "9"], *rows[2:]], "row 4, column score", formats=("csv",)),
-    Whole("extra-field", "complaints", lambda rows: [[*rows[0], "x"], *rows[1:]], "row 2: 6 fields, but the header (line 1) has 5", formats=("csv",)),
-    Whole("missing-field", "complaints", lambda rows: [rows[0][:4], *rows[1:]], "row 2: 4 fields, but the header (line 1) has 5", formats=("csv",)),
-    Whole("header-twice", "complaints", None, "header given twice", raw=lambda b: b.replace(b"satisfied\n", b"satisfied,satisfied\n", 1), formats=("csv",)),
-    Whole("header-twice-case", "complaints", None, "differing only in letter case", raw=lambda b: b.replace(b"received_at,", b"received_at,Received_At,", 1), formats=("csv",)),
-    Whole("utf8-then-bad-byte", "complaints", None, "is not UTF-8, though the rest of the file is; encodings tried", raw=lambda b: b + b"K9,cs-test,2026-10-01 09:00,,\xff\n", formats=("csv",)),
-    Whole("undecodable", "complaints", None, "encodings tried", raw=lambda b: b + b"K9,cs-test,\x81\x20,,\n", formats=("csv",)),
-    Whole("utf16-with-bom-reads", "complaints", None, "", code=0, raw=lambda b: b.decode("utf-8").encode("utf-16"), formats=("csv",), check=lambda card: card["total"] is not None),
-    Whole("gb18030-reads", "complaints", None, "", code=0, raw=lambda b: b.decode("utf-8").encode("gb18030"), formats=("csv",), check=lambda card: card["total"] is not None),
-    Whole("utf16-without-bom", "complaints", None, "UTF-16 without a byte-order mark", raw=lambda b: b.decode("utf-8").encode("utf-16-le"), formats=("csv",)),
-    Whole("unterminated-quote", "complaints", None, "not valid CSV", raw=lambda b: b.replace(b"K2,", b'"K2,', 1), formats=("csv",)),
-    Whole("nul-in-cell", "complaints", None, "control character", where="row 3, column complaint_id", raw=lambda b: b.replace(b"K2,", b"K\x002,", 1), formats=("csv",)),
-    Whole("two-sheets-with-data", "complaints", None, "holds data on 2 sheets", formats=("xlsx",), sheet=lambda ws: ws.parent.create_sheet("Dec").append(["K9"])),
-    Whole("hidden-sheet-with-data", "complaints", None, "(hidden)", formats=("xlsx",), sheet=lambda ws: setattr(ws.parent.create_sheet("old", 0), "sheet_state", "hidden") or ws.parent["old"].append(["x"])),
-    Whole("far-stray-cell", "complaints", None, "under no header", where="complaints.xlsx!XFD20000", formats=("xlsx",), sheet=lambda ws: ws.cell(row=20000, column=16384, value="x")),
-    Whole("code-nearly-matches", "complaints", lambda rows: [[*r[:4], {"是": "Yes", "yes": "Yes"}.get(r[4], "No") if i else "yes"] for i, r in enumerate(rows)], "did you mean 'Yes'?",
-          params={"tables": {"complaints": {"columns": {"satisfied": "satisfied"}, "values": {"satisfied": {"Yes": True, "No": False}}}}}),
-    Whole("constant-over-a-column", "complaints", None, "constants.department", params={"tables": {"complaints": {"constants": {"department": DEPT}}}}),
-    Whole("mapped-and-spec-header", "complaints", None, "also has a header", params={"tables": {"complaints": {"columns": {"resolved_at": "received_at"}}}}),
-    Whole("merged-range", "complaints", None, "merged cells inside the data", where="complaints.xlsx!B2:B3", formats=("xlsx",), sheet=lambda ws: ws.merge_cells("B2:B3")),
-    Whole("value-right-of-table", "complaints", None, "under no header", where="complaints.xlsx!H3", formats=("xlsx",), sheet=lambda ws: ws.cell(row=3, column=8, value="note")),
+    Whole(
+        "unknown-survey-kind-left-out",
+        "surveys",
+        lambda rows: [["R1", DEPT, "nps", "x", "2026-10-05", "5"], *rows[1:]],
+        "",
+        code=0,
+        check=_cs10_left_out,
+    ),
+    Whole(
+        "blank-lines-count",
+        "surveys",
+        None,
+        "row 4, column score",
+        raw=lambda b: b.replace(b"\nR1,", b"\n\n\nR1,").replace(b",5\n", b",9\n", 1),
+        formats=("csv",),
+    ),
+    Whole(
+        "quoted-newline-counts",
+        "surveys",
+        lambda rows: [[*rows[0][:3], "张\n三", *rows[0][4:]], [*rows[1][:5], "9"], *rows[2:]],
+        "row 4, column score",
+        formats=("csv",),
+    ),
+    Whole(
+        "extra-field",
+        "complaints",
+        lambda rows: [[*rows[0], "x"], *rows[1:]],
+        "row 2: 6 fields, but the header (line 1) has 5",
+        formats=("csv",),
+    ),
+    Whole(
+        "missing-field",
+        "complaints",
+        lambda rows: [rows[0][:4], *rows[1:]],
+        "row 2: 4 fields, but the header (line 1) has 5",
+        formats=("csv",),
+    ),
+    Whole(
+        "header-twice",
+        "complaints",
+        None,
+        "header given twice",
+        raw=lambda b: b.replace(b"satisfied\n", b"satisfied,satisfied\n", 1),
+        formats=("csv",),
+    ),
+    Whole(
+        "header-twice-case",
+        "complaints",
+        None,
+        "differing only in letter case",
+        raw=lambda b: b.replace(b"received_at,", b"received_at,Received_At,", 1),
+        formats=("csv",),
+    ),
+    Whole(
+        "utf8-then-bad-byte",
+        "complaints",
+        None,
+        "is not UTF-8, though the rest of the file is; encodings tried",
+        raw=lambda b: b + b"K9,cs-test,2026-10-01 09:00,,\xff\n",
+        formats=("csv",),
+    ),
+    Whole(
+        "undecodable",
+        "complaints",
+        None,
+        "encodings tried",
+        raw=lambda b: b + b"K9,cs-test,\x81\x20,,\n",
+        formats=("csv",),
+    ),
+    Whole(
+        "utf16-with-bom-reads",
+        "complaints",
+        None,
+        "",
+        code=0,
+        raw=lambda b: b.decode("utf-8").encode("utf-16"),
+        formats=("csv",),
+        check=lambda card: card["total"] is not None,
+    ),
+    Whole(
+        "gb18030-reads",
+        "complaints",
+        None,
+        "",
+        code=0,
+        raw=lambda b: b.decode("utf-8").encode("gb18030"),
+        formats=("csv",),
+        check=lambda card: card["total"] is not None,
+    ),
+    Whole(
+        "utf16-without-bom",
+        "complaints",
+        None,
+        "UTF-16 without a byte-order mark",
+        raw=lambda b: b.decode("utf-8").encode("utf-16-le"),
+        formats=("csv",),
+    ),
+    Whole(
+        "unterminated-quote",
+        "complaints",
+        None,
+        "not valid CSV",
+        raw=lambda b: b.replace(b"K2,", b'"K2,', 1),
+        formats=("csv",),
+    ),
+    Whole(
+        "nul-in-cell",
+        "complaints",
+        None,
+        "control character",
+        where="row 3, column complaint_id",
+        raw=lambda b: b.replace(b"K2,", b"K\x002,", 1),
+        formats=("csv",),
+    ),
+    Whole(
+        "two-sheets-with-data",
+        "complaints",
+        None,
+        "holds data on 2 sheets",
+        formats=("xlsx",),
+        sheet=lambda ws: ws.parent.create_sheet("Dec").append(["K9"]),
+    ),
+    Whole(
+        "hidden-sheet-with-data",
+        "complaints",
+        None,
+        "(hidden)",
+        formats=("xlsx",),
+        sheet=lambda ws: (
+            setattr(ws.parent.create_sheet("old", 0), "sheet_state", "hidden") or ws.parent["old"].append(["x"])
+        ),
+    ),
+    Whole(
+        "far-stray-cell",
+        "complaints",
+        None,
+        "under no header",
+        where="complaints.xlsx!XFD20000",
+        formats=("xlsx",),
+        sheet=lambda ws: ws.cell(row=20000, column=16384, value="x"),
+    ),
+    Whole(
+        "code-nearly-matches",
+        "complaints",
+        lambda rows: [
+            [*r[:4], {"是": "Yes", "yes": "Yes"}.get(r[4], "No") if i else "yes"] for i, r in enumerate(rows)
+        ],
+        "did you mean 'Yes'?",
+        params={
+            "tables": {
+                "complaints": {
+                    "columns": {"satisfied": "satisfied"},
+                    "values": {"satisfied": {"Yes": True, "No": False}},
+                }
+            }
+        },
+    ),
+    Whole(
+        "constant-over-a-column",
+        "complaints",
+        None,
+        "constants.department",
+        params={"tables": {"complaints": {"constants": {"department": DEPT}}}},
+    ),
+    Whole(
+        "mapped-and-spec-header",
+        "complaints",
+        None,
+        "also has a header",
+        params={"tables": {"complaints": {"columns": {"resolved_at": "received_at"}}}},
+    ),
+    Whole(
+        "merged-range",
+        "complaints",
+        None,
+        "merged cells inside the data",
+        where="complaints.xlsx!B2:B3",
+        formats=("xlsx",),
+        sheet=lambda ws: ws.merge_cells("B2:B3"),
+    ),
+    Whole(
+        "value-right-of-table",
+        "complaints",
+        None,
+        "under no header",
+        where="complaints.xlsx!H3",
+        formats=("xlsx",),
+        sheet=lambda ws: ws.cell(row=3, column=8, value="note"),
+    ),
 ]
 
 
@@ -191,24 +486,91 @@ def _swap(old: str, new: str) -> str:
     return VALID.replace(old, new, 1)
 
 
-LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9))
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(9)
+)
 
 PARAMS_CASES: list[ParamsCase] = [
     ParamsCase("key-twice-top", VALID + "data: other\n", "key 'data' given twice (lines 3 and 18)"),
     ParamsCase("key-twice-indicator", _swap("  CS12:", "  CS04: {weight: 8}\n  CS12:"), "key 'CS04' given twice"),
-    ParamsCase("key-twice-inner", _swap("{weight: 8, target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h}", "{weight: 8, target: 95, target: 97, step: 1, penalty: 2, bonus: 1, sla: 24h}"), "key 'target' given twice"),
-    ParamsCase("key-twice-policy", VALID + "policy:\n  min_score: 0\n  min_score: 10\n", "key 'min_score' given twice (lines 19 and 20)"),
+    ParamsCase(
+        "key-twice-inner",
+        _swap(
+            "{weight: 8, target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h}",
+            "{weight: 8, target: 95, target: 97, step: 1, penalty: 2, bonus: 1, sla: 24h}",
+        ),
+        "key 'target' given twice",
+    ),
+    ParamsCase(
+        "key-twice-policy",
+        VALID + "policy:\n  min_score: 0\n  min_score: 10\n",
+        "key 'min_score' given twice (lines 19 and 20)",
+    ),
     ParamsCase("anchor", _swap("  CS05: {", "  CS05: &five {"), "anchor &five is not allowed"),
-    ParamsCase("alias", _swap("  CS06: {weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}", "  CS06: {weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}\nx: &v 1\ny: *v"), "is not allowed"),
+    ParamsCase(
+        "alias",
+        _swap(
+            "  CS06: {weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}",
+            "  CS06: {weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}\nx: &v 1\ny: *v",
+        ),
+        "is not allowed",
+    ),
     ParamsCase("billion-laughs", LAUGHS, "anchor &a is not allowed"),
-    ParamsCase("merge-key", _swap("  CS06: {weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}", "  CS06: {<<: {weight: 8}, target: 90, step: 1, penalty: 2, bonus: 1}"), "merge keys"),
-    ParamsCase("nan-target", _swap("target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h", "target: .nan, step: 1, penalty: 2, bonus: 1, sla: 24h"), "not a finite number"),
+    ParamsCase(
+        "merge-key",
+        _swap(
+            "  CS06: {weight: 8, target: 90, step: 1, penalty: 2, bonus: 1}",
+            "  CS06: {<<: {weight: 8}, target: 90, step: 1, penalty: 2, bonus: 1}",
+        ),
+        "merge keys",
+    ),
+    ParamsCase(
+        "nan-target",
+        _swap(
+            "target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h",
+            "target: .nan, step: 1, penalty: 2, bonus: 1, sla: 24h",
+        ),
+        "not a finite number",
+    ),
     ParamsCase("inf-weight", _swap("CS04: {weight: 8,", "CS04: {weight: .inf,"), "not a finite number"),
-    ParamsCase("string-nan-target", _swap("target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h", "target: NaN, step: 1, penalty: 2, bonus: 1, sla: 24h"), "CS04.target"),
-    ParamsCase("huge-target", _swap("target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h", "target: 1e308, step: 1, penalty: 2, bonus: 1, sla: 24h"), "too large"),
-    ParamsCase("tiny-step", _swap("target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h", "target: 95, step: 1.0e-30, penalty: 2, bonus: 1, sla: 24h"), "decimal places"),
-    ParamsCase("target-above-100", _swap("target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h", "target: 101, step: 1, penalty: 2, bonus: 1, sla: 24h"), "expected a percentage from 0 to 100"),
-    ParamsCase("target-below-0", _swap("CS08: {weight: 10, target: 5,", "CS08: {weight: 10, target: -5,"), "expected a percentage from 0 to 100"),
+    ParamsCase(
+        "string-nan-target",
+        _swap(
+            "target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h",
+            "target: NaN, step: 1, penalty: 2, bonus: 1, sla: 24h",
+        ),
+        "CS04.target",
+    ),
+    ParamsCase(
+        "huge-target",
+        _swap(
+            "target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h",
+            "target: 1e308, step: 1, penalty: 2, bonus: 1, sla: 24h",
+        ),
+        "too large",
+    ),
+    ParamsCase(
+        "tiny-step",
+        _swap(
+            "target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h",
+            "target: 95, step: 1.0e-30, penalty: 2, bonus: 1, sla: 24h",
+        ),
+        "decimal places",
+    ),
+    ParamsCase(
+        "target-above-100",
+        _swap(
+            "target: 95, step: 1, penalty: 2, bonus: 1, sla: 24h",
+            "target: 101, step: 1, penalty: 2, bonus: 1, sla: 24h",
+        ),
+        "expected a percentage from 0 to 100",
+    ),
+    ParamsCase(
+        "target-below-0",
+        _swap("CS08: {weight: 10, target: 5,", "CS08: {weight: 10, target: -5,"),
+        "expected a percentage from 0 to 100",
+    ),
     ParamsCase("sla-hours-over-a-year", _swap("sla: 24h", "sla: 9000h"), "longer than a year"),
     ParamsCase("sla-workdays-over-a-year", _swap("sla: 2wd", "sla: 400wd"), "longer than a year"),
     ParamsCase("sla-full-width", _swap("sla: 24h", "sla: ２４h"), "ASCII digits"),
@@ -216,26 +578,66 @@ PARAMS_CASES: list[ParamsCase] = [
     ParamsCase("invalid-review-date", _swap("review_date: 2026-12-20", "review_date: 2026-02-30"), "not a real date"),
     ParamsCase("review-date-out-of-range", _swap("review_date: 2026-12-20", "review_date: 1800-01-01"), "1900–2100"),
     ParamsCase("bad-timezone", VALID + "timezone: Mars/Olympus_Mons\n", "IANA time zone"),
-    ParamsCase("full-width-period-key", VALID + "periods:\n  ２０２６-Q4: {indicators: {CS04: {target: 97}}}\n", "periods."),
-    ParamsCase("values-on-unmapped-column", VALID + "tables:\n  complaints:\n    values: {department: {PWDx: pwdx}}\n", "a values map applies only to a column mapped in columns"),
+    ParamsCase(
+        "full-width-period-key", VALID + "periods:\n  ２０２６-Q4: {indicators: {CS04: {target: 97}}}\n", "periods."
+    ),
+    ParamsCase(
+        "values-on-unmapped-column",
+        VALID + "tables:\n  complaints:\n    values: {department: {PWDx: pwdx}}\n",
+        "a values map applies only to a column mapped in columns",
+    ),
     ParamsCase("not-utf8", None, "not UTF-8", raw=(VALID + "name: 测试客服部\n").encode("gb18030")),
     ParamsCase("a-list", "- department: cs-test\n", "expected a mapping"),
     ParamsCase("upper-case-department", _swap("department: cs-test", "department: CS-Test"), "lowercase letters"),
     ParamsCase("bad-yaml", VALID + "indicators: [\n", "not valid YAML"),
     ParamsCase("negative-weight", _swap("CS04: {weight: 8,", "CS04: {weight: -8,"), "CS04.weight"),
-    ParamsCase("octal-looking-is-not-octal", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 0x5a,"), "ASCII digits"),
+    ParamsCase(
+        "octal-looking-is-not-octal",
+        _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 0x5a,"),
+        "ASCII digits",
+    ),
     ParamsCase("base-60", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 1:30,"), "ASCII digits"),
-    ParamsCase("underscore-digits", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 9_0,"), "ASCII digits"),
-    ParamsCase("quoted-full-width-number", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: '９０',"), "ASCII digits"),
+    ParamsCase(
+        "underscore-digits", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: 9_0,"), "ASCII digits"
+    ),
+    ParamsCase(
+        "quoted-full-width-number",
+        _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: '９０',"),
+        "ASCII digits",
+    ),
     ParamsCase("quoted-boolean-weight", _swap("CS07: {weight: 10,", "CS07: {weight: true,"), "CS07.weight"),
-    ParamsCase("five-thousand-digits", _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: " + "9" * 5000 + ","), "digits; expected at most"),
-    ParamsCase("period-key-with-a-space", VALID + "periods:\n  '2026-Q4 ': {indicators: {CS04: {target: 97}}}\n", "expected the period written exactly as '2026-Q4'"),
-    ParamsCase("period-key-twice", VALID + "periods:\n  2026: {indicators: {CS04: {target: 97}}}\n  '2026': {indicators: {CS04: {target: 50}}}\n", "given twice"),
-    ParamsCase("override-changes-department", VALID + "periods:\n  2026-Q4: {department: cs-other}\n", "may override only indicators, policy, grades"),
+    ParamsCase(
+        "five-thousand-digits",
+        _swap("CS07: {weight: 10, target: 90,", "CS07: {weight: 10, target: " + "9" * 5000 + ","),
+        "digits; expected at most",
+    ),
+    ParamsCase(
+        "period-key-with-a-space",
+        VALID + "periods:\n  '2026-Q4 ': {indicators: {CS04: {target: 97}}}\n",
+        "expected the period written exactly as '2026-Q4'",
+    ),
+    ParamsCase(
+        "period-key-twice",
+        VALID + "periods:\n  2026: {indicators: {CS04: {target: 97}}}\n  '2026': {indicators: {CS04: {target: 50}}}\n",
+        "given twice",
+    ),
+    ParamsCase(
+        "override-changes-department",
+        VALID + "periods:\n  2026-Q4: {department: cs-other}\n",
+        "may override only indicators, policy, grades",
+    ),
     ParamsCase("override-changes-data", VALID + "periods:\n  2026-Q4: {data: /etc}\n", "may override only"),
     ParamsCase("periods-not-a-mapping", VALID + "periods: [2026-Q4]\n", "periods: expected a mapping"),
-    ParamsCase("date-format-drops-zone", VALID + "tables:\n  complaints: {date_format: '%Y-%m-%d %H:%M %Z'}\n", "%Z reads a time zone name"),
-    ParamsCase("date-format-ignores-pm", VALID + "tables:\n  complaints: {date_format: '%Y-%m-%d %H:%M %p'}\n", "%p (AM/PM) is ignored"),
+    ParamsCase(
+        "date-format-drops-zone",
+        VALID + "tables:\n  complaints: {date_format: '%Y-%m-%d %H:%M %Z'}\n",
+        "%Z reads a time zone name",
+    ),
+    ParamsCase(
+        "date-format-ignores-pm",
+        VALID + "tables:\n  complaints: {date_format: '%Y-%m-%d %H:%M %p'}\n",
+        "%p (AM/PM) is ignored",
+    ),
     ParamsCase("period-full-width", None, "ASCII digits", code=2, period="２０２６-Q4"),
     ParamsCase("period-year-2101", None, "outside 1900–2100", code=2, period="2101"),
     ParamsCase("period-year-1899", None, "outside 1900–2100", code=2, period="1899-Q1"),

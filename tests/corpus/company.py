@@ -202,13 +202,19 @@ def _shanghai() -> Any:
     return ZoneInfo("Asia/Shanghai")
 
 
-def write_company(root: Path, fmt: str, rows: dict[str, list[list[Any]]] | None = None, params_text: str | None = None, **params: Any) -> Path:
+def write_company(
+    root: Path, fmt: str, rows: dict[str, list[list[Any]]] | None = None, params_text: str | None = None, **params: Any
+) -> Path:
     """Write data/ in format `fmt` and cs-test.yaml; return the params path."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
     for name, table_rows in (rows or ROWS).items():
         write_table(data, name, fmt, table_rows)
     path = root / f"{DEPT}.yaml"
-    text = params_text if params_text is not None else yaml.safe_dump(params_document(DEPT, **params), allow_unicode=True, sort_keys=False)
+    text = (
+        params_text
+        if params_text is not None
+        else yaml.safe_dump(params_document(DEPT, **params), allow_unicode=True, sort_keys=False)
+    )
     path.write_text(text, encoding="utf-8")
     return path
