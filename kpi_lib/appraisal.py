@@ -24,6 +24,7 @@ from .errors import DataError, Problem
 from .params import Department, IndicatorParams, Params
 from .period import Period
 from .rates import RATES, Evidence, RateInput, observe, unmatched
+from .result import DepartmentResult, Explanation, IndicatorRecord
 from .scoring import Rule, Scored, grade_of, score, weighted_total
 from .statistics import wilson
 from .tables import DataFolder
@@ -55,26 +56,31 @@ class IndicatorResult:
     def excluded_rows(self) -> int:
         return len(self.evidence.excluded)
 
+    def record(self, explain: Explanation | None = None) -> IndicatorRecord:
+        """This indicator's record (SPEC §7's object), with its explanation when given."""
+        ev, interval = self.evidence, self.interval
+        return IndicatorRecord(
+            id=self.id,
+            group=self.indicator.group,
+            weight=self.params.weight,
+            direction=self.indicator.direction,
+            target=self.params.target,
+            value=ev.value,
+            numerator=ev.numerator,
+            denominator=ev.denominator,
+            steps=self.scored.steps if self.scored else None,
+            score=self.score,
+            status=self.status,
+            excluded_rows=self.excluded_rows,
+            n=ev.responses,
+            ci_low=interval[0] if interval else None,
+            ci_high=interval[1] if interval else None,
+            explain=explain,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The indicator object of SPEC §7."""
-        ev = self.evidence
-        return {
-            "id": self.id,
-            "group": self.indicator.group,
-            "weight": number(self.params.weight),
-            "direction": self.indicator.direction,
-            "target": number(self.params.target),
-            "value": real(ev.value),
-            "numerator": number(ev.numerator),
-            "denominator": number(ev.denominator),
-            "steps": number(self.scored.steps if self.scored else None),
-            "score": real(self.score),
-            "status": self.status,
-            "excluded_rows": self.excluded_rows,
-            "n": self.evidence.responses,
-            "ci_low": real(self.interval[0]) if self.interval else None,
-            "ci_high": real(self.interval[1]) if self.interval else None,
-        }
+        return self.record().to_json()
 
     @property
     def interval(self) -> tuple[Decimal, Decimal] | None:
@@ -108,55 +114,20 @@ class Scorecard:
     summary: Summary | None = None
     files: Mapping[str, str | None] = field(default_factory=dict)
 
+    def result(self) -> DepartmentResult:
+        """The department's result record (SPEC §7); total and grade are None for a part (`groups`) of the template."""
+        summary = self.summary
+        return DepartmentResult(
+            department=self.department,
+            period=self.period,
+            total=summary.total if summary else None,
+            grade=summary.grade if summary else None,
+            indicators=tuple(r.record() for r in self.results),
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The object `kpi score --json` prints (SPEC §7)."""
-        summary = self.summary
-        return {
-            "department": self.department,
-            "period": str(self.period),
-            "window": self.period.window(),
-            "total": real(summary.total) if summary else None,
-            "grade": summary.grade if summary else None,
-            "indicators": [r.to_json() for r in self.results],
-        }
-
-
-RESULT_KEYS = ("department", "period", "window", "total", "grade", "indicators")
-INDICATOR_KEYS = (
-    "id",
-    "group",
-    "weight",
-    "direction",
-    "target",
-    "value",
-    "numerator",
-    "denominator",
-    "steps",
-    "score",
-    "status",
-    "excluded_rows",
-    "n",
-    "ci_low",
-    "ci_high",
-)
-
-
-def in_spec_order(result: Mapping[str, Any]) -> dict[str, Any]:
-    """A result object (e.g. read back from a notebook, whose JSON keys come sorted) in the key order of SPEC §7."""
-    ordered = {k: result[k] for k in RESULT_KEYS if k in result}
-    ordered["indicators"] = [{k: item[k] for k in INDICATOR_KEYS if k in item} for item in result.get("indicators", [])]
-    return ordered
-
-
-def number(value: Decimal | None) -> int | float | None:
-    """A decimal as a JSON number: an int when whole, else the float with the same shortest text."""
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def real(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+        return self.result().to_json()
 
 
 def method_of(indicator: Indicator, spec: IndicatorParams) -> str:
@@ -197,7 +168,7 @@ def appraise(
             problems.extend(data.locate(p) for p in exc.problems)
     if problems:
         raise DataError(problems)
-    summary = combine([r.to_json() for r in results], params) if groups is None else None
+    summary = combine([r.record() for r in results], params) if groups is None else None
     files = {name: data.table(name).sha256 for name in needed}
     return Scorecard(params.department, params.name, period, params, tuple(results), summary, files)
 
@@ -252,14 +223,10 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
     )
 
 
-def combine(indicators: Sequence[Mapping[str, Any]], params: Params) -> Summary:
-    """Weighted total and grade from indicator objects (as recorded in result.json or a notebook)."""
-    pairs = [
-        (Decimal(str(item["weight"])), Decimal(str(item["score"])))
-        for item in indicators
-        if item["status"] in ("scored", "observed")
-    ]
-    excluded = tuple(item["id"] for item in indicators if item["status"] == "excluded")
+def combine(indicators: Sequence[IndicatorRecord], params: Params) -> Summary:
+    """Weighted total and grade of indicator records (recorded by the group notebooks, or just computed)."""
+    pairs = [(item.weight, item.score) for item in indicators if item.counts and item.score is not None]
+    excluded = tuple(item.id for item in indicators if item.status == "excluded")
     total = weighted_total(pairs)
     grade = grade_of(total, [(b.grade, b.min) for b in params.grades]) if total is not None else None
     label = next((b.label for b in params.grades if b.grade == grade), "")

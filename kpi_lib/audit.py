@@ -41,7 +41,6 @@ department is named and the others are still verified.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -50,16 +49,53 @@ import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import clock
-from .errors import AuditError, KpiError, UsageError, shorten
-from .params import DEPARTMENT_ID
-from .signoff import ROLES, SIGNOFFS, canonical, check_signatures, is_signed, read_log, read_signoffs, sign
+import nbformat
 
-__all__ = [  # the sign-off names are re-exported: `kpi sign` and the runner find them here
+from . import clock, executed, signoff
+from .appraisal import appraise, tables_needed
+from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
+from .errors import AuditError, KpiError, UsageError, shorten
+from .exports import scorecard_xlsx
+from .files import read_json, sha256_bytes, sha256_file, versions, write_json
+from .layout import (
+    ADAPTERS,
+    DATA,
+    DEPARTMENT,
+    ERROR,
+    HISTORY,
+    INDEX,
+    INPUTS,
+    MANIFEST,
+    PARAMS_COPY,
+    PERIOD_FILES,
+    RESULT,
+    SCORECARD,
+    SIGNOFFS,
+    SUMMARY_CSV,
+    SUMMARY_XLSX,
+    TEMPLATE_COPY,
+    VIEWS,
+    DepartmentFolder,
+    adapted_copy,
+    audit_html,
+    reader_html,
+)
+from .pages import signoff_html
+from .params import DEPARTMENT_ID, Department, load_params
+from .period import Period
+from .reports import PLACEHOLDER, font_css, notebook_node_html, render_index
+from .result import DepartmentResult, IndicatorRecord
+from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
+from .snapshot import write_frame
+from .sources import inside, no_code
+from .summary import read_meta
+from .tables import DataFolder
+from .template import load_template
+
+__all__ = [
     "HISTORY",
     "INPUTS",
     "MANIFEST",
@@ -70,14 +106,11 @@ __all__ = [  # the sign-off names are re-exported: `kpi sign` and the runner fin
     "canonical",
     "is_signed",
     "keep_history",
-    "read_json",
     "read_log",
     "read_signoffs",
     "recorded_department",
     "render_views",
     "scorecard_xlsx_bytes",
-    "sha256_bytes",
-    "sha256_file",
     "sign",
     "snapshot_inputs",
     "verify_department",
@@ -85,65 +118,9 @@ __all__ = [  # the sign-off names are re-exported: `kpi sign` and the runner fin
     "write_period_manifest",
 ]
 
-MANIFEST = "manifest.json"
-INPUTS = "inputs"
-HISTORY = "history"
-VIEWS = ("scorecard.html", "scorecard.audit.html", "scorecard.xlsx")
-PERIOD_FILES = ("index.html", "summary.csv", "summary.xlsx")
-PACKAGES = (
-    "kpi-appraisal",
-    "pandas",
-    "holidays",
-    "papermill",
-    "nbconvert",
-    "nbformat",
-    "nbclient",
-    "ipykernel",
-    "pydantic",
-    "matplotlib",
-    "openpyxl",
-    "pyarrow",
-)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def git_commit(path: Path | None = None) -> str:
-    """The toolkit's git commit, or "not a git checkout"."""
-    import subprocess
-
-    where = path or Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "not a git checkout"
-    return out.stdout.strip() if out.returncode == 0 else "not a git checkout"
-
 
 # -- writing --------------------------------------------------------------------------------
-def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any]:
+def snapshot_inputs(department: Department, period: Period, folder: Path) -> dict[str, Any]:
     """Copy every input the department's period needs into `folder/inputs/`; return the manifest's input section.
 
     Table files go to `inputs/data/<path in the data folder>`, adapters to
@@ -151,10 +128,6 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
     returned to `inputs/adapted/<table>.parquet` (see `snapshot`). Raises
     `AuditError` when an adapter returned something that cannot be kept exactly.
     """
-    from .appraisal import tables_needed
-    from .snapshot import ADAPTED, ADAPTERS, DATA, write_frame
-    from .tables import DataFolder
-
     target = folder / INPUTS
     target.mkdir(parents=True, exist_ok=True)
 
@@ -165,8 +138,8 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
         return {"path": str(source.resolve()), "sha256": sha256_bytes(data), "copy": f"{INPUTS}/{rel}"}
 
     section: dict[str, Any] = {
-        "params": copy(department.path, "params.yaml"),
-        "template": {"id": department.template.id, **copy(Path(department.template.path), "template.yaml")},
+        "params": copy(department.path, PARAMS_COPY),
+        "template": {"id": department.template.id, **copy(Path(department.template.path), TEMPLATE_COPY)},
     }
     tables: list[dict[str, Any]] = []
     adapted: list[dict[str, Any]] = []
@@ -188,7 +161,7 @@ def snapshot_inputs(department: Any, period: Any, folder: Path) -> dict[str, Any
         tables.append({"table": name, "role": "adapter", **code})
         frame = data.table(name).adapted  # runs the adapter (this is `kpi run`); a failure is the department's problem
         if frame is not None:
-            rel = f"{ADAPTED}/{name}.parquet"
+            rel = adapted_copy(name)
             write_frame(frame, target / rel, what=f"{adapter}: the adapter of table {name}")
             adapted.append(
                 {
@@ -241,8 +214,6 @@ def build_manifest(
 
 
 def write_period_manifest(period_dir: Path, period: str) -> Path:
-    from .reports import write_atomic
-
     files = {name: sha256_file(period_dir / name) for name in PERIOD_FILES if (period_dir / name).is_file()}
     departments = {
         p.name: sha256_file(p / MANIFEST)
@@ -250,33 +221,13 @@ def write_period_manifest(period_dir: Path, period: str) -> Path:
         if p.is_dir() and (p / MANIFEST).is_file()
     }
     manifest = {"schema": 1, "period": period, "created": clock.stamp(), "files": files, "departments": departments}
-    write_atomic(period_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    write_json(period_dir / MANIFEST, manifest)
     return period_dir / MANIFEST
 
 
 # -- reading --------------------------------------------------------------------------------
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from a file of the audit trail; `AuditError` naming the file when it is missing or not an object."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AuditError(f"{path}: not found") from None
-    except (
-        ValueError,
-        RecursionError,
-    ) as exc:  # not JSON, not UTF-8, an integer of thousands of digits, nested too deep
-        raise AuditError(f"{path}: not valid JSON ({shorten(exc, 120)})") from None
-    except OSError as exc:
-        raise AuditError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not isinstance(data, dict):
-        raise AuditError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
-
-
 def _member(folder: Path, rel: Any) -> Path | None:
     """`folder/rel` when `rel` (from a manifest) is a plain relative path that stays inside `folder`; else None."""
-    from .sources import inside
-
     if (
         not isinstance(rel, str)
         or not rel
@@ -341,8 +292,6 @@ def _identity(folder: Path) -> tuple[str, str | None]:
     The place is the path as given (made absolute, symlinks not resolved): the
     names a person sees, so a symlink cannot lend a folder another's identity.
     """
-    from .period import Period
-
     place = Path(os.path.abspath(folder))
     if place.parent.name == HISTORY:
         place = place.parent.parent
@@ -388,7 +337,7 @@ def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
     good = []
     for kind, entry in entries:
         if entry is None and kind in ("params", "template"):
-            if manifest.get("status") == "ok" or (folder / "result.json").is_file():
+            if manifest.get("status") == "ok" or (folder / RESULT).is_file():
                 diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing, but the department has a result")
             continue
         path_ok = kind == "adapted" or (
@@ -430,9 +379,9 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
         except AuditError as exc:
             diffs.extend(exc.lines())
     result: dict[str, Any] | None = None
-    if (folder / "result.json").is_file():
+    if (folder / RESULT).is_file():
         try:
-            result = read_json(folder / "result.json")
+            result = read_json(folder / RESULT)
         except AuditError as exc:
             diffs.extend(exc.lines())
     period = _check_identity(folder, manifest, result, expected_department, expected_period, diffs)
@@ -472,7 +421,7 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             report.checked += 1
         for rel in sorted(set(views) - set(expected_views)):
             diffs.append(f"{folder / rel}: output added (not in the manifest)")
-    if recompute and (folder / "result.json").is_file():  # whatever the manifest claims
+    if recompute and (folder / RESULT).is_file():  # whatever the manifest claims
         if period is None:
             diffs.append(
                 f"{folder}: cannot recompute: no period (the manifest does not say, nor does the folder's place)"
@@ -512,22 +461,20 @@ def _check_identity(
                 f"{where}: records period {shorten(recorded_period)!r}, but the folder is in {period!r}; folders were moved between periods"
             )
         status = manifest.get("status")
-        has_result = (folder / "result.json").is_file()
+        has_result = (folder / RESULT).is_file()
         if status == "ok" and not has_result:
-            diffs.append(f"{folder / 'result.json'}: missing, but the manifest says the department ran ok")
+            diffs.append(f"{folder / RESULT}: missing, but the manifest says the department ran ok")
         elif status == "failed" and has_result:
             diffs.append(
-                f"{folder / 'result.json'}: present, but the manifest says the department failed (a failed run writes no result.json)"
+                f"{folder / RESULT}: present, but the manifest says the department failed (a failed run writes no result.json)"
             )
         elif status not in ("ok", "failed"):
             diffs.append(f"{where}: status {shorten(status)!r}; expected ok or failed")
     if result is not None:
         for key, want in (("department", department), ("period", recorded_period or period)):
             if want is not None and result.get(key) != want:
-                diffs.append(
-                    f"{folder / 'result.json'}: {key} {shorten(result.get(key))!r}, but the folder is {want!r}"
-                )
-    meta_path = folder / "department.json"
+                diffs.append(f"{folder / RESULT}: {key} {shorten(result.get(key))!r}, but the folder is {want!r}")
+    meta_path = folder / DEPARTMENT
     if meta_path.is_file():
         try:
             meta = read_json(meta_path)
@@ -542,91 +489,71 @@ def _check_identity(
 
 
 def recompute_department(folder: Path, period: str) -> list[str]:
-    """Recompute every score from `inputs/` (no code runs: adapters' outputs are read back); compare with result.json and the notebooks."""
-    from .appraisal import appraise
-    from .notebook import read_record
-    from .period import Period
-    from .runner import SCORECARD
+    """Recompute every score from `inputs/` (no code runs: adapters' outputs are read back); compare with what was recorded.
 
-    differences = []
+    The recorded results are `result.json`, the scorecard notebook's `DepartmentResult`
+    and each group notebook's `GroupRecord`, all read as their typed records.
+    """
+    where = DepartmentFolder(folder)
     try:
         department = recorded_department(folder)
-        expected = json.loads(json.dumps(appraise(department, Period.parse(period)).to_json()))
+        expected = appraise(department, Period.parse(period)).result()
     except KpiError as exc:
         return [f"{folder}: cannot recompute: {line}" for line in exc.lines()]
-    sources: dict[str, Any] = {}
+    differences: list[str] = []
+    whole: list[tuple[Path, DepartmentResult]] = []
+    parts: list[tuple[Path, tuple[IndicatorRecord, ...]]] = []
     try:
-        sources["result.json"] = read_json(folder / "result.json")
+        whole.append((where.result, DepartmentResult.from_json(read_json(where.result), str(where.result))))
     except AuditError as exc:
         differences.extend(exc.lines())
-    notebooks = [(f"{SCORECARD}.ipynb", "scorecard")] + [
-        (f"{group}.ipynb", "group") for group in department.template.groups
-    ]
-    for name, kind in notebooks:
+    try:
+        whole.append((where.notebook(SCORECARD), executed.read_scorecard(where.notebook(SCORECARD))))
+    except AuditError as exc:
+        differences.extend(exc.lines())
+    for group in department.template.groups:
         try:
-            record = read_record(folder / name, kind=kind)
-            if kind == "scorecard":
-                sources[name] = record["result"]
-            else:
-                sources[name] = {
-                    "indicators": [{k: v for k, v in i.items() if k != "explain"} for i in record["indicators"]]
-                }
-        except KpiError as exc:
+            parts.append((where.notebook(group), executed.read_group(where.notebook(group)).indicators))
+        except AuditError as exc:
             differences.extend(exc.lines())
-        except Exception as exc:  # noqa: BLE001 - a damaged notebook is a difference, never a crash
+    fresh = expected.to_json()
+    for path, recorded in whole:
+        found = recorded.to_json()
+        for key in ("department", "period", "window", "total", "grade"):
+            if found[key] != fresh[key]:
+                differences.append(f"{path}: {key} recorded {shorten(found[key])}, recomputed {fresh[key]}")
+        ids = [i.id for i in recorded.indicators]
+        if ids != [i.id for i in expected.indicators]:
             differences.append(
-                f"{folder / name}: cannot read its recorded result ({type(exc).__name__}: {shorten(exc)})"
+                f"{path}: indicators recorded {', '.join(ids)}, recomputed {', '.join(i.id for i in expected.indicators)}"
             )
-    by_id = {i["id"]: i for i in expected["indicators"]}
-    for name, recorded in sources.items():
-        where = folder / name
-        if not isinstance(recorded, dict) or not isinstance(recorded.get("indicators", []), list):
-            differences.append(f"{where}: the recorded result is not an object with a list of indicators")
-            continue
-        keys = ("department", "period", "window", "total", "grade") if name == "result.json" else ("total", "grade")
-        for key in keys:
-            if (key in recorded or name == "result.json") and recorded.get(key) != expected[key]:
-                differences.append(f"{where}: {key} recorded {shorten(recorded.get(key))}, recomputed {expected[key]}")
-        items = [i for i in recorded.get("indicators", []) if isinstance(i, dict)]
-        if len(items) != len(recorded.get("indicators", [])):
-            differences.append(f"{where}: an indicator entry is not an object")
-        if name in ("result.json", f"{SCORECARD}.ipynb"):
-            ids = [i.get("id") for i in items]
-            if ids != list(by_id):
-                differences.append(
-                    f"{where}: indicators recorded {', '.join(map(str, ids))}, recomputed {', '.join(by_id)}"
-                )
+        parts.append((path, recorded.indicators))
+    by_id = {i.id: i.to_json() for i in expected.indicators}
+    for path, items in parts:
         for item in items:
-            fresh = by_id.get(item["id"]) if isinstance(item.get("id"), str) else None
-            if fresh is None:
-                differences.append(f"{where}: indicator {shorten(item.get('id'))} is not in the recomputed result")
+            again = by_id.get(item.id)
+            if again is None:
+                differences.append(f"{path}: indicator {shorten(item.id)} is not in the recomputed result")
                 continue
-            for key in sorted(set(item) | (set(fresh) if name == "result.json" else set())):
-                if fresh.get(key) != item.get(key):
-                    differences.append(
-                        f"{where}: {item['id']} {key} recorded {shorten(item.get(key))}, recomputed {fresh.get(key)}"
-                    )
+            for key, value in item.to_json().items():
+                if again[key] != value:
+                    differences.append(f"{path}: {item.id} {key} recorded {shorten(value)}, recomputed {again[key]}")
     return differences
 
 
-def recorded_department(folder: Path) -> Any:
+def recorded_department(folder: Path) -> Department:
     """The department as a run recorded it: its params, template and tables from `inputs/` (adapters' outputs, not their code)."""
-    from .params import load_params
-    from .snapshot import DATA
-
     inputs = folder.resolve() / INPUTS
     data = inputs / DATA if (inputs / DATA).is_dir() else inputs  # runs before inputs/data/ kept tables at the top
-    return load_params(inputs / "params.yaml", template=inputs / "template.yaml", data=data)
+    return load_params(inputs / PARAMS_COPY, template=inputs / TEMPLATE_COPY, data=data)
 
 
 def _is_department(folder: Path) -> bool:
-    return any((folder / name).exists() for name in (MANIFEST, "result.json", "department.json", "error.txt", INPUTS))
+    return any((folder / name).exists() for name in (MANIFEST, RESULT, DEPARTMENT, ERROR, INPUTS))
 
 
 def verify_period(period_dir: Path, *, recompute: bool = False, pubkey: Path | None = None) -> Report:
     """Verify a period folder (or one department folder): manifests, identities, summaries, departments. Never runs code."""
-    from .sources import no_code
-
     with no_code("kpi verify"):
         return _verify_period(period_dir, recompute=recompute, pubkey=pubkey)
 
@@ -690,28 +617,21 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
 
 def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
     """`index.html`, `summary.csv` and `summary.xlsx`, value by value, against the departments' result.json."""
-    from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked
-
     rows = []
     for name in departments:
-        folder = period_dir / name
-        if (folder / "result.json").is_file():
+        folder = DepartmentFolder(period_dir / name)
+        if folder.result.is_file():
             try:
-                result = read_json(folder / "result.json")
-                items = result.get("indicators")
-                scores = (
-                    {str(i.get("id")): i.get("score") for i in items if isinstance(i, dict)}
-                    if isinstance(items, list)
-                    else {}
-                )
-                rows.append(Expected(name, "ok", result.get("total"), result.get("grade"), scores))
+                result = DepartmentResult.from_json(read_json(folder.result), str(folder.result))
+                scores = {i.id: i.to_json()["score"] for i in result.indicators}
+                rows.append(Expected(name, "ok", result.to_json()["total"], result.grade, scores))
             except AuditError:
                 rows.append(Expected(name, "unknown"))
-        elif (folder / "error.txt").is_file():
+        elif folder.error.is_file():
             rows.append(Expected(name, "failed"))
     expected = ranked(rows)
     differences = []
-    for file, check in (("index.html", check_index), ("summary.csv", check_csv), ("summary.xlsx", check_xlsx)):
+    for file, check in zip(PERIOD_FILES, (check_index, check_csv, check_xlsx), strict=True):
         if (period_dir / file).is_file():
             differences.extend(check(period_dir / file, expected))
     if not differences:
@@ -725,70 +645,56 @@ def _check_rendering(period_dir: Path) -> list[str]:
     `index.html` and `summary.csv` byte for byte; `summary.xlsx` cell by cell with
     its number formats, sheets and conditional formats (its document dates differ).
     """
-    from .crosscheck import same_sheets
-    from .reports import render_index
-
     try:
         fresh = render_index(period_dir, period_dir.name)
     except (KpiError, OSError, ValueError, KeyError, TypeError):
         return []  # a damaged department record: reported by the checks above and by the department's own verification
     differences = []
-    for name in ("index.html", "summary.csv"):
+    for name in (INDEX, SUMMARY_CSV):
         path = period_dir / name
         if path.is_file() and path.read_bytes() != fresh[name]:
             differences.append(
                 f"{path}: differs from the page rendered again from the departments' results (its text, styles or links were changed)"
             )
-    if (period_dir / "summary.xlsx").is_file():
-        differences.extend(same_sheets(period_dir / "summary.xlsx", fresh["summary.xlsx"]))
+    if (period_dir / SUMMARY_XLSX).is_file():
+        differences.extend(same_sheets(period_dir / SUMMARY_XLSX, fresh[SUMMARY_XLSX]))
     return differences
 
 
 def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, bytes]:
     """The scorecard's HTML reports and xlsx with the sign-off block filled in (nothing written)."""
-    import nbformat
-
-    from .notebook import signoff_html
-    from .reports import PLACEHOLDER, font_css, notebook_node_html
-
-    notebook = nbformat.read(str(folder / "scorecard.ipynb"), as_version=4)
+    where = DepartmentFolder(folder)
+    notebook = executed.read_notebook(where.notebook(SCORECARD))
     block = signoff_html(signoffs)
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
-    meta = _department_meta(folder)
+    meta = read_meta(where)
     title = f"{meta.get('name') or folder.name} · {folder.parent.name}"
     pages = {
-        "scorecard.html": notebook_node_html(notebook, reader=True, title=f"{title} · scorecard"),
-        "scorecard.audit.html": notebook_node_html(notebook, reader=False, title=f"{title} · scorecard (audit)"),
+        reader_html(SCORECARD): notebook_node_html(notebook, reader=True, title=f"{title} · {SCORECARD}"),
+        audit_html(SCORECARD): notebook_node_html(notebook, reader=False, title=f"{title} · {SCORECARD} (audit)"),
     }
     css = font_css(pages.values())
     views = {rel: page.replace(PLACEHOLDER, css, 1).encode("utf-8") for rel, page in pages.items()}
-    views["scorecard.xlsx"] = scorecard_xlsx_bytes(folder, signoffs)
+    result = executed.scorecard_of(notebook, where.notebook(SCORECARD))
+    views[where.scorecard_xlsx.name] = scorecard_xlsx_bytes(folder, result, signoffs)
     return views
 
 
-def _department_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "department.json"
-    return read_json(path) if path.is_file() else {}
+def scorecard_xlsx_bytes(folder: Path, result: DepartmentResult, signoffs: Iterable[Mapping[str, Any]] = ()) -> bytes:
+    """The department's scorecard.xlsx from its recorded result (with the explanations the scorecard recorded)."""
+    where = DepartmentFolder(folder)
+    meta = read_meta(where)
+    template = load_template(str(where.inputs / TEMPLATE_COPY))
+    title = f"{template.name('zh')} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
+    return scorecard_xlsx(template, meta.get("lang", "zh"), title, result, meta.get("labels", {}), list(signoffs))
 
 
-def scorecard_xlsx_bytes(folder: Path, signoffs: Iterable[Mapping[str, Any]] = ()) -> bytes:
-    """The department's scorecard.xlsx from its result.json and the group notebooks' recorded explanations."""
-    from .exports import scorecard_xlsx
-    from .notebook import read_record
-    from .template import load_template
-
-    meta = _department_meta(folder)
-    result = read_json(folder / "result.json")
-    template = load_template(str(folder / INPUTS / "template.yaml"))
-    explain = {}
-    for group in template.groups:
-        for item in read_record(folder / f"{group}.ipynb", kind="group")["indicators"]:
-            explain[item["id"]] = item.get("explain", {})
-    title = f"{template.name('zh')} · {meta.get('name') or result['department']} ({result['department']}) · {result['period']}"
-    return scorecard_xlsx(
-        template, meta.get("lang", "zh"), title, result, explain, meta.get("labels", {}), list(signoffs)
+def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
+    """Sign a department folder off (see `signoff.sign`): verified first, its views re-rendered with the signature."""
+    return signoff.sign(
+        folder, role=role, name=name, comment=comment, key=key, verify=verify_department, render=render_views
     )
 
 

@@ -10,7 +10,7 @@ global matplotlib state changes in the notebook that draws them.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -20,6 +20,9 @@ from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
+
+from .appraisal import IndicatorResult
+from .messages import say
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
@@ -120,3 +123,77 @@ def hbars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: st
 
 def as_float(value: Decimal | float | int | None) -> float:
     return 0.0 if value is None else float(value)
+
+
+# Outcomes that count for the indicator (green); any other outcome of a rate is shown red.
+GOOD_OUTCOMES = frozenset({"on time", "finished", "satisfied", "complete", "done", "kept", "counted", "observed"})
+
+
+# -- one chart per rate kind -----------------------------------------------------------------
+def _chart_on_time(r: IndicatorResult, lang: str) -> bytes:
+    rows = r.evidence.rows
+    hours = rows["hours_taken"].dropna().astype(float)
+    sla = str(r.evidence.facts.get("sla", ""))
+    deadline = float(sla[:-1]) if sla.endswith("h") and not sla.endswith("wd") else None
+    cap = max(hours.quantile(0.99) if len(hours) else 0, deadline or 0) * 1.1 or 1
+    title = say("chart.time_to_answer", lang, id=r.id, sla=sla)
+    return histogram(
+        hours.clip(upper=cap).tolist(), deadline, title, say("chart.hours", lang), say("chart.deadline", lang)
+    )
+
+
+def _chart_scores(r: IndicatorResult, lang: str) -> bytes:
+    scores = r.evidence.rows["score"].map(float)
+    counts = [int((scores == s).sum()) for s in (1, 2, 3, 4, 5)]
+    threshold = float(r.evidence.facts.get("satisfied_min_score", 4))
+    title = say("chart.score_distribution", lang, id=r.id, threshold=f"{threshold:g}")
+    return bars(["1", "2", "3", "4", "5"], counts, title, "n", [s < threshold for s in (1, 2, 3, 4, 5)])
+
+
+def _chart_outcomes(r: IndicatorResult, lang: str) -> bytes:
+    counts = r.evidence.rows["outcome"].value_counts().sort_index()
+    title = f"{r.id} {r.indicator.name(lang)}"
+    return bars(
+        [str(k) for k in counts.index],
+        [int(v) for v in counts.values],
+        title,
+        say("chart.rows", lang),
+        [k not in GOOD_OUTCOMES for k in counts.index],
+    )
+
+
+def _chart_quantities(r: IndicatorResult, lang: str) -> bytes:
+    labels = [say("chart.planned", lang), say("chart.actual", lang)]
+    return bars(
+        labels,
+        [as_float(r.evidence.denominator), as_float(r.evidence.numerator)],
+        f"{r.id} {r.indicator.name(lang)}",
+    )
+
+
+def _chart_budget(r: IndicatorResult, lang: str) -> bytes:
+    f = r.evidence.facts
+    labels = [say("chart.budget", lang), say("chart.counted", lang), say("chart.approved", lang)]
+    values = [as_float(f.get("budget")), as_float(f.get("spent")), as_float(f.get("approved"))]
+    return bars(labels, values, f"{r.id} {r.indicator.name(lang)}", "", [False, values[1] > values[0], False])
+
+
+CHARTS: dict[str, Callable[[IndicatorResult, str], bytes]] = {
+    "on_time": _chart_on_time,
+    "score_share": _chart_scores,
+    "quantity_ratio": _chart_quantities,
+    "overrun": _chart_budget,
+    "unfinished_items": _chart_outcomes,
+    "distinct_done": _chart_outcomes,
+    "flag_share": _chart_outcomes,
+    "lost_share": _chart_outcomes,
+}
+
+
+def chart_of(result: IndicatorResult, lang: str) -> bytes | None:
+    """The chart that helps read one indicator (by its rate kind), or None when it has none or no rows."""
+    kind = "observation" if result.method == "observation" else str(result.indicator.rate.get("kind"))
+    chart = CHARTS.get(kind)
+    if chart is None or result.evidence.rows is None or not len(result.evidence.rows):
+        return None
+    return chart(result, lang) or None

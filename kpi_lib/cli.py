@@ -25,6 +25,7 @@ from .appraisal import Scorecard, appraise, tables_needed
 from .demo import write_demo
 from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
+from .layout import DEPARTMENT, ERROR
 from .params import Department, load_params
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
@@ -288,7 +289,7 @@ def run_command(
         raise UsageError("no department given; pass PARAMS files or --all")
     pool = dask_executor(scheduler) if executor == "dask" else local_executor
     result = run_batch(
-        files, str(window), out=out, jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
+        files, window, out=out, jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
         progress=BatchProgress(), force=force, pdf=pdf, executor=pool,
     )  # fmt: skip
     print_batch(result)
@@ -332,7 +333,7 @@ def _failure_line(d: DepartmentRun) -> str:
     return (
         f"{d.department} failed: {first}"
         if d.unwritable
-        else f"{d.department} failed: {first} (see {d.final / 'error.txt' if d.final else ''})"
+        else f"{d.department} failed: {first} (see {d.final / ERROR if d.final else ''})"
     )
 
 
@@ -424,8 +425,8 @@ def pdf(
     chromium()
     departments = (
         [folder]
-        if (folder / "department.json").is_file()
-        else sorted(p for p in folder.iterdir() if (p / "department.json").is_file())
+        if (folder / DEPARTMENT).is_file()
+        else sorted(p for p in folder.iterdir() if (p / DEPARTMENT).is_file())
     )
     if not departments:
         raise UsageError(f"{folder}: no department reports here; expected outputs/<period> written by kpi run")
@@ -455,7 +456,7 @@ def calendar(
     ] = "customer_service",
 ) -> None:
     """Every collection task of a year: window, indicator, collector, source, method."""
-    from .reports import write_atomic
+    from .files import write_atomic
     from .schedule import tasks, to_ics
     from .template import load_template
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import shorten
+from .numbers import round2
 
-CENT = Decimal("0.01")
 INJECTION = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -65,7 +65,7 @@ def _cents(cell: Any) -> Decimal | None:
     if text == "":
         return None
     try:
-        return Decimal(text).quantize(CENT)
+        return round2(Decimal(text))
     except (InvalidOperation, ValueError):
         return Decimal("NaN")
 
@@ -77,7 +77,7 @@ def _same_number(cell: Any, expected: Any) -> bool:
     if found is None or found.is_nan():
         return False
     try:
-        return found == Decimal(str(expected)).quantize(CENT)
+        return found == round2(Decimal(str(expected)))
     except (InvalidOperation, ValueError):
         return False
 

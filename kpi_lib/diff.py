@@ -21,8 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from .audit import INPUTS, MANIFEST, read_json, recorded_department
+from .audit import recorded_department
 from .errors import AuditError, KpiError, UsageError
+from .files import read_json
+from .layout import INPUTS, MANIFEST, RESULT
 from .tables import DataFolder
 from .template import Template, load_template
 
@@ -47,7 +49,7 @@ class RunFolder:
         for key in ("department", "period"):
             if not isinstance(manifest.get(key), str):
                 raise AuditError(f"{path / MANIFEST}: no {key}; expected a manifest written by kpi run")
-        result = read_json(path / "result.json") if (path / "result.json").is_file() else None
+        result = read_json(path / RESULT) if (path / RESULT).is_file() else None
         if result is not None:
             items = result.get("indicators")
             if not (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .appraisal import IndicatorResult
+from .result import Explanation
 
 LABELS = {
     "id": ("序号", "No."),
@@ -155,3 +156,16 @@ def survey_line(result: IndicatorResult, lang: str, min_responses: int) -> str:
             else f" (⚠ fewer than {min_responses} responses: the rate rests on too few answers)"
         )
     return text
+
+
+def explanation(result: IndicatorResult, lang: str, min_responses: int, sha256: str | None) -> Explanation:
+    """How one indicator's number came about, in `lang`: what its record keeps beside the numbers."""
+    return Explanation(
+        method=result.method,
+        file=result.evidence.file,
+        sha256=sha256,
+        value_text=value_text(result),
+        formula_line=formula_line(result, lang),
+        rule_line=rule_line(result, lang),
+        survey_line=survey_line(result, lang, min_responses),
+    )

@@ -47,24 +47,12 @@ from openpyxl.writer.excel import ExcelWriter
 
 from . import clock
 from .errors import KpiError
-from .explain import LABELS, grade_label
+from .explain import grade_label
+from .messages import both, say
+from .result import DepartmentResult, json_number, json_real
+from .sheet import SHEET_KEYS, headers, sheet_row
 from .template import Template
 
-SHEET_KEYS = (
-    "id",
-    "name",
-    "target",
-    "weight",
-    "rule",
-    "collector",
-    "source",
-    "schedule",
-    "methods",
-    "result",
-    "prerequisites",
-    "resources",
-    "formula",
-)
 ROLES = {"manager": "manager_sign", "supervisor": "supervisor_sign"}
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -95,12 +83,12 @@ def csv_cell(value: Any) -> Any:
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _append(sheet: Worksheet, values: Iterable[Any]) -> None:
+def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
     sheet.append([xlsx_cell(sheet, value) for value in values])
 
 
 # -- reproducible bytes ---------------------------------------------------------------------
-def _bytes(book: Workbook, when: datetime | None = None) -> bytes:
+def workbook_bytes(book: Workbook, when: datetime | None = None) -> bytes:
     """The workbook as .xlsx bytes, dated `when` (naive UTC; default `clock.now()`) in its properties and its zip.
 
     `Workbook.save` would stamp `modified` with the wall clock, and `ZipFile.writestr`
@@ -131,118 +119,57 @@ def scorecard_xlsx(
     template: Template,
     lang: str,
     title: str,
-    result: Mapping[str, Any],
-    explain: Mapping[str, Mapping[str, Any]],
+    result: DepartmentResult,
     labels: Mapping[str, str],
     signoffs: Sequence[Mapping[str, Any]] = (),
     when: datetime | None = None,
 ) -> bytes:
-    """The filled-in KPI sheet as .xlsx bytes."""
+    """The filled-in KPI sheet as .xlsx bytes: the same rows as the scorecard notebook's (`sheet.sheet_row`)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "考核表"
-    _append(sheet, [title])
+    append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
-    _append(sheet, [LABELS[k][0] for k in SHEET_KEYS] + ["得分"])
-    _append(sheet, [LABELS[k][1] for k in SHEET_KEYS] + ["Score"])
+    names = headers()
+    append_row(sheet, [zh for zh, _ in names])
+    append_row(sheet, [en for _, en in names])
     for row in (2, 3):
         for cell in sheet[row]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="EEEEEE")
             cell.border = BOX
             cell.alignment = WRAP
-    for item in result["indicators"]:
-        ind = template.indicator(item["id"])
-        ex = explain.get(item["id"], {})
-        target = "" if item["target"] is None else f"{'≥' if ind.direction == 'higher' else '≤'} {item['target']}%"
-        method = ex.get("method", "")
-        values = [
-            ind.id,
-            ind.statement(lang),
-            f"{ind.target_text(lang)} {target}".strip(),
-            item["weight"],
-            ind.rule(lang),
-            ind.collector(lang),
-            ind.source(lang),
-            ind.schedule_text(lang),
-            template.methods[method](lang) if method in template.methods else method,
-            "; ".join(
-                part
-                for part in (ex.get("formula_line", ""), ex.get("survey_line", ""), ex.get("rule_line", ""))
-                if part
-            ),
-            ind.prerequisites_text(lang),
-            ind.resources(lang),
-            ind.formula(lang),
-            item["score"],
-        ]
-        _append(sheet, values)
+    for item in result.indicators:
+        row = sheet_row(template, item, lang)
+        values: list[Any] = list(row.cells)
+        values[SHEET_KEYS.index("weight")] = json_number(row.weight)
+        append_row(sheet, [*values, json_real(row.score)])
         for cell in sheet[sheet.max_row]:
             cell.border = BOX
             cell.alignment = WRAP
-        sheet.cell(row=sheet.max_row, column=len(values)).number_format = "0.00"
-    grade = result["grade"] or ""
-    _append(sheet, [])
-    _append(sheet, ["加权总分 Weighted total", result["total"]])
+        sheet.cell(row=sheet.max_row, column=len(values) + 1).number_format = "0.00"
+    grade = result.grade or ""
+    append_row(sheet, [])
+    append_row(sheet, [" ".join(both("label.total")), json_real(result.total)])
     sheet.cell(row=sheet.max_row, column=2).number_format = "0.00"
-    _append(sheet, ["等级 Grade", f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip()])
-    for row in (sheet.max_row - 1, sheet.max_row):
-        sheet.cell(row=row, column=1).font = Font(bold=True)
-    _append(sheet, [])
+    append_row(sheet, [" ".join(both("label.grade")), f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip()])
+    for row_number in (sheet.max_row - 1, sheet.max_row):
+        sheet.cell(row=row_number, column=1).font = Font(bold=True)
+    append_row(sheet, [])
     by_role = {s["role"]: s for s in signoffs}
     line = []
     for role, key in ROLES.items():
         signed = by_role.get(role)
-        line += [f"{LABELS[key][0]}：", f"{signed['name']}  {signed['time']}" if signed else "________________"]
-    _append(sheet, line)
+        line += [
+            f"{say(f'label.{key}', 'zh')}：",
+            f"{signed['name']}  {signed['time']}" if signed else "________________",
+        ]
+    append_row(sheet, line)
     widths = [6, 36, 16, 7, 36, 12, 16, 14, 12, 36, 18, 10, 40, 8]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "C4"
-    return _bytes(book, when)
-
-
-def summary_xlsx(period: str, rows: Sequence[Mapping[str, Any]], when: datetime | None = None) -> bytes:
-    """One row per department: rank, id, name, total, grade, every indicator's score."""
-    ids = sorted({i["id"] for r in rows for i in r["indicators"]})
-    book = Workbook()
-    sheet = book.active
-    sheet.title = period
-    _append(
-        sheet,
-        [
-            "名次 rank",
-            "部门编号 department",
-            "部门 name",
-            "期间 period",
-            "状态 status",
-            "加权总分 total",
-            "等级 grade",
-            "等级名称 grade_label",
-            *ids,
-        ],
-    )
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        scores = {i["id"]: i["score"] for i in r["indicators"]}
-        _append(
-            sheet,
-            [
-                r["rank"],
-                r["department"],
-                r["name"],
-                period,
-                r["status"],
-                r["total"],
-                r["grade"],
-                r["labels"].get(r["grade"] or "", ""),
-                *(scores.get(i) for i in ids),
-            ],
-        )
-    for column in range(1, sheet.max_column + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 14
-    return _bytes(book, when)
+    return workbook_bytes(book, when)
 
 
 CHROMIUM_HINT = "Chromium is not installed: run `make pdf-deps` (or `apt-get install chromium`) to make PDFs"

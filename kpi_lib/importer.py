@@ -314,7 +314,7 @@ def _tables_document(template: Template) -> dict[str, Any]:
 
 
 def write_import(result: Imported, out: Path) -> tuple[Path, Path]:
-    from .reports import write_atomic
+    from .files import write_atomic
 
     tid = check_id(str(result.template["id"]))
     template_path = out / f"{tid}.yaml"

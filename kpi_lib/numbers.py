@@ -6,6 +6,10 @@ trailing zeros are dropped): `1e308` or a budget of `1E-30` are refused, not
 carried into a percentage that no 28-digit decimal context can hold. NaN and
 infinity are never numbers.
 
+Rounding and writing numbers are defined here too, once: `round2` is SPEC §4's
+half-up rounding to 2 decimals (rates, scores, totals, confidence bounds), and
+`plain` writes a decimal as a person reads it (`93.5`, `98.00` with `places=2`).
+
 A binary float (an xlsx cell, a Parquet double) is read through its shortest
 round-tripping text (`repr`), then to 15 significant digits, the precision
 Excel itself shows and stores: `0.30000000000000004` (a formula's artefact) is
@@ -17,6 +21,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 15
 MAX_PLACES = 6
 FLOAT_DIGITS = 15
@@ -68,3 +73,20 @@ def from_text(text: str) -> Decimal:
         return Decimal(stripped)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise NotANumber("expected a number") from None
+
+
+def round2(number: Decimal) -> Decimal:
+    """SPEC §4's rounding: half-up to 2 decimals."""
+    return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def plain(number: Decimal | None, places: int | None = None) -> str:
+    """A decimal without exponent or trailing noise (`—` for None); `places` fixes the decimals, rounding half-up."""
+    if number is None:
+        return "—"
+    if places is not None:
+        return f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

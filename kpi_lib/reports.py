@@ -19,71 +19,54 @@ nbconvert adds none of its own (heading anchors are derived from the text, cell
 anchors from the cell ids), and the font subset is dated by the clock.
 
 Exporters are created once per process and reused (`_exporters`). Every file is
-written to a temporary name and renamed into place (`write_atomic`).
+written to a temporary name and renamed into place (`files.write_atomic`).
+
+Which notebooks a department folder has comes from its template's groups (the
+runner passes them; `department.json` records them for the index), never from a
+fixed list: a template with groups of its own gets their reports and links too.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import csv
-import html
 import io
-import json
-import math
-import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
-from functools import cache, lru_cache
+from collections.abc import Iterable, Sequence
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import nbformat
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from nbconvert import HTMLExporter
+
 from .charts import cjk_font_path
-from .errors import AuditError, KpiError, output_error, shorten
+from .errors import KpiError, shorten
+from .files import write_atomic
+from .layout import (
+    ERROR,
+    INDEX,
+    RESULT,
+    SCORECARD,
+    SCORECARD_XLSX,
+    SUMMARY_CSV,
+    SUMMARY_XLSX,
+    DepartmentFolder,
+    audit_html,
+    reader_html,
+)
+from .numbers import plain
+from .pages import render
+from .summary import department_rows, summary_csv_text, summary_xlsx
 
 PLACEHOLDER = "/*KPI-CJK-FONT*/"
 FONT_FAMILY = "KPI CJK"
-NOTEBOOKS = ("management", "service", "key_accounts", "cost", "scorecard")
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a file whole or not at all: a temporary file in the same folder, then a rename.
-
-    A write the environment refuses (disk full, read-only folder) raises `OutputError` naming `path`.
-    """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise output_error(exc, path) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise output_error(exc, path) from None
-        raise
-
-
-@lru_cache(maxsize=1)
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @cache
-def _exporters(reader: bool) -> Any:
+def _exporters(reader: bool) -> HTMLExporter:
     """One HTML exporter per kind and process, reused for every notebook."""
-    from nbconvert import HTMLExporter
-
     folder = str(resources.files("kpi_lib") / "report_templates")
     exporter = HTMLExporter(template_name="kpi", extra_template_basedirs=[folder])
     exporter.exclude_input = reader
@@ -93,12 +76,10 @@ def _exporters(reader: bool) -> Any:
 
 
 def notebook_html(path: Path, *, reader: bool, title: str) -> str:
-    import nbformat
-
     return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title)
 
 
-def notebook_node_html(notebook: Any, *, reader: bool, title: str) -> str:
+def notebook_node_html(notebook: nbformat.NotebookNode, *, reader: bool, title: str) -> str:
     """HTML of a notebook, with the font placeholder still in it (see `font_css`)."""
     body, _ = _exporters(reader).from_notebook_node(
         notebook, resources={"metadata": {"name": title}, "language_code": "zh"}
@@ -122,9 +103,6 @@ def font_css(texts: Iterable[str]) -> str:
     path = cjk_font_path()
     if not chars or path is None:
         return rules
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
     options = subset.Options()
     options.flavor = None
     options.desubroutinize = True  # Chromium drops glyphs of CID-keyed subsets that keep per-FD subroutines
@@ -143,21 +121,21 @@ def font_css(texts: Iterable[str]) -> str:
     return face + rules
 
 
-def department_reports(folder: Path, title: str) -> list[Path]:
-    """Both HTML reports of every executed notebook in a department folder, with one shared font subset."""
+def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> list[Path]:
+    """Both HTML reports of each executed notebook named (groups, then the scorecard), with one shared font subset."""
+    where = DepartmentFolder(folder)
     pages: dict[Path, str] = {}
-    for name in NOTEBOOKS:
-        notebook = folder / f"{name}.ipynb"
+    for name in notebooks:
+        notebook = where.notebook(name)
         if not notebook.is_file():
             continue
         try:
-            pages[folder / f"{name}.html"] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
-            pages[folder / f"{name}.audit.html"] = notebook_html(
-                notebook, reader=False, title=f"{title} · {name} (audit)"
-            )
+            pages[where.reader_html(name)] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
+            pages[where.audit_html(name)] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
         except Exception as exc:  # noqa: BLE001 - a damaged notebook (its writer was killed) or a rendering bug: name the file
             raise KpiError(
-                f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); the executed notebook may be damaged: run the department again"
+                f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); "
+                "the executed notebook may be damaged: run the department again"
             ) from None
     css = font_css(pages.values())
     for path, page in pages.items():
@@ -166,143 +144,15 @@ def department_reports(folder: Path, title: str) -> list[Path]:
 
 
 # -- the period's index ---------------------------------------------------------------------
-def _department_rows(period_dir: Path) -> list[dict[str, Any]]:
-    """One row per department folder that holds a result or an error; `AuditError` names a file that cannot be read."""
-    rows = [
-        row
-        for folder in sorted(p for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-        if (row := _department_row(folder))
-    ]
-    ok = sorted(
-        (r for r in rows if r["status"] == "ok"),
-        key=lambda r: (-(r["total"] if r["total"] is not None else -1), r["department"]),
-    )
-    for rank, row in enumerate(ok, start=1):
-        row["rank"] = rank
-    failed = [dict(r, rank=None) for r in rows if r["status"] != "ok"]
-    return ok + failed
-
-
-def _department_row(folder: Path) -> dict[str, Any] | None:
-    """What the index shows of one department folder (None when it holds neither result nor error)."""
-    result_file, error_file, meta_file = folder / "result.json", folder / "error.txt", folder / "department.json"
-    meta = (
-        _read_checked(meta_file, {"name": (str,), "lang": (str,), "labels": (dict,)}, required=False)
-        if meta_file.is_file()
-        else {}
-    )
-    if not all(isinstance(v, str) for v in meta.get("labels", {}).values()):
-        raise AuditError(f"{meta_file}: a grade label is not text; restore the file or run the department again")
-    row: dict[str, Any] = {
-        "department": folder.name,
-        "name": meta.get("name", ""),
-        "lang": meta.get("lang", "zh"),
-        "labels": meta.get("labels", {}),
-    }
-    if result_file.is_file():
-        result = _read_checked(
-            result_file,
-            {"total": (int, float, type(None)), "grade": (str, type(None)), "indicators": (list,)},
-            required=True,
-        )
-        scores = [
-            result["total"],
-            *(
-                i.get("score") if isinstance(i, dict) and isinstance(i.get("id"), str) else "?"
-                for i in result["indicators"]
-            ),
-        ]
-        if not all(
-            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)) for v in scores
-        ):
-            raise AuditError(
-                f"{result_file}: its total or an indicator's id or score is not as kpi run writes it; restore the file or run the department again"
-            )
-        row.update(status="ok", total=result["total"], grade=result["grade"], indicators=result["indicators"], error="")
-    elif error_file.is_file():
-        try:
-            error = error_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AuditError(
-                f"{error_file}: cannot be read ({exc}); restore the file or run the department again"
-            ) from None
-        row.update(status="failed", total=None, grade=None, indicators=[], error=error)
-    else:
-        return None
-    return row
-
-
-def _read_checked(path: Path, fields: Mapping[str, tuple[type, ...]], *, required: bool) -> dict[str, Any]:
-    """A JSON object whose `fields` (all present when `required`) have the expected types; else `AuditError` naming the file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise AuditError(
-            f"{path}: not readable JSON ({shorten(exc)}); restore the file or run the department again"
-        ) from None
-    if not isinstance(data, dict):
-        raise AuditError(f"{path}: not a JSON object; restore the file or run the department again")
-    bad = [
-        key
-        for key, kinds in fields.items()
-        if (required or key in data)
-        and (key not in data or not isinstance(data[key], kinds) or isinstance(data[key], bool))
-    ]
-    if bad:
-        raise AuditError(
-            f"{path}: not as kpi run writes it (field {', '.join(bad)}); restore the file or run the department again"
-        )
-    return data
-
-
-def write_summary_csv(period: str, rows: Sequence[Mapping[str, Any]], path: Path) -> None:
-    """One row per department (UTF-8 with BOM, so Excel shows the Chinese names); every field through `csv_cell`."""
-    write_atomic(path, summary_csv_text(period, rows))
-
-
-def summary_csv_text(period: str, rows: Sequence[Mapping[str, Any]]) -> str:
-    """The text of `summary.csv` (see `write_summary_csv`)."""
-    from .exports import csv_cell
-
-    ids = sorted({i["id"] for r in rows for i in r["indicators"]})
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            csv_cell(c)
-            for c in ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")
-        ]
-    )
-    for r in rows:
-        scores = {i["id"]: i["score"] for i in r["indicators"]}
-        label = r["labels"].get(r["grade"] or "", "")
-        first_error = r["error"].splitlines()[0] if r["error"] else ""
-        cells = [
-            r["rank"],
-            r["department"],
-            r["name"],
-            period,
-            r["status"],
-            _two_places(r["total"]),
-            r["grade"],
-            label,
-            *(_two_places(scores.get(i)) for i in ids),
-            first_error,
-        ]
-        writer.writerow([csv_cell(c) for c in cells])
-    return "\ufeff" + buffer.getvalue()
-
-
-def _two_places(value: Any) -> Decimal | None:
-    """A score as the number it prints as with two decimals (a number, so `csv_cell` leaves it alone)."""
-    return None if value is None else Decimal(f"{value:.2f}")
-
-
 def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:
     """`index.html` ranking the departments with links to their reports, `summary.csv` and `summary.xlsx`."""
     for name, data in render_index(period_dir, period).items():
         write_atomic(period_dir / name, data)
-    return period_dir / "index.html", period_dir / "summary.csv"
+    return period_dir / INDEX, period_dir / SUMMARY_CSV
+
+
+def _link(href: str, text: str) -> dict[str, str]:
+    return {"href": href, "text": text}
 
 
 def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
@@ -312,65 +162,58 @@ def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
     other numbers than the departments' results, by text, style or number format,
     is caught even when its stored values were left alone.
     """
-    from .exports import summary_xlsx
-
-    rows = _department_rows(period_dir)
-    e = html.escape
-    body = []
+    rows = department_rows(period_dir)
+    shown = []
     for r in rows:
-        dept = e(r["department"])
-        links = " · ".join(
-            f'<a href="{dept}/{name}{suffix}">{label}</a>'
-            for name, suffix, label in (
-                ("scorecard", ".html", "考核表 report"),
-                ("scorecard", ".audit.html", "审计 audit"),
+        folder = DepartmentFolder(period_dir / r.department)
+        groups = [_link(f"{r.department}/{reader_html(g)}", g) for g in r.groups if folder.reader_html(g).is_file()]
+        entry: dict[str, Any] = {
+            "ok": r.result is not None,
+            "department": r.department,
+            "name": r.name,
+            "groups": groups,
+        }
+        if r.result is not None:
+            reports = [
+                _link(f"{r.department}/{page}", text)
+                for page, text in ((reader_html(SCORECARD), "考核表 report"), (audit_html(SCORECARD), "审计 audit"))
+                if (folder.path / page).is_file()
+            ]
+            files = [_link(f"{r.department}/{RESULT}", RESULT), _link(f"{r.department}/{SCORECARD_XLSX}", "xlsx")]
+            entry.update(
+                rank=r.rank,
+                total=plain(r.total, 2),
+                grade=r.grade or "",
+                label=r.grade_label,
+                reports=reports,
+                files=files,
             )
-            if (period_dir / r["department"] / f"{name}{suffix}").is_file()
-        )
-        groups = " ".join(
-            f'<a href="{dept}/{name}.html">{e(name)}</a>'
-            for name in NOTEBOOKS[:-1]
-            if (period_dir / r["department"] / f"{name}.html").is_file()
-        )
-        if r["status"] == "ok":
-            label = e(r["labels"].get(r["grade"] or "", ""))
-            cells = f"<td class=num>{r['rank']}</td><td>{e(r['name'])}</td><td><code>{dept}</code></td><td class=num><b>{r['total']:.2f}</b></td><td>{e(r['grade'] or '')} {label}</td>"
-            extra = f'{links} · {groups} · <a href="{dept}/result.json">result.json</a> · <a href="{dept}/scorecard.xlsx">xlsx</a>'
-            body.append(f"<tr>{cells}<td>{extra}</td></tr>")
         else:
-            error = e(r["error"].splitlines()[-1] if r["error"] else "")
-            cells = (
-                f"<td>—</td><td>{e(r['name'])}</td><td><code>{dept}</code></td><td colspan=2 class=bad>失败 failed</td>"
+            entry.update(
+                error=r.error.splitlines()[-1] if r.error else "",
+                error_file=f"{r.department}/{ERROR}",
+                error_file_name=ERROR,
             )
-            body.append(
-                f'<tr>{cells}<td class=bad>{error}<br><a href="{dept}/error.txt">error.txt</a> {groups}</td></tr>'
-            )
-    head = "".join(
-        f"<th>{t}</th>"
-        for t in (
-            "名次<br>Rank",
-            "部门<br>Department",
-            "编号<br>Id",
-            "加权总分<br>Total",
-            "等级<br>Grade",
-            "报告<br>Reports",
-        )
+        shown.append(entry)
+    columns = [
+        ("名次", "Rank"),
+        ("部门", "Department"),
+        ("编号", "Id"),
+        ("加权总分", "Total"),
+        ("等级", "Grade"),
+        ("报告", "Reports"),
+    ]
+    page = render(
+        "index.html.j2",
+        title=f"绩效量化考核 KPI appraisal · {period}",
+        font_css=PLACEHOLDER,
+        summary_csv=SUMMARY_CSV,
+        summary_xlsx=SUMMARY_XLSX,
+        columns=columns,
+        rows=shown,
     )
-    title = f"绩效量化考核 KPI appraisal · {e(period)}"
-    page = f"""<!DOCTYPE html>
-<html lang="zh"><head><meta charset="utf-8"><title>{title}</title>
-<style>{PLACEHOLDER}
-body {{margin: 2em; color: #222}} table {{border-collapse: collapse}} th, td {{border: 1px solid #ccc; padding: 4px 9px; text-align: left; vertical-align: top}}
-th {{background: #f2f2f2}} .num {{text-align: right}} .bad {{color: #b3261e}} a {{color: #1a5fb4}}
-</style></head><body>
-<h1>{title}</h1>
-<p>Departments ranked by weighted total. 部门按加权总分排名。 <a href="summary.csv">summary.csv</a> · <a href="summary.xlsx">summary.xlsx</a></p>
-<table><tr>{head}</tr>
-{"".join(body)}
-</table></body></html>
-"""
     return {
-        "index.html": page.replace(PLACEHOLDER, font_css([page]), 1).encode("utf-8"),
-        "summary.csv": summary_csv_text(period, rows).encode("utf-8"),
-        "summary.xlsx": summary_xlsx(period, rows),
+        INDEX: page.replace(PLACEHOLDER, font_css([page]), 1).encode("utf-8"),
+        SUMMARY_CSV: summary_csv_text(period, rows).encode("utf-8"),
+        SUMMARY_XLSX: summary_xlsx(period, rows),
     }

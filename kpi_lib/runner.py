@@ -47,9 +47,7 @@ cell timeout is not retried.
 from __future__ import annotations
 
 import errno
-import json
 import os
-import re
 import shutil
 import time
 from collections import deque
@@ -57,33 +55,37 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock, yamlfile
-from .appraisal import in_spec_order
-from .errors import WRITE_ERRNOS, KpiError, OutputError, UsageError, output_error, shorten
+from . import audit, clock, executed, yamlfile
+from .errors import WRITE_ERRNOS, AuditError, KpiError, OutputError, UsageError, output_error, shorten
+from .exports import chromium, html_to_pdf
+from .files import git_commit, sha256_file, write_atomic, write_json
+from .layout import (
+    GROUP_NOTEBOOK,
+    OLD_FOLDER,
+    SCORECARD,
+    STAGING,
+    DepartmentFolder,
+    PeriodFolder,
+    notebook,
+    pdf,
+)
 from .lock import PeriodLock
-from .params import load_params
+from .params import Department, load_params
 from .period import Period
-from .reports import department_reports, write_atomic, write_index
+from .reports import department_reports, write_index
+from .summary import read_result
 from .text import PLAIN_ID
 from .workers import local_executor, tied_kernel_manager
 
-GROUPS = (
-    "management",
-    "service",
-    "key_accounts",
-    "cost",
-)  # the packaged template's groups; a department runs its template's
-SCORECARD = "scorecard"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 600
 MAX_TIMEOUT = 7 * 24 * 3600
 MAX_JOBS = 512
-STAGING = ".staging-"
 FOLDER_NAME = PLAIN_ID  # (kpi_lib.text)
-OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 DEVICE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})  # a refused write, whatever the file
 
 
@@ -118,6 +120,7 @@ class FinishJob:
     title: str
     folder: str
     scorecard: NotebookJob | None
+    groups: tuple[str, ...] = ()
     pdf: bool = False
 
 
@@ -140,7 +143,7 @@ class DepartmentRun:
     groups: tuple[str, ...] = ()
     inputs: dict[str, Any] = field(default_factory=dict)
     effective: Any = None
-    total: float | None = None
+    total: Decimal | None = None
     grade: str | None = None
     started: float = field(default_factory=time.monotonic)
 
@@ -183,14 +186,12 @@ def refused_write(exc: OSError, folder: Path) -> bool:
 
 
 def execute(job: NotebookJob) -> Outcome:
-    """Execute one notebook with papermill in a fresh kernel, then settle what it wrote (`notebook.settle`); never raises."""
-    from .notebook import settle
-
+    """Execute one notebook with papermill in a fresh kernel, then settle what it wrote (`executed.settle`); never raises."""
     outcome = _papermill(job)
     output = Path(job.output)
     if output.is_file():
         try:
-            settle(output)
+            executed.settle(output)
         except Exception as exc:  # noqa: BLE001 - a notebook papermill could not finish writing
             if outcome.ok:
                 return Outcome(
@@ -293,28 +294,28 @@ def finish(job: FinishJob) -> Outcome:
 
 
 def _write_result(folder: Path) -> None:
-    from .notebook import read_record
-
-    record = read_record(folder / f"{SCORECARD}.ipynb", kind="scorecard")
-    result = in_spec_order(record["result"])
-    write_atomic(folder / "result.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    write_atomic(folder / "scorecard.xlsx", audit.scorecard_xlsx_bytes(folder))
+    """`result.json` and `scorecard.xlsx` from the result the scorecard notebook recorded (read once)."""
+    where = DepartmentFolder(folder)
+    result = executed.read_scorecard(where.notebook(SCORECARD))
+    write_json(where.result, result.to_json())
+    write_atomic(where.scorecard_xlsx, audit.scorecard_xlsx_bytes(folder, result))
 
 
 def _write_reports(folder: Path, job: FinishJob) -> None:
-    pages = department_reports(folder, job.title)
+    """Both HTML reports of every notebook (the template's groups, then the scorecard); PDFs of the reader's, if asked."""
+    names = [*job.groups, SCORECARD]
+    department_reports(folder, job.title, names)
     if job.pdf:
-        from .exports import html_to_pdf
-
-        for page in pages:
-            if not page.name.endswith(".audit.html"):
-                html_to_pdf(page, page.with_suffix(".pdf"))
+        where = DepartmentFolder(folder)
+        for name in names:
+            if where.reader_html(name).is_file():
+                html_to_pdf(where.reader_html(name), where.path / pdf(name))
 
 
 # -- main side ------------------------------------------------------------------------------
 def notebooks_folder(given: Path | None) -> Path:
     folder = given or PROJECT_ROOT / "notebooks"
-    missing = [f"{n}.ipynb" for n in (SCORECARD,) if not (folder / f"{n}.ipynb").is_file()]
+    missing = [notebook(n) for n in (GROUP_NOTEBOOK, SCORECARD) if not (folder / notebook(n)).is_file()]
     if missing:
         raise UsageError(f"{folder}: notebooks not found ({', '.join(missing)}); pass --notebooks DIR")
     return folder
@@ -362,7 +363,7 @@ class BatchResult:
 
 def run_batch(
     params_files: list[Path],
-    period: str,
+    window: Period,
     *,
     out: Path,
     jobs: int,
@@ -382,12 +383,9 @@ def run_batch(
     """
     started = time.monotonic()
     check_limits(jobs, timeout)
-    window = Period.parse(period)
     clock.source_date_epoch()  # a malformed SOURCE_DATE_EPOCH is a usage error before anything runs
     source = notebooks_folder(notebooks)
     if pdf:
-        from .exports import chromium
-
         chromium()  # fail early, with the install hint, before any notebook runs
     period_dir = (out / str(window)).resolve()
     try:
@@ -402,7 +400,7 @@ def run_batch(
             runs = _prepare(params_files, batch)
             if progress is not None:
                 progress.start(len(runs))
-            with executor(jobs, period_dir / ".kernels.log") as pool:
+            with executor(jobs, PeriodFolder(period_dir).kernels_log) as pool:
                 _drive(batch, runs, pool, jobs)
             index = _write_period_files(batch)
     finally:
@@ -432,15 +430,20 @@ class _Batch:
                 self.progress.note(line)
 
     def notebook(self, run: DepartmentRun, name: str, **parameters: str) -> NotebookJob:
-        assert run.staging is not None
+        """The job of one notebook: `<name>.ipynb` from the notebooks folder, else (a group) the generic group notebook."""
+        staging = _staging(run)
+        source = self.source / notebook(name)
+        if name != SCORECARD and not source.is_file():
+            source = self.source / notebook(GROUP_NOTEBOOK)
         injected = {"params_path": str(run.params_path), "period": str(self.window), **parameters}
-        return NotebookJob(
-            str(self.source / f"{name}.ipynb"),
-            str(run.staging / f"{name}.ipynb"),
-            injected,
-            str(run.staging),
-            self.timeout,
-        )
+        return NotebookJob(str(source), str(staging / notebook(name)), injected, str(staging), self.timeout)
+
+
+def _staging(run: DepartmentRun) -> Path:
+    """The staging folder of a department that has one (only a params file that did not load has none)."""
+    if run.staging is None:
+        raise KpiError(f"{run.params_path}: internal error: no staging folder for this department (please report it)")
+    return run.staging
 
 
 # -- cleaning up after an interrupted run ---------------------------------------------------
@@ -516,7 +519,7 @@ def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
     return [run for run, _ in loaded]
 
 
-def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Any]:
+def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Department | None]:
     """A params file's run and its loaded department (None when it did not load: then the run has no folder)."""
     path = path.resolve()
     if not path.is_file():
@@ -553,19 +556,19 @@ def _declared_id(path: Path) -> str | None:
     return declared if isinstance(declared, str) and FOLDER_NAME.fullmatch(declared) else None
 
 
-def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
+def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> None:
     """Refuse a signed department, or make its staging folder: inputs snapshot and department.json."""
-    assert run.staging is not None and run.final is not None
-    signed = _sign_state(run.final)
+    staging, final = _staging(run), _final(run)
+    signed = _sign_state(final)
     if signed and not batch.force:
         run.refused = True
         run.error = (
-            f"{run.final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+            f"{final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
         )
         return
     try:
-        _remove(run.staging)
-        run.staging.mkdir(parents=True)
+        _remove(staging)
+        staging.mkdir(parents=True)
         if department is not None:
             _describe(run, department, batch)
         meta = {
@@ -574,30 +577,36 @@ def _stage(run: DepartmentRun, department: Any, batch: _Batch) -> None:
             "lang": run.lang,
             "labels": run.labels,
             "params": str(run.params_path),
+            "groups": list(run.groups),
         }
-        write_atomic(run.staging / "department.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+        write_json(DepartmentFolder(staging).meta, meta)
     except OutputError as exc:
         _unwritable(run, str(exc))
     except OSError as exc:
-        if refused_write(exc, run.staging):
-            _unwritable(run, str(output_error(exc, exc.filename or run.staging)))
+        if refused_write(exc, staging):
+            _unwritable(run, str(output_error(exc, exc.filename or staging)))
         else:
-            run.error = run.error or f"{exc.filename or run.staging}: cannot be read: {exc.strerror or exc}"
+            run.error = run.error or f"{exc.filename or staging}: cannot be read: {exc.strerror or exc}"
 
 
-def _describe(run: DepartmentRun, department: Any, batch: _Batch) -> None:
-    """The department's groups, names and effective params, and a snapshot of its inputs; a problem becomes its error."""
-    assert run.staging is not None
+def _final(run: DepartmentRun) -> Path:
+    if run.final is None:
+        raise KpiError(f"{run.params_path}: internal error: no output folder for this department (please report it)")
+    return run.final
+
+
+def _describe(run: DepartmentRun, department: Department, batch: _Batch) -> None:
+    """The department's groups (its template's), names and effective params, and a snapshot of its inputs.
+
+    A problem becomes the department's error.
+    """
     try:
         params = department.for_period(batch.window)
         run.groups = tuple(department.template.groups)
-        missing = [g for g in run.groups if not (batch.source / f"{g}.ipynb").is_file()]
-        if missing:
-            run.error = f"{batch.source}: no notebook for group(s) {', '.join(missing)} of template {department.template.id}; expected <group>.ipynb"
         run.name, run.lang = params.name, params.lang
         run.labels = {b.grade: b.label for b in params.grades}
         run.effective = params.model_dump(mode="json")
-        run.inputs = audit.snapshot_inputs(department, batch.window, run.staging)
+        run.inputs = audit.snapshot_inputs(department, batch.window, _staging(run))
     except OutputError:
         raise
     except KpiError as exc:
@@ -687,7 +696,7 @@ def _outcome(future: Future[Outcome], task: Task, batch: _Batch) -> Outcome | No
     except BrokenExecutor:
         if task.attempt == 1:
             return None
-        log = batch.period_dir / ".kernels.log"
+        log = PeriodFolder(batch.period_dir).kernels_log
         return Outcome(
             task.kind,
             False,
@@ -726,7 +735,9 @@ def _record(task: Task, outcome: Outcome, batch: _Batch) -> Task | None:
         return None
     scorecard = None if run.error else batch.notebook(run, SCORECARD, results_dir=".")
     title = f"{run.name or run.department} · {batch.window}"
-    return Task(run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard, batch.pdf))
+    return Task(
+        run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard, run.groups, batch.pdf)
+    )
 
 
 # -- finishing each department --------------------------------------------------------------
@@ -750,29 +761,29 @@ def _finalize(run: DepartmentRun, batch: _Batch) -> None:
 
 
 def _complete(run: DepartmentRun, batch: _Batch) -> None:
-    assert run.staging is not None and run.final is not None
+    staging = DepartmentFolder(_staging(run))
     _check_inputs_unchanged(run)
     if not run.failed:
         try:
-            result = audit.read_json(run.staging / "result.json")
-            run.total, run.grade = result["total"], result["grade"]
-        except (KpiError, KeyError, TypeError) as exc:
-            run.error = f"{run.staging / 'result.json'}: not as the scorecard wrote it ({shorten(exc)}); run again"
+            result = read_result(staging.result)
+            run.total, run.grade = result.total, result.grade
+        except AuditError as exc:
+            run.error = f"{staging.result}: not as the scorecard wrote it ({shorten(exc)}); run again"
     if run.failed:
-        (run.staging / "result.json").unlink(missing_ok=True)
+        staging.result.unlink(missing_ok=True)
         run.total = run.grade = None
-        write_atomic(run.staging / "error.txt", f"{run.department} failed\n{run.error}\n")
+        write_atomic(staging.error, f"{run.department} failed\n{run.error}\n")
     manifest = audit.build_manifest(
-        run.staging,
+        staging.path,
         department=run.department,
         period=batch.period_dir.name,
         status="failed" if run.failed else "ok",
         inputs=run.inputs,
         effective=run.effective,
-        commit=audit.git_commit(),
+        commit=git_commit(),
     )
-    write_atomic(run.staging / audit.MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
-    run.notes.extend(_swap(run.staging, run.final))
+    write_json(staging.manifest, manifest)
+    run.notes.extend(_swap(staging.path, _final(run)))
 
 
 def _check_inputs_unchanged(run: DepartmentRun) -> None:
@@ -781,7 +792,7 @@ def _check_inputs_unchanged(run: DepartmentRun) -> None:
     for table in run.inputs.get("tables", []):
         path = Path(table["path"])
         try:
-            if path.is_file() and audit.sha256_file(path) != table["sha256"]:
+            if path.is_file() and sha256_file(path) != table["sha256"]:
                 changed.append(f"{path}: changed while the run was reading it; run again")
         except OSError as exc:
             changed.append(f"{path}: cannot be read any more ({exc.strerror}); run again")

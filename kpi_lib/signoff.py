@@ -27,31 +27,25 @@ what a log holds.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from .errors import AuditError, KpiError, UsageError, shorten
+from .files import read_json, sha256_bytes, sha256_file, write_atomic
+from .layout import MANIFEST, SIGNOFFS
+from .sources import no_code
 
-if TYPE_CHECKING:
-    from .audit import Report
-
-SIGNOFFS = "signoffs.jsonl"
 ROLES = ("manager", "supervisor")
 RECORD_FIELDS = ("seq", "role", "name", "time", "comment", "manifest_sha256", "prev_sha256", "views")
 MAX_NAME = 64
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -80,9 +74,9 @@ def read_log(folder: Path) -> list[LogLine]:
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError:
-            lines.append(LogLine(number, _sha256(chunk), None, "not UTF-8 text"))
+            lines.append(LogLine(number, sha256_bytes(chunk), None, "not UTF-8 text"))
             continue
-        sha = _sha256(text.encode("utf-8"))
+        sha = sha256_bytes(text.encode("utf-8"))
         try:
             record = json.loads(text)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, or a number of thousands of digits
@@ -160,8 +154,23 @@ def canonical(record: Mapping[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+class Verdicts(Protocol):
+    """Where `check_signatures` puts its verdicts (`audit.Report`): the folder's differences so far, and a verdict per line."""
+
+    differences: list[str]
+
+    def verdict(self, line: str, *, broken: bool) -> None: ...
+
+
+class Checks(Protocol):
+    """What `sign` needs checked before it signs (`audit.verify_department`'s report)."""
+
+    differences: list[str]
+    broken: list[str]
+
+
 def check_signatures(
-    folder: Path, manifest_path: Path, log: list[LogLine], report: Report, pubkey: Path | None
+    folder: Path, manifest_path: Path, log: list[LogLine], report: Verdicts, pubkey: Path | None
 ) -> None:
     """A verdict per line of the sign-off log: valid (and how far it was checked) or broken (and why).
 
@@ -170,7 +179,7 @@ def check_signatures(
     if not log:
         return
     try:
-        current: str | None = _sha256(manifest_path.read_bytes())
+        current: str | None = sha256_bytes(manifest_path.read_bytes())
     except OSError:
         current = None
     clean = not report.differences
@@ -256,8 +265,21 @@ def _signature_ok(record: Mapping[str, Any], public_pem: bytes) -> bool:
     return True
 
 
-def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
+def sign(
+    folder: Path,
+    *,
+    role: str,
+    name: str,
+    comment: str = "",
+    key: Path | None = None,
+    verify: Callable[[Path], Checks],
+    render: Callable[[Path, list[Mapping[str, Any]]], dict[str, bytes]],
+) -> dict[str, Any]:
     """Append a sign-off record bound to the manifest, and re-render the sign-off views.
+
+    `verify` checks the folder first (no code runs); `render` makes the sign-off
+    views with the new record (`audit.verify_department`, `audit.render_views`:
+    `audit.sign` passes them).
 
     A bad role, name (surrounding spaces are dropped) or comment is a `UsageError`;
     a folder whose outputs no longer match their manifest, or whose sign-off log
@@ -272,10 +294,6 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
     bad = next((c for c in comment if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"), None)
     if bad is not None:
         raise UsageError(f"--comment holds the control character U+{ord(bad):04X}; expected plain text")
-    from .audit import MANIFEST, read_json, render_views, sha256_file, verify_department
-    from .reports import write_atomic
-    from .sources import no_code
-
     if not (folder / MANIFEST).is_file():
         raise UsageError(f"{folder}: no manifest.json; expected a department folder written by kpi run")
     manifest = read_json(folder / MANIFEST)
@@ -283,7 +301,7 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
         raise KpiError(f"{folder}: the department failed in this run; there is nothing to sign")
     private = _private_key(key) if key is not None else None
     with no_code("kpi sign"):
-        found = verify_department(folder)
+        found = verify(folder)
     if found.differences or found.broken:
         raise AuditError(
             "\n".join(
@@ -305,8 +323,8 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
         "manifest_sha256": manifest_sha,
         "prev_sha256": log[-1].sha256 if log else None,
     }
-    views = render_views(folder, [*(line.record for line in log if line.record is not None), record])
-    record["views"] = {rel: _sha256(data) for rel, data in views.items()}
+    views = render(folder, [*(line.record for line in log if line.record is not None), record])
+    record["views"] = {rel: sha256_bytes(data) for rel, data in views.items()}
     if private is not None:
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 

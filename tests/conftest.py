@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import csv
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -115,3 +117,10 @@ def indicator(company: Company) -> Callable[..., dict[str, Any]]:
         return next(i for i in card.to_json()["indicators"] if i["id"] == iid)
 
     return run
+
+
+def kpi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `kpi` command as a user would (a new process), capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )

@@ -12,7 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpi_lib.audit import MANIFEST, sha256_file
+from kpi_lib.files import sha256_file
+from kpi_lib.layout import MANIFEST
 
 
 def kpi(*args: str) -> subprocess.CompletedProcess[str]:

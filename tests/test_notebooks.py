@@ -9,10 +9,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from kpi_lib.runner import GROUPS, SCORECARD, NotebookJob, execute
+from kpi_lib import executed
+from kpi_lib.layout import GROUP_NOTEBOOK, SCORECARD
+from kpi_lib.runner import NotebookJob, execute
+from kpi_lib.template import load_template
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = (*GROUPS, SCORECARD)
+NAMES = (GROUP_NOTEBOOK, SCORECARD)
 
 
 def load(name: str) -> nbformat.NotebookNode:
@@ -47,10 +50,12 @@ def test_parameters_cell_of_primitive_defaults(name: str) -> None:
         assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), ast.dump(node)
 
 
-def test_group_notebooks_name_their_group() -> None:
-    for group in GROUPS:
-        source = next(c.source for c in load(group).cells if "parameters" in c.metadata.get("tags", []))
-        assert f'group = "{group}"' in source
+def test_one_group_notebook_serves_every_group() -> None:
+    """No notebook per group: the generic one takes `group`, and its default is a group of the packaged template."""
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NAMES)
+    source = next(c.source for c in load(GROUP_NOTEBOOK).cells if "parameters" in c.metadata.get("tags", []))
+    default = ast.literal_eval(next(n.value for n in ast.parse(source).body if n.targets[0].id == "group"))  # type: ignore[attr-defined]
+    assert default in load_template().groups
 
 
 def _tiny(path: Path, source: str) -> Path:
@@ -111,15 +116,21 @@ def test_run_all_with_the_defaults_works(tmp_path: Path) -> None:
     shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")
     results = tmp_path / "outputs" / "2026-Q4" / "cs-east"
     results.mkdir(parents=True)
-    for name in NAMES:  # the group notebooks first: the scorecard reads what they recorded
+    # the group notebook once per group (its default group untouched, the others set), then the scorecard
+    runs = [
+        (group, {} if i == 0 else {"group": group})
+        for i, group in enumerate(["service", "management", "key_accounts", "cost"])
+    ]
+    runs.append((SCORECARD, {}))
+    for name, parameters in runs:
+        source = SCORECARD if name == SCORECARD else GROUP_NOTEBOOK
         papermill.execute_notebook(
-            str(tmp_path / "notebooks" / f"{name}.ipynb"),
+            str(tmp_path / "notebooks" / f"{source}.ipynb"),
             str(results / f"{name}.ipynb"),
+            parameters=parameters,
             cwd=str(tmp_path / "notebooks"),
             progress_bar=False,
         )
-    from kpi_lib.notebook import read_record
-
-    result = read_record(results / "scorecard.ipynb", kind="scorecard")["result"]
-    assert (result["department"], result["period"], len(result["indicators"])) == ("cs-east", "2026-Q4", 12)
-    assert result["total"] is not None
+    result = executed.read_scorecard(results / "scorecard.ipynb")
+    assert (result.department, str(result.period), len(result.indicators)) == ("cs-east", "2026-Q4", 12)
+    assert result.total is not None

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import zipfile
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import nbformat
@@ -27,9 +28,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from kpi_lib import clock
 from kpi_lib.errors import UsageError
-from kpi_lib.exports import summary_xlsx
-from kpi_lib.notebook import settle
+from kpi_lib.executed import settle
+from kpi_lib.period import Period
 from kpi_lib.reports import font_css
+from kpi_lib.result import DepartmentResult, IndicatorRecord
+from kpi_lib.summary import IndexRow, summary_xlsx
 
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
 EPOCH_ISO = "2026-01-01T00:00:00+00:00"
@@ -129,17 +132,25 @@ def test_kpi_run_refuses_a_malformed_source_date_epoch_before_running(demo_dir: 
 
 # -- xlsx -----------------------------------------------------------------------------------
 ROWS = [
-    {
-        "rank": 1,
-        "department": "cs-x",
-        "name": "华东",
-        "labels": {"A": "优秀"},
-        "status": "ok",
-        "total": 96.5,
-        "grade": "A",
-        "indicators": [{"id": "CS01", "score": 100.0}],
-    }
-]
+    IndexRow(
+        "cs-x",
+        name="华东",
+        labels={"A": "优秀"},
+        result=DepartmentResult(
+            "cs-x",
+            Period.parse("2026-Q4"),
+            Decimal("96.5"),
+            "A",
+            (
+                IndicatorRecord(
+                    "CS01", "service", Decimal(5), "higher", Decimal(90), Decimal(95), Decimal(19), Decimal(20),
+                    Decimal(5), Decimal("100.0"), "scored", 0, None, None, None,
+                ),
+            ),
+        ),
+        rank=1,
+    )
+]  # fmt: skip
 
 
 def test_xlsx_bytes_are_dated_by_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,138 @@
+"""Generic file helpers, used by every module that reads or writes a file of the audit trail.
+
+- `write_atomic`: a file is written whole or not at all (a temporary file in the
+  same folder, then a rename); a write the environment refuses raises
+  `OutputError` naming the path.
+- `sha256_bytes`, `sha256_file`: the one place the toolkit hashes anything.
+- `read_json`, `json_text`: JSON objects as the audit trail keeps them (UTF-8,
+  two-space indent, non-ASCII as written, a final newline).
+- `versions`, `git_commit`: what a manifest and a notebook's provenance record
+  about the software that ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import AuditError, output_error, shorten
+
+PACKAGES = (
+    "kpi-appraisal",
+    "pandas",
+    "holidays",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "pydantic",
+    "matplotlib",
+    "openpyxl",
+    "pyarrow",
+)
+
+
+# -- hashing --------------------------------------------------------------------------------
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- writing --------------------------------------------------------------------------------
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write a file whole or not at all: a temporary file in the same folder, then a rename.
+
+    A write the environment refuses (disk full, read-only folder) raises `OutputError` naming `path`.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise output_error(exc, path) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise output_error(exc, path) from None
+        raise
+
+
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# -- JSON -----------------------------------------------------------------------------------
+def json_text(data: Any) -> str:
+    """A JSON document as the audit trail writes it: UTF-8 text, indent 2, non-ASCII as written, a final newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json_text(data))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file of the audit trail; `AuditError` naming the file when it is missing or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuditError(f"{path}: not found") from None
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # not JSON, not UTF-8, an integer of thousands of digits, nested too deep
+        raise AuditError(f"{path}: not valid JSON ({shorten(exc, 120)})") from None
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(data, dict):
+        raise AuditError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+# -- provenance -----------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def git_commit(path: Path | None = None) -> str:
+    """The toolkit's git commit, or "not a git checkout"."""
+    where = path or Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return out.stdout.strip() if out.returncode == 0 else "not a git checkout"
