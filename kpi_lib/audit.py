@@ -52,8 +52,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from . import clock, executed, signoff
 from .appraisal import appraise, tables_needed
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
@@ -663,12 +661,14 @@ def _check_rendering(period_dir: Path) -> list[str]:
 
 def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, bytes]:
     """The scorecard's HTML reports and xlsx with the sign-off block filled in (nothing written)."""
+    from nbformat.v4 import new_output
+
     where = DepartmentFolder(folder)
     notebook = executed.read_notebook(where.notebook(SCORECARD))
     block = signoff_html(signoffs)
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
-            cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
+            cell.outputs = [new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
     meta = read_meta(where)
     title = f"{meta.get('name') or folder.name} · {folder.parent.name}"
     pages = {

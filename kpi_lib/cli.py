@@ -22,14 +22,23 @@ from rich.text import Text
 from typer.exceptions import TyperException
 
 from .appraisal import Scorecard, appraise, tables_needed
+from .audit import read_log, verify_period
+from .audit import sign as sign_off
 from .demo import write_demo
+from .diff import diff_runs
 from .errors import KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
+from .exports import chromium, html_to_pdf
+from .files import write_atomic
+from .importer import import_sheet, write_import
 from .layout import DEPARTMENT, ERROR
+from .lock import PeriodLock
 from .params import Department, load_params
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
+from .schedule import findings, tasks, to_ics
 from .tables import DataFolder
+from .template import load_template
 from .workers import dask_executor, local_executor
 
 app = typer.Typer(
@@ -114,7 +123,8 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
             status_text(r.status, lang),
         )
     summary = card.summary
-    assert summary is not None
+    if summary is None:  # appraise() of the whole template always combines; a part of it has no total
+        raise KpiError(f"{card.department} {card.period}: no weighted total (only some groups were computed)")
     grade = f"{summary.grade} {grade_label(summary.label, lang)}".strip() if summary.grade else "—"
     table.add_section()
     _row(table, "", label("total", lang), plain(summary.scored_weight), "", "", plain(summary.total, 2), grade)
@@ -138,7 +148,6 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
 
 def card_findings(card: Scorecard) -> list[Any]:
     """Evidence collected outside its collection window (information, not an error)."""
-    from .schedule import findings
 
     return [f for r in card.results for f in findings(r, card.params.review_date)]
 
@@ -348,7 +357,6 @@ def verify(
     ] = None,
 ) -> None:
     """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match."""
-    from .audit import verify_period
 
     report = verify_period(folder, recompute=recompute, pubkey=pubkey)
     for line in report.differences:
@@ -380,9 +388,6 @@ def sign(
     Signing holds the period folder's lock, like `kpi run`: a run that is replacing
     the department's folder and a sign-off of it never interleave.
     """
-    from .audit import read_log
-    from .audit import sign as sign_off
-    from .lock import PeriodLock
 
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder; expected outputs/<period>/<department> written by kpi run")
@@ -408,7 +413,6 @@ def diff(
     run_b: Annotated[Path, typer.Argument(help="Another department output folder.")],
 ) -> None:
     """Per indicator: old and new value and score, and why: which parameters, input files and rows changed."""
-    from .diff import diff_runs
 
     for line in diff_runs(run_a, run_b):
         stdout.print(line, markup=False, soft_wrap=True)
@@ -420,7 +424,6 @@ def pdf(
     out: Annotated[Path | None, typer.Option("--out", help="Where the PDFs go (default: <period>/pdf/).")] = None,
 ) -> None:
     """Print the reader's HTML reports to PDF with headless Chromium."""
-    from .exports import chromium, html_to_pdf
 
     chromium()
     departments = (
@@ -456,9 +459,6 @@ def calendar(
     ] = "customer_service",
 ) -> None:
     """Every collection task of a year: window, indicator, collector, source, method."""
-    from .files import write_atomic
-    from .schedule import tasks, to_ics
-    from .template import load_template
 
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise UsageError(f"--year {year}: expected a year from {FIRST_YEAR} to {LAST_YEAR}")
@@ -517,7 +517,6 @@ def template_import(
     sheet_name: Annotated[str | None, typer.Option("--sheet", help="The worksheet (default: the first).")] = None,
 ) -> None:
     """Read a KPI sheet into a template file and a params skeleton; list the cells that need numbers."""
-    from .importer import import_sheet, write_import
 
     result = import_sheet(sheet, template_id=template_id, sheet_name=sheet_name)
     template_path, params_path = write_import(result, out)

@@ -23,6 +23,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
 from .errors import shorten
 from .numbers import round2
 
@@ -174,8 +176,6 @@ def check_csv(path: Path, expected: Sequence[Expected]) -> list[str]:
 
 
 def check_xlsx(path: Path, expected: Sequence[Expected]) -> list[str]:
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(path, read_only=True, data_only=False)
         rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
@@ -189,10 +189,6 @@ def check_xlsx(path: Path, expected: Sequence[Expected]) -> list[str]:
 
 def same_sheets(path: Path, fresh: bytes) -> list[str]:
     """Differences between a workbook and a fresh rendering: sheets, every cell's value, type and number format, conditional formats."""
-    import io
-
-    from openpyxl import load_workbook
-
     try:
         found, wanted = load_workbook(path), load_workbook(io.BytesIO(fresh))
     except Exception as exc:  # noqa: BLE001 - an unreadable workbook is a difference

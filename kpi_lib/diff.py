@@ -25,6 +25,7 @@ from .audit import recorded_department
 from .errors import AuditError, KpiError, UsageError
 from .files import read_json
 from .layout import INPUTS, MANIFEST, RESULT
+from .sources import no_code
 from .tables import DataFolder
 from .template import Template, load_template
 
@@ -62,7 +63,7 @@ class RunFolder:
                 )
             ):
                 raise AuditError(
-                    f"{path / 'result.json'}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)"
+                    f"{path / RESULT}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)"
                 )
         try:
             template = load_template(str(path / INPUTS / "template.yaml"))
@@ -156,7 +157,6 @@ def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
 
 def diff_runs(path_a: Path, path_b: Path) -> list[str]:
     """Readable lines: totals, then per indicator the change and its reasons (no code runs)."""
-    from .sources import no_code
 
     with no_code("kpi diff"):
         return _diff_runs(path_a, path_b)

@@ -21,31 +21,34 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .errors import AuditError, shorten
 from .files import write_atomic
 from .result import DepartmentResult, GroupRecord
 
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
 MIME = "application/vnd.kpi-appraisal.result+json"
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
+def read_notebook(path: Path) -> NotebookNode:
     """An executed notebook; `AuditError` naming the file when it is missing or damaged."""
     if not Path(path).is_file():
         raise AuditError(
             f"{path}: executed notebook not found; run `kpi run PARAMS --period P` first (it executes the group notebooks)"
         )
+    import nbformat  # deferred: nbformat's schema validation costs seconds at start-up
+
     try:
         return nbformat.read(str(path), as_version=4)
     except Exception as exc:  # noqa: BLE001 - not JSON, not a notebook, cut short by a killed writer
         raise AuditError(f"{path}: not a readable notebook ({type(exc).__name__}: {shorten(exc)})") from None
 
 
-def recorded(notebook: nbformat.NotebookNode, kind: str, where: Path) -> Mapping[str, Any]:
+def recorded(notebook: NotebookNode, kind: str, where: Path) -> Mapping[str, Any]:
     """The last result of `kind` ("group" or "scorecard") recorded in a notebook's outputs."""
     found = None
     for cell in notebook.cells:
@@ -64,7 +67,7 @@ def read_group(path: Path) -> GroupRecord:
     return GroupRecord.from_json(recorded(read_notebook(path), "group", path), str(path))
 
 
-def scorecard_of(notebook: nbformat.NotebookNode, where: Path) -> DepartmentResult:
+def scorecard_of(notebook: NotebookNode, where: Path) -> DepartmentResult:
     """The `DepartmentResult` (with explanations) an executed scorecard notebook recorded."""
     payload = recorded(notebook, "scorecard", where)
     return DepartmentResult.from_json(payload.get("result"), str(where))
@@ -76,6 +79,8 @@ def read_scorecard(path: Path) -> DepartmentResult:
 
 def settle(path: Path) -> None:
     """Rewrite an executed notebook so that it depends only on its inputs (see the module docstring)."""
+    import nbformat
+
     notebook = nbformat.read(str(path), as_version=4)
     if notebook.get("nbformat_minor", 0) >= 5:  # cell ids exist from nbformat 4.5 on
         for index, cell in enumerate(notebook.cells):

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from . import yamlfile
 from .errors import UsageError
+from .files import write_atomic
 from .template import Indicator, Template, load_template
 from .text import PLAIN_ID
 
@@ -314,7 +315,6 @@ def _tables_document(template: Template) -> dict[str, Any]:
 
 
 def write_import(result: Imported, out: Path) -> tuple[Path, Path]:
-    from .files import write_atomic
 
     tid = check_id(str(result.template["id"]))
     template_path = out / f"{tid}.yaml"

@@ -223,6 +223,7 @@ class Department:
         self.base = params
         self.template = template
         self._data = data
+        self._periods: dict[Period, Params] = {}
 
     @property
     def snapshot(self) -> bool:
@@ -241,8 +242,13 @@ class Department:
         return folder if folder.is_absolute() else (self.path.parent / folder).resolve()
 
     def for_period(self, period: Period) -> Params:
-        """The effective parameters of one period, with its override merged in."""
-        return _effective(self.path, self.raw, str(period), self.template)
+        """The effective parameters of one period, with its override merged in (validated once per period).
+
+        `Params` is frozen, so every caller of one period shares the same object.
+        """
+        if period not in self._periods:
+            self._periods[period] = _effective(self.path, self.raw, str(period), self.template)
+        return self._periods[period]
 
 
 def load_params(path: str | Path, *, template: str | Path | None = None, data: Path | None = None) -> Department:

@@ -34,12 +34,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import nbformat
-from fontTools import subset
-from fontTools.ttLib import TTFont
-from nbconvert import HTMLExporter
+from typing import TYPE_CHECKING, Any
 
 from .charts import cjk_font_path
 from .errors import KpiError, shorten
@@ -60,6 +55,10 @@ from .numbers import plain
 from .pages import render
 from .summary import department_rows, summary_csv_text, summary_xlsx
 
+if TYPE_CHECKING:
+    from nbconvert import HTMLExporter
+    from nbformat import NotebookNode
+
 PLACEHOLDER = "/*KPI-CJK-FONT*/"
 FONT_FAMILY = "KPI CJK"
 
@@ -67,6 +66,8 @@ FONT_FAMILY = "KPI CJK"
 @cache
 def _exporters(reader: bool) -> HTMLExporter:
     """One HTML exporter per kind and process, reused for every notebook."""
+    from nbconvert import HTMLExporter  # deferred, like nbformat: only `kpi run` and `kpi sign` make reports
+
     folder = str(resources.files("kpi_lib") / "report_templates")
     exporter = HTMLExporter(template_name="kpi", extra_template_basedirs=[folder])
     exporter.exclude_input = reader
@@ -76,10 +77,12 @@ def _exporters(reader: bool) -> HTMLExporter:
 
 
 def notebook_html(path: Path, *, reader: bool, title: str) -> str:
+    import nbformat
+
     return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title)
 
 
-def notebook_node_html(notebook: nbformat.NotebookNode, *, reader: bool, title: str) -> str:
+def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str) -> str:
     """HTML of a notebook, with the font placeholder still in it (see `font_css`)."""
     body, _ = _exporters(reader).from_notebook_node(
         notebook, resources={"metadata": {"name": title}, "language_code": "zh"}
@@ -103,6 +106,9 @@ def font_css(texts: Iterable[str]) -> str:
     path = cjk_font_path()
     if not chars or path is None:
         return rules
+    from fontTools import subset  # deferred: only pages with Chinese text need the font subset
+    from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.flavor = None
     options.desubroutinize = True  # Chromium drops glyphs of CID-keyed subsets that keep per-FD subroutines

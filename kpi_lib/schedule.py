@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import clock
 from .errors import ParamsError, Problem
+from .tables import DataFolder
 from .template import Indicator, Template
 from .workdays import last_workday_of_month
 
@@ -77,7 +78,6 @@ def default_review_date(year: int) -> date:
 
 def plan_dates(department: Any, indicator: Indicator) -> list[date]:
     """Due dates of the department's plan rows for a `plan_due` indicator."""
-    from .tables import DataFolder
 
     table = DataFolder.of(department).table(indicator.table)
     column = table.rows_of(department.id)[indicator.rate["date"]].dropna()

@@ -34,6 +34,9 @@ DEFERRED = {
     "matplotlib": "the font manager is loaded once, when the first chart is drawn",
     "rich": "the progress bar of `kpi run`",
     "jupyter_client": "the kernel manager of a worker",
+    "nbformat": "its schema validation costs seconds at start-up; only commands that read notebooks pay it",
+    "nbconvert": "only `kpi run` and `kpi sign` make HTML reports",
+    "fontTools": "only pages with Chinese text need the font subset",
 }
 
 

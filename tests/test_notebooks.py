@@ -134,3 +134,16 @@ def test_run_all_with_the_defaults_works(tmp_path: Path) -> None:
     result = executed.read_scorecard(results / "scorecard.ipynb")
     assert (result.department, str(result.period), len(result.indicators)) == ("cs-east", "2026-Q4", 12)
     assert result.total is not None
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.mark.parametrize(("golden", "source"), [("calls", GROUP_NOTEBOOK), (SCORECARD, SCORECARD)])
+def test_golden_notebooks_are_the_committed_notebooks_executed(golden: str, source: str) -> None:
+    """The golden set (checked by nbval) runs today's notebooks: same cells, plus papermill's injected parameters."""
+    executed_cells = nbformat.read(str(GOLDEN / f"{golden}.ipynb"), as_version=4).cells
+    kept = [c for c in executed_cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    assert [(c.cell_type, c.source) for c in kept] == [(c.cell_type, c.source) for c in load(source).cells], (
+        f"tests/golden/{golden}.ipynb is stale: run `python tests/golden/make_golden.py` and review the diff"
+    )
