@@ -177,7 +177,8 @@ def snapshot_inputs(department: Department, period: Period, folder: Path) -> dic
 
 def output_hashes(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     """(outputs, views): sha256 of every file the manifest covers, by path relative to `folder`."""
-    outputs, views = {}, {}
+    outputs: dict[str, str] = {}
+    views: dict[str, str] = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if (
@@ -332,7 +333,7 @@ def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
             diffs.append(f"{folder / MANIFEST}: inputs.{kind} is not a list")
             continue
         entries += [(kind, e) for e in listed]
-    good = []
+    good: list[tuple[str, Mapping[str, Any]]] = []
     for kind, entry in entries:
         if entry is None and kind in ("params", "template"):
             if manifest.get("status") == "ok" or (folder / RESULT).is_file():

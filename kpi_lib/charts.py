@@ -135,7 +135,7 @@ def _chart_on_time(r: IndicatorResult, lang: str) -> bytes:
     hours = rows["hours_taken"].dropna().astype(float)
     sla = str(r.evidence.facts.get("sla", ""))
     deadline = float(sla[:-1]) if sla.endswith("h") and not sla.endswith("wd") else None
-    cap = max(hours.quantile(0.99) if len(hours) else 0, deadline or 0) * 1.1 or 1
+    cap = max(float(hours.quantile(0.99)) if len(hours) else 0.0, deadline or 0.0) * 1.1 or 1.0
     title = say("chart.time_to_answer", lang, id=r.id, sla=sla)
     return histogram(
         hours.clip(upper=cap).tolist(), deadline, title, say("chart.hours", lang), say("chart.deadline", lang)

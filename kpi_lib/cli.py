@@ -21,6 +21,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 from typer.exceptions import TyperException
 
+from . import template as templates
 from .appraisal import Scorecard, appraise, tables_needed
 from .audit import read_log, verify_period
 from .audit import sign as sign_off
@@ -36,7 +37,7 @@ from .lock import PeriodLock
 from .params import Department, load_params
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
-from .schedule import findings, tasks, to_ics
+from .schedule import Task, findings, tasks, to_ics
 from .tables import DataFolder
 from .template import load_template
 from .workers import dask_executor, local_executor
@@ -462,7 +463,9 @@ def calendar(
 
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise UsageError(f"--year {year}: expected a year from {FIRST_YEAR} to {LAST_YEAR}")
-    found, lang, methods = [], "zh", {}
+    found: list[Task] = []
+    lang = "zh"
+    methods: dict[str, templates.Text] = {}
     if params:
         for path in params:
             department = load_params(path)

@@ -140,10 +140,10 @@ def scorecard_xlsx(
             cell.border = BOX
             cell.alignment = WRAP
     for item in result.indicators:
-        row = sheet_row(template, item, lang)
-        values: list[Any] = list(row.cells)
-        values[SHEET_KEYS.index("weight")] = json_number(row.weight)
-        append_row(sheet, [*values, json_real(row.score)])
+        filled = sheet_row(template, item, lang)
+        values: list[Any] = list(filled.cells)
+        values[SHEET_KEYS.index("weight")] = json_number(filled.weight)
+        append_row(sheet, [*values, json_real(filled.score)])
         for cell in sheet[sheet.max_row]:
             cell.border = BOX
             cell.alignment = WRAP

@@ -51,7 +51,8 @@ INDICATOR_KEYS = (
     "ci_high",
 )
 STATUSES = ("scored", "observed", "excluded")
-WHOLE_WHEN_WHOLE = frozenset({"weight", "target", "numerator", "denominator", "steps"})
+WHOLE_WHEN_WHOLE = frozenset({"weight", "target", "numerator", "denominator", "steps"})  # 5, or 5.5
+REAL = frozenset({"value", "score", "ci_low", "ci_high"})  # always 5.0
 
 
 def json_number(value: Decimal | None) -> int | float | None:
@@ -128,8 +129,10 @@ class IndicatorRecord:
         out: dict[str, Any] = {}
         for key in INDICATOR_KEYS:
             value = getattr(self, key)
-            if isinstance(value, Decimal) or (value is None and key not in ("n",)):
-                value = json_number(value) if key in WHOLE_WHEN_WHOLE else json_real(value)
+            if key in WHOLE_WHEN_WHOLE:
+                value = json_number(value)
+            elif key in REAL:
+                value = json_real(value)
             out[key] = value
         return out
 

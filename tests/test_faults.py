@@ -554,7 +554,7 @@ def test_a_corrupt_record_of_another_department_is_named_and_the_run_goes_on(
 
 def test_a_damaged_notebook_fails_its_reports_with_a_line_naming_it(tmp_path: Path) -> None:
     (tmp_path / "management.ipynb").write_text('{"cells": [{"cell_type": "code", "sour', encoding="utf-8")
-    outcome = finish(FinishJob("cs-east", "cs-east · 2026-Q4", str(tmp_path), None))
+    outcome = finish(FinishJob("cs-east", "cs-east · 2026-Q4", str(tmp_path), None, groups=("management",)))
     assert not outcome.ok and not outcome.unwritable
     assert (
         outcome.error.startswith(f"{tmp_path / 'management.ipynb'}: cannot make its HTML reports")
