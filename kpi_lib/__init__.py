@@ -9,6 +9,7 @@ from .errors import (
     OutputError,
     ParamsError,
     Problem,
+    SetupError,
     TemplateError,
     UsageError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Period",
     "Problem",
     "Scorecard",
+    "SetupError",
     "Template",
     "TemplateError",
     "UsageError",

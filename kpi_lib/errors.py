@@ -8,8 +8,10 @@
     │   └── DataError           an input table, or evidence a rate needs and cannot find
     ├── AuditError              the audit trail: a manifest, sign-off log or recorded result that
     │                           is missing, unreadable or inconsistent (exit 1)
-    └── OutputError             the environment refused a write: disk full, read-only folder,
-                                another run holding the period's lock (exit 1)
+    ├── OutputError             the environment refused a write: disk full, read-only folder,
+    │                           another run holding the period's lock (exit 1)
+    └── SetupError              something the machine lacks: Chromium, a font, git, a Jupyter
+                                kernel (exit 1)
 
 An `InputError` holds a list of `Problem`s: validation gathers every problem of a
 file before it reports, so a spreadsheet is fixed in one pass. Each problem renders
@@ -114,6 +116,10 @@ class AuditError(KpiError):
 
 class OutputError(KpiError):
     """Writing outputs failed for a reason of the environment (disk full, read-only, locked by another run)."""
+
+
+class SetupError(KpiError):
+    """The machine lacks something the toolkit needs (Chromium, a font, git, a Jupyter kernel); the message says what to install."""
 
 
 _WRITE_HINTS = {

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
-from .errors import AuditError, KpiError, UsageError, shorten
+from .errors import AuditError, UsageError, shorten
 
 if TYPE_CHECKING:
     from .audit import Report
@@ -280,7 +280,7 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
         raise UsageError(f"{folder}: no manifest.json; expected a department folder written by kpi run")
     manifest = read_json(folder / MANIFEST)
     if manifest.get("status") != "ok":
-        raise KpiError(f"{folder}: the department failed in this run; there is nothing to sign")
+        raise AuditError(f"{folder}: the department failed in this run; there is nothing to sign")
     private = _private_key(key) if key is not None else None
     with no_code("kpi sign"):
         found = verify_department(folder)

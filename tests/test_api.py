@@ -21,6 +21,7 @@ def test_public_names() -> None:
         "Period",
         "Problem",
         "Scorecard",
+        "SetupError",
         "Template",
         "TemplateError",
         "UsageError",
@@ -34,7 +35,16 @@ def test_public_names() -> None:
 
 
 def test_every_error_is_a_kpi_error_with_lines() -> None:
-    for name in ("AuditError", "DataError", "InputError", "OutputError", "ParamsError", "TemplateError", "UsageError"):
+    for name in (
+        "AuditError",
+        "DataError",
+        "InputError",
+        "OutputError",
+        "ParamsError",
+        "SetupError",
+        "TemplateError",
+        "UsageError",
+    ):
         error = getattr(kpi_lib, name)
         assert issubclass(error, kpi_lib.KpiError)
     assert kpi_lib.UsageError("x").exit_code == 2 and kpi_lib.DataError("x").exit_code == 1
