@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import DataError, Problem
+from .errors import Code, DataError, Problem
 from .params import Department, IndicatorParams, Params
 from .period import Period
 from .rates import RATES, Evidence, RateInput, observe, unmatched
@@ -211,6 +211,7 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
                 Problem(
                     file=evidence.file,
                     message=f"{ind.id} has no rows in period {period} for department {dept} (policy on_empty: error)",
+                    code=Code.NO_ROWS_IN_PERIOD,
                 )
             ]
         )

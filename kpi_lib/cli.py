@@ -27,7 +27,7 @@ from .audit import read_log, verify_period
 from .audit import sign as sign_off
 from .demo import write_demo
 from .diff import diff_runs
-from .errors import KpiError, UsageError
+from .errors import InternalError, KpiError, UsageError
 from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
 from .exports import chromium, html_to_pdf
 from .files import write_atomic
@@ -125,7 +125,7 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
         )
     summary = card.summary
     if summary is None:  # appraise() of the whole template always combines; a part of it has no total
-        raise KpiError(f"{card.department} {card.period}: no weighted total (only some groups were computed)")
+        raise InternalError(f"{card.department} {card.period}: no weighted total (only some groups were computed)")
     grade = f"{summary.grade} {grade_label(summary.label, lang)}".strip() if summary.grade else "—"
     table.add_section()
     _row(table, "", label("total", lang), plain(summary.scored_weight), "", "", plain(summary.total, 2), grade)

@@ -168,7 +168,7 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
     lines.append(f"B: {b.path} ({b.manifest['department']} {b.manifest['period']}, {b.manifest.get('created', '')})")
     if a.result is None or b.result is None:
         missing = a.path if a.result is None else b.path
-        raise KpiError(f"{missing}: no result.json (the department failed in that run); nothing to compare")
+        raise AuditError(f"{missing}: no result.json (the department failed in that run); nothing to compare")
     lines.append(f"total: {a.result['total']} → {b.result['total']}; grade: {a.result['grade']} → {b.result['grade']}")
 
     params_a, params_b = (

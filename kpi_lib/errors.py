@@ -8,21 +8,31 @@
     │   └── DataError           an input table, or evidence a rate needs and cannot find
     ├── AuditError              the audit trail: a manifest, sign-off log or recorded result that
     │                           is missing, unreadable or inconsistent (exit 1)
-    └── OutputError             the environment refused a write: disk full, read-only folder,
-                                another run holding the period's lock (exit 1)
+    ├── OutputError             the environment refused a write: disk full, read-only folder,
+    │                           another run holding the period's lock (exit 1)
+    ├── SetupError              something the machine lacks: Chromium, a font, git, a Jupyter
+    │                           kernel (exit 1)
+    └── InternalError           a bug of ours caught on its way out: named, "please report it" (exit 1)
 
 An `InputError` holds a list of `Problem`s: validation gathers every problem of a
 file before it reports, so a spreadsheet is fixed in one pass. Each problem renders
 as one line naming the file, the row (counted as a spreadsheet user counts: the
 header is row 1), the column, the value found (shortened to 60 characters) and
 what was expected.
+
+Each `Problem` also carries a `Code` (`problem.code == "missing_column"`): a stable
+snake_case name of what is wrong, for a caller to branch on, never printed. Every
+code is defined once, in `Code`, with its meaning; a `Problem` with any other code
+is a bug of ours and fails at once (ValueError). Low-level checks raise a
+`Refusal` (a message and its code) that their caller turns into a `Problem`.
 """
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 VALUE_WIDTH = 60
@@ -39,9 +49,118 @@ def place(row: int | None, letter: str | None = None) -> dict[str, Any]:
     return {"cell": f"{letter}{row}"} if letter and row is not None else {"row": row}
 
 
+class Code(StrEnum):
+    """What is wrong, as a stable snake_case name (the value) with its meaning (`Code.X.meaning`)."""
+
+    meaning: str
+
+    def __new__(cls, value: str, meaning: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    # -- a file as a whole
+    MISSING_FILE = "missing_file", "a table's file is not in the data folder (or where the params map it)"
+    AMBIGUOUS_FILE = "ambiguous_file", "which file or sheet holds a table is ambiguous (two files, data on two sheets)"
+    MISSING_SHEET = "missing_sheet", "the sheet the params name is not in the workbook"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type", "a table file that is not .csv, .xlsx or .parquet"
+    UNREADABLE_FILE = "unreadable_file", "a file that cannot be opened or read as its kind (permissions, damaged)"
+    BAD_ENCODING = (
+        "bad_encoding",
+        "not text in an accepted encoding (YAML: UTF-8; CSV: UTF-8, UTF-16 with a BOM, GB18030)",
+    )
+    BAD_CSV = "bad_csv", "a CSV file that does not parse (an unterminated quote)"
+    EMPTY_FILE = "empty_file", "a CSV file or sheet without even a header"
+    TOO_MANY_ROWS = "too_many_rows", "a Parquet file with more rows than the toolkit reads"
+    PATH_OUTSIDE = (
+        "path_outside",
+        "a path not plainly inside its folder (absolute, '..', a symlink out, a control character)",
+    )
+    # -- YAML (params and templates)
+    YAML_SYNTAX = (
+        "yaml_syntax",
+        "not YAML the toolkit reads: a syntax error, a key that is no plain value, deep nesting",
+    )
+    YAML_DUPLICATE_KEY = "yaml_duplicate_key", "a key given twice in one YAML mapping"
+    YAML_ALIAS = "yaml_alias", "a YAML anchor, alias or merge key (each value must be written out)"
+    # -- the shape of a table
+    MISSING_COLUMN = "missing_column", "a column the table needs has no header (a template table: no department column)"
+    DUPLICATE_COLUMN = "duplicate_column", "a column given twice in a header (by name, alias or letter case)"
+    UNNAMED_COLUMN = "unnamed_column", "a column that holds values but has no header"
+    WRONG_FIELD_COUNT = "wrong_field_count", "a CSV record with more or fewer fields than its header"
+    VALUE_OUTSIDE_TABLE = "value_outside_table", "an xlsx value right of the table, under no header"
+    MERGED_CELLS = "merged_cells", "an xlsx merged range inside the data"
+    # -- one cell (or one params value)
+    EMPTY_VALUE = "empty_value", "empty where a value is required"
+    NOT_A_NUMBER = "not_a_number", "not an exact finite decimal (NaN, infinity, 1,000, full-width digits, a boolean)"
+    NUMBER_OUT_OF_BOUNDS = "number_out_of_bounds", "a number with too many digits before or after the decimal point"
+    NOT_A_WHOLE_NUMBER = "not_a_whole_number", "a number with a fractional part where a count is expected"
+    NOT_A_BOOLEAN = "not_a_boolean", "not one of the accepted booleans (true/false, 1/0, yes/no, 是/否)"
+    BAD_DATE = "bad_date", "not a real date in the accepted form (YYYY-MM-DD, or the params' date format)"
+    BAD_TIMESTAMP = "bad_timestamp", "not a real timestamp in the accepted form (YYYY-MM-DD HH:MM[:SS][offset])"
+    DATE_OUT_OF_RANGE = "date_out_of_range", "a date or timestamp outside the years 1900–2100"
+    BAD_PERIOD = "bad_period", "not a period (YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM)"
+    OUT_OF_RANGE = "out_of_range", "a number outside the range its column, key or indicator allows"
+    CONTROL_CHARACTER = "control_character", "a control character (NUL, ESC …) in a value"
+    NOT_EXACT = "not_exact", "an identifier with spaces around it, invisible or full-width characters"
+    NEAR_MATCH = "near_match", "a value that nearly matches an expected one (letter case, spaces …); names the match"
+    BAD_ID = "bad_id", "an id (department, group, table) that is not lowercase letters, digits, - and _"
+    ERROR_CELL = "error_cell", "an xlsx error cell (#DIV/0!, #N/A …)"
+    FORMULA_WITHOUT_VALUE = "formula_without_value", "an xlsx formula whose saved value is missing or may be stale"
+    PERCENT_CELL = "percent_cell", "an xlsx number formatted as a percentage"
+    UNSUPPORTED_CELL = (
+        "unsupported_cell",
+        "a cell of a kind no column holds (binary, a list, a time of day alone, nanoseconds)",
+    )
+    # -- rows
+    DUPLICATE_KEY = "duplicate_key", "a row whose key columns repeat an earlier row's (a complaint_id given twice …)"
+    WRONG_ORDER = "wrong_order", "a row whose later date is before its earlier one (resolved before received)"
+    NO_ROWS_OF_DEPARTMENT = "no_rows_of_department", "a table with rows, none of them the department's"
+    MISSING_ROW = "missing_row", "a row a computation needs is not there (the period's budget, an observation)"
+    NO_ROWS_IN_PERIOD = "no_rows_in_period", "an indicator without rows in the period, under policy on_empty: error"
+    # -- a params export mapping or adapter
+    MAPPING_UNMATCHED = "mapping_unmatched", "a mapping that maps nothing (a header or a code the file does not hold)"
+    MAPPING_CONFLICT = "mapping_conflict", "a mapping that clashes with the file (a header also present, a constant)"
+    VALUES_WITHOUT_COLUMN = "values_without_column", "a values map on a column the mapping does not read from a header"
+    ADAPTER_FAILED = "adapter_failed", "a table's adapter raised, or returned something other than a DataFrame"
+    BAD_ADAPTER = "bad_adapter", 'an adapter not written as "file.py:function"'
+    BAD_DATE_FORMAT = "bad_date_format", "a date format that would drop a part it reads (%Z, %p with %H, no year)"
+    # -- params and templates
+    WRONG_TYPE = "wrong_type", "a value (or a whole file) of the wrong kind: a list for a mapping, text for a list …"
+    UNKNOWN_KEY = "unknown_key", "a key the section does not have"
+    MISSING_KEY = "missing_key", "a key the section (or the indicator's direction, or a schedule) needs is missing"
+    KEY_NOT_USED = "key_not_used", "a key the indicator's direction does not use (target on a count indicator …)"
+    NOT_A_CHOICE = "not_a_choice", "a value not among those allowed (a direction, a method, a rounding, a group …)"
+    UNKNOWN_TABLE = "unknown_table", "a table the template does not have"
+    UNKNOWN_COLUMN = "unknown_column", "a column the table does not have"
+    UNKNOWN_INDICATOR = "unknown_indicator", "an indicator the template does not have"
+    MISSING_INDICATOR = "missing_indicator", "an indicator of the template the params leave out"
+    MISSING_PREREQUISITE = "missing_prerequisite", "an indicator's prerequisite (必备条件), such as a deadline sla"
+    BAD_SLA = "bad_sla", 'a deadline not written "<N>h" or "<N>wd", or longer than a year'
+    UNKNOWN_TIMEZONE = "unknown_timezone", "not an IANA time zone name"
+    WEIGHTS_NOT_100 = "weights_not_100", "indicator weights that do not sum to 100"
+    MIN_ABOVE_MAX = "min_above_max", "a policy min_score above its max_score"
+    GRADES_INCOMPLETE = "grades_incomplete", "grade bands that leave some totals without a grade"
+    EMPTY_SECTION = "empty_section", "a section that must list at least one entry is empty (groups, indicators, grades)"
+    DUPLICATE_ENTRY = "duplicate_entry", "an entry given twice (an indicator id, a grade name, a period)"
+    OVERRIDE_NOT_ALLOWED = "override_not_allowed", "a period override of a key a period may not change"
+
+
+CODES: dict[str, str] = {code.value: code.meaning for code in Code}  # code → meaning, for docs and callers
+
+
+class Refusal(Exception):
+    """A low-level check's refusal: the message and its `Code`; the caller turns it into a `Problem`."""
+
+    def __init__(self, message: str, code: Code | str) -> None:
+        super().__init__(message)
+        self.code = Code(code)
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one place of one input file."""
+    """One thing wrong with one place of one input file; `code` says what, for a caller to branch on."""
 
     file: str
     message: str
@@ -50,6 +169,13 @@ class Problem:
     value: object = None
     department: str | None = None
     cell: str | None = None  # an xlsx cell reference (E12), shown as file!E12 instead of the row
+    code: Code = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "code", Code(self.code))
+        except ValueError:
+            raise ValueError(f"Problem code {self.code!r} is not one of kpi_lib.errors.Code") from None
 
     def __str__(self) -> str:
         where = [f"{self.file}!{self.cell}" if self.cell else self.file]
@@ -86,11 +212,17 @@ class UsageError(KpiError):
 class InputError(KpiError):
     """Bad input of one department: every problem found, not only the first."""
 
-    def __init__(self, problems: Iterable[Problem] | str, *, file: str = "") -> None:
+    def __init__(self, problems: Iterable[Problem] | str, *, file: str = "", code: Code | str | None = None) -> None:
         if isinstance(problems, str):
-            problems = [Problem(file=file, message=problems)]
+            if code is None:
+                raise TypeError(f"{type(self).__name__}(message) needs the problem's code")
+            problems = [Problem(file=file, message=problems, code=code)]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its problems (a worker process raises it, the parent reports it)."""
+        return (type(self), (self.problems,))
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
@@ -114,6 +246,15 @@ class AuditError(KpiError):
 
 class OutputError(KpiError):
     """Writing outputs failed for a reason of the environment (disk full, read-only, locked by another run)."""
+
+
+class SetupError(KpiError):
+    """The machine lacks something the toolkit needs (Chromium, a font, git, a Jupyter kernel); the message says what to install."""
+
+
+class InternalError(KpiError):
+    """A bug of ours, caught before it becomes a traceback: the line names it and asks for a report."""
+
 
 
 _WRITE_HINTS = {

@@ -46,7 +46,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import clock
-from .errors import KpiError
+from .errors import SetupError
 from .explain import grade_label
 from .messages import both, say
 from .result import DepartmentResult, json_number, json_real
@@ -180,7 +180,7 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise KpiError(CHROMIUM_HINT)
+    raise SetupError(CHROMIUM_HINT)
 
 
 def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
@@ -197,7 +197,7 @@ def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
-            raise KpiError(
+            raise SetupError(
                 f"{html}: Chromium could not print it to PDF: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
             )
         tmp.replace(pdf)

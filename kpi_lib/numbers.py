@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .errors import Code, Refusal
+
 CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 15
 MAX_PLACES = 6
@@ -30,8 +32,8 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCI
 MAX_TEXT = 64  # no accepted number is longer than this (15 + 6 digits, sign, point, exponent, spaces)
 
 
-class NotANumber(ValueError):
-    """The text or value is not an acceptable number; the message says what was expected."""
+class NotANumber(Refusal, ValueError):
+    """The text or value is not an acceptable number; the message says what was expected, the code which way."""
 
 
 def bounds_text() -> str:
@@ -41,12 +43,12 @@ def bounds_text() -> str:
 def check_bounds(number: Decimal) -> Decimal:
     """`number` when finite and within bounds, else `NotANumber`."""
     if not number.is_finite():
-        raise NotANumber("expected a finite number (not NaN or infinity)")
+        raise NotANumber("expected a finite number (not NaN or infinity)", Code.NOT_A_NUMBER)
     if number and number.adjusted() >= MAX_INTEGER_DIGITS:
-        raise NotANumber(f"too large; expected a number with {bounds_text()}")
+        raise NotANumber(f"too large; expected a number with {bounds_text()}", Code.NUMBER_OUT_OF_BOUNDS)
     normal = number.normalize()
     if number and normal.as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]
-        raise NotANumber(f"too many decimal places; expected a number with {bounds_text()}")
+        raise NotANumber(f"too many decimal places; expected a number with {bounds_text()}", Code.NUMBER_OUT_OF_BOUNDS)
     return number
 
 
@@ -54,7 +56,7 @@ def from_float(value: float) -> Decimal:
     """A binary float as the decimal a person sees (15 significant digits, like Excel)."""
     number = Decimal(repr(value))
     if not number.is_finite():
-        raise NotANumber("expected a finite number (not NaN or infinity)")
+        raise NotANumber("expected a finite number (not NaN or infinity)", Code.NOT_A_NUMBER)
     if len(number.as_tuple().digits) > FLOAT_DIGITS and number:
         number = number.quantize(
             Decimal(1).scaleb(number.adjusted() - FLOAT_DIGITS + 1), rounding=ROUND_HALF_UP
@@ -66,13 +68,16 @@ def from_text(text: str) -> Decimal:
     """Plain ASCII decimal text (`12`, `-1.5`, `2e3`); anything else (full-width digits, `1,000`, `NaN`) is refused."""
     stripped = text.strip(" \t")
     if len(stripped) > MAX_TEXT:
-        raise NotANumber(f"{len(stripped)} characters long; expected a number with {bounds_text()}")
+        raise NotANumber(
+            f"{len(stripped)} characters long; expected a number with {bounds_text()}", Code.NUMBER_OUT_OF_BOUNDS
+        )
     if not _NUMBER.match(stripped):
-        raise NotANumber("expected a number written with ASCII digits, such as 12 or 12.5")
+        raise NotANumber("expected a number written with ASCII digits, such as 12 or 12.5", Code.NOT_A_NUMBER)
     try:
         return Decimal(stripped)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
-        raise NotANumber("expected a number") from None
+        raise NotANumber("expected a number", Code.NOT_A_NUMBER) from None
+
 
 
 def round2(number: Decimal) -> Decimal:

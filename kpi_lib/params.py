@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from . import yamlfile
-from .errors import ParamsError, Problem, UsageError
+from .errors import Code, ParamsError, Problem, Refusal, UsageError
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .tables import DEFAULT_TIMEZONE
@@ -43,25 +43,35 @@ SLA = re.compile(r"^(\d+)(h|wd)$", re.ASCII)
 SLA_LIMITS = {"h": 366 * 24, "wd": 250}  # a deadline longer than a year is a typo, not a policy
 
 
+class _Invalid(Refusal, ValueError):
+    """A validator's refusal with its `Code` (pydantic keeps the exception: see `_pydantic_code`)."""
+
+
+def sla_parts(text: str | None) -> tuple[int, str] | None:
+    """A deadline as (amount, unit): "24h" → (24, "h"), "2wd" → (2, "wd"); None when `text` is not one."""
+    match = SLA.match(text or "")
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
 def _exact_number(value: Any) -> Any:
     """A params number as written: YAML numbers, or text of plain ASCII digits (`'90'`, not `'９０'` or `'0_5'`)."""
     try:
         if isinstance(value, bool):
-            raise NotANumber("expected a number, found a boolean")
+            raise NotANumber("expected a number, found a boolean", Code.NOT_A_NUMBER)
         if isinstance(value, str):
             return from_text(value)
         if isinstance(value, float):
             return from_float(value)
         return value
     except NotANumber as exc:
-        raise ValueError(str(exc)) from None
+        raise _Invalid(str(exc), exc.code) from None
 
 
 def _bounded(number: Decimal) -> Decimal:
     try:
         return check_bounds(number)
     except NotANumber as exc:
-        raise ValueError(str(exc)) from None
+        raise _Invalid(str(exc), exc.code) from None
 
 
 Number = Annotated[Decimal, BeforeValidator(_exact_number), AfterValidator(_bounded)]
@@ -109,34 +119,36 @@ class IndicatorParams(_Model):
     def _sla(cls, value: Any) -> Any:
         if value is None:
             return None
-        match = SLA.match(str(value).strip())
-        if not match:
-            raise ValueError(
-                'expected "<N>h" (calendar hours) or "<N>wd" (working days) with ASCII digits, e.g. 24h or 2wd'
+        parts = sla_parts(str(value).strip())
+        if parts is None:
+            raise _Invalid(
+                'expected "<N>h" (calendar hours) or "<N>wd" (working days) with ASCII digits, e.g. 24h or 2wd',
+                Code.BAD_SLA,
             )
-        if int(match.group(1)) > SLA_LIMITS[match.group(2)]:
-            raise ValueError(
-                f"a deadline longer than a year; expected at most {SLA_LIMITS['h']}h or {SLA_LIMITS['wd']}wd"
+        if parts[0] > SLA_LIMITS[parts[1]]:
+            raise _Invalid(
+                f"a deadline longer than a year; expected at most {SLA_LIMITS['h']}h or {SLA_LIMITS['wd']}wd",
+                Code.BAD_SLA,
             )
         return str(value).strip()
 
     @property
-    def sla_parts(self) -> tuple[int, str]:
-        match = SLA.match(self.sla or "")
-        assert match, "checked by the validator"
-        return int(match.group(1)), match.group(2)
+    def sla_parts(self) -> tuple[int, str] | None:
+        """The deadline as (amount, unit), or None without one (see `sla_parts`)."""
+        return sla_parts(self.sla)
 
 
 def _strptime_format(fmt: str) -> str:
     """A date format that reads every part it shows: no %Z (a zone name strptime reads and drops), no %p without %I."""
     if "%Z" in fmt:
-        raise ValueError(
-            f"{fmt!r}: %Z reads a time zone name and throws it away; use %z for an offset such as +0800, or the params' timezone"
+        raise _Invalid(
+            f"{fmt!r}: %Z reads a time zone name and throws it away; use %z for an offset such as +0800, or the params' timezone",
+            Code.BAD_DATE_FORMAT,
         )
     if "%p" in fmt and "%I" not in fmt:
-        raise ValueError(f"{fmt!r}: %p (AM/PM) is ignored with %H; use %I (12-hour clock) with %p")
+        raise _Invalid(f"{fmt!r}: %p (AM/PM) is ignored with %H; use %I (12-hour clock) with %p", Code.BAD_DATE_FORMAT)
     if not any(code in fmt for code in ("%Y", "%y")):
-        raise ValueError(f"{fmt!r}: expected a format with the year (%Y)")
+        raise _Invalid(f"{fmt!r}: expected a format with the year (%Y)", Code.BAD_DATE_FORMAT)
     return fmt
 
 
@@ -170,7 +182,7 @@ class TableSource(_Model):
     @classmethod
     def _adapter(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^[^:]+\.py(:[A-Za-z_][A-Za-z0-9_]*)?$", value):
-            raise ValueError('expected "file.py:function" (a Python file beside the params file)')
+            raise _Invalid('expected "file.py:function" (a Python file beside the params file)', Code.BAD_ADAPTER)
         return value
 
 
@@ -192,7 +204,7 @@ class Params(_Model):
     @classmethod
     def _department(cls, value: str) -> str:
         if not DEPARTMENT_ID.fullmatch(value):
-            raise ValueError("expected an id of lowercase letters, digits, - and _ only (it names folders)")
+            raise _Invalid("expected an id of lowercase letters, digits, - and _ only (it names folders)", Code.BAD_ID)
         return value
 
     @field_validator("timezone")
@@ -201,14 +213,16 @@ class Params(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("expected an IANA time zone name such as Asia/Shanghai or Europe/Berlin") from None
+            raise _Invalid(
+                "expected an IANA time zone name such as Asia/Shanghai or Europe/Berlin", Code.UNKNOWN_TIMEZONE
+            ) from None
         return value
 
     @field_validator("review_date")
     @classmethod
     def _review_date(cls, value: date | None) -> date | None:
         if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-            raise ValueError(f"expected a date in the years {FIRST_YEAR}–{LAST_YEAR}")
+            raise _Invalid(f"expected a date in the years {FIRST_YEAR}–{LAST_YEAR}", Code.DATE_OUT_OF_RANGE)
         return value
 
 
@@ -263,13 +277,19 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
     try:
         raw = yamlfile.load(path.read_bytes().decode("utf-8"))
     except OSError as exc:
-        raise ParamsError(f"cannot read the params file: {exc.strerror or exc}", file=str(path)) from None
+        raise ParamsError(
+            f"cannot read the params file: {exc.strerror or exc}", file=str(path), code=Code.UNREADABLE_FILE
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ParamsError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
+        raise ParamsError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path), code=Code.BAD_ENCODING
+        ) from None
     except yamlfile.YamlProblem as exc:
-        raise ParamsError(str(exc), file=str(path)) from None
+        raise ParamsError(str(exc), file=str(path), code=exc.code) from None
     if not isinstance(raw, dict):
-        raise ParamsError("expected a mapping with department, data and indicators", file=str(path))
+        raise ParamsError(
+            "expected a mapping with department, data and indicators", file=str(path), code=Code.WRONG_TYPE
+        )
     raw = {str(k): v for k, v in raw.items()}
     problems: list[Problem] = []
     raw["periods"] = _period_sections(raw.get("periods"), str(path), problems)
@@ -278,9 +298,8 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
     base = _validate(path, raw, loaded, problems)
     for key, override in raw["periods"].items():
         _validate(path, _merge(raw, override), loaded, problems, prefix=f"periods.{key}")
-    if problems:
+    if problems or base is None:  # (`_validate` gives None only with a problem)
         raise ParamsError(problems)
-    assert base is not None
     return Department(path, raw, base, loaded, data)
 
 
@@ -300,6 +319,7 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
             Problem(
                 file=file,
                 message="periods: expected a mapping of period → overrides, e.g. 2026-Q4: {indicators: {CS04: {target: 97}}}",
+                code=Code.WRONG_TYPE,
             )
         )
         return {}
@@ -309,11 +329,15 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
         try:
             canonical = str(Period.parse(text))
         except UsageError as exc:
-            problems.append(Problem(file=file, message=f"periods.{text}: {exc}"))
+            problems.append(Problem(file=file, message=f"periods.{text}: {exc}", code=Code.BAD_PERIOD))
             continue
         if canonical != text:
             problems.append(
-                Problem(file=file, message=f"periods.{text!r}: expected the period written exactly as {canonical!r}")
+                Problem(
+                    file=file,
+                    message=f"periods.{text!r}: expected the period written exactly as {canonical!r}",
+                    code=Code.NEAR_MATCH,
+                )
             )
             continue
         if canonical in found:
@@ -321,11 +345,16 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
                 Problem(
                     file=file,
                     message=f"periods.{canonical}: given twice (once as a number, once as text); expected each period once",
+                    code=Code.DUPLICATE_ENTRY,
                 )
             )
             continue
         if not isinstance(override, dict):
-            problems.append(Problem(file=file, message=f"periods.{canonical}: expected a mapping of overrides"))
+            problems.append(
+                Problem(
+                    file=file, message=f"periods.{canonical}: expected a mapping of overrides", code=Code.WRONG_TYPE
+                )
+            )
             continue
         extra = [str(k) for k in override if str(k) not in PERIOD_KEYS]
         if extra:
@@ -333,6 +362,7 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
                 Problem(
                     file=file,
                     message=f"periods.{canonical}.{extra[0]}: a period may override only {', '.join(PERIOD_KEYS)}",
+                    code=Code.OVERRIDE_NOT_ALLOWED,
                 )
             )
             continue
@@ -370,7 +400,9 @@ def _validate(
     except ValidationError as exc:
         for err in exc.errors():
             key = ".".join(str(part) for part in err["loc"])
-            problems.append(Problem(file=file, message=f"{where(key)}: {_pydantic_message(err)}"))
+            problems.append(
+                Problem(file=file, message=f"{where(key)}: {_pydantic_message(err)}", code=_pydantic_code(err))
+            )
         indicators = raw.get("indicators")
         if isinstance(indicators, dict):  # what the template asks of each indicator, reported in the same pass
             _check_indicators(
@@ -388,6 +420,7 @@ def _validate(
                 Problem(
                     file=file,
                     message=f"{where(key)}: unknown table; template {template.id} has {', '.join(template.tables)}",
+                    code=Code.UNKNOWN_TABLE,
                 )
             )
             continue
@@ -399,6 +432,7 @@ def _validate(
                         Problem(
                             file=file,
                             message=f"{where(f'{key}.{part}.{column}')}: unknown column of {name}; expected one of {', '.join(sorted(columns))}",
+                            code=Code.UNKNOWN_COLUMN,
                         )
                     )
         for column in source.values:
@@ -408,6 +442,7 @@ def _validate(
                         file=file,
                         message=f"{where(f'{key}.values.{column}')}: a values map applies only to a column mapped in columns; "
                         f"add columns: {{{column}: <the file's header>}} (a header read by its SPEC name is not mapped)",
+                        code=Code.VALUES_WITHOUT_COLUMN,
                     )
                 )
     if len(problems) == before:
@@ -416,7 +451,9 @@ def _validate(
             listed = ", ".join(f"{iid}={_plain(spec.weight)}" for iid, spec in params.indicators.items())
             problems.append(
                 Problem(
-                    file=file, message=f"{where('indicators')}: weights sum to {_plain(total)}, expected 100 ({listed})"
+                    file=file,
+                    message=f"{where('indicators')}: weights sum to {_plain(total)}, expected 100 ({listed})",
+                    code=Code.WEIGHTS_NOT_100,
                 )
             )
     if params.policy.min_score > params.policy.max_score:
@@ -424,20 +461,26 @@ def _validate(
             Problem(
                 file=file,
                 message=f"{where('policy')}: min_score {params.policy.min_score} is above max_score {params.policy.max_score}",
+                code=Code.MIN_ABOVE_MAX,
             )
         )
     grades = params.grades
     if not grades:
-        problems.append(Problem(file=file, message=f"{where('grades')}: expected at least one band"))
+        problems.append(
+            Problem(file=file, message=f"{where('grades')}: expected at least one band", code=Code.EMPTY_SECTION)
+        )
     elif min(b.min for b in grades) > min(params.policy.min_score, Decimal(0)):
         problems.append(
             Problem(
                 file=file,
                 message=f"{where('grades')}: the lowest band's min is {_plain(min(b.min for b in grades))}; expected one band with min 0 (or min_score) so every total gets a grade",
+                code=Code.GRADES_INCOMPLETE,
             )
         )
     if len({b.grade for b in grades}) != len(grades):
-        problems.append(Problem(file=file, message=f"{where('grades')}: duplicate grade names"))
+        problems.append(
+            Problem(file=file, message=f"{where('grades')}: duplicate grade names", code=Code.DUPLICATE_ENTRY)
+        )
     return params if len(problems) == before else None
 
 
@@ -451,6 +494,7 @@ def _check_indicators(
                 Problem(
                     file=file,
                     message=f"{where('indicators.' + iid)}: unknown indicator; template {template.id} has {', '.join(template.ids)}",
+                    code=Code.UNKNOWN_INDICATOR,
                 )
             )
     for ind in template.indicators:
@@ -459,7 +503,9 @@ def _check_indicators(
         if spec is None:
             problems.append(
                 Problem(
-                    file=file, message=f"{where(key)}: missing; every indicator of the template needs at least a weight"
+                    file=file,
+                    message=f"{where(key)}: missing; every indicator of the template needs at least a weight",
+                    code=Code.MISSING_INDICATOR,
                 )
             )
             continue
@@ -469,6 +515,7 @@ def _check_indicators(
                     Problem(
                         file=file,
                         message=f"{where(key + '.per_item')}: missing; {ind.id} is a count indicator and needs per_item (points per unfinished item)",
+                        code=Code.MISSING_KEY,
                     )
                 )
             for extra in ("target", "step", "penalty"):
@@ -477,6 +524,7 @@ def _check_indicators(
                         Problem(
                             file=file,
                             message=f"{where(key + '.' + extra)}: not used by a count indicator; expected weight and per_item only",
+                            code=Code.KEY_NOT_USED,
                         )
                     )
         else:
@@ -486,6 +534,7 @@ def _check_indicators(
                         Problem(
                             file=file,
                             message=f"{where(key + '.' + need)}: missing; a {ind.direction} indicator needs target, step and penalty",
+                            code=Code.MISSING_KEY,
                         )
                     )
             target = spec.get("target")
@@ -494,6 +543,7 @@ def _check_indicators(
                     Problem(
                         file=file,
                         message=f"{where(key + '.target')}: found {target}, expected a percentage from 0 to 100 ({ind.id} is a rate)",
+                        code=Code.OUT_OF_RANGE,
                     )
                 )
             if spec.get("per_item") is not None:
@@ -501,6 +551,7 @@ def _check_indicators(
                     Problem(
                         file=file,
                         message=f"{where(key + '.per_item')}: only for count indicators; {ind.id} is {ind.direction}",
+                        code=Code.KEY_NOT_USED,
                     )
                 )
         for prerequisite in ind.prerequisites:
@@ -510,6 +561,7 @@ def _check_indicators(
                     Problem(
                         file=file,
                         message=f"{where(key + '.' + prerequisite)}: missing prerequisite (必备条件): {what}; e.g. sla: 24h or sla: 2wd",
+                        code=Code.MISSING_PREREQUISITE,
                     )
                 )
         method = spec.get("method")
@@ -518,6 +570,7 @@ def _check_indicators(
                 Problem(
                     file=file,
                     message=f"{where(key + '.method')}: {method!r} is not a method of {ind.id}; expected one of {', '.join((*ind.methods, 'observation'))}",
+                    code=Code.NOT_A_CHOICE,
                 )
             )
 
@@ -543,3 +596,33 @@ def _pydantic_message(err: Any) -> str:
     if isinstance(found, (int, Decimal, float)):
         return f"found {found}, {message}"
     return message
+
+
+_PYDANTIC_CODES = {
+    "extra_forbidden": Code.UNKNOWN_KEY,
+    "missing": Code.MISSING_KEY,
+    "literal_error": Code.NOT_A_CHOICE,
+    "greater_than": Code.OUT_OF_RANGE,
+    "greater_than_equal": Code.OUT_OF_RANGE,
+    "less_than": Code.OUT_OF_RANGE,
+    "less_than_equal": Code.OUT_OF_RANGE,
+    "string_too_short": Code.EMPTY_VALUE,
+    "int_parsing": Code.NOT_A_NUMBER,
+    "int_from_float": Code.NOT_A_WHOLE_NUMBER,
+    "bool_parsing": Code.NOT_A_BOOLEAN,
+}
+
+
+def _pydantic_code(err: Any) -> Code:
+    """The `Code` of one pydantic error (the same cases as `_pydantic_message`): a validator's own, else by type."""
+    refused = (err.get("ctx") or {}).get("error")
+    if isinstance(refused, Refusal):
+        return refused.code
+    kind = err["type"]
+    if kind in ("extra_forbidden", "missing", "literal_error"):
+        return _PYDANTIC_CODES[kind]
+    if err.get("input") is None and "input" in err:
+        return Code.EMPTY_VALUE
+    if kind.startswith(("date_", "datetime_")):
+        return Code.BAD_DATE
+    return _PYDANTIC_CODES.get(kind, Code.WRONG_TYPE)

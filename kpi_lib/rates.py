@@ -18,7 +18,6 @@ by a collector in the `observations` table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -26,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import DataError, Problem
+from .errors import Code, DataError, Problem
+from .params import sla_parts
 from .period import Period
 from .workdays import workday_deadline
 
@@ -264,11 +264,14 @@ def on_time(inp: RateInput) -> Evidence:
         raise DataError(
             f"{s['table']}: no response deadline (sla) set; it is a prerequisite of this indicator",
             file=inp.file(s["table"]),
+            code=Code.MISSING_PREREQUISITE,
         )
-    match = re.fullmatch(r"(\d+)(h|wd)", inp.sla)
-    if not match:
-        raise DataError(f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s["table"]))
-    amount, unit = int(match.group(1)), match.group(2)
+    parts = sla_parts(inp.sla)
+    if parts is None:
+        raise DataError(
+            f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s["table"]), code=Code.BAD_SLA
+        )
+    amount, unit = parts
     frame = _filtered(inp)
     frame = frame[in_times(frame, s["start"], inp.period)].copy()
     start, end = frame[s["start"]], frame[s["end"]]
@@ -324,6 +327,7 @@ def flag_share(inp: RateInput) -> Evidence:
                     row=int(r),
                     column=s["flag"],
                     message=f"empty, but the row is resolved ({s['done']} is set); expected true or false",
+                    code=Code.EMPTY_VALUE,
                 )
                 for r in unknown["_row"]
             ]
@@ -368,6 +372,7 @@ def overrun(inp: RateInput) -> Evidence:
                     file=file,
                     column="period",
                     message=f"no budget row for period {inp.period}; expected one row with this department and period {inp.period}",
+                    code=Code.MISSING_ROW,
                 )
             ]
         )
@@ -382,6 +387,7 @@ def overrun(inp: RateInput) -> Evidence:
                     column="amount",
                     value=str(budget),
                     message="expected a budget above 0 (the overrun is a percentage of it)",
+                    code=Code.OUT_OF_RANGE,
                 )
             ]
         )
@@ -416,6 +422,7 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
                     file=file,
                     column="indicator",
                     message=f"no observation of {indicator_id} for period {period}; expected one row (method: observation)",
+                    code=Code.MISSING_ROW,
                 )
             ]
         )
@@ -428,6 +435,7 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
                     row=int(rows.iloc[1]["_row"]),
                     column="indicator",
                     message=f"{len(rows)} observations of {indicator_id} for period {period} (rows {listed}); expected one",
+                    code=Code.DUPLICATE_KEY,
                 )
             ]
         )
@@ -446,6 +454,7 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
                     column="value",
                     value=str(row["value"]),
                     message=f"not a possible value of {indicator_id}; expected {expected} ({kind})",
+                    code=Code.OUT_OF_RANGE,
                 )
             ]
         )

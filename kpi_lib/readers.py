@@ -38,17 +38,18 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import Problem, place
+from .errors import Code, Problem, Refusal, place
 
 ENCODINGS_TRIED = "utf-8, utf-8 with BOM, utf-16 with BOM, gb18030"
 
 
 @dataclass(frozen=True)
 class BadCell:
-    """A cell that holds no plain value: `shown` is what the file shows, `reason` what is wrong."""
+    """A cell that holds no plain value: `shown` is what the file shows, `reason` what is wrong, `code` its `Code`."""
 
     shown: str
     reason: str
+    code: Code
 
     def __str__(self) -> str:
         return self.shown
@@ -64,8 +65,8 @@ class RawTable:
     problems: list[Problem] = field(default_factory=list)
 
 
-class Unreadable(Exception):
-    """The file cannot be read at all; the message says where and why."""
+class Unreadable(Refusal):
+    """The file cannot be read at all; the message says where and why, the code what kind of failure."""
 
 
 def read_raw(path: Path, sheet: str | None = None) -> RawTable:
@@ -77,7 +78,7 @@ def read_raw(path: Path, sheet: str | None = None) -> RawTable:
         return read_xlsx(path, sheet)
     if suffix == ".parquet":
         return read_parquet(path)
-    raise Unreadable(f"unsupported file type {suffix}; expected .csv, .xlsx or .parquet")
+    raise Unreadable(f"unsupported file type {suffix}; expected .csv, .xlsx or .parquet", Code.UNSUPPORTED_FILE_TYPE)
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -90,7 +91,8 @@ def decode(data: bytes) -> str:
     head = data[:4096]
     if head and head.count(0) > len(head) // 8:
         raise Unreadable(
-            "holds many NUL bytes: UTF-16 without a byte-order mark, or not a text file; save it as CSV UTF-8"
+            "holds many NUL bytes: UTF-16 without a byte-order mark, or not a text file; save it as CSV UTF-8",
+            Code.BAD_ENCODING,
         )
     try:
         return data.decode("utf-8")
@@ -98,7 +100,8 @@ def decode(data: bytes) -> str:
         if _mostly_utf8(data):
             raise Unreadable(
                 f"line {_line_of(data, exc.start)}: byte 0x{data[exc.start]:02x} is not UTF-8, though the rest of the file is; "
-                f"encodings tried: {ENCODINGS_TRIED}; fix or re-save the file as CSV UTF-8"
+                f"encodings tried: {ENCODINGS_TRIED}; fix or re-save the file as CSV UTF-8",
+                Code.BAD_ENCODING,
             ) from None
     return _strict(data, "gb18030")
 
@@ -122,7 +125,8 @@ def _strict(data: bytes, encoding: str, offset: int = 0) -> str:
         )
         raise Unreadable(
             f"line {line}: cannot decode byte 0x{data[exc.start]:02x} as {encoding} (byte {exc.start + offset}); "
-            f"encodings tried: {ENCODINGS_TRIED}; re-save the file as CSV UTF-8"
+            f"encodings tried: {ENCODINGS_TRIED}; re-save the file as CSV UTF-8",
+            Code.BAD_ENCODING,
         ) from None
 
 
@@ -155,15 +159,16 @@ def read_csv(path: Path) -> RawTable:
                         file=file,
                         row=line,
                         message=f"{len(record)} fields, but the header (line {header_row}) has {len(header)}; values would be shifted, so the row is not read; check for a missing or extra separator or quote",
+                        code=Code.WRONG_FIELD_COUNT,
                     )
                 )
                 continue
             records.append(record)
             rows.append(line)
     except csv.Error as exc:
-        raise Unreadable(f"line {reader.line_num}: not valid CSV ({exc}); check the quotes") from None
+        raise Unreadable(f"line {reader.line_num}: not valid CSV ({exc}); check the quotes", Code.BAD_CSV) from None
     if header is None:
-        raise Unreadable("is empty; expected a header line and records")
+        raise Unreadable("is empty; expected a header line and records", Code.EMPTY_FILE)
     return _frame(
         file,
         header,
@@ -195,14 +200,14 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
             book = load_workbook(path, data_only=True)
             with_formulas = load_workbook(path, data_only=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable xlsx
-        raise Unreadable(f"not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+        raise Unreadable(f"not a readable .xlsx file ({type(exc).__name__}: {exc})", Code.UNREADABLE_FILE) from None
     ws = _worksheet(book, sheet)
     formulas = {key for key, cell in with_formulas[ws.title]._cells.items() if cell.data_type == "f"}
     stale = bool(formulas) and bool(getattr(book.calculation, "fullCalcOnLoad", False))
     values = {key: _xlsx_value(cell, key in formulas, stale) for key, cell in ws._cells.items()}
     filled = sorted(key for key, value in values.items() if not _blank(value))
     if not filled:
-        raise Unreadable(f"sheet {ws.title!r} is empty; expected a header row and records")
+        raise Unreadable(f"sheet {ws.title!r} is empty; expected a header row and records", Code.EMPTY_FILE)
     header_row = filled[0][0]
     width = max(c for r, c in filled if r == header_row)
     header = [cell_text(values.get((header_row, c)) or "") for c in range(1, width + 1)]
@@ -212,6 +217,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
             file=file,
             cell=f"{get_column_letter(c)}{r}",
             message="a value right of the table, under no header; expected it inside the table or removed",
+            code=Code.VALUE_OUTSIDE_TABLE,
         )
         for r, c in filled
         if r > header_row and c > width
@@ -225,6 +231,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
                     file=file,
                     cell=merged.coord,
                     message="merged cells inside the data; expected one value in every cell (unmerge and fill each cell)",
+                    code=Code.MERGED_CELLS,
                 )
             )
     return _frame(file, header, columns, rows, header_row, dict(zip(header, letters, strict=True)), problems)
@@ -234,7 +241,7 @@ def _worksheet(book: Any, sheet: str | None) -> Any:
     """The sheet named, else the only one with data; several with data (hidden ones too) is `Unreadable`."""
     if sheet is not None:
         if sheet not in book.sheetnames:
-            raise Unreadable(f"no sheet {sheet!r}; the file has {', '.join(book.sheetnames)}")
+            raise Unreadable(f"no sheet {sheet!r}; the file has {', '.join(book.sheetnames)}", Code.MISSING_SHEET)
         return book[sheet]
     with_data = [ws for ws in book.worksheets if any(not _blank(c.value) for c in ws._cells.values())]
     if len(with_data) > 1:
@@ -242,7 +249,8 @@ def _worksheet(book: Any, sheet: str | None) -> Any:
             f"{ws.title!r}" + ("" if ws.sheet_state == "visible" else f" ({ws.sheet_state})") for ws in with_data
         )
         raise Unreadable(
-            f"holds data on {len(with_data)} sheets ({names}); name the one to read with `sheet:` in the params' tables mapping"
+            f"holds data on {len(with_data)} sheets ({names}); name the one to read with `sheet:` in the params' tables mapping",
+            Code.AMBIGUOUS_FILE,
         )
     return with_data[0] if with_data else book.worksheets[0]
 
@@ -250,16 +258,22 @@ def _worksheet(book: Any, sheet: str | None) -> Any:
 def _xlsx_value(cell: Any, formula: bool, stale: bool = False) -> Any:
     value = cell.value
     if cell.data_type == "e":
-        return BadCell(str(value), f"an error cell ({value}); expected a value (fix the formula or type the value)")
+        return BadCell(
+            str(value),
+            f"an error cell ({value}); expected a value (fix the formula or type the value)",
+            Code.ERROR_CELL,
+        )
     if formula and value is None:
         return BadCell(
             "formula",
             "a formula without a cached value (the file was never opened in Excel after it was written); open and save it in Excel, or paste values",
+            Code.FORMULA_WITHOUT_VALUE,
         )
     if formula and stale:
         return BadCell(
             f"formula = {value}",
             "a formula in a workbook that asks Excel to recalculate on opening, so its saved value may be stale; open and save it in Excel, or paste values",
+            Code.FORMULA_WITHOUT_VALUE,
         )
     if value is None:
         return None
@@ -267,9 +281,12 @@ def _xlsx_value(cell: Any, formula: bool, stale: bool = False) -> Any:
         return BadCell(
             f"{value:%}",
             "a percentage-formatted cell; expected a plain number (format the cell as a number: 95 for 95%)",
+            Code.PERCENT_CELL,
         )
     if isinstance(value, time) and not isinstance(value, datetime):
-        return BadCell(value.isoformat(), "a time of day without a date; expected a date or a date and time")
+        return BadCell(
+            value.isoformat(), "a time of day without a date; expected a date or a date and time", Code.UNSUPPORTED_CELL
+        )
     if isinstance(value, float):
         return _float_cell(value)
     return value
@@ -293,13 +310,14 @@ def read_parquet(path: Path) -> RawTable:
         rows = pq.ParquetFile(path).metadata.num_rows
         if rows > MAX_PARQUET_ROWS:
             raise Unreadable(
-                f"holds {rows:,} rows; expected at most {MAX_PARQUET_ROWS:,} (split the export by period or department)"
+                f"holds {rows:,} rows; expected at most {MAX_PARQUET_ROWS:,} (split the export by period or department)",
+                Code.TOO_MANY_ROWS,
             )
         table = pq.read_table(path)
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable Parquet file
-        raise Unreadable(f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+        raise Unreadable(f"not a readable Parquet file ({type(exc).__name__}: {exc})", Code.UNREADABLE_FILE) from None
     header = [str(name) for name in table.column_names]
     columns = []
     for i, name in enumerate(header):
@@ -311,7 +329,8 @@ def read_parquet(path: Path) -> RawTable:
                 cells = [_parquet_value(v) for v in column.to_pylist()]
         except (OverflowError, ValueError, pa.ArrowException) as exc:
             raise Unreadable(
-                f"column {name!r} ({column.type}) holds a value outside what can be read ({type(exc).__name__}: {exc}); expected dates from 1900 to 2100"
+                f"column {name!r} ({column.type}) holds a value outside what can be read ({type(exc).__name__}: {exc}); expected dates from 1900 to 2100",
+                Code.DATE_OUT_OF_RANGE,
             ) from None
         columns.append(cells)
     return _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
@@ -328,7 +347,9 @@ def _parquet_value(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):  # (a datetime too: checked first)
         if value.nanosecond:
             return BadCell(
-                str(value), "a timestamp with nanoseconds; expected at most microseconds (they would be cut)"
+                str(value),
+                "a timestamp with nanoseconds; expected at most microseconds (they would be cut)",
+                Code.UNSUPPORTED_CELL,
             )
         return value.to_pydatetime()
     if value is None or isinstance(value, (str, bool, int, Decimal, date)):
@@ -336,17 +357,21 @@ def _parquet_value(value: Any) -> Any:
     if isinstance(value, float):
         return _float_cell(value)
     if isinstance(value, (bytes, bytearray)):
-        return BadCell(f"<{len(value)} bytes>", "binary data; expected text, a number or a date")
+        return BadCell(f"<{len(value)} bytes>", "binary data; expected text, a number or a date", Code.UNSUPPORTED_CELL)
     if isinstance(value, (list, tuple, dict)):
-        return BadCell(str(value), f"a {type(value).__name__}; expected one value per cell")
-    return BadCell(str(value), f"a value of type {type(value).__name__}; expected text, a number, a date or a boolean")
+        return BadCell(str(value), f"a {type(value).__name__}; expected one value per cell", Code.UNSUPPORTED_CELL)
+    return BadCell(
+        str(value),
+        f"a value of type {type(value).__name__}; expected text, a number, a date or a boolean",
+        Code.UNSUPPORTED_CELL,
+    )
 
 
 def _float_cell(value: float) -> Any:
     if math.isnan(value):
-        return BadCell("NaN", "not a number (NaN); expected a number or an empty cell")
+        return BadCell("NaN", "not a number (NaN); expected a number or an empty cell", Code.NOT_A_NUMBER)
     if math.isinf(value):
-        return BadCell(str(value), "infinite; expected a finite number")
+        return BadCell(str(value), "infinite; expected a finite number", Code.NOT_A_NUMBER)
     return value
 
 
@@ -387,6 +412,7 @@ def _frame(
                         file=file,
                         **where,
                         message=f"column {letter or i + 1} holds values but has no header; expected a header name",
+                        code=Code.UNNAMED_COLUMN,
                     )
                 )
             continue
@@ -394,7 +420,13 @@ def _frame(
         if twin is not None:
             kind = "twice" if twin == label else f"twice, differing only in letter case ({twin!r} and {label!r})"
             problems.append(
-                Problem(file=file, **where, column=label, message=f"header given {kind}; expected each column once")
+                Problem(
+                    file=file,
+                    **where,
+                    column=label,
+                    message=f"header given {kind}; expected each column once",
+                    code=Code.DUPLICATE_COLUMN,
+                )
             )
             continue
         data[label] = cells

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .charts import cjk_font_path
-from .errors import KpiError, shorten
+from .errors import AuditError, shorten
 from .files import write_atomic
 from .layout import (
     ERROR,
@@ -139,7 +139,7 @@ def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> li
             pages[where.reader_html(name)] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
             pages[where.audit_html(name)] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
         except Exception as exc:  # noqa: BLE001 - a damaged notebook (its writer was killed) or a rendering bug: name the file
-            raise KpiError(
+            raise AuditError(
                 f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); "
                 "the executed notebook may be damaged: run the department again"
             ) from None

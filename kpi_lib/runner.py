@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import audit, clock, executed, yamlfile
-from .errors import WRITE_ERRNOS, AuditError, KpiError, OutputError, UsageError, output_error, shorten
+from .errors import WRITE_ERRNOS, AuditError, InternalError, KpiError, OutputError, UsageError, output_error, shorten
 from .exports import chromium, html_to_pdf
 from .files import git_commit, sha256_file, write_atomic, write_json
 from .layout import (
@@ -442,7 +442,7 @@ class _Batch:
 def _staging(run: DepartmentRun) -> Path:
     """The staging folder of a department that has one (only a params file that did not load has none)."""
     if run.staging is None:
-        raise KpiError(f"{run.params_path}: internal error: no staging folder for this department (please report it)")
+        raise InternalError(f"{run.params_path}: internal error: no staging folder for this department (please report it)")
     return run.staging
 
 
@@ -591,7 +591,7 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
 
 def _final(run: DepartmentRun) -> Path:
     if run.final is None:
-        raise KpiError(f"{run.params_path}: internal error: no output folder for this department (please report it)")
+        raise InternalError(f"{run.params_path}: internal error: no output folder for this department (please report it)")
     return run.final
 
 

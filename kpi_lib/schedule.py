@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from . import clock
-from .errors import ParamsError, Problem
+from .errors import Code, ParamsError, Problem
 from .tables import DataFolder
 from .template import Indicator, Template
 from .workdays import last_workday_of_month
@@ -95,6 +95,7 @@ def tasks(template: Template, year: int, *, department: Any = None, review_date:
                     Problem(
                         file=str(department.path),
                         message="review_date: missing; the annual_review_minus_1w schedule counts back from it (e.g. review_date: 2026-12-20)",
+                        code=Code.MISSING_KEY,
                     )
                 ]
             )

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
-from .errors import AuditError, KpiError, UsageError, shorten
+from .errors import AuditError, UsageError, shorten
 from .files import read_json, sha256_bytes, sha256_file, write_atomic
 from .layout import MANIFEST, SIGNOFFS
 from .sources import no_code
@@ -298,7 +298,7 @@ def sign(
         raise UsageError(f"{folder}: no manifest.json; expected a department folder written by kpi run")
     manifest = read_json(folder / MANIFEST)
     if manifest.get("status") != "ok":
-        raise KpiError(f"{folder}: the department failed in this run; there is nothing to sign")
+        raise AuditError(f"{folder}: the department failed in this run; there is nothing to sign")
     private = _private_key(key) if key is not None else None
     with no_code("kpi sign"):
         found = verify(folder)

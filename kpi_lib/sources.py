@@ -49,7 +49,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import AuditError, DataError, ParamsError, Problem, place
+from .errors import AuditError, Code, DataError, ParamsError, Problem, place
 from .readers import BadCell, RawTable, cell_text
 from .text import fold, how_it_differs, near_match
 
@@ -98,6 +98,7 @@ def source_path(folder: Path, name: str, source: Any | None, *, snapshot: bool =
                 Problem(
                     file=str(folder),
                     message=f"tables.{name}.file: {source.file!r} {why}; expected a path inside {where} (no absolute path, no '..', no symlink out of it)",
+                    code=Code.PATH_OUTSIDE,
                 )
             ]
         )
@@ -116,6 +117,7 @@ def adapter_path(base: Path, source: Any | None, *, table: str) -> Path | None:
                 Problem(
                     file=str(base),
                     message=f"tables.{table}.adapter: {file!r} {why}; expected a .py file in the params file's folder (no absolute path, no '..', no symlink out of it)",
+                    code=Code.PATH_OUTSIDE,
                 )
             ]
         )
@@ -133,6 +135,7 @@ def table_file_problem(folder: Path, path: Path) -> Problem | None:
     return Problem(
         file=str(path),
         message=f"resolves to {where}, outside the data folder {folder}; keep table files inside the data folder (a symlink must point inside it too)",
+        code=Code.PATH_OUTSIDE,
     )
 
 
@@ -176,13 +179,18 @@ def adapt(raw: pd.DataFrame, source: Any, file: str, adapter: Path) -> tuple[pd.
         raise
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's code (even a sys.exit()): a problem of this table
         return None, [
-            Problem(file=str(adapter), message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}")
+            Problem(
+                file=str(adapter),
+                message=f"adapter {function}() failed on {file}: {type(exc).__name__}: {exc}",
+                code=Code.ADAPTER_FAILED,
+            )
         ]
     if not isinstance(frame, pd.DataFrame):
         return None, [
             Problem(
                 file=str(adapter),
                 message=f"adapter {function}() returned {type(frame).__name__}; expected a pandas DataFrame",
+                code=Code.ADAPTER_FAILED,
             )
         ]
     return frame, []
@@ -210,6 +218,7 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                     row=raw.header_row,
                     column=str(header),
                     message=f"the mapping reads {column} from header {header!r}, which the file does not have{hint}",
+                    code=Code.MAPPING_UNMATCHED,
                 )
             )
             continue
@@ -221,6 +230,7 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                     row=raw.header_row,
                     column=clash,
                     message=f"the mapping reads {column} from header {header!r}, but the file also has a header {clash!r}; expected one source for {column} (drop one header or the mapping)",
+                    code=Code.MAPPING_CONFLICT,
                 )
             )
             continue
@@ -243,6 +253,7 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                         column=str(source.columns[column]),
                         value=code,
                         message=f"the mapping's values.{column} code matches no value of this column (the file holds {shown}); expected codes as the file writes them",
+                        code=Code.MAPPING_UNMATCHED,
                     )
                 )
         for index, cell in cells.items():
@@ -259,6 +270,7 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                         column=column,
                         value=cell_text(cell),
                         message=f"did you mean {match!r}? The cell {how_it_differs(text, match)}, so the mapping's values.{column} does not apply; expected the code as written",
+                        code=Code.NEAR_MATCH,
                     )
                 )
         frame[column] = cells.map(
@@ -273,6 +285,7 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
                     row=raw.header_row,
                     column=present,
                     message=f"the mapping sets constants.{column}, but the file has a column {present!r}; a constant would overwrite its values (drop one)",
+                    code=Code.MAPPING_CONFLICT,
                 )
             )
             continue

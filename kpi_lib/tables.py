@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from .errors import DataError, Problem, UsageError, place
+from .errors import Code, DataError, Problem, Refusal, UsageError, place
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
@@ -88,8 +88,8 @@ _TIMESTAMP = re.compile(
 )
 
 
-class _Bad(Exception):
-    """A cell that does not parse; the message says what was expected."""
+class _Bad(Refusal):
+    """A cell that does not parse; the message says what was expected, the code what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _parse_text(value: Any) -> str:
     """Free text: tabs and newlines allowed, other control characters refused; ordinary spaces around it dropped."""
     text = cell_text(value)
     if (problem := control_problem(text, free_text=True)) is not None:
-        raise _Bad(problem)
+        raise _Bad(problem, Code.CONTROL_CHARACTER)
     return text.strip(" \t\r\n")
 
 
@@ -123,13 +123,15 @@ def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
     match = near_match(text, vocabulary) if vocabulary and text not in vocabulary else None
     if match is not None:
         raise _Bad(
-            f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written"
+            f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written",
+            Code.NEAR_MATCH,
         )
     problem = exactness_problem(text)
     if problem is not None:
         cleaned = _cleaned(text)
         hint = f"; did you mean {cleaned!r}?" if cleaned and cleaned != text else ""
-        raise _Bad(f"{problem}{hint} Expected the value exactly as elsewhere")
+        code = Code.CONTROL_CHARACTER if control_problem(text) is not None else Code.NOT_EXACT
+        raise _Bad(f"{problem}{hint} Expected the value exactly as elsewhere", code)
     return text
 
 
@@ -142,10 +144,12 @@ def _parse_department(value: Any) -> str:
     why = exactness_problem(text) or "is not lowercase letters, digits, - and _ only"
     if meant:
         raise _Bad(
-            f"did you mean {meant}? Not a department id as written: the value {why}; it counts for no department, and {meant} stops until it is fixed"
+            f"did you mean {meant}? Not a department id as written: the value {why}; it counts for no department, and {meant} stops until it is fixed",
+            Code.NEAR_MATCH,
         )
     raise _Bad(
-        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed"
+        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed",
+        Code.BAD_ID,
     )
 
 
@@ -157,7 +161,9 @@ def _cleaned(text: str) -> str:
 
 def _in_range(moment: datetime) -> datetime:
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise _Bad(f"year {moment.year} is outside {FIRST_YEAR}–{LAST_YEAR}; expected a real date")
+        raise _Bad(
+            f"year {moment.year} is outside {FIRST_YEAR}–{LAST_YEAR}; expected a real date", Code.DATE_OUT_OF_RANGE
+        )
     return moment
 
 
@@ -172,17 +178,17 @@ def _parse_date(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if isinstance(value, datetime):
         value = _local(value, timezone)
         if value.time() != datetime.min.time():
-            raise _Bad("expected a date without a time of day (YYYY-MM-DD)")
+            raise _Bad("expected a date without a time of day (YYYY-MM-DD)", Code.BAD_DATE)
         return _in_range(datetime.combine(value.date(), datetime.min.time()))
     if isinstance(value, date):
         return _in_range(datetime.combine(value, datetime.min.time()))
     text = cell_text(value).strip(" \t")
     if not _DATE.match(text):
-        raise _Bad("expected a date as YYYY-MM-DD (ASCII digits)")
+        raise _Bad("expected a date as YYYY-MM-DD (ASCII digits)", Code.BAD_DATE)
     try:
         return _in_range(datetime.combine(date.fromisoformat(text), datetime.min.time()))
     except ValueError:
-        raise _Bad("expected a real calendar date as YYYY-MM-DD") from None
+        raise _Bad("expected a real calendar date as YYYY-MM-DD", Code.BAD_DATE) from None
 
 
 def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
@@ -194,7 +200,8 @@ def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     match = _TIMESTAMP.match(text)
     if not match:
         raise _Bad(
-            "expected a timestamp as YYYY-MM-DD HH:MM[:SS] (ASCII digits), optionally with a UTC offset such as +08:00"
+            "expected a timestamp as YYYY-MM-DD HH:MM[:SS] (ASCII digits), optionally with a UTC offset such as +08:00",
+            Code.BAD_TIMESTAMP,
         )
     day, clock, offset = match.groups()
     iso = f"{day}T{clock}" + (
@@ -209,9 +216,9 @@ def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
-        raise _Bad("expected a real timestamp as YYYY-MM-DD HH:MM[:SS]") from None
+        raise _Bad("expected a real timestamp as YYYY-MM-DD HH:MM[:SS]", Code.BAD_TIMESTAMP) from None
     if moment.utcoffset() is not None and abs(moment.utcoffset() or timedelta()) > timedelta(hours=14):
-        raise _Bad("expected a UTC offset between -14:00 and +14:00")
+        raise _Bad("expected a UTC offset between -14:00 and +14:00", Code.BAD_TIMESTAMP)
     return _in_range(_local(moment, timezone))
 
 
@@ -227,12 +234,14 @@ def _parse_bool(value: Any) -> bool:
         return False
     match = near_match(text, sorted(TRUE | FALSE))
     hint = f"did you mean {match!r}? The value {how_it_differs(text, match)}; " if match else ""
-    raise _Bad(f"{hint}expected a boolean: true/false, 1/0, yes/no or 是/否")
+    raise _Bad(
+        f"{hint}expected a boolean: true/false, 1/0, yes/no or 是/否", Code.NEAR_MATCH if match else Code.NOT_A_BOOLEAN
+    )
 
 
 def _parse_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise _Bad("expected a number, found a boolean")
+        raise _Bad("expected a number, found a boolean", Code.NOT_A_NUMBER)
     try:
         if isinstance(value, Decimal):
             number = value
@@ -243,16 +252,16 @@ def _parse_decimal(value: Any) -> Decimal:
         elif isinstance(value, str):
             number = from_text(value)
         else:
-            raise _Bad(f"expected a number, found a {type(value).__name__}")
+            raise _Bad(f"expected a number, found a {type(value).__name__}", Code.NOT_A_NUMBER)
         return check_bounds(number)
     except NotANumber as exc:
-        raise _Bad(str(exc)) from None
+        raise _Bad(str(exc), exc.code) from None
 
 
 def _parse_int(value: Any) -> Decimal:
     number = _parse_decimal(value)
     if number != number.to_integral_value():
-        raise _Bad("expected a whole number (a count)")
+        raise _Bad("expected a whole number (a count)", Code.NOT_A_WHOLE_NUMBER)
     return number
 
 
@@ -265,7 +274,9 @@ def _with_format(parse: Callable[[Any], Any], fmt: str, kind: str) -> Callable[[
         try:
             moment = datetime.strptime(value.strip(" \t"), fmt)
         except ValueError:
-            raise _Bad(f"expected a {kind} in the format {fmt}") from None
+            raise _Bad(
+                f"expected a {kind} in the format {fmt}", Code.BAD_DATE if kind == "date" else Code.BAD_TIMESTAMP
+            ) from None
         return parse(moment)
 
     return parse_formatted
@@ -276,7 +287,9 @@ def _parse_period(value: Any) -> str:
     try:
         return str(Period.parse(text))
     except UsageError:
-        raise _Bad("expected a period: YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM (ASCII digits, years 1900–2100)") from None
+        raise _Bad(
+            "expected a period: YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM (ASCII digits, years 1900–2100)", Code.BAD_PERIOD
+        ) from None
 
 
 def _parser(col: Column, rules: ReadRules, fmt: str | None) -> Callable[[Any], Any]:
@@ -358,6 +371,7 @@ class Table:
                             value=value,
                             department=department,
                             message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly",
+                            code=Code.NEAR_MATCH,
                         )
                     )
         if not problems and department not in self._departments and self._departments and not self.rules.allow_no_rows:
@@ -370,6 +384,7 @@ class Table:
                     department=department,
                     message=f"no row of department {department}; the file's department values are {shown}; expected rows whose department is exactly {department} "
                     f"(check the department column or the params' tables mapping; if the department truly has none, set tables.{self.spec.name}.allow_no_rows: true)",
+                    code=Code.NO_ROWS_OF_DEPARTMENT,
                 )
             )
         return problems
@@ -419,6 +434,7 @@ def load_table(
                 Problem(
                     file=str(folder / spec.name),
                     message=f"missing file; expected {spec.name}.csv, .xlsx or .parquet in {folder}",
+                    code=Code.MISSING_FILE,
                 )
             ],
             rules,
@@ -429,7 +445,13 @@ def load_table(
             spec,
             str(candidates[0]),
             None,
-            [Problem(file=str(folder / spec.name), message=f"ambiguous: {names}; keep one file per table")],
+            [
+                Problem(
+                    file=str(folder / spec.name),
+                    message=f"ambiguous: {names}; keep one file per table",
+                    code=Code.AMBIGUOUS_FILE,
+                )
+            ],
             rules,
         )
     path = candidates[0]
@@ -440,14 +462,16 @@ def load_table(
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         raw = read_raw(path)
     except (Unreadable, OSError) as exc:
-        return _failed(spec, str(path), None, [Problem(file=str(path), message=_unreadable(exc))], rules)
+        return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     return parse_table(raw, spec, str(path), sha, rules=rules)
 
 
-def _unreadable(exc: Exception) -> str:
+def _unreadable(path: Path, exc: Unreadable | OSError) -> Problem:
+    """The problem of a table file that cannot be read at all."""
     if isinstance(exc, OSError):
-        return f"cannot read the file: {exc.strerror or exc}; check that it exists and may be read"
-    return str(exc)
+        message = f"cannot read the file: {exc.strerror or exc}; check that it exists and may be read"
+        return Problem(file=str(path), message=message, code=Code.UNREADABLE_FILE)
+    return Problem(file=str(path), message=str(exc), code=exc.code)
 
 
 def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool, rules: ReadRules) -> Table:
@@ -467,7 +491,13 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
             spec,
             str(path),
             None,
-            [Problem(file=str(path), message=f"missing file; the params map table {spec.name} to it")],
+            [
+                Problem(
+                    file=str(path),
+                    message=f"missing file; the params map table {spec.name} to it",
+                    code=Code.MISSING_FILE,
+                )
+            ],
             rules,
         )
     outside = table_file_problem(folder, path)
@@ -483,13 +513,12 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
             try:
                 raw = RawTable(read_frame(kept))
             except KpiError as exc:
-                return _failed(
-                    spec, str(path), sha, [Problem(file=str(kept), message=line) for line in exc.lines()], rules
-                )
+                lines = [Problem(file=str(kept), message=line, code=Code.UNREADABLE_FILE) for line in exc.lines()]
+                return _failed(spec, str(path), sha, lines, rules)
         else:
             raw = read_raw(path, sheet=source.sheet)
     except (Unreadable, OSError) as exc:
-        return _failed(spec, str(path), None, [Problem(file=str(path), message=_unreadable(exc))], rules)
+        return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     if adapter is not None:
         adapted, failed = adapt(raw.frame, source, str(path), adapter)
         if adapted is None:  # the adapter failed: its problem says it all
@@ -525,6 +554,7 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
                     **_header_place(raw, header),
                     column=text,
                     message=f"column {name} appears twice (as {found[name]!r} and {header!r})",
+                    code=Code.DUPLICATE_COLUMN,
                 )
             )
             continue
@@ -546,6 +576,7 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
                     row=raw.header_row,
                     column=col.name,
                     message=f"missing column; expected a header {col.name}{alias}{hint}",
+                    code=Code.MISSING_COLUMN,
                 )
             )
     return found, problems
@@ -617,11 +648,17 @@ class _Places:
     departments: list[str | None]
     letter: str | None
 
-    def problem(self, i: int, column: str, message: str, value: Any = None) -> Problem:
+    def problem(self, i: int, column: str, message: str, code: Code, value: Any = None) -> Problem:
         row = self.rows[i]
         where = place(row, self.letter)
         return Problem(
-            file=self.file, **where, column=column, value=value, department=self.departments[i], message=message
+            file=self.file,
+            **where,
+            column=column,
+            value=value,
+            department=self.departments[i],
+            message=message,
+            code=code,
         )
 
 
@@ -633,22 +670,22 @@ def _parse_column(
     high = None if col.max is None else Decimal(str(col.max))
     for i, cell in enumerate(cells):
         if isinstance(cell, BadCell):
-            problems.append(places.problem(i, col.name, cell.reason, cell.shown))
+            problems.append(places.problem(i, col.name, cell.reason, cell.code, cell.shown))
             out.append(None)
             continue
         if _is_missing(cell):
             if col.required:
-                problems.append(places.problem(i, col.name, f"empty; expected a {col.type} value"))
+                problems.append(places.problem(i, col.name, f"empty; expected a {col.type} value", Code.EMPTY_VALUE))
             out.append(None)
             continue
         try:
             value = parse(cell)
         except _Bad as bad:
-            problems.append(places.problem(i, col.name, str(bad), cell_text(cell)))
+            problems.append(places.problem(i, col.name, str(bad), bad.code, cell_text(cell)))
             out.append(None)
             continue
         if (low is not None and value < low) or (high is not None and value > high):
-            problems.append(places.problem(i, col.name, _range_text(col), cell_text(cell)))
+            problems.append(places.problem(i, col.name, _range_text(col), Code.OUT_OF_RANGE, cell_text(cell)))
             value = None
         out.append(value)
     return out
@@ -677,7 +714,10 @@ def _check_keys(
             shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key, strict=False))
             problems.append(
                 place.problem(
-                    i, ",".join(spec.key), f"duplicate {shown}: already in row {first[key]}; expected each once"
+                    i,
+                    ",".join(spec.key),
+                    f"duplicate {shown}: already in row {first[key]}; expected each once",
+                    Code.DUPLICATE_KEY,
                 )
             )
         else:
@@ -693,7 +733,13 @@ def _check_order(
             a, b = values[earlier][i], values[later][i]
             if a is not None and b is not None and b < a:
                 problems.append(
-                    place.problem(i, later, f"is before {earlier} ({a}); expected {later} not before {earlier}", str(b))
+                    place.problem(
+                        i,
+                        later,
+                        f"is before {earlier} ({a}); expected {later} not before {earlier}",
+                        Code.WRONG_ORDER,
+                        str(b),
+                    )
                 )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlfile
-from .errors import Problem, TemplateError
+from .errors import Code, Problem, TemplateError
 from .text import PLAIN_ID
 
 DIRECTIONS = ("higher", "lower", "count")
@@ -174,15 +174,20 @@ def load_template(name_or_path: str = "customer_service", *, base: Path | None =
             f"cannot read the template: {exc.strerror}; expected a packaged name "
             f"({', '.join(PACKAGED)}) or a path to a template YAML file",
             file=str(path),
+            code=Code.UNREADABLE_FILE,
         ) from None
     try:
         data = yamlfile.load(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise TemplateError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=shown) from None
+        raise TemplateError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=shown, code=Code.BAD_ENCODING
+        ) from None
     except yamlfile.YamlProblem as exc:
-        raise TemplateError(str(exc), file=shown) from None
+        raise TemplateError(str(exc), file=shown, code=exc.code) from None
     if not isinstance(data, dict):
-        raise TemplateError("expected a mapping with id, groups, tables and indicators", file=shown)
+        raise TemplateError(
+            "expected a mapping with id, groups, tables and indicators", file=shown, code=Code.WRONG_TYPE
+        )
     return _build(data, shown, hashlib.sha256(raw_bytes).hexdigest(), str(path))
 
 
@@ -191,7 +196,9 @@ def _text(value: Any, where: str, problems: list[Problem], file: str) -> Text:
         return Text(zh=str(value["zh"] or ""), en=str(value["en"] or ""))
     if isinstance(value, str):
         return Text(zh=value, en=value)
-    problems.append(Problem(file=file, message=f"{where}: expected a text or a mapping with zh and en"))
+    problems.append(
+        Problem(file=file, message=f"{where}: expected a text or a mapping with zh and en", code=Code.WRONG_TYPE)
+    )
     return Text("", "")
 
 
@@ -200,7 +207,7 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
     groups = {str(k): _text(v, f"groups.{k}", problems, file) for k, v in (data.get("groups") or {}).items()}
     methods = {str(k): _text(v, f"methods.{k}", problems, file) for k, v in (data.get("methods") or {}).items()}
     if not groups:
-        problems.append(Problem(file=file, message="groups: expected at least one group"))
+        problems.append(Problem(file=file, message="groups: expected at least one group", code=Code.EMPTY_SECTION))
     for kind, names in (("group", groups), ("table", data.get("tables") or {})):
         for name in names:  # each names a file: <group>.ipynb, <table>.csv
             if not NAME.fullmatch(str(name)):
@@ -208,6 +215,7 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
                     Problem(
                         file=file,
                         message=f"{kind} {str(name)!r}: expected a name of lowercase letters, digits, - and _ only (it names files)",
+                        code=Code.BAD_ID,
                     )
                 )
     tables = {}
@@ -222,11 +230,15 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
         if ind is None:
             continue
         if ind.id in seen:
-            problems.append(Problem(file=file, message=f"indicator {ind.id}: duplicate id (entry {pos})"))
+            problems.append(
+                Problem(file=file, message=f"indicator {ind.id}: duplicate id (entry {pos})", code=Code.DUPLICATE_ENTRY)
+            )
         seen.add(ind.id)
         indicators.append(ind)
     if not indicators and not problems:
-        problems.append(Problem(file=file, message="indicators: expected at least one indicator"))
+        problems.append(
+            Problem(file=file, message="indicators: expected at least one indicator", code=Code.EMPTY_SECTION)
+        )
     if problems:
         raise TemplateError(problems)
     return Template(
@@ -243,7 +255,8 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
 
 def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpec | None:
     if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
-        problems.append(Problem(file=file, message=f"table {name}: expected a mapping with columns"))
+        code = Code.MISSING_KEY if isinstance(spec, dict) and "columns" not in spec else Code.WRONG_TYPE
+        problems.append(Problem(file=file, message=f"table {name}: expected a mapping with columns", code=code))
         return None
     columns = []
     for col, cspec in spec["columns"].items():
@@ -254,6 +267,7 @@ def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpe
                 Problem(
                     file=file,
                     message=f"table {name}, column {col}: unknown type {ctype!r}; expected one of {', '.join(COLUMN_TYPES)}",
+                    code=Code.NOT_A_CHOICE,
                 )
             )
         columns.append(
@@ -269,12 +283,20 @@ def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpe
         )
     names = {c.name for c in columns}
     if "department" not in names:
-        problems.append(Problem(file=file, message=f"table {name}: every table needs a department column"))
+        problems.append(
+            Problem(file=file, message=f"table {name}: every table needs a department column", code=Code.MISSING_COLUMN)
+        )
     key = tuple(spec.get("key") or ())
     order = tuple(tuple(pair) for pair in spec.get("order") or ())
     for col in (*key, *(c for pair in order for c in pair)):
         if col not in names:
-            problems.append(Problem(file=file, message=f"table {name}: key or order names unknown column {col!r}"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"table {name}: key or order names unknown column {col!r}",
+                    code=Code.UNKNOWN_COLUMN,
+                )
+            )
     return TableSpec(
         name=name,
         label=_text(spec.get("label") or name, f"table {name} label", problems, file),
@@ -295,7 +317,8 @@ def _indicator(
     from .rates import RATES  # the registry of rate kinds; imported late to avoid a cycle
 
     if not isinstance(entry, dict) or not entry.get("id"):
-        problems.append(Problem(file=file, message=f"indicator entry {pos}: expected a mapping with an id"))
+        code = Code.MISSING_KEY if isinstance(entry, dict) else Code.WRONG_TYPE
+        problems.append(Problem(file=file, message=f"indicator entry {pos}: expected a mapping with an id", code=code))
         return None
     iid = str(entry["id"])
     where = f"indicator {iid}"
@@ -303,19 +326,25 @@ def _indicator(
 
     def need(key: str) -> Any:
         if entry.get(key) in (None, ""):
-            problems.append(Problem(file=file, message=f"{where}: {key} is missing"))
+            problems.append(Problem(file=file, message=f"{where}: {key} is missing", code=Code.MISSING_KEY))
         return entry.get(key)
 
     group = need("group")
     if group is not None and group not in groups:
         problems.append(
-            Problem(file=file, message=f"{where}: unknown group {group!r}; expected one of {', '.join(groups)}")
+            Problem(
+                file=file,
+                message=f"{where}: unknown group {group!r}; expected one of {', '.join(groups)}",
+                code=Code.NOT_A_CHOICE,
+            )
         )
     direction = need("direction")
     if direction is not None and direction not in DIRECTIONS:
         problems.append(
             Problem(
-                file=file, message=f"{where}: unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}"
+                file=file,
+                message=f"{where}: unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}",
+                code=Code.NOT_A_CHOICE,
             )
         )
     weight = entry.get("weight")
@@ -324,26 +353,34 @@ def _indicator(
             Problem(
                 file=file,
                 message=f"{where}: weight is missing; write a number, or ×% to leave it to each department's params (a missing weight is never guessed)",
+                code=Code.MISSING_KEY,
             )
         )
     schedule = need("schedule")
     if schedule is not None and schedule not in SCHEDULES:
         problems.append(
             Problem(
-                file=file, message=f"{where}: unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}"
+                file=file,
+                message=f"{where}: unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}",
+                code=Code.NOT_A_CHOICE,
             )
         )
     methods = tuple(entry.get("methods") or ())
     for method in methods:
         if method not in METHODS:
             problems.append(
-                Problem(file=file, message=f"{where}: unknown method {method!r}; expected one of {', '.join(METHODS)}")
+                Problem(
+                    file=file,
+                    message=f"{where}: unknown method {method!r}; expected one of {', '.join(METHODS)}",
+                    code=Code.NOT_A_CHOICE,
+                )
             )
     if not methods:
-        problems.append(Problem(file=file, message=f"{where}: methods is missing"))
+        problems.append(Problem(file=file, message=f"{where}: methods is missing", code=Code.MISSING_KEY))
     rate = entry.get("rate")
     if not isinstance(rate, dict) or "kind" not in rate or "table" not in rate:
-        problems.append(Problem(file=file, message=f"{where}: rate must be a mapping with kind and table"))
+        code = Code.MISSING_KEY if isinstance(rate, dict) else Code.WRONG_TYPE
+        problems.append(Problem(file=file, message=f"{where}: rate must be a mapping with kind and table", code=code))
         rate = {}
     else:
         if rate["kind"] not in RATES:
@@ -351,13 +388,16 @@ def _indicator(
                 Problem(
                     file=file,
                     message=f"{where}: unknown rate kind {rate['kind']!r}; expected one of {', '.join(RATES)}",
+                    code=Code.NOT_A_CHOICE,
                 )
             )
         for key in ("table", "budget_table"):
             if key in rate and rate[key] not in tables:
                 problems.append(
                     Problem(
-                        file=file, message=f"{where}: unknown table {rate[key]!r}; expected one of {', '.join(tables)}"
+                        file=file,
+                        message=f"{where}: unknown table {rate[key]!r}; expected one of {', '.join(tables)}",
+                        code=Code.UNKNOWN_TABLE,
                     )
                 )
     for key in ("name", "statement", "rule", "formula"):

@@ -26,13 +26,15 @@ import yaml
 from yaml.composer import Composer
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 
+from .errors import Code, Refusal
 
-class YamlProblem(ValueError):
-    """What is wrong with a YAML text, and on which line."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+class YamlProblem(Refusal, ValueError):
+    """What is wrong with a YAML text (its `code`), and on which line."""
+
+    def __init__(self, message: str, line: int | None = None, *, code: Code) -> None:
         self.line = line
-        super().__init__(f"line {line}: {message}" if line is not None else message)
+        super().__init__(f"line {line}: {message}" if line is not None else message, code)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -41,9 +43,17 @@ class _StrictLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, AliasEvent):
-            raise YamlProblem(f"alias *{event.anchor} is not allowed; write the value out", event.start_mark.line + 1)
+            raise YamlProblem(
+                f"alias *{event.anchor} is not allowed; write the value out",
+                event.start_mark.line + 1,
+                code=Code.YAML_ALIAS,
+            )
         if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent)) and event.anchor is not None:
-            raise YamlProblem(f"anchor &{event.anchor} is not allowed; write each value out", event.start_mark.line + 1)
+            raise YamlProblem(
+                f"anchor &{event.anchor} is not allowed; write each value out",
+                event.start_mark.line + 1,
+                code=Code.YAML_ALIAS,
+            )
         return Composer.compose_node(self, parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -52,17 +62,23 @@ class _StrictLoader(yaml.SafeLoader):
             for key_node, _ in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     raise YamlProblem(
-                        "merge keys (<<) are not allowed; write each key out", key_node.start_mark.line + 1
+                        "merge keys (<<) are not allowed; write each key out",
+                        key_node.start_mark.line + 1,
+                        code=Code.YAML_ALIAS,
                     )
                 key = self.construct_object(key_node, deep=True)
                 try:
                     hash(key)
                 except TypeError:
-                    raise YamlProblem("a key must be a plain value", key_node.start_mark.line + 1) from None
+                    raise YamlProblem(
+                        "a key must be a plain value", key_node.start_mark.line + 1, code=Code.YAML_SYNTAX
+                    ) from None
                 line = key_node.start_mark.line + 1
                 if key in seen:
                     raise YamlProblem(
-                        f"key {key!r} given twice (lines {seen[key]} and {line}); expected each key once", line
+                        f"key {key!r} given twice (lines {seen[key]} and {line}); expected each key once",
+                        line,
+                        code=Code.YAML_DUPLICATE_KEY,
                     )
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -74,10 +90,12 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
         number = Decimal(text)
     except InvalidOperation:
         raise YamlProblem(
-            f"{text!r} is not a finite number; expected a decimal such as 95 or 1.5", node.start_mark.line + 1
+            f"{text!r} is not a finite number; expected a decimal such as 95 or 1.5",
+            node.start_mark.line + 1,
+            code=Code.NOT_A_NUMBER,
         ) from None
     if not number.is_finite():
-        raise YamlProblem(f"{text!r} is not a finite number", node.start_mark.line + 1)
+        raise YamlProblem(f"{text!r} is not a finite number", node.start_mark.line + 1, code=Code.NOT_A_NUMBER)
     return number
 
 
@@ -86,14 +104,20 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
     except (ValueError, OverflowError) as exc:
         raise YamlProblem(
-            f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD", node.start_mark.line + 1
+            f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD",
+            node.start_mark.line + 1,
+            code=Code.BAD_DATE,
         ) from None
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
     text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
     if len(text.lstrip("+-")) > MAX_DIGITS:
-        raise YamlProblem(f"a number of {len(text)} digits; expected at most {MAX_DIGITS}", node.start_mark.line + 1)
+        raise YamlProblem(
+            f"a number of {len(text)} digits; expected at most {MAX_DIGITS}",
+            node.start_mark.line + 1,
+            code=Code.NUMBER_OUT_OF_BOUNDS,
+        )
     return int(text, 10)
 
 
@@ -127,11 +151,13 @@ def load(text: str) -> Any:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlProblem(f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark else None) from None
+        raise YamlProblem(
+            f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark else None, code=Code.YAML_SYNTAX
+        ) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise YamlProblem(f"not valid YAML: {exc}", code=Code.YAML_SYNTAX) from None
     except RecursionError:
-        raise YamlProblem("nested too deeply") from None
+        raise YamlProblem("nested too deeply", code=Code.YAML_SYNTAX) from None
 
 
 class _PlainDumper(yaml.SafeDumper):

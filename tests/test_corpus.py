@@ -2,8 +2,9 @@
 
 Each case asserts the exit code, that no "internal error" or traceback is printed,
 and, for a refused input, a line naming the file, the row or xlsx cell, the
-column and what was expected. A value written another exact way must give
-exactly the clean company's result.
+column and what was expected, and the code of the problem behind that line
+(`problem_code`). A value written another exact way must give exactly the clean
+company's result.
 """
 
 from __future__ import annotations
@@ -16,9 +17,29 @@ import openpyxl
 import pytest
 
 from kpi_lib.cli import main
+from kpi_lib.errors import CODES, InputError, Problem
 
 from .corpus.cases import CELL_CASES, PARAMS_CASES, VALID, WHOLE_CASES, Cell, ParamsCase, Whole
 from .corpus.company import DEPT, FORMATS, HEADERS, PERIOD, ROWS, SUFFIX, write_company, write_table
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> list[Problem]:
+    """Every problem `kpi` prints, as it prints it: through `InputError.lines`, recorded here."""
+    seen: list[Problem] = []
+    lines = InputError.lines
+
+    def recording(self: InputError) -> list[str]:
+        seen.extend(self.problems)
+        return lines(self)
+
+    monkeypatch.setattr(InputError, "lines", recording)
+    return seen
+
+
+def codes_of(shown: list[Problem], line: str) -> set[str]:
+    """The codes of the problems printed as `line`."""
+    return {p.code.value for p in shown if str(p) in line}
 
 
 def score(path: Path, capsys: pytest.CaptureFixture[str], period: str = PERIOD) -> tuple[int, str, str]:
@@ -66,7 +87,14 @@ def cell_params() -> list[Any]:
 
 
 @pytest.mark.parametrize(("case", "fmt"), cell_params())
-def test_cell(case: Cell, fmt: str, tmp_path: Path, clean: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cell(
+    case: Cell,
+    fmt: str,
+    tmp_path: Path,
+    clean: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    shown: list[Problem],
+) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     rows[case.table][case.row][HEADERS[case.table].index(case.column)] = case.value
     path = write_company(tmp_path, fmt, rows, **case.params)
@@ -81,13 +109,15 @@ def test_cell(case: Cell, fmt: str, tmp_path: Path, clean: dict[str, Path], caps
     lines = [line for line in err.splitlines() if where in line]
     assert lines, (where, err)
     assert any(case.expect in line for line in lines), (case.expect, lines)
+    codes = set().union(*(codes_of(shown, line) for line in lines if case.expect in line))
+    assert codes == {case.problem_code}, (case.problem_code, codes, lines)
     assert not out.strip(), "a refused input must not print a score"
 
 
 @pytest.mark.parametrize(
     ("case", "fmt"), [pytest.param(c, f, id=f"{f}-{c.id}") for c in WHOLE_CASES for f in c.formats]
 )
-def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], shown: list[Problem]) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     if case.edit is not None:
         rows[case.table] = case.edit(rows[case.table])
@@ -104,14 +134,19 @@ def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixt
     if case.code == 0:
         assert case.check is None or case.check(json.loads(out)), out
         return
-    assert any(
-        case.expect in line and f"{case.table}{SUFFIX[fmt]}" in line and case.where in line for line in err.splitlines()
-    ), (case.expect, case.where, err)
+    lines = [
+        line
+        for line in err.splitlines()
+        if case.expect in line and f"{case.table}{SUFFIX[fmt]}" in line and case.where in line
+    ]
+    assert lines, (case.expect, case.where, err)
+    codes = set().union(*(codes_of(shown, line) for line in lines))
+    assert codes == {case.problem_code}, (case.problem_code, codes, lines)
     assert not out.strip()
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in PARAMS_CASES])
-def test_params(case: ParamsCase, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_params(case: ParamsCase, tmp_path: Path, capsys: pytest.CaptureFixture[str], shown: list[Problem]) -> None:
     path = write_company(tmp_path, "csv", params_text=case.text if case.text is not None else VALID)
     if case.raw is not None:
         path.write_bytes(case.raw)
@@ -122,6 +157,8 @@ def test_params(case: ParamsCase, tmp_path: Path, capsys: pytest.CaptureFixture[
     if case.code == 1:
         assert any(str(path) in line for line in lines), err
     assert any(case.expect in line for line in lines), (case.expect, err)
+    codes = set().union(*(codes_of(shown, line) for line in lines if case.expect in line))
+    assert codes == ({case.problem_code} if case.code == 1 else set()), (case.problem_code, codes, lines)
     assert not out.strip()
 
 
@@ -134,6 +171,12 @@ def test_the_corpus_is_large_enough() -> None:
     )
     assert refused >= 150, refused
     assert {f for c in CELL_CASES for f in c.formats} == set(FORMATS)
+
+
+def test_every_refused_case_names_the_code_of_its_problem() -> None:
+    """A case that exits 1 names a code of the registry; one that exits 0 or 2 (usage: no problem) names none."""
+    for case in [*CELL_CASES, *WHOLE_CASES, *PARAMS_CASES]:
+        assert (case.problem_code in CODES) if case.code == 1 else not case.problem_code, case
 
 
 def test_a_blank_department_value_fails_every_department_with_its_row(
