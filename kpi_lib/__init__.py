@@ -24,10 +24,8 @@ from .template import Indicator, Template, load_template
 __version__ = "0.1.0"
 
 __all__ = [
-    "appraise",
     "AuditError",
     "Code",
-    "combine",
     "DataError",
     "DataFolder",
     "Department",
@@ -39,8 +37,6 @@ __all__ = [
     "InputError",
     "InternalError",
     "KpiError",
-    "load_params",
-    "load_template",
     "OutputError",
     "Params",
     "ParamsError",
@@ -51,4 +47,8 @@ __all__ = [
     "Template",
     "TemplateError",
     "UsageError",
+    "appraise",
+    "combine",
+    "load_params",
+    "load_template",
 ]

@@ -256,7 +256,6 @@ class InternalError(KpiError):
     """A bug of ours, caught before it becomes a traceback: the line names it and asks for a report."""
 
 
-
 _WRITE_HINTS = {
     errno.ENOSPC: "free some space on that disk, then run again",
     errno.EDQUOT: "the disk quota is used up; free some space, then run again",

@@ -79,7 +79,6 @@ def from_text(text: str) -> Decimal:
         raise NotANumber("expected a number", Code.NOT_A_NUMBER) from None
 
 
-
 def round2(number: Decimal) -> Decimal:
     """SPEC §4's rounding: half-up to 2 decimals."""
     return number.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -442,7 +442,9 @@ class _Batch:
 def _staging(run: DepartmentRun) -> Path:
     """The staging folder of a department that has one (only a params file that did not load has none)."""
     if run.staging is None:
-        raise InternalError(f"{run.params_path}: internal error: no staging folder for this department (please report it)")
+        raise InternalError(
+            f"{run.params_path}: internal error: no staging folder for this department (please report it)"
+        )
     return run.staging
 
 
@@ -591,7 +593,9 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
 
 def _final(run: DepartmentRun) -> Path:
     if run.final is None:
-        raise InternalError(f"{run.params_path}: internal error: no output folder for this department (please report it)")
+        raise InternalError(
+            f"{run.params_path}: internal error: no output folder for this department (please report it)"
+        )
     return run.final
 
 

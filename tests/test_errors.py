@@ -463,13 +463,6 @@ CASES: list[Case] = [
             )
         ),
         ("complaints.csv", "no rows in period 2026-Q4"),
-        marks=(
-            pytest.mark.xfail(
-                raises=TypeError,
-                strict=True,
-                reason="appraisal.py (being rewritten elsewhere) does not set this Problem's code yet",
-            ),
-        ),
     ),
     # -- a params export mapping or adapter
     data(
@@ -895,7 +888,8 @@ def test_a_run_folder_without_its_result_is_an_audit_error(tmp_path: Path) -> No
 
 
 def test_signing_a_failed_department_is_an_audit_error(tmp_path: Path) -> None:
-    from kpi_lib.signoff import ROLES, sign
+    from kpi_lib.audit import sign
+    from kpi_lib.signoff import ROLES
 
     (tmp_path / "manifest.json").write_text(json.dumps({"status": "failed"}), encoding="utf-8")
     with pytest.raises(AuditError, match="the department failed in this run; there is nothing to sign"):
