@@ -54,7 +54,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -77,6 +77,9 @@ from .text import (
     near_match,
     squash,
 )
+
+if TYPE_CHECKING:
+    from .params import Department, TableSource
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 TRUE = {"true", "1", "yes", "是"}
@@ -390,7 +393,7 @@ def _failed(spec: TableSpec, file: str, sha: str | None, problems: list[Problem]
 def load_table(
     folder: Path,
     spec: TableSpec,
-    source: Any = None,
+    source: TableSource | None = None,
     *,
     base: Path | None = None,
     snapshot: bool = False,
@@ -450,7 +453,9 @@ def _unreadable(exc: Exception) -> str:
     return str(exc)
 
 
-def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool, rules: ReadRules) -> Table:
+def _load_mapped(
+    folder: Path, spec: TableSpec, source: TableSource, base: Path, snapshot: bool, rules: ReadRules
+) -> Table:
     from .errors import InputError, KpiError
     from .sources import adapt, adapter_path, reshape, source_path
 
@@ -577,7 +582,7 @@ def parse_table(
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
     rows = [int(i) + 2 for i in frame.index] if integer_index else list(range(2, len(frame) + 2))
-    departments = (
+    departments: list[str | None] = (
         [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
     )
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
@@ -724,7 +729,7 @@ class DataFolder:
         self,
         folder: Path,
         template: Template,
-        sources: Mapping[str, Any] | None = None,
+        sources: Mapping[str, TableSource] | None = None,
         base: Path | None = None,
         snapshot: bool = False,
         timezone: str = DEFAULT_TIMEZONE,
@@ -738,7 +743,7 @@ class DataFolder:
         self._tables: dict[str, Table] = {}
 
     @classmethod
-    def of(cls, department: Any) -> DataFolder:
+    def of(cls, department: Department) -> DataFolder:
         """The data folder of a loaded department, with its export mappings and time zone."""
         base = department.base
         return cls(
