@@ -183,7 +183,7 @@ class Run:
         for finding in findings(result, self.params.review_date):
             body += f'<p class="bad">⚠ {h("采集时间提示" if lang == "zh" else "Collection finding")}: {h(finding.message)}</p>'
         _display_html(body)
-        chart = CHARTS.get("observation" if result.method == "observation" else str(ind.rate.get("kind")))
+        chart = CHARTS.get("observation" if result.method == "observation" else ind.rate.kind)
         if chart is not None and result.evidence.rows is not None and len(result.evidence.rows):
             data = chart(result, lang)
             if data:

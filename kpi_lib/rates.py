@@ -28,6 +28,7 @@ import pandas as pd
 
 from .errors import DataError, Problem
 from .period import Period
+from .template import RateSpec
 from .workdays import workday_deadline
 
 CENT = Decimal("0.01")
@@ -47,7 +48,7 @@ def percent(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | N
 class RateInput:
     """What a rate may look at: its spec from the template, the period, and the department's rows."""
 
-    spec: Mapping[str, Any]
+    spec: RateSpec
     period: Period
     rows: Callable[[str], pd.DataFrame]
     file: Callable[[str], str]
@@ -74,6 +75,7 @@ class Evidence:
 
 RateFn = Callable[[RateInput], Evidence]
 RATES: dict[str, RateFn] = {}
+NEEDS: dict[str, tuple[str, ...]] = {}  # the RateSpec columns each kind reads (template loading checks they are set)
 
 # The values each rate kind can produce: (lowest, highest or None, whole numbers only). An observed value
 # outside its kind's range is an error, never a score. Kinds not listed are percentages from 0 to 100.
@@ -84,9 +86,10 @@ VALUE_RANGES: dict[str, tuple[Decimal, Decimal | None, bool]] = {
 }
 
 
-def register(kind: str) -> Callable[[RateFn], RateFn]:
+def register(kind: str, *needs: str) -> Callable[[RateFn], RateFn]:
     def add(fn: RateFn) -> RateFn:
         RATES[kind] = fn
+        NEEDS[kind] = needs
         return fn
 
     return add
@@ -105,8 +108,8 @@ def in_times(frame: pd.DataFrame, column: str, period: Period) -> pd.Series:
 
 
 def _filtered(inp: RateInput) -> pd.DataFrame:
-    frame = inp.rows(inp.spec["table"])
-    for column, wanted in (inp.spec.get("filter") or {}).items():
+    frame = inp.rows(inp.spec.table)
+    for column, wanted in inp.spec.filter:
         values = frame[column]
         if isinstance(wanted, bool):
             mask = values.fillna(False) == wanted
@@ -117,7 +120,7 @@ def _filtered(inp: RateInput) -> pd.DataFrame:
 
 
 def unmatched(
-    spec: Mapping[str, Any], frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period
+    spec: RateSpec, frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period
 ) -> pd.DataFrame:
     """Rows of the window whose filter value matches no value any rate looks for, with the reason they are left out.
 
@@ -125,7 +128,7 @@ def unmatched(
     e.g. a survey kind the template does not know.)
     """
     reasons = pd.Series(None, index=frame.index, dtype=object)
-    for column in spec.get("filter") or {}:
+    for column, _ in spec.filter:
         known = vocabulary.get(column)
         if not known:
             continue
@@ -135,14 +138,14 @@ def unmatched(
             odd & reasons.isna(), values.map(lambda v, c=column, k=known: f"{c} {v!r} matches none of {', '.join(k)}")
         )
     left = frame[reasons.notna()]
-    moment = spec.get("date") or spec.get("start")
+    moment = spec.date or spec.start
     if moment and len(left):
         left = left[in_times(left, moment, period)]
     return _left_out(left, reasons[left.index])
 
 
 def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
-    column = inp.spec.get("excused")
+    column = inp.spec.excused
     if not column:
         return pd.Series(False, index=frame.index)
     return frame[column].fillna(False).astype(bool)
@@ -150,10 +153,11 @@ def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
 
 def _excuse_reasons(frame: pd.DataFrame, excused: pd.Series, inp: RateInput) -> pd.Series | str:
     """Why each excused row is left out: "excused: <its reason>" when the table has a reason column."""
-    column = inp.spec.get("reason")
+    column = inp.spec.reason
     if not column:
         return "excused"
-    return "excused: " + frame.loc[excused, column].fillna("(no reason given)").astype(str)
+    given: pd.Series[str] = frame.loc[excused, column].fillna("(no reason given)").astype(str)
+    return "excused: " + given
 
 
 def _left_out(frame: pd.DataFrame, reasons: pd.Series | str) -> pd.DataFrame:
@@ -162,7 +166,7 @@ def _left_out(frame: pd.DataFrame, reasons: pd.Series | str) -> pd.DataFrame:
     return out
 
 
-def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
+def _with_outcome(frame: pd.DataFrame, outcome: pd.Series | str) -> pd.DataFrame:
     out = frame.copy()
     out["outcome"] = outcome
     return out
@@ -171,14 +175,14 @@ def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
 def _evidence(
     inp: RateInput,
     value: Decimal | None,
-    num: Any,
-    den: Any,
+    num: Decimal | int,
+    den: Decimal | int,
     rows: pd.DataFrame,
     excluded: pd.DataFrame | None = None,
     responses: int | None = None,
     **facts: Any,
 ) -> Evidence:
-    table = inp.spec["table"]
+    table = inp.spec.table
     return Evidence(
         table=table,
         file=inp.file(table),
@@ -192,15 +196,15 @@ def _evidence(
     )
 
 
-@register("unfinished_items")
+@register("unfinished_items", "date", "done")
 def unfinished_items(inp: RateInput) -> Evidence:
     """CS01: items planned in the window, unfinished = not completed by the planned date; excused rows left out."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
+    frame = frame[in_dates(frame, s.date, inp.period)]
     excused = _excused(frame, inp)
     counted = frame[~excused]
-    unfinished = counted[s["done"]].isna() | (counted[s["done"]] > counted[s["date"]])
+    unfinished = counted[s.done].isna() | (counted[s.done] > counted[s.date])
     outcome = pd.Series("finished", index=counted.index).mask(unfinished, "unfinished")
     reasons = _excuse_reasons(frame, excused, inp)
     n = int(unfinished.sum())
@@ -208,13 +212,13 @@ def unfinished_items(inp: RateInput) -> Evidence:
     return _evidence(inp, value, n, len(frame), _with_outcome(counted, outcome), _left_out(frame[excused], reasons))
 
 
-@register("score_share")
+@register("score_share", "date", "score")
 def score_share(inp: RateInput) -> Evidence:
     """CS02, CS10, CS12: responses scoring at least the satisfied mark / responses × 100."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
-    satisfied = frame[s["score"]].map(lambda v: v >= inp.satisfied_min_score).astype(bool)
+    frame = frame[in_dates(frame, s.date, inp.period)]
+    satisfied = frame[s.score].map(lambda v: v >= inp.satisfied_min_score).astype(bool)
     outcome = pd.Series("satisfied", index=frame.index).mask(~satisfied, "not satisfied")
     n = int(satisfied.sum())
     rows = _with_outcome(frame, outcome)
@@ -229,18 +233,18 @@ def score_share(inp: RateInput) -> Evidence:
     )
 
 
-@register("quantity_ratio")
+@register("quantity_ratio", "date", "numerator", "denominator")
 def quantity_ratio(inp: RateInput) -> Evidence:
     """CS03: Σ actual / Σ planned × 100 over the window's rows that are not excused."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
+    frame = frame[in_dates(frame, s.date, inp.period)]
     excused = _excused(frame, inp)
     counted = frame[~excused]
-    actual = sum(counted[s["numerator"]], Decimal(0))
-    planned = sum(counted[s["denominator"]], Decimal(0))
+    actual = sum(counted[s.numerator], Decimal(0))
+    planned = sum(counted[s.denominator], Decimal(0))
     short = (
-        counted[s["numerator"]].combine(counted[s["denominator"]], lambda a, p: a < p)
+        counted[s.numerator].combine(counted[s.denominator], lambda a, p: a < p)
         if len(counted)
         else pd.Series(dtype=bool)
     )
@@ -256,22 +260,23 @@ def quantity_ratio(inp: RateInput) -> Evidence:
     )
 
 
-@register("on_time")
+@register("on_time", "start", "end")
 def on_time(inp: RateInput) -> Evidence:
     """CS04, CS05: answered within the deadline `sla` ("<N>h" calendar hours, "<N>wd" working days)."""
     s = inp.spec
     if not inp.sla:
         raise DataError(
-            f"{s['table']}: no response deadline (sla) set; it is a prerequisite of this indicator",
-            file=inp.file(s["table"]),
+            f"{s.table}: no response deadline (sla) set; it is a prerequisite of this indicator",
+            file=inp.file(s.table),
         )
     match = re.fullmatch(r"(\d+)(h|wd)", inp.sla)
     if not match:
-        raise DataError(f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s["table"]))
+        raise DataError(f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s.table))
     amount, unit = int(match.group(1)), match.group(2)
     frame = _filtered(inp)
-    frame = frame[in_times(frame, s["start"], inp.period)].copy()
-    start, end = frame[s["start"]], frame[s["end"]]
+    frame = frame[in_times(frame, s.start, inp.period)].copy()
+    start: pd.Series[pd.Timestamp] = frame[s.start]
+    end: pd.Series[pd.Timestamp] = frame[s.end]
     if unit == "h":
         deadline = start + pd.Timedelta(hours=amount)
         ok = end.notna() & (end <= deadline)
@@ -285,18 +290,18 @@ def on_time(inp: RateInput) -> Evidence:
     return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), sla=inp.sla)
 
 
-@register("distinct_done")
+@register("distinct_done", "date", "done", "entity")
 def distinct_done(inp: RateInput) -> Evidence:
     """CS06, CS09: distinct entities planned in the window; done when a done date is not after the window's end."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
-    done = frame[s["done"]].notna() & (frame[s["done"]] <= pd.Timestamp(inp.period.end))
-    per_entity = done.groupby(frame[s["entity"]]).any() if len(frame) else pd.Series(dtype=bool)
+    frame = frame[in_dates(frame, s.date, inp.period)]
+    done = frame[s.done].notna() & (frame[s.done] <= pd.Timestamp(inp.period.end))
+    per_entity = done.groupby(frame[s.entity]).any() if len(frame) else pd.Series(dtype=bool)
     outcome = (
         pd.Series("done", index=frame.index)
         .mask(~done, "not done")
-        .mask(frame[s["done"]] > pd.Timestamp(inp.period.end), "done after the window")
+        .mask(frame[s.done] > pd.Timestamp(inp.period.end), "done after the window")
     )
     n = int(per_entity.sum())
     return _evidence(
@@ -304,7 +309,7 @@ def distinct_done(inp: RateInput) -> Evidence:
     )
 
 
-@register("flag_share")
+@register("flag_share", "date", "flag")
 def flag_share(inp: RateInput) -> Evidence:
     """CS07: rows whose flag is true / all rows in the window; an unresolved row (no `done`) never counts.
 
@@ -312,52 +317,52 @@ def flag_share(inp: RateInput) -> Evidence:
     """
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_times(frame, s["date"], inp.period)]
-    resolved = frame[s["done"]].notna() if s.get("done") else pd.Series(True, index=frame.index)
-    unknown = frame[resolved & frame[s["flag"]].isna()]
+    frame = frame[in_times(frame, s.date, inp.period)]
+    resolved = frame[s.done].notna() if s.done else pd.Series(True, index=frame.index)
+    unknown = frame[resolved & frame[s.flag].isna()]
     if len(unknown):  # an empty cell is not a "no": never guessed
-        file = inp.file(s["table"])
+        file = inp.file(s.table)
         raise DataError(
             [
                 Problem(
                     file=file,
                     row=int(r),
-                    column=s["flag"],
-                    message=f"empty, but the row is resolved ({s['done']} is set); expected true or false",
+                    column=s.flag,
+                    message=f"empty, but the row is resolved ({s.done} is set); expected true or false",
                 )
                 for r in unknown["_row"]
             ]
         )
-    flag = frame[s["flag"]].fillna(False).astype(bool) & resolved
+    flag = frame[s.flag].fillna(False).astype(bool) & resolved
     outcome = pd.Series("satisfied", index=frame.index).mask(~flag, "not satisfied").mask(~resolved, "unresolved")
     n = int(flag.sum())
     return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome))
 
 
-@register("lost_share")
+@register("lost_share", "since", "lost")
 def lost_share(inp: RateInput) -> Evidence:
     """CS08: accounts active at the window's start; value = those lost within the window / active × 100."""
     s = inp.spec
     frame = _filtered(inp)
     start, end = pd.Timestamp(inp.period.start), pd.Timestamp(inp.period.end)
-    since, lost = frame[s["since"]], frame[s["lost"]]
+    since, lost = frame[s.since], frame[s.lost]
     active = frame[(since <= start) & (lost.isna() | (lost >= start))]
-    lost_in = active[s["lost"]].notna() & (active[s["lost"]] <= end)
+    lost_in = active[s.lost].notna() & (active[s.lost] <= end)
     outcome = pd.Series("kept", index=active.index).mask(lost_in, "lost")
     n = int(lost_in.sum())
     return _evidence(inp, percent(n, len(active)), n, len(active), _with_outcome(active, outcome))
 
 
-@register("overrun")
+@register("overrun", "date", "amount", "approved", "budget_table")
 def overrun(inp: RateInput) -> Evidence:
     """CS11: max(0, Σ unapproved spending in the window − budget) / budget × 100; approved overruns left out."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
-    approved = frame[s["approved"]].fillna(False).astype(bool)
+    frame = frame[in_dates(frame, s.date, inp.period)]
+    approved = frame[s.approved].fillna(False).astype(bool)
     counted = frame[~approved]
-    spent = sum(counted[s["amount"]], Decimal(0))
-    budget_table = s["budget_table"]
+    spent = sum(counted[s.amount], Decimal(0))
+    budget_table = s.budget_table
     budgets = inp.rows(budget_table)
     matching = budgets[budgets["period"] == str(inp.period)]
     file = inp.file(budget_table)
@@ -386,7 +391,7 @@ def overrun(inp: RateInput) -> Evidence:
             ]
         )
     over = max(Decimal(0), spent - budget)
-    approved_sum = sum(frame.loc[approved, s["amount"]], Decimal(0))
+    approved_sum = sum(frame.loc[approved, s.amount], Decimal(0))
     return _evidence(
         inp,
         percent(over, budget),

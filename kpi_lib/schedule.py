@@ -84,7 +84,7 @@ def plan_dates(department: Department, indicator: Indicator) -> list[date]:
     from .tables import DataFolder
 
     table = DataFolder.of(department).table(indicator.table)
-    column = table.rows_of(department.id)[indicator.rate["date"]].dropna()
+    column: pd.Series[pd.Timestamp] = table.rows_of(department.id)[indicator.rate.date].dropna()
     return [ts.date() for ts in column]
 
 
@@ -186,7 +186,7 @@ class Result(Protocol):
 def collection_dates(result: Result) -> tuple[pd.DataFrame, str] | None:
     """The evidence rows of a result that carry a collection date, and that column's name."""
     rows = result.evidence.rows
-    column = "collected_on" if result.method == "observation" else result.indicator.rate.get("collected")
+    column = "collected_on" if result.method == "observation" else result.indicator.rate.collected
     if not column or rows is None or column not in rows:
         return None
     return rows, column
