@@ -42,6 +42,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from .errors import AuditError, KpiError, UsageError, shorten
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from .audit import Report
 
 SIGNOFFS = "signoffs.jsonl"
@@ -324,7 +326,7 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
     return record
 
 
-def _private_key(key: Path) -> Any:
+def _private_key(key: Path) -> Ed25519PrivateKey:
     """The Ed25519 private key of a PEM file given with --key; `UsageError` when it is not one."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key

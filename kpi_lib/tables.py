@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from .errors import DataError, Problem, UsageError, place
+from .errors import DataError, Place, Problem, UsageError, place
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
@@ -327,7 +327,7 @@ class Table:
     letters: Mapping[str, str] = field(default_factory=dict)  # column → xlsx column letter
     adapted: pd.DataFrame | None = None  # what the table's adapter returned (a run keeps it: see `snapshot`)
 
-    def place(self, row: int | None, column: str) -> dict[str, Any]:
+    def place(self, row: int | None, column: str) -> Place:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
         letter = self.letters.get(column)
         return place(row, letter)
@@ -556,7 +556,7 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
     return found, problems
 
 
-def _header_place(raw: RawTable, header: Any) -> dict[str, Any]:
+def _header_place(raw: RawTable, header: Any) -> Place:
     letter = raw.letters.get(str(header))
     return place(raw.header_row, letter)
 
@@ -811,7 +811,7 @@ class DataFolder:
             return problem
         for table in self._tables.values():
             if table.file == problem.file and problem.column in table.letters:
-                return replace(problem, **table.place(problem.row, problem.column), row=problem.row)
+                return replace(problem, cell=table.place(problem.row, problem.column).get("cell"))
         return problem
 
     def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:
