@@ -180,9 +180,9 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
     dept = params.department
     if method == "observation":
         table = data.table(OBSERVATIONS)
-        evidence = observe(ind.id, period, table.rows_of(dept), table.file, str(ind.rate.get("kind", "")))
+        evidence = observe(ind.id, period, table.rows_of(dept), table.file, ind.rate.kind)
     else:
-        rate = RATES[ind.rate["kind"]]
+        rate = RATES[ind.rate.kind]
         evidence = rate(
             RateInput(
                 spec=ind.rate,

@@ -192,7 +192,7 @@ CHARTS: dict[str, Callable[[IndicatorResult, str], bytes]] = {
 
 def chart_of(result: IndicatorResult, lang: str) -> bytes | None:
     """The chart that helps read one indicator (by its rate kind), or None when it has none or no rows."""
-    kind = "observation" if result.method == "observation" else str(result.indicator.rate.get("kind"))
+    kind = "observation" if result.method == "observation" else result.indicator.rate.kind
     chart = CHARTS.get(kind)
     if chart is None or result.evidence.rows is None or not len(result.evidence.rows):
         return None

@@ -135,16 +135,16 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
 
     for i in range(150):
         due = _day(rng, i % 12 + 1)
-        planned = rng.randrange(20, 101)
-        actual = max(0, round(planned * rng.uniform(q - 0.12, min(1.08, q + 0.1))))
-        excused = actual < planned * 0.7 and rng.random() < 0.3
+        quantity = rng.randrange(20, 101)
+        actual = max(0, round(quantity * rng.uniform(q - 0.12, min(1.08, q + 0.1))))
+        excused = actual < quantity * 0.7 and rng.random() < 0.3
         rows["work_plan"].append(
             [
                 f"{code}-T{i + 1:04d}",
                 p.id,
                 f"工作任务 {i + 1}",
                 _iso(due),
-                planned,
+                quantity,
                 actual,
                 "true" if excused else "false",
                 "客户取消 / cancelled by the customer" if excused else "",

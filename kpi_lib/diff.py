@@ -89,7 +89,8 @@ class RunFolder:
         if self._data is None:
             self._data = DataFolder.of(recorded_department(self.path))
         frame = self._data.table(table).frame
-        return frame[frame["department"] == self.manifest["department"]]
+        mine: pd.Series[bool] = frame["department"] == self.manifest["department"]
+        return frame[mine]
 
 
 @dataclass

@@ -33,7 +33,7 @@ import errno
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 VALUE_WIDTH = 60
 
@@ -44,7 +44,14 @@ def shorten(value: object, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def place(row: int | None, letter: str | None = None) -> dict[str, Any]:
+class Place(TypedDict, total=False):
+    """Where a `Problem` is, as `Problem(**place)` takes it: the xlsx cell, else the row."""
+
+    row: int | None
+    cell: str
+
+
+def place(row: int | None, letter: str | None = None) -> Place:
     """Where a `Problem` is: the xlsx cell (`cell="E12"`) when the column letter is known, else the row."""
     return {"cell": f"{letter}{row}"} if letter and row is not None else {"row": row}
 

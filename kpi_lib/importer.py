@@ -224,7 +224,7 @@ def import_sheet(
             "formula": {"zh": value.get("formula", ""), "en": known.formula.en if known else value.get("formula", "")},
         }
         if known is not None:
-            entry["rate"] = dict(known.rate)
+            entry["rate"] = known.rate.as_dict()
         else:
             result.needs.append(
                 f"{iid} {name}: no rate definition (which table, which rows count); write `rate:` in the template (see kpi_lib/rates.py)"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from . import yamlfile
 from .errors import Code, ParamsError, Problem, Refusal, UsageError
@@ -195,7 +197,7 @@ class Params(_Model):
     timezone: str = DEFAULT_TIMEZONE
     review_date: date | None = None
     policy: Policy = Policy()
-    grades: tuple[GradeBand, ...] = tuple(GradeBand(**g) for g in DEFAULT_GRADES)
+    grades: tuple[GradeBand, ...] = tuple(GradeBand.model_validate(g) for g in DEFAULT_GRADES)
     indicators: dict[str, IndicatorParams]
     tables: dict[str, TableSource] = {}
     periods: dict[str, dict[str, Any]] = {}
@@ -394,7 +396,10 @@ def _validate(
     path: Path, raw: dict[str, Any], template: Template, problems: list[Problem], prefix: str = ""
 ) -> Params | None:
     file = str(path)
-    where = lambda key: f"{prefix} → {key}" if prefix else key  # noqa: E731
+
+    def where(key: str) -> str:
+        return f"{prefix} → {key}" if prefix else key
+
     try:
         params = Params.model_validate(raw)
     except ValidationError as exc:
@@ -485,7 +490,11 @@ def _validate(
 
 
 def _check_indicators(
-    indicators: dict[str, dict[str, Any]], template: Template, file: str, where: Any, problems: list[Problem]
+    indicators: dict[str, dict[str, Any]],
+    template: Template,
+    file: str,
+    where: Callable[[str], str],
+    problems: list[Problem],
 ) -> None:
     """The template's demands on each indicator's keys: known ids, keys by direction, prerequisites, methods."""
     for iid in indicators:
@@ -579,7 +588,7 @@ def _plain(number: Decimal) -> str:
     return format(number.normalize(), "f") if number == number.to_integral_value() else str(number)
 
 
-def _pydantic_message(err: Any) -> str:
+def _pydantic_message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return "unknown key; see SPEC §5 for the keys of this section"

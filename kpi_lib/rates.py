@@ -28,6 +28,7 @@ import pandas as pd
 from .errors import Code, DataError, Problem
 from .params import sla_parts
 from .period import Period
+from .template import RATE_KINDS, RateSpec
 from .workdays import workday_deadline
 
 CENT = Decimal("0.01")
@@ -47,7 +48,7 @@ def percent(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | N
 class RateInput:
     """What a rate may look at: its spec from the template, the period, and the department's rows."""
 
-    spec: Mapping[str, Any]
+    spec: RateSpec
     period: Period
     rows: Callable[[str], pd.DataFrame]
     file: Callable[[str], str]
@@ -85,6 +86,10 @@ VALUE_RANGES: dict[str, tuple[Decimal, Decimal | None, bool]] = {
 
 
 def register(kind: str) -> Callable[[RateFn], RateFn]:
+    """Register the function of a rate kind named in `template.RATE_KINDS` (which says what its spec must set)."""
+    if kind not in RATE_KINDS:
+        raise TypeError(f"rate kind {kind!r} is not in template.RATE_KINDS")  # a bug of ours, at import
+
     def add(fn: RateFn) -> RateFn:
         RATES[kind] = fn
         return fn
@@ -105,8 +110,8 @@ def in_times(frame: pd.DataFrame, column: str, period: Period) -> pd.Series:
 
 
 def _filtered(inp: RateInput) -> pd.DataFrame:
-    frame = inp.rows(inp.spec["table"])
-    for column, wanted in (inp.spec.get("filter") or {}).items():
+    frame = inp.rows(inp.spec.table)
+    for column, wanted in inp.spec.filter:
         values = frame[column]
         if isinstance(wanted, bool):
             mask = values.fillna(False) == wanted
@@ -117,7 +122,7 @@ def _filtered(inp: RateInput) -> pd.DataFrame:
 
 
 def unmatched(
-    spec: Mapping[str, Any], frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period
+    spec: RateSpec, frame: pd.DataFrame, vocabulary: Mapping[str, tuple[str, ...]], period: Period
 ) -> pd.DataFrame:
     """Rows of the window whose filter value matches no value any rate looks for, with the reason they are left out.
 
@@ -125,7 +130,7 @@ def unmatched(
     e.g. a survey kind the template does not know.)
     """
     reasons = pd.Series(None, index=frame.index, dtype=object)
-    for column in spec.get("filter") or {}:
+    for column, _ in spec.filter:
         known = vocabulary.get(column)
         if not known:
             continue
@@ -135,14 +140,14 @@ def unmatched(
             odd & reasons.isna(), values.map(lambda v, c=column, k=known: f"{c} {v!r} matches none of {', '.join(k)}")
         )
     left = frame[reasons.notna()]
-    moment = spec.get("date") or spec.get("start")
+    moment = spec.date or spec.start
     if moment and len(left):
         left = left[in_times(left, moment, period)]
     return _left_out(left, reasons[left.index])
 
 
 def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
-    column = inp.spec.get("excused")
+    column = inp.spec.excused
     if not column:
         return pd.Series(False, index=frame.index)
     return frame[column].fillna(False).astype(bool)
@@ -150,10 +155,11 @@ def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:
 
 def _excuse_reasons(frame: pd.DataFrame, excused: pd.Series, inp: RateInput) -> pd.Series | str:
     """Why each excused row is left out: "excused: <its reason>" when the table has a reason column."""
-    column = inp.spec.get("reason")
+    column = inp.spec.reason
     if not column:
         return "excused"
-    return "excused: " + frame.loc[excused, column].fillna("(no reason given)").astype(str)
+    given: pd.Series[str] = frame.loc[excused, column].fillna("(no reason given)").astype(str)
+    return "excused: " + given
 
 
 def _left_out(frame: pd.DataFrame, reasons: pd.Series | str) -> pd.DataFrame:
@@ -162,7 +168,7 @@ def _left_out(frame: pd.DataFrame, reasons: pd.Series | str) -> pd.DataFrame:
     return out
 
 
-def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
+def _with_outcome(frame: pd.DataFrame, outcome: pd.Series | str) -> pd.DataFrame:
     out = frame.copy()
     out["outcome"] = outcome
     return out
@@ -171,14 +177,14 @@ def _with_outcome(frame: pd.DataFrame, outcome: Any) -> pd.DataFrame:
 def _evidence(
     inp: RateInput,
     value: Decimal | None,
-    num: Any,
-    den: Any,
+    num: Decimal | int,
+    den: Decimal | int,
     rows: pd.DataFrame,
     excluded: pd.DataFrame | None = None,
     responses: int | None = None,
     **facts: Any,
 ) -> Evidence:
-    table = inp.spec["table"]
+    table = inp.spec.table
     return Evidence(
         table=table,
         file=inp.file(table),
@@ -197,10 +203,10 @@ def unfinished_items(inp: RateInput) -> Evidence:
     """CS01: items planned in the window, unfinished = not completed by the planned date; excused rows left out."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
+    frame = frame[in_dates(frame, s.date, inp.period)]
     excused = _excused(frame, inp)
     counted = frame[~excused]
-    unfinished = counted[s["done"]].isna() | (counted[s["done"]] > counted[s["date"]])
+    unfinished = counted[s.done].isna() | (counted[s.done] > counted[s.date])
     outcome = pd.Series("finished", index=counted.index).mask(unfinished, "unfinished")
     reasons = _excuse_reasons(frame, excused, inp)
     n = int(unfinished.sum())
@@ -213,8 +219,8 @@ def score_share(inp: RateInput) -> Evidence:
     """CS02, CS10, CS12: responses scoring at least the satisfied mark / responses × 100."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
-    satisfied = frame[s["score"]].map(lambda v: v >= inp.satisfied_min_score).astype(bool)
+    frame = frame[in_dates(frame, s.date, inp.period)]
+    satisfied = frame[s.score].map(lambda v: v >= inp.satisfied_min_score).astype(bool)
     outcome = pd.Series("satisfied", index=frame.index).mask(~satisfied, "not satisfied")
     n = int(satisfied.sum())
     rows = _with_outcome(frame, outcome)
@@ -234,13 +240,13 @@ def quantity_ratio(inp: RateInput) -> Evidence:
     """CS03: Σ actual / Σ planned × 100 over the window's rows that are not excused."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
+    frame = frame[in_dates(frame, s.date, inp.period)]
     excused = _excused(frame, inp)
     counted = frame[~excused]
-    actual = sum(counted[s["numerator"]], Decimal(0))
-    planned = sum(counted[s["denominator"]], Decimal(0))
+    actual = sum(counted[s.numerator], Decimal(0))
+    planned = sum(counted[s.denominator], Decimal(0))
     short = (
-        counted[s["numerator"]].combine(counted[s["denominator"]], lambda a, p: a < p)
+        counted[s.numerator].combine(counted[s.denominator], lambda a, p: a < p)
         if len(counted)
         else pd.Series(dtype=bool)
     )
@@ -262,19 +268,20 @@ def on_time(inp: RateInput) -> Evidence:
     s = inp.spec
     if not inp.sla:
         raise DataError(
-            f"{s['table']}: no response deadline (sla) set; it is a prerequisite of this indicator",
-            file=inp.file(s["table"]),
+            f"{s.table}: no response deadline (sla) set; it is a prerequisite of this indicator",
+            file=inp.file(s.table),
             code=Code.MISSING_PREREQUISITE,
         )
     parts = sla_parts(inp.sla)
     if parts is None:
         raise DataError(
-            f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s["table"]), code=Code.BAD_SLA
+            f"deadline {inp.sla!r} is not valid; expected <N>h or <N>wd", file=inp.file(s.table), code=Code.BAD_SLA
         )
     amount, unit = parts
     frame = _filtered(inp)
-    frame = frame[in_times(frame, s["start"], inp.period)].copy()
-    start, end = frame[s["start"]], frame[s["end"]]
+    frame = frame[in_times(frame, s.start, inp.period)].copy()
+    start: pd.Series[pd.Timestamp] = frame[s.start]
+    end: pd.Series[pd.Timestamp] = frame[s.end]
     if unit == "h":
         deadline = start + pd.Timedelta(hours=amount)
         ok = end.notna() & (end <= deadline)
@@ -293,13 +300,13 @@ def distinct_done(inp: RateInput) -> Evidence:
     """CS06, CS09: distinct entities planned in the window; done when a done date is not after the window's end."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
-    done = frame[s["done"]].notna() & (frame[s["done"]] <= pd.Timestamp(inp.period.end))
-    per_entity = done.groupby(frame[s["entity"]]).any() if len(frame) else pd.Series(dtype=bool)
+    frame = frame[in_dates(frame, s.date, inp.period)]
+    done = frame[s.done].notna() & (frame[s.done] <= pd.Timestamp(inp.period.end))
+    per_entity = done.groupby(frame[s.entity]).any() if len(frame) else pd.Series(dtype=bool)
     outcome = (
         pd.Series("done", index=frame.index)
         .mask(~done, "not done")
-        .mask(frame[s["done"]] > pd.Timestamp(inp.period.end), "done after the window")
+        .mask(frame[s.done] > pd.Timestamp(inp.period.end), "done after the window")
     )
     n = int(per_entity.sum())
     return _evidence(
@@ -315,24 +322,24 @@ def flag_share(inp: RateInput) -> Evidence:
     """
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_times(frame, s["date"], inp.period)]
-    resolved = frame[s["done"]].notna() if s.get("done") else pd.Series(True, index=frame.index)
-    unknown = frame[resolved & frame[s["flag"]].isna()]
+    frame = frame[in_times(frame, s.date, inp.period)]
+    resolved = frame[s.done].notna() if s.done else pd.Series(True, index=frame.index)
+    unknown = frame[resolved & frame[s.flag].isna()]
     if len(unknown):  # an empty cell is not a "no": never guessed
-        file = inp.file(s["table"])
+        file = inp.file(s.table)
         raise DataError(
             [
                 Problem(
                     file=file,
                     row=int(r),
-                    column=s["flag"],
-                    message=f"empty, but the row is resolved ({s['done']} is set); expected true or false",
+                    column=s.flag,
+                    message=f"empty, but the row is resolved ({s.done} is set); expected true or false",
                     code=Code.EMPTY_VALUE,
                 )
                 for r in unknown["_row"]
             ]
         )
-    flag = frame[s["flag"]].fillna(False).astype(bool) & resolved
+    flag = frame[s.flag].fillna(False).astype(bool) & resolved
     outcome = pd.Series("satisfied", index=frame.index).mask(~flag, "not satisfied").mask(~resolved, "unresolved")
     n = int(flag.sum())
     return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome))
@@ -344,9 +351,9 @@ def lost_share(inp: RateInput) -> Evidence:
     s = inp.spec
     frame = _filtered(inp)
     start, end = pd.Timestamp(inp.period.start), pd.Timestamp(inp.period.end)
-    since, lost = frame[s["since"]], frame[s["lost"]]
+    since, lost = frame[s.since], frame[s.lost]
     active = frame[(since <= start) & (lost.isna() | (lost >= start))]
-    lost_in = active[s["lost"]].notna() & (active[s["lost"]] <= end)
+    lost_in = active[s.lost].notna() & (active[s.lost] <= end)
     outcome = pd.Series("kept", index=active.index).mask(lost_in, "lost")
     n = int(lost_in.sum())
     return _evidence(inp, percent(n, len(active)), n, len(active), _with_outcome(active, outcome))
@@ -357,11 +364,11 @@ def overrun(inp: RateInput) -> Evidence:
     """CS11: max(0, Σ unapproved spending in the window − budget) / budget × 100; approved overruns left out."""
     s = inp.spec
     frame = _filtered(inp)
-    frame = frame[in_dates(frame, s["date"], inp.period)]
-    approved = frame[s["approved"]].fillna(False).astype(bool)
+    frame = frame[in_dates(frame, s.date, inp.period)]
+    approved = frame[s.approved].fillna(False).astype(bool)
     counted = frame[~approved]
-    spent = sum(counted[s["amount"]], Decimal(0))
-    budget_table = s["budget_table"]
+    spent = sum(counted[s.amount], Decimal(0))
+    budget_table = s.budget_table
     budgets = inp.rows(budget_table)
     matching = budgets[budgets["period"] == str(inp.period)]
     file = inp.file(budget_table)
@@ -392,7 +399,7 @@ def overrun(inp: RateInput) -> Evidence:
             ]
         )
     over = max(Decimal(0), spent - budget)
-    approved_sum = sum(frame.loc[approved, s["amount"]], Decimal(0))
+    approved_sum = sum(frame.loc[approved, s.amount], Decimal(0))
     return _evidence(
         inp,
         percent(over, budget),

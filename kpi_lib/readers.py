@@ -34,9 +34,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import Code, Problem, Refusal, place
 
@@ -237,7 +242,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     return _frame(file, header, columns, rows, header_row, dict(zip(header, letters, strict=True)), problems)
 
 
-def _worksheet(book: Any, sheet: str | None) -> Any:
+def _worksheet(book: Workbook, sheet: str | None) -> Worksheet:
     """The sheet named, else the only one with data; several with data (hidden ones too) is `Unreadable`."""
     if sheet is not None:
         if sheet not in book.sheetnames:
@@ -255,7 +260,7 @@ def _worksheet(book: Any, sheet: str | None) -> Any:
     return with_data[0] if with_data else book.worksheets[0]
 
 
-def _xlsx_value(cell: Any, formula: bool, stale: bool = False) -> Any:
+def _xlsx_value(cell: Cell | MergedCell, formula: bool, stale: bool = False) -> Any:
     value = cell.value
     if cell.data_type == "e":
         return BadCell(

@@ -28,7 +28,7 @@ import calendar as cal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
@@ -37,6 +37,10 @@ from .errors import Code, ParamsError, Problem
 from .tables import DataFolder
 from .template import Indicator, Template
 from .workdays import last_workday_of_month
+
+if TYPE_CHECKING:
+    from .params import Department
+    from .rates import Evidence
 
 Window = tuple[date, date]
 
@@ -76,15 +80,17 @@ def default_review_date(year: int) -> date:
     return last_workday_of_month(year, 12)
 
 
-def plan_dates(department: Any, indicator: Indicator) -> list[date]:
+def plan_dates(department: Department, indicator: Indicator) -> list[date]:
     """Due dates of the department's plan rows for a `plan_due` indicator."""
 
     table = DataFolder.of(department).table(indicator.table)
-    column = table.rows_of(department.id)[indicator.rate["date"]].dropna()
+    column: pd.Series[pd.Timestamp] = table.rows_of(department.id)[indicator.rate.date].dropna()
     return [ts.date() for ts in column]
 
 
-def tasks(template: Template, year: int, *, department: Any = None, review_date: date | None = None) -> list[Task]:
+def tasks(
+    template: Template, year: int, *, department: Department | None = None, review_date: date | None = None
+) -> list[Task]:
     """Every collection task of the year, in date order."""
     found: list[Task] = []
     if department is not None:
@@ -167,16 +173,27 @@ def _fmt(window: Window) -> str:
     return window[0].isoformat() if window[0] == window[1] else f"{window[0]} – {window[1]}"
 
 
-def collection_dates(result: Any) -> tuple[pd.DataFrame, str] | None:
+class Result(Protocol):
+    """What the compliance check reads of an indicator's result (an `appraisal.IndicatorResult`)."""
+
+    @property
+    def indicator(self) -> Indicator: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def evidence(self) -> Evidence: ...
+
+
+def collection_dates(result: Result) -> tuple[pd.DataFrame, str] | None:
     """The evidence rows of a result that carry a collection date, and that column's name."""
     rows = result.evidence.rows
-    column = "collected_on" if result.method == "observation" else result.indicator.rate.get("collected")
+    column = "collected_on" if result.method == "observation" else result.indicator.rate.collected
     if not column or rows is None or column not in rows:
         return None
     return rows, column
 
 
-def findings(result: Any, review_date: date | None) -> list[Finding]:
+def findings(result: Result, review_date: date | None) -> list[Finding]:
     """Evidence of one indicator collected outside its schedule's windows (of each row's own year)."""
     found = collection_dates(result)
     ind = result.indicator
@@ -188,12 +205,13 @@ def findings(result: Any, review_date: date | None) -> list[Finding]:
         return []
     if ind.schedule == "annual_review_minus_1w" and review_date is None:
         return [Finding(ind.id, "collection dates not checked: the params have no review_date")]
-    outside, shown = [], {}
+    outside: list[tuple[int, date]] = []
+    shown: dict[int, list[Window]] = {}
     for _, row in dated.iterrows():
         day = row[column].date()
-        spans = windows(ind.schedule, day.year, review_date=review_date)
-        shown.setdefault(day.year, spans)
-        if not any(start <= day <= end for start, end in spans):
+        year_windows = windows(ind.schedule, day.year, review_date=review_date)
+        shown.setdefault(day.year, year_windows)
+        if not any(start <= day <= end for start, end in year_windows):
             outside.append((int(row["_row"]), day))
     if not outside:
         return []

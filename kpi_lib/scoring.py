@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
+from .errors import InternalError
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
@@ -67,11 +69,15 @@ def score(
 
 def _score(value: Decimal, rule: Rule, rounding: str, min_score: Decimal, max_score: Decimal) -> Scored:
     if rule.direction == "count":
-        assert rule.per_item is not None
+        if rule.per_item is None:
+            raise InternalError("a count rule without per_item (params validation requires it; please report it)")
         raw = HUNDRED - value * rule.per_item
         steps, short = None, value > 0
     else:
-        assert rule.target is not None and rule.step is not None and rule.penalty is not None
+        if rule.target is None or rule.step is None or rule.penalty is None:
+            raise InternalError(
+                "a rule without target, step or penalty (params validation requires them; please report it)"
+            )
         diff = value - rule.target if rule.direction == "higher" else rule.target - value
         steps = STEP_ROUNDINGS[rounding](abs(diff) / rule.step)
         short = diff < 0

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
@@ -42,6 +42,9 @@ from .errors import AuditError, UsageError, shorten
 from .files import read_json, sha256_bytes, sha256_file, write_atomic
 from .layout import MANIFEST, SIGNOFFS
 from .sources import no_code
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROLES = ("manager", "supervisor")
 RECORD_FIELDS = ("seq", "role", "name", "time", "comment", "manifest_sha256", "prev_sha256", "views")
@@ -342,7 +345,7 @@ def sign(
     return record
 
 
-def _private_key(key: Path) -> Any:
+def _private_key(key: Path) -> Ed25519PrivateKey:
     """The Ed25519 private key of a PEM file given with --key; `UsageError` when it is not one."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key

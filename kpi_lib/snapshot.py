@@ -31,7 +31,7 @@ stops.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ def adapted_path(data_folder: Path, table: str) -> Path:
 
 
 # -- cells ----------------------------------------------------------------------------------
-def _tz_name(tz: Any) -> str:
+def _tz_name(tz: tzinfo | None) -> str:
     if tz is None:
         return ""
     key = getattr(tz, "key", None) or getattr(tz, "zone", None)
@@ -100,7 +100,7 @@ def encode_cell(value: Any) -> str | None:
     raise _Unsupported(type(value).__name__)
 
 
-def _zone(name: str, fallback: Any) -> Any:
+def _zone(name: str, fallback: tzinfo) -> tzinfo:
     if not name:
         return fallback
     try:

@@ -45,13 +45,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .errors import AuditError, Code, DataError, ParamsError, Problem, place
 from .readers import BadCell, RawTable, cell_text
 from .text import fold, how_it_differs, near_match
+
+if TYPE_CHECKING:
+    from .params import TableSource
 
 
 def inside(folder: Path, path: Path) -> bool:
@@ -80,7 +83,7 @@ def _refusal(text: str, folder: Path) -> str | None:
     return None
 
 
-def source_path(folder: Path, name: str, source: Any | None, *, snapshot: bool = False) -> Path | None:
+def source_path(folder: Path, name: str, source: TableSource | None, *, snapshot: bool = False) -> Path | None:
     """The file a mapped table is read from (None when the table is not mapped to a file).
 
     The path is relative to the data folder and stays inside it, symlinks
@@ -105,7 +108,7 @@ def source_path(folder: Path, name: str, source: Any | None, *, snapshot: bool =
     return folder / source.file
 
 
-def adapter_path(base: Path, source: Any | None, *, table: str) -> Path | None:
+def adapter_path(base: Path, source: TableSource | None, *, table: str) -> Path | None:
     """The adapter's Python file: inside the params file's folder `base`, symlinks resolved; else `ParamsError`."""
     if source is None or not source.adapter:
         return None
@@ -170,9 +173,12 @@ def load_adapter(path: Path, function: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
-def adapt(raw: pd.DataFrame, source: Any, file: str, adapter: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+def adapt(
+    raw: pd.DataFrame, source: TableSource, file: str, adapter: Path
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Call the table's adapter on the raw frame; (None, the problem) when it fails or returns no DataFrame."""
-    function = source.adapter.split(":", 1)[1] if ":" in source.adapter else "adapt"
+    named = source.adapter or ""  # set: `adapter_path` gave the adapter's file
+    function = named.split(":", 1)[1] if ":" in named else "adapt"
     try:
         frame = load_adapter(adapter, function)(raw.copy(), dict(source.options))
     except AuditError:
@@ -196,7 +202,7 @@ def adapt(raw: pd.DataFrame, source: Any, file: str, adapter: Path) -> tuple[pd.
     return frame, []
 
 
-def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Problem]]:
+def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, list[Problem]]:
     """Apply an export mapping to a file's cells (after its adapter, if any: see `adapt`); problems name the file and the header.
 
     A mapping that maps nothing is a problem, never a silent no-op: a `columns`
@@ -241,11 +247,11 @@ def reshape(raw: RawTable, source: Any, file: str) -> tuple[RawTable, list[Probl
         if column not in frame or column not in source.columns:
             continue  # params validation requires values only on columns mapped through `columns`; a missing header is reported above
         cells = frame[column]
-        present = {cell_text(c).strip(" \t") for c in cells if not _blank(c)}
+        held = {cell_text(c).strip(" \t") for c in cells if not _blank(c)}
         lookup = {str(k).strip(" \t"): v for k, v in codes.items()}
         for code in lookup:
-            if code not in present:
-                shown = ", ".join(sorted(present)[:8]) or "no value at all"
+            if code not in held:
+                shown = ", ".join(sorted(held)[:8]) or "no value at all"
                 problems.append(
                     Problem(
                         file=file,

@@ -45,7 +45,6 @@ empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -54,16 +53,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from .errors import Code, DataError, Problem, Refusal, UsageError, place
+from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
+from .files import sha256_bytes
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
-from .sources import table_file_problem
+from .snapshot import adapted_path, read_frame
+from .sources import adapt, adapter_path, inside, reshape, source_path, table_file_problem
 from .template import Column, TableSpec, Template
 from .text import (
     PLAIN_ID,
@@ -77,6 +78,9 @@ from .text import (
     near_match,
     squash,
 )
+
+if TYPE_CHECKING:
+    from .params import Department, TableSource
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 TRUE = {"true", "1", "yes", "是"}
@@ -337,7 +341,7 @@ class Table:
     letters: Mapping[str, str] = field(default_factory=dict)  # column → xlsx column letter
     adapted: pd.DataFrame | None = None  # what the table's adapter returned (a run keeps it: see `snapshot`)
 
-    def place(self, row: int | None, column: str) -> dict[str, Any]:
+    def place(self, row: int | None, column: str) -> Place:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
         letter = self.letters.get(column)
         return place(row, letter)
@@ -405,7 +409,7 @@ def _failed(spec: TableSpec, file: str, sha: str | None, problems: list[Problem]
 def load_table(
     folder: Path,
     spec: TableSpec,
-    source: Any = None,
+    source: TableSource | None = None,
     *,
     base: Path | None = None,
     snapshot: bool = False,
@@ -459,7 +463,7 @@ def load_table(
     if outside is not None:
         return _failed(spec, str(path), None, [outside], rules)
     try:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_bytes(path.read_bytes())
         raw = read_raw(path)
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
@@ -474,10 +478,9 @@ def _unreadable(path: Path, exc: Unreadable | OSError) -> Problem:
     return Problem(file=str(path), message=str(exc), code=exc.code)
 
 
-def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapshot: bool, rules: ReadRules) -> Table:
-    from .errors import InputError, KpiError
-    from .sources import adapt, adapter_path, reshape, source_path
-
+def _load_mapped(
+    folder: Path, spec: TableSpec, source: TableSource, base: Path, snapshot: bool, rules: ReadRules
+) -> Table:
     try:
         path = source_path(folder, spec.name, source, snapshot=snapshot)
         adapter = None if snapshot else adapter_path(base, source, table=spec.name)
@@ -505,10 +508,8 @@ def _load_mapped(folder: Path, spec: TableSpec, source: Any, base: Path, snapsho
         return _failed(spec, str(path), None, [outside], rules)
     adapted = None
     try:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_bytes(path.read_bytes())
         if snapshot and source.adapter:  # verify executes no code: the frame the adapter returned when the run was made
-            from .snapshot import adapted_path, read_frame
-
             kept = adapted_path(folder, spec.name)
             try:
                 raw = RawTable(read_frame(kept))
@@ -582,7 +583,7 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
     return found, problems
 
 
-def _header_place(raw: RawTable, header: Any) -> dict[str, Any]:
+def _header_place(raw: RawTable, header: Any) -> Place:
     letter = raw.letters.get(str(header))
     return place(raw.header_row, letter)
 
@@ -608,7 +609,7 @@ def parse_table(
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
     rows = [int(i) + 2 for i in frame.index] if integer_index else list(range(2, len(frame) + 2))
-    departments = (
+    departments: list[str | None] = (
         [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
     )
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
@@ -770,7 +771,7 @@ class DataFolder:
         self,
         folder: Path,
         template: Template,
-        sources: Mapping[str, Any] | None = None,
+        sources: Mapping[str, TableSource] | None = None,
         base: Path | None = None,
         snapshot: bool = False,
         timezone: str = DEFAULT_TIMEZONE,
@@ -784,7 +785,7 @@ class DataFolder:
         self._tables: dict[str, Table] = {}
 
     @classmethod
-    def of(cls, department: Any) -> DataFolder:
+    def of(cls, department: Department) -> DataFolder:
         """The data folder of a loaded department, with its export mappings and time zone."""
         base = department.base
         return cls(
@@ -825,9 +826,6 @@ class DataFolder:
         A path that is refused (outside the data folder) is left out; reading the
         table reports it.
         """
-        from .errors import InputError
-        from .sources import inside, source_path
-
         try:
             mapped = source_path(self.folder, name, self.sources.get(name), snapshot=self.snapshot)
         except InputError:
@@ -837,9 +835,6 @@ class DataFolder:
 
     def adapter_file(self, name: str) -> Path | None:
         """The adapter's source file of table `name` (inside the params file's folder), or None."""
-        from .errors import InputError
-        from .sources import adapter_path
-
         try:
             path = adapter_path(self.base, self.sources.get(name), table=name)
         except InputError:
@@ -852,7 +847,7 @@ class DataFolder:
             return problem
         for table in self._tables.values():
             if table.file == problem.file and problem.column in table.letters:
-                return replace(problem, **table.place(problem.row, problem.column), row=problem.row)
+                return replace(problem, cell=table.place(problem.row, problem.column).get("cell"))
         return problem
 
     def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:

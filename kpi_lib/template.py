@@ -9,15 +9,16 @@ raises one `TemplateError` naming each entry.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from . import yamlfile
 from .errors import Code, Problem, TemplateError
+from .files import sha256_bytes
 from .text import PLAIN_ID
 
 DIRECTIONS = ("higher", "lower", "count")
@@ -31,6 +32,17 @@ SCHEDULES = (
     "plan_due",
 )
 PACKAGED = ("customer_service",)
+# The rate kinds (SPEC §3), each with the RateSpec columns it reads; `rates.RATES` holds their functions.
+RATE_KINDS: dict[str, tuple[str, ...]] = {
+    "unfinished_items": ("date", "done"),
+    "score_share": ("date", "score"),
+    "quantity_ratio": ("date", "numerator", "denominator"),
+    "on_time": ("start", "end"),
+    "distinct_done": ("date", "done", "entity"),
+    "flag_share": ("date", "flag"),
+    "lost_share": ("since", "lost"),
+    "overrun": ("date", "amount", "approved", "budget_table"),
+}
 OBSERVATIONS = "observations"  # the table the `observation` method reads (SPEC §3)
 NAME = PLAIN_ID  # (kpi_lib.text)
 
@@ -69,6 +81,55 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
+FilterValue = str | bool | int | Decimal  # what a rate's `filter` compares a column with
+
+
+@dataclass(frozen=True)
+class RateSpec:
+    """How an indicator's value is computed (the template's `rate:`), checked when the template loads.
+
+    `kind` names the function in `rates.RATES`, `table` the input table it reads. The other
+    fields name columns of that table; each kind reads only some of them (`rates.NEEDS` lists
+    those it cannot do without), and a column it does not use is "". `filter` keeps the rows
+    whose column equals the value, for each pair.
+    """
+
+    kind: str
+    table: str
+    filter: tuple[tuple[str, FilterValue], ...] = ()
+    date: str = ""  # the day (or moment) that puts a row in the window
+    start: str = ""  # on_time: when the clock starts …
+    end: str = ""  # … and when the answer went out
+    done: str = ""  # when the item was finished, the entity visited, the complaint resolved
+    excused: str = ""  # true on a row left out of the count
+    reason: str = ""  # why it was excused
+    score: str = ""  # score_share: the survey answer's score
+    collected: str = ""  # when the evidence was collected (the schedule's compliance check)
+    numerator: str = ""  # quantity_ratio: actual …
+    denominator: str = ""  # … and planned quantity
+    entity: str = ""  # distinct_done: what is counted once
+    flag: str = ""  # flag_share: true on a row that counts
+    since: str = ""  # lost_share: when the account became active …
+    lost: str = ""  # … and when it was lost
+    amount: str = ""  # overrun: the money spent
+    approved: str = ""  # overrun: true on an approved overrun
+    budget_table: str = ""  # overrun: the table of budgets per period
+
+    def as_dict(self) -> dict[str, str | dict[str, FilterValue]]:
+        """The template's `rate:` mapping again (kind, table, then the keys that are set)."""
+        out: dict[str, str | dict[str, FilterValue]] = {"kind": self.kind, "table": self.table}
+        if self.filter:
+            out["filter"] = dict(self.filter)
+        for key in RATE_COLUMNS:
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+
+# The rate keys that name a column (or, budget_table, a table): every field of RateSpec but kind, table and filter.
+RATE_COLUMNS = tuple(f.name for f in fields(RateSpec) if f.name not in ("kind", "table", "filter"))
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One row of the seed's table; `rate` says how its value is computed from records."""
@@ -90,15 +151,15 @@ class Indicator:
     prerequisites_text: Text
     resources: Text
     formula: Text
-    rate: Mapping[str, Any] = field(default_factory=dict)
+    rate: RateSpec
 
     @property
     def table(self) -> str:
-        return str(self.rate["table"])
+        return self.rate.table
 
     def tables(self) -> tuple[str, ...]:
         """Every input table the computed rate reads."""
-        extra = self.rate.get("budget_table")
+        extra = self.rate.budget_table
         return (self.table, extra) if extra else (self.table,)
 
 
@@ -130,8 +191,8 @@ class Template:
         """The text values rates look for in a table's columns: filter values (survey kinds), and indicator ids in observations."""
         found: dict[str, list[str]] = {}
         for ind in self.indicators:
-            if ind.rate.get("table") == table:
-                for column, wanted in (ind.rate.get("filter") or {}).items():
+            if ind.rate.table == table:
+                for column, wanted in ind.rate.filter:
                     if isinstance(wanted, str) and wanted not in found.setdefault(column, []):
                         found[column].append(wanted)
         if table == OBSERVATIONS:
@@ -145,10 +206,10 @@ class Template:
             return frozenset()
         names = {"department", *spec.key, *self.vocabulary(table)}
         for ind in self.indicators:
-            if ind.rate.get("table") == table:
-                names.update(str(c) for c in (ind.rate.get("filter") or {}))
-                if ind.rate.get("entity"):
-                    names.add(str(ind.rate["entity"]))
+            if ind.rate.table == table:
+                names.update(column for column, _ in ind.rate.filter)
+                if ind.rate.entity:
+                    names.add(ind.rate.entity)
         known = {c.name for c in spec.columns}
         return frozenset(n for n in names if n in known)
 
@@ -188,7 +249,7 @@ def load_template(name_or_path: str = "customer_service", *, base: Path | None =
         raise TemplateError(
             "expected a mapping with id, groups, tables and indicators", file=shown, code=Code.WRONG_TYPE
         )
-    return _build(data, shown, hashlib.sha256(raw_bytes).hexdigest(), str(path))
+    return _build(data, shown, sha256_bytes(raw_bytes), str(path))
 
 
 def _text(value: Any, where: str, problems: list[Problem], file: str) -> Text:
@@ -302,7 +363,7 @@ def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpe
         label=_text(spec.get("label") or name, f"table {name} label", problems, file),
         columns=tuple(columns),
         key=key,
-        order=order,  # type: ignore[arg-type]
+        order=order,
     )
 
 
@@ -314,8 +375,6 @@ def _indicator(
     problems: list[Problem],
     file: str,
 ) -> Indicator | None:
-    from .rates import RATES  # the registry of rate kinds; imported late to avoid a cycle
-
     if not isinstance(entry, dict) or not entry.get("id"):
         code = Code.MISSING_KEY if isinstance(entry, dict) else Code.WRONG_TYPE
         problems.append(Problem(file=file, message=f"indicator entry {pos}: expected a mapping with an id", code=code))
@@ -378,16 +437,18 @@ def _indicator(
     if not methods:
         problems.append(Problem(file=file, message=f"{where}: methods is missing", code=Code.MISSING_KEY))
     rate = entry.get("rate")
+    spec: RateSpec | None = None
     if not isinstance(rate, dict) or "kind" not in rate or "table" not in rate:
         code = Code.MISSING_KEY if isinstance(rate, dict) else Code.WRONG_TYPE
         problems.append(Problem(file=file, message=f"{where}: rate must be a mapping with kind and table", code=code))
         rate = {}
     else:
-        if rate["kind"] not in RATES:
+        known = len(problems)
+        if rate["kind"] not in RATE_KINDS:
             problems.append(
                 Problem(
                     file=file,
-                    message=f"{where}: unknown rate kind {rate['kind']!r}; expected one of {', '.join(RATES)}",
+                    message=f"{where}: unknown rate kind {rate['kind']!r}; expected one of {', '.join(RATE_KINDS)}",
                     code=Code.NOT_A_CHOICE,
                 )
             )
@@ -400,11 +461,16 @@ def _indicator(
                         code=Code.UNKNOWN_TABLE,
                     )
                 )
+        if len(problems) == known:
+            spec = _rate(rate, RATE_KINDS[rate["kind"]], where, problems, file)
     for key in ("name", "statement", "rule", "formula"):
         need(key)
-    if len(problems) > before:
+    if len(problems) > before or spec is None:
         return None
-    text = lambda key: _text(entry.get(key) or "", f"{where}: {key}", problems, file)  # noqa: E731
+
+    def text(key: str) -> Text:
+        return _text(entry.get(key) or "", f"{where}: {key}", problems, file)
+
     return Indicator(
         id=iid,
         group=str(group),
@@ -423,5 +489,43 @@ def _indicator(
         prerequisites_text=text("prerequisites_text"),
         resources=text("resources"),
         formula=text("formula"),
-        rate=dict(rate),
+        rate=spec,
     )
+
+
+def _rate(
+    rate: dict[str, Any], needs: tuple[str, ...], where: str, problems: list[Problem], file: str
+) -> RateSpec | None:
+    """The checked `rate:` of an indicator whose kind and tables are known: column names as text, a filter
+    mapping column names to plain values, and every column the kind reads (`needs`); None after a problem."""
+    before = len(problems)
+    kind, table = str(rate["kind"]), str(rate["table"])
+    columns: dict[str, str] = {}
+    for key in RATE_COLUMNS:
+        value = rate.get(key)
+        if not value:  # absent, as a kind's optional column always was when empty
+            if key in needs:
+                what = "a table" if key == "budget_table" else f"a column of {table}"
+                problems.append(Problem(file=file, message=f"{where}: rate {kind} needs {key} ({what})"))
+        elif isinstance(value, str):
+            columns[key] = value
+        else:
+            problems.append(Problem(file=file, message=f"{where}: rate {key}: found {value!r}, expected a column name"))
+    wanted = rate.get("filter") or {}
+    if not isinstance(wanted, dict):
+        problems.append(Problem(file=file, message=f"{where}: rate filter: expected a mapping of column → value"))
+        wanted = {}
+    pairs: list[tuple[str, FilterValue]] = []
+    for column, value in wanted.items():
+        if isinstance(column, str) and isinstance(value, (str, bool, int, Decimal)):
+            pairs.append((column, value))
+        else:
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where}: rate filter {column!r}: {value!r}; expected a column name and a text, number, true or false",
+                )
+            )
+    if len(problems) > before:
+        return None
+    return RateSpec(kind=kind, table=table, filter=tuple(pairs), **columns)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 
-import holidays
+from holidays import HolidayBase
+from holidays.countries.china import China  # what `holidays.China` loads on first use
 
 
 @cache
-def _china(year: int) -> holidays.HolidayBase:
-    return holidays.China(years=year)
+def _china(year: int) -> HolidayBase:
+    return China(years=year)
 
 
 @lru_cache(maxsize=4096)

@@ -33,9 +33,12 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .errors import UsageError
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _PRCTL = (
@@ -99,7 +102,7 @@ class WorkerPool(Executor):
             max_workers=1, mp_context=context, initializer=_worker_start, initargs=(str(self.log), os.getpid())
         )
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         for slot in self.running:
             slot.difference_update({f for f in slot if f.done()})
         i = min(range(len(self.slots)), key=lambda k: len(self.running[k]))
@@ -152,9 +155,9 @@ class DaskExecutor(Executor):
         except OSError as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from None
         self.client.run(send_stderr_to, str(log))
-        self.inner = self.client.get_executor(pure=False)
+        self.inner: Executor = self.client.get_executor(pure=False)
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         return self.inner.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

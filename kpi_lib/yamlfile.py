@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+from yaml.events import AliasEvent, Event, MappingStartEvent, ScalarEvent, SequenceStartEvent
 
 from .errors import Code, Refusal
 
@@ -41,18 +41,14 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans, exact decimals, and no anchors, aliases or repeated keys."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event: Event | None = self.peek_event()  # type: ignore[no-untyped-call]  # (typeshed leaves it unannotated)
         if isinstance(event, AliasEvent):
             raise YamlProblem(
-                f"alias *{event.anchor} is not allowed; write the value out",
-                event.start_mark.line + 1,
-                code=Code.YAML_ALIAS,
+                f"alias *{event.anchor} is not allowed; write the value out", _line(event), code=Code.YAML_ALIAS
             )
         if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent)) and event.anchor is not None:
             raise YamlProblem(
-                f"anchor &{event.anchor} is not allowed; write each value out",
-                event.start_mark.line + 1,
-                code=Code.YAML_ALIAS,
+                f"anchor &{event.anchor} is not allowed; write each value out", _line(event), code=Code.YAML_ALIAS
             )
         return Composer.compose_node(self, parent, index)
 
@@ -82,6 +78,11 @@ class _StrictLoader(yaml.SafeLoader):
                     )
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+def _line(event: Event) -> int | None:
+    """The 1-based line an event starts on (the parser always marks it)."""
+    return event.start_mark.line + 1 if event.start_mark is not None else None
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:

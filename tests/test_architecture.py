@@ -1,7 +1,8 @@
 """The codebase's shape, checked: layers without import cycles, and each concept in one home (issue 9 §3).
 
-- No import cycle among kpi_lib's modules, counting every import wherever it is
-  written (a cycle hidden by an import inside a function is still a cycle).
+- No import cycle among kpi_lib's modules, counting every import that runs wherever
+  it is written (a cycle hidden by an import inside a function is still a cycle);
+  imports under `if TYPE_CHECKING:` serve annotations only and never run.
 - kpi_lib's own modules are imported at module top. A third-party import may be
   deferred into a function only when it is listed in `DEFERRED` with its reason.
 - Every file and folder name of an output tree is spelled in `layout.py` only.
@@ -44,10 +45,23 @@ def _tree(name: str) -> ast.Module:
     return ast.parse(MODULES[name].read_text(encoding="utf-8"), filename=str(MODULES[name]))
 
 
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """ids of the import statements inside `if TYPE_CHECKING:` (annotations only: they never run)."""
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            inside.update(id(n) for n in ast.walk(node))
+    return inside
+
+
 def _internal_imports(name: str) -> list[tuple[str, ast.stmt]]:
-    """(imported kpi_lib module, the import statement) for every import of the package's own modules."""
+    """(imported kpi_lib module, the import statement) for every import of the package's own modules that runs."""
     found = []
-    for node in ast.walk(_tree(name)):
+    tree = _tree(name)
+    typing_only = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             if node.module:
                 found.append((node.module.split(".")[0], node))
@@ -163,3 +177,10 @@ def test_no_hand_made_html_escaping(name: str) -> None:
 def test_no_assert_for_runtime_checks(name: str) -> None:
     asserts = [n.lineno for n in ast.walk(_tree(name)) if isinstance(n, ast.Assert)]
     assert not asserts, f"kpi_lib/{name}.py: assert at lines {asserts}; raise the right KpiError instead"
+
+
+def test_every_rate_kind_the_template_knows_has_its_function() -> None:
+    from kpi_lib.rates import RATES
+    from kpi_lib.template import RATE_KINDS
+
+    assert set(RATES) == set(RATE_KINDS)

@@ -81,11 +81,32 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda d: d["indicators"][0].update(group="sales"), "indicator CS01: unknown group 'sales'"),
         (lambda d: d["indicators"][3]["rate"].update(table="calls"), "indicator CS04: unknown table 'calls'"),
         (lambda d: d["indicators"][3]["rate"].update(kind="magic"), "indicator CS04: unknown rate kind 'magic'"),
+        (lambda d: d["indicators"][3]["rate"].pop("start"), "indicator CS04: rate on_time needs start"),
+        (
+            lambda d: d["indicators"][10]["rate"].pop("budget_table"),
+            r"CS11: rate overrun needs budget_table \(a table\)",
+        ),
+        (lambda d: d["indicators"][0]["rate"].update(done=["a", "b"]), "indicator CS01: rate done: found"),
+        (
+            lambda d: d["indicators"][1]["rate"].update(filter="survey"),
+            "indicator CS02: rate filter: expected a mapping",
+        ),
+        (lambda d: d["indicators"][8]["rate"]["filter"].update(key_account=None), "indicator CS09: rate filter"),
     ],
 )
 def test_broken_templates_are_rejected_naming_the_entry(tmp_path: Path, change, message: str) -> None:
     with pytest.raises(TemplateError, match=message):
         load_template(str(_broken(tmp_path, change)))
+
+
+def test_rate_specs_keep_every_key_of_the_template() -> None:
+    """The typed RateSpec holds each rate mapping of the packaged template whole (nothing dropped, nothing added)."""
+    data = yaml.safe_load(template_path("customer_service").read_text(encoding="utf-8"))
+    written = {entry["id"]: entry["rate"] for entry in data["indicators"]}
+    template = load_template()
+    assert {ind.id: ind.rate.as_dict() for ind in template.indicators} == written
+    assert template.indicator("CS09").rate.filter == (("key_account", True),)
+    assert template.indicator("CS11").tables() == ("expenses", "budgets")
 
 
 def test_a_second_template_loads_from_a_path(tmp_path: Path) -> None:
