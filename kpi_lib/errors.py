@@ -155,6 +155,15 @@ class Code(StrEnum):
 
 
 CODES: dict[str, str] = {code.value: code.meaning for code in Code}  # code → meaning, for docs and callers
+CODE_BY_VALUE: dict[str, Code] = {code.value: code for code in Code}
+
+
+def code_of(value: Code | str) -> Code:
+    """The `Code` named by `value`; ValueError for any other (a bug of ours: every code is defined in `Code`)."""
+    found = CODE_BY_VALUE.get(str(value))
+    if found is None:
+        raise ValueError(f"Problem code {value!r} is not one of kpi_lib.errors.Code")
+    return found
 
 
 class Refusal(Exception):
@@ -162,7 +171,7 @@ class Refusal(Exception):
 
     def __init__(self, message: str, code: Code | str) -> None:
         super().__init__(message)
-        self.code = Code(code)
+        self.code = code_of(code)
 
 
 @dataclass(frozen=True)
@@ -179,10 +188,7 @@ class Problem:
     code: Code = field(kw_only=True)
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "code", Code(self.code))
-        except ValueError:
-            raise ValueError(f"Problem code {self.code!r} is not one of kpi_lib.errors.Code") from None
+        object.__setattr__(self, "code", code_of(self.code))
 
     def __str__(self) -> str:
         where = [f"{self.file}!{self.cell}" if self.cell else self.file]
@@ -223,7 +229,7 @@ class InputError(KpiError):
         if isinstance(problems, str):
             if code is None:
                 raise TypeError(f"{type(self).__name__}(message) needs the problem's code")
-            problems = [Problem(file=file, message=problems, code=code)]
+            problems = [Problem(file=file, message=problems, code=code_of(code))]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 

@@ -43,7 +43,8 @@ def read_notebook(path: Path) -> NotebookNode:
     import nbformat  # deferred: nbformat's schema validation costs seconds at start-up
 
     try:
-        return nbformat.read(str(path), as_version=4)
+        notebook: NotebookNode = nbformat.read(str(path), as_version=4)
+        return notebook
     except Exception as exc:  # noqa: BLE001 - not JSON, not a notebook, cut short by a killed writer
         raise AuditError(f"{path}: not a readable notebook ({type(exc).__name__}: {shorten(exc)})") from None
 

@@ -46,7 +46,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import clock
-from .errors import SetupError
+from .errors import InternalError, SetupError
 from .explain import grade_label
 from .messages import both, say
 from .result import DepartmentResult, json_number, json_real
@@ -68,7 +68,7 @@ def xlsx_cell(sheet: Worksheet, value: Any) -> Any:
     """`value` for `sheet.append`: text as a string cell (never a formula or an error cell), unchanged; anything else as it is."""
     if not isinstance(value, str):
         return value
-    cell = Cell(sheet, value=value)
+    cell = Cell(sheet, row=1, column=1, value=value)  # `append` moves it to its row and column
     cell.data_type = "s"
     return cell
 
@@ -81,6 +81,16 @@ def csv_cell(value: Any) -> Any:
         return value
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def new_sheet(title: str) -> tuple[Workbook, Worksheet]:
+    """A workbook and its one sheet, named `title`."""
+    book = Workbook()
+    sheet = book.active
+    if not isinstance(sheet, Worksheet):
+        raise InternalError("a new openpyxl workbook has no worksheet (please report it)")
+    sheet.title = title
+    return book, sheet
 
 
 def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
@@ -125,9 +135,7 @@ def scorecard_xlsx(
     when: datetime | None = None,
 ) -> bytes:
     """The filled-in KPI sheet as .xlsx bytes: the same rows as the scorecard notebook's (`sheet.sheet_row`)."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "考核表"
+    book, sheet = new_sheet("考核表")
     append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
     names = headers()

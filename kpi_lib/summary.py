@@ -20,12 +20,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .errors import AuditError, shorten
-from .exports import append_row, csv_cell, workbook_bytes
+from .exports import append_row, csv_cell, new_sheet, workbook_bytes
 from .layout import DepartmentFolder
 from .numbers import round2
 from .result import DepartmentResult, json_real
@@ -181,9 +180,7 @@ def _cents(value: Decimal | None) -> Decimal | None:
 def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = None) -> bytes:
     """One row per department: rank, id, name, total, grade, every indicator's score (for import into HR systems)."""
     ids = summary_ids(rows)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = period
+    book, sheet = new_sheet(period)
     header = ["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total"]
     append_row(sheet, [*header, "等级 grade", "等级名称 grade_label", *ids])
     for cell in sheet[1]:

@@ -506,14 +506,26 @@ def _rate(
         if not value:  # absent, as a kind's optional column always was when empty
             if key in needs:
                 what = "a table" if key == "budget_table" else f"a column of {table}"
-                problems.append(Problem(file=file, message=f"{where}: rate {kind} needs {key} ({what})"))
+                problems.append(
+                    Problem(file=file, message=f"{where}: rate {kind} needs {key} ({what})", code=Code.MISSING_KEY)
+                )
         elif isinstance(value, str):
             columns[key] = value
         else:
-            problems.append(Problem(file=file, message=f"{where}: rate {key}: found {value!r}, expected a column name"))
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where}: rate {key}: found {value!r}, expected a column name",
+                    code=Code.WRONG_TYPE,
+                )
+            )
     wanted = rate.get("filter") or {}
     if not isinstance(wanted, dict):
-        problems.append(Problem(file=file, message=f"{where}: rate filter: expected a mapping of column → value"))
+        problems.append(
+            Problem(
+                file=file, message=f"{where}: rate filter: expected a mapping of column → value", code=Code.WRONG_TYPE
+            )
+        )
         wanted = {}
     pairs: list[tuple[str, FilterValue]] = []
     for column, value in wanted.items():
@@ -524,6 +536,7 @@ def _rate(
                 Problem(
                     file=file,
                     message=f"{where}: rate filter {column!r}: {value!r}; expected a column name and a text, number, true or false",
+                    code=Code.WRONG_TYPE,
                 )
             )
     if len(problems) > before:
