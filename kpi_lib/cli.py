@@ -28,12 +28,14 @@ from .audit import sign as sign_off
 from .demo import write_demo
 from .diff import diff_runs
 from .errors import InternalError, KpiError, UsageError
-from .explain import formula_line, grade_label, label, plain, rule_line, status_text, survey_line, value_text
+from .explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
 from .exports import chromium, html_to_pdf
 from .files import write_atomic
 from .importer import import_sheet, write_import
 from .layout import DEPARTMENT, ERROR
 from .lock import PeriodLock
+from .messages import both, say
+from .numbers import plain
 from .params import Department, load_params
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
@@ -137,14 +139,9 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
             stdout.print(f"      {survey}", markup=False)
         stdout.print(f"      {rule_line(r, lang)}", markup=False)
     if summary.excluded:
-        note = (
-            "无数据、未计入总分（其权重不参与加权）"
-            if lang == "zh"
-            else "left out of the total for lack of rows (their weight drops out)"
-        )
-        stdout.print(f"{note}: {', '.join(summary.excluded)}", markup=False)
+        stdout.print(say("cli.scorecard.excluded", lang, indicators=", ".join(summary.excluded)), markup=False)
     for finding in card_findings(card):
-        stdout.print(f"{'采集时间提示' if lang == 'zh' else 'finding'}: {finding}", markup=False)
+        stdout.print(say("cli.scorecard.finding", lang, finding=finding), markup=False)
 
 
 def card_findings(card: Scorecard) -> list[Any]:
@@ -484,7 +481,8 @@ def calendar(
         (name, "left")
         for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ()))
     ]
-    table = _table(f"信息采集计划 Collection schedule {year} · {len(found)} tasks", columns, no_wrap=("window",))
+    title = " ".join(both("cli.calendar.title"))
+    table = _table(f"{title} {year} · {len(found)} tasks", columns, no_wrap=("window",))
     for t in found:
         ind = t.indicator
         window = str(t.start) if t.start == t.end else f"{t.start} – {t.end:%m-%d}"

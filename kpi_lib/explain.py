@@ -1,77 +1,31 @@
 """Words next to numbers: formulas with their numbers substituted, the rule applied, labels (zh/en).
 
 Shared by the CLI scorecard, the notebooks and the HTML reports, so every place
-explains a score the same way.
+explains a score the same way. The words are the message catalog's (`messages.yaml`:
+`label.*`, `status.*`, `grade.*`, `explain.*`); this module fills in the numbers.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from .appraisal import IndicatorResult
+from .messages import catalog, say
+from .numbers import plain
 from .result import Explanation
-
-LABELS = {
-    "id": ("序号", "No."),
-    "name": ("考评项目及考评指标", "Indicator"),
-    "target": ("指标", "Target"),
-    "weight": ("权重", "Weight"),
-    "rule": ("计分标准", "Scoring standard"),
-    "collector": ("信息采集者", "Collector"),
-    "source": ("信息采集点", "Collection point"),
-    "schedule": ("信息采集时间", "Collection time"),
-    "methods": ("信息采集方法", "Collection method"),
-    "result": ("信息采集结果", "Collected result"),
-    "prerequisites": ("必备条件", "Prerequisites"),
-    "resources": ("所需资源", "Resources"),
-    "formula": ("说明", "Formula / notes"),
-    "value": ("结果", "Value"),
-    "score": ("得分", "Score"),
-    "status": ("状态", "Status"),
-    "total": ("加权总分", "Weighted total"),
-    "grade": ("等级", "Grade"),
-    "department": ("部门", "Department"),
-    "period": ("考核期间", "Period"),
-    "window": ("考核窗口", "Window"),
-    "manager_sign": ("部门经理签字", "Department manager's signature"),
-    "supervisor_sign": ("上级主管领导签字", "Supervising leader's signature"),
-}
-
-STATUS = {
-    "scored": ("已计分", "scored"),
-    "observed": ("笔录计分", "observed"),
-    "excluded": ("无数据，未计入", "excluded (no rows)"),
-}
-
-
-# English names of the default grade labels (SPEC §4); a params file's own labels are shown as written.
-GRADE_LABELS_EN = {"优秀": "excellent", "良好": "good", "合格": "pass", "基本合格": "basic pass", "不合格": "fail"}
 
 
 def grade_label(text: str, lang: str) -> str:
-    return GRADE_LABELS_EN.get(text, text) if lang == "en" else text
+    """The English name of a default grade label (SPEC §4) in "en"; a params file's own labels as written."""
+    if lang != "en" or f"grade.{text}" not in catalog():
+        return text
+    return say(f"grade.{text}", lang)
 
 
 def label(key: str, lang: str) -> str:
-    zh, en = LABELS[key]
-    return zh if lang == "zh" else en
+    return say(f"label.{key}", lang)
 
 
 def status_text(status: str, lang: str) -> str:
-    zh, en = STATUS[status]
-    return zh if lang == "zh" else en
-
-
-def plain(number: Decimal | None, places: int | None = None) -> str:
-    """A decimal without exponent or trailing noise; `places` fixes the decimals."""
-    if number is None:
-        return "—"
-    if places is not None:
-        return f"{number:.{places}f}"
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    return say(f"status.{status}", lang)
 
 
 def is_percent(result: IndicatorResult) -> bool:
@@ -87,53 +41,45 @@ def value_text(result: IndicatorResult) -> str:
 def formula_line(result: IndicatorResult, lang: str) -> str:
     """The formula with its actual numbers, e.g. `93.50% = 187 / 200 × 100%`."""
     ev = result.evidence
-    zh = lang == "zh"
     if result.method == "observation":
-        who = ev.facts.get("collector") or "?"
-        when = ev.facts.get("collected_on") or "?"
-        source = ev.facts.get("source") or "?"
-        if zh:
-            return f"{value_text(result)}（{who} 于 {when} 笔录，来源：{source}，observations 第 {ev.facts.get('row')} 行）"
-        return f"{value_text(result)} (recorded by {who} on {when}, source: {source}, observations row {ev.facts.get('row')})"
+        return say(
+            "explain.formula.observation",
+            lang,
+            value=value_text(result),
+            collector=ev.facts.get("collector") or "?",
+            collected_on=ev.facts.get("collected_on") or "?",
+            source=ev.facts.get("source") or "?",
+            row=ev.facts.get("row"),
+        )
+    numerator, denominator = plain(ev.numerator), plain(ev.denominator)
     if result.value is None:
-        return f"{'无数据' if zh else 'no rows'}: {plain(ev.numerator)} / {plain(ev.denominator)}"
+        return say("explain.formula.no_rows", lang, numerator=numerator, denominator=denominator)
     if result.indicator.direction == "count":
-        excused = result.excluded_rows
-        if zh:
-            return f"n = {plain(ev.numerator)}（计划 {plain(ev.denominator)} 项，未完成且非免责 {plain(ev.numerator)} 项，免责 {excused} 项）"
-        return f"n = {plain(ev.numerator)} ({plain(ev.denominator)} planned, {plain(ev.numerator)} unfinished and not excused, {excused} excused)"
+        return say(
+            "explain.formula.count", lang, unfinished=numerator, planned=denominator, excused=result.excluded_rows
+        )
     if "budget" in ev.facts:
-        spent, budget = ev.facts["spent"], ev.facts["budget"]
-        return f"{value_text(result)} = max(0, {plain(spent)} − {plain(budget)}) / {plain(budget)} × 100%"
-    return f"{value_text(result)} = {plain(ev.numerator)} / {plain(ev.denominator)} × 100%"
+        spent, budget = plain(ev.facts["spent"]), plain(ev.facts["budget"])
+        return say("explain.formula.overrun", lang, value=value_text(result), spent=spent, budget=budget)
+    return say("explain.formula.rate", lang, value=value_text(result), numerator=numerator, denominator=denominator)
 
 
 def rule_line(result: IndicatorResult, lang: str) -> str:
     """The scoring rule applied, e.g. `target 95%, 1 step short × 2 points → 98.00`."""
-    zh = lang == "zh"
     spec, scored = result.params, result.scored
     if scored is None:
-        return "未计入总分（无数据，on_empty: exclude）" if zh else "left out of the total (no rows, on_empty: exclude)"
+        return say("explain.rule.excluded", lang)
+    score = plain(scored.score, 2)
     if result.value is None:
-        return (
-            f"无数据，按 on_empty 计 {plain(scored.score, 2)} 分"
-            if zh
-            else f"no rows; on_empty gives {plain(scored.score, 2)}"
-        )
-    clamp = ("（截至上下限）" if zh else " (clamped)") if scored.clamped else ""
+        return say("explain.rule.on_empty", lang, score=score)
+    clamp = say("explain.rule.clamped", lang) if scored.clamped else ""
     if result.indicator.direction == "count":
-        if zh:
-            return f"100 − {plain(result.value)} 项 × {plain(spec.per_item)} 分 = {plain(scored.raw)} → {plain(scored.score, 2)}{clamp}"
-        return f"100 − {plain(result.value)} item(s) × {plain(spec.per_item)} points = {plain(scored.raw)} → {plain(scored.score, 2)}{clamp}"
-    target = f"{plain(spec.target)}%"
-    steps = plain(scored.steps)
+        value, per_item, raw = plain(result.value), plain(spec.per_item), plain(scored.raw)
+        return say("explain.rule.count", lang, value=value, per_item=per_item, raw=raw, score=score, clamp=clamp)
+    rule = {"target": plain(spec.target), "steps": plain(scored.steps), "step": plain(spec.step)}
     if scored.short:
-        if zh:
-            return f"目标 {target}，未达 {steps} 步（每步 {plain(spec.step)}%）× {plain(spec.penalty)} 分 → {plain(scored.score, 2)}{clamp}"
-        return f"target {target}, {steps} step(s) of {plain(spec.step)}% short × {plain(spec.penalty)} points → {plain(scored.score, 2)}{clamp}"
-    if zh:
-        return f"目标 {target}，优于 {steps} 步（每步 {plain(spec.step)}%）× {plain(spec.bonus)} 分 → {plain(scored.score, 2)}{clamp}"
-    return f"target {target}, {steps} step(s) of {plain(spec.step)}% better × {plain(spec.bonus)} points → {plain(scored.score, 2)}{clamp}"
+        return say("explain.rule.short", lang, **rule, penalty=plain(spec.penalty), score=score, clamp=clamp)
+    return say("explain.rule.better", lang, **rule, bonus=plain(spec.bonus), score=score, clamp=clamp)
 
 
 def survey_line(result: IndicatorResult, lang: str, min_responses: int) -> str:
@@ -143,18 +89,9 @@ def survey_line(result: IndicatorResult, lang: str, min_responses: int) -> str:
     if interval is None or n is None:
         return ""
     low, high = interval
-    zh = lang == "zh"
-    text = (
-        f"n = {n}，95% 置信区间 {plain(low, 2)}% – {plain(high, 2)}%"
-        if zh
-        else f"n = {n}, 95% CI {plain(low, 2)}% – {plain(high, 2)}%"
-    )
+    text = say("explain.survey.interval", lang, n=n, low=plain(low, 2), high=plain(high, 2))
     if n < min_responses:
-        text += (
-            f"（⚠ 样本不足 {min_responses} 份，结果可信度低）"
-            if zh
-            else f" (⚠ fewer than {min_responses} responses: the rate rests on too few answers)"
-        )
+        text += say("explain.survey.few_responses", lang, min_responses=min_responses)
     return text
 
 

@@ -4,7 +4,7 @@ Each entry of the catalog is a key with a Chinese and an English text, both
 `str.format` templates with the same named fields:
 
     label.weight: {zh: 权重, en: Weight}
-    rule.short: {zh: "目标 {target}，未达 {steps} 步 …", en: "target {target}, {steps} step(s) …"}
+    explain.rule.short: {zh: "目标 {target}%，未达 {steps} 步 …", en: "target {target}%, {steps} step(s) …"}
 
 `say(key, lang, **fields)` gives the text in one language; `both(key)` gives the
 pair, for the seed's two-line headers. Keys are dotted: `label.*` (the seed's
