@@ -1,12 +1,13 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
-# make test  — set up .venv and run the test suite
+# make test  — set up .venv and run the test suite: lint, format check, type check, every test (~13 min)
+# make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses): under a minute
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2026-Q4
 
-.PHONY: demo test install lab bench pdf-deps clean
+.PHONY: demo test test-fast install lab bench pdf-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +35,12 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks
+	$(BIN)/ruff format --check kpi_lib tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) outputs/2* data/demo bench

@@ -1,17 +1,22 @@
-"""Shared fixtures: a tiny company written from Python dicts, and the demo written once per session."""
+"""Shared helpers and fixtures: `kpi()` runs the command line, a tiny company is written from Python dicts, and the demo
+is written once per session."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
+import io
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from _pytest.mark import ParameterSet
 
 from kpi_lib.demo import TABLE_COLUMNS, write_demo
 
@@ -30,6 +35,45 @@ SPEC_INDICATORS: dict[str, dict[str, Any]] = {
     "CS11": {"weight": 8, "target": 0, "step": 5, "penalty": 10, "bonus": 0},
     "CS12": {"weight": 5, "target": 90, "step": 1, "penalty": 2, "bonus": 1},
 }
+
+
+KPI = [sys.executable, "-m", "kpi_lib"]  # the `kpi` command as a user runs it, whatever the PATH
+
+
+def kpi(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, in_process: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run `kpi ARGS…` and return its exit code, stdout and stderr; never raises on a failing command.
+
+    By default in a new process through the real entry point (`python -m kpi_lib`), in `cwd`, with `env` as
+    the whole environment (None: this one's); such a test is `slow`. `in_process=True` calls `kpi_lib.cli.main`
+    in this interpreter instead (no `cwd` or `env`): the same exit codes and text in milliseconds, for
+    table-driven cases by the hundred.
+    """
+    argv = [str(a) for a in args]
+    if not in_process:
+        return subprocess.run([*KPI, *argv], capture_output=True, text=True, cwd=cwd, env=env, check=False)
+    if cwd is not None or env is not None:
+        raise ValueError("kpi(): cwd and env need a process of their own; leave in_process out")
+    from kpi_lib.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return subprocess.CompletedProcess([*KPI, *argv], code, out.getvalue(), err.getvalue())
+
+
+def fast_sample(cases: Iterable[Any], every: int) -> list[ParameterSet]:
+    """Table-driven cases as pytest params: all of them run in `make test`, a fixed sample in `make test-fast`.
+
+    The first case and every `every`-th after it stay unmarked; the others are marked `slow`. The sample goes by
+    position, not chance, so the fast run tries the same cases every time and a failure in it comes back.
+    """
+    params = [case if isinstance(case, ParameterSet) else pytest.param(case) for case in cases]
+    return [
+        p if n % every == 0 else pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow], id=p.id)
+        for n, p in enumerate(params)
+    ]
 
 
 def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], encoding: str = "utf-8") -> Path:
@@ -63,6 +107,17 @@ def params_document(name: str = "cs-test", **changes: Any) -> dict[str, Any]:
         else:
             doc[key] = value
     return doc
+
+
+def messages(n_on_time: int, n_late: int, start: datetime = datetime(2026, 11, 2, 9, 0)) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n_on_time + n_late):
+        created = start + timedelta(minutes=i)
+        sent = created + (timedelta(hours=23) if i < n_on_time else timedelta(hours=25))
+        rows.append(
+            {"message_id": f"M{i}", "created_at": f"{created:%Y-%m-%d %H:%M:%S}", "sent_at": f"{sent:%Y-%m-%d %H:%M}"}
+        )
+    return rows
 
 
 class Company:
@@ -117,10 +172,3 @@ def indicator(company: Company) -> Callable[..., dict[str, Any]]:
         return next(i for i in card.to_json()["indicators"] if i["id"] == iid)
 
     return run
-
-
-def kpi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `kpi` command as a user would (a new process), capturing its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )

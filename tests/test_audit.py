@@ -15,9 +15,7 @@ import pytest
 from kpi_lib.files import sha256_file
 from kpi_lib.layout import MANIFEST
 
-
-def kpi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False)
+from .conftest import kpi
 
 
 class Company:
@@ -73,12 +71,14 @@ def company(pristine: Company, tmp_path: Path) -> Iterator[Company]:
     yield copy
 
 
+@pytest.mark.slow
 def test_a_fresh_run_verifies_with_recompute(company: Company) -> None:
     result = company.verify("--recompute")
     assert result.returncode == 0, result.stderr
     assert "match their manifests and every score recomputed" in result.stdout
 
 
+@pytest.mark.slow
 def test_manifest_contents(company: Company) -> None:
     manifest = json.loads((company.dept / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["department"] == "cs-west" and manifest["period"] == "2026-Q4" and manifest["status"] == "ok"
@@ -92,6 +92,7 @@ def test_manifest_contents(company: Company) -> None:
     assert set(manifest["views"]) == {"scorecard.html", "scorecard.audit.html", "scorecard.xlsx"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
@@ -114,6 +115,7 @@ def test_one_changed_byte_is_detected_and_named(company: Company, target: str, e
     assert any(expected in line and "expected sha256" in line for line in result.stderr.splitlines()), result.stderr
 
 
+@pytest.mark.slow
 def test_deleted_and_added_outputs_are_named(company: Company) -> None:
     (company.dept / "cost.ipynb").unlink()
     (company.dept / "notes.txt").write_text("added later", encoding="utf-8")
@@ -123,6 +125,7 @@ def test_deleted_and_added_outputs_are_named(company: Company) -> None:
     assert "notes.txt: output added (not in the manifest)" in result.stderr
 
 
+@pytest.mark.slow
 def test_recompute_catches_a_hand_edited_score_even_with_fixed_hashes(company: Company) -> None:
     result_file = company.dept / "result.json"
     result = json.loads(result_file.read_text(encoding="utf-8"))
@@ -145,6 +148,7 @@ def test_recompute_catches_a_hand_edited_score_even_with_fixed_hashes(company: C
     )
 
 
+@pytest.mark.slow
 def test_sign_off_shows_survives_verify_and_breaks_on_change(company: Company) -> None:
     assert kpi("sign", str(company.dept), "--role", "manager", "--name", "王经理", "--comment", "同意").returncode == 0
     assert kpi("sign", str(company.dept), "--role", "supervisor", "--name", "Li <b>Zhu</b>").returncode == 0
@@ -165,6 +169,7 @@ def test_sign_off_shows_survives_verify_and_breaks_on_change(company: Company) -
     assert refused.returncode == 1 and "refusing to sign" in refused.stderr
 
 
+@pytest.mark.slow
 def test_an_edited_sign_off_log_breaks_the_chain(company: Company) -> None:
     for role in ("manager", "supervisor"):
         assert kpi("sign", str(company.dept), "--role", role, "--name", role).returncode == 0
@@ -176,6 +181,7 @@ def test_an_edited_sign_off_log_breaks_the_chain(company: Company) -> None:
     assert result.returncode == 1 and "the sign-off log was edited before this line" in result.stderr
 
 
+@pytest.mark.slow
 def test_ed25519_signature(company: Company, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
@@ -195,6 +201,7 @@ def test_ed25519_signature(company: Company, tmp_path: Path) -> None:
     assert bad.returncode == 1 and "does not match the public key" in bad.stderr
 
 
+@pytest.mark.slow
 def test_xlsx_exports_carry_the_numbers(company: Company) -> None:
     result = json.loads((company.dept / "result.json").read_text(encoding="utf-8"))
     sheet = openpyxl.load_workbook(company.dept / "scorecard.xlsx").active
@@ -208,6 +215,7 @@ def test_xlsx_exports_carry_the_numbers(company: Company) -> None:
     assert line[5] == result["total"] and line[6] == result["grade"]
 
 
+@pytest.mark.slow
 def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(company: Company) -> None:
     assert kpi("sign", str(company.dept), "--role", "manager", "--name", "M").returncode == 0
     before = (company.dept / "result.json").read_bytes()
@@ -241,21 +249,17 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
     assert "added: row" in text and "WEST-K9999" in text
 
 
+@pytest.mark.slow
 def test_pdf_without_chromium_says_how_to_install(company: Company, tmp_path: Path) -> None:
     env_path = tmp_path / "bin"
     env_path.mkdir()
     (env_path / "python").symlink_to(sys.executable)
-    result = subprocess.run(
-        [sys.executable, "-m", "kpi_lib", "pdf", str(company.period)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": str(env_path)},
-    )
+    result = kpi("pdf", str(company.period), env={"PATH": str(env_path)})
     assert result.returncode == 1
     assert "Chromium is not installed: run `make pdf-deps`" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make pdf-deps)")
 def test_pdf_of_the_readers_reports(company: Company) -> None:
     result = kpi("pdf", str(company.dept))

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -35,7 +34,7 @@ from kpi_lib.files import sha256_file
 from kpi_lib.snapshot import read_frame, write_frame
 from kpi_lib.tables import DataFolder
 
-from .conftest import Company
+from .conftest import Company, kpi
 
 PERIOD = "2026-Q4"
 ADAPTER = '''"""Test adapter: leaves a line in a marker file whenever it is imported."""
@@ -51,12 +50,6 @@ def adapt(raw, options):
     frame["satisfied"] = [codes.get(v, v) for v in frame.pop("Happy")]
     return frame
 '''
-
-
-def kpi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False, cwd=cwd
-    )
 
 
 def no_crash(result: subprocess.CompletedProcess[str]) -> None:
@@ -233,6 +226,7 @@ def write_adapter(path: Path, marker: Path) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["absolute", "dotdot", "symlink out", "inside (allowed)"])
 def test_adapters_run_only_from_the_params_folder(
     company: Company, tmp_path_factory: pytest.TempPathFactory, where: str
@@ -267,6 +261,7 @@ def test_adapters_run_only_from_the_params_folder(
 
 
 # -- 2. paths stay inside their folders -----------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "attack",
     [
@@ -316,6 +311,7 @@ def test_table_files_stay_inside_the_data_folder(company: Company, tmp_path: Pat
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template_id", ["../x", "A B", "x/y", "", "cs\n", "..", "中文"])
 def test_template_import_accepts_only_plain_ids(tmp_path: Path, template_id: str) -> None:
     from .conftest import SPEC_INDICATORS
@@ -658,6 +654,7 @@ def test_a_garbage_line_in_the_sign_off_log_is_named_and_verification_goes_on(
         assert refused.returncode == 1 and f"line {at + 1}" in refused.stderr and "refusing to sign" in refused.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -678,6 +675,7 @@ def test_signer_names_are_one_short_line(tree: Path, name: str, expected: str) -
     assert not (tree / "cs-east" / SIGNOFFS).exists()
 
 
+@pytest.mark.slow
 def test_an_unknown_role_is_a_usage_error(tree: Path) -> None:
     result = kpi("sign", str(tree / "cs-east"), "--role", "ceo", "--name", "M")
     assert result.returncode == 2 and "--role 'ceo': expected one of manager, supervisor" in result.stderr
@@ -866,6 +864,7 @@ def test_data_error_names_a_refused_file_in_python_too(company: Company) -> None
     assert os.path.exists(params)
 
 
+@pytest.mark.slow
 def test_template_import_of_a_missing_sheet_is_a_usage_error(tmp_path: Path) -> None:
     from .conftest import SPEC_INDICATORS
     from .test_importer import write_sheet
@@ -876,6 +875,7 @@ def test_template_import_of_a_missing_sheet_is_a_usage_error(tmp_path: Path) -> 
     assert result.returncode == 2 and "no sheet 'Nope'; the workbook has '客服部'" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("file", "content", "expected"),
     [

@@ -5,6 +5,10 @@ and, for a refused input, a line naming the file, the row or xlsx cell, the
 column and what was expected, and the code of the problem behind that line
 (`problem_code`). A value written another exact way must give exactly the clean
 company's result.
+
+`make test` runs every case; `make test-fast` a fixed sample of each table of cases
+(the first and every EVERY-th after it, in the order of cases.py, so each format
+and each kind of case turns up), the others being marked `slow`.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from kpi_lib.cli import main
 from kpi_lib.errors import CODES, InputError, Problem
 
+from .conftest import fast_sample, kpi
 from .corpus.cases import CELL_CASES, PARAMS_CASES, VALID, WHOLE_CASES, Cell, ParamsCase, Whole
 from .corpus.company import DEPT, FORMATS, HEADERS, PERIOD, ROWS, SUFFIX, write_company, write_table
+
+EVERY = 10  # the fast run's sample: one case in EVERY
 
 
 @pytest.fixture
@@ -42,11 +48,10 @@ def codes_of(shown: list[Problem], line: str) -> set[str]:
     return {p.code.value for p in shown if str(p) in line}
 
 
-def score(path: Path, capsys: pytest.CaptureFixture[str], period: str = PERIOD) -> tuple[int, str, str]:
-    code = main(["score", str(path), "--period", period, "--json"])
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err + out, err
-    return code, out, err
+def score(path: Path, period: str = PERIOD) -> tuple[int, str, str]:
+    result = kpi("score", path, "--period", period, "--json", in_process=True)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr + result.stdout, result.stderr
+    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +60,13 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     results = {}
     for fmt in FORMATS:
         path = write_company(tmp_path_factory.mktemp(f"clean-{fmt}"), fmt)
-        assert main(["score", str(path), "--period", PERIOD, "--json"]) == 0
+        assert score(path)[0] == 0
         results[fmt] = path
     return results
 
 
-def test_the_clean_company_scores_alike_in_every_format(
-    clean: dict[str, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
-    capsys.readouterr()
-    outputs = [score(clean[fmt], capsys)[1] for fmt in FORMATS]
+def test_the_clean_company_scores_alike_in_every_format(clean: dict[str, Path]) -> None:
+    outputs = [score(clean[fmt])[1] for fmt in FORMATS]
     assert outputs[0] == outputs[1] == outputs[2]
     card = json.loads(outputs[0])
     assert card["total"] is not None and all(i["status"] == "scored" for i in card["indicators"])
@@ -79,11 +81,14 @@ def location(fmt: str, table: str, row: int, column: str) -> str:
 
 
 def cell_params() -> list[Any]:
-    return [
-        pytest.param(case, fmt, id=f"{fmt}-{case.table}.{case.column}-{case.value!r}"[:90])
-        for case in CELL_CASES
-        for fmt in case.formats
-    ]
+    return fast_sample(
+        (
+            pytest.param(case, fmt, id=f"{fmt}-{case.table}.{case.column}-{case.value!r}"[:90])
+            for case in CELL_CASES
+            for fmt in case.formats
+        ),
+        EVERY,
+    )
 
 
 @pytest.mark.parametrize(("case", "fmt"), cell_params())
@@ -92,18 +97,16 @@ def test_cell(
     fmt: str,
     tmp_path: Path,
     clean: dict[str, Path],
-    capsys: pytest.CaptureFixture[str],
     shown: list[Problem],
 ) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     rows[case.table][case.row][HEADERS[case.table].index(case.column)] = case.value
     path = write_company(tmp_path, fmt, rows, **case.params)
-    code, out, err = score(path, capsys)
+    code, out, err = score(path)
     assert code == case.code, err
     if case.code == 0:
         if case.same:
-            capsys.readouterr()
-            assert json.loads(out) == json.loads(score(clean[fmt], capsys)[1])
+            assert json.loads(out) == json.loads(score(clean[fmt])[1])
         return
     where = location(fmt, case.table, case.row + 2, case.column)
     lines = [line for line in err.splitlines() if where in line]
@@ -115,9 +118,9 @@ def test_cell(
 
 
 @pytest.mark.parametrize(
-    ("case", "fmt"), [pytest.param(c, f, id=f"{f}-{c.id}") for c in WHOLE_CASES for f in c.formats]
+    ("case", "fmt"), fast_sample((pytest.param(c, f, id=f"{f}-{c.id}") for c in WHOLE_CASES for f in c.formats), EVERY)
 )
-def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], shown: list[Problem]) -> None:
+def test_whole(case: Whole, fmt: str, tmp_path: Path, shown: list[Problem]) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     if case.edit is not None:
         rows[case.table] = case.edit(rows[case.table])
@@ -129,7 +132,7 @@ def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixt
         book = openpyxl.load_workbook(table)
         case.sheet(book.active)
         book.save(table)
-    code, out, err = score(path, capsys)
+    code, out, err = score(path)
     assert code == case.code, err
     if case.code == 0:
         assert case.check is None or case.check(json.loads(out)), out
@@ -145,12 +148,12 @@ def test_whole(case: Whole, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixt
     assert not out.strip()
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in PARAMS_CASES])
-def test_params(case: ParamsCase, tmp_path: Path, capsys: pytest.CaptureFixture[str], shown: list[Problem]) -> None:
+@pytest.mark.parametrize("case", fast_sample((pytest.param(c, id=c.id) for c in PARAMS_CASES), EVERY))
+def test_params(case: ParamsCase, tmp_path: Path, shown: list[Problem]) -> None:
     path = write_company(tmp_path, "csv", params_text=case.text if case.text is not None else VALID)
     if case.raw is not None:
         path.write_bytes(case.raw)
-    code, out, err = score(path, capsys, period=case.period)
+    code, out, err = score(path, period=case.period)
     assert code == case.code, err
     lines = err.strip().splitlines()
     assert lines and all(line.startswith("kpi: ") for line in lines), err
@@ -179,13 +182,11 @@ def test_every_refused_case_names_the_code_of_its_problem() -> None:
         assert (case.problem_code in CODES) if case.code == 1 else not case.problem_code, case
 
 
-def test_a_blank_department_value_fails_every_department_with_its_row(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_blank_department_value_fails_every_department_with_its_row(tmp_path: Path) -> None:
     rows = {name: [list(r) for r in table] for name, table in ROWS.items()}
     rows["complaints"][3][1] = ""
     path = write_company(tmp_path, "csv", rows)
-    code, _, err = score(path, capsys)
+    code, _, err = score(path)
     assert code == 1 and "complaints.csv, row 5, column department: empty" in err
 
 
@@ -194,7 +195,7 @@ def test_write_table_round_trips_a_header(tmp_path: Path) -> None:
     assert [c.value for c in openpyxl.load_workbook(path).active[1]] == HEADERS["budgets"]
 
 
-def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path) -> None:
     """`070` is seventy (YAML 1.1 would read octal 56): the same result as `70`."""
     results = []
     for target in ("070", "70", "70.0"):
@@ -203,7 +204,7 @@ def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path, capsys: pytest
             "csv",
             params_text=VALID.replace("CS07: {weight: 10, target: 90,", f"CS07: {{weight: 10, target: {target},"),
         )
-        code, out, err = score(path, capsys)
+        code, out, err = score(path)
         assert code == 0, err
         results.append(json.loads(out))
     assert results[0] == results[1] == results[2]
@@ -213,9 +214,7 @@ def test_params_numbers_read_as_yaml_1_2_decimals(tmp_path: Path, capsys: pytest
 @pytest.mark.parametrize(
     ("arrow_type", "value"), [("date32", 10**7), ("date32", -(10**7)), ("timestamp_us", 3 * 10**18)]
 )
-def test_parquet_dates_python_cannot_hold_are_refused(
-    arrow_type: str, value: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_parquet_dates_python_cannot_hold_are_refused(arrow_type: str, value: int, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -227,5 +226,5 @@ def test_parquet_dates_python_cannot_hold_are_refused(
         pa.array([value] * len(rows), pa.int64()).cast(pa.int32() if arrow_type == "date32" else pa.int64()).cast(kind)
     )
     pq.write_table(pa.table(columns), tmp_path / "data" / "key_accounts.parquet")
-    code, out, err = score(path, capsys)
+    code, out, err = score(path)
     assert code == 1 and "key_accounts.parquet: column 'since'" in err and "outside what can be read" in err, err

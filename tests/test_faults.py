@@ -32,17 +32,14 @@ from kpi_lib.files import write_atomic
 from kpi_lib.lock import PeriodLock
 from kpi_lib.runner import FinishJob, all_params, finish
 
+from .conftest import KPI, kpi
+
 ROOT = Path(__file__).resolve().parents[1]
-KPI = [sys.executable, "-m", "kpi_lib"]
 PERIOD = "2026-Q4"
 TOKEN = "KPI_FAULT_TEST"  # an environment variable every descendant of a run under test inherits
 
 
 # -- helpers --------------------------------------------------------------------------------
-def kpi(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KPI, *map(str, args)], capture_output=True, text=True, env=env, check=False)
-
-
 def assert_no_crash(result: subprocess.CompletedProcess[str]) -> None:
     text = result.stdout + result.stderr
     assert "Traceback" not in text and "internal error" not in text, text
@@ -158,6 +155,7 @@ def read_only(folder: Path) -> Iterator[Path]:
 
 
 # -- usage errors ---------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "value"),
     [
@@ -187,6 +185,7 @@ def dead_pid() -> int:
     return child.pid
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "note"),
     [
@@ -241,6 +240,7 @@ def lock_held_by_another_process(folder: Path) -> Iterator[subprocess.Popen[str]
             holder.kill()
 
 
+@pytest.mark.slow
 def test_a_held_lock_refuses_at_once_naming_the_holder(tmp_path: Path) -> None:
     with lock_held_by_another_process(tmp_path) as holder:
         with pytest.raises(OutputError) as caught:
@@ -250,6 +250,7 @@ def test_a_held_lock_refuses_at_once_naming_the_holder(tmp_path: Path) -> None:
         assert f"pid {holder.pid}" in lock.takeover_note() and "no longer running" in lock.takeover_note()
 
 
+@pytest.mark.slow
 def test_kpi_run_refuses_a_period_another_process_holds(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / PERIOD).mkdir(parents=True)
@@ -266,6 +267,7 @@ def test_kpi_run_refuses_a_period_another_process_holds(tmp_path: Path) -> None:
     assert sorted(p.name for p in (out / PERIOD).iterdir()) == [".lock"]  # nothing else touched
 
 
+@pytest.mark.slow
 def test_kpi_sign_waits_for_no_run_it_refuses_while_one_holds_the_period(tmp_path: Path) -> None:
     department = tmp_path / "out" / PERIOD / "cs-east"
     department.mkdir(parents=True)
@@ -278,6 +280,7 @@ def test_kpi_sign_waits_for_no_run_it_refuses_while_one_holds_the_period(tmp_pat
     assert sorted(p.name for p in department.iterdir()) == []  # nothing signed, nothing written
 
 
+@pytest.mark.slow
 def test_kpi_run_takes_over_a_stale_lock(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / PERIOD).mkdir(parents=True)
@@ -333,6 +336,7 @@ def _staging_is_a_symlink_out(period: Path, root: Path) -> None:
     (period / ".staging-cs-east").symlink_to(root / "precious", target_is_directory=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("setup", "note", "after"),
     [
@@ -382,6 +386,7 @@ def test_the_next_run_cleans_up_after_an_interrupted_one(
         assert (period / rel).read_text(encoding="utf-8") == text, rel
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "log", ["not json\n", '{"role": "manager"}\n{"role": \n', "\xff\xfe"], ids=["garbage", "cut line", "not utf-8"]
 )
@@ -412,6 +417,7 @@ def test_all_ignores_dotfiles_and_editor_leftovers(tmp_path: Path) -> None:
     assert [p.name for p in all_params(tmp_path)] == ["cs-east.yaml", "cs-west.yml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -469,6 +475,7 @@ def test_run_summary_prints_markup_as_written(
     assert err.count(MARKUP) == 4 and "⚠" not in err  # a note, two failures, a problem
 
 
+@pytest.mark.slow
 def test_scorecard_prints_a_markup_name_as_written(tmp_path: Path, demo_dir: Path) -> None:
     params = department_files(tmp_path, demo_dir, {"cs-east.yaml": "cs-east"})[0]
     params.write_text(
@@ -480,6 +487,7 @@ def test_scorecard_prints_a_markup_name_as_written(tmp_path: Path, demo_dir: Pat
     assert MARKUP in result.stdout
 
 
+@pytest.mark.slow
 def test_calendar_prints_markup_in_a_template_as_written(tmp_path: Path) -> None:
     template = tmp_path / "markup.yaml"
     text = (ROOT / "kpi_lib" / "templates" / "customer_service.yaml").read_text(encoding="utf-8")
@@ -500,6 +508,7 @@ RESULT = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "content"),
     [
@@ -564,6 +573,7 @@ def test_a_damaged_notebook_fails_its_reports_with_a_line_naming_it(tmp_path: Pa
 
 
 # -- a disk that refuses writes ----------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["full", "read-only"])
 def test_write_atomic_names_the_path_and_leaves_nothing(tmp_path: Path, fault: str) -> None:
     with mounted(tmp_path / "disk", "-o", "size=64k" if fault == "full" else "ro,size=64k") as disk:
@@ -575,6 +585,7 @@ def test_write_atomic_names_the_path_and_leaves_nothing(tmp_path: Path, fault: s
         assert list(disk.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("period_exists", [True, False], ids=["previous run", "new period"])
 def test_a_read_only_output_folder_is_one_line_and_nothing_changes(
     tmp_path: Path, demo_dir: Path, period_exists: bool

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,6 +74,7 @@ def _score_or_refuse(path: Path) -> None:
     assert card.summary is not None
 
 
+@pytest.mark.slow
 @FUZZ
 @given(rows=st.lists(st.lists(CELL_TEXT, min_size=0, max_size=7), max_size=6))
 def test_csv_cells(rows: list[list[str]], tmp_path_factory: Any) -> None:
@@ -87,6 +89,7 @@ def test_csv_cells(rows: list[list[str]], tmp_path_factory: Any) -> None:
     _score_or_refuse(path)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=300))
 def test_csv_bytes(data: bytes, tmp_path_factory: Any) -> None:
@@ -107,6 +110,7 @@ TYPED = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(cells=st.lists(TYPED, min_size=6, max_size=6), column=st.integers(min_value=0, max_value=5))
 def test_xlsx_cells(cells: list[Any], column: int, tmp_path_factory: Any) -> None:
@@ -173,6 +177,7 @@ YAML_PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(pieces=st.lists(YAML_PIECES, max_size=25), at=st.integers(min_value=0, max_value=len(VALID)))
 def test_params_text(pieces: list[str], at: int, tmp_path_factory: Any) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from openpyxl import Workbook
 
 from kpi_lib import Period, appraise, load_params, load_template
+
+from .conftest import kpi
 
 HEADERS = [
     "序号",
@@ -28,10 +29,6 @@ HEADERS = [
     "说明",
 ]
 METHOD_WORDS = {"records": "数据查证法", "survey": "问卷调查法", "observation": "现场笔录法"}
-
-
-def kpi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False)
 
 
 def filled_rule(text: str, spec: dict) -> str:
@@ -87,6 +84,7 @@ def write_sheet(path: Path, params: dict, blank_weight: str = "CS05") -> None:
     book.save(path)
 
 
+@pytest.mark.slow
 def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_template(
     demo_dir: Path, tmp_path: Path
 ) -> None:
@@ -129,6 +127,7 @@ def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_templa
     assert load_template(str(out / "north.yaml")).indicator("CS05").rule.zh.startswith("反馈及时率达到")
 
 
+@pytest.mark.slow
 def test_an_unfilled_skeleton_fails_validation_naming_the_gaps(tmp_path: Path, demo_dir: Path) -> None:
     source = yaml.safe_load((demo_dir / "params" / "cs-north.yaml").read_text(encoding="utf-8"))
     write_sheet(tmp_path / "kpi.xlsx", source)
@@ -139,6 +138,7 @@ def test_an_unfilled_skeleton_fails_validation_naming_the_gaps(tmp_path: Path, d
     assert "indicators.CS04.sla: missing prerequisite" in checked.stderr  # reported in the same pass
 
 
+@pytest.mark.slow
 def test_not_a_kpi_sheet(tmp_path: Path) -> None:
     book = Workbook()
     book.active.append(["name", "score"])

@@ -69,6 +69,7 @@ def _tiny(path: Path, source: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_no_state_leaks_from_one_notebook_into_the_next(tmp_path: Path) -> None:
     first = _tiny(
         tmp_path / "first.ipynb",
@@ -86,6 +87,7 @@ def test_no_state_leaks_from_one_notebook_into_the_next(tmp_path: Path) -> None:
     assert [o.ok for o in ran] == [True, True], [o.error for o in ran]
 
 
+@pytest.mark.slow
 def test_a_cell_error_is_reported_and_not_retried(tmp_path: Path) -> None:
     notebook = _tiny(tmp_path / "bad.ipynb", "raise ValueError('bad data in row 7')")
     outcome = execute(NotebookJob(str(notebook), str(tmp_path / "out.ipynb"), {}, str(tmp_path), 120))
@@ -97,6 +99,7 @@ def test_a_cell_error_is_reported_and_not_retried(tmp_path: Path) -> None:
     )  # papermill kept the evidence
 
 
+@pytest.mark.slow
 def test_a_dead_kernel_is_retried_once(tmp_path: Path) -> None:
     notebook = _tiny(tmp_path / "dies.ipynb", "import os\nos._exit(1)")
     outcome = execute(NotebookJob(str(notebook), str(tmp_path / "out.ipynb"), {}, str(tmp_path), 120))
@@ -104,6 +107,7 @@ def test_a_dead_kernel_is_retried_once(tmp_path: Path) -> None:
     assert "kernel failed to start or died" in outcome.error
 
 
+@pytest.mark.slow
 def test_run_all_with_the_defaults_works(tmp_path: Path) -> None:
     """What an analyst does after `make demo`: open a notebook and Run All, parameters untouched."""
     import shutil

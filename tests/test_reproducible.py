@@ -15,8 +15,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,14 +32,10 @@ from kpi_lib.reports import font_css
 from kpi_lib.result import DepartmentResult, IndicatorRecord
 from kpi_lib.summary import IndexRow, summary_xlsx
 
+from .conftest import kpi
+
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
 EPOCH_ISO = "2026-01-01T00:00:00+00:00"
-
-
-def kpi(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False, env={**os.environ, **env}
-    )
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -63,7 +57,15 @@ def test_two_runs_write_byte_identical_trees(demo_dir: Path, tmp_path: Path) -> 
         if out.exists():
             out.rename(first)
         result = kpi(
-            "run", *params, "--period", "2026-Q4", "--out", str(out), "--jobs", jobs, SOURCE_DATE_EPOCH=str(EPOCH)
+            "run",
+            *params,
+            "--period",
+            "2026-Q4",
+            "--out",
+            str(out),
+            "--jobs",
+            jobs,
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)},
         )
         assert result.returncode == 0, result.stderr
     a, b = tree(first), tree(out)
@@ -116,6 +118,7 @@ def test_a_malformed_source_date_epoch_is_a_usage_error(monkeypatch: pytest.Monk
         clock.now()
 
 
+@pytest.mark.slow
 def test_kpi_run_refuses_a_malformed_source_date_epoch_before_running(demo_dir: Path, tmp_path: Path) -> None:
     result = kpi(
         "run",
@@ -124,7 +127,7 @@ def test_kpi_run_refuses_a_malformed_source_date_epoch_before_running(demo_dir: 
         "2026-Q4",
         "--out",
         str(tmp_path),
-        SOURCE_DATE_EPOCH="today",
+        env={**os.environ, "SOURCE_DATE_EPOCH": "today"},
     )
     assert result.returncode == 2 and "SOURCE_DATE_EPOCH='today'" in result.stderr
     assert not list(tmp_path.iterdir())
@@ -263,6 +266,7 @@ def test_the_font_subset_is_a_pure_function_of_the_text(monkeypatch: pytest.Monk
         assert subset["head"].modified == source["head"].modified
 
 
+@pytest.mark.slow
 def test_the_collection_calendar_is_stamped_by_the_clock(demo_dir: Path, tmp_path: Path) -> None:
     ics = tmp_path / "cs-east.ics"
     result = kpi(
@@ -272,7 +276,7 @@ def test_the_collection_calendar_is_stamped_by_the_clock(demo_dir: Path, tmp_pat
         str(demo_dir / "params" / "cs-east.yaml"),
         "--ics",
         str(ics),
-        SOURCE_DATE_EPOCH=str(EPOCH),
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)},
     )
     assert result.returncode == 0, result.stderr
     stamps = set(re.findall(r"DTSTAMP:(\S+)", ics.read_text(encoding="utf-8")))

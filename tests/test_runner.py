@@ -6,19 +6,15 @@ import csv
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from .conftest import kpi
+
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert('x')</script> 华东"
-
-
-def kpi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +54,7 @@ def batch(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"result": result, "out": out / "2026-Q4", "params": params}
 
 
+@pytest.mark.slow
 def test_exit_1_with_a_summary_line_for_the_failed_department(batch: dict) -> None:
     result = batch["result"]
     assert result.returncode == 1, result.stderr
@@ -67,6 +64,7 @@ def test_exit_1_with_a_summary_line_for_the_failed_department(batch: dict) -> No
     assert "index: " in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("department", ["cs-east", "cs-west"])
 def test_good_departments_are_complete(batch: dict, department: str) -> None:
     folder = batch["out"] / department
@@ -77,6 +75,7 @@ def test_good_departments_are_complete(batch: dict, department: str) -> None:
     assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("department", ["cs-east", "cs-west"])
 def test_result_json_equals_kpi_score(batch: dict, department: str) -> None:
     recorded = json.loads((batch["out"] / department / "result.json").read_text(encoding="utf-8"))
@@ -86,6 +85,7 @@ def test_result_json_equals_kpi_score(batch: dict, department: str) -> None:
     assert list(recorded["indicators"][0]) == list(json.loads(scored.stdout)["indicators"][0])
 
 
+@pytest.mark.slow
 def test_dask_executor_gives_the_same_results(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "dask"
     result = kpi(
@@ -107,6 +107,7 @@ def test_dask_executor_gives_the_same_results(demo_dir: Path, tmp_path: Path) ->
     assert kpi("verify", str(out / "2026-H2"), "--recompute").returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("department", ["cs-east", "cs-west"])
 def test_reports_show_the_numbers_of_result_json(batch: dict, department: str) -> None:
     result = json.loads((batch["out"] / department / "result.json").read_text(encoding="utf-8"))
@@ -119,6 +120,7 @@ def test_reports_show_the_numbers_of_result_json(batch: dict, department: str) -
     assert f"<b>{result['total']:.2f}</b>" in index
 
 
+@pytest.mark.slow
 def test_reader_reports_hide_code_and_audit_reports_show_it(batch: dict) -> None:
     reader = (batch["out"] / "cs-west" / "service.html").read_text(encoding="utf-8")
     audit = (batch["out"] / "cs-west" / "service.audit.html").read_text(encoding="utf-8")
@@ -134,6 +136,7 @@ def test_reader_reports_hide_code_and_audit_reports_show_it(batch: dict) -> None
     assert f"{cs04['value']:.2f}% = {cs04['numerator']} / {cs04['denominator']} × 100%" in reader
 
 
+@pytest.mark.slow
 def test_reports_are_self_contained(batch: dict) -> None:
     for page in batch["out"].rglob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -141,6 +144,7 @@ def test_reports_are_self_contained(batch: dict) -> None:
         assert "@font-face" in text and "data:font/otf;base64," in text, page
 
 
+@pytest.mark.slow
 def test_names_from_params_are_escaped(batch: dict) -> None:
     for page in [batch["out"] / "index.html", *(batch["out"] / "cs-east").glob("*.html")]:
         text = page.read_text(encoding="utf-8")
@@ -149,6 +153,7 @@ def test_names_from_params_are_escaped(batch: dict) -> None:
     assert "&lt;script&gt;alert(" in (batch["out"] / "cs-east" / "scorecard.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_failed_department_keeps_its_evidence_and_has_no_result(batch: dict) -> None:
     folder = batch["out"] / "cs-bad"
     assert not (folder / "result.json").exists() and not (folder / "scorecard.ipynb").exists()
@@ -160,6 +165,7 @@ def test_failed_department_keeps_its_evidence_and_has_no_result(batch: dict) -> 
     assert (folder / "management.ipynb").exists() and (folder / "service.html").exists()
 
 
+@pytest.mark.slow
 def test_summary_csv_has_one_row_per_department(batch: dict) -> None:
     text = (batch["out"] / "summary.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(text.splitlines()))
@@ -172,12 +178,14 @@ def test_summary_csv_has_one_row_per_department(batch: dict) -> None:
     assert by_id["cs-east"]["rank"] == "1" and by_id["cs-west"]["rank"] == "2"
 
 
+@pytest.mark.slow
 def test_injected_parameters_are_ascii(batch: dict) -> None:
     executed = nbformat.read(str(batch["out"] / "cs-east" / "service.ipynb"), as_version=4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert injected.source.isascii() and "params_path" in injected.source
 
 
+@pytest.mark.slow
 def test_rerun_replaces_a_departments_outputs_whole(batch: dict) -> None:
     folder = batch["out"] / "cs-bad"
     (folder / "stray.txt").write_text("left over", encoding="utf-8")
@@ -197,6 +205,7 @@ def test_rerun_replaces_a_departments_outputs_whole(batch: dict) -> None:
     assert not [p for p in batch["out"].iterdir() if p.name.startswith((".staging", ".old"))]
 
 
+@pytest.mark.slow
 def test_embedded_font_covers_every_chinese_character(batch: dict) -> None:
     import base64
     import html as html_lib
@@ -213,6 +222,7 @@ def test_embedded_font_covers_every_chinese_character(batch: dict) -> None:
     assert "考核汇总表" in text and "部门经理签字" in text
 
 
+@pytest.mark.slow
 def test_every_font_rule_of_ours_names_the_embedded_font_first(batch: dict) -> None:
     page = (batch["out"] / "cs-east" / "service.html").read_text(encoding="utf-8")
     ours = re.findall(r"\.(?:kpi|formula)[^{}]*\{[^}]*font-family:\s*([^;}]*)", page)

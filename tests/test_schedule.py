@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,11 +12,7 @@ import pytest
 from kpi_lib import ParamsError, Period, appraise, load_params, load_template
 from kpi_lib.schedule import findings, tasks, windows
 
-from .conftest import Company
-
-
-def kpi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False)
+from .conftest import Company, kpi
 
 
 def official_last_workday(year: int, month: int) -> date:
@@ -79,6 +73,7 @@ def test_department_calendar_needs_a_review_date(company: Company) -> None:
         tasks(load_template(), 2026, department=load_params(path))
 
 
+@pytest.mark.slow
 def test_ics_parses_and_lists_every_indicator(company: Company, tmp_path: Path) -> None:
     ics = tmp_path / "tasks.ics"
     result = kpi("calendar", "--year", "2026", str(company.params()), "--ics", str(ics))
@@ -94,6 +89,7 @@ def test_ics_parses_and_lists_every_indicator(company: Company, tmp_path: Path) 
     assert cs04 == [official_last_workday(2026, m) for m in range(1, 13)]
 
 
+@pytest.mark.slow
 def test_template_level_calendar(tmp_path: Path) -> None:
     result = kpi("calendar", "--year", "2026", "--review-date", "2026-12-20", "--ics", str(tmp_path / "t.ics"))
     assert result.returncode == 0, result.stderr
@@ -102,6 +98,7 @@ def test_template_level_calendar(tmp_path: Path) -> None:
     assert kpi("calendar", "--year", "2026", "--review-date", "20/12/2026").returncode == 2
 
 
+@pytest.mark.slow
 def test_evidence_outside_its_window_is_a_finding_not_an_error(company: Company) -> None:
     company.table(
         "surveys",

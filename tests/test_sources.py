@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,17 +14,14 @@ import yaml
 
 from kpi_lib import DataError, ParamsError, Period, appraise, load_params
 
-from .conftest import Company
+from .conftest import Company, kpi
 
 ROOT = Path(__file__).resolve().parents[1]
 TELCO = ROOT / "examples" / "telco" / "cs-telco.yaml"
 TELCO_CSV = ROOT.parent / "shared" / "data" / "telco_churn" / "Telco-Customer-Churn.csv"
 
 
-def kpi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kpi_lib", *args], capture_output=True, text=True, check=False)
-
-
+@pytest.mark.slow
 @pytest.mark.skipif(not TELCO_CSV.exists(), reason="the shared Telco sample is not beside this checkout")
 def test_telco_export_scores_cs08_unchanged() -> None:
     result = kpi("score", str(TELCO), "--period", "2026-12", "--json")

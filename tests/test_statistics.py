@@ -62,42 +62,6 @@ def test_survey_rates_carry_n_and_interval_others_do_not(company: Company) -> No
     assert cs10["score"] == 100.0  # the interval never changes the score
 
 
-def test_too_few_responses_are_warned_about(company: Company) -> None:
-    import subprocess
-    import sys
-
-    company.table(
-        "surveys",
-        [
-            {"response_id": f"R{i}", "survey": "customer_satisfaction", "date": "2026-12-20", "score": 5}
-            for i in range(12)
-        ],
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "kpi_lib", "score", str(company.params(lang="en")), "--period", "2026-Q4"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "n = 12, 95% CI 75.75% – 100.00% (⚠ fewer than 30 responses" in out.stdout
-    quiet = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kpi_lib",
-            "score",
-            str(company.params(lang="en", policy={"min_responses": 10})),
-            "--period",
-            "2026-Q4",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "n = 12, 95% CI" in quiet.stdout and "⚠" not in quiet.stdout
-
-
 def test_an_observation_with_its_number_of_responses(company: Company) -> None:
     from kpi_lib.demo import TABLE_COLUMNS
 

@@ -200,19 +200,6 @@ def test_bad_rows_fail_their_department_with_every_problem(company: Company) -> 
     assert any("surveys.csv, row 2, column score: found '0'" in line for line in lines)
 
 
-def test_tables_are_read_once_per_department(company: Company, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kpi_lib.tables as tables
-
-    reads: list[str] = []
-    original = tables.read_raw
-    monkeypatch.setattr(tables, "read_raw", lambda path: reads.append(path.name) or original(path))
-    appraise(load_params(company.params()), Period.parse("2026-Q4"))
-    assert sorted(reads) == sorted(
-        set(reads)
-    )  # surveys feeds CS02, CS10 and CS12, revisits CS06 and CS09: read once each
-    assert "surveys.csv" in reads and "revisits.csv" in reads
-
-
 def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_csv(tmp_path / "complaints.csv", TABLE_COLUMNS["complaints"], [])
     original = Path.read_bytes
