@@ -92,7 +92,7 @@ class Explanation:
             if f.name == "sha256" and value is None:
                 values[f.name] = None
             elif not isinstance(value, str):
-                raise AuditError(f"{where}: explain.{f.name} is {shorten(value)!r}; expected text")
+                raise AuditError(f"{where}: explain.{f.name} is {shorten(repr(value))}; expected text")
             else:
                 values[f.name] = value
         return cls(**values)
@@ -161,13 +161,13 @@ def _field(key: str, value: Any, at: str) -> Any:
     """One field of an indicator object, typed; `AuditError` when it is not what kpi writes."""
     if key in ("id", "group", "direction", "status"):
         if not isinstance(value, str) or (key == "status" and value not in STATUSES):
-            raise AuditError(f"{at}: {key} is {shorten(value)!r}; expected {_expected(key)}")
+            raise AuditError(f"{at}: {key} is {shorten(repr(value))}; expected {_expected(key)}")
         return value
     if key in ("excluded_rows", "n"):
         if value is None and key == "n":
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise AuditError(f"{at}: {key} is {shorten(value)!r}; expected a whole number from 0 up")
+            raise AuditError(f"{at}: {key} is {shorten(repr(value))}; expected a whole number from 0 up")
         return value
     if value is None and key != "weight":
         return None
@@ -181,7 +181,7 @@ def _expected(key: str) -> str:
 def decimal_of(value: Any, at: str) -> Decimal:
     """A JSON number as the exact decimal it prints as (a float by its shortest text); `AuditError` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AuditError(f"{at} is {shorten(value)!r}; expected a number")
+        raise AuditError(f"{at} is {shorten(repr(value))}; expected a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise AuditError(f"{at} is {value!r}; expected a finite number")
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
@@ -255,12 +255,12 @@ class DepartmentResult:
             raise AuditError(f"{where}: expected a JSON object")
         missing = [k for k in RESULT_KEYS if k not in data]
         if missing:
-            raise AuditError(f"{where}: {', '.join(missing)} missing; not as kpi run writes it")
+            raise AuditError(f"{where}: {', '.join(missing)} missing")
         department, grade, items = data["department"], data["grade"], data["indicators"]
         if not isinstance(department, str):
-            raise AuditError(f"{where}: department is {shorten(department)!r}; expected text")
+            raise AuditError(f"{where}: department is {shorten(repr(department))}; expected text")
         if grade is not None and not isinstance(grade, str):
-            raise AuditError(f"{where}: grade is {shorten(grade)!r}; expected text")
+            raise AuditError(f"{where}: grade is {shorten(repr(grade))}; expected text")
         if not isinstance(items, list):
             raise AuditError(f"{where}: indicators is not a list")
         period = _period(data["period"], where)
@@ -272,11 +272,11 @@ class DepartmentResult:
 
 def _period(value: Any, where: str) -> Period:
     if not isinstance(value, str):
-        raise AuditError(f"{where}: period is {shorten(value)!r}; expected text such as 2026-Q4")
+        raise AuditError(f"{where}: period is {shorten(repr(value))}; expected text such as 2026-Q4")
     try:
         return Period.parse(value)
     except KpiError:
-        raise AuditError(f"{where}: period {shorten(value)!r} is not a period") from None
+        raise AuditError(f"{where}: period {shorten(repr(value))} is not a period") from None
 
 
 def _indicators(items: Sequence[Any], where: str) -> tuple[IndicatorRecord, ...]:

@@ -46,14 +46,34 @@ def test_every_error_is_a_kpi_error_with_lines() -> None:
     for name in ("AuditError", "DataError", "InputError", "OutputError", "ParamsError", "TemplateError", "UsageError"):
         error = getattr(kpi_lib, name)
         assert issubclass(error, kpi_lib.KpiError)
-    assert kpi_lib.UsageError("x").exit_code == 2 and kpi_lib.DataError("x").exit_code == 1
+    assert (
+        kpi_lib.UsageError("x").exit_code == 2 and kpi_lib.DataError("x", code=kpi_lib.Code.EMPTY_VALUE).exit_code == 1
+    )
     assert kpi_lib.DataError(
-        [kpi_lib.Problem(file="a.csv", row=3, column="score", value="7", message="expected 1 to 5")]
+        [
+            kpi_lib.Problem(
+                file="a.csv",
+                row=3,
+                column="score",
+                value="7",
+                message="expected 1 to 5",
+                code=kpi_lib.Code.OUT_OF_RANGE,
+            )
+        ]
     ).lines() == ["a.csv, row 3, column score: found '7', expected 1 to 5"]
 
 
 def test_a_long_value_is_shortened_to_60_characters() -> None:
     line = kpi_lib.DataError(
-        [kpi_lib.Problem(file="a.csv", row=2, column="title", value="x" * 500, message="expected text")]
+        [
+            kpi_lib.Problem(
+                file="a.csv",
+                row=2,
+                column="title",
+                value="x" * 500,
+                message="expected text",
+                code=kpi_lib.Code.WRONG_TYPE,
+            )
+        ]
     ).lines()[0]
     assert "x" * 59 + "…" in line and "x" * 60 not in line

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kpi_lib import DataError, Period, appraise, combine, load_params, load_template
-from kpi_lib.appraisal import INDICATOR_KEYS, RESULT_KEYS, in_spec_order, method_of, number, real, tables_needed
+from kpi_lib.appraisal import method_of, tables_needed
+from kpi_lib.result import INDICATOR_KEYS, RESULT_KEYS, IndicatorRecord, json_number, json_real
 
 from . import independent
 from .conftest import Company, fast_sample, messages
@@ -85,9 +85,16 @@ def test_tables_are_read_once_per_department(company: Company, monkeypatch: pyte
 
 
 # -- the weighted total and grade -----------------------------------------------------------
-def item(iid: str, weight: float, score: float | None, status: str = "scored") -> dict[str, Any]:
-    """An indicator object as result.json or a notebook records it (only the keys `combine` reads)."""
-    return {"id": iid, "weight": weight, "score": score, "status": status}
+def item(iid: str, weight: float, score: float | None, status: str = "scored") -> IndicatorRecord:
+    """An indicator record as a group notebook records it (`combine` reads its weight, score and status)."""
+    return IndicatorRecord.from_json(
+        {
+            "id": iid, "group": "g", "weight": weight, "direction": "higher", "target": None, "value": None,
+            "numerator": None, "denominator": None, "steps": None, "score": score, "status": status,
+            "excluded_rows": 0, "n": None, "ci_low": None, "ci_high": None,
+        },
+        "test",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -116,7 +123,7 @@ def item(iid: str, weight: float, score: float | None, status: str = "scored") -
 )
 def test_combine(
     company: Company,
-    items: list[dict[str, Any]],
+    items: list[IndicatorRecord],
     total: str | None,
     grade: str | None,
     label: str,
@@ -144,7 +151,7 @@ def test_appraise_totals_its_own_indicators_with_combine(company: Company) -> No
     company.table("communications", messages(187, 13))
     department = load_params(company.params())
     card = appraise(department, Q4)
-    again = combine(card.to_json()["indicators"], department.for_period(Q4))
+    again = combine(card.result().indicators, department.for_period(Q4))
     assert card.summary == again
     assert card.to_json()["total"] == 99.0 and card.to_json()["grade"] == "A"
 
@@ -233,22 +240,6 @@ def test_to_json_keys_in_spec_order(company: Company) -> None:
     assert type(cs04["numerator"]) is int and type(cs04["value"]) is float
 
 
-def test_in_spec_order_reorders_a_recorded_result_and_drops_other_keys() -> None:
-    recorded = {
-        "window": {"end": "2026-12-31", "start": "2026-10-01"},
-        "total": 91.5,
-        "period": "2026-Q4",
-        "indicators": [{k: k for k in sorted([*INDICATOR_KEYS, "zz_extra"])}],
-        "grade": "A",
-        "department": "cs-x",
-        "note": "not of SPEC §7",
-    }
-    ordered = in_spec_order(recorded)
-    assert tuple(ordered) == RESULT_KEYS
-    assert tuple(ordered["indicators"][0]) == INDICATOR_KEYS
-    assert ordered["total"] == 91.5 and ordered["department"] == "cs-x"
-
-
 @pytest.mark.parametrize(
     ("value", "as_number", "as_real"),
     [
@@ -261,5 +252,5 @@ def test_in_spec_order_reorders_a_recorded_result_and_drops_other_keys() -> None
     ],
 )
 def test_number_and_real(value: Decimal | None, as_number: int | float | None, as_real: float | None) -> None:
-    assert number(value) == as_number and type(number(value)) is type(as_number)
-    assert real(value) == as_real and type(real(value)) is type(as_real)
+    assert json_number(value) == as_number and type(json_number(value)) is type(as_number)
+    assert json_real(value) == as_real and type(json_real(value)) is type(as_real)

@@ -9,16 +9,16 @@ import pytest
 
 from kpi_lib import IndicatorResult, Period, appraise, load_params
 from kpi_lib.explain import (
-    LABELS,
     formula_line,
     grade_label,
     label,
-    plain,
     rule_line,
     status_text,
     survey_line,
     value_text,
 )
+from kpi_lib.messages import both, catalog
+from kpi_lib.numbers import plain
 
 from .conftest import Company, kpi, messages
 
@@ -226,6 +226,8 @@ def test_value_text(results: dict[str, dict[str, IndicatorResult]], iid: str, te
         (Decimal("-0.5"), None, "-0.5"),
         (Decimal("93.5"), 2, "93.50"),
         (Decimal("7.317"), 2, "7.32"),
+        (Decimal("97.125"), 2, "97.13"),  # half-up, SPEC §4's rounding
+        (Decimal("0.005"), 2, "0.01"),
     ],
 )
 def test_plain(number: Decimal | None, places: int | None, text: str) -> None:
@@ -245,7 +247,8 @@ def test_labels_in_both_languages(key: str, zh: str, en: str) -> None:
 
 
 def test_every_label_has_two_different_texts() -> None:
-    assert all(zh and en and zh != en for zh, en in LABELS.values())
+    labels = [both(key) for key in catalog() if key.startswith("label.")]
+    assert labels and all(zh and en and zh != en for zh, en in labels)
 
 
 @pytest.mark.parametrize(

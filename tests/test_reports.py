@@ -3,7 +3,6 @@ folder of department results as `kpi run` leaves them; atomic writes; the embedd
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -15,19 +14,20 @@ from typing import Any
 import nbformat
 import openpyxl
 import pytest
+from markupsafe import escape
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from kpi_lib import AuditError
+from kpi_lib.files import write_atomic
 from kpi_lib.reports import (
     FONT_FAMILY,
     PLACEHOLDER,
     department_reports,
     font_css,
     render_index,
-    summary_csv_text,
-    write_atomic,
     write_index,
 )
+from kpi_lib.summary import summary_csv_text
 
 PERIOD = "2026-Q4"
 XSS = "<script>alert('x')</script>"
@@ -53,13 +53,20 @@ def department(
 
 
 def result(total: float | None, grade: str | None, **scores: float | None) -> dict[str, Any]:
+    """A result.json as a run writes it (SPEC §7), with these scores; the other numbers are left empty."""
+    empty = dict.fromkeys(("target", "value", "numerator", "denominator", "steps", "n", "ci_low", "ci_high"))
     return {
         "department": "ignored here",
         "period": PERIOD,
+        "window": {"start": "2026-10-01", "end": "2026-12-31"},
         "total": total,
         "grade": grade,
-        "indicators": [{"id": iid, "score": score} for iid, score in scores.items()],
-    }
+        "indicators": [
+            {**empty, "id": iid, "group": "service", "weight": 10, "direction": "higher", "score": score, "status": "scored",
+             "excluded_rows": 0}
+            for iid, score in scores.items()
+        ],
+    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +160,7 @@ def test_index_html_ranks_escapes_and_links_only_what_exists(rendered: dict[str,
     ids = re.findall(r"<td><code>([^<]+)</code></td>", page)
     assert ids == ["cs-b", "cs-a", "cs-c", "cs-d"]
     assert "<td class=num><b>92.00</b></td>" in page and "<td>B 良好</td>" in page
-    assert XSS not in page and html.escape(XSS) in page
+    assert XSS not in page and str(escape(XSS)) in page  # Jinja2 autoescaping (markupsafe)
     assert "last line" in page and "params failed" not in page  # a failed row shows the error's last line
     assert '<a href="cs-a/scorecard.html">' in page and '<a href="cs-a/service.html">service</a>' in page
     assert '<a href="cs-b/scorecard.html">' not in page and '<a href="cs-a/scorecard.audit.html">' not in page
@@ -166,12 +173,13 @@ def test_index_html_ranks_escapes_and_links_only_what_exists(rendered: dict[str,
     [
         ("result.json", "{not json", "not readable JSON"),
         ("result.json", "[1, 2]", "not a JSON object"),
-        ("result.json", json.dumps({"total": "85.5", "grade": "B", "indicators": []}), "field total"),
-        ("result.json", json.dumps({"total": True, "grade": "B", "indicators": []}), "field total"),
-        ("result.json", json.dumps({"grade": "B", "indicators": []}), "field total"),
-        ("result.json", json.dumps(result(85.5, "B", CS01=float("nan"))), "is not as kpi run writes it"),
-        ("result.json", json.dumps({**result(85.5, "B"), "indicators": [{"score": 1}]}), "an indicator's id or score"),
-        ("department.json", json.dumps({"name": "x", "labels": {"B": 1}}), "a grade label is not text"),
+        ("result.json", json.dumps({**result(85.5, "B"), "total": "85.5"}), "total is '85.5'; expected a number"),
+        ("result.json", json.dumps({**result(85.5, "B"), "total": True}), "total is True; expected a number"),
+        ("result.json", json.dumps({"grade": "B", "indicators": []}), "window, total missing"),
+        ("result.json", json.dumps(result(85.5, "B", CS01=float("nan"))), "score is nan; expected a finite number"),
+        ("result.json", json.dumps({**result(85.5, "B"), "indicators": [{"score": 1}]}), "an indicator: id is missing"),
+        ("result.json", json.dumps({**result(85.5, "B"), "period": "2026-Q9"}), "period '2026-Q9' is not a period"),
+        ("department.json", json.dumps({"name": "x", "labels": {"B": 1}}), "field labels"),
         ("department.json", json.dumps({"name": 7}), "field name"),
     ],
 )
@@ -241,7 +249,7 @@ def test_department_reports_hide_code_from_readers_and_show_it_to_auditors(tmp_p
     code.outputs = [new_output("stream", name="stdout", text="42\n")]
     notebook.cells = [new_markdown_cell("# 服务质量 service"), code]
     nbformat.write(notebook, str(tmp_path / "service.ipynb"))
-    written = department_reports(tmp_path, "华东客服部 · 2026-Q4")
+    written = department_reports(tmp_path, "华东客服部 · 2026-Q4", ["service", "scorecard"])
     assert sorted(p.name for p in written) == ["service.audit.html", "service.html"]
     reader = (tmp_path / "service.html").read_text(encoding="utf-8")
     audit = (tmp_path / "service.audit.html").read_text(encoding="utf-8")
