@@ -45,9 +45,10 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo company, with cs-west appraised on the call centre's template instead (a mixed batch)."""
     root = tmp_path_factory.mktemp("company")
     write_demo(root)
-    template = call_centre_template(root / "params" / "call_centre.yaml")
+    (root / "templates").mkdir()
+    template = call_centre_template(root / "templates" / "call_centre.yaml")  # beside params/, not in it
     west = yaml.safe_load((root / "params" / "cs-west.yaml").read_text(encoding="utf-8"))
-    west["template"] = template.name  # relative to the params file
+    west["template"] = f"../templates/{template.name}"  # relative to the params file
     west["indicators"] = {
         "CC01": {"weight": 60, "target": 90, "step": 1, "penalty": 2, "bonus": 1},
         "CC02": {"weight": 40, "target": 95, "step": 1, "penalty": 2, "bonus": 1, "sla": "24h"},
@@ -55,7 +56,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "params" / "cs-west.yaml").write_text(yaml.safe_dump(west, allow_unicode=True), encoding="utf-8")
     (root / "params" / "cs-north.yaml").unlink()  # two departments keep the batch short
     done = kpi("run", "--all", "--period", "2026-Q4", "--jobs", "2", cwd=root)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     return root
 
 
