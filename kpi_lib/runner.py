@@ -254,7 +254,7 @@ def _papermill(job: NotebookJob) -> Outcome:
                 f"{name}.ipynb: {what}: {type(exc).__name__}: {shorten(exc, 200)}",
                 attempt,
             )
-    raise AssertionError("unreachable")
+    raise InternalError(f"{name}.ipynb: ran out of attempts without an outcome (please report it)")
 
 
 def finish(job: FinishJob) -> Outcome:

@@ -322,6 +322,15 @@ def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpe
     columns = []
     for col, cspec in spec["columns"].items():
         cspec = cspec or {}
+        if not isinstance(cspec, dict):
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"table {name}, column {col}: found {cspec!r}; expected a mapping such as {{type: decimal}}",
+                    code=Code.WRONG_TYPE,
+                )
+            )
+            continue
         ctype = cspec.get("type", "str")
         if ctype not in COLUMN_TYPES:
             problems.append(
@@ -424,7 +433,17 @@ def _indicator(
                 code=Code.NOT_A_CHOICE,
             )
         )
-    methods = tuple(entry.get("methods") or ())
+    listed = entry.get("methods") or ()
+    if not isinstance(listed, (list, tuple)):
+        problems.append(
+            Problem(
+                file=file,
+                message=f"{where}: methods: found {listed!r}; expected a list such as [records]",
+                code=Code.WRONG_TYPE,
+            )
+        )
+        listed = ()
+    methods = tuple(listed)
     for method in methods:
         if method not in METHODS:
             problems.append(

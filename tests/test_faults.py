@@ -737,10 +737,11 @@ if pathlib.Path.cwd().name == ".staging-{victim}" and ({always} or not pathlib.P
 
 
 def notebooks_killing_a_worker(root: Path, victim: str, always: bool) -> Path:
-    """The project's notebooks, with a first cell in cost.ipynb that SIGKILLs its worker when it runs for `victim`."""
+    """The project's notebooks plus a `cost.ipynb` (it takes the group notebook's place for group cost, as any
+    `<group>.ipynb` in the notebooks folder does) whose first cell SIGKILLs its worker when it runs for `victim`."""
     folder = root / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
-    notebook = nbformat.read(str(folder / "cost.ipynb"), as_version=4)
+    notebook = nbformat.read(str(folder / "group.ipynb"), as_version=4)
     notebook.cells.insert(
         0,
         nbformat.v4.new_code_cell(

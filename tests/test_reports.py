@@ -258,3 +258,18 @@ def test_department_reports_hide_code_from_readers_and_show_it_to_auditors(tmp_p
     for page in (reader, audit):
         assert PLACEHOLDER not in page and "华东客服部 · 2026-Q4" in page
         assert not re.search(r"<script[^>]+src=\"https?://", page)  # opens offline
+
+
+def test_a_department_with_every_indicator_excluded_has_no_total_and_ranks_after_the_scored(tmp_path: Path) -> None:
+    """`total: null` (every indicator excluded under on_empty: exclude) is a result, shown as — and ranked last of the ok."""
+    period = tmp_path / PERIOD
+    department(period, "cs-a", result(None, None, CS01=None))
+    department(period, "cs-b", result(60, "D", CS01=60))
+    rendered = render_index(period, PERIOD)
+    rows = csv_rows(rendered["summary.csv"])
+    assert [r[:7] for r in rows[1:]] == [
+        ["1", "cs-b", "", PERIOD, "ok", "60.00", "D"],
+        ["2", "cs-a", "", PERIOD, "ok", "", ""],
+    ]
+    page = rendered["index.html"].decode("utf-8")
+    assert "<code>cs-a</code></td><td class=num><b>—</b>" in page

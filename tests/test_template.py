@@ -92,6 +92,14 @@ def _broken(tmp_path: Path, change) -> Path:
             "indicator CS02: rate filter: expected a mapping",
         ),
         (lambda d: d["indicators"][8]["rate"]["filter"].update(key_account=None), "indicator CS09: rate filter"),
+        (
+            lambda d: d["tables"]["expenses"]["columns"].update(amount="decimal"),
+            r"table expenses, column amount: found 'decimal'; expected a mapping such as \{type: decimal\}",
+        ),
+        (
+            lambda d: d["indicators"][2].update(methods="records"),
+            r"indicator CS03: methods: found 'records'; expected a list",
+        ),
     ],
 )
 def test_broken_templates_are_rejected_naming_the_entry(tmp_path: Path, change, message: str) -> None:
