@@ -90,7 +90,7 @@ from .layout import (
 )
 from .pages import signoff_html
 from .params import DEPARTMENT_ID, Department, load_params
-from .partitions import partition_bytes, write_partition, write_sources
+from .partitions import partition_bytes, recorded_file, write_partition, write_sources
 from .period import Period
 from .reports import PLACEHOLDER, font_css, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
@@ -695,7 +695,10 @@ def _check_partitions(folder: Path, department: Department, data: DataFolder, sh
                 f"{folder / MANIFEST}: inputs.partitions names table {shorten(name)!r}, not one of the template's"
             )
             continue
-        again = sha256_bytes(partition_bytes(data.table(name), department.id, shown=shown)[0])
+        table = data.table(name)
+        # The copy read here is named as the run named the file (a tree moved since names the old place).
+        named = recorded_file(folder / INPUTS / partition(name)) or shown.get(table.file, table.file)
+        again = sha256_bytes(partition_bytes(table, department.id, shown={**shown, table.file: named})[0])
         if again != entry.get("sha256"):
             found.append(
                 f"{folder / INPUTS / partition(name)}: not the department's rows of the stored source "

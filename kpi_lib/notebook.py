@@ -118,7 +118,8 @@ class Run:
         ]
         columns = [label(k, self.lang) for k in ("id", "name", "weight", "value", "score", "status")]
         heading = say("notebook.input_tables", self.lang)
-        _show(render("group.html.j2", heading=heading, tables=tables, rows=rows, columns=columns))
+        kept = "" if self.partitions is None else say("notebook.partitions", self.lang, folder=str(self.partitions))
+        _show(render("group.html.j2", heading=heading, kept=kept, tables=tables, rows=rows, columns=columns))
         return card
 
     def _file_of(self, card: Scorecard, table: str) -> str:

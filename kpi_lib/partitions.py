@@ -43,8 +43,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AuditError, InternalError, Problem
-from .files import sha256_bytes, write_atomic
-from .layout import PARTITIONS, SOURCES_JSON, partition
+from .files import sha256_bytes, sha256_file, write_atomic
+from .layout import SOURCES_JSON, partition
 from .tables import DataFolder, ReadRules, Table
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def partition_bytes(table: Table, department: str, *, shown: Mapping[str, str] |
     pq.write_table(pa.table(list(columns.values()), schema=schema), buffer, compression="zstd")
     data = buffer.getvalue()
     back = _decode(pq.read_table(io.BytesIO(data)), str(table.file))
-    if not _same(frame, back.frame) or back.problems != problems:
+    if not _same(frame, back.frame) or [_problem_json(p) for p in back.problems] != meta["problems"]:
         raise InternalError(
             f"{table.file}: the rows of department {department} do not read back exactly from their partition (please report it)"
         )
@@ -193,6 +193,15 @@ def read_partition(path: Path, department: str, rules: ReadRules, sha256: str | 
     return Table(spec, str(read.meta["file"]), sha256, read.frame, read.problems, rules, dict(read.meta["letters"]))
 
 
+def recorded_file(path: Path) -> str | None:
+    """The source file a partition names (as the run showed it), or None when it is not a readable partition."""
+    try:
+        meta = json.loads((pq.read_schema(path).metadata or {})[META_KEY])
+        return str(meta["file"])
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+
+
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     """Same columns, dtypes, index and cells; object cells compared by type and text (`1.5` is not `1.50`)."""
     if list(a.columns) != list(b.columns) or list(a.index) != list(b.index):
@@ -217,19 +226,20 @@ class PartitionFolder(DataFolder):
         super().__init__(base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone)
         self.inputs = Path(inputs)
         self.department = department.id
-        try:
-            self.recorded: dict[str, Any] = json.loads((self.inputs / SOURCES_JSON).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise AuditError(f"{self.inputs / SOURCES_JSON}: cannot be read ({exc}); run again") from None
 
     def table(self, name: str) -> Table:
+        """The department's partition of table `name`; its `sha256` is the partition's (its own rows), not the whole file's.
+
+        So a department's notebooks show the same whatever other departments' rows
+        of the file hold: an incremental run that reuses it stays identical to a fresh one.
+        """
         if name not in self._tables:
-            sha = (self.recorded.get(name) or {}).get("sha256")
+            path = self.inputs / partition(name)
             self._tables[name] = read_partition(
-                self.inputs / PARTITIONS / f"{name}.parquet",
+                path,
                 self.department,
                 self.rules(name),
-                sha if isinstance(sha, str) else None,
+                sha256_file(path) if path.is_file() else None,
                 self.template.tables[name],
             )
         return self._tables[name]
@@ -287,4 +297,12 @@ def _rules_key(rules: ReadRules) -> tuple[Any, ...]:
     )
 
 
-__all__ = ["PartitionFolder", "SharedTables", "Written", "partition_bytes", "read_partition", "write_partition"]
+__all__ = [
+    "PartitionFolder",
+    "SharedTables",
+    "Written",
+    "partition_bytes",
+    "read_partition",
+    "recorded_file",
+    "write_partition",
+]

@@ -660,9 +660,9 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
 
 def _refuse(run: DepartmentRun, final: Path, signed: str) -> None:
     run.refused = True
-    why = f" ({run.why})" if run.why else ""
+    why = f"{run.why}; " if run.why else ""
     run.error = (
-        f"{final}: {signed}{why}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
+        f"{final}: {signed}; refusing to overwrite ({why}pass --force to re-run and keep the signed run in history/)"
     )
 
 
