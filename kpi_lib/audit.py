@@ -129,7 +129,13 @@ __all__ = [
 
 # -- writing --------------------------------------------------------------------------------
 def snapshot_inputs(
-    department: Department, period: Period, folder: Path, *, data: DataFolder | None = None, store: Path | None = None
+    department: Department,
+    period: Period,
+    folder: Path,
+    *,
+    data: DataFolder | None = None,
+    store: Path | None = None,
+    stored_files: dict[Path, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Keep what the department's period was computed from; return the manifest's input section.
 
@@ -140,7 +146,9 @@ def snapshot_inputs(
     files, and the frames adapters returned, go once into the period's store
     (`store`, default `<period>/.sources/`), named by their sha256, where
     `kpi verify --recompute` reads them back. `data` is the run's shared view of
-    the tables (each read once per run). Raises `AuditError` when an adapter
+    the tables (each read once per run), `stored_files` the run's record of full
+    sources already stored (path → sha256 and stored name: each file is read,
+    hashed and stored once per run, not once per department). Raises `AuditError` when an adapter
     returned something that cannot be kept exactly, `OutputError` when a write is refused.
     """
     target = folder / INPUTS
@@ -168,9 +176,13 @@ def snapshot_inputs(
     data = data or DataFolder.of(department)
     for name in names:
         for path in data.files(name):
-            raw = path.read_bytes()
-            sha = sha256_bytes(raw)
-            kept = store_bytes(store, raw, sha, path.suffix.lower())
+            if stored_files is None or path not in stored_files:
+                raw = path.read_bytes()
+                sha = sha256_bytes(raw)
+                done = (sha, store_bytes(store, raw, sha, path.suffix.lower()))
+                if stored_files is not None:
+                    stored_files[path] = done
+            sha, kept = done if stored_files is None else stored_files[path]
             rel = path.relative_to(data.folder).as_posix()
             tables.append(
                 {"table": name, "role": "file", "path": str(path.resolve()), "sha256": sha, "rel": rel, "stored": kept}
@@ -726,7 +738,11 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
     store = _store_of(folder)
     with tempfile.TemporaryDirectory(prefix="kpi-recorded-") as tmp:
         root = Path(tmp) / INPUTS
-        shutil.copytree(inputs, root, ignore=shutil.ignore_patterns(PARTITIONS))
+        kept = [inputs / PARAMS_COPY, inputs / TEMPLATE_COPY, *sorted((inputs / ADAPTERS).rglob("*"))]
+        for path in kept:  # regular files only: a link, FIFO or device is a difference `verify` names
+            if path.is_file() and not path.is_symlink():
+                (root / path.relative_to(inputs)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, root / path.relative_to(inputs))
         shown: dict[str, str] = {}
         for kind, base in (("tables", root / DATA), ("adapted", root)):
             for entry in recorded.get(kind, []) if isinstance(recorded, dict) else []:

@@ -438,6 +438,7 @@ class _Batch:
     shared: SharedTables = field(default_factory=SharedTables)
     hashes: dict[Path, str] = field(default_factory=dict)  # source file → sha256, hashed once per run
     stored_ok: set[str] = field(default_factory=set)  # store entries checked whole in this run
+    stored_files: dict[Path, tuple[str, str]] = field(default_factory=dict)  # full sources stored in this run
 
     @property
     def store(self) -> Path:
@@ -769,7 +770,12 @@ def _describe(run: DepartmentRun, department: Department, batch: _Batch) -> None
         run.labels = {b.grade: b.label for b in params.grades}
         run.effective = params.model_dump(mode="json")
         run.inputs = audit.snapshot_inputs(
-            department, batch.window, _staging(run), data=batch.shared.folder(department), store=batch.store
+            department,
+            batch.window,
+            _staging(run),
+            data=batch.shared.folder(department),
+            store=batch.store,
+            stored_files=batch.stored_files,
         )
         run.fingerprint["rows"] = {entry["table"]: entry["sha256"] for entry in run.inputs["partitions"]}
     except OutputError:
