@@ -46,7 +46,9 @@ import os
 import platform
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -57,7 +59,7 @@ from .appraisal import appraise, tables_needed
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
 from .errors import AuditError, KpiError, UsageError, shorten
 from .exports import scorecard_xlsx
-from .files import read_json, sha256_bytes, sha256_file, versions, write_json
+from .files import read_json, sha256_bytes, sha256_file, versions, write_atomic, write_json
 from .layout import (
     ADAPTERS,
     DATA,
@@ -68,10 +70,13 @@ from .layout import (
     INPUTS,
     MANIFEST,
     PARAMS_COPY,
+    PARTITIONS,
     PERIOD_FILES,
     RESULT,
     SCORECARD,
     SIGNOFFS,
+    SOURCES,
+    SOURCES_JSON,
     SUMMARY_CSV,
     SUMMARY_XLSX,
     TEMPLATE_COPY,
@@ -79,10 +84,13 @@ from .layout import (
     DepartmentFolder,
     adapted_copy,
     audit_html,
+    partition,
     reader_html,
+    stored,
 )
 from .pages import signoff_html
 from .params import DEPARTMENT_ID, Department, load_params
+from .partitions import partition_bytes, recorded_file, write_partition, write_sources
 from .period import Period
 from .reports import PLACEHOLDER, font_css, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
@@ -106,7 +114,9 @@ __all__ = [
     "keep_history",
     "read_log",
     "read_signoffs",
+    "outputs_changed",
     "recorded_department",
+    "recorded_inputs",
     "render_views",
     "scorecard_xlsx_bytes",
     "sign",
@@ -118,22 +128,37 @@ __all__ = [
 
 
 # -- writing --------------------------------------------------------------------------------
-def snapshot_inputs(department: Department, period: Period, folder: Path) -> dict[str, Any]:
-    """Copy every input the department's period needs into `folder/inputs/`; return the manifest's input section.
+def snapshot_inputs(
+    department: Department,
+    period: Period,
+    folder: Path,
+    *,
+    data: DataFolder | None = None,
+    store: Path | None = None,
+    stored_files: dict[Path, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Keep what the department's period was computed from; return the manifest's input section.
 
-    Table files go to `inputs/data/<path in the data folder>`, adapters to
-    `inputs/adapters/<path in the params folder>`, and the frame each adapter
-    returned to `inputs/adapted/<table>.parquet` (see `snapshot`). Raises
-    `AuditError` when an adapter returned something that cannot be kept exactly.
+    Into `folder/inputs/`: the params and template, adapters' sources under
+    `adapters/`, the department's partition of every table it needs
+    (`tables/<table>.parquet`, its own rows only: see `partitions`) and
+    `sources.json` (each table's full source: path and sha256). The full source
+    files, and the frames adapters returned, go once into the period's store
+    (`store`, default `<period>/.sources/`), named by their sha256, where
+    `kpi verify --recompute` reads them back. `data` is the run's shared view of
+    the tables (each read once per run), `stored_files` the run's record of full
+    sources already stored (path → sha256 and stored name: each file is read,
+    hashed and stored once per run, not once per department). Raises `AuditError` when an adapter
+    returned something that cannot be kept exactly, `OutputError` when a write is refused.
     """
     target = folder / INPUTS
     target.mkdir(parents=True, exist_ok=True)
+    store = store or _store_of(folder)
 
     def copy(source: Path, rel: str) -> dict[str, Any]:
-        data = source.read_bytes()
-        (target / rel).parent.mkdir(parents=True, exist_ok=True)
-        (target / rel).write_bytes(data)
-        return {"path": str(source.resolve()), "sha256": sha256_bytes(data), "copy": f"{INPUTS}/{rel}"}
+        raw = source.read_bytes()
+        write_atomic(target / rel, raw)
+        return {"path": str(source.resolve()), "sha256": sha256_bytes(raw), "copy": f"{INPUTS}/{rel}"}
 
     section: dict[str, Any] = {
         "params": copy(department.path, PARAMS_COPY),
@@ -141,38 +166,92 @@ def snapshot_inputs(department: Department, period: Period, folder: Path) -> dic
     }
     tables: list[dict[str, Any]] = []
     adapted: list[dict[str, Any]] = []
+    partitions: list[dict[str, Any]] = []
+    sources: dict[str, dict[str, Any]] = {}
     try:
         params = department.for_period(period)
         names = tables_needed(params, department.template.indicators)
     except KpiError:
         names = []
-    data = DataFolder.of(department)
+    data = data or DataFolder.of(department)
     for name in names:
         for path in data.files(name):
+            if stored_files is None or path not in stored_files:
+                raw = path.read_bytes()
+                sha = sha256_bytes(raw)
+                done = (sha, store_bytes(store, raw, sha, path.suffix.lower()))
+                if stored_files is not None:
+                    stored_files[path] = done
+            sha, kept = done if stored_files is None else stored_files[path]
+            rel = path.relative_to(data.folder).as_posix()
             tables.append(
-                {"table": name, "role": "file", **copy(path, f"{DATA}/{path.relative_to(data.folder).as_posix()}")}
+                {"table": name, "role": "file", "path": str(path.resolve()), "sha256": sha, "rel": rel, "stored": kept}
             )
         adapter = data.adapter_file(name)
-        if adapter is None:
-            continue
-        code = copy(adapter, f"{ADAPTERS}/{adapter.relative_to(data.base).as_posix()}")
-        tables.append({"table": name, "role": "adapter", **code})
-        frame = data.table(name).adapted  # runs the adapter (this is `kpi run`); a failure is the department's problem
-        if frame is not None:
-            rel = adapted_copy(name)
-            write_frame(frame, target / rel, what=f"{adapter}: the adapter of table {name}")
+        if adapter is not None:
+            code = copy(adapter, f"{ADAPTERS}/{adapter.relative_to(data.base).as_posix()}")
+            tables.append({"table": name, "role": "adapter", **code})
+        table = data.table(name)  # runs the adapter (this is `kpi run`); a failure is the department's problem
+        if adapter is not None and table.adapted is not None:
+            store.mkdir(parents=True, exist_ok=True)
+            buffer = store / f".{name}-{os.getpid()}.tmp"
+            write_frame(table.adapted, buffer, what=f"{adapter}: the adapter of table {name}")
+            raw = buffer.read_bytes()
+            buffer.unlink()
+            sha = sha256_bytes(raw)
             adapted.append(
                 {
                     "table": name,
                     "adapter": data.sources[name].adapter,
                     "adapter_sha256": code["sha256"],
-                    "sha256": sha256_file(target / rel),
-                    "copy": f"{INPUTS}/{rel}",
+                    "sha256": sha,
+                    "stored": store_bytes(store, raw, sha, ".parquet"),
                 }
             )
+        written = write_partition(table, department.id, target)
+        partitions.append(
+            {"table": name, "sha256": written.sha256, "rows": written.rows, "copy": f"{INPUTS}/{partition(name)}"}
+        )
+        sources[name] = {"file": table.file, "sha256": table.sha256}
+    kept_sources = write_sources(target, sources)
     section["tables"] = tables
     section["adapted"] = adapted
+    section["partitions"] = partitions
+    section["sources"] = {"sha256": sha256_bytes(kept_sources), "copy": f"{INPUTS}/{SOURCES_JSON}"}
     return section
+
+
+def store_bytes(store: Path, raw: bytes, sha: str, suffix: str) -> str:
+    """Keep a full source in the period's store under its sha256 (once: a good copy already there is kept); its name."""
+    name = stored(sha, suffix)
+    path = store / name
+    if not (path.is_file() and sha256_file(path) == sha):
+        store.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, raw)
+    return name
+
+
+def _store_of(folder: Path) -> Path:
+    """The store of the period a department folder (or staging folder, or history entry) belongs to."""
+    place = Path(os.path.abspath(folder))
+    if place.parent.name == HISTORY:
+        place = place.parent.parent
+    return place.parent / SOURCES
+
+
+def stored_names(period_dir: Path) -> set[str]:
+    """Every store entry a manifest of the period (departments and their history) refers to."""
+    names: set[str] = set()
+    for manifest in [*period_dir.glob(f"*/{MANIFEST}"), *period_dir.glob(f"*/{HISTORY}/*/{MANIFEST}")]:
+        try:
+            inputs = read_json(manifest).get("inputs", {})
+        except AuditError:
+            continue
+        for kind in ("tables", "adapted"):
+            for entry in inputs.get(kind, []) if isinstance(inputs, dict) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("stored"), str):
+                    names.add(entry["stored"])
+    return names
 
 
 def output_hashes(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -193,8 +272,18 @@ def output_hashes(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def build_manifest(
-    folder: Path, *, department: str, period: str, status: str, inputs: Mapping[str, Any], effective: Any, commit: str
+    folder: Path,
+    *,
+    department: str,
+    period: str,
+    status: str,
+    inputs: Mapping[str, Any],
+    effective: Any,
+    commit: str,
+    fingerprint: Mapping[str, Any] | None = None,
+    why: str = "",
 ) -> dict[str, Any]:
+    """The department's manifest; `fingerprint` is what an incremental run compares (see `incremental`), `why` why it ran."""
     outputs, views = output_hashes(folder)
     return {
         "schema": 1,
@@ -209,17 +298,39 @@ def build_manifest(
         "effective_params": effective,
         "outputs": outputs,
         "views": views,
+        "fingerprint": dict(fingerprint or {}),
+        "why": why,
     }
 
 
-def write_period_manifest(period_dir: Path, period: str) -> Path:
+def write_period_manifest(period_dir: Path, period: str, runs: Mapping[str, Mapping[str, str]] | None = None) -> Path:
+    """The period's manifest: its files, each department's manifest, and how each department came about.
+
+    `runs` says, for the departments of this run, whether each was reused or ran and
+    why; departments left out of this run keep what the previous manifest said.
+    """
     files = {name: sha256_file(period_dir / name) for name in PERIOD_FILES if (period_dir / name).is_file()}
     departments = {
         p.name: sha256_file(p / MANIFEST)
         for p in sorted(period_dir.iterdir())
         if p.is_dir() and (p / MANIFEST).is_file()
     }
-    manifest = {"schema": 1, "period": period, "created": clock.stamp(), "files": files, "departments": departments}
+    before: dict[str, Any] = {}
+    try:
+        previous = read_json(period_dir / MANIFEST).get("runs") if (period_dir / MANIFEST).is_file() else None
+        before = previous if isinstance(previous, dict) else {}
+    except AuditError:
+        pass
+    recorded = {name: dict(before[name]) for name in departments if isinstance(before.get(name), dict)}
+    recorded.update({name: dict(entry) for name, entry in (runs or {}).items() if name in departments})
+    manifest = {
+        "schema": 1,
+        "period": period,
+        "created": clock.stamp(),
+        "files": files,
+        "departments": departments,
+        "runs": dict(sorted(recorded.items())),
+    }
     write_json(period_dir / MANIFEST, manifest)
     return period_dir / MANIFEST
 
@@ -316,46 +427,57 @@ def _hashes(folder: Path, manifest: Mapping[str, Any], key: str, diffs: list[str
     return found
 
 
-def _input_entries(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) -> list[tuple[str, Mapping[str, Any]]]:
-    """The manifest's inputs as (kind, entry); a difference for each entry that is malformed.
+STORED_NAME = re.compile(r"[0-9a-f]{64}\.[a-z]+")
 
-    The params and template copies may be absent only for a department that failed
-    before anything was copied (bad params): one with a result must have them.
+
+def _input_entries(
+    folder: Path, manifest: Mapping[str, Any], diffs: list[str]
+) -> list[tuple[str, Mapping[str, Any], Path]]:
+    """The manifest's inputs as (kind, entry, the kept file); a difference for each entry that is malformed.
+
+    A kept file is a copy inside `inputs/` (`copy`) or a full source in the
+    period's store (`stored`, a sha256 name). The params and template copies may
+    be absent only for a department that failed before anything was copied (bad
+    params): one with a result must have them.
     """
     inputs = manifest.get("inputs", {})
     if not isinstance(inputs, dict):
         diffs.append(f"{folder / MANIFEST}: inputs is not a mapping")
         return []
     entries: list[tuple[str, Any]] = [("params", inputs.get("params")), ("template", inputs.get("template"))]
-    for kind in ("tables", "adapted"):
+    if "sources" in inputs:
+        entries.append(("sources", inputs["sources"]))
+    for kind in ("tables", "adapted", "partitions"):
         listed = inputs.get(kind, [])
         if not isinstance(listed, list):
             diffs.append(f"{folder / MANIFEST}: inputs.{kind} is not a list")
             continue
         entries += [(kind, e) for e in listed]
-    good: list[tuple[str, Mapping[str, Any]]] = []
+    good: list[tuple[str, Mapping[str, Any], Path]] = []
+    store = _store_of(folder)
     for kind, entry in entries:
         if entry is None and kind in ("params", "template"):
             if manifest.get("status") == "ok" or (folder / RESULT).is_file():
                 diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing, but the department has a result")
             continue
-        path_ok = kind == "adapted" or (
+        has_path = kind in ("params", "template", "tables")
+        path_ok = not has_path or (
             isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"]
         )
         copy = entry.get("copy") if isinstance(entry, dict) else None
-        if not (
-            isinstance(entry, dict)
-            and path_ok
-            and isinstance(entry.get("sha256"), str)
-            and isinstance(copy, str)
-            and copy.startswith(f"{INPUTS}/")
-            and _member(folder, copy)
-        ):
+        name = entry.get("stored") if isinstance(entry, dict) else None
+        kept: Path | None = None
+        if isinstance(copy, str) and copy.startswith(f"{INPUTS}/"):
+            kept = _member(folder, copy)
+        elif kind in ("tables", "adapted") and isinstance(name, str) and STORED_NAME.fullmatch(name):
+            kept = store / name
+        if not (isinstance(entry, dict) and path_ok and isinstance(entry.get("sha256"), str) and kept is not None):
             diffs.append(
-                f"{folder / MANIFEST}: inputs.{kind} has an entry that is not a recorded file inside {folder / INPUTS}: {shorten(json.dumps(entry, ensure_ascii=False, default=str))}"
+                f"{folder / MANIFEST}: inputs.{kind} has an entry that is not a recorded file inside {folder / INPUTS} "
+                f"or the period's store {store}: {shorten(json.dumps(entry, ensure_ascii=False, default=str))}"
             )
             continue
-        good.append((kind, entry))
+        good.append((kind, entry, kept))
     return good
 
 
@@ -386,11 +508,14 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
     period = _check_identity(folder, manifest, result, expected_department, expected_period, diffs)
     if manifest:
         copies = set()
-        for kind, entry in _input_entries(folder, manifest, diffs):
-            if kind != "adapted":
+        for kind, entry, kept in _input_entries(folder, manifest, diffs):
+            if kind in ("params", "template", "tables"):
                 _compare(Path(entry["path"]), entry["sha256"], "input", diffs)
-            _compare(folder / entry["copy"], entry["sha256"], "recorded input copy", diffs)
-            copies.add(entry["copy"])
+            if "copy" in entry:
+                _compare(kept, entry["sha256"], "recorded input copy", diffs)
+                copies.add(entry["copy"])
+            else:
+                _compare(kept, entry["sha256"], f"stored source of {shorten(entry.get('table'))}", diffs)
         for path in sorted((folder / INPUTS).rglob("*")):
             if (
                 not path.is_dir() and path.relative_to(folder).as_posix() not in copies
@@ -401,25 +526,7 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
                 path.is_symlink() and INPUTS not in path.relative_to(folder).parts
             ):
                 diffs.append(f"{path}: not a regular file (a link, FIFO or device); a run writes none")
-        listed = _hashes(folder, manifest, "outputs", diffs)
-        outputs, views = output_hashes(folder)
-        for rel, sha in listed.items():
-            _compare(folder / rel, sha, "output", diffs)
-            report.checked += 1
-        for rel in sorted(set(outputs) - set(listed)):
-            diffs.append(f"{folder / rel}: output added (not in the manifest)")
-        log = read_log(folder)
-        records = [line.record for line in log if line.record is not None and not line.problem]
-        last_views = records[-1].get("views", {}) if records else None
-        expected_views = last_views if isinstance(last_views, dict) else _hashes(folder, manifest, "views", diffs)
-        for rel, sha in expected_views.items():
-            if _member(folder, rel) is None:
-                diffs.append(f"{folder / SIGNOFFS}: views names {shorten(rel)!r}, which is not a file inside {folder}")
-                continue
-            _compare(folder / rel, sha, "sign-off view" if records else "output", diffs)
-            report.checked += 1
-        for rel in sorted(set(views) - set(expected_views)):
-            diffs.append(f"{folder / rel}: output added (not in the manifest)")
+        report.checked += _check_outputs(folder, manifest, diffs)
     if recompute and (folder / RESULT).is_file():  # whatever the manifest claims
         if period is None:
             diffs.append(
@@ -430,6 +537,50 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
     if manifest_path.is_file():
         check_signatures(folder, manifest_path, read_log(folder), report, pubkey)
     return report
+
+
+def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) -> int:
+    """Every output and sign-off view against the manifest (or the last sign-off's views); returns how many were checked."""
+    checked = 0
+    listed = _hashes(folder, manifest, "outputs", diffs)
+    outputs, views = output_hashes(folder)
+    for rel, sha in listed.items():
+        _compare(folder / rel, sha, "output", diffs)
+        checked += 1
+    for rel in sorted(set(outputs) - set(listed)):
+        diffs.append(f"{folder / rel}: output added (not in the manifest)")
+    log = read_log(folder)
+    records = [line.record for line in log if line.record is not None and not line.problem]
+    last_views = records[-1].get("views", {}) if records else None
+    expected_views = last_views if isinstance(last_views, dict) else _hashes(folder, manifest, "views", diffs)
+    for rel, sha in expected_views.items():
+        if _member(folder, rel) is None:
+            diffs.append(f"{folder / SIGNOFFS}: views names {shorten(rel)!r}, which is not a file inside {folder}")
+            continue
+        _compare(folder / rel, sha, "sign-off view" if records else "output", diffs)
+        checked += 1
+    for rel in sorted(set(views) - set(expected_views)):
+        diffs.append(f"{folder / rel}: output added (not in the manifest)")
+    return checked
+
+
+def outputs_changed(folder: Path) -> list[str]:
+    """What differs between a department folder and its manifest, cheaply (before an incremental run reuses it).
+
+    Its outputs, sign-off views and the inputs kept inside it are re-hashed (the
+    period's stored sources are the runner's to check: see `runner._reuse`).
+    Nothing else is read; `kpi verify` checks the rest.
+    """
+    diffs: list[str] = []
+    try:
+        manifest = read_json(folder / MANIFEST)
+    except AuditError as exc:
+        return exc.lines()
+    for _kind, entry, kept in _input_entries(folder, manifest, diffs):
+        if "copy" in entry:
+            _compare(kept, entry["sha256"], "recorded input copy", diffs)
+    _check_outputs(folder, manifest, diffs)
+    return diffs
 
 
 def _check_identity(
@@ -494,12 +645,14 @@ def recompute_department(folder: Path, period: str) -> list[str]:
     and each group notebook's `GroupRecord`, all read as their typed records.
     """
     where = DepartmentFolder(folder)
+    differences: list[str] = []
     try:
-        department = recorded_department(folder)
-        expected = appraise(department, Period.parse(period)).result()
+        with recorded_inputs(folder) as (department, shown):
+            data = DataFolder.of(department)
+            expected = appraise(department, Period.parse(period), data=data).result()
+            differences += _check_partitions(folder, department, data, shown)
     except KpiError as exc:
         return [f"{folder}: cannot recompute: {line}" for line in exc.lines()]
-    differences: list[str] = []
     whole: list[tuple[Path, DepartmentResult]] = []
     parts: list[tuple[Path, tuple[IndicatorRecord, ...]]] = []
     try:
@@ -538,6 +691,84 @@ def recompute_department(folder: Path, period: str) -> list[str]:
                 if again[key] != value:
                     differences.append(f"{path}: {item.id} {key} recorded {shorten(value)}, recomputed {again[key]}")
     return differences
+
+
+def _check_partitions(folder: Path, department: Department, data: DataFolder, shown: Mapping[str, str]) -> list[str]:
+    """Each partition the notebooks read is exactly the department's rows of the stored full source."""
+    try:
+        entries = read_json(folder / MANIFEST).get("inputs", {}).get("partitions", [])
+    except (AuditError, AttributeError):
+        return []
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        name = entry.get("table") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name not in department.template.tables:
+            found.append(
+                f"{folder / MANIFEST}: inputs.partitions names table {shorten(name)!r}, not one of the template's"
+            )
+            continue
+        table = data.table(name)
+        # The copy read here is named as the run named the file (a tree moved since names the old place).
+        named = recorded_file(folder / INPUTS / partition(name)) or shown.get(table.file, table.file)
+        again = sha256_bytes(partition_bytes(table, department.id, shown={**shown, table.file: named})[0])
+        if again != entry.get("sha256"):
+            found.append(
+                f"{folder / INPUTS / partition(name)}: not the department's rows of the stored source "
+                f"(recorded sha256 {shorten(entry.get('sha256'))}, recomputed {again})"
+            )
+    return found
+
+
+@contextmanager
+def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]:
+    """The department as a run recorded it, with every table readable again; and the recorded file names.
+
+    A run that kept partitions reads its full sources back from the period's store:
+    they are copied (after checking each one's sha256) into a temporary folder laid
+    out as the data folder was, so they read exactly as the run read them. The
+    mapping gives, for each copy, the path the run showed (problems and partitions
+    name the company's file, not the copy). Older runs kept copies in `inputs/data/`.
+    """
+    inputs = folder.resolve() / INPUTS
+    if not (inputs / PARTITIONS).is_dir():
+        yield recorded_department(folder), {}
+        return
+    manifest = read_json(folder / MANIFEST)
+    recorded = manifest.get("inputs", {})
+    store = _store_of(folder)
+    with tempfile.TemporaryDirectory(prefix="kpi-recorded-") as tmp:
+        root = Path(tmp) / INPUTS
+        kept = [inputs / PARAMS_COPY, inputs / TEMPLATE_COPY, *sorted((inputs / ADAPTERS).rglob("*"))]
+        for path in kept:  # regular files only: a link, FIFO or device is a difference `verify` names
+            if path.is_file() and not path.is_symlink():
+                (root / path.relative_to(inputs)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, root / path.relative_to(inputs))
+        shown: dict[str, str] = {}
+        for kind, base in (("tables", root / DATA), ("adapted", root)):
+            for entry in recorded.get(kind, []) if isinstance(recorded, dict) else []:
+                if not isinstance(entry, dict) or "stored" not in entry:
+                    continue
+                rel = adapted_copy(entry["table"]) if kind == "adapted" else entry.get("rel")
+                target = _member(base, rel)
+                name = entry["stored"]
+                if target is None or not isinstance(name, str) or not STORED_NAME.fullmatch(name):
+                    raise AuditError(
+                        f"{folder / MANIFEST}: inputs.{kind} has an entry that names no place: {shorten(entry)}"
+                    )
+                try:
+                    raw = (store / name).read_bytes()
+                except OSError as exc:
+                    raise AuditError(
+                        f"{store / name}: the stored source of {entry.get('table')} cannot be read ({exc.strerror or exc})"
+                    ) from None
+                if sha256_bytes(raw) != entry.get("sha256"):
+                    raise AuditError(f"{store / name}: the stored source of {entry.get('table')} changed since the run")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(raw)
+                if kind == "tables":
+                    shown[str(target)] = shown[str(target.resolve())] = str(entry.get("path"))
+        (root / DATA).mkdir(exist_ok=True)
+        yield load_params(root / PARAMS_COPY, template=root / TEMPLATE_COPY, data=root / DATA), shown
 
 
 def recorded_department(folder: Path) -> Department:

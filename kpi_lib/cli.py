@@ -276,11 +276,18 @@ def run_command(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Run every department again, even those whose inputs and params are unchanged."),
+    ] = False,
 ) -> None:
     """Execute the notebooks of every department with papermill and write reports to outputs/<period>/.
 
-    One run per period folder at a time (outputs/<period>/.lock); a run that was
-    interrupted is cleaned up by the next one.
+    A department whose own rows, params, template, notebooks and toolkit are
+    unchanged since its last good run is reused as it is (--fresh runs it again);
+    outputs/<period>/manifest.json says, for each department, whether it was
+    reused or ran and why. One run per period folder at a time
+    (outputs/<period>/.lock); a run that was interrupted is cleaned up by the next one.
     """
     if not period:
         raise UsageError("Missing option '--period'")
@@ -297,7 +304,7 @@ def run_command(
     pool = dask_executor(scheduler) if executor == "dask" else local_executor
     result = run_batch(
         files, window, out=out, jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
-        progress=BatchProgress(), force=force, pdf=pdf, executor=pool,
+        progress=BatchProgress(), force=force, pdf=pdf, executor=pool, fresh=fresh,
     )  # fmt: skip
     print_batch(result)
     if result.failed or result.problems:
@@ -313,7 +320,7 @@ def print_batch(result: BatchResult) -> None:
         _row(
             table,
             d.label,
-            "refused" if d.refused else "failed" if d.failed else "ok",
+            "refused" if d.refused else "failed" if d.failed else "reused" if d.reused else "ok",
             "" if d.total is None else f"{d.total:.2f}",
             d.grade or "",
             error,

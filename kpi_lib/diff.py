@@ -24,7 +24,8 @@ import pandas as pd
 from .audit import recorded_department
 from .errors import AuditError, KpiError, UsageError
 from .files import read_json
-from .layout import INPUTS, MANIFEST, RESULT
+from .layout import INPUTS, MANIFEST, PARTITIONS, RESULT
+from .partitions import PartitionFolder
 from .sources import no_code
 from .tables import DataFolder
 from .template import Template, load_template
@@ -86,8 +87,12 @@ class RunFolder:
         return found
 
     def rows(self, table: str) -> pd.DataFrame:
-        if self._data is None:
-            self._data = DataFolder.of(recorded_department(self.path))
+        if self._data is None:  # the department's own rows as the run kept them (older runs: copies of the files)
+            department = recorded_department(self.path)
+            kept = self.path / INPUTS
+            self._data = (
+                PartitionFolder(department, kept) if (kept / PARTITIONS).is_dir() else DataFolder.of(department)
+            )
         frame = self._data.table(table).frame
         mine: pd.Series[bool] = frame["department"] == self.manifest["department"]
         return frame[mine]

@@ -5,12 +5,14 @@
     ├── .lock, .kernels.log               the run's lock and its kernels' log
     ├── .staging-<dept>/                  a department being written (renamed into place when done)
     ├── .old-<dept>-<time>-<pid>/         a previous run moved aside during the rename
+    ├── .sources/<sha256>.<csv|xlsx|parquet>   every full input file of the period, stored once (content-addressed)
     └── <dept>/                           DepartmentFolder
         ├── <group>.ipynb, <group>.html, <group>.audit.html   one per group of the department's template
         ├── scorecard.ipynb, scorecard.html, scorecard.audit.html, scorecard.xlsx
         ├── result.json, department.json, manifest.json      (error.txt instead of result.json when it failed)
         ├── signoffs.jsonl, history/<time>/                  sign-off log, signed runs it replaced
-        └── inputs/                       params.yaml, template.yaml, data/, adapters/, adapted/<table>.parquet
+        └── inputs/                       params.yaml, template.yaml, sources.json (the full sources' hashes),
+                                          tables/<table>.parquet (the department's own rows), adapters/
 
 The notebooks' sources are `notebooks/group.ipynb` (every group, parameterized by
 `group`; a `notebooks/<group>.ipynb` takes its place for that group) and
@@ -39,6 +41,8 @@ TEMPLATE_COPY = "template.yaml"
 DATA = "data"
 ADAPTERS = "adapters"
 ADAPTED = "adapted"
+PARTITIONS = "tables"  # inputs/tables/<table>.parquet: the department's own rows of each table, parsed
+SOURCES_JSON = "sources.json"  # inputs/sources.json: each table's full source (path, sha256, where it is stored)
 
 # -- a period folder
 INDEX = "index.html"
@@ -47,6 +51,7 @@ SUMMARY_XLSX = "summary.xlsx"
 PERIOD_FILES = (INDEX, SUMMARY_CSV, SUMMARY_XLSX)
 LOCK = ".lock"
 KERNELS_LOG = ".kernels.log"
+SOURCES = ".sources"  # the period's store of full input files, named by their sha256 (never a department id)
 STAGING = ".staging-"
 OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 
@@ -75,6 +80,16 @@ def pdf(name: str) -> str:
 
 # The sign-off views: re-rendered by `kpi sign` to show the signatures, hashed apart in the manifest.
 VIEWS = (reader_html(SCORECARD), audit_html(SCORECARD), SCORECARD_XLSX)
+
+
+def partition(table: str) -> str:
+    """Where, under `inputs/`, the department's own rows of `table` are kept."""
+    return f"{PARTITIONS}/{table}.parquet"
+
+
+def stored(sha256: str, suffix: str) -> str:
+    """The name of a full source in the period's store: its sha256 and the suffix its reader goes by."""
+    return f"{sha256}{suffix}"
 
 
 def adapted_copy(table: str) -> str:
@@ -151,6 +166,10 @@ class PeriodFolder:
     @property
     def kernels_log(self) -> Path:
         return self.path / KERNELS_LOG
+
+    @property
+    def sources(self) -> Path:
+        return self.path / SOURCES
 
     def department(self, department: str) -> DepartmentFolder:
         return DepartmentFolder(self.path / department)

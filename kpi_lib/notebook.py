@@ -39,6 +39,7 @@ from .messages import both, say
 from .numbers import plain
 from .pages import Markup, render, signoff_html
 from .params import Department, Params, load_params
+from .partitions import PartitionFolder
 from .period import Period
 from .result import DepartmentResult, GroupRecord, IndicatorRecord
 from .schedule import findings
@@ -70,6 +71,7 @@ class Run:
     group: str
     department: Department
     params: Params
+    partitions: Path | None = None  # the department's own rows, kept by `kpi run` (None: read the data folder)
 
     @property
     def lang(self) -> str:
@@ -100,7 +102,8 @@ class Run:
     # -- group notebooks ------------------------------------------------------------------
     def appraise(self) -> Scorecard:
         """Compute this notebook's group; raises (and so fails the cell) on bad data."""
-        card = appraise(self.department, self.period, groups=[self.group])
+        data = None if self.partitions is None else PartitionFolder(self.department, self.partitions)
+        card = appraise(self.department, self.period, groups=[self.group], data=data)
         tables = [{"name": name, "file": self._file_of(card, name), "sha256": sha} for name, sha in card.files.items()]
         rows = [
             {
@@ -115,7 +118,8 @@ class Run:
         ]
         columns = [label(k, self.lang) for k in ("id", "name", "weight", "value", "score", "status")]
         heading = say("notebook.input_tables", self.lang)
-        _show(render("group.html.j2", heading=heading, tables=tables, rows=rows, columns=columns))
+        kept = "" if self.partitions is None else say("notebook.partitions", self.lang, folder=str(self.partitions))
+        _show(render("group.html.j2", heading=heading, kept=kept, tables=tables, rows=rows, columns=columns))
         return card
 
     def _file_of(self, card: Scorecard, table: str) -> str:
@@ -281,13 +285,24 @@ def _rows_html(frame: pd.DataFrame, last: str) -> str:
     return str(shown.to_html(index=False, escape=True, na_rep="", border=0))
 
 
-def start(params_path: str | Path, period: str, group: str, **injected: Any) -> Run:
-    """Open a notebook's session and show its parameters and provenance (`group` "scorecard" for the scorecard)."""
+def start(
+    params_path: str | Path, period: str, group: str, partitions: str | Path | None = None, **injected: Any
+) -> Run:
+    """Open a notebook's session and show its parameters and provenance (`group` "scorecard" for the scorecard).
+
+    `partitions` is the folder of the department's own rows that `kpi run` kept
+    (`inputs/`, see `kpi_lib.partitions`): the group then reads those, never the
+    company's files. Left out (an analyst's Run All), the data folder is read.
+    """
     path = Path(params_path)
     department = load_params(path)
     window = Period.parse(period)
-    run = Run(path, window, group, department, department.for_period(window))
-    run.show_header({"params_path": str(params_path), "period": period, "group": group, **injected})
+    kept = None if partitions in (None, "") else Path(str(partitions))
+    run = Run(path, window, group, department, department.for_period(window), kept)
+    shown = {"params_path": str(params_path), "period": period, "group": group}
+    if kept is not None:
+        shown["partitions"] = str(partitions)
+    run.show_header({**shown, **injected})
     return run
 
 

@@ -59,12 +59,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock, executed, yamlfile
+from . import audit, clock, executed, incremental, yamlfile
+from .appraisal import tables_needed
 from .errors import WRITE_ERRNOS, AuditError, InternalError, KpiError, OutputError, UsageError, output_error, shorten
 from .exports import chromium, html_to_pdf
-from .files import git_commit, sha256_file, write_atomic, write_json
+from .files import git_commit, read_json, sha256_file, write_atomic, write_json
+from .incremental import Decision
 from .layout import (
     GROUP_NOTEBOOK,
+    INPUTS,
     OLD_FOLDER,
     SCORECARD,
     STAGING,
@@ -75,9 +78,11 @@ from .layout import (
 )
 from .lock import PeriodLock
 from .params import Department, load_params
+from .partitions import SharedTables
 from .period import Period
 from .reports import department_reports, write_index
 from .summary import read_result
+from .tables import DataFolder
 from .text import PLAIN_ID
 from .workers import local_executor, tied_kernel_manager
 
@@ -146,6 +151,9 @@ class DepartmentRun:
     total: Decimal | None = None
     grade: str | None = None
     started: float = field(default_factory=time.monotonic)
+    reused: bool = False
+    why: str = ""
+    fingerprint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -374,11 +382,15 @@ def run_batch(
     force: bool = False,
     pdf: bool = False,
     command: str | None = None,
+    fresh: bool = False,
 ) -> BatchResult:
     """Execute, convert and write every department of `params_files` for one period.
 
-    A department that was signed off is refused (its outputs stay as they are)
-    unless `force`, which keeps the signed run in the new folder's `history/`.
+    A department whose inputs, params, template, notebooks and toolkit are
+    unchanged since its last good run is reused as it is (`incremental`), unless
+    `fresh`. A department that was signed off and changed is refused (its outputs
+    stay as they are) unless `force`, which keeps the signed run in the new
+    folder's `history/`; an unchanged signed department is reused.
     `command` is what the lock file records (default: this process's command line).
     """
     started = time.monotonic()
@@ -392,7 +404,7 @@ def run_batch(
         period_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_error(exc, period_dir, "cannot create the period folder") from None
-    batch = _Batch(window, period_dir, source, timeout, pdf, force, progress)
+    batch = _Batch(window, period_dir, source, timeout, pdf, force, progress, fresh)
     try:
         with PeriodLock(period_dir, command) as lock:
             batch.note(lock.takeover_note())
@@ -402,7 +414,7 @@ def run_batch(
                 progress.start(len(runs))
             with executor(jobs, PeriodFolder(period_dir).kernels_log) as pool:
                 _drive(batch, runs, pool, jobs)
-            index = _write_period_files(batch)
+            index = _write_period_files(batch, runs)
     finally:
         if progress is not None:
             progress.stop()
@@ -420,8 +432,26 @@ class _Batch:
     pdf: bool
     force: bool
     progress: Progress | None
+    fresh: bool = False
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    shared: SharedTables = field(default_factory=SharedTables)
+    hashes: dict[Path, str] = field(default_factory=dict)  # source file → sha256, hashed once per run
+    stored_ok: set[str] = field(default_factory=set)  # store entries checked whole in this run
+    stored_files: dict[Path, tuple[str, str]] = field(default_factory=dict)  # full sources stored in this run
+
+    @property
+    def store(self) -> Path:
+        return PeriodFolder(self.period_dir).sources
+
+    def sha256(self, path: Path) -> str:
+        if path not in self.hashes:
+            self.hashes[path] = sha256_file(path)
+        return self.hashes[path]
+
+    def options(self) -> dict[str, Any]:
+        """What of the command line and environment shapes a department's outputs (see `incremental`)."""
+        return {"pdf": self.pdf, "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")}
 
     def note(self, line: str) -> None:
         if line:
@@ -429,13 +459,20 @@ class _Batch:
             if self.progress is not None:
                 self.progress.note(line)
 
-    def notebook(self, run: DepartmentRun, name: str, **parameters: str) -> NotebookJob:
-        """The job of one notebook: `<name>.ipynb` from the notebooks folder, else (a group) the generic group notebook."""
-        staging = _staging(run)
+    def source_of(self, name: str) -> Path:
+        """The source of notebook `name`: `<name>.ipynb` from the notebooks folder, else (a group) the generic group notebook."""
         source = self.source / notebook(name)
         if name != SCORECARD and not source.is_file():
             source = self.source / notebook(GROUP_NOTEBOOK)
+        return source
+
+    def notebook(self, run: DepartmentRun, name: str, **parameters: str) -> NotebookJob:
+        """The job of one notebook (see `source_of`), run in the department's staging folder."""
+        staging = _staging(run)
+        source = self.source_of(name)
         injected = {"params_path": str(run.params_path), "period": str(self.window), **parameters}
+        if name != SCORECARD:
+            injected["partitions"] = INPUTS  # the group reads its own rows, kept by the run (see `partitions`)
         return NotebookJob(str(source), str(staging / notebook(name)), injected, str(staging), self.timeout)
 
 
@@ -449,6 +486,20 @@ def _staging(run: DepartmentRun) -> Path:
 
 
 # -- cleaning up after an interrupted run ---------------------------------------------------
+def _prune_store(batch: _Batch) -> None:
+    """Remove from the period's store every file no department manifest (history included) refers to any more."""
+    store = batch.store
+    if not store.is_dir():
+        return
+    keep = audit.stored_names(batch.period_dir)
+    for entry in sorted(store.iterdir()):
+        if entry.name not in keep:
+            try:
+                _remove(entry)
+            except OSError as exc:
+                batch.problems.append(f"{entry}: no longer used and cannot be removed ({shorten(exc, 200)})")
+
+
 def _clean_period(batch: _Batch) -> None:
     """Remove stale staging folders and temporary files; put back or retire folders moved aside (we hold the lock)."""
     for entry in sorted(batch.period_dir.iterdir()):
@@ -559,20 +610,37 @@ def _declared_id(path: Path) -> str | None:
 
 
 def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> None:
-    """Refuse a signed department, or make its staging folder: inputs snapshot and department.json."""
+    """Reuse an unchanged department, refuse a changed signed one (unless forced), or stage it: inputs and department.json."""
     staging, final = _staging(run), _final(run)
     signed = _sign_state(final)
-    if signed and not batch.force:
-        run.refused = True
-        run.error = (
-            f"{final}: {signed}; refusing to overwrite (pass --force to re-run and keep the signed run in history/)"
-        )
+    previous = _previous_manifest(final)
+    decision = Decision(False, "its params did not load" if run.failed else "")
+    if department is not None and not run.failed:
+        try:
+            decision = _decide(run, department, batch, previous)
+        except KpiError as exc:  # its params for the period are wrong: the staging step below says so
+            decision = Decision(False, f"cannot be compared with its previous run ({shorten(exc)})")
+        if decision.reuse and _reuse(run, final, decision.why, batch):
+            return
+    run.why = run.why or decision.why
+    if signed and not batch.force and decision.reuse is not None:
+        _refuse(run, final, signed)
         return
     try:
         _remove(staging)
         staging.mkdir(parents=True)
         if department is not None:
             _describe(run, department, batch)
+            if decision.reuse is None and previous and not run.failed:
+                rows = incremental.decide_rows(previous, run.fingerprint["rows"], run.fingerprint["sources"])
+                if rows.reuse and _reuse(run, final, rows.why, batch):
+                    _remove(staging)
+                    return
+                run.why = run.why or rows.why
+        if signed and not batch.force:
+            _remove(staging)
+            _refuse(run, final, signed)
+            return
         meta = {
             "department": run.department,
             "name": run.name,
@@ -589,6 +657,97 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
             _unwritable(run, str(output_error(exc, exc.filename or staging)))
         else:
             run.error = run.error or f"{exc.filename or staging}: cannot be read: {exc.strerror or exc}"
+
+
+def _refuse(run: DepartmentRun, final: Path, signed: str) -> None:
+    run.refused = True
+    why = f"{run.why}; " if run.why else ""
+    run.error = (
+        f"{final}: {signed}; refusing to overwrite ({why}pass --force to re-run and keep the signed run in history/)"
+    )
+
+
+def _restore_sources(manifest: Mapping[str, Any], batch: _Batch) -> str:
+    """Check (once per run) each stored source the manifest names, putting back a bad one; the first that cannot be, or ""."""
+    inputs = manifest.get("inputs", {})
+    for entry in inputs.get("tables", []) if isinstance(inputs, dict) else []:
+        name = entry.get("stored") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in batch.stored_ok:
+            continue
+        kept = batch.store / name
+        try:
+            good = kept.is_file() and sha256_file(kept) == entry.get("sha256")
+            if not good and batch.sha256(Path(str(entry.get("path")))) == entry.get("sha256"):
+                audit.store_bytes(batch.store, Path(str(entry["path"])).read_bytes(), str(entry["sha256"]), kept.suffix)
+                good = sha256_file(kept) == entry.get("sha256")
+                batch.note(f"{kept}: the stored copy was missing or changed; put back from {entry['path']}")
+        except OSError:
+            good = False
+        if not good:
+            return name
+        batch.stored_ok.add(name)
+    return ""
+
+
+def _previous_manifest(final: Path) -> dict[str, Any] | None:
+    """The manifest of the department's previous run; None when there is none, {} when it cannot be read."""
+    where = DepartmentFolder(final).manifest
+    if not final.is_dir() or final.is_symlink():
+        return None
+    try:
+        return read_json(where) if where.is_file() else {}
+    except AuditError:
+        return {}
+
+
+def _decide(run: DepartmentRun, department: Department, batch: _Batch, previous: dict[str, Any] | None) -> Decision:
+    """The department's fingerprint (all but its rows, see `incremental`) and what it says about its previous run."""
+    params = department.for_period(batch.window)
+    data = DataFolder.of(department)
+    sources: dict[str, list[str]] = {}
+    adapters = False
+    for name in tables_needed(params, department.template.indicators):
+        sources[name] = [batch.sha256(path) for path in data.files(name)]
+        adapter = data.adapter_file(name)
+        if adapter is not None:
+            adapters = True
+            sources[name].append(f"adapter {sha256_file(adapter)}")
+    notebooks = {name: sha256_file(batch.source_of(name)) for name in (*department.template.groups, SCORECARD)}
+    run.fingerprint = {
+        "toolkit": incremental.toolkit(),
+        "notebooks": notebooks,
+        "params": sha256_file(department.path),
+        "template": department.template.sha256,
+        "options": batch.options(),
+        "sources": sources,
+    }
+    return incremental.decide(previous, run.fingerprint, fresh=batch.fresh, adapters=adapters)
+
+
+def _reuse(run: DepartmentRun, final: Path, why: str, batch: _Batch) -> bool:
+    """Keep the previous folder as it is, when its outputs are still those its manifest records; else say why not.
+
+    The full sources its manifest names must be in the period's store, whole: a
+    stored copy that went missing or changed is put back from the company's file
+    when that file still has the recorded sha256, else the department runs again.
+    """
+    changed = audit.outputs_changed(final)
+    if changed:
+        run.why = f"its outputs differ from its manifest ({shorten(changed[0], 200)})"
+        return False
+    missing = _restore_sources(read_json(DepartmentFolder(final).manifest), batch)
+    if missing:
+        run.why = f"its stored source {missing} is missing or changed"
+        return False
+    if DepartmentFolder(final).result.is_file():
+        try:
+            result = read_result(DepartmentFolder(final).result)
+        except AuditError as exc:
+            run.why = f"its result.json cannot be read ({shorten(exc, 200)})"
+            return False
+        run.total, run.grade = result.total, result.grade
+    run.reused, run.why = True, why
+    return True
 
 
 def _final(run: DepartmentRun) -> Path:
@@ -610,7 +769,15 @@ def _describe(run: DepartmentRun, department: Department, batch: _Batch) -> None
         run.name, run.lang = params.name, params.lang
         run.labels = {b.grade: b.label for b in params.grades}
         run.effective = params.model_dump(mode="json")
-        run.inputs = audit.snapshot_inputs(department, batch.window, _staging(run))
+        run.inputs = audit.snapshot_inputs(
+            department,
+            batch.window,
+            _staging(run),
+            data=batch.shared.folder(department),
+            store=batch.store,
+            stored_files=batch.stored_files,
+        )
+        run.fingerprint["rows"] = {entry["table"]: entry["sha256"] for entry in run.inputs["partitions"]}
     except OutputError:
         raise
     except KpiError as exc:
@@ -655,7 +822,10 @@ def _drive(batch: _Batch, runs: list[DepartmentRun], pool: Executor, jobs: int) 
     """Run every department's jobs, at most `jobs` at a time, and finalize each department as its last job ends."""
     ready: deque[Task] = deque()
     for run in runs:
-        if run.failed:
+        if run.reused:
+            if batch.progress is not None:
+                batch.progress.advance(run)
+        elif run.failed:
             _finalize(run, batch)
         else:
             ready.extend(Task(run, group, execute, batch.notebook(run, group, group=group)) for group in run.groups)
@@ -785,6 +955,8 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         inputs=run.inputs,
         effective=run.effective,
         commit=git_commit(),
+        fingerprint=run.fingerprint,
+        why=run.why,
     )
     write_json(staging.manifest, manifest)
     run.notes.extend(_swap(staging.path, _final(run)))
@@ -832,12 +1004,25 @@ def _swap(staging: Path, final: Path) -> list[str]:
 
 
 # -- the period's files ---------------------------------------------------------------------
-def _write_period_files(batch: _Batch) -> Path | None:
-    """index.html, summary.csv, summary.xlsx and the period manifest; a problem is one line, and the manifest is then left alone."""
+def _write_period_files(batch: _Batch, departments: list[DepartmentRun]) -> Path | None:
+    """index.html, summary.csv, summary.xlsx and the period manifest; a problem is one line, and the manifest is then left alone.
+
+    The period manifest records, for each department of this run, whether it was
+    reused or ran and why (departments not in this run keep what they had).
+    """
     period = str(batch.window)
+    runs = {
+        d.department: {
+            "run": "reused" if d.reused else "refused" if d.refused else "failed" if d.failed else "ran",
+            "why": d.why,
+        }
+        for d in departments
+        if d.department
+    }
     try:
         index = write_index(batch.period_dir, period)[0]
-        audit.write_period_manifest(batch.period_dir, period)
+        audit.write_period_manifest(batch.period_dir, period, runs)
+        _prune_store(batch)
         return index
     except KpiError as exc:
         batch.problems.extend(exc.lines())

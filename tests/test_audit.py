@@ -100,13 +100,18 @@ def test_manifest_contents(company: Company) -> None:
         ("outputs/2026-Q4/cs-west/result.json", "result.json: output changed"),
         ("outputs/2026-Q4/cs-west/service.html", "service.html: output changed"),
         ("outputs/2026-Q4/cs-west/scorecard.html", "scorecard.html: output changed"),
-        ("outputs/2026-Q4/cs-west/inputs/data/surveys.csv", "inputs/data/surveys.csv: recorded input copy changed"),
+        (
+            "outputs/2026-Q4/cs-west/inputs/tables/surveys.parquet",
+            "inputs/tables/surveys.parquet: recorded input copy changed",
+        ),
+        ("outputs/2026-Q4/cs-west/inputs/sources.json", "inputs/sources.json: recorded input copy changed"),
+        ("outputs/2026-Q4/.sources/*.csv", "stored source of"),
         ("outputs/2026-Q4/index.html", "index.html: output changed"),
         ("cs-west.yaml", "cs-west.yaml: input changed"),
     ],
 )
 def test_one_changed_byte_is_detected_and_named(company: Company, target: str, expected: str) -> None:
-    path = company.root / target
+    path = next(company.root.glob(target)) if "*" in target else company.root / target
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))

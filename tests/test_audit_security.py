@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from kpi_lib import AuditError, DataError, ParamsError, Period, TemplateError, appraise, load_params
-from kpi_lib.audit import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_department, snapshot_inputs
+from kpi_lib.audit import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_inputs, snapshot_inputs
 from kpi_lib.files import sha256_file
 from kpi_lib.snapshot import read_frame, write_frame
 from kpi_lib.tables import DataFolder
@@ -170,13 +170,15 @@ def test_recompute_never_runs_recorded_code(world: World, tree: Path, attack: st
             evil, encoding="utf-8"
         )  # adapters/happy.py beside the params
     elif attack == "point the recorded params at other code":
-        (inputs / "data" / "evil.py").write_text(evil, encoding="utf-8")
+        (inputs / "evil.py").write_text(evil, encoding="utf-8")
         params = inputs / "params.yaml"
         params.write_text(
             params.read_text(encoding="utf-8").replace("adapters/happy.py:adapt", "evil.py:adapt"), encoding="utf-8"
         )
-    else:
-        (inputs / "adapted" / "complaints.parquet").unlink()
+    else:  # the frame the adapter returned, kept in the period's store
+        manifest = json.loads((tree / "cs-west" / MANIFEST).read_text(encoding="utf-8"))
+        (kept,) = [e["stored"] for e in manifest["inputs"]["adapted"] if e["table"] == "complaints"]
+        (tree / ".sources" / kept).unlink()
     result = kpi("verify", str(tree), "--recompute")
     no_crash(result)
     assert result.returncode == 1
@@ -186,14 +188,11 @@ def test_recompute_never_runs_recorded_code(world: World, tree: Path, attack: st
     elif attack == "point the recorded params at other code":
         assert (
             "inputs/params.yaml: recorded input copy changed" in result.stderr
-            and "inputs/data/evil.py: recorded input added" in result.stderr
+            and "inputs/evil.py: recorded input added" in result.stderr
         )
     else:
-        assert "complaints.parquet: recorded input copy deleted" in result.stderr
-        assert (
-            "cannot recompute" in result.stderr
-            and "the run recorded no copy of what the adapter returned" in result.stderr
-        )
+        assert "stored source of complaints deleted" in result.stderr
+        assert "cannot recompute" in result.stderr and "the stored source of complaints cannot be read" in result.stderr
 
 
 @pytest.mark.slow
@@ -212,8 +211,8 @@ def test_the_manifest_hashes_the_adapter_and_what_it_returned(world: World, tree
     ]
     (kept,) = manifest["inputs"]["adapted"]
     assert kept["table"] == "complaints" and kept["adapter_sha256"] == sha256_file(adapter)
-    assert kept["sha256"] == sha256_file(tree / "cs-west" / kept["copy"])
-    frame = read_frame(tree / "cs-west" / kept["copy"])
+    assert kept["sha256"] == sha256_file(tree / ".sources" / kept["stored"])  # kept once for the period
+    frame = read_frame(tree / ".sources" / kept["stored"])
     assert "Happy" not in frame.columns and {type(v) for v in frame["satisfied"]} <= {bool, type(None)}
     assert list(frame.index[:3]) == [0, 1, 2]  # the raw frame's index: row numbers still point at the file
 
@@ -746,18 +745,18 @@ def test_a_corrupt_file_of_one_department_is_named_and_the_others_are_verified(t
 # -- 5. snapshot copies never collide --------------------------------------------------------
 @pytest.mark.slow
 def test_two_exports_with_the_same_base_name_are_both_kept(world: World, tree: Path) -> None:
-    inputs = tree / "cs-west" / "inputs" / "data"
     data = world.root / "data" / "demo"
-    assert sha256_file(inputs / "a" / "tickets.csv") == sha256_file(data / "a" / "tickets.csv")
-    assert sha256_file(inputs / "b" / "tickets.csv") == sha256_file(data / "b" / "tickets.csv")
     manifest = json.loads((tree / "cs-west" / MANIFEST).read_text(encoding="utf-8"))
-    copies = {t["table"]: t["copy"] for t in manifest["inputs"]["tables"] if t.get("role") == "file"}
-    assert copies["complaints"] == "inputs/data/a/tickets.csv" and copies["feedback"] == "inputs/data/b/tickets.csv"
-    recorded = DataFolder.of(recorded_department(tree / "cs-west"))
-    live = DataFolder.of(load_params(world.params / "cs-west.yaml"))
-    pd.testing.assert_frame_equal(recorded.table("feedback").frame, live.table("feedback").frame)
-    complaints = recorded.table("complaints")  # read from the adapter's recorded output, not by running it
-    assert not complaints.problems and len(complaints.frame) == len(pd.read_csv(data / "a" / "tickets.csv"))
+    files = {t["table"]: t for t in manifest["inputs"]["tables"] if t.get("role") == "file"}
+    assert files["complaints"]["rel"] == "a/tickets.csv" and files["feedback"]["rel"] == "b/tickets.csv"
+    for table, rel in (("complaints", "a/tickets.csv"), ("feedback", "b/tickets.csv")):
+        assert sha256_file(tree / ".sources" / files[table]["stored"]) == sha256_file(data / rel)
+    with recorded_inputs(tree / "cs-west") as (department, _):
+        recorded = DataFolder.of(department)
+        live = DataFolder.of(load_params(world.params / "cs-west.yaml"))
+        pd.testing.assert_frame_equal(recorded.table("feedback").frame, live.table("feedback").frame)
+        complaints = recorded.table("complaints")  # read from the adapter's recorded output, not by running it
+        assert not complaints.problems and len(complaints.frame) == len(pd.read_csv(data / "a" / "tickets.csv"))
     assert not world.marker.exists()
 
 
@@ -781,10 +780,12 @@ def test_snapshot_inputs_mirrors_paths_and_recompute_finds_them(company: Company
     department = load_params(params)
     out = tmp_path / "run"
     section = snapshot_inputs(department, Period.parse(PERIOD), out)
-    copies = sorted(t["copy"] for t in section["tables"])
-    assert "inputs/data/a/tickets.csv" in copies and "inputs/data/b/tickets.csv" in copies
-    recorded = recorded_department(out)
-    assert appraise(recorded, Period.parse(PERIOD)).to_json() == appraise(department, Period.parse(PERIOD)).to_json()
+    kept = sorted(t["rel"] for t in section["tables"])
+    assert "a/tickets.csv" in kept and "b/tickets.csv" in kept
+    (out / MANIFEST).write_text(json.dumps({"inputs": section}), encoding="utf-8")
+    with recorded_inputs(out) as (recorded, _):
+        expected = appraise(department, Period.parse(PERIOD)).to_json()
+        assert appraise(recorded, Period.parse(PERIOD)).to_json() == expected
 
 
 # -- the exact Parquet copy of an adapter's frame --------------------------------------------

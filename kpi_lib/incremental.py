@@ -1,0 +1,106 @@
+"""Incremental runs: a department whose inputs, params, template, notebooks and toolkit are unchanged is reused.
+
+Each department's manifest records its `fingerprint`: the sha256 of everything
+its outputs are a function of, in parts:
+
+- `toolkit`: kpi_lib's own files (code, templates, catalogs) and the versions of
+  Python and the packages that make the outputs (pandas, papermill, nbconvert …);
+- `notebooks`: the notebook sources its groups and scorecard ran from;
+- `params`, `template`: the files' bytes;
+- `options`: what of the command line shapes the outputs (`--pdf`, and
+  `SOURCE_DATE_EPOCH`, which dates them);
+- `sources`: each table's full source files (and adapter), by sha256;
+- `rows`: each table's partition (the department's own rows and problems), by sha256.
+
+`decide` compares a department's parts now with those its previous run recorded.
+Nothing changed but the sources: the run reads the tables and compares `rows`,
+so a department whose own rows are unchanged is reused even when other
+departments' rows of the same export changed. Any other change, a previous run
+that failed or predates fingerprints, or `--fresh`, runs the department again;
+`why` says which in words, and the period manifest records it for every
+department. A reused department's folder is left exactly as it was, after its
+outputs were checked against its manifest (a folder edited since its run is run
+again, never reused). Tables with an adapter always compare `rows` (an adapter is
+code: its output is not a function of its file alone).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .files import json_text, sha256_bytes, versions
+
+PARTS = ("toolkit", "notebooks", "params", "template", "options", "sources", "rows")
+WORDS = {
+    "toolkit": "the toolkit (kpi_lib or a package version)",
+    "notebooks": "the notebooks",
+    "params": "its params file",
+    "template": "its template",
+    "options": "the run's options (--pdf or SOURCE_DATE_EPOCH)",
+}
+
+
+@cache
+def toolkit() -> str:
+    """sha256 over kpi_lib's files (every file of the package, by path) and the versions of what makes the outputs."""
+    digest: list[str] = [f"python {platform.python_version()}", json_text(versions())]
+    root = resources.files("kpi_lib")
+    stack = [root]
+    files = []
+    while stack:
+        for entry in stack.pop().iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    stack.append(entry)
+            elif not entry.name.endswith((".pyc", ".pyo")):
+                files.append(entry)
+    for entry in sorted(files, key=lambda e: str(e)):
+        digest.append(f"{str(entry)[len(str(root)) :]} {sha256_bytes(entry.read_bytes())}")
+    return sha256_bytes("\n".join(digest).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`reuse` True (keep the previous folder), False (run), or None (the rows decide: compare partitions)."""
+
+    reuse: bool | None
+    why: str
+
+
+def decide(previous: Mapping[str, Any] | None, now: Mapping[str, Any], *, fresh: bool, adapters: bool) -> Decision:
+    """Reuse, run, or ask the rows, comparing `now`'s parts (all but `rows`) with the previous run's manifest."""
+    if fresh:
+        return Decision(False, "--fresh")
+    if previous is None:
+        return Decision(False, "no previous run in this period")
+    if previous.get("status") != "ok":
+        return Decision(False, "its previous run failed")
+    before = previous.get("fingerprint")
+    if not isinstance(before, dict) or not all(part in before for part in PARTS):
+        return Decision(False, "its previous run recorded no fingerprint (an older toolkit)")
+    changed = [WORDS[part] for part in WORDS if before.get(part) != now.get(part)]
+    if changed:
+        return Decision(False, "changed: " + ", ".join(changed))
+    if before.get("sources") == now.get("sources") and not adapters:
+        return Decision(True, "unchanged: same params, template, notebooks, toolkit and input files")
+    return Decision(None, "")
+
+
+def decide_rows(previous: Mapping[str, Any], rows: Mapping[str, str], sources: Mapping[str, Any]) -> Decision:
+    """After the tables were read: reuse when the department's own rows are the same as its previous run's."""
+    before = previous.get("fingerprint", {})
+    old_rows = before.get("rows", {}) if isinstance(before, dict) else {}
+    changed = sorted(set(rows) | set(old_rows), key=str)
+    changed = [t for t in changed if rows.get(t) != old_rows.get(t)]
+    if changed:
+        return Decision(False, "changed: its rows of " + ", ".join(changed))
+    old_sources = before.get("sources", {}) if isinstance(before, dict) else {}
+    moved = sorted(t for t in sources if sources.get(t) != old_sources.get(t))
+    if moved:
+        return Decision(True, f"unchanged: its own rows are the same (other rows of {', '.join(moved)} changed)")
+    return Decision(True, "unchanged: its own rows are the same")
