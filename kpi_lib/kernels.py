@@ -208,10 +208,13 @@ class Zygote:
         self.socket = ours
         self.launches = 0
         self.kernels: list[ForkedKernel] = []
-        reply = self._receive(START_TIMEOUT, "start")
-        if "ready" not in reply:
+        try:
+            reply = self._receive(START_TIMEOUT, "start")
+            if "ready" not in reply:
+                raise ZygoteError(str(reply.get("error", reply)))
+        except ZygoteError:
             self.close()
-            raise ZygoteError(str(reply.get("error", reply)))
+            raise
         self.started = reply["ready"]
 
     @property
@@ -228,7 +231,6 @@ class Zygote:
     def _receive(self, timeout: float, what: str) -> dict[str, Any]:
         ready, _, _ = select.select([self.socket], [], [], timeout)
         if not ready:
-            self.close()
             raise ZygoteError(f"no answer to {what} within {timeout:.0f} s")
         data = self.socket.recv(MAX_MESSAGE)
         if not data:
@@ -253,11 +255,13 @@ class Zygote:
             os.close(exit_w)
         try:
             reply = self._receive(LAUNCH_TIMEOUT, "a launch")
-        except ZygoteError:
+        except ZygoteError:  # dead or hung: let it go (a dead one is replaced on the next launch)
             os.close(exit_r)
+            self.close()
             raise
         if "pid" not in reply:
             os.close(exit_r)
+            self.close()
             raise ZygoteError(str(reply.get("error", reply)))
         kernel = ForkedKernel(int(reply["pid"]), exit_r, self)
         self.launches += 1
@@ -268,7 +272,7 @@ class Zygote:
         """Close our end: the zygote exits (and any kernel of it still running dies with it)."""
         self.socket.close()
         try:
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -394,15 +398,15 @@ def fork_kernel(cmd: Sequence[str], kwargs: Mapping[str, Any]) -> ForkedKernel |
 def zygote_provisioner() -> type:
     """`LocalProvisioner`, except that `launch_kernel` forks the kernel from the zygote (imported on first use)."""
     from jupyter_client.launcher import launch_kernel
-    from jupyter_client.provisioning import LocalProvisioner
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-    class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
+    class ZygoteProvisioner(LocalProvisioner):
         async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
             kernel = fork_kernel(cmd, self._scrub_kwargs(kwargs))
             if kernel is None:
                 return await super().launch_kernel(cmd, **kwargs)
             # as LocalProvisioner.launch_kernel, with the pgid we know (the kernel made its own session)
-            self.process = kernel
+            self.process = kernel  # type: ignore[assignment]  # the Popen methods LocalProvisioner calls
             self.pid = self.pgid = kernel.pid
             self.cwd = kwargs.get("cwd") or os.getcwd()
             return self.connection_info
@@ -451,7 +455,7 @@ def _import_as_in_a_kernel(name: str) -> None:
     """
     saved = sys.stdout
     builtins.get_ipython = lambda: _KernelShell  # type: ignore[attr-defined]
-    sys.stdout = _KernelStdout(saved)  # type: ignore[assignment]
+    sys.stdout = _KernelStdout(saved)
     try:
         importlib.import_module(name)
     finally:
@@ -473,7 +477,7 @@ def serve(fd: int) -> None:
     """The zygote's main loop: import the stack, say ready, then fork one kernel per request until EOF."""
     started = time.monotonic()
     sock = socket.socket(fileno=fd)
-    original = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGCHLD)}
+    original: dict[int, Any] = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGCHLD)}
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle; we end with our worker
     try:
         _preload()
@@ -493,7 +497,7 @@ def serve(fd: int) -> None:
     own = [fd, wake_r, wake_w]
     while True:
         try:
-            ready, _, _ = select.select([sock, wake_r], [], [])
+            ready, _, _ = select.select([sock.fileno(), wake_r], [], [])
         except InterruptedError:
             continue
         if wake_r in ready:
@@ -504,7 +508,7 @@ def serve(fd: int) -> None:
                 except BlockingIOError:
                     break
             _reap(exits)
-        if sock not in ready:
+        if fd not in ready:
             continue
         message, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 8)
         if not message:

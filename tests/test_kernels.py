@@ -97,7 +97,9 @@ def _check_cell() -> str:
 def _run(tmp: Path, name: str, *cells: str, timeout: int = 120) -> tuple[Any, list[Any]]:
     source = _notebook(tmp / f"{name}-source.ipynb", *cells)
     outcome = execute(NotebookJob(str(source), str(tmp / f"{name}.ipynb"), {"CWD": str(tmp)}, str(tmp), timeout))
-    return outcome, nbformat.read(tmp / f"{name}.ipynb", as_version=4).cells
+    cells = nbformat.read(tmp / f"{name}.ipynb", as_version=4).cells
+    ours = [c for c in cells if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+    return outcome, [None, *ours]  # cells[1] is the first of `cells`
 
 
 def _stdout(cell: Any) -> str:
