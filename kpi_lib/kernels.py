@@ -293,7 +293,7 @@ class Zygotes:
         zygote = self.live.get(key)
         if zygote is not None and not zygote.alive():
             say(f"the kernel zygote (pid {zygote.pid}) died (exit code {zygote.process.returncode}); starting another")
-            del self.live[key]
+            self.live.pop(key).close()
             zygote = None
         if zygote is None:
             if key in self.broken:

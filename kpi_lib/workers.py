@@ -15,6 +15,9 @@ Nothing outlives the runner, even after `kill -9` (Linux): every worker asks the
 kernel to SIGKILL it when its parent dies (`prctl(PR_SET_PDEATHSIG)` in the
 worker's initializer), and every notebook kernel a worker starts does the same
 (`tied_kernel_manager()`, passed to papermill as nbclient's `kernel_manager_class`).
+Kernels are forked from the worker's zygote (`kernels.py`), which dies with the
+worker, and each kernel with its zygote; a kernel that cannot be forked starts
+as a fresh process tied to the worker directly.
 The multiprocessing resource tracker exits by itself once the runner and its
 workers, which hold its pipe, are gone. Linux ties a child to the *thread* that
 started it, so workers are started from the thread that calls `submit` (the
