@@ -100,7 +100,8 @@ IMPORTED_AS_IN_A_KERNEL = frozenset({"pandas"})  # see _import_as_in_a_kernel
 LAUNCHER = "ipykernel_launcher"
 # The zygote runs this file by path, not `kpi_lib.kernels`: importing the package would import pandas
 # (kpi_lib/__init__) before `_preload` can import it as a kernel would.
-BOOT = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='kpi_zygote')['serve'](int(sys.argv[2]))"
+# The trailing comment names the process in `ps` (a forked kernel shows its zygote's command line).
+BOOT = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='kpi_zygote')['serve'](int(sys.argv[2]))  # ipykernel zygote"
 START_TIMEOUT = 120.0  # seconds for a zygote's imports (a cold disk cache on a busy machine)
 LAUNCH_TIMEOUT = 30.0  # seconds for one fork
 MAX_MESSAGE = 1 << 20
