@@ -26,6 +26,8 @@ from kpi_lib import kernels
 from kpi_lib.runner import NotebookJob, execute
 from kpi_lib.workers import die_with_parent, tied_kernel_manager
 
+ROOT = Path(__file__).resolve().parents[1]
+
 # -- isolation: one row per item a notebook could leak (item, pollution in A, check in B: True when pristine) ----
 POLLUTIONS = [
     ("global variable", "kpi_leak = 1", "'kpi_leak' not in globals()"),
@@ -186,6 +188,30 @@ def test_a_forked_kernel_starts_in_the_state_of_a_fresh_one(
     }
     assert not differences, {d: (fresh, forked) for d in sorted(differences)[:1]} and sorted(differences)
     assert set(fresh) == set(forked)
+
+
+@pytest.mark.slow
+def test_the_group_notebook_comes_out_byte_identical_from_a_forked_kernel(
+    tmp_path: Path, demo_dir: Path, keep_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real notebook (tables, charts, the recorded result), fresh against forked, with SOURCE_DATE_EPOCH set."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1798675200")
+    made = {}
+    for mode in ("fresh", "forked"):
+        monkeypatch.setenv(kernels.SWITCH, "0" if mode == "fresh" else "1")
+        folder = tmp_path / mode
+        folder.mkdir()
+        job = NotebookJob(
+            str(ROOT / "notebooks" / "group.ipynb"),
+            str(folder / "service.ipynb"),
+            {"params_path": str(demo_dir / "params" / "cs-east.yaml"), "period": "2026-Q4", "group": "service"},
+            str(folder),
+        )
+        outcome = execute(job)
+        assert outcome.ok, outcome.error
+        made[mode] = (folder / "service.ipynb").read_bytes()
+    assert b"image/png" in made["fresh"]  # charts were drawn
+    assert made["fresh"] == made["forked"]
 
 
 # -- where kernels come from -----------------------------------------------------------------------------
