@@ -293,7 +293,7 @@ class Zygotes:
         key = (python, frozenset(env.items()))
         zygote = self.live.get(key)
         if zygote is not None and not zygote.alive():
-            say(f"the kernel zygote (pid {zygote.pid}) died (exit code {zygote.process.returncode}); starting another")
+            _log(f"the kernel zygote (pid {zygote.pid}) died (exit code {zygote.process.returncode}); starting another")
             self.live.pop(key).close()
             zygote = None
         if zygote is None:
@@ -325,7 +325,7 @@ def zygotes() -> Zygotes:
     return _ZYGOTES
 
 
-def say(line: str) -> None:
+def _log(line: str) -> None:
     """One line to stderr (a worker's stderr is the period's kernels log)."""
     print(f"kpi kernels: {line}", file=sys.stderr, flush=True)
 
@@ -390,7 +390,7 @@ def fork_kernel(cmd: Sequence[str], kwargs: Mapping[str, Any]) -> ForkedKernel |
         except ZygoteError as exc:
             why = str(exc)
     if why != f"{SWITCH}=0":
-        say(f"{why}; this kernel starts as a fresh process")
+        _log(f"{why}; this kernel starts as a fresh process")
     pool.fresh += 1
     return None
 
