@@ -15,6 +15,9 @@ Nothing outlives the runner, even after `kill -9` (Linux): every worker asks the
 kernel to SIGKILL it when its parent dies (`prctl(PR_SET_PDEATHSIG)` in the
 worker's initializer), and every notebook kernel a worker starts does the same
 (`tied_kernel_manager()`, passed to papermill as nbclient's `kernel_manager_class`).
+Kernels are forked from the worker's zygote (`kernels.py`), which dies with the
+worker, and each kernel with its zygote; a kernel that cannot be forked starts
+as a fresh process tied to the worker directly.
 The multiprocessing resource tracker exits by itself once the runner and its
 workers, which hold its pipe, are gone. Linux ties a child to the *thread* that
 started it, so workers are started from the thread that calls `submit` (the
@@ -24,47 +27,41 @@ the worker's main thread, which runs the notebook.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import multiprocessing
 import os
-import signal
-import sys
+import uuid
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from .errors import UsageError
+from .kernels import die_with_parent, zygote_provisioner
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-_PRCTL = (
-    ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
-)  # resolved here, not in a forked child
-
-
-def die_with_parent(parent: int) -> None:
-    """Have Linux SIGKILL this process when its parent ends; exit at once if the parent `parent` is already gone.
-
-    Safe between fork and exec (a `preexec_fn`): it only calls the pre-resolved `prctl` and `getppid`.
-    """
-    if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(1)
-
 
 @functools.cache
 def tied_kernel_manager() -> type:
-    """nbclient's kernel manager, except that each kernel dies with the worker that started it (imported on first use)."""
+    """nbclient's kernel manager: each kernel forked from this worker's zygote (`kernels.py`) and dying with the worker.
+
+    The manager installs its provisioner itself (`kernels.zygote_provisioner()`, a
+    `LocalProvisioner` whose launches fork), so no entry point or kernel spec
+    change is needed; a kernel that cannot be forked starts as a fresh process
+    with `die_with_parent` as its `preexec_fn`. jupyter_client is imported on first use.
+    """
     from jupyter_client.manager import AsyncKernelManager
+
+    provisioner = zygote_provisioner()
 
     class TiedKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             kw.setdefault("preexec_fn", functools.partial(die_with_parent, os.getpid()))
+            if self.provisioner is None:  # else a restart, which keeps its provisioner
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+                self.provisioner = provisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
             await super().start_kernel(**kw)
 
     return TiedKernelManager

@@ -733,7 +733,7 @@ def test_after_the_kill_verify_passes_and_finished_departments_are_untouched(kil
 KILL_MY_WORKER = """import os, pathlib
 if pathlib.Path.cwd().name == ".staging-{victim}" and ({always} or not pathlib.Path({marker!r}).exists()):
     pathlib.Path({marker!r}).touch()
-    os.kill(os.getppid(), 9)  # the kernel's parent is the worker process running this notebook"""
+    os.kill(int(os.environ["JPY_PARENT_PID"]), 9)  # the worker running this notebook (a forked kernel's parent is its zygote)"""
 
 
 def notebooks_killing_a_worker(root: Path, victim: str, always: bool) -> Path:
