@@ -163,8 +163,17 @@ def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str) -> s
 
 
 def page_characters(texts: Iterable[str]) -> str:
-    """The non-ASCII characters of `texts`, sorted: what the embedded font must cover."""
-    return "".join(sorted({c for text in texts for c in text if ord(c) > 0x7F}))
+    """The non-ASCII characters of `texts`, sorted: what the embedded font must cover.
+
+    Spaces need no glyph (any font shows a no-break space), except the ideographic space,
+    whose full width is part of the layout. Leaving the no-break space of the audit page's
+    prompts out gives a reader page and its audit page one subset, made once.
+    """
+    return "".join(sorted({c for text in texts for c in text if ord(c) > 0x7F and not _blank(c)}))
+
+
+def _blank(c: str) -> bool:
+    return c.isspace() and c != "\u3000"
 
 
 def font_css(texts: Iterable[str]) -> str:
