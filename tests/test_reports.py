@@ -252,6 +252,32 @@ def test_chinese_text_embeds_a_subset_of_exactly_its_characters() -> None:
     assert font_css(["部服客东华"]) == css  # the same characters in another order: the same bytes
 
 
+@pytest.mark.parametrize(
+    ("chars", "within"),
+    [
+        ("华东客服部", "华东客服部总分考核，（）"),
+        ("，（）", "华东客服部总分考核，（）"),
+        ("考核", "考核汇总表"),
+        ("考核", "考核"),  # within == chars: cut from the source
+        ("考核", "考"),  # within lacks a character: cut from the source, never a subset missing glyphs
+        ("考核", ""),
+    ],
+)
+def test_a_subset_cut_from_a_larger_cut_is_the_same_bytes(chars: str, within: str) -> None:
+    """The department's pages are cut from one cut to all their characters: that must change no byte."""
+    from kpi_lib.charts import cjk_font_path
+    from kpi_lib.reports import font_subset
+
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font installed (mplfonts)")
+    fast = font_subset(chars, within)
+    font_subset.cache_clear()
+    assert fast == font_subset(chars)
+    font = TTFont(io.BytesIO(fast))
+    assert font.flavor == "woff2" and {chr(c) for c in font.getBestCmap()} == set(chars)
+    assert not {"GSUB", "GPOS", "vmtx"} & set(font.keys())  # layout features, vertical metrics: a page needs none
+
+
 # -- HTML of executed notebooks -------------------------------------------------------------
 def test_department_reports_hide_code_from_readers_and_show_it_to_auditors(tmp_path: Path) -> None:
     notebook = new_notebook(
@@ -396,6 +422,11 @@ def synthetic_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str
         new_output("display_data", data={"image/png": chart, "text/plain": "<Figure>"}),
         new_output("stream", name="stdout", text="总分 96.54\n"),
         new_output("execute_result", data={"text/plain": "'完成'"}, execution_count=1),
+        new_output(
+            "display_data", data={"image/svg+xml": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'}
+        ),
+        new_output("display_data", data={"application/javascript": "fetch('https://example.com')"}),
+        new_output("error", ename="ValueError", evalue="坏", traceback=["\x1b[0;31mValueError\x1b[0m: 坏"]),
     ]
     notebook.cells = [new_markdown_cell("# 指标组 Indicator group\n\n说明 `code` *em*"), code]
     nbformat.write(notebook, str(folder / "service.ipynb"))
@@ -409,6 +440,8 @@ def test_a_report_is_self_contained_lean_and_covered_by_its_font(synthetic_repor
     assert page_problems(page) == []
     assert embedded_font(page) is not None and len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 1
     assert page.count(".kpi h2") == 1  # the fragment's style block, shown twice, is kept once
+    assert re.search(r'<img [^>]*src="data:image/svg\+xml;base64,', page) and "example.com" not in page
+    assert '<span class="ansi-red-fg">ValueError</span>' in page and ".ansi-red-fg {" in page
     assert PLACEHOLDER not in page and CSS_PLACEHOLDER not in page and '<html lang="zh">' in page
 
 
