@@ -141,7 +141,7 @@ def test_reports_are_self_contained(batch: dict) -> None:
     for page in batch["out"].rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', text), page
-        assert "@font-face" in text and "data:font/otf;base64," in text, page
+        assert "@font-face" in text and "data:font/woff2;base64," in text, page
 
 
 @pytest.mark.slow
