@@ -1,33 +1,45 @@
 """Reports for people (kpi_lib/reports.py): the period's ranking in index.html and summary.csv, rendered from a
-folder of department results as `kpi run` leaves them; atomic writes; the embedded font; HTML of a notebook."""
+folder of department results as `kpi run` leaves them; atomic writes; the embedded font; HTML of a notebook; lean
+pages (self-contained, CSS pruned to the page, the font covering the page's text, charts as palette PNGs)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import openpyxl
 import pytest
+from fontTools.ttLib import TTFont
 from markupsafe import escape
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from PIL import Image
 
 from kpi_lib import AuditError
+from kpi_lib.charts import PALETTE_COLOURS, bars, hbars, histogram
 from kpi_lib.files import write_atomic
 from kpi_lib.reports import (
+    CSS_PLACEHOLDER,
     FONT_FAMILY,
     PLACEHOLDER,
+    dedupe_styles,
     department_reports,
     font_css,
+    page_classes,
+    prune_css,
     render_index,
     write_index,
 )
 from kpi_lib.summary import summary_csv_text
+
+from .conftest import kpi
 
 PERIOD = "2026-Q4"
 XSS = "<script>alert('x')</script>"
@@ -240,6 +252,32 @@ def test_chinese_text_embeds_a_subset_of_exactly_its_characters() -> None:
     assert font_css(["部服客东华"]) == css  # the same characters in another order: the same bytes
 
 
+@pytest.mark.parametrize(
+    ("chars", "within"),
+    [
+        ("华东客服部", "华东客服部总分考核，（）"),
+        ("，（）", "华东客服部总分考核，（）"),
+        ("考核", "考核汇总表"),
+        ("考核", "考核"),  # within == chars: cut from the source
+        ("考核", "考"),  # within lacks a character: cut from the source, never a subset missing glyphs
+        ("考核", ""),
+    ],
+)
+def test_a_subset_cut_from_a_larger_cut_is_the_same_bytes(chars: str, within: str) -> None:
+    """The department's pages are cut from one cut to all their characters: that must change no byte."""
+    from kpi_lib.charts import cjk_font_path
+    from kpi_lib.reports import font_subset
+
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font installed (mplfonts)")
+    fast = font_subset(chars, within)
+    font_subset.cache_clear()
+    assert fast == font_subset(chars)
+    font = TTFont(io.BytesIO(fast))
+    assert font.flavor == "woff2" and {chr(c) for c in font.getBestCmap()} == set(chars)
+    assert not {"GSUB", "GPOS", "vmtx"} & set(font.keys())  # layout features, vertical metrics: a page needs none
+
+
 # -- HTML of executed notebooks -------------------------------------------------------------
 def test_department_reports_hide_code_from_readers_and_show_it_to_auditors(tmp_path: Path) -> None:
     notebook = new_notebook(
@@ -273,3 +311,210 @@ def test_a_department_with_every_indicator_excluded_has_no_total_and_ranks_after
     ]
     page = rendered["index.html"].decode("utf-8")
     assert "<code>cs-a</code></td><td class=num><b>—</b>" in page
+
+
+# -- lean pages: what the template, the CSS pruning and the style dedupe promise -------------
+@pytest.mark.parametrize(
+    ("css", "classes", "expected"),
+    [
+        ("body {margin: 0}", set(), "body {margin: 0}"),  # no class: always kept
+        (".cell {padding: 5px}", {"cell"}, ".cell {padding: 5px}"),
+        (".cell {padding: 5px}", {"cells", "xcell"}, ""),  # whole names only
+        (".highlight .k {color: green}", {"highlight"}, ""),  # every class of a selector must be there
+        (".highlight .k {color: green}", {"highlight", "k"}, ".highlight .k {color: green}"),
+        (".a, .b, p {x: 1}", {"b"}, ".b, p {x: 1}"),  # selectors of a list are kept one by one
+        (".a, .b {x: 1}", set(), ""),
+        (".output > .prompt {color: red}", {"output"}, ""),
+        ("/* a comment */\n.a {x: 1}", {"a"}, ".a {x: 1}"),
+        ("@page {margin: .5in}", set(), "@page {margin: .5in}"),
+        (".a {x: 1}\n\n.b {y: 2}", {"a", "b"}, ".a {x: 1}\n.b {y: 2}"),
+        ("a:hover {color: #0d47a1}", set(), "a:hover {color: #0d47a1}"),  # colours are not classes
+    ],
+)
+def test_prune_css_keeps_the_rules_that_can_match(css: str, classes: set[str], expected: str) -> None:
+    assert prune_css(css, classes) == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ('<div class="cell input">', {"cell", "input"}),
+        ("<td class=num>1</td>", {"num"}),
+        ("<p class='bad x'>", {"bad", "x"}),
+        ('<div data-class="no">class="text in a paragraph"', set()),
+        ("<div>no classes</div>", set()),
+    ],
+)
+def test_page_classes_reads_quoted_and_bare_attributes(page: str, expected: set[str]) -> None:
+    assert page_classes(page) == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("<style>a</style>x<style>a</style>y", "<style>a</style>xy"),
+        ("<style>a</style><style>b</style><style>a</style>", "<style>a</style><style>b</style>"),
+        ("<style>a\nb</style>1<style>a\nb</style>2<style>a\nb</style>", "<style>a\nb</style>12"),
+        ("<style>a</style>&lt;style&gt;a&lt;/style&gt;", "<style>a</style>&lt;style&gt;a&lt;/style&gt;"),
+        ("no style", "no style"),
+    ],
+)
+def test_dedupe_styles_keeps_each_block_where_it_first_appears(page: str, expected: str) -> None:
+    assert dedupe_styles(page) == expected
+
+
+def embedded_font(page: str) -> TTFont | None:
+    found = re.findall(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert len(found) <= 1
+    return TTFont(io.BytesIO(base64.b64decode(found[0]))) if found else None
+
+
+def page_problems(page: str) -> list[str]:
+    """What a lean, self-contained report must never hold; [] for a good page."""
+    problems = []
+    head, body = page.split("</head>", 1)
+    for tag in ("<script", "<link", "<iframe", "<object", "<embed", "@import"):
+        if tag in page.lower():
+            problems.append(f"{tag} in the page")
+    for url in re.findall(r"""(?:\ssrc=|url\()\s*["']?([^"')\s>]*)""", page):
+        if not url.startswith("data:"):
+            problems.append(f"fetches {url[:60]}")
+    font = embedded_font(page)
+    needed = {c for c in page if ord(c) > 0x7F and not (c.isspace() and c != "\u3000")}
+    covered = {chr(c) for c in font.getBestCmap()} if font is not None else set()
+    if needed - covered:
+        problems.append(f"the embedded font lacks {''.join(sorted(needed - covered))!r}")
+    if font is not None and font.flavor != "woff2":
+        problems.append(f"the font is {font.flavor}, not woff2")
+    present = page_classes(body)
+    head_css = "".join(re.findall(r"<style>(.*?)</style>", head, re.DOTALL))
+    for selectors in re.findall(r"([^{}]+)\{[^{}]*\}", re.sub(r"url\([^)]*\)", "", head_css)):
+        for selector in selectors.split(","):
+            unused = set(re.findall(r"\.(-?[_a-zA-Z][-_a-zA-Z0-9]*)", selector)) - present
+            if unused:
+                problems.append(f"the rule for {selector.strip()!r} names classes not on the page: {sorted(unused)}")
+    styles = re.findall(r"<style>.*?</style>", body, re.DOTALL)
+    if len(styles) != len(set(styles)):
+        problems.append("a <style> block is repeated")
+    for data in re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', page):
+        with Image.open(io.BytesIO(base64.b64decode(data))) as image:
+            if image.format != "PNG":
+                problems.append(f"an image is {image.format}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def synthetic_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Both reports of a notebook with every kind of output ours display: markdown, HTML fragments, charts, text."""
+    from kpi_lib.charts import bars
+    from kpi_lib.pages import render
+
+    folder = tmp_path_factory.mktemp("lean")
+    notebook = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    chart = base64.b64encode(bars(["满意", "不满意"], [8, 2], "满意度 satisfaction", "n", [False, True])).decode()
+    fragment = render("recorded.html.j2", rows=[{"group": "服务", "path": "service.ipynb", "sha256": "ab", "count": 5}])
+    code = new_code_cell('from kpi_lib import notebook as kn\nrun = kn.start("p.yaml")  # 参数', execution_count=1)
+    code.outputs = [
+        new_output("display_data", data={"text/html": fragment, "text/plain": "table"}),
+        new_output("display_data", data={"text/html": fragment, "text/plain": "table"}),
+        new_output("display_data", data={"image/png": chart, "text/plain": "<Figure>"}),
+        new_output("stream", name="stdout", text="总分 96.54\n"),
+        new_output("execute_result", data={"text/plain": "'完成'"}, execution_count=1),
+        new_output(
+            "display_data", data={"image/svg+xml": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'}
+        ),
+        new_output("display_data", data={"application/javascript": "fetch('https://example.com')"}),
+        new_output("error", ename="ValueError", evalue="坏", traceback=["\x1b[0;31mValueError\x1b[0m: 坏"]),
+    ]
+    notebook.cells = [new_markdown_cell("# 指标组 Indicator group\n\n说明 `code` *em*"), code]
+    nbformat.write(notebook, str(folder / "service.ipynb"))
+    department_reports(folder, "华东客服部 · 2026-Q4", ["service"])
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.html")}
+
+
+@pytest.mark.parametrize("name", ["service.html", "service.audit.html"])
+def test_a_report_is_self_contained_lean_and_covered_by_its_font(synthetic_reports: dict[str, str], name: str) -> None:
+    page = synthetic_reports[name]
+    assert page_problems(page) == []
+    assert embedded_font(page) is not None and len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 1
+    assert page.count(".kpi h2") == 1  # the fragment's style block, shown twice, is kept once
+    assert re.search(r'<img [^>]*src="data:image/svg\+xml;base64,', page) and "example.com" not in page
+    assert '<span class="ansi-red-fg">ValueError</span>' in page and ".ansi-red-fg {" in page
+    assert PLACEHOLDER not in page and CSS_PLACEHOLDER not in page and '<html lang="zh">' in page
+
+
+def test_the_audit_report_shows_code_and_prompts_and_the_reader_report_neither(
+    synthetic_reports: dict[str, str],
+) -> None:
+    reader, audit = synthetic_reports["service.html"], synthetic_reports["service.audit.html"]
+    assert 'class="highlight' not in reader and 'class="prompt"' not in reader and "Out[" not in reader
+    assert '<span class="kn">import</span>' in audit and "In\xa0[1]:" in audit and "Out[1]:" in audit
+    assert ".highlight .kn {" in audit and ".highlight" not in reader.split("</head>")[0]
+    reader_font, audit_font = embedded_font(reader), embedded_font(audit)
+    assert reader_font is not None and audit_font is not None
+    extra = {chr(c) for c in audit_font.getBestCmap()} - {chr(c) for c in reader_font.getBestCmap()}
+    assert extra == set("参数")  # each page its own subset: the code's comment is the audit page's alone
+
+
+@pytest.mark.parametrize(
+    ("problem", "page"),
+    [
+        ("<script", '<html><head></head><body><script src="x.js"></script></body></html>'),
+        ("fetches https://cdn", '<html><head></head><body><img src="https://cdn/x.png"></body></html>'),
+        (
+            "fetches http://x",
+            '<html><head><style>a {background: url("http://x/y.png")}</style></head><body></body></html>',
+        ),
+        ("lacks '华'", "<html><head></head><body>华</body></html>"),
+        ("names classes not on the page", "<html><head><style>.unused {x: 1}</style></head><body></body></html>"),
+        ("repeated", "<html><head></head><body><style>a</style><style>a</style></body></html>"),
+    ],
+)
+def test_page_problems_catches_each_fault(problem: str, page: str) -> None:
+    """The checks above can fail: each kind of bad page is caught."""
+    assert any(problem in p for p in page_problems(page)), page_problems(page)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: histogram([1.0, 2.5, 30.0, 4.0] * 50, 24.0, "响应用时 CS04", "小时", "期限"),
+        lambda: bars(["1", "2", "3", "4", "5"], [3, 1, 4, 10, 20], "评分分布", "n", [True, True, True, False, False]),
+        lambda: hbars(["CS01 制度制订", "CS02 制度执行", "CS03 计划"], [0.0, 1.2, -0.5], "各指标失分", "分"),
+    ],
+    ids=["histogram", "bars", "hbars"],
+)
+def test_charts_are_palette_pngs_and_the_same_figure_gives_the_same_bytes(draw: Callable[[], bytes]) -> None:
+    data = draw()
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG" and image.mode == "P"
+        colours = image.getcolors()
+        assert colours is not None and 8 <= len(colours) <= PALETTE_COLOURS  # flat colours kept, antialiasing too
+        assert image.width >= 500  # legible: matplotlib's size at 110 dpi, not a thumbnail
+    assert draw() == data
+
+
+@pytest.fixture(scope="module")
+def demo_department(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo department run by `kpi run` as a user runs it: its 10 real reports."""
+    root = tmp_path_factory.mktemp("lean-demo")
+    params = (demo_dir / "params" / "cs-west.yaml").read_text(encoding="utf-8")
+    (root / "cs-west.yaml").write_text(
+        params.replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}"), encoding="utf-8"
+    )
+    result = kpi("run", root / "cs-west.yaml", "--period", PERIOD, "--out", root / "outputs", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    return root / "outputs" / PERIOD / "cs-west"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", ["management", "service", "key_accounts", "cost", "scorecard"])
+@pytest.mark.parametrize("suffix", [".html", ".audit.html"])
+def test_every_demo_report_is_self_contained_lean_and_covered_by_its_font(
+    demo_department: Path, notebook: str, suffix: str
+) -> None:
+    page = (demo_department / f"{notebook}{suffix}").read_text(encoding="utf-8")
+    assert page_problems(page) == []
+    assert embedded_font(page) is not None and re.search(r'<img [^>]*src="data:image/png;base64,', page)
