@@ -477,11 +477,16 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
         rows=_with_outcome(rows, "observed"),
         excluded=rows.iloc[0:0].assign(reason=pd.Series(dtype=object)),
         facts={
-            "collector": row["collector"],
+            "collector": _text(row["collector"]),
             "collected_on": None if pd.isna(collected) else collected.date().isoformat(),
-            "source": row["source"],
-            "note": row["note"],
+            "source": _text(row["source"]),
+            "note": _text(row["note"]),
             "row": int(row["_row"]),
         },
         responses=None if responses is None or pd.isna(responses) else int(responses),
     )
+
+
+def _text(value: Any) -> str | None:
+    """A text cell of a frame (pandas `str`: NaN when empty) as the fact shown: the text, or None."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)

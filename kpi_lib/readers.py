@@ -247,17 +247,19 @@ def _read_plain_csv(path: Path, body: bytes, wanted: Wanted) -> RawTable | None:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if body.count(b"\r") != body.count(b"\r\n"):
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         return None
-    content = body[:-1] if body.endswith(b"\n") else body
-    solid = content.translate(None, _BLANKISH)
-    if not content or solid.startswith(b"\n") or solid.endswith(b"\n") or b"\n\n" in solid or not solid:
+    ends = body.endswith(b"\n")
+    solid = body.translate(None, _BLANKISH)  # a blank line leaves two newlines side by side
+    if not solid.strip(b"\n") or solid.startswith(b"\n") or b"\n\n" in solid or (not ends and solid.endswith(b"\n")):
         return None
     del solid
-    lines = content.count(b"\n") + 1
-    first = content.split(b"\n", 1)[0].decode("utf-8")
+    lines = body.count(b"\n") + (0 if ends else 1)
+    content = memoryview(body)[: len(body) - ends]
+    first = body[: body.find(b"\n")] if b"\n" in body else body
+    first_text = bytes(first).decode("utf-8").removesuffix("\r")
     try:
-        header = next(csv.reader([first], strict=True))
+        header = next(csv.reader([first_text], strict=True))
     except csv.Error:
         return None
     labels = [h.strip() for h in header]
@@ -282,7 +284,7 @@ def _read_plain_csv(path: Path, body: bytes, wanted: Wanted) -> RawTable | None:
         return None
     if table.num_rows != lines - 1:
         return None
-    if b'"' in content and not _quoted_lines_agree(content, table, keep, len(header)):
+    if b'"' in body and not _quoted_lines_agree(bytes(content), table, keep, len(header)):
         return None
     frame = pd.DataFrame(
         {labels[i]: pd.Series(pd.array(table.column(names[i]), dtype="str")) for i in keep},

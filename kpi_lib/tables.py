@@ -364,27 +364,21 @@ class Table:
             return {}
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-        return {
-            value: order[bounds[k] : bounds[k + 1]]
-            for k, value in enumerate(uniques)
-            if isinstance(value, str)
-        }
+        return {value: order[bounds[k] : bounds[k + 1]] for k, value in enumerate(uniques) if isinstance(value, str)}
 
     @cached_property
-    def _departments(self) -> dict[str, list[int]]:
-        """Each department value of the file and its rows (empty cells left out), in order of first appearance."""
-        rows = self.frame["_row"].to_numpy()
-        firsts = sorted(self._positions.items(), key=lambda item: int(item[1][0]))
-        return {value: rows[positions].tolist() for value, positions in firsts}
+    def _departments(self) -> dict[str, np.ndarray]:
+        """Each department value of the file and its row positions (empty cells left out), in order of first appearance."""
+        return dict(sorted(self._positions.items(), key=lambda item: int(item[1][0])))
 
     def problems_of(self, department: str) -> list[Problem]:
         """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all."""
         problems = [p for p in self.problems if p.department in (None, department)]
         key = squash(fold(department))
-        for value, rows in self._departments.items():
+        for value, positions in self._departments.items():
             if value != department and squash(fold(value)) == key:
                 reason = how_it_differs(value, department)
-                for row in rows:
+                for row in self.frame["_row"].to_numpy()[positions].tolist():
                     problems.append(
                         Problem(
                             file=self.file,
@@ -638,9 +632,7 @@ def parse_table(
     headers, problems = _map_headers(raw, spec, file)
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
-    rows = (
-        frame.index.to_numpy(dtype="int64") + 2 if integer_index else np.arange(2, len(frame) + 2, dtype="int64")
-    )
+    rows = frame.index.to_numpy(dtype="int64") + 2 if integer_index else np.arange(2, len(frame) + 2, dtype="int64")
     departments = (
         _departments_of(frame[headers["department"]])
         if "department" in headers
@@ -816,12 +808,21 @@ def _check_order(
             )
 
 
+TEXT_TYPES = ("str", "period")
+
+
 def _typed(col: Column, column: list[Any]) -> pd.Series:
-    """A column of parsed Python values (the per-cell path) in the frame's dtype for its type."""
+    """A column of parsed Python values (the per-cell path) in the frame's dtype for its type.
+
+    Dates and timestamps `datetime64[ns]` (NaT when empty), booleans nullable `boolean`, text and periods
+    pandas' `str` (pyarrow-backed, NaN when empty: no Python object per cell), numbers `Decimal` objects.
+    """
     if col.type in ("date", "timestamp"):
         return pd.to_datetime(pd.Series(column, dtype=object), errors="raise").astype("datetime64[ns]")
     if col.type == "bool":
         return pd.Series(pd.array(column, dtype="boolean"))
+    if col.type in TEXT_TYPES:
+        return pd.Series(column, dtype="str")
     return pd.Series(column, dtype=object)
 
 
@@ -932,22 +933,20 @@ def _parse_text_column(
             out[where[good]] = moments[good].to_numpy(dtype="datetime64[ns]")
             plain[where[~good]] = False
     elif col.type == "bool":
-        data[plain] = text[plain].map(BOOL_WORDS).to_numpy(dtype=bool)
+        data[plain] = text[plain].isin([w for w, truth in BOOL_WORDS.items() if truth]).to_numpy(dtype=bool)
         known[plain] = True
-    elif plain.any():
+    elif col.type in ("decimal", "int") and plain.any():
         codes, uniques = pd.factorize(text[plain])
-        if col.type in ("decimal", "int"):
-            numbers = [Decimal(u) for u in uniques]
-            within = np.array([(low is None or v >= low) and (high is None or v <= high) for v in numbers], dtype=bool)
-            shared = np.empty(len(numbers), dtype=object)
-            shared[:] = numbers
-            where = np.flatnonzero(plain)
-            ok = within[codes]
-            out[where[ok]] = shared[codes[ok]]
-            plain[where[~ok]] = False
-        else:
-            out[plain] = uniques.to_numpy(dtype=object)[codes]
+        numbers = [Decimal(u) for u in uniques]  # one Decimal per distinct text, shared by its rows
+        within = np.array([(low is None or v >= low) and (high is None or v <= high) for v in numbers], dtype=bool)
+        shared = np.empty(len(numbers), dtype=object)
+        shared[:] = numbers
+        where = np.flatnonzero(plain)
+        ok = within[codes]
+        out[where[ok]] = shared[codes[ok]]
+        plain[where[~ok]] = False  # out of range: the per-cell parser says so
     # every other cell: the per-cell parser, once per distinct text, problems in row order
+    rest_values: tuple[np.ndarray, np.ndarray] | None = None
     rest = ~plain & ~(empty & (not col.required))
     if rest.any():
         where = np.flatnonzero(rest)
@@ -962,10 +961,22 @@ def _parse_text_column(
             known[where] = np.array([v is not None for v in got], dtype=bool)[codes]
         elif col.type in ("date", "timestamp"):
             out[where] = np.array(got, dtype="datetime64[ns]")[codes]
+        elif col.type in TEXT_TYPES:
+            shared = np.empty(len(got), dtype=object)
+            shared[:] = got
+            values = shared[codes]
+            out[where] = values
+            rest_values = (where, values)
         else:
             shared = np.empty(len(got), dtype=object)
             shared[:] = got
             out[where] = shared[codes]
+    if col.type in TEXT_TYPES:  # the text itself where plain (no copy to Python objects), the parsed text elsewhere
+        result = text.where(pd.Series(plain))
+        if rest_values is not None and len(rest_values[0]):
+            changed = rest_values[1] != None  # noqa: E711 - elementwise over objects
+            result.iloc[rest_values[0][changed]] = rest_values[1][changed]
+        return result
     if col.type == "bool":
         return pd.Series(pd.arrays.BooleanArray(data, ~known))
     if col.type in ("date", "timestamp"):
