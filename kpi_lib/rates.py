@@ -29,7 +29,7 @@ from .errors import Code, DataError, Problem
 from .params import sla_parts
 from .period import Period
 from .template import RATE_KINDS, RateSpec
-from .workdays import workday_deadline
+from .workdays import workday_deadlines
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -286,7 +286,7 @@ def on_time(inp: RateInput) -> Evidence:
         deadline = start + pd.Timedelta(hours=amount)
         ok = end.notna() & (end <= deadline)
     else:
-        deadline = start.map(lambda ts: pd.Timestamp(workday_deadline(ts.to_pydatetime(), amount)))
+        deadline = workday_deadlines(start, amount)
         ok = end.notna() & (end < deadline)
     frame["deadline"] = deadline if unit == "h" else deadline - pd.Timedelta(seconds=1)
     frame["hours_taken"] = (end - start) / pd.Timedelta(hours=1)

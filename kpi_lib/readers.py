@@ -250,18 +250,25 @@ def _read_plain_csv(path: Path, body: bytes, wanted: Wanted) -> RawTable | None:
     if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         return None
     ends = body.endswith(b"\n")
-    solid = body.translate(None, _BLANKISH)  # a blank line leaves two newlines side by side
-    if not solid.strip(b"\n") or solid.startswith(b"\n") or b"\n\n" in solid or (not ends and solid.endswith(b"\n")):
-        return None
-    del solid
-    lines = body.count(b"\n") + (0 if ends else 1)
-    content = memoryview(body)[: len(body) - ends]
-    first = body[: body.find(b"\n")] if b"\n" in body else body
-    first_text = bytes(first).decode("utf-8").removesuffix("\r")
+    cut = body.find(b"\n")
+    if cut < 0:
+        return None  # a header alone, without a newline
+    first_text = body[:cut].decode("utf-8").removesuffix("\r")
     try:
         header = next(csv.reader([first_text], strict=True))
     except csv.Error:
         return None
+    if not any(cell.strip() for cell in header):
+        return None  # a blank first line: the header is further down
+    # the header is not blank (csv says so: it may be all Chinese); below it, a line of only separators,
+    # spaces and non-ASCII bytes (some are spaces) leaves two newlines side by side: the exact reader decides
+    solid = body.translate(None, _BLANKISH)
+    below = solid[solid.find(b"\n") :]
+    if below.startswith(b"\n\n") or b"\n\n" in below or (not ends and below.endswith(b"\n")):
+        return None
+    del solid, below
+    lines = body.count(b"\n") + (0 if ends else 1)
+    content = memoryview(body)[: len(body) - ends]
     labels = [h.strip() for h in header]
     if any(not h for h in labels) or len({h.casefold() for h in labels}) != len(labels):
         return None

@@ -633,11 +633,7 @@ def parse_table(
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
     rows = frame.index.to_numpy(dtype="int64") + 2 if integer_index else np.arange(2, len(frame) + 2, dtype="int64")
-    departments = (
-        _departments_of(frame[headers["department"]])
-        if "department" in headers
-        else np.full(len(frame), None, dtype=object)
-    )
+    departments = _Departments(frame[headers["department"]] if "department" in headers else None, len(frame))
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
     values: dict[str, pd.Series] = {}
     for col in spec.columns:
@@ -667,13 +663,29 @@ def _department(value: Any) -> str | None:
     return text if PLAIN_ID.fullmatch(text) else id_skeleton(text)
 
 
+class _Departments:
+    """Each row's department for its problems (`_department`), worked out for the whole column on the first problem."""
+
+    def __init__(self, cells: pd.Series | None, rows: int) -> None:
+        self._cells = cells
+        self._rows = rows
+        self._found: np.ndarray | None = None
+
+    def of(self, i: int) -> str | None:
+        if self._found is None:
+            cells = self._cells
+            self._found = np.full(self._rows, None, dtype=object) if cells is None else _departments_of(cells)
+        value: str | None = self._found[i]
+        return value
+
+
 @dataclass(frozen=True)
 class _Places:
     """Where the cells of one column are: the file, each row and its department, the xlsx column letter."""
 
     file: str
     rows: np.ndarray  # int64 row numbers
-    departments: np.ndarray  # object: each row's department (str) or None
+    departments: _Departments
     letter: str | None
 
     def problem(self, i: int, column: str, message: str, code: Code, value: Any = None) -> Problem:
@@ -684,7 +696,7 @@ class _Places:
             **where,
             column=column,
             value=value,
-            department=self.departments[i],
+            department=self.departments.of(i),
             message=message,
             code=code,
         )
@@ -954,7 +966,7 @@ def _parse_text_column(
         parsed = [_parse_cell(u, col, parse, low, high) for u in uniques]
         wrong = np.array([w is not None for _, w in parsed], dtype=bool)
         for i, code in zip(where[wrong[codes]], codes[wrong[codes]], strict=True):
-            problems.append(places.problem(int(i), col.name, *parsed[code][1]))  # type: ignore[misc]
+            problems.append(places.problem(int(i), col.name, *parsed[code][1]))
         got = [v for v, _ in parsed]
         if col.type == "bool":
             data[where] = np.array([bool(v) for v in got], dtype=bool)[codes]
