@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
@@ -762,6 +763,10 @@ def _check_keys(
     place = places[spec.key[-1]]
     keys = pd.DataFrame({c: values[c] for c in spec.key})
     keys = keys[keys.notna().all(axis=1)]
+    if len(spec.key) == 1 and isinstance(keys.dtypes.iloc[0], pd.StringDtype):
+        single = keys.iloc[:, 0].array.__arrow_array__()
+        if pc.count_distinct(single).as_py() == len(keys):
+            return  # every key once (the usual case: one hash pass, no factorizing)
     repeated = keys.duplicated(keep="first")
     if not repeated.any():
         return
@@ -936,9 +941,7 @@ def _parse_text_column(
     )
     if col.type in ("date", "timestamp"):
         if plain.any():
-            moments = pd.to_datetime(
-                text[plain], format="%Y-%m-%d" if col.type == "date" else "ISO8601", errors="coerce"
-            )
+            moments = _moments(text[plain], col.type)
             years = moments.dt.year
             good = (moments.notna() & (years >= FIRST_YEAR) & (years <= LAST_YEAR)).to_numpy(dtype=bool)
             where = np.flatnonzero(plain)
@@ -994,6 +997,16 @@ def _parse_text_column(
     if col.type in ("date", "timestamp"):
         return pd.Series(out, dtype="datetime64[ns]")
     return pd.Series(out, dtype=object)
+
+
+def _moments(text: pd.Series, kind: str) -> pd.Series:
+    """Plain date or timestamp texts (`PLAIN`) as datetime64[ns]: pyarrow's ISO 8601 cast, or pandas cell by
+    cell (NaT where a text is no real moment, e.g. 2026-02-30) when the cast refuses one of them."""
+    try:
+        cast = pc.cast(text.array.__arrow_array__(), pa.timestamp("ns"))
+        return pd.Series(cast.to_numpy(), index=text.index, dtype="datetime64[ns]")
+    except pa.ArrowException:
+        return pd.to_datetime(text, format="%Y-%m-%d" if kind == "date" else "ISO8601", errors="coerce")
 
 
 def _departments_of(cells: pd.Series) -> np.ndarray:
