@@ -38,9 +38,21 @@ Row numbers are the ones a person finds the record on (see `kpi_lib.readers`):
 CSV physical lines, xlsx sheet rows (with the cell, `complaints.xlsx!E12`),
 Parquet records from row 2.
 
-Parsed frames hold: `datetime64` for date and timestamp columns (NaT when
+Parsed frames hold: `datetime64[ns]` for date and timestamp columns (NaT when
 empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
-(never binary floats), `str` for text and periods; plus `_row`, the row number.
+(never binary floats; one object per distinct text, shared by its rows), pandas'
+pyarrow-backed `str` for text and periods (NaN when empty); plus `_row`, the row
+number.
+
+Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
+(`kpi_lib.readers`), only the columns the template names; each text column is
+then parsed as a whole: a pattern (`PLAIN`) picks the cells that are plainly
+valid and converts them at once, and every other cell goes through the per-cell
+parser (`_parse_cell`, the definition), once per distinct text, so a problem
+keeps its exact message, code, row, column, value and department. Keys are
+checked with `duplicated()`, order with one comparison per pair. Typed cells
+(xlsx, Parquet, an adapter's frame) are parsed cell by cell as before. Every
+row of the file is validated whatever department is appraised.
 """
 
 from __future__ import annotations
