@@ -29,7 +29,7 @@ from .errors import Code, DataError, Problem
 from .params import sla_parts
 from .period import Period
 from .template import RATE_KINDS, RateSpec
-from .workdays import workday_deadline
+from .workdays import workday_deadlines
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -286,7 +286,7 @@ def on_time(inp: RateInput) -> Evidence:
         deadline = start + pd.Timedelta(hours=amount)
         ok = end.notna() & (end <= deadline)
     else:
-        deadline = start.map(lambda ts: pd.Timestamp(workday_deadline(ts.to_pydatetime(), amount)))
+        deadline = workday_deadlines(start, amount)
         ok = end.notna() & (end < deadline)
     frame["deadline"] = deadline if unit == "h" else deadline - pd.Timedelta(seconds=1)
     frame["hours_taken"] = (end - start) / pd.Timedelta(hours=1)
@@ -477,11 +477,16 @@ def observe(indicator_id: str, period: Period, observations: pd.DataFrame, file:
         rows=_with_outcome(rows, "observed"),
         excluded=rows.iloc[0:0].assign(reason=pd.Series(dtype=object)),
         facts={
-            "collector": row["collector"],
+            "collector": _text(row["collector"]),
             "collected_on": None if pd.isna(collected) else collected.date().isoformat(),
-            "source": row["source"],
-            "note": row["note"],
+            "source": _text(row["source"]),
+            "note": _text(row["note"]),
             "row": int(row["_row"]),
         },
         responses=None if responses is None or pd.isna(responses) else int(responses),
     )
+
+
+def _text(value: Any) -> str | None:
+    """A text cell of a frame (pandas `str`: NaN when empty) as the fact shown: the text, or None."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)

@@ -22,6 +22,18 @@ CSV text is decoded as UTF-8 (with or without BOM), UTF-16 with a BOM, or
 GB18030/GBK (what Chinese Excel writes). A file that is UTF-8 up to a bad byte
 is refused rather than read as GB18030, which would turn every Chinese text in
 it into other characters.
+
+Two ways to read a CSV, with the same result. When the caller names the columns
+it needs (`wanted`), a file is read by pyarrow (`pyarrow.csv`, every column as
+text, only those columns), if it is plain enough that pyarrow's records are
+exactly the csv module's, one per physical line: no blank line (or line of only
+separators and spaces), no carriage return outside CRLF, a header of distinct
+non-empty names, the same number of records as lines after the header, and
+every line that holds a quote character parsed alone by the csv module to the
+same cells (so no quoted field spans lines). Record i is then on line i + 2.
+Any other file, and any file pyarrow refuses, is read by the exact reader (the
+csv module, physical lines counted), which reports every problem. The fast
+reader's columns are pandas' pyarrow-backed `str`; the exact reader's objects.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import csv
 import io
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -68,17 +81,25 @@ class RawTable:
     header_row: int = 1
     letters: dict[str, str] = field(default_factory=dict)  # header → xlsx column letter
     problems: list[Problem] = field(default_factory=list)
+    headers: list[str] | None = None  # every header of the file when `frame` holds only the wanted columns
 
 
 class Unreadable(Refusal):
     """The file cannot be read at all; the message says where and why, the code what kind of failure."""
 
 
-def read_raw(path: Path, sheet: str | None = None) -> RawTable:
-    """Read a table file's cells; raise `Unreadable` when the file as a whole cannot be read."""
+Wanted = Callable[[str], bool]  # which (stripped) headers a caller needs
+
+
+def read_raw(path: Path, sheet: str | None = None, wanted: Wanted | None = None) -> RawTable:
+    """Read a table file's cells; raise `Unreadable` when the file as a whole cannot be read.
+
+    With `wanted`, a CSV's frame may hold only the columns whose stripped header
+    it accepts (`RawTable.headers` then lists them all); other formats are read whole.
+    """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path)
+        return read_csv(path, wanted)
     if suffix == ".xlsx":
         return read_xlsx(path, sheet)
     if suffix == ".parquet":
@@ -89,10 +110,15 @@ def read_raw(path: Path, sheet: str | None = None) -> RawTable:
 # -- CSV ------------------------------------------------------------------------------------
 def decode(data: bytes) -> str:
     """The text of a CSV file, or `Unreadable` naming the line of the first bad byte and the encodings tried."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text and the encoding it was read with ("utf-8", "utf-8-sig", "utf-16" or "gb18030")."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return _strict(data[3:], "utf-8", offset=3)
+        return _strict(data[3:], "utf-8", offset=3), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _strict(data, "utf-16")
+        return _strict(data, "utf-16"), "utf-16"
     head = data[:4096]
     if head and head.count(0) > len(head) // 8:
         raise Unreadable(
@@ -100,7 +126,7 @@ def decode(data: bytes) -> str:
             Code.BAD_ENCODING,
         )
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         if _mostly_utf8(data):
             raise Unreadable(
@@ -108,7 +134,7 @@ def decode(data: bytes) -> str:
                 f"encodings tried: {ENCODINGS_TRIED}; fix or re-save the file as CSV UTF-8",
                 Code.BAD_ENCODING,
             ) from None
-    return _strict(data, "gb18030")
+    return _strict(data, "gb18030"), "gb18030"
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -139,9 +165,22 @@ def _line_of(data: bytes, position: int) -> int:
     return data.count(b"\n", 0, position) + 1
 
 
-def read_csv(path: Path) -> RawTable:
-    """Read a CSV file; rows are physical line numbers."""
-    text = decode(path.read_bytes())
+def read_csv(path: Path, wanted: Wanted | None = None) -> RawTable:
+    """Read a CSV file; rows are physical line numbers (fast when `wanted` is given and the file is plain)."""
+    data = path.read_bytes()
+    text, encoding = _decode(data)
+    if wanted is not None:
+        body = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
+        del data
+        fast = _read_plain_csv(path, body, wanted)
+        if fast is not None:
+            return fast
+        del body
+    return _read_exact_csv(path, text, wanted)
+
+
+def _read_exact_csv(path: Path, text: str, wanted: Wanted | None = None) -> RawTable:
+    """The csv module's reading: every record with its physical line, every problem of the file's shape."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     file = str(path)
     problems: list[Problem] = []
@@ -174,7 +213,7 @@ def read_csv(path: Path) -> RawTable:
         raise Unreadable(f"line {reader.line_num}: not valid CSV ({exc}); check the quotes", Code.BAD_CSV) from None
     if header is None:
         raise Unreadable("is empty; expected a header line and records", Code.EMPTY_FILE)
-    return _frame(
+    raw = _frame(
         file,
         header,
         [list(col) for col in zip(*records, strict=True)] if records else [[] for _ in header],
@@ -183,6 +222,101 @@ def read_csv(path: Path) -> RawTable:
         {},
         problems,
     )
+    if wanted is None:
+        return raw
+    headers = [str(h) for h in raw.frame.columns]
+    raw.frame = raw.frame[[h for h in headers if wanted(h)]]
+    raw.headers = headers
+    return raw
+
+
+# Bytes a line may hold and still be blank to the csv module (separators, quotes, whitespace; any
+# non-ASCII byte, since some non-ASCII characters are whitespace): a line of only these reads slowly.
+_BLANKISH = bytes([9, 11, 12, 13, 28, 29, 30, 31, 32, 34, 44, *range(128, 256)])
+
+
+def _read_plain_csv(path: Path, body: bytes, wanted: Wanted) -> RawTable | None:
+    """pyarrow's reading of a plain CSV (UTF-8 `body`), or None when the exact reader must read it.
+
+    None for: a blank line anywhere (it shifts line numbers), a CR that is not
+    part of CRLF, a header with an empty or repeated name, anything pyarrow
+    refuses (a record with the wrong number of fields …), a record count other
+    than the number of lines after the header, or a line holding a quote that
+    the csv module, reading it alone, does not read to the same cells.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
+        return None
+    ends = body.endswith(b"\n")
+    cut = body.find(b"\n")
+    if cut < 0:
+        return None  # a header alone, without a newline
+    first_text = body[:cut].decode("utf-8").removesuffix("\r")
+    try:
+        header = next(csv.reader([first_text], strict=True))
+    except csv.Error:
+        return None
+    if not any(cell.strip() for cell in header):
+        return None  # a blank first line: the header is further down
+    # the header is not blank (csv says so: it may be all Chinese); below it, a line of only separators,
+    # spaces and non-ASCII bytes (some are spaces) leaves two newlines side by side: the exact reader decides
+    solid = body.translate(None, _BLANKISH)
+    below = solid[solid.find(b"\n") :]
+    if below.startswith(b"\n\n") or b"\n\n" in below or (not ends and below.endswith(b"\n")):
+        return None
+    del solid, below
+    lines = body.count(b"\n") + (0 if ends else 1)
+    content = memoryview(body)[: len(body) - ends]
+    labels = [h.strip() for h in header]
+    if any(not h for h in labels) or len({h.casefold() for h in labels}) != len(labels):
+        return None
+    names = [f"c{i}" for i in range(len(header))]
+    keep = [i for i, h in enumerate(labels) if wanted(h)]
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(body),
+            read_options=pcsv.ReadOptions(skip_rows=1, column_names=names),
+            parse_options=pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=[names[i] for i in keep],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=False,  # `body` is UTF-8 already (decoded once above)
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.num_rows != lines - 1:
+        return None
+    if b'"' in body and not _quoted_lines_agree(bytes(content), table, keep, len(header)):
+        return None
+    frame = pd.DataFrame(
+        {labels[i]: pd.Series(pd.array(table.column(names[i]), dtype="str")) for i in keep},
+        index=pd.RangeIndex(table.num_rows),
+    )
+    return RawTable(frame, 1, {}, [], labels)
+
+
+def _quoted_lines_agree(content: bytes, table: Any, keep: list[int], width: int) -> bool:
+    """Every line holding a quote, read alone by the csv module: one record of `width` cells equal to pyarrow's."""
+    for number, line in enumerate(content.split(b"\n")):
+        if b'"' not in line:
+            continue
+        text = line.decode("utf-8").removesuffix("\r")
+        try:
+            cells = list(csv.reader([text], strict=True))
+        except csv.Error:
+            return False
+        if number == 0:
+            continue  # the header: read the same way above
+        if len(cells) != 1 or len(cells[0]) != width:
+            return False
+        if any(table.column(f"c{i}")[number - 1].as_py() != cells[0][i] for i in keep):
+            return False
+    return True
 
 
 # -- xlsx -----------------------------------------------------------------------------------

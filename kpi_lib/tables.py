@@ -38,9 +38,21 @@ Row numbers are the ones a person finds the record on (see `kpi_lib.readers`):
 CSV physical lines, xlsx sheet rows (with the cell, `complaints.xlsx!E12`),
 Parquet records from row 2.
 
-Parsed frames hold: `datetime64` for date and timestamp columns (NaT when
+Parsed frames hold: `datetime64[ns]` for date and timestamp columns (NaT when
 empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
-(never binary floats), `str` for text and periods; plus `_row`, the row number.
+(never binary floats; one object per distinct text, shared by its rows), pandas'
+pyarrow-backed `str` for text and periods (NaN when empty); plus `_row`, the row
+number.
+
+Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
+(`kpi_lib.readers`), only the columns the template names; each text column is
+then parsed as a whole: a pattern (`PLAIN`) picks the cells that are plainly
+valid and converts them at once, and every other cell goes through the per-cell
+parser (`_parse_cell`, the definition), once per distinct text, so a problem
+keeps its exact message, code, row, column, value and department. Keys are
+checked with `duplicated()`, order with one comparison per pair. Typed cells
+(xlsx, Parquet, an adapter's frame) are parsed cell by cell as before. Every
+row of the file is validated whatever department is appraised.
 """
 
 from __future__ import annotations
@@ -56,7 +68,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
 from .files import sha256_bytes
@@ -347,26 +362,36 @@ class Table:
         return place(row, letter)
 
     def rows_of(self, department: str) -> pd.DataFrame:
-        """The rows of one department."""
-        return self.frame[self.frame["department"] == department]
+        """The rows of one department (positions grouped once per table, not one comparison per call)."""
+        positions = self._positions.get(department)
+        if positions is None:
+            return self.frame.iloc[0:0]
+        return self.frame.iloc[positions]
 
     @cached_property
-    def _departments(self) -> dict[str, list[int]]:
-        """Each department value of the file and its rows (empty cells left out)."""
-        found: dict[str, list[int]] = {}
-        for value, row in zip(self.frame["department"], self.frame["_row"], strict=True):
-            if isinstance(value, str):
-                found.setdefault(value, []).append(int(row))
-        return found
+    def _positions(self) -> dict[str, np.ndarray]:
+        """Each department value's row positions, in file order (empty cells left out)."""
+        column = self.frame["department"]
+        codes, uniques = pd.factorize(column)
+        if not len(uniques):
+            return {}
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        return {value: order[bounds[k] : bounds[k + 1]] for k, value in enumerate(uniques) if isinstance(value, str)}
+
+    @cached_property
+    def _departments(self) -> dict[str, np.ndarray]:
+        """Each department value of the file and its row positions (empty cells left out), in order of first appearance."""
+        return dict(sorted(self._positions.items(), key=lambda item: int(item[1][0])))
 
     def problems_of(self, department: str) -> list[Problem]:
         """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all."""
         problems = [p for p in self.problems if p.department in (None, department)]
         key = squash(fold(department))
-        for value, rows in self._departments.items():
+        for value, positions in self._departments.items():
             if value != department and squash(fold(value)) == key:
                 reason = how_it_differs(value, department)
-                for row in rows:
+                for row in self.frame["_row"].to_numpy()[positions].tolist():
                     problems.append(
                         Problem(
                             file=self.file,
@@ -399,7 +424,7 @@ def find_table_file(folder: Path, name: str) -> list[Path]:
 
 
 def empty_frame(spec: TableSpec) -> pd.DataFrame:
-    return _frame(spec, {c.name: [] for c in spec.columns}, [])
+    return _frame(spec, {c.name: _typed(c, []) for c in spec.columns}, [])
 
 
 def _failed(spec: TableSpec, file: str, sha: str | None, problems: list[Problem], rules: ReadRules) -> Table:
@@ -464,10 +489,17 @@ def load_table(
         return _failed(spec, str(path), None, [outside], rules)
     try:
         sha = sha256_bytes(path.read_bytes())
-        raw = read_raw(path)
+        raw = read_raw(path, wanted=wanted_headers(spec))
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     return parse_table(raw, spec, str(path), sha, rules=rules)
+
+
+def wanted_headers(spec: TableSpec) -> Callable[[str], bool]:
+    """Which (stripped) headers of a file `_map_headers` may take for a column of `spec`: only those are read."""
+    names = {c.name.lower() for c in spec.columns}
+    aliases = {c.alias for c in spec.columns if c.alias}
+    return lambda header: header.lower() in names or header in aliases
 
 
 def _unreadable(path: Path, exc: Unreadable | OSError) -> Problem:
@@ -564,7 +596,12 @@ def _map_headers(raw: RawTable, spec: TableSpec, file: str) -> tuple[dict[str, A
         if col.name not in found and not col.optional:
             alias = f" (or {col.alias})" if col.alias else ""
             near = next(
-                (h for h in raw.frame.columns if fold(str(h)) in (fold(col.name), fold(col.alias or col.name))), None
+                (
+                    h
+                    for h in (raw.frame.columns if raw.headers is None else raw.headers)
+                    if fold(str(h)) in (fold(col.name), fold(col.alias or col.name))
+                ),
+                None,
             )
             hint = (
                 f"; header {near!r} nearly matches it but {exactness_problem(str(near)) or 'differs'}"
@@ -608,27 +645,26 @@ def parse_table(
     headers, problems = _map_headers(raw, spec, file)
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
-    rows = [int(i) + 2 for i in frame.index] if integer_index else list(range(2, len(frame) + 2))
-    departments: list[str | None] = (
-        [_department(v) for v in frame[headers["department"]]] if "department" in headers else [None] * len(frame)
-    )
+    rows = frame.index.to_numpy(dtype="int64") + 2 if integer_index else np.arange(2, len(frame) + 2, dtype="int64")
+    departments = _Departments(frame[headers["department"]] if "department" in headers else None, len(frame))
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
-    values: dict[str, list[Any]] = {}
+    values: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name not in headers:
-            values[col.name] = [None] * len(frame)
+            values[col.name] = _typed(col, [None] * len(frame))
             continue
-        parse = _parser(col, rules, (formats or {}).get(col.name))
-        values[col.name] = _parse_column(
-            frame[headers[col.name]].tolist(),
-            col,
-            parse,
-            _Places(file, rows, departments, letters.get(col.name)),
-            problems,
-        )
-    places = {name: _Places(file, rows, departments, letters.get(name)) for name in values}
-    _check_keys(spec, values, places, problems)
-    _check_order(spec, values, places, problems)
+        fmt = (formats or {}).get(col.name)
+        parse = _parser(col, rules, fmt)
+        places = _Places(file, rows, departments, letters.get(col.name))
+        cells = frame[headers[col.name]]
+        text = _as_text(cells)
+        if text is not None:
+            values[col.name] = _parse_text_column(text, col, parse, _plain_kind(col, rules, fmt), places, problems)
+        else:
+            values[col.name] = _typed(col, _parse_column(cells.tolist(), col, parse, places, problems))
+    places_of = {name: _Places(file, rows, departments, letters.get(name)) for name in values}
+    _check_keys(spec, values, places_of, problems)
+    _check_order(spec, values, places_of, problems)
     return Table(spec, file, sha, _frame(spec, values, rows), problems, rules, letters)
 
 
@@ -640,24 +676,40 @@ def _department(value: Any) -> str | None:
     return text if PLAIN_ID.fullmatch(text) else id_skeleton(text)
 
 
+class _Departments:
+    """Each row's department for its problems (`_department`), worked out for the whole column on the first problem."""
+
+    def __init__(self, cells: pd.Series | None, rows: int) -> None:
+        self._cells = cells
+        self._rows = rows
+        self._found: np.ndarray | None = None
+
+    def of(self, i: int) -> str | None:
+        if self._found is None:
+            cells = self._cells
+            self._found = np.full(self._rows, None, dtype=object) if cells is None else _departments_of(cells)
+        value: str | None = self._found[i]
+        return value
+
+
 @dataclass(frozen=True)
 class _Places:
     """Where the cells of one column are: the file, each row and its department, the xlsx column letter."""
 
     file: str
-    rows: list[int]
-    departments: list[str | None]
+    rows: np.ndarray  # int64 row numbers
+    departments: _Departments
     letter: str | None
 
     def problem(self, i: int, column: str, message: str, code: Code, value: Any = None) -> Problem:
-        row = self.rows[i]
+        row = int(self.rows[i])
         where = place(row, self.letter)
         return Problem(
             file=self.file,
             **where,
             column=column,
             value=value,
-            department=self.departments[i],
+            department=self.departments.of(i),
             message=message,
             code=code,
         )
@@ -666,30 +718,44 @@ class _Places:
 def _parse_column(
     cells: list[Any], col: Column, parse: Callable[[Any], Any], places: _Places, problems: list[Problem]
 ) -> list[Any]:
+    """Parse a column of typed cells (xlsx, Parquet, an adapter's frame) one by one: the exact path."""
     out: list[Any] = []
-    low = None if col.min is None else Decimal(str(col.min))
-    high = None if col.max is None else Decimal(str(col.max))
+    low, high = _bounds(col)
     for i, cell in enumerate(cells):
-        if isinstance(cell, BadCell):
-            problems.append(places.problem(i, col.name, cell.reason, cell.code, cell.shown))
-            out.append(None)
-            continue
-        if _is_missing(cell):
-            if col.required:
-                problems.append(places.problem(i, col.name, f"empty; expected a {col.type} value", Code.EMPTY_VALUE))
-            out.append(None)
-            continue
-        try:
-            value = parse(cell)
-        except _Bad as bad:
-            problems.append(places.problem(i, col.name, str(bad), bad.code, cell_text(cell)))
-            out.append(None)
-            continue
-        if (low is not None and value < low) or (high is not None and value > high):
-            problems.append(places.problem(i, col.name, _range_text(col), Code.OUT_OF_RANGE, cell_text(cell)))
-            value = None
+        value, bad = _parse_cell(cell, col, parse, low, high)
+        if bad is not None:
+            problems.append(places.problem(i, col.name, *bad))
         out.append(value)
     return out
+
+
+def _bounds(col: Column) -> tuple[Decimal | None, Decimal | None]:
+    return (
+        None if col.min is None else Decimal(str(col.min)),
+        None if col.max is None else Decimal(str(col.max)),
+    )
+
+
+_Wrong = tuple[str, Code, Any]  # a cell's problem: message, code, the value shown
+
+
+def _parse_cell(
+    cell: Any, col: Column, parse: Callable[[Any], Any], low: Decimal | None, high: Decimal | None
+) -> tuple[Any, _Wrong | None]:
+    """One cell's value, or None and what is wrong with it: the definition every faster path agrees with."""
+    if isinstance(cell, BadCell):
+        return None, (cell.reason, cell.code, cell.shown)
+    if _is_missing(cell):
+        if col.required:
+            return None, (f"empty; expected a {col.type} value", Code.EMPTY_VALUE, None)
+        return None, None
+    try:
+        value = parse(cell)
+    except _Bad as bad:
+        return None, (str(bad), bad.code, cell_text(cell))
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None, (_range_text(col), Code.OUT_OF_RANGE, cell_text(cell))
+    return value, None
 
 
 def _range_text(col: Column) -> str:
@@ -701,62 +767,277 @@ def _range_text(col: Column) -> str:
 
 
 def _check_keys(
-    spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]
+    spec: TableSpec, values: dict[str, pd.Series], places: dict[str, _Places], problems: list[Problem]
 ) -> None:
+    """Each key once: rows whose key (all of it set) repeats an earlier row's, in row order (pandas' duplicated)."""
     if not spec.key:
         return
     place = places[spec.key[-1]]
+    keys = pd.DataFrame({c: values[c] for c in spec.key})
+    keys = keys[keys.notna().all(axis=1)]
+    if len(spec.key) == 1 and isinstance(keys.dtypes.iloc[0], pd.StringDtype):
+        single = keys.iloc[:, 0].array.__arrow_array__()
+        if pc.count_distinct(single).as_py() == len(keys):
+            return  # every key once (the usual case: one hash pass, no factorizing)
+    repeated = keys.duplicated(keep="first")
+    if not repeated.any():
+        return
+    involved = keys[keys.duplicated(keep=False)]
     first: dict[tuple[Any, ...], int] = {}
-    for i, row in enumerate(place.rows):
-        key = tuple(values[c][i] for c in spec.key)
-        if any(v is None for v in key):
-            continue
-        if key in first:
-            shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key, strict=False))
-            problems.append(
-                place.problem(
-                    i,
-                    ",".join(spec.key),
-                    f"duplicate {shown}: already in row {first[key]}; expected each once",
-                    Code.DUPLICATE_KEY,
-                )
+    for i in involved.index[~repeated[involved.index]]:
+        first[_key_tuple(keys, i, spec.key)] = int(place.rows[i])
+    for i in repeated.index[repeated.to_numpy()]:
+        key = _key_tuple(keys, i, spec.key)
+        shown = ", ".join(f"{c}={v}" for c, v in zip(spec.key, key, strict=False))
+        problems.append(
+            place.problem(
+                int(i),
+                ",".join(spec.key),
+                f"duplicate {shown}: already in row {first[key]}; expected each once",
+                Code.DUPLICATE_KEY,
             )
-        else:
-            first[key] = row
+        )
+
+
+def _key_tuple(keys: pd.DataFrame, i: Any, columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(_python(keys.at[i, c]) for c in columns)
+
+
+def _python(value: Any) -> Any:
+    """A frame's cell as the Python value the per-cell parser gave (datetime, bool, Decimal, str)."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime(warn=False)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
 
 
 def _check_order(
-    spec: TableSpec, values: dict[str, list[Any]], places: dict[str, _Places], problems: list[Problem]
+    spec: TableSpec, values: dict[str, pd.Series], places: dict[str, _Places], problems: list[Problem]
 ) -> None:
+    """`later` not before `earlier` in any row where both are set (one vectorized comparison per pair)."""
     for earlier, later in spec.order:
         place = places[later]
-        for i in range(len(place.rows)):
-            a, b = values[earlier][i], values[later][i]
-            if a is not None and b is not None and b < a:
-                problems.append(
-                    place.problem(
-                        i,
-                        later,
-                        f"is before {earlier} ({a}); expected {later} not before {earlier}",
-                        Code.WRONG_ORDER,
-                        str(b),
-                    )
+        a, b = values[earlier], values[later]
+        both = (a.notna() & b.notna()).to_numpy(dtype=bool)
+        if not both.any():
+            continue
+        wrong = np.zeros(len(a), dtype=bool)
+        wrong[both] = (b[both] < a[both]).to_numpy(dtype=bool)
+        for i in np.flatnonzero(wrong):
+            first, second = _python(a.iloc[i]), _python(b.iloc[i])
+            problems.append(
+                place.problem(
+                    int(i),
+                    later,
+                    f"is before {earlier} ({first}); expected {later} not before {earlier}",
+                    Code.WRONG_ORDER,
+                    str(second),
                 )
+            )
 
 
-def _frame(spec: TableSpec, values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
-    data: dict[str, Any] = {}
-    for col in spec.columns:
-        column = values[col.name]
-        if col.type in ("date", "timestamp"):
-            data[col.name] = pd.to_datetime(pd.Series(column, dtype=object), errors="raise").astype("datetime64[ns]")
-        elif col.type == "bool":
-            data[col.name] = pd.array(column, dtype="boolean")
-        else:
-            data[col.name] = pd.Series(column, dtype=object)
-    frame = pd.DataFrame(data)
-    frame["_row"] = pd.Series(rows, dtype="int64")
+TEXT_TYPES = ("str", "period")
+
+
+def _typed(col: Column, column: list[Any]) -> pd.Series:
+    """A column of parsed Python values (the per-cell path) in the frame's dtype for its type.
+
+    Dates and timestamps `datetime64[ns]` (NaT when empty), booleans nullable `boolean`, text and periods
+    pandas' `str` (pyarrow-backed, NaN when empty: no Python object per cell), numbers `Decimal` objects.
+    """
+    if col.type in ("date", "timestamp"):
+        return pd.to_datetime(pd.Series(column, dtype=object), errors="raise").astype("datetime64[ns]")
+    if col.type == "bool":
+        return pd.Series(pd.array(column, dtype="boolean"))
+    if col.type in TEXT_TYPES:
+        return pd.Series(column, dtype="str")
+    return pd.Series(column, dtype=object)
+
+
+def _frame(spec: TableSpec, values: dict[str, pd.Series], rows: np.ndarray | list[int]) -> pd.DataFrame:
+    data: dict[str, Any] = {col.name: values[col.name].reset_index(drop=True) for col in spec.columns}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    frame["_row"] = pd.Series(np.asarray(rows, dtype="int64"))
     return frame
+
+
+# -- vectorized parsing ---------------------------------------------------------------------
+# A column of text cells (a CSV's) is parsed as a whole: a regular expression on the whole column finds
+# the cells that are plainly valid for their type, and those are converted at once (dates and timestamps
+# by pandas with a fixed format, decimals once per distinct text). Every other cell (empty where a value
+# is required, spaces around it, an offset, a near match, out of range …) goes through `_parse_cell`, the
+# definition, once per distinct text: its problems carry the same message, code, row and value as if
+# every cell had been parsed one by one. `tests/test_tables_fast.py` checks that both agree on every
+# class of cell the patterns admit.
+_DAY = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+PLAIN: dict[str, str] = {
+    "date": _DAY,
+    "timestamp": _DAY + r"[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?",
+    "decimal": r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,6})?",
+    "int": r"-?(?:0|[1-9][0-9]{0,14})",
+    "department": PLAIN_ID.pattern,
+    "identifier": r"[!-~](?:[ -~]*[!-~])?",  # printable ASCII, no space around it (no vocabulary to nearly match)
+    "text": r"[^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?",  # no control character
+}
+
+
+def _cases(word: str) -> list[str]:
+    """Every spelling of an ASCII word in upper and lower case letters."""
+    spellings = [""]
+    for char in word:
+        spellings = [s + c for s in spellings for c in dict.fromkeys((char.lower(), char.upper()))]
+    return spellings
+
+
+BOOL_WORDS: dict[str, bool] = {
+    spelling: word in TRUE for word in sorted(TRUE | FALSE) for spelling in _cases(word)
+}  # what `_parse_bool` reads as a boolean exactly, spelled as written (no spaces around it)
+
+
+def _plain_kind(col: Column, rules: ReadRules, fmt: str | None) -> str | None:
+    """Which `PLAIN` pattern (or `BOOL_WORDS`) finds the plainly valid cells of a column; None: all go cell by cell."""
+    kind = col.type
+    if kind in ("date", "timestamp"):
+        return None if fmt else kind
+    if kind == "str":
+        if col.name == "department":
+            return "department"
+        if col.name in rules.identifiers:
+            return None if rules.vocabulary.get(col.name) else "identifier"
+        return "text"
+    if kind in ("decimal", "int", "bool"):
+        return kind
+    return None  # periods: few distinct values, each parsed once
+
+
+def _as_text(cells: pd.Series) -> pd.Series | None:
+    """The column as pandas `str` when every cell is text (a CSV's), else None (typed cells: parsed one by one)."""
+    if isinstance(cells.dtype, pd.StringDtype):
+        return cells
+    if len(cells) and cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        return pd.Series(pd.array(cells.to_numpy(), dtype="str"))
+    return None
+
+
+def plain_mask(text: pd.Series, kind: str) -> np.ndarray:
+    """Which cells of a `str` column match `PLAIN[kind]` (or are `BOOL_WORDS` for "bool") exactly."""
+    if kind == "bool":
+        return text.isin(list(BOOL_WORDS)).to_numpy(dtype=bool)
+    array = text.array.__arrow_array__()
+    return np.asarray(
+        pc.match_substring_regex(array, f"^(?:{PLAIN[kind]})$").to_numpy(zero_copy_only=False), dtype=bool
+    )
+
+
+def _parse_text_column(
+    text: pd.Series,
+    col: Column,
+    parse: Callable[[Any], Any],
+    kind: str | None,
+    places: _Places,
+    problems: list[Problem],
+) -> pd.Series:
+    """A column of text cells parsed as a whole (see `PLAIN`); the result has `_typed`'s dtype."""
+    n = len(text)
+    text = text.reset_index(drop=True)
+    low, high = _bounds(col)
+    empty = (text == "").to_numpy(dtype=bool)
+    plain = plain_mask(text, kind) if kind is not None else np.zeros(n, dtype=bool)
+    data = np.zeros(n, dtype=bool)  # booleans: the values and which are set
+    known = np.zeros(n, dtype=bool)
+    out: np.ndarray = (
+        np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        if col.type in ("date", "timestamp")
+        else np.full(n, None, dtype=object)
+    )
+    if col.type in ("date", "timestamp"):
+        if plain.any():
+            moments = _moments(text[plain], col.type)
+            years = moments.dt.year
+            good = (moments.notna() & (years >= FIRST_YEAR) & (years <= LAST_YEAR)).to_numpy(dtype=bool)
+            where = np.flatnonzero(plain)
+            out[where[good]] = moments[good].to_numpy(dtype="datetime64[ns]")
+            plain[where[~good]] = False
+    elif col.type == "bool":
+        data[plain] = text[plain].isin([w for w, truth in BOOL_WORDS.items() if truth]).to_numpy(dtype=bool)
+        known[plain] = True
+    elif col.type in ("decimal", "int") and plain.any():
+        codes, uniques = pd.factorize(text[plain])
+        numbers = [Decimal(u) for u in uniques]  # one Decimal per distinct text, shared by its rows
+        within = np.array([(low is None or v >= low) and (high is None or v <= high) for v in numbers], dtype=bool)
+        shared = np.empty(len(numbers), dtype=object)
+        shared[:] = numbers
+        where = np.flatnonzero(plain)
+        ok = within[codes]
+        out[where[ok]] = shared[codes[ok]]
+        plain[where[~ok]] = False  # out of range: the per-cell parser says so
+    # every other cell: the per-cell parser, once per distinct text, problems in row order
+    rest_values: tuple[np.ndarray, np.ndarray] | None = None
+    rest = ~plain & ~(empty & (not col.required))
+    if rest.any():
+        where = np.flatnonzero(rest)
+        codes, uniques = pd.factorize(text[rest])
+        parsed = [_parse_cell(u, col, parse, low, high) for u in uniques]
+        wrong = np.array([w is not None for _, w in parsed], dtype=bool)
+        for i, code in zip(where[wrong[codes]], codes[wrong[codes]], strict=True):
+            problems.append(places.problem(int(i), col.name, *parsed[code][1]))
+        got = [v for v, _ in parsed]
+        if col.type == "bool":
+            data[where] = np.array([bool(v) for v in got], dtype=bool)[codes]
+            known[where] = np.array([v is not None for v in got], dtype=bool)[codes]
+        elif col.type in ("date", "timestamp"):
+            out[where] = np.array(got, dtype="datetime64[ns]")[codes]
+        elif col.type in TEXT_TYPES:
+            shared = np.empty(len(got), dtype=object)
+            shared[:] = got
+            values = shared[codes]
+            out[where] = values
+            rest_values = (where, values)
+        else:
+            shared = np.empty(len(got), dtype=object)
+            shared[:] = got
+            out[where] = shared[codes]
+    if col.type in TEXT_TYPES:  # the text itself where plain (no copy to Python objects), the parsed text elsewhere
+        result = text.where(pd.Series(plain))
+        if rest_values is not None and len(rest_values[0]):
+            changed = rest_values[1] != None  # noqa: E711 - elementwise over objects
+            result.iloc[rest_values[0][changed]] = rest_values[1][changed]
+        return result
+    if col.type == "bool":
+        return pd.Series(pd.arrays.BooleanArray(data, ~known))
+    if col.type in ("date", "timestamp"):
+        return pd.Series(out, dtype="datetime64[ns]")
+    return pd.Series(out, dtype=object)
+
+
+def _moments(text: pd.Series, kind: str) -> pd.Series:
+    """Plain date or timestamp texts (`PLAIN`) as datetime64[ns]: pyarrow's ISO 8601 cast, or pandas cell by
+    cell (NaT where a text is no real moment, e.g. 2026-02-30) when the cast refuses one of them."""
+    try:
+        cast = pc.cast(text.array.__arrow_array__(), pa.timestamp("ns"))
+        return pd.Series(cast.to_numpy(), index=text.index, dtype="datetime64[ns]")
+    except pa.ArrowException:
+        return pd.to_datetime(text, format="%Y-%m-%d" if kind == "date" else "ISO8601", errors="coerce")
+
+
+def _departments_of(cells: pd.Series) -> np.ndarray:
+    """Each row's department for its problems (`_department`): plain ids at once, other values once each."""
+    text = _as_text(cells)
+    if text is None:
+        return np.array([_department(v) for v in cells], dtype=object)
+    text = text.reset_index(drop=True)
+    plain = plain_mask(text, "department")
+    out = np.full(len(text), None, dtype=object)
+    if plain.any():
+        codes, uniques = pd.factorize(text[plain])
+        out[plain] = uniques.to_numpy(dtype=object)[codes]
+    if (~plain).any():
+        codes, uniques = pd.factorize(text[~plain])
+        named = np.empty(len(uniques), dtype=object)
+        named[:] = [_department(u) for u in uniques]
+        out[~plain] = named[codes]
+    return out
 
 
 class DataFolder:

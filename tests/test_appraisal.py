@@ -76,7 +76,7 @@ def test_tables_are_read_once_per_department(company: Company, monkeypatch: pyte
 
     reads: list[str] = []
     original = tables.read_raw
-    monkeypatch.setattr(tables, "read_raw", lambda path: reads.append(path.name) or original(path))
+    monkeypatch.setattr(tables, "read_raw", lambda path, **kw: reads.append(path.name) or original(path, **kw))
     appraise(load_params(company.params()), Period.parse("2026-Q4"))
     assert sorted(reads) == sorted(
         set(reads)

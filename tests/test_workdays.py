@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
+import pandas as pd
 import pytest
 
-from kpi_lib.workdays import is_workday, last_workday_of_month, nth_workday_after
+from kpi_lib.workdays import (
+    is_workday,
+    last_workday_of_month,
+    nth_workday_after,
+    workday_deadline,
+    workday_deadlines,
+)
 
 
 def test_agrees_with_chinesecalendar_2024_to_2026() -> None:
@@ -46,3 +53,12 @@ def test_nth_workday_after() -> None:
 )
 def test_last_workday_of_month(month: int, day: date) -> None:
     assert last_workday_of_month(2026, month) == day
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 10, 30])
+def test_deadlines_of_a_column_agree_with_one_by_one(n: int) -> None:
+    moments = [datetime(2023, 12, 20, 9, 30) + timedelta(days=d, hours=d % 7) for d in range(0, 1200, 3)]
+    column = pd.Series([*moments, None], dtype="datetime64[ns]")
+    got = workday_deadlines(column, n)
+    assert got.iloc[:-1].tolist() == [pd.Timestamp(workday_deadline(m, n)) for m in moments]
+    assert pd.isna(got.iloc[-1])
