@@ -500,9 +500,7 @@ def _big_tables(people: tuple[Profile, ...], rows: int) -> dict[str, Any]:
                     "response_id": ids(f"{code}-S", n),
                     "department": dept,
                     "survey": pa.array(names[kind]),
-                    "respondent": pc.binary_join_element_wise(
-                        pa.array(who[kind]), text(g.integers(1, 40, n)), ""
-                    ),
+                    "respondent": pc.binary_join_element_wise(pa.array(who[kind]), text(g.integers(1, 40, n)), ""),
                     "date": days(day),
                     "score": text(score),
                 }
