@@ -294,7 +294,7 @@ def demo_vs_naive(ctx: Context) -> list[Figure]:
             f"{ratio:.2f}×",
             20,
             ">=",
-            f"kpi run {batch.seconds:.1f} s for {len(params)} departments; naive {naive:.1f} s for {len(naive_params)}",
+            f"kpi run {batch.seconds:.1f} s for {len(params)} department(s); naive {naive:.1f} s for {len(naive_params)}",
         ),
         *report_size(period_folder),
         figure(
@@ -304,7 +304,7 @@ def demo_vs_naive(ctx: Context) -> list[Figure]:
             f"{per_department / MB:.2f} MB",
             1.5,
             "<=",
-            f"{folder_bytes(period_folder) / MB:.1f} MB for {count} departments (shared period files included)",
+            f"{folder_bytes(period_folder) / MB:.1f} MB for {count} department(s) (shared period files included)",
         ),
     ]
 
@@ -445,7 +445,7 @@ def batch_vs_floor(ctx: Context) -> list[Figure]:
                 shown,
                 "all identical",
                 not differences and same == total,
-                f"dask {dask.seconds:.1f} s; " + "; ".join(differences[:5]),
+                "; ".join([f"dask {dask.seconds:.1f} s", *differences[:5]]),
             )
         )
     return figures
@@ -568,8 +568,8 @@ def settings_from(argv: list[str] | None) -> Settings:
     if args.quick:
         for key, value in quick.items():
             setattr(s, key, value)
-    s.departments = args.departments or s.departments
-    s.rows = args.rows or s.rows
+    s.departments = s.departments if args.departments is None else args.departments
+    s.rows = s.rows if args.rows is None else args.rows
     for name in ("departments", "rows", "jobs"):
         if getattr(s, name) < 1:
             parser.error(f"--{name} {getattr(s, name)}: expected 1 or more")

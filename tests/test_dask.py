@@ -27,7 +27,11 @@ SKIP = {".kernels.log", ".lock"}  # the run's own log and lock, not outputs
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name not in SKIP}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in SKIP
+    }
 
 
 def _results(root: Path) -> dict[str, bytes]:
