@@ -122,7 +122,7 @@ def big_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("department", "period"),
     fast_sample(
         [
-            (d, p)
+            pytest.param(d, p)
             for d in ("cs-east", "cs-north", "cs-west", "cs-d004")
             for p in ("2026-Q4", "2026-10", "2026-H2", "2026")
         ],
