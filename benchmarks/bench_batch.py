@@ -220,7 +220,7 @@ def naive_loop(ctx: Context, params: list[Path], out: Path) -> float:
     s = ctx.settings
     started = time.perf_counter()
     for path in params:
-        folder = out / path.stem
+        folder = (out / path.stem).resolve()  # papermill's --cwd: every path given to it is absolute
         folder.mkdir(parents=True, exist_ok=True)
         groups = template_groups(path)
         for name in (*groups, "scorecard"):
@@ -560,7 +560,7 @@ def settings_from(argv: list[str] | None) -> Settings:
     s = Settings(
         jobs=args.jobs,
         period=args.period,
-        out=args.out,
+        out=args.out.resolve(),
         quick=args.quick,
         skip_big=args.skip_big,
         skip_dask=args.skip_dask,
