@@ -7,6 +7,7 @@ The README's "Many machines" recipe (a `dask scheduler`, `dask worker`s, `kpi ru
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -83,48 +84,50 @@ def test_a_scheduler_and_two_workers_as_the_readme_says(company: tuple[Path, dic
     """`dask scheduler`, two `dask worker tcp://…` (as on two machines sharing the folders), `kpi run --scheduler`."""
     root, env, local = company
     bin_ = Path(sys.executable).parent
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    started: list[subprocess.Popen[bytes]] = []
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
     logs = root / "dask-logs"
     logs.mkdir(exist_ok=True)
-    try:
-        started.append(
-            subprocess.Popen(
-                [bin_ / "dask", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                 "--no-dashboard"],
-                stdout=subprocess.DEVNULL, stderr=(logs / "scheduler.log").open("wb"), env=env,
-            )
-        )  # fmt: skip
-        for k in range(2):
+    started: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as files:
+        try:
             started.append(
                 subprocess.Popen(
-                    [bin_ / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
-                     "--local-directory", str(logs / f"worker{k}")],
-                    stdout=subprocess.DEVNULL, stderr=(logs / f"worker{k}.log").open("wb"), env=env,
+                    [bin_ / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                    stdout=subprocess.DEVNULL, stderr=files.enter_context((logs / "scheduler.log").open("wb")), env=env,
                 )
             )  # fmt: skip
-        params = sorted(str(p) for p in (root / "params").glob("*.yaml"))
-        out = root / "scheduler"
-        deadline = time.monotonic() + 60
-        while True:  # the scheduler needs a moment to listen; kpi run refuses an unreachable one
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", int(address.rsplit(":", 1)[1]))) == 0:
-                    break
-            assert time.monotonic() < deadline, (logs / "scheduler.log").read_text(errors="replace")
-            time.sleep(0.5)
-        done = kpi(
-            "run", *params, "--period", PERIOD, "--out", str(out), "--jobs", "2",
-            "--executor", "dask", "--scheduler", address, env=env,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert sorted(_files(out / PERIOD)) == sorted(local)
-        assert _results(out / PERIOD) == {k: v for k, v in local.items() if k.endswith("/result.json")}
-    finally:
-        for proc in reversed(started):
-            proc.terminate()
-        for proc in started:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for k in range(2):
+                started.append(
+                    subprocess.Popen(
+                        [bin_ / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                         "--local-directory", str(logs / f"worker{k}")],
+                        stdout=subprocess.DEVNULL, stderr=files.enter_context((logs / f"worker{k}.log").open("wb")),
+                        env=env,
+                    )
+                )  # fmt: skip
+            deadline = time.monotonic() + 60
+            while True:  # the scheduler needs a moment to listen; kpi run refuses an unreachable one
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                assert time.monotonic() < deadline, (logs / "scheduler.log").read_text(errors="replace")
+                time.sleep(0.5)
+            params = sorted(str(p) for p in (root / "params").glob("*.yaml"))
+            out = root / "scheduler"
+            done = kpi(
+                "run", *params, "--period", PERIOD, "--out", str(out), "--jobs", "2",
+                "--executor", "dask", "--scheduler", address, env=env,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            assert sorted(_files(out / PERIOD)) == sorted(local)
+            assert _results(out / PERIOD) == {k: v for k, v in local.items() if k.endswith("/result.json")}
+        finally:
+            for proc in reversed(started):
+                proc.terminate()
+            for proc in started:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
