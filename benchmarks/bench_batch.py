@@ -172,6 +172,7 @@ class Settings:
     demo_departments: int = 3  # the demo of `make demo`
     naive_departments: int = 3  # how many of them the naive loop runs (a ratio per department)
     big_departments: int = 3
+    figures: list[str] = field(default_factory=lambda: list(FIGURES))
 
 
 @dataclass
@@ -539,10 +540,10 @@ def render(figures: Iterable[Figure], inputs: dict[str, Any], crosschecks: list[
 
 
 FIGURES: dict[str, Callable[[Context], list[Figure]]] = {
+    "big": big,
     "demo": demo_vs_naive,
     "company": batch_vs_floor,
-    "big": big,
-}
+}  # cheapest first: the results files are rewritten after each, so a long run leaves what it measured so far
 
 
 def settings_from(argv: list[str] | None) -> Settings:
@@ -555,6 +556,9 @@ def settings_from(argv: list[str] | None) -> Settings:
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the bench in a few minutes")
     parser.add_argument("--skip-big", action="store_true", help="leave out the million-row figure")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask equality run")
+    parser.add_argument(
+        "--figures", default=",".join(FIGURES), help=f"which groups of figures, comma-separated ({', '.join(FIGURES)})"
+    )
     args = parser.parse_args(argv)
     quick = {"departments": 2, "rows": 3000, "demo_departments": 1, "naive_departments": 1, "big_departments": 2}
     s = Settings(
@@ -570,6 +574,10 @@ def settings_from(argv: list[str] | None) -> Settings:
             setattr(s, key, value)
     s.departments = s.departments if args.departments is None else args.departments
     s.rows = s.rows if args.rows is None else args.rows
+    s.figures = [name.strip() for name in args.figures.split(",") if name.strip()]
+    unknown = sorted(set(s.figures) - set(FIGURES))
+    if unknown:
+        parser.error(f"--figures {args.figures}: unknown {', '.join(unknown)}; expected some of {', '.join(FIGURES)}")
     for name in ("departments", "rows", "jobs"):
         if getattr(s, name) < 1:
             parser.error(f"--{name} {getattr(s, name)}: expected 1 or more")
@@ -597,18 +605,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "versions": versions(),
     }
     figures: list[Figure] = []
+    results = write_results(s.out, figures, ctx)
     for name, fn in FIGURES.items():
-        if name == "big" and s.skip_big:
+        if name not in s.figures or (name == "big" and s.skip_big):
             continue
         started = time.perf_counter()
         print(f"bench: {name} …", file=sys.stderr, flush=True)
         figures += fn(ctx)
         print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        results = write_results(s.out, figures, ctx)
+    print(render(figures, ctx.inputs, ctx.crosschecks))
+    return results
+
+
+def write_results(out: Path, figures: list[Figure], ctx: Context) -> dict[str, Any]:
+    """bench/results.json and bench/results.md as measured so far."""
     results = {"inputs": ctx.inputs, "figures": [asdict(f) for f in figures], "crosschecks": ctx.crosschecks}
-    (s.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    text = render(figures, ctx.inputs, ctx.crosschecks)
-    (s.out / "results.md").write_text(text, encoding="utf-8")
-    print(text)
+    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "results.md").write_text(render(figures, ctx.inputs, ctx.crosschecks), encoding="utf-8")
     return results
 
 
