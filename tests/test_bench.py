@@ -160,11 +160,25 @@ def test_options(argv: list[str], expected: dict) -> None:
     assert {k: getattr(s, k) for k in expected} == expected
 
 
-@pytest.mark.parametrize("argv", [["--departments", "-1"], ["--departments", "0"], ["--rows", "0"], ["--jobs", "0"]])
-def test_counts_below_one_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--departments", "-1"], "--departments -1: expected 1 or more"),
+        (["--departments", "0"], "--departments 0: expected 1 or more"),
+        (["--rows", "0"], "--rows 0: expected 1 or more"),
+        (["--jobs", "0"], "--jobs 0: expected 1 or more"),
+        (["--figures", "demo,nope"], "unknown nope; expected some of big, demo, company"),
+    ],
+)
+def test_bad_options_are_refused(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         bench.settings_from(argv)
-    assert "expected 1 or more" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+
+
+def test_figures_picks_groups() -> None:
+    assert bench.settings_from(["--figures", "big, company"]).figures == ["big", "company"]
+    assert bench.settings_from([]).figures == list(bench.FIGURES)
 
 
 @pytest.mark.slow
