@@ -30,8 +30,15 @@ pdf-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) || \
 	  (echo "could not install Chromium: run 'apt-get install chromium' as root" >&2; exit 1)
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD)
+# make bench — the figures of issue 10 (bench/results.md, bench/results.json); a full run takes long on 2 cores:
+#   make bench BENCH_ARGS="--quick"   (tiny sizes) or BENCH_ARGS="--departments 20 --skip-big"
+BENCH_ARGS ?=
+$(VENV)/.bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD) $(BENCH_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks

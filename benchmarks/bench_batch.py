@@ -1,117 +1,629 @@
-"""Benchmark: `kpi run` against the naive way (papermill CLI, then nbconvert CLI, one notebook after another).
+"""`make bench`: the figures of issue 10, each measured against its floor in the same run, into bench/results.{md,json}.
 
-Both produce the same files for the same departments and period: every executed
-notebook plus its reader's and auditor's HTML. Both are measured in the same run
-on the same machine, and the table reports the ratio (the machines are shared and
-noisy: compare ratios, not seconds across runs).
+The machines are shared and noisy, so every figure is a ratio of two things
+measured in the same run on the same machine (or a size), never seconds
+compared across runs. Each figure is one function returning `Figure`s:
 
-    python benchmarks/bench_batch.py [--period 2026-Q4] [--jobs N] [--out bench]
+| figure | compares | target |
+|---|---|---|
+| `demo_vs_naive` | `kpi run` of the demo vs papermill CLI + nbconvert CLI ×2 per notebook, one after another | ≥ 20× |
+| `batch_vs_floor` | `kpi run` of N departments vs all of them scored in one process (`floors.in_process`) | ≤ 5× |
+| `rerun` | a second `kpi run` with nothing changed vs the full run | ≥ 50× faster |
+| `big` | `kpi score` of one department of a company with M rows per big table vs `floors.arrow` | ≤ 3× time, ≤ 2× memory |
+| `report_size` | the reader's HTML reports of the demo, largest and mean | ≤ 150 KB |
+| `disk` | the period folder of the demo / departments | ≤ 1.5 MB |
+
+plus, without targets, the batch's peak memory (RSS summed over its process
+tree, sampled with psutil), the projected yearly wall time and disk of 200
+departments × 12 months (from the N-department run), the time `kpi demo
+--rows M` takes, and whether `kpi run --executor dask` writes the same files
+and byte-identical `result.json` as the local pool. Cross-checks compare the
+floors' numbers with `kpi score --json`; a difference is printed, never hidden.
+
+Every process is measured on its own: wall time, and peak RSS from `os.wait4`
+(the child and the descendants it waited for).
+
+    python benchmarks/bench_batch.py [--departments 200] [--rows 1000000] [--jobs N] [--quick] [--skip-big] [--skip-dask]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-GROUPS = ("management", "service", "key_accounts", "cost")
+FLOORS = Path(__file__).resolve().parent / "floors.py"
+PERIOD = "2026-Q4"
+YEAR_DEPARTMENTS, YEAR_PERIODS = 200, 12  # the projected company: 200 departments appraised monthly
+EPOCH = "1798761600"  # SOURCE_DATE_EPOCH for every run: identical inputs give identical bytes (2027-01-01)
+VERSIONS = ("kpi-appraisal", "pandas", "pyarrow", "numpy", "papermill", "nbclient", "nbconvert", "jupyter_client",
+            "ipykernel", "distributed", "psutil")  # fmt: skip
+MB = 1024 * 1024
 
 
-def naive(params: list[Path], period: str, out: Path) -> float:
+@dataclass
+class Measured:
+    """One process: wall seconds, its peak RSS (bytes, from wait4), the sampled peak of its whole tree, its output."""
+
+    seconds: float
+    peak_rss: int
+    tree_peak: int | None
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def check(self, what: str) -> Measured:
+        if self.returncode != 0:
+            tail = "\n".join(self.stderr.strip().splitlines()[-15:])
+            raise RuntimeError(f"{what} exited with {self.returncode}:\n{tail}")
+        return self
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS of a process and all its descendants (0 when it is gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in members:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(
+    cmd: Sequence[str | Path], *, cwd: Path | None = None, env: dict[str, str] | None = None, tree: bool = False
+) -> Measured:
+    """Run `cmd` to its end; its wall time, peak RSS (`os.wait4`'s, which covers the descendants it waited for)
+    and, with `tree`, the peak of the RSS summed over its process tree, sampled every 0.2 s."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, stdout=out, stderr=err)
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True) if tree else None
+        if sampler:
+            sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+        done.set()
+        if sampler:
+            sampler.join()
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            seconds,
+            usage.ru_maxrss * 1024,  # KiB on Linux
+            max(peak[0], usage.ru_maxrss * 1024) if tree else None,
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
+
+
+@dataclass
+class Figure:
+    """One row of the results table: today's value, its target and whether it is met (None: no target)."""
+
+    key: str
+    name: str
+    value: float | None
+    shown: str
+    target: str = ""
+    met: bool | None = None
+    detail: str = ""
+
+
+def at_least(value: float, goal: float) -> bool:
+    return value >= goal
+
+
+def at_most(value: float, goal: float) -> bool:
+    return value <= goal
+
+
+def figure(
+    key: str, name: str, value: float, shown: str, goal: float | None = None, better: str = "", detail: str = ""
+) -> Figure:
+    """A figure with target `better` (`>=` or `<=`) `goal`, met or not; no goal: information only."""
+    if goal is None:
+        return Figure(key, name, value, shown, detail=detail)
+    met = at_least(value, goal) if better == ">=" else at_most(value, goal)
+    return Figure(key, name, value, shown, f"{better} {goal:g}", met, detail)
+
+
+@dataclass
+class Settings:
+    departments: int = 200
+    rows: int = 1_000_000
+    jobs: int = os.cpu_count() or 1
+    period: str = PERIOD
+    out: Path = ROOT / "bench"
+    quick: bool = False
+    skip_big: bool = False
+    skip_dask: bool = False
+    demo_departments: int = 3  # the demo of `make demo`
+    naive_departments: int = 3  # how many of them the naive loop runs (a ratio per department)
+    big_departments: int = 3
+    figures: list[str] = field(default_factory=lambda: list(FIGURES))
+
+
+@dataclass
+class Context:
+    """What the figures share: the settings, the environment of every run, what was measured so far."""
+
+    settings: Settings
+    env: dict[str, str]
+    fresh: bool  # `kpi run --fresh` exists (incremental runs): the full runs pass it
+    work: Path
+    crosschecks: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def kpi(self, *args: str | Path, tree: bool = False, cwd: Path | None = None) -> Measured:
+        return measure([BIN / "kpi", *args], env=self.env, tree=tree, cwd=cwd)
+
+
+def make_company(ctx: Context, name: str, departments: int, rows: int | None = None) -> tuple[list[Path], Measured]:
+    """`kpi demo --departments N [--rows M]` into work/<name>/; its params files and the measured generation."""
+    folder = ctx.work / name
+    shutil.rmtree(folder, ignore_errors=True)
+    extra = ["--rows", str(rows)] if rows else []
+    made = ctx.kpi("demo", "--out", folder, "--departments", str(departments), *extra).check(f"kpi demo ({name})")
+    return sorted((folder / "params").glob("*.yaml")), made
+
+
+def run_batch(ctx: Context, params: list[Path], out: Path, *, fresh: bool = True, executor: str = "local") -> Measured:
+    """`kpi run PARAMS… --period P --out OUT --jobs J` (`--fresh` when it exists and `fresh`), process tree sampled."""
+    s = ctx.settings
+    extra = ["--fresh"] if fresh and ctx.fresh else []
+    if executor != "local":
+        extra += ["--executor", executor]
+    return ctx.kpi("run", *params, "--period", s.period, "--out", out, "--jobs", str(s.jobs), *extra, tree=True).check(
+        f"kpi run ({out.name}, {executor})"
+    )
+
+
+def template_groups(params: Path) -> list[str]:
+    from kpi_lib import load_params
+
+    return list(load_params(params).template.groups)
+
+
+def naive_loop(ctx: Context, params: list[Path], out: Path) -> float:
+    """The naive way: per notebook the papermill CLI, then the nbconvert CLI twice (reader `--no-input`, audit)."""
+    s = ctx.settings
     started = time.perf_counter()
     for path in params:
-        folder = out / path.stem
+        folder = (out / path.stem).resolve()  # papermill's --cwd: every path given to it is absolute
         folder.mkdir(parents=True, exist_ok=True)
-        for name in (*GROUPS, "scorecard"):
+        groups = template_groups(path)
+        for name in (*groups, "scorecard"):
             executed = folder / f"{name}.ipynb"
-            extra = ["-p", "group", name] if name in GROUPS else ["-p", "results_dir", "."]
-            subprocess.run(
-                [
-                    str(BIN / "papermill"),
-                    str(ROOT / "notebooks" / f"{name}.ipynb"),
-                    str(executed),
-                    "-p",
-                    "params_path",
-                    str(path),
-                    "-p",
-                    "period",
-                    period,
-                    *extra,
-                    "--cwd",
-                    str(folder),
-                    "--no-progress-bar",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            subprocess.run(
-                [
-                    str(BIN / "jupyter"),
-                    "nbconvert",
-                    "--to",
-                    "html",
-                    "--no-input",
-                    str(executed),
-                    "--output",
-                    f"{name}.html",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            subprocess.run(
-                [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed), "--output", f"{name}.audit.html"],
-                check=True,
-                capture_output=True,
-            )
+            source = "scorecard" if name == "scorecard" else "group"
+            extra = ["-p", "group", name] if name != "scorecard" else ["-p", "results_dir", str(folder)]
+            base = ["-p", "params_path", str(path.resolve()), "-p", "period", s.period]
+            cmd = [BIN / "papermill", ROOT / "notebooks" / f"{source}.ipynb", executed, *base, *extra]
+            measure([*cmd, "--cwd", folder, "--no-progress-bar"], env=ctx.env).check(f"papermill {executed}")
+            nbconvert = [BIN / "jupyter", "nbconvert", "--to", "html"]
+            measure([*nbconvert, "--no-input", executed, "--output", f"{name}.html"], env=ctx.env).check("nbconvert")
+            measure([*nbconvert, executed, "--output", f"{name}.audit.html"], env=ctx.env).check("nbconvert")
     return time.perf_counter() - started
 
 
-def batch(params: list[Path], period: str, out: Path, jobs: int) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [str(BIN / "kpi"), "run", *map(str, params), "--period", period, "--out", str(out), "--jobs", str(jobs)],
-        check=True,
-        capture_output=True,
+def reader_reports(period_folder: Path) -> list[Path]:
+    """The reader's HTML reports of every department folder (not the audit ones, not the index)."""
+    return sorted(
+        p
+        for p in period_folder.glob("*/*.html")
+        if not p.name.endswith(".audit.html") and not p.parent.name.startswith(".")
     )
-    return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--period", default="2026-Q4")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench")
-    args = parser.parse_args()
-    params = sorted((ROOT / "params").glob("*.yaml"))
-    if not params or not (ROOT / "data" / "demo").is_dir():
-        subprocess.run([str(BIN / "kpi"), "demo", "--out", str(ROOT)], check=True, capture_output=True)
-        params = sorted((ROOT / "params").glob("*.yaml"))
-    shutil.rmtree(args.out, ignore_errors=True)
-    notebooks = len(params) * (len(GROUPS) + 1)
-    ours = batch(params, args.period, args.out / "batch", args.jobs)
-    theirs = naive(params, args.period, args.out / "naive")
-    rows = [
-        ("naive: papermill CLI + nbconvert CLI ×2, sequential", theirs),
-        (f"kpi run --jobs {args.jobs}", ours),
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def department_folders(period_folder: Path) -> list[Path]:
+    return sorted(p for p in period_folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def report_size(period_folder: Path) -> list[Figure]:
+    sizes = [p.stat().st_size for p in reader_reports(period_folder)]
+    if not sizes:
+        raise RuntimeError(f"{period_folder}: no reader reports")
+    largest, mean = max(sizes) / 1024, sum(sizes) / len(sizes) / 1024
+    detail = f"{len(sizes)} reader reports"
+    return [
+        figure(
+            "report_max_kb", "reader report size on the demo, largest", largest, f"{largest:.0f} KB", 150, "<=", detail
+        ),
+        figure("report_mean_kb", "reader report size on the demo, mean", mean, f"{mean:.0f} KB", 150, "<=", detail),
     ]
+
+
+def disk_per_department(period_folder: Path) -> tuple[float, int]:
+    """Bytes of the whole period folder (shared files included) per department folder, and the department count."""
+    count = len(department_folders(period_folder))
+    return folder_bytes(period_folder) / max(count, 1), count
+
+
+def demo_vs_naive(ctx: Context) -> list[Figure]:
+    """The demo's batch vs the naive loop, then the demo's report sizes and disk per department per period."""
+    s = ctx.settings
+    params, _ = make_company(ctx, "demo", s.demo_departments)
+    out = ctx.work / "demo-out"
+    shutil.rmtree(out, ignore_errors=True)
+    batch = run_batch(ctx, params, out / "batch")
+    naive_params = params[: s.naive_departments]
+    naive = naive_loop(ctx, naive_params, out / "naive")
+    # per department, so a naive loop over fewer departments (--quick) still compares like with like
+    ratio = (naive / len(naive_params)) / (batch.seconds / len(params))
+    period_folder = out / "batch" / s.period
+    per_department, count = disk_per_department(period_folder)
+    return [
+        figure(
+            "demo_vs_naive",
+            "demo batch vs naive loop (papermill CLI + nbconvert CLI ×2), same run",
+            ratio,
+            f"{ratio:.2f}×",
+            20,
+            ">=",
+            f"kpi run {batch.seconds:.1f} s for {len(params)} department(s); naive {naive:.1f} s for {len(naive_params)}",
+        ),
+        *report_size(period_folder),
+        figure(
+            "disk_mb",
+            "disk per department per period on the demo",
+            per_department / MB,
+            f"{per_department / MB:.2f} MB",
+            1.5,
+            "<=",
+            f"{folder_bytes(period_folder) / MB:.1f} MB for {count} department(s) (shared period files included)",
+        ),
+    ]
+
+
+def same_outputs(a: Path, b: Path) -> tuple[int, int, list[str]]:
+    """Departments whose `result.json` is byte-identical in period folders `a` and `b`, of how many, and differences
+    (a different result.json, or a file in one tree only; the run's log and lock aside)."""
+
+    def files(root: Path) -> set[str]:
+        skip = {".kernels.log", ".lock"}
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name not in skip}
+
+    only_a, only_b = sorted(files(a) - files(b)), sorted(files(b) - files(a))
+    differences = [f"only in {a.name} of {a.parent.name}: {p}" for p in only_a] + [
+        f"only in {b.name} of {b.parent.name}: {p}" for p in only_b
+    ]
+    names = sorted({p.name for p in department_folders(a)} | {p.name for p in department_folders(b)})
+    same = 0
+    for name in names:
+        ra, rb = a / name / "result.json", b / name / "result.json"
+        if ra.is_file() and rb.is_file() and ra.read_bytes() == rb.read_bytes():
+            same += 1
+        else:
+            differences.append(f"{name}/result.json differs (or is missing)")
+    return same, len(names), differences
+
+
+def scores_equal(floor: dict[str, Any], card: dict[str, Any]) -> list[str]:
+    """Where two SPEC §7 objects of one department differ (total, grade, each indicator's numbers)."""
+    lines = []
+    for key in ("department", "period", "total", "grade"):
+        if floor.get(key) != card.get(key):
+            lines.append(f"{key}: floor {floor.get(key)!r}, kpi {card.get(key)!r}")
+    theirs = {i["id"]: i for i in card.get("indicators", [])}
+    for item in floor.get("indicators", []):
+        other = theirs.get(item["id"], {})
+        for key in ("value", "numerator", "denominator", "score", "status"):
+            if item.get(key) != other.get(key):
+                lines.append(f"{item['id']} {key}: floor {item.get(key)!r}, kpi {other.get(key)!r}")
+    return lines
+
+
+def rates_equal(floor: dict[str, Any], card: dict[str, Any]) -> list[str]:
+    """Where the arrow floor's rates (text numbers) differ from `kpi score --json`'s, compared as decimals."""
+    theirs = {i["id"]: i for i in card["indicators"]}
+    lines = []
+    for iid, numbers in floor["indicators"].items():
+        for key, text in numbers.items():
+            mine = None if text is None else Decimal(text)
+            other = theirs.get(iid, {}).get(key)
+            other_dec = None if other is None else Decimal(str(other))
+            if mine != other_dec:
+                lines.append(f"{iid} {key}: floor {text}, kpi {other}")
+    return lines
+
+
+def batch_vs_floor(ctx: Context) -> list[Figure]:
+    """N departments: the batch vs the in-process floor, the unchanged re-run, Dask equality, peak memory, projection."""
+    s = ctx.settings
+    params, _ = make_company(ctx, "company", s.departments)
+    out = ctx.work / "company-out"
+    shutil.rmtree(out, ignore_errors=True)
+    full = run_batch(ctx, params, out / "local")
+    floor = measure([sys.executable, FLOORS, "in-process", *params, "--period", s.period], env=ctx.env).check("floor")
+    cards = json.loads(floor.stdout)
+    first = params[0]
+    scored = ctx.kpi("score", first, "--period", s.period, "--json").check("kpi score")
+    differences = scores_equal(cards[first.stem], json.loads(scored.stdout))
+    ctx.crosschecks.append(
+        f"in-process floor vs `kpi score --json` for {first.stem}: "
+        + ("equal" if not differences else "DIFFER: " + "; ".join(differences))
+    )
+    period_folder = out / "local" / s.period
+    totals = 0
+    for name, card in cards.items():
+        result = period_folder / name / "result.json"
+        if result.is_file():
+            recorded = json.loads(result.read_text(encoding="utf-8"))
+            totals += recorded.get("total") == card["total"] and recorded.get("grade") == card["grade"]
+    ctx.crosschecks.append(
+        f"in-process floor vs the batch's result.json (total and grade): {totals}/{len(cards)} equal"
+    )
+
+    rerun = run_batch(ctx, params, out / "local", fresh=False)
+    ratio = full.seconds / floor.seconds
+    speedup = full.seconds / rerun.seconds
+    per_department, _ = disk_per_department(period_folder)
+    yearly = YEAR_DEPARTMENTS * YEAR_PERIODS
+    figures = [
+        figure(
+            "batch_vs_floor",
+            f"{s.departments} departments × 1 quarter: batch wall vs in-process floor",
+            ratio,
+            f"{ratio:.2f}×",
+            5,
+            "<=",
+            f"kpi run {full.seconds:.1f} s, floor {floor.seconds:.1f} s (jobs {s.jobs})",
+        ),
+        figure(
+            "rerun",
+            "unchanged re-run vs full run (how many times faster)",
+            speedup,
+            f"{speedup:.2f}×",
+            50,
+            ">=",
+            f"full {full.seconds:.1f} s, re-run {rerun.seconds:.1f} s",
+        ),
+        figure(
+            "batch_peak_mb",
+            f"peak memory of the batch ({s.departments} departments, process tree, sampled)",
+            (full.tree_peak or 0) / MB,
+            f"{(full.tree_peak or 0) / MB:.0f} MB",
+        ),
+        figure(
+            "year_wall_h",
+            f"projected wall time of {YEAR_DEPARTMENTS} departments × {YEAR_PERIODS} months on this machine",
+            full.seconds / len(params) * yearly / 3600,
+            f"{full.seconds / len(params) * yearly / 3600:.1f} h",
+            detail=f"{full.seconds / len(params):.2f} s per department-period, jobs {s.jobs}",
+        ),
+        figure(
+            "year_disk_gb",
+            f"projected disk of {YEAR_DEPARTMENTS} departments × {YEAR_PERIODS} months",
+            per_department * yearly / 1024**3,
+            f"{per_department * yearly / 1024**3:.1f} GB",
+            detail=f"{per_department / MB:.2f} MB per department-period",
+        ),
+    ]
+    if not s.skip_dask:
+        dask = run_batch(ctx, params, out / "dask", executor="dask")
+        same, total, differences = same_outputs(period_folder, out / "dask" / s.period)
+        shown = f"{same}/{total} identical" + ("" if not differences else f", {len(differences)} difference(s)")
+        figures.append(
+            Figure(
+                "dask_equal",
+                f"`--executor dask` vs local pool: byte-identical result.json and same files ({s.departments} departments)",
+                same / total if total else 0.0,
+                shown,
+                "all identical",
+                not differences and same == total,
+                "; ".join([f"dask {dask.seconds:.1f} s", *differences[:5]]),
+            )
+        )
+    return figures
+
+
+def big(ctx: Context) -> list[Figure]:
+    """M rows per big table: `kpi score` of one department vs the pyarrow+pandas floor, time and peak memory."""
+    s = ctx.settings
+    params, made = make_company(ctx, "big", s.big_departments, s.rows)
+    department = params[min(1, len(params) - 1)]  # cs-north: CS02 from surveys (cs-east observes it)
+    scored = ctx.kpi("score", department, "--period", s.period, "--json").check("kpi score (big)")
+    floor = measure([sys.executable, FLOORS, "arrow", department, "--period", s.period], env=ctx.env).check("arrow")
+    differences = rates_equal(json.loads(floor.stdout), json.loads(scored.stdout))
+    ctx.crosschecks.append(
+        f"pyarrow floor vs `kpi score --json` for {department.stem} ({s.rows} rows per table): "
+        + ("equal" if not differences else "DIFFER: " + "; ".join(differences))
+    )
+    data = ctx.work / "big" / "data" / "demo"
+    ctx.inputs["big_csv_mb"] = round(folder_bytes(data) / MB, 1)
+    time_ratio = scored.seconds / floor.seconds
+    memory_ratio = scored.peak_rss / floor.peak_rss
+    return [
+        figure(
+            "big_time",
+            f"{s.rows} rows per table: `kpi score` vs pyarrow+pandas floor, time",
+            time_ratio,
+            f"{time_ratio:.2f}×",
+            3,
+            "<=",
+            f"kpi score {scored.seconds:.1f} s, floor {floor.seconds:.1f} s",
+        ),
+        figure(
+            "big_memory",
+            f"{s.rows} rows per table: `kpi score` vs pyarrow+pandas floor, peak memory",
+            memory_ratio,
+            f"{memory_ratio:.2f}×",
+            2,
+            "<=",
+            f"kpi score {scored.peak_rss / MB:.0f} MB, floor {floor.peak_rss / MB:.0f} MB",
+        ),
+        figure(
+            "big_generate_s",
+            f"`kpi demo --departments {s.big_departments} --rows {s.rows}` (generating the CSVs)",
+            made.seconds,
+            f"{made.seconds:.1f} s",
+            detail=f"{ctx.inputs['big_csv_mb']} MB of CSV",
+        ),
+    ]
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "-"
+    found["python"] = platform.python_version()
+    return found
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return head + (" (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def render(figures: Iterable[Figure], inputs: dict[str, Any], crosschecks: list[str]) -> str:
+    """results.md: the inputs, one row per figure (value, target, met), the cross-checks."""
+    mark = {True: "met", False: "**not met**", None: ""}
     lines = [
-        f"# Batch benchmark ({len(params)} departments × {len(GROUPS) + 1} notebooks = {notebooks}, period {args.period}, {os.cpu_count()} cores)",
+        "# `make bench` results",
         "",
-        "| way | wall s | s per notebook |",
-        "|---|---:|---:|",
-        *(f"| {name} | {secs:.1f} | {secs / notebooks:.2f} |" for name, secs in rows),
+        ", ".join(f"{k}: {v}" for k, v in inputs.items() if k != "versions"),
         "",
-        f"speed-up (naive / kpi run): **{theirs / ours:.2f}×**",
+        "versions: " + ", ".join(f"{k} {v}" for k, v in inputs["versions"].items()),
+        "",
+        "| figure | today | target | met | detail |",
+        "|---|---:|---:|---|---|",
+        *(f"| {f.name} | {f.shown} | {f.target} | {mark[f.met]} | {f.detail} |" for f in figures),
+        "",
+        "Cross-checks:",
+        "",
+        *(f"- {line}" for line in crosschecks),
+        "",
     ]
-    text = "\n".join(lines) + "\n"
-    (args.out / "results.md").write_text(text, encoding="utf-8")
-    print(text)
+    return "\n".join(lines)
+
+
+FIGURES: dict[str, Callable[[Context], list[Figure]]] = {
+    "big": big,
+    "demo": demo_vs_naive,
+    "company": batch_vs_floor,
+}  # cheapest first: the results files are rewritten after each, so a long run leaves what it measured so far
+
+
+def settings_from(argv: list[str] | None) -> Settings:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--departments", type=int, default=None, help="departments of the company run (200)")
+    parser.add_argument("--rows", type=int, default=None, help="rows per big table for `kpi score` (1,000,000)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--period", default=PERIOD)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the bench in a few minutes")
+    parser.add_argument("--skip-big", action="store_true", help="leave out the million-row figure")
+    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask equality run")
+    parser.add_argument(
+        "--figures", default=",".join(FIGURES), help=f"which groups of figures, comma-separated ({', '.join(FIGURES)})"
+    )
+    args = parser.parse_args(argv)
+    quick = {"departments": 2, "rows": 3000, "demo_departments": 1, "naive_departments": 1, "big_departments": 2}
+    s = Settings(
+        jobs=args.jobs,
+        period=args.period,
+        out=args.out.resolve(),
+        quick=args.quick,
+        skip_big=args.skip_big,
+        skip_dask=args.skip_dask,
+    )
+    if args.quick:
+        for key, value in quick.items():
+            setattr(s, key, value)
+    s.departments = s.departments if args.departments is None else args.departments
+    s.rows = s.rows if args.rows is None else args.rows
+    s.figures = [name.strip() for name in args.figures.split(",") if name.strip()]
+    unknown = sorted(set(s.figures) - set(FIGURES))
+    if unknown:
+        parser.error(f"--figures {args.figures}: unknown {', '.join(unknown)}; expected some of {', '.join(FIGURES)}")
+    for name in ("departments", "rows", "jobs"):
+        if getattr(s, name) < 1:
+            parser.error(f"--{name} {getattr(s, name)}: expected 1 or more")
+    return s
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    s = settings_from(argv)
+    s.out.mkdir(parents=True, exist_ok=True)
+    work = s.out / "work"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONHASHSEED": "0"}
+    help_text = measure([BIN / "kpi", "run", "--help"], env=env).stdout
+    ctx = Context(s, env, "--fresh" in help_text, work)
+    ctx.inputs = {
+        "departments": s.departments,
+        "rows": s.rows,
+        "jobs": s.jobs,
+        "cores": os.cpu_count(),
+        "period": s.period,
+        "demo departments": s.demo_departments,
+        "quick": s.quick,
+        "fresh flag": ctx.fresh,
+        "commit": commit(),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "versions": versions(),
+    }
+    figures: list[Figure] = []
+    results = write_results(s.out, figures, ctx)
+    for name, fn in FIGURES.items():
+        if name not in s.figures or (name == "big" and s.skip_big):
+            continue
+        started = time.perf_counter()
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        figures += fn(ctx)
+        print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        results = write_results(s.out, figures, ctx)
+    print(render(figures, ctx.inputs, ctx.crosschecks))
+    return results
+
+
+def write_results(out: Path, figures: list[Figure], ctx: Context) -> dict[str, Any]:
+    """bench/results.json and bench/results.md as measured so far."""
+    results = {"inputs": ctx.inputs, "figures": [asdict(f) for f in figures], "crosschecks": ctx.crosschecks}
+    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "results.md").write_text(render(figures, ctx.inputs, ctx.crosschecks), encoding="utf-8")
+    return results
 
 
 if __name__ == "__main__":

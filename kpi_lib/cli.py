@@ -541,9 +541,16 @@ def template_import(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder to write params/ and data/demo/ into.")] = Path("."),
+    departments: Annotated[
+        int, typer.Option("--departments", "-n", help="How many departments, 1 or more (the demo's 3 by default).")
+    ] = 3,
+    rows: Annotated[
+        int | None,
+        typer.Option("--rows", help="About this many rows in each big table (communications … expenses), 1 or more."),
+    ] = None,
 ) -> None:
-    """Write the deterministic demo data and params of three departments."""
-    written = write_demo(out)
+    """Write the deterministic demo data and params (three departments, or --departments N)."""
+    written = write_demo(out, departments=departments, rows=rows)
     for path in written:
         stdout.print(f"wrote {path}", markup=False)
     stdout.print(f"wrote {out / 'data' / 'demo'}/*.csv", markup=False)

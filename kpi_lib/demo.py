@@ -19,6 +19,23 @@ Surveys are dated in their collection windows (quarter ends; the week before the
 12-20 review), with a few collected too early for the compliance check to flag,
 so monthly periods and Q1–Q3 have no CS02/CS12 answers (those indicators are
 then excluded, as SPEC §4 says).
+
+A bigger company for benchmarks (`write_demo(out, departments=N, rows=M)`):
+
+- `departments` beyond the three adds `cs-d004`, `cs-d005` … whose quality,
+  spending, churn, language and rounding are drawn from a `random.Random` seeded
+  with the id, so the batch meets a realistic spread of scores; fewer than three
+  takes the first ones. With the default three the output is byte for byte the
+  classic demo.
+- `rows` replaces the six big tables (communications, feedback, surveys,
+  complaints, revisits, expenses) with about `rows` rows each, split evenly over
+  the departments and drawn with numpy (a generator seeded with the department
+  id) under the same rules as the row-by-row demo, then written with pyarrow's
+  CSV writer: a million rows per table takes seconds, not minutes. The budgets
+  follow the spending so CS11 stays near each department's `spend`.
+
+Every value is valid by construction (unique ids, ordered timestamps, scores
+1–5), so a run fails only when the toolkit is wrong.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
 from .period import Period
 
 YEAR = 2026
@@ -85,6 +103,7 @@ TABLE_COLUMNS = {
 }
 
 MONTHLY_BUDGET = 60000
+BIG_TABLES = ("communications", "feedback", "surveys", "complaints", "revisits", "expenses")
 
 
 def _day(rng: random.Random, month: int) -> date:
@@ -105,7 +124,7 @@ def _office_time(rng: random.Random, day: date) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randrange(8, 19), rng.randrange(60), rng.randrange(60))
 
 
-def _rows(p: Profile) -> dict[str, list[list[Any]]]:
+def _rows(p: Profile, monthly_budget: int = MONTHLY_BUDGET) -> dict[str, list[list[Any]]]:
     rng = random.Random(p.id)
     q = p.quality
     rows: dict[str, list[list[Any]]] = {name: [] for name in TABLE_COLUMNS}
@@ -270,7 +289,7 @@ def _rows(p: Profile) -> dict[str, list[list[Any]]]:
     for period in PERIODS:
         window = Period.parse(period)
         months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month + 1
-        rows["budgets"].append([p.id, period, f"{MONTHLY_BUDGET * months:.2f}"])
+        rows["budgets"].append([p.id, period, f"{monthly_budget * months:.2f}"])
 
     if p.id == "cs-east":
         for period in PERIODS:
@@ -342,22 +361,248 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None
     tmp.replace(path)
 
 
-def write_demo(out: Path) -> list[Path]:
-    """Write the demo data and params under `out`; return the params files."""
+def profiles(departments: int = len(PROFILES)) -> tuple[Profile, ...]:
+    """The first `departments` departments: the demo's three, then `cs-d004` … drawn from a seeded `random.Random`.
+
+    Each extra department's traits come from its own seed (its id), so department
+    k is the same whatever N is: a bigger company only adds departments.
+    """
+    if departments < 1:
+        raise UsageError(f"--departments {departments}: expected 1 or more departments")
+    width = max(3, len(str(departments)))
+    extra = []
+    for k in range(len(PROFILES) + 1, departments + 1):
+        ident = f"cs-d{k:0{width}d}"
+        rng = random.Random(ident)
+        lang = rng.choice(("zh", "zh", "en"))
+        extra.append(
+            Profile(
+                ident,
+                f"客服{k:0{width}d}部" if lang == "zh" else f"Service desk {k:0{width}d}",
+                lang,
+                quality=round(rng.uniform(0.72, 0.99), 3),
+                spend=round(rng.uniform(0.9, 1.15), 3),
+                churn=round(rng.uniform(0.01, 0.16), 3),
+                rounding=rng.choice(("floor", "floor", "exact")),
+            )
+        )
+    return (*PROFILES[:departments], *extra)
+
+
+def _shares(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` whole numbers differing by at most one (the first ones get the remainder)."""
+    return [total // parts + (k < total % parts) for k in range(parts)]
+
+
+def _big_tables(people: tuple[Profile, ...], rows: int) -> dict[str, Any]:
+    """The six big tables as pyarrow tables of text (None: an empty cell), about `rows` rows each, and the monthly budgets.
+
+    Vectorized (numpy draws, pyarrow text functions): the same rules as `_rows`
+    (office hours, reply delays by quality, survey windows and early stragglers,
+    unresolved complaints, unanswered messages), not the same draws.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    month_starts = np.arange(np.datetime64(f"{YEAR}-01"), np.datetime64(f"{YEAR + 1}-01") + 1, dtype="datetime64[M]")
+    month_first = month_starts.astype("datetime64[D]")
+    month_days = np.diff(month_first).astype(np.int64)
+    second = np.timedelta64(1, "s")
+
+    def ids(prefix: str, n: int) -> Any:
+        numbers = pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), width=7, padding="0")
+        return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "")
+
+    def text(values: Any, width: int = 0) -> Any:
+        out = pa.array(values).cast(pa.string())
+        return pc.utf8_lpad(out, width=width, padding="0") if width else out
+
+    def stamps(moments: Any, missing: Any = None) -> Any:
+        """`YYYY-MM-DD HH:MM:SS` (pyarrow's cast of timestamp[s] to text; much faster than strftime)."""
+        return pa.array(moments.astype("datetime64[s]"), mask=missing).cast(pa.string())
+
+    def days(moments: Any, missing: Any = None) -> Any:
+        return pa.array(moments.astype("datetime64[D]"), mask=missing).cast(pa.string())
+
+    def in_month(g: Any, months: Any) -> Any:
+        """A day of each (1-based) month, uniformly."""
+        index = months - 1
+        return month_first[index] + (g.random(len(months)) * month_days[index]).astype(np.int64)
+
+    def office(g: Any, day: Any) -> Any:
+        return day.astype("datetime64[s]") + (g.integers(8 * 3600, 19 * 3600, len(day)) * second)
+
+    def customers(g: Any, n: int, prefix: str) -> Any:
+        numbers = text(g.integers(1, max(900, n // 4), n), width=6)
+        return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "")
+
+    categories = np.array(["差旅 travel", "培训 training", "办公 office", "礼品 gifts"])
+    events_category = np.array(["客户活动 customer event"] * 3)
+    tables: dict[str, list[Any]] = {name: [] for name in BIG_TABLES}
+    budgets: dict[str, int] = {}
+    for p, n in zip(people, _shares(rows, len(people)), strict=True):
+        n = max(n, 12)
+        g = np.random.default_rng(list(p.id.encode()))
+        q = p.quality
+        code = p.id.split("-")[1].upper()
+        dept = pa.array([p.id] * n, pa.string())
+        months = np.arange(n) % 12 + 1
+
+        created = office(g, in_month(g, months))
+        roll = g.random(n)
+        delay = np.where(roll < q, g.integers(5, 24 * 60, n), g.integers(24 * 60 + 1, 96 * 60, n)) * 60 * second
+        tables["communications"].append(
+            pa.table(
+                {
+                    "message_id": ids(f"{code}-M", n),
+                    "department": dept,
+                    "customer_id": customers(g, n, "C"),
+                    "created_at": stamps(created),
+                    "sent_at": stamps(created + delay, missing=roll < 0.01),
+                }
+            )
+        )
+
+        received = office(g, in_month(g, months))
+        roll = g.random(n)
+        late = roll >= q
+        waited = np.where(late, g.choice((3, 4, 5, 6), n), g.choice((0, 0, 1, 1, 2, 2), n)) * 86400
+        answered = received + (waited + g.integers(0, 300, n) * 60) * second
+        tables["feedback"].append(
+            pa.table(
+                {
+                    "feedback_id": ids(f"{code}-F", n),
+                    "department": dept,
+                    "customer_id": customers(g, n, "C"),
+                    "received_at": stamps(received),
+                    "responded_at": stamps(answered, missing=roll < 0.015),
+                }
+            )
+        )
+
+        # surveys: the demo's mix (40 policy_execution, 1800 customer_satisfaction, 30 assigned_tasks)
+        kind = g.choice(3, n, p=np.array([40, 1800, 30]) / 1870)
+        quarter_end = g.choice((3, 6, 9, 12), n)
+        survey_month = np.where(kind == 1, quarter_end, 12)
+        first = month_first[survey_month - 1]
+        window = np.where(kind == 1, month_days[survey_month - 1] - 15, 7)
+        day = first + np.where(kind == 1, 15, 12) + (g.random(n) * window).astype(np.int64)
+        early = np.arange(n) % 37 == 36  # collected too early: a finding
+        day = np.where(early, first + g.integers(0, 15, n), day)
+        good = g.random(n) < q
+        score = np.where(good, g.choice((4, 5, 5), n), g.choice((1, 2, 3, 3), n))
+        names = np.array(["policy_execution", "customer_satisfaction", "assigned_tasks"])
+        who = np.array(["高层主管", "客户", "主管领导"])
+        tables["surveys"].append(
+            pa.table(
+                {
+                    "response_id": ids(f"{code}-S", n),
+                    "department": dept,
+                    "survey": pa.array(names[kind]),
+                    "respondent": pc.binary_join_element_wise(pa.array(who[kind]), text(g.integers(1, 40, n)), ""),
+                    "date": days(day),
+                    "score": text(score),
+                }
+            )
+        )
+
+        received = office(g, in_month(g, months))
+        resolved_ok = g.random(n) < 0.97
+        resolved = received + g.integers(2, 120, n) * 3600 * second
+        satisfied = np.where(g.random(n) < q, "yes", "no")
+        tables["complaints"].append(
+            pa.table(
+                {
+                    "complaint_id": ids(f"{code}-K", n),
+                    "department": dept,
+                    "received_at": stamps(received),
+                    "resolved_at": stamps(resolved, missing=~resolved_ok),
+                    "satisfied": pa.array(satisfied, mask=~resolved_ok),
+                }
+            )
+        )
+
+        customer = np.arange(n) // 2
+        half = np.arange(n) % 2
+        key = customer < max(1, n // 20)
+        planned = in_month(g, g.integers(1, 7, n) + 6 * half)
+        done = planned + g.integers(0, 20, n)
+        tables["revisits"].append(
+            pa.table(
+                {
+                    "customer_id": pc.binary_join_element_wise(pa.scalar("C"), text(customer + 1, width=7), ""),
+                    "department": dept,
+                    "key_account": pa.array(np.where(key, "1", "0")),
+                    "planned_date": days(planned),
+                    "done_date": days(done, missing=g.random(n) >= np.where(key, q + 0.02, q - 0.03)),
+                }
+            )
+        )
+
+        # expenses: amounts of 200–1800 × the month's spending share; the budget is what the entries average to
+        spending = np.round(p.spend + g.uniform(-0.05, 0.05, 12), 3)
+        cents = np.round(g.uniform(20000, 180000, n) * spending[months - 1]).astype(np.int64)
+        events = np.array([3, 9, 11])  # an approved customer event, as in the demo
+        entry_days = np.concatenate([in_month(g, months), month_first[events - 1] + 27])
+        cents = np.concatenate([cents, np.full(3, 800000)])
+        budgets[p.id] = round(1000 * n / 12)
+        amount = pc.binary_join_element_wise(text(cents // 100), text(cents % 100, width=2), ".")
+        tables["expenses"].append(
+            pa.table(
+                {
+                    "entry_id": ids(f"{code}-E", n + 3),
+                    "department": pa.array([p.id] * (n + 3), pa.string()),
+                    "date": days(entry_days),
+                    "category": pa.array(np.concatenate([categories[g.integers(0, 4, n)], events_category])),
+                    "amount": amount,
+                    "approved_overrun": pa.array(np.where(np.arange(n + 3) >= n, "true", "false")),
+                }
+            )
+        )
+    return {
+        "tables": {name: pa.concat_tables(parts) for name, parts in tables.items()},
+        "budgets": budgets,
+    }
+
+
+def _write_arrow_csv(path: Path, table: Any) -> None:
+    """A pyarrow table of text as CSV: header, no quotes (no value needs them), empty cells for nulls."""
+    import pyarrow.csv as pacsv
+
+    tmp = path.with_name(path.name + ".tmp")
+    pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
+    tmp.replace(path)
+
+
+def write_demo(out: Path, departments: int = len(PROFILES), rows: int | None = None) -> list[Path]:
+    """Write the demo data and params of `departments` departments under `out`; return the params files.
+
+    `rows`: about that many rows in each big table (`BIG_TABLES`), generated
+    vectorized; None keeps the demo's own sizes (3,600 messages a department …).
+    """
+    if rows is not None and rows < 1:
+        raise UsageError(f"--rows {rows}: expected 1 or more rows per table")
+    people = profiles(departments)
     data = out / "data" / "demo"
     params = out / "params"
     data.mkdir(parents=True, exist_ok=True)
     params.mkdir(parents=True, exist_ok=True)
+    big = _big_tables(people, rows) if rows is not None else None
     tables: dict[str, list[list[Any]]] = {name: [] for name in TABLE_COLUMNS}
     written = []
-    for profile in PROFILES:
-        for name, rows in _rows(profile).items():
-            tables[name].extend(rows)
+    for profile in people:
+        budget = big["budgets"][profile.id] if big else MONTHLY_BUDGET
+        for name, found in _rows(profile, budget).items():
+            tables[name].extend(found)
         path = params / f"{profile.id}.yaml"
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(_params_text(profile), encoding="utf-8")
         tmp.replace(path)
         written.append(path)
     for name, header in TABLE_COLUMNS.items():
-        _write_csv(data / f"{name}.csv", header, tables[name])
+        if big and name in BIG_TABLES:
+            _write_arrow_csv(data / f"{name}.csv", big["tables"][name].select(header))
+        else:
+            _write_csv(data / f"{name}.csv", header, tables[name])
     return written

@@ -36,7 +36,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExec
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from .errors import UsageError
+from .errors import SetupError, UsageError
 from .kernels import die_with_parent, zygote_provisioner
 
 _P = ParamSpec("_P")
@@ -141,7 +141,9 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise UsageError("--executor dask needs dask.distributed: pip install 'kpi-appraisal[dask]'") from None
+            raise SetupError(
+                "--executor dask needs dask.distributed, which is not installed: pip install 'kpi-appraisal[dask]'"
+            ) from None
         self.cluster = (
             None
             if scheduler

@@ -1,0 +1,135 @@
+"""`kpi demo`: the classic three departments byte for byte, N departments, M rows per big table, refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from kpi_lib import Period, appraise, load_params
+from kpi_lib.appraisal import tables_needed
+from kpi_lib.demo import BIG_TABLES, PROFILES, TABLE_COLUMNS, profiles, write_demo
+from kpi_lib.tables import DataFolder
+
+from .conftest import kpi
+
+# sha256 of every file `kpi demo` writes by default (what `make demo` runs): a change here changes the demo.
+CLASSIC = {
+    "data/demo/budgets.csv": "4c697f77a086b249e7dd5ebf7c1364b0a09f74f80ce098eb202921c0b9bdf5e1",
+    "data/demo/communications.csv": "491805b8d41cca4c43548ee8cf3041ff5c7e1f3fd07b4dd2faa3178f809ca00d",
+    "data/demo/complaints.csv": "2ff7f1972b26d054421cfa7a7b5836999a4fcaa527a305e2760548a60664b328",
+    "data/demo/expenses.csv": "697adef46d3c9c578104413ab77139f35d55af5525fc48ef32cd342ea0fc516d",
+    "data/demo/feedback.csv": "b7fd8037a9c4b046d4eddb4ef97434fc01929f3f444ddb1ef8d9e1ae134ad0fc",
+    "data/demo/key_accounts.csv": "6c542d0e194702cb65baa4dfef9102aabc9a0f4c77f5386f3690848253a502d8",
+    "data/demo/observations.csv": "a0c969e6cfa5d08db3a3afee53e8396c7878fb16126ea6180dc5374764cea272",
+    "data/demo/policy_plan.csv": "db5d8d8e1bf38ca2dfa14d2bbbff51b01392e2bc28ce4297bc616a2797052148",
+    "data/demo/revisits.csv": "3672b86c06bb0538056f26d7b5b2f85f39e64f0a2e571b5f57347bf6a2bc66a7",
+    "data/demo/surveys.csv": "94a271e4c329f4151dd1ed6c2bceeb707b177c890d2a4ebc8e396fbf744aad6d",
+    "data/demo/work_plan.csv": "a0eb395a8b942aba17d8a46139371d8ea50ee34726851ac1d829d80f8def4abf",
+    "params/cs-east.yaml": "9a109580ada4c49dd05290c7518900c1797b7308f139c6f9003e87c868ef22d8",
+    "params/cs-north.yaml": "6180daa295ca48bea9bc80f295084057ad4b32d4e72fa92fbd8d4e2c3dcd001d",
+    "params/cs-west.yaml": "2417f761a3a302c5d4b094644b137fdabd2422913359bab4188dd5d219b72418",
+}
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_the_default_demo_is_the_classic_one_byte_for_byte(demo_dir: Path, tmp_path: Path) -> None:
+    assert _hashes(demo_dir) == CLASSIC
+    write_demo(tmp_path, departments=3)
+    assert _hashes(tmp_path) == CLASSIC
+
+
+@pytest.mark.parametrize(
+    ("departments", "rows"),
+    [(1, None), (2, None), (4, None), (1, 50), (3, 500), (5, 1234)],
+)
+def test_n_departments_load_and_score(tmp_path: Path, departments: int, rows: int | None) -> None:
+    written = write_demo(tmp_path, departments=departments, rows=rows)
+    assert [p.name for p in written] == [f"{p.id}.yaml" for p in profiles(departments)]
+    assert sorted(p.name for p in (tmp_path / "params").iterdir()) == sorted(p.name for p in written)
+    data: DataFolder | None = None
+    for path in written:
+        department = load_params(path)
+        data = data or DataFolder.of(department)
+        data.check(department.id, tables_needed(department.base, department.template.indicators))  # all valid
+        card = appraise(department, Period.parse("2026-Q4"), data=data)
+        assert card.summary is not None and card.summary.total is not None
+    for name in TABLE_COLUMNS:
+        header = (tmp_path / "data" / "demo" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]
+        assert header == ",".join(TABLE_COLUMNS[name])
+
+
+@pytest.mark.parametrize("rows", [12, 999, 5000])
+def test_rows_scales_the_big_tables_only(tmp_path: Path, rows: int) -> None:
+    write_demo(tmp_path, departments=3, rows=rows)
+    folder = tmp_path / "data" / "demo"
+    for name in BIG_TABLES:
+        lines = (folder / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+        extra = 3 * len(PROFILES) if name == "expenses" else 0  # three approved customer events a department
+        assert len(lines) - 1 == max(rows, 12 * 3) + extra, name
+    # the small tables are the demo's own
+    for name in ("policy_plan", "work_plan", "key_accounts", "observations"):
+        assert hashlib.sha256((folder / f"{name}.csv").read_bytes()).hexdigest() == CLASSIC[f"data/demo/{name}.csv"]
+
+
+@pytest.mark.parametrize(("departments", "rows"), [(5, None), (4, 3000)])
+def test_same_arguments_same_bytes(tmp_path: Path, departments: int, rows: int | None) -> None:
+    write_demo(tmp_path / "a", departments=departments, rows=rows)
+    write_demo(tmp_path / "b", departments=departments, rows=rows)
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+
+
+def test_a_bigger_company_only_adds_departments() -> None:
+    assert profiles(7)[:5] == profiles(5)
+    assert profiles(2) == PROFILES[:2]
+    assert len({p.id for p in profiles(40)}) == 40
+
+
+@pytest.mark.slow
+def test_the_company_has_a_spread_of_scores(tmp_path: Path) -> None:
+    written = write_demo(tmp_path, departments=12)
+    data: DataFolder | None = None
+    grades, totals = set(), set()
+    for path in written:
+        department = load_params(path)
+        data = data or DataFolder.of(department)
+        summary = appraise(department, Period.parse("2026"), data=data).summary
+        assert summary is not None
+        grades.add(summary.grade)
+        totals.add(summary.total)
+    assert len(totals) == 12
+    assert len(grades) >= 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--departments", "0"], "--departments 0: expected 1 or more departments"),
+        (["--departments", "-3"], "--departments -3: expected 1 or more departments"),
+        (["--rows", "0"], "--rows 0: expected 1 or more rows per table"),
+        (["--rows", "-10", "--departments", "2"], "--rows -10: expected 1 or more rows per table"),
+    ],
+)
+def test_counts_below_one_are_refused(tmp_path: Path, args: list[str], message: str) -> None:
+    result = kpi("demo", "--out", str(tmp_path), *args, in_process=True)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "params").exists()
+
+
+def test_kpi_demo_departments_through_the_command_line(tmp_path: Path) -> None:
+    result = kpi("demo", "--out", str(tmp_path), "--departments", "4", "--rows", "400", in_process=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("wrote ") == 5
+    card = kpi("score", str(tmp_path / "params" / "cs-d004.yaml"), "--period", "2026-Q4", "--json", in_process=True)
+    assert card.returncode == 0, card.stderr
+    assert json.loads(card.stdout)["department"] == "cs-d004"
