@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.layout import INPUTS, MANIFEST, SIGNOFFS, SOURCES
+from kpi_lib.layout import INPUTS, MANIFEST, SIGNOFFS
 
 from .conftest import kpi
 
@@ -60,7 +60,8 @@ def outputs(period: Path) -> dict[str, bytes]:
     found = {}
     for path in sorted(period.rglob("*")):
         rel = path.relative_to(period)
-        if path.is_file() and not ({INPUTS, SOURCES} & set(rel.parts)) and path.name not in (MANIFEST, SIGNOFFS):
+        hidden = any(part.startswith(".") for part in rel.parts)  # the kernels' log, the lock, the store
+        if path.is_file() and not hidden and INPUTS not in rel.parts and path.name not in (MANIFEST, SIGNOFFS):
             found[rel.as_posix()] = path.read_bytes()
     return found
 
