@@ -78,6 +78,8 @@ def decide(previous: Mapping[str, Any] | None, now: Mapping[str, Any], *, fresh:
         return Decision(False, "--fresh")
     if previous is None:
         return Decision(False, "no previous run in this period")
+    if not previous:
+        return Decision(False, "its previous run left no readable manifest")
     if previous.get("status") != "ok":
         return Decision(False, "its previous run failed")
     before = previous.get("fingerprint")

@@ -401,7 +401,7 @@ def test_an_unreadable_sign_off_log_counts_as_signed(tmp_path: Path, demo_dir: P
     [line] = error_lines(result)
     assert (
         line.startswith(f"kpi: {folder}: its sign-off log signoffs.jsonl cannot be read (")
-        and "refusing to overwrite (pass --force" in line
+        and "refusing to overwrite (its previous run left no readable manifest; pass --force" in line
     )
     assert sha256_tree(folder) == before
 
