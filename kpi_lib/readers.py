@@ -277,7 +277,7 @@ def _read_plain_csv(path: Path, body: bytes, wanted: Wanted) -> RawTable | None:
     try:
         table = pcsv.read_csv(
             io.BytesIO(body),
-            read_options=pcsv.ReadOptions(skip_rows=1, column_names=names),
+            read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, use_threads=False),
             parse_options=pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
