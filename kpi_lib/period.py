@@ -75,3 +75,26 @@ class Period:
 
     def window(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @property
+    def kind(self) -> str:
+        """ "year", "half", "quarter" or "month": periods of one kind tile the calendar and follow each other."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+        return {12: "year", 6: "half", 3: "quarter", 1: "month"}[months]
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one (2026-Q1 → 2025-Q4, 2026-01 → 2025-12, 2026 → 2025).
+
+        Raises `UsageError` before the first year periods can name.
+        """
+        year, kind = self.start.year, self.kind
+        if kind == "year":
+            return Period.parse(f"{year - 1:04d}")
+        first = self.start.month - {"half": 6, "quarter": 3, "month": 1}[kind]
+        if first < 1:
+            year, first = year - 1, first + 12
+        if kind == "half":
+            return Period.parse(f"{year:04d}-H{1 if first == 1 else 2}")
+        if kind == "quarter":
+            return Period.parse(f"{year:04d}-Q{(first - 1) // 3 + 1}")
+        return Period.parse(f"{year:04d}-{first:02d}")
