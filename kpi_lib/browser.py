@@ -194,6 +194,8 @@ def screenshot(page: Path, png: Path, width: int, *, timeout: int = 120) -> Path
 
 def report_pages(period_dir: Path) -> list[Path]:
     """The pages to look at: the period's index, then the first department's scorecard and first group report."""
+    if not (period_dir / INDEX).is_file():
+        raise KpiError(f"{period_dir}: no {INDEX} here; run `make demo` (or `kpi run`) first")
     pages = [period_dir / INDEX]
     for folder in sorted(p for p in period_dir.iterdir() if (p / DEPARTMENT).is_file()):
         scorecard = folder / reader_html(SCORECARD)
