@@ -111,7 +111,9 @@ class Measurement:
     scroll_height: int
     boxes: dict[str, Box | None]  # selector → its first element's box (None: no such element)
     wider: tuple[str, ...]  # when the page scrolls sideways: the outermost elements that stick out
-    scrollers: tuple[str, ...]  # elements whose content is wider than they are, scrolled or cut, not folded with an ellipsis
+    scrollers: tuple[
+        str, ...
+    ]  # elements whose content is wider than they are, scrolled or cut, not folded with an ellipsis
 
     @property
     def scrolls_sideways(self) -> bool:
@@ -129,15 +131,14 @@ def _stage(page: Path, folder: Path, width: int, height: int, selectors: Sequenc
     probe = _PROBE.replace("SELECTORS", json.dumps(list(selectors)))
     text = page.read_text(encoding="utf-8")
     end = text.rfind("</body>")
-    (folder / "page.html").write_text(
-        text[:end] + probe + text[end:] if end >= 0 else text + probe, encoding="utf-8"
-    )
+    (folder / "page.html").write_text(text[:end] + probe + text[end:] if end >= 0 else text + probe, encoding="utf-8")
     wrapper = folder / "wrapper.html"
     wrapper.write_text(_WRAPPER.replace("WIDTH", str(width)).replace("HEIGHT", str(height)), encoding="utf-8")
     return wrapper
 
 
-def _chromium(folder: Path, width: int, height: int, *flags: str, timeout: int) -> str:
+def _chromium(page: Path, folder: Path, width: int, height: int, *flags: str, timeout: int) -> str:
+    """Chromium's stdout for the wrapper staged in `folder` (its window at least `MIN_WINDOW` wide)."""
     command = chromium_command(
         folder / "profile",
         "--hide-scrollbars",
@@ -148,7 +149,8 @@ def _chromium(folder: Path, width: int, height: int, *flags: str, timeout: int) 
     )
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
-        raise SetupError(f"Chromium failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SetupError(f"{page}: Chromium failed (exit code {done.returncode}): {said}")
     return done.stdout
 
 
@@ -159,7 +161,7 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="kpi-browser-") as tmp:
         folder = Path(tmp)
         _stage(page, folder, width, height, selectors)
-        dumped = _chromium(folder, width, height + 200, "--dump-dom", timeout=timeout)
+        dumped = _chromium(page, folder, width, height + 200, "--dump-dom", timeout=timeout)
     found = _MEASURED.search(dumped)
     if found is None:
         raise SetupError(f"{page}: Chromium loaded it but the page never reported its layout (did it load?)")
@@ -184,7 +186,7 @@ def screenshot(page: Path, png: Path, width: int, *, timeout: int = 120) -> Path
         folder = Path(tmp)
         _stage(page, folder, width, height, ())
         drawn = folder / "drawn.png"
-        _chromium(folder, width, height, f"--screenshot={drawn}", timeout=timeout)
+        _chromium(page, folder, width, height, f"--screenshot={drawn}", timeout=timeout)
         if not drawn.is_file():
             raise SetupError(f"{page}: Chromium drew no screenshot")
         with Image.open(drawn) as image:
@@ -207,7 +209,9 @@ def report_pages(period_dir: Path) -> list[Path]:
         break
     missing = [p for p in pages if not p.is_file()]
     if missing or len(pages) < 3:
-        raise KpiError(f"{period_dir}: no reports to draw ({', '.join(map(str, missing)) or 'no department'}); run `make demo`")
+        raise KpiError(
+            f"{period_dir}: no reports to draw ({', '.join(map(str, missing)) or 'no department'}); run `make demo`"
+        )
     return pages
 
 

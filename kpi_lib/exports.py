@@ -217,7 +217,6 @@ def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
-            raise SetupError(
-                f"{html}: Chromium could not print it to PDF: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
-            )
+            said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}, no message"])[-1]
+            raise SetupError(f"{html}: Chromium could not print it to PDF: {said}")
         tmp.replace(pdf)

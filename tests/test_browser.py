@@ -103,7 +103,9 @@ def _contract_pages(folder: Path) -> dict[str, Path]:
     from kpi_lib.charts import bars
 
     template = load_template("customer_service")
-    chart = base64.b64encode(bars(["满意", "一般", "不满意"], [80, 12, 8], "满意度", "n", [False, False, True])).decode()
+    chart = base64.b64encode(
+        bars(["满意", "一般", "不满意"], [80, 12, 8], "满意度", "n", [False, False, True])
+    ).decode()
     rows = []
     for ind, score in zip(template.indicators, SCORES, strict=False):
         cells = {
@@ -151,7 +153,9 @@ def _contract_pages(folder: Path) -> dict[str, Path]:
     )
     pages = {"scorecard": [verdict, chart, sheet, sign], "service": [section, chart, section.replace("CS04", "CS05")]}
     for name, parts in pages.items():
-        notebook = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        notebook = new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
         cell = new_code_cell("run.show()", execution_count=1)
         cell.outputs = [
             new_output("display_data", data={"image/png": part})
@@ -184,12 +188,16 @@ def _at_420_nothing_scrolls_sideways(page: Path) -> None:
     seen = measure(page, 420)
     assert seen.inner_width == 420
     assert not seen.scrolls_sideways, f"{page}: {seen.scroll_width} px wide at 420 px; sticking out: {seen.wider}"
-    assert all(".table-box" in s for s in seen.scrollers), f"{page}: scroll inside boxes other than tables': {seen.scrollers}"
+    assert all(".table-box" in s for s in seen.scrollers), (
+        f"{page}: scroll inside boxes other than tables': {seen.scrollers}"
+    )
 
 
 @pytest.mark.slow
 @CHROMIUM
-def test_the_contract_scorecard_at_1400_px_shows_the_verdict_first_and_the_whole_sheet(contract: dict[str, Path]) -> None:
+def test_the_contract_scorecard_at_1400_px_shows_the_verdict_first_and_the_whole_sheet(
+    contract: dict[str, Path],
+) -> None:
     from kpi_lib.browser import measure
 
     _at_1400_the_verdict_is_on_the_first_screen(contract["scorecard"])
@@ -213,12 +221,16 @@ def test_the_contract_pages_at_420_px_scroll_only_inside_table_boxes(contract: d
 
 @pytest.mark.slow
 @CHROMIUM
-def test_the_printed_contract_scorecard_is_a4_landscape_with_every_score(contract: dict[str, Path], tmp_path: Path) -> None:
+def test_the_printed_contract_scorecard_is_a4_landscape_with_every_score(
+    contract: dict[str, Path], tmp_path: Path
+) -> None:
     pdf = tmp_path / "scorecard.pdf"
     html_to_pdf(contract["scorecard"], pdf)
     reader = PdfReader(pdf)
     for page in reader.pages:
-        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == pytest.approx(A4_LANDSCAPE, abs=1)
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == pytest.approx(
+            A4_LANDSCAPE, abs=1
+        )
     text = "".join(page.extract_text() for page in reader.pages)
     for score in [*SCORES, TOTAL, "CS12", "formula"]:  # every score, the total, the last row, the last column
         assert score in text
@@ -250,13 +262,17 @@ def _demo_pages(period: Path) -> list[Path]:
 @pytest.mark.slow
 @CHROMIUM
 @pytest.mark.parametrize("department", ["cs-east", "cs-west"])
-def test_demo_scorecard_at_1400_px_shows_total_and_grade_in_the_first_900_px(demo_period: Path, department: str) -> None:
+def test_demo_scorecard_at_1400_px_shows_total_and_grade_in_the_first_900_px(
+    demo_period: Path, department: str
+) -> None:
     _at_1400_the_verdict_is_on_the_first_screen(demo_period / department / "scorecard.html")
 
 
 @pytest.mark.slow
 @CHROMIUM
-@pytest.mark.parametrize("page", ["index.html", "cs-east/scorecard.html", "cs-west/scorecard.html", "cs-east/service.html"])
+@pytest.mark.parametrize(
+    "page", ["index.html", "cs-east/scorecard.html", "cs-west/scorecard.html", "cs-east/service.html"]
+)
 def test_demo_pages_at_420_px_do_not_scroll_sideways(demo_period: Path, page: str) -> None:
     _at_420_nothing_scrolls_sideways(demo_period / page)
 
