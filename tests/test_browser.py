@@ -25,6 +25,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from pypdf import PdfReader
 
+from kpi_lib.browser import report_pages
+from kpi_lib.errors import KpiError
 from kpi_lib.exports import html_to_pdf
 from kpi_lib.pages import Markup, environment
 from kpi_lib.reports import department_reports, prune_css, report_css
@@ -80,6 +82,17 @@ def test_the_stylesheet_is_one_rule_per_line_and_asks_for_a4_landscape() -> None
     assert depth == 0
     pruned = prune_css(report_css(), set())  # a page without classes still gets its paper and print rules
     assert "@page {size: A4 landscape;" in pruned and "@media print {" in pruned
+
+
+def test_screenshots_of_a_folder_without_reports_say_what_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kpi_lib.browser import main
+
+    assert main([str(tmp_path)]) == 1  # without Chromium: the same exit, saying `make pdf-deps`
+    assert "run `make demo`" in capsys.readouterr().err or shutil.which("chromium") is None
+    with pytest.raises(KpiError, match=re.escape(f"{tmp_path}: no index.html here; run `make demo`")):
+        report_pages(tmp_path)
 
 
 # -- pages in the markup contract, made through the real pipeline ------------------------------
@@ -291,3 +304,22 @@ def test_kpi_pdf_prints_the_scorecard_on_a4_landscape_with_every_score_and_the_t
     result = json.loads((demo_period / "cs-east" / "result.json").read_text(encoding="utf-8"))
     shown = [f"{i['score']:.2f}" for i in result["indicators"] if i["score"] is not None]
     assert [s for s in [*shown, f"{result['total']:.2f}"] if s not in text] == []
+
+
+@pytest.mark.slow
+@CHROMIUM
+def test_screenshots_draw_the_index_a_scorecard_and_a_group_report_at_both_widths(
+    demo_period: Path, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from kpi_lib.browser import screenshots
+
+    made = screenshots(demo_period, tmp_path)
+    assert [p.name for p in made] == [
+        f"{page}-{width}.png" for page in ("index", "cs-east-scorecard", "cs-east-management") for width in (1400, 420)
+    ]
+    for png in made:
+        with Image.open(png) as image:
+            assert image.width == int(png.stem.rsplit("-", 1)[1]) and image.height >= 900
+            assert len(set(image.convert("L").getdata())) > 16  # drawn, not a blank page
