@@ -51,6 +51,7 @@ addEventListener("load", function () {
     function name(e) {
       return e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\\s+/).join(".") : "");
     }
+    document.querySelectorAll(".table-box").forEach(function (box) { box.scrollLeft = SCROLL; });
     SELECTORS.forEach(function (selector) {
       var found = document.querySelector(selector), r = found && found.getBoundingClientRect();
       boxes[selector] = r ? {left: r.left + scrollX, top: r.top + scrollY, right: r.right + scrollX, bottom: r.bottom + scrollY} : null;
@@ -126,9 +127,9 @@ class Measurement:
         return found
 
 
-def _stage(page: Path, folder: Path, width: int, height: int, selectors: Sequence[str]) -> Path:
+def _stage(page: Path, folder: Path, width: int, height: int, selectors: Sequence[str], scroll: int = 0) -> Path:
     """The copy of `page` with the probe, and the wrapper that shows it `width` px wide; the wrapper's path."""
-    probe = _PROBE.replace("SELECTORS", json.dumps(list(selectors)))
+    probe = _PROBE.replace("SELECTORS", json.dumps(list(selectors))).replace("SCROLL", str(int(scroll)))
     text = page.read_text(encoding="utf-8")
     end = text.rfind("</body>")
     (folder / "page.html").write_text(text[:end] + probe + text[end:] if end >= 0 else text + probe, encoding="utf-8")
@@ -155,12 +156,22 @@ def _chromium(page: Path, folder: Path, width: int, height: int, *flags: str, ti
 
 
 def measure(
-    page: Path, width: int, selectors: Sequence[str] = (), *, height: int = HEIGHT, timeout: int = 120
+    page: Path,
+    width: int,
+    selectors: Sequence[str] = (),
+    *,
+    height: int = HEIGHT,
+    scroll: int = 0,
+    timeout: int = 120,
 ) -> Measurement:
-    """`page` laid out by headless Chromium in a viewport `width` × `height` px, with the boxes of `selectors`."""
+    """`page` laid out by headless Chromium in a viewport `width` × `height` px, with the boxes of `selectors`.
+
+    `scroll`: px each `.table-box` is scrolled to the right before the boxes are measured
+    (what stays in place is sticky).
+    """
     with tempfile.TemporaryDirectory(prefix="kpi-browser-") as tmp:
         folder = Path(tmp)
-        _stage(page, folder, width, height, selectors)
+        _stage(page, folder, width, height, selectors, scroll)
         dumped = _chromium(page, folder, width, height + 200, "--dump-dom", timeout=timeout)
     found = _MEASURED.search(dumped)
     if found is None:

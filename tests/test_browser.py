@@ -227,9 +227,13 @@ def test_the_contract_pages_at_420_px_scroll_only_inside_table_boxes(contract: d
 
     _at_420_nothing_scrolls_sideways(contract[name])
     if name == "scorecard":
-        seen = measure(contract[name], 420, [".sign", "td.c-id", "td.c-score", "img"])
+        seen = measure(contract[name], 420, [".sign", "td.c-id", "td.c-name", "td.c-weight", "td.c-score", "img"])
         assert seen.box(".sign").right <= 420 and seen.box("img").right <= 420  # the sign-off block and charts fit
         assert seen.box("td.c-score").left < 420  # the score is on the first screen of the scrolling sheet
+        scrolled = measure(contract[name], 420, ["td.c-id", "td.c-name", "td.c-weight"], scroll=300)
+        for fixed in ("td.c-id", "td.c-name"):  # the indicator stays where it was; the rest moves under it
+            assert scrolled.box(fixed).left == pytest.approx(seen.box(fixed).left, abs=1)
+        assert scrolled.box("td.c-weight").left < seen.box("td.c-weight").left - 250
 
 
 @pytest.mark.slow
