@@ -326,4 +326,4 @@ def test_screenshots_draw_the_index_a_scorecard_and_a_group_report_at_both_width
     for png in made:
         with Image.open(png) as image:
             assert image.width == int(png.stem.rsplit("-", 1)[1]) and image.height >= 900
-            assert len(set(image.convert("L").getdata())) > 16  # drawn, not a blank page
+            assert len(image.convert("L").getcolors(256) or ()) > 16  # drawn, not a blank page
