@@ -30,10 +30,12 @@ asks for a folder, and keeping the runner call here keeps `notebook` free of it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,11 +109,13 @@ def bring_up_to_date(params_path: Path, period: Period) -> Update:
 
 
 # -- the Lab server -----------------------------------------------------------------------------
+@functools.cache
 def refuse_saves_into(folder: Path) -> Callable[..., None]:
     """A Jupyter contents manager `pre_save_hook` refusing (HTTP 403, shown by Lab) any save into `folder`.
 
     Lab's autosave would write outputs and edited parameters into the committed
     notebooks; refused, Lab shows the message, and the file on disk stays as committed.
+    One hook per folder (cached), whichever configs ask for it.
     """
     guarded = folder.resolve()
 
@@ -170,6 +174,16 @@ def terminal_path(environ: MutableMapping[str, str] | None = None) -> str:
     return os.pathsep.join([here, *rest])
 
 
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+
+
+def without_news_prompt(handler: Any, page_config: dict[str, Any]) -> dict[str, Any]:
+    """Lab's page without its announcements plugin: with no news feed (`news_url` None) it would only ask to fetch one."""
+    disabled = list(page_config.get("disabledExtensions", []))
+    page_config["disabledExtensions"] = [*disabled, NEWS_PLUGIN] if NEWS_PLUGIN not in disabled else disabled
+    return page_config
+
+
 def configure(c: Any, root: Path) -> list[str]:
     """Set up a Jupyter server config `c` for the project at `root` (see the module docstring); lines to print.
 
@@ -178,7 +192,7 @@ def configure(c: Any, root: Path) -> list[str]:
     - terminals start the user's shell without `-l` (a login shell reads /etc/profile, which
       resets PATH) and with this environment's `bin/` first on PATH (`kpi` in Lab's terminal);
       kernels inherit the same PATH;
-    - nothing is fetched at run time: no news feed, no update check, no extension catalog.
+    - nothing is fetched at run time: no news feed (nor its prompt), no update check, no extension catalog.
     """
     root = root.resolve()
     os.environ["PATH"] = terminal_path()
@@ -190,4 +204,7 @@ def configure(c: Any, root: Path) -> list[str]:
     c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
     c.LabApp.extension_manager = "readonly"
     c.ContentsManager.pre_save_hook = refuse_saves_into(root / NOTEBOOKS)
+    # jupyter_server warns whenever the hook is set on a manager that has one, and it applies the config twice
+    warnings.filterwarnings("ignore", message=r"Overriding existing pre_save_hook \(hook\)", category=UserWarning)
+    c.ServerApp.tornado_settings = {"page_config_hook": without_news_prompt}
     return working_copies(root)
