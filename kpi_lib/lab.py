@@ -75,8 +75,8 @@ class Update:
 
     def line(self, lang: str) -> str:
         """One line for the notebook's output, in the department's language."""
-        key = "lab.ran" if self.ran else "lab.up_to_date"
-        text = say(key, lang, folder=str(self.folder), why=self.why, seconds=f"{self.seconds:.1f}")
+        fields = {"folder": str(self.folder), "why": self.why, "seconds": f"{self.seconds:.1f}"}
+        text = say("lab.ran", lang, **fields) if self.ran else say("lab.up_to_date", lang, **fields)
         return "\n".join([text, *self.problems])
 
 
