@@ -22,8 +22,12 @@ demo: $(STAMP)
 	$(BIN)/kpi run --all --period $(PERIOD)
 	@echo "Open outputs/$(PERIOD)/index.html (reports), or run 'make lab' for the notebooks."
 
+# make lab — JupyterLab at the project root, on lab/scorecard.ipynb (a git-ignored working copy of notebooks/;
+#   saves into notebooks/ are refused), kpi on PATH in its terminal, as root too: see jupyter_server_config.py.
+#   make lab LAB_ARGS="--port 8899 --no-browser"
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --config=jupyter_server_config.py $(LAB_ARGS)
 
 # Debian's Chromium, for `kpi pdf` and `kpi run --pdf` (needs root and Debian's package registry).
 pdf-deps:

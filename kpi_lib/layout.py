@@ -55,6 +55,9 @@ SOURCES = ".sources"  # the period's store of full input files, named by their s
 STAGING = ".staging-"
 OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 
+# -- the project
+OUTPUTS = "outputs"  # where `kpi run` writes outputs/<period>/ by default (`--out`), relative to the project root
+
 # -- the notebooks' sources
 GROUP_NOTEBOOK = "group"  # the generic group notebook, parameterized by `group`
 

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 from IPython.display import HTML, Image, display
 
-from . import charts, clock, executed
+from . import charts, clock, executed, lab
 from .appraisal import IndicatorResult, Scorecard, appraise, combine
 from .errors import AuditError
 from .explain import explanation, grade_label, label, status_text, value_text
@@ -199,8 +199,17 @@ class Run:
         return record
 
     # -- scorecard notebook ---------------------------------------------------------------
-    def load_recorded(self, results_dir: str | Path) -> list[IndicatorRecord]:
-        """The indicator records of the executed group notebooks in `results_dir`, in template order."""
+    def load_recorded(self, results_dir: str | Path | None = None) -> list[IndicatorRecord]:
+        """The indicator records of the executed group notebooks in `results_dir`, in template order.
+
+        `results_dir` None (the notebook's default, in Lab): the department's folder of
+        the period under the project's outputs, first brought up to date by the runner
+        (`lab.bring_up_to_date`), with one line saying what it did.
+        """
+        if results_dir is None:
+            update = lab.bring_up_to_date(self.params_path, self.period)
+            print(update.line(self.lang), flush=True)
+            results_dir = update.folder
         folder = Path(results_dir)
         found: dict[str, IndicatorRecord] = {}
         rows = []
