@@ -67,7 +67,7 @@ CONTEXTS: tuple[tuple[re.Pattern[str], str], ...] = (
         "target",
     ),
 )
-WEIGHT_CONTEXT = re.compile(r"^\s*(×+)\s*%\s*$")  # the weight column: `×%` and nothing else
+WEIGHT_CONTEXT = re.compile(r"^\s*(×+)\s*%\s*$")  # `×%` and nothing else (the weight, or a bare target)
 CLAUSE_END = re.compile(r"[;；]")
 SLOTS_OF = {  # the numbers each direction has (params.IndicatorParams)
     "higher": frozenset({"weight", "target", "step", "penalty", "bonus"}),
@@ -91,7 +91,7 @@ FILLED = {
 BLANKS_HELP = (
     "recognised blanks: ××% before 以上/以内/以下 or after 'at least'/'within'/'at most' (the target), "
     "每降×%/每增×% or 'each ×%' (the step), 扣×分 or 'costs × points' (the penalty; per_item for a count indicator), "
-    "加×分 or 'adds × points' (the bonus), ×% alone in the weight; a single × before a number (× 100%) is the "
+    "加×分 or 'adds × points' (the bonus), ×% alone in the weight or the target; a single × before a number (× 100%) is the "
     "multiplication sign"
 )
 
@@ -108,11 +108,10 @@ class Blank:
 def blanks(text: str, column: str) -> tuple[tuple[Blank, ...], tuple[int, ...]]:
     """(the recognised blanks of `text`, in order; the positions of every other `×` that is no multiplication sign)."""
     found: list[Blank] = []
-    if column == "weight":
-        match = WEIGHT_CONTEXT.match(text)
-        if match:
-            found.append(Blank(match.start(1), match.end(1), "weight"))
-    else:
+    alone = WEIGHT_CONTEXT.match(text) if column in ("weight", "target_text") else None
+    if alone:  # `×%` alone: the weight in its column; the target in the seed's 指标 column
+        found.append(Blank(alone.start(1), alone.end(1), "weight" if column == "weight" else "target"))
+    elif column != "weight":
         for pattern, slot in CONTEXTS:
             found.extend(Blank(m.start(1), m.end(1), slot) for m in pattern.finditer(text))
     found.sort(key=lambda b: b.start)
