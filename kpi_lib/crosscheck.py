@@ -136,7 +136,7 @@ def _ids(expected: Sequence[Expected]) -> list[str]:
 def _keyed(header: Sequence[Any], ids: Sequence[str]) -> dict[int, str]:
     """Column position → key: rank, department, status, total, grade (the header's last word) or an indicator id
     (the header's first word: summary.xlsx names it, `CS04 客户服务信息传递`)."""
-    keys = {}
+    keys: dict[int, str] = {}
     for position, cell in enumerate(header):
         text = _text(cell)
         first = text.split()[0] if text.split() else ""

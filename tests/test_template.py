@@ -125,7 +125,10 @@ def _set(index: int, column: str, lang: str | None, text: str):
 @pytest.mark.parametrize(
     ("change", "named"),
     [
-        (_set(3, "rule", "zh", "传递及时率每降×%,扣2分;每×次加分"), "CS04, rule (计分标准, zh)"),  # no recognised context
+        (
+            _set(3, "rule", "zh", "传递及时率每降×%,扣2分;每×次加分"),
+            "CS04, rule (计分标准, zh)",
+        ),  # no recognised context
         (_set(3, "rule", "en", "each ×% lower costs × marks"), "CS04, rule (计分标准, en)"),  # `marks`, not points
         (_set(3, "formula", "en", "rate = on time / all × hundred"), "CS04, formula (说明, en)"),  # × before a word
         (_set(3, "formula", "zh", "及时率 = 按时次数 / 总次数 ×× 100%"), "CS04, formula (说明, zh)"),  # ×× is no sign
@@ -134,7 +137,10 @@ def _set(index: int, column: str, lang: str | None, text: str):
         (_set(3, "collector", "en", "× inspectors"), "CS04, collector (信息采集者, en)"),
         (_set(0, "target_text", "zh", "完成率××%以上"), "count indicator has no target"),  # CS01 counts items
         (_set(0, "rule", "en", "each ×% lower costs × points"), "count indicator has no step"),
-        (_set(3, "rule", "zh", "每降×%扣×分,每增×%加×分"), "shares its clause with the penalty"),  # bonus needs its own ;
+        (
+            _set(3, "rule", "zh", "每降×%扣×分,每增×%加×分"),
+            "shares its clause with the penalty",
+        ),  # bonus needs its own ;
     ],
 )
 def test_a_placeholder_the_sheet_cannot_fill_is_refused(tmp_path: Path, change, named: str) -> None:
