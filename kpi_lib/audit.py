@@ -99,7 +99,6 @@ from .snapshot import write_frame
 from .sources import inside, no_code
 from .summary import read_meta
 from .tables import DataFolder
-from .template import load_template
 
 __all__ = [
     "HISTORY",
@@ -918,9 +917,12 @@ def scorecard_xlsx_bytes(folder: Path, result: DepartmentResult, signoffs: Itera
     """The department's scorecard.xlsx from its recorded result (with the explanations the scorecard recorded)."""
     where = DepartmentFolder(folder)
     meta = read_meta(where)
-    template = load_template(str(where.inputs / TEMPLATE_COPY))
-    title = f"{template.name('zh')} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
-    return scorecard_xlsx(template, meta.get("lang", "zh"), title, result, meta.get("labels", {}), list(signoffs))
+    department = recorded_department(folder)  # the params and template the run kept: they fill the sheet's blanks
+    params = department.for_period(result.period)
+    lang = meta.get("lang", params.lang)
+    template = department.template
+    title = f"{template.name(lang)} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
+    return scorecard_xlsx(template, lang, title, result, meta.get("labels", {}), params, list(signoffs))
 
 
 def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:

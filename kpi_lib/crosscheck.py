@@ -134,12 +134,14 @@ def _ids(expected: Sequence[Expected]) -> list[str]:
 
 
 def _keyed(header: Sequence[Any], ids: Sequence[str]) -> dict[int, str]:
-    """Column position → key: rank, department, status, total, grade (the header's last word) or an indicator id."""
-    keys = {}
+    """Column position → key: rank, department, status, total, grade (the header's last word) or an indicator id
+    (the header's first word: summary.xlsx names it, `CS04 客户服务信息传递`)."""
+    keys: dict[int, str] = {}
     for position, cell in enumerate(header):
         text = _text(cell)
-        if text in ids:
-            keys[position] = text
+        first = text.split()[0] if text.split() else ""
+        if first in ids and first not in keys.values():
+            keys[position] = first
             continue
         word = text.split()[-1].lower() if text.split() else ""
         if word in ("rank", "department", "status", "total", "grade") and word not in keys.values():

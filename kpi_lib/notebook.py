@@ -142,7 +142,7 @@ class Run:
             render(
                 "indicator.html.j2",
                 heading=f"{ind.id} {ind.name(lang)} / {ind.name(other)}",
-                definition=sheet_row(self.template, record, lang).pairs(),
+                definition=sheet_row(self.template, record, lang, self.params).pairs(),
                 formula_line=ex.formula_line if ex else "",
                 survey_line=ex.survey_line if ex else "",
                 warn=bool(ex and "⚠" in ex.survey_line),
@@ -246,7 +246,7 @@ class Run:
                 "sheet.html.j2",
                 title=self.template.name(lang),
                 headers=headers(),
-                rows=[sheet_row(self.template, item, lang) for item in recorded],
+                rows=[sheet_row(self.template, item, lang, self.params) for item in recorded],
                 labels={"total": label("total", lang), "grade": label("grade", lang)},
                 total=plain(summary.total, 2),
                 formula=say("notebook.total_formula", lang),
