@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -59,6 +59,9 @@ from .schedule import Task, findings, tasks, to_ics
 from .tables import DataFolder
 from .template import load_template
 from .workers import dask_executor, local_executor
+
+if TYPE_CHECKING:
+    from rich.progress import Task as BarTask
 
 app = typer.Typer(
     add_completion=False,
@@ -266,40 +269,83 @@ def _tables_of_every_period(department: Department) -> list[str]:
     return list(dict.fromkeys(n for params in every for n in tables_needed(params, department.template.indicators)))
 
 
+def _clock(seconds: float | None) -> str:
+    """`0:01:05` (H:MM:SS, whole seconds)."""
+    whole = int(seconds or 0)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 class BatchProgress:
-    """Departments done and failed, and the time left, on stderr."""
+    """The bar of `kpi run` on stderr: notebooks done of all, time, failed departments, the notebook running.
 
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    `━━━━━━━╸━━━━━━━━  7/15 notebooks · elapsed 0:00:12 · left 0:00:14 · cs-east · service (+1)`
 
+    It advances per notebook (see `runner.Progress`). "left" appears once rich can
+    estimate it from finished notebooks (no `-:--:--` placeholder), "1 failed" once
+    a department failed; several notebooks running show as the oldest and a count,
+    cut with an ellipsis on a narrow terminal (the counts and times never wrap).
+    Only on a terminal: piped or redirected (CI logs, tests) the bar is off, notes
+    still print as `kpi: …` lines, and the summary table on stdout tells how the run went.
+    """
+
+    def __init__(self, console: Console | None = None) -> None:
+        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+        from rich.table import Column
+
+        class Clock(ProgressColumn):
+            """`elapsed 0:00:12 · left 0:00:30 · 1 failed`: "left" once estimated, "failed" once any."""
+
+            def render(self, task: BarTask) -> Text:
+                left = None if task.finished else task.time_remaining
+                failed = task.fields.get("failed", 0)
+                return Text(
+                    f"elapsed {_clock(task.elapsed)}"
+                    + ("" if left is None else f" · left {_clock(left)}")
+                    + (f" · {failed} failed" if failed else "")
+                )
+
+        class Running(ProgressColumn):
+            """The notebook running; the one column a narrow terminal shortens (with an ellipsis)."""
+
+            def render(self, task: BarTask) -> Text:
+                return Text(task.fields.get("running", ""), no_wrap=True, overflow="ellipsis")
+
+        self.console = console or stderr
         self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
-            console=stderr,
+            BarColumn(bar_width=12, table_column=Column(no_wrap=True)),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} notebooks ·", table_column=Column(no_wrap=True)),
+            Clock(table_column=Column(no_wrap=True)),
+            Running(),
+            console=self.console,
             transient=False,
+            disable=not self.console.is_terminal,
         )
         self.failed = 0
+        self.running: list[str] = []  # the notebooks handed to workers and not yet ended, oldest first
         self.task: Any = None
 
     def start(self, total: int) -> None:
         self.progress.start()
-        self.task = self.progress.add_task("departments", total=total, failed=0)
+        self.task = self.progress.add_task("notebooks", total=total, failed=0, running="")
 
-    def advance(self, run: DepartmentRun) -> None:
+    def _running(self) -> str:
+        if not self.running:
+            return ""
+        more = f" (+{len(self.running) - 1})" if len(self.running) > 1 else ""
+        return f"· {self.running[0]}{more}"
+
+    def begin(self, what: str) -> None:
+        self.running.append(what)
+        self.progress.update(self.task, running=self._running())
+
+    def end(self, what: str, steps: int) -> None:
+        if what in self.running:
+            self.running.remove(what)
+        self.progress.update(self.task, advance=steps, running=self._running())
+
+    def done(self, run: DepartmentRun, steps: int) -> None:
         self.failed += int(run.failed)
-        self.progress.update(self.task, advance=1, failed=self.failed)
+        self.progress.update(self.task, advance=steps, failed=self.failed)
 
     def note(self, line: str) -> None:
         """A line about the period folder (a lock taken over, a clean-up), shown at once above the bar."""
