@@ -842,8 +842,9 @@ def _count_notebooks(run: DepartmentRun) -> int:
     """Set and return the notebooks `run` counts for on the progress bar: its groups and the finishing step.
 
     A reused department counts the notebooks of the run it keeps (its department.json's
-    groups), so the bar's total does not depend on what is reused; a department that
-    did not load counts none.
+    groups), so the bar's total does not depend on what is reused; one that failed
+    before its groups were known counts its finishing step (it writes error.txt), and a
+    params file that names no folder counts none.
     """
     groups: Any = run.groups
     if run.reused and not groups and run.final is not None:
@@ -870,26 +871,31 @@ def _drive(batch: _Batch, runs: list[DepartmentRun], pool: Executor, jobs: int) 
         else:
             ready.extend(Task(run, group, execute, batch.notebook(run, group, group=group)) for group in run.groups)
     running: dict[Future[Outcome], Task] = {}
+    begun: set[Future[Outcome]] = set()  # handed to a worker (and so to the progress bar), not skipped
     while ready or running:
         while ready and len(running) < jobs:
             task = ready.popleft()
             if task.run.unwritable:
                 running[_skipped(task)] = task
-            else:
-                running[_submit(pool, task)] = task
-                if batch.progress is not None:
-                    batch.progress.begin(_progress_what(task))
+                continue
+            future = _submit(pool, task)
+            running[future] = task
+            begun.add(future)
+            if batch.progress is not None:
+                batch.progress.begin(_progress_what(task))
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)
             outcome = _outcome(future, task, batch)
-            if batch.progress is not None and not task.run.unwritable:
-                batch.progress.end(_progress_what(task), 0 if outcome is None else 1)
+            if future in begun:
+                begun.discard(future)
+                task.run.counted += outcome is not None  # a skipped job counts when its department is done
+                if batch.progress is not None:
+                    batch.progress.end(_progress_what(task), 0 if outcome is None else 1)
             if outcome is None:
                 task.run.notes.append(f"{task.what}: the worker process running it died; ran it again")
                 ready.appendleft(replace(task, attempt=2))
                 continue
-            task.run.counted += 1
             follow = _record(task, outcome, batch)
             if follow is not None:
                 ready.appendleft(follow)  # finishing a department comes first: fewer half-done departments at any time
