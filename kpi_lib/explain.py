@@ -103,7 +103,7 @@ def rule_line(result: IndicatorResult, lang: str) -> str:
     rule = {"target": plain(spec.target), "step": plain(spec.step), "score": score, "clamp": clamp}
     if not gap:
         return say("explain.rule.met", lang, **rule)
-    rule.update(gap=plain(gap), steps=plain(scored.steps))
+    rule.update(gap=plain(gap, 2), steps=plain(scored.steps))
     if scored.short:
         if not scored.steps:
             return say("explain.rule.short_under_step", lang, **rule)
@@ -217,7 +217,7 @@ def cell_text(value: Any, column: str, lang: str) -> Any:
     if column == "reason":
         return reason_text(value, lang)
     if isinstance(value, bool):
-        return say("report.yes" if value else "report.no", lang)
+        return say("report.yes", lang) if value else say("report.no", lang)
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.strftime("%Y-%m-%d %H:%M:%S").removesuffix(" 00:00:00")
     if isinstance(value, date):
@@ -267,8 +267,12 @@ def change_text(
             total=plain(last_total, 2),
             change=_signed(delta),
         )
-    key = "report.change.up" if delta > 0 else "report.change.down" if delta < 0 else "report.change.same"
-    return say(key, lang, previous=previous, total=plain(last_total, 2), change=plain(abs(delta), 2))
+    shown = {"previous": previous, "total": plain(last_total, 2), "change": plain(abs(delta), 2)}
+    if delta > 0:
+        return say("report.change.up", lang, **shown)
+    if delta < 0:
+        return say("report.change.down", lang, **shown)
+    return say("report.change.same", lang, previous=previous, total=plain(last_total, 2))
 
 
 def _signed(delta: Decimal) -> str:

@@ -203,7 +203,7 @@ class Run:
                 "summary.html.j2",
                 nav=self._nav(),
                 title=f"{self.title} · {group}",
-                period=f"{label('period', lang)}: {self.period} ({self.period.start} – {self.period.end})",
+                period=self._period_line(),
                 heading=say("report.summary", lang),
                 columns=[label(k, lang) for k in ("id", "name", "weight", "value", "score", "status")],
                 rows=rows,
@@ -245,7 +245,7 @@ class Run:
                 findings=finding_lines(result, self.params.review_date, lang),
                 chart=_png_uri(chart) if chart else "",
                 labels={
-                    "formula": label("formula", lang),
+                    "formula": say("report.formula", lang),
                     "rule": label("rule", lang),
                     "evidence": say("notebook.evidence", lang),
                     "excluded": say("notebook.excluded_rows", lang),
@@ -271,7 +271,7 @@ class Run:
         }
         total = len(ev.rows) + len(ev.excluded)
         if rows_link:
-            shown["all_rows"] = {"href": rows_link, "text": say("report.all_rows", lang, n=total), "file": rows_link}
+            shown["all_rows"] = {"href": rows_link, "text": say("report.all_rows", lang, n=total, file=rows_link)}
         if result.method == "observation":
             keys = ("collector", "collected_on", "source", "note", "row")
             shown["facts"] = facts_shown({k: ev.facts.get(k) for k in keys}, lang)
@@ -386,6 +386,10 @@ class Run:
         )
         return result
 
+    def _period_line(self) -> str:
+        p = self.period
+        return say("report.period_line", self.lang, period=str(p), start=p.start.isoformat(), end=p.end.isoformat())
+
     def _grade_text(self, grade: str | None, text: str) -> str:
         return f"{grade} {grade_label(text, self.lang)}".strip() if grade else "—"
 
@@ -426,7 +430,7 @@ class Run:
                 "verdict.html.j2",
                 nav=self._nav(),
                 title=self.title,
-                period=f"{label('period', lang)}: {self.period} ({self.period.start} – {self.period.end})",
+                period=self._period_line(),
                 labels={
                     "total": label("total", lang),
                     "grade": label("grade", lang),
@@ -525,14 +529,15 @@ def rows_csv_text(result: IndicatorResult, template: Template, lang: str) -> str
     data = _ordered_columns([f for f in (counted, left) if f is not None], ("department", "_row", "outcome", "reason"))
     keys = ["row", "status", "outcome", "reason", *data]
     listed: list[tuple[int, int, list[Any]]] = []
-    for order, (frame, status) in enumerate(((counted, "report.counted"), (left, "report.left_out"))):
+    statuses = (say("report.counted", lang), say("report.left_out", lang))
+    for order, (frame, status) in enumerate(((counted, statuses[0]), (left, statuses[1]))):
         if frame is None or not len(frame):
             continue
         for record in frame.to_dict("records"):
             row = record.get("_row")
             cells = [
                 row,
-                say(status, lang),
+                status,
                 cell_text(record.get("outcome"), "outcome", lang),
                 cell_text(record.get("reason"), "reason", lang),
                 *(cell_text(record.get(k), k, lang) for k in data),
