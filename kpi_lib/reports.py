@@ -90,15 +90,13 @@ def _exporters(reader: bool, lang: str = "zh") -> HTMLExporter:
     exporter shows everything. `lang` is the page's `<html lang>` (the department's language).
     """
     from nbconvert import HTMLExporter  # deferred, like nbformat: only `kpi run` and `kpi sign` make reports
-    from traitlets.config import Config
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     folder = str(resources.files("kpi_lib") / "report_templates")
-    config = Config()
+    exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[folder])
     if reader:
-        config.TagRemovePreprocessor.enabled = True
-        config.TagRemovePreprocessor.remove_single_output_tags = {AUDIT_TAG}
-        config.TagRemovePreprocessor.remove_cell_tags = {AUDIT_TAG}
-    exporter = HTMLExporter(config=config, template_name=TEMPLATE, extra_template_basedirs=[folder])
+        audit = TagRemovePreprocessor(remove_single_output_tags={AUDIT_TAG}, remove_cell_tags={AUDIT_TAG})
+        exporter.register_preprocessor(audit, enabled=True)
     exporter.exclude_input = reader
     exporter.exclude_input_prompt = reader
     exporter.exclude_output_prompt = reader
