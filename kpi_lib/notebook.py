@@ -7,7 +7,7 @@ A group notebook (`notebooks/group.ipynb`, any group of any template) does
     run.show_summary(card)                    # the reader's page starts here: title, links, the group's scores
     for result in card.results:
         run.show(result)                      # the sheet's row, formula with numbers, rule, evidence, chart
-    run.record(card)                          # records the group's `GroupRecord`
+    record = run.record(card)                 # records the group's `GroupRecord`
 
 and the scorecard notebook reads the recorded records back from the executed
 group notebooks (`executed.read_group`), shows the verdict (total, grade, grade

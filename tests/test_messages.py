@@ -217,7 +217,12 @@ TEXTS: list[tuple[Callable[[IndicatorResult, str], str], str, str, str]] = [
     (rule_line, "overrun_short", "en", "target 0%, short by 12.50%: 2 step(s) of 5% × 10 points → 80.00"),
     (rule_line, "count", "zh", "100 − 1 项 × 10 分 = 90 → 90.00"),
     (rule_line, "count", "en", "100 − 1 item(s) × 10 points = 90 → 90.00"),
-    (rule_line, "survey_better_clamped", "zh", "目标 90%，优于目标 10.00%，计 10 个 1% 步长 × 5 分 → 120.00（截至上下限）"),
+    (
+        rule_line,
+        "survey_better_clamped",
+        "zh",
+        "目标 90%，优于目标 10.00%，计 10 个 1% 步长 × 5 分 → 120.00（截至上下限）",
+    ),
     (
         rule_line,
         "survey_better_clamped",
