@@ -224,7 +224,7 @@ def test_the_scorecard_opens_with_the_verdict_and_the_change_since_the_previous_
     html = path.read_text(encoding="utf-8")
     first = html.index('id="verdict"')
     assert first < html.index('class="sheet"') < html.index('id="signoff"')  # verdict, then the sheet, then sign-off
-    figures = re.findall(r'<img src="data:image/png;base64,', html[first : html.index("</section>", first)])
+    figures = re.findall(r'<img [^>]*src="data:image/png;base64,', html[first : html.index("</section>", first)])
     assert len(figures) == 2  # the trend (Q3 and Q4) and the points lost
     assert html.count('<table class="bands">') == 1
 
