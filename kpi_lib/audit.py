@@ -88,11 +88,12 @@ from .layout import (
     reader_html,
     stored,
 )
+from .messages import say
 from .pages import signoff_html
 from .params import DEPARTMENT_ID, Department, load_params
 from .partitions import partition_bytes, recorded_file, write_partition, write_sources
 from .period import Period
-from .reports import PLACEHOLDER, font_css, notebook_node_html, render_index
+from .reports import PLACEHOLDER, font_css, language_and_names, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
@@ -896,15 +897,21 @@ def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, b
 
     where = DepartmentFolder(folder)
     notebook = executed.read_notebook(where.notebook(SCORECARD))
-    block = signoff_html(signoffs)
+    meta = read_meta(where)
+    block = signoff_html(
+        signoffs, str(meta.get("lang", "zh"))
+    )  # in the department's language, as the notebook showed it
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
             cell.outputs = [new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
-    meta = read_meta(where)
     title = f"{meta.get('name') or folder.name} · {folder.parent.name}"
+    lang, names = language_and_names(where)  # the same titles and language as `reports.department_reports`
+    shown = f"{title} · {names.get(SCORECARD, SCORECARD)}"
     pages = {
-        reader_html(SCORECARD): notebook_node_html(notebook, reader=True, title=f"{title} · {SCORECARD}"),
-        audit_html(SCORECARD): notebook_node_html(notebook, reader=False, title=f"{title} · {SCORECARD} (audit)"),
+        reader_html(SCORECARD): notebook_node_html(notebook, reader=True, title=shown, lang=lang),
+        audit_html(SCORECARD): notebook_node_html(
+            notebook, reader=False, title=f"{shown} ({say('report.audit', lang)})", lang=lang
+        ),
     }
     css = font_css(pages.values())
     views = {rel: page.replace(PLACEHOLDER, css, 1).encode("utf-8") for rel, page in pages.items()}

@@ -11,6 +11,7 @@
         ├── scorecard.ipynb, scorecard.html, scorecard.audit.html, scorecard.xlsx
         ├── result.json, department.json, manifest.json      (error.txt instead of result.json when it failed)
         ├── signoffs.jsonl, history/<time>/                  sign-off log, signed runs it replaced
+        ├── rows/<indicator>.csv          every row behind an indicator's number (counted, failing, left out)
         └── inputs/                       params.yaml, template.yaml, sources.json (the full sources' hashes),
                                           tables/<table>.parquet (the department's own rows), adapters/
 
@@ -33,6 +34,7 @@ ERROR = "error.txt"
 SIGNOFFS = "signoffs.jsonl"
 INPUTS = "inputs"
 HISTORY = "history"
+ROWS = "rows"  # rows/<indicator>.csv: every row behind one indicator's number, beside the reports
 SCORECARD = "scorecard"  # the scorecard notebook's name
 SCORECARD_XLSX = "scorecard.xlsx"
 # inside inputs/
@@ -75,6 +77,14 @@ def reader_html(name: str) -> str:
 def audit_html(name: str) -> str:
     """The auditor's report of a notebook: code and outputs."""
     return f"{name}.audit.html"
+
+
+def rows_csv(indicator: str) -> str:
+    """Where, in a department folder (and as a link from its reports), the rows behind an indicator's number are listed."""
+    return f"{ROWS}/{indicator}.csv"
+
+
+INDEX_LINK = f"../{INDEX}"  # a department's reports link back to the period's index
 
 
 def pdf(name: str) -> str:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .charts import cjk_font_path
-from .errors import AuditError, shorten
+from .errors import AuditError, KpiError, shorten
 from .files import write_atomic
 from .layout import (
     ERROR,
@@ -57,13 +57,16 @@ from .layout import (
     SCORECARD_XLSX,
     SUMMARY_CSV,
     SUMMARY_XLSX,
+    TEMPLATE_COPY,
     DepartmentFolder,
     audit_html,
     reader_html,
 )
+from .messages import say
 from .numbers import plain
-from .pages import render
-from .summary import department_rows, summary_csv_text, summary_xlsx
+from .pages import AUDIT_TAG, render
+from .summary import department_rows, read_meta, summary_csv_text, summary_xlsx
+from .template import load_template
 
 if TYPE_CHECKING:
     from nbconvert import HTMLExporter
@@ -76,16 +79,29 @@ TEMPLATE = "kpi"
 
 
 @cache
-def _exporters(reader: bool) -> HTMLExporter:
-    """One HTML exporter per kind and process, reused for every notebook."""
+def _exporters(reader: bool, lang: str = "zh") -> HTMLExporter:
+    """One HTML exporter per kind, language and process, reused for every notebook.
+
+    The reader's exporter shows outputs only, and not all of them: no code, no prompts, no
+    markdown cells (the notebooks' prose is written for the analyst, in both languages; every
+    heading a reader needs is emitted by code in the department's language), and no output
+    tagged `audit` (provenance: parameters, versions, hashes, the recorded records; see
+    `notebook.AUDIT_TAG`), dropped by nbconvert's `TagRemovePreprocessor`. The auditor's
+    exporter shows everything. `lang` is the page's `<html lang>` (the department's language).
+    """
     from nbconvert import HTMLExporter  # deferred, like nbformat: only `kpi run` and `kpi sign` make reports
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     folder = str(resources.files("kpi_lib") / "report_templates")
     exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[folder])
+    if reader:
+        audit = TagRemovePreprocessor(remove_single_output_tags={AUDIT_TAG}, remove_cell_tags={AUDIT_TAG})
+        exporter.register_preprocessor(audit, enabled=True)
     exporter.exclude_input = reader
     exporter.exclude_input_prompt = reader
     exporter.exclude_output_prompt = reader
-    exporter.language_code = "zh"  # the pages' language (nbconvert's trait, not the resources, sets <html lang>)
+    exporter.exclude_markdown = reader
+    exporter.language_code = lang  # the page's language (nbconvert's trait, not the resources, sets <html lang>)
     return exporter
 
 
@@ -150,16 +166,17 @@ def dedupe_styles(page: str) -> str:
     return _STYLE_BLOCK.sub(first, page)
 
 
-def notebook_html(path: Path, *, reader: bool, title: str) -> str:
+def notebook_html(path: Path, *, reader: bool, title: str, lang: str = "zh") -> str:
     import nbformat
 
-    return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title)
+    return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title, lang=lang)
 
 
-def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str) -> str:
+def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str, lang: str = "zh") -> str:
     """HTML of a notebook, its CSS pruned to the page, with the font placeholder still in it (see `font_css`)."""
-    body, _ = _exporters(reader).from_notebook_node(
-        notebook, resources={"metadata": {"name": title}, "language_code": "zh"}
+    lang = "en" if lang == "en" else "zh"
+    body, _ = _exporters(reader, lang).from_notebook_node(
+        notebook, resources={"metadata": {"name": title}, "language_code": lang}
     )
     page = dedupe_styles(str(body))
     return page.replace(CSS_PLACEHOLDER, prune_css(report_css(), page_classes(page)), 1)
@@ -248,16 +265,24 @@ def _cut(source: str | io.BytesIO, chars: str, flavor: str | None) -> bytes:
 
 
 def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> list[Path]:
-    """Both HTML reports of each executed notebook named (groups, then the scorecard), each with its own font subset."""
+    """Both HTML reports of each executed notebook named (groups, then the scorecard), each with its own font subset.
+
+    A page's title names the group in the department's language (`department.json` records
+    it; the template copy in `inputs/` names the groups).
+    """
     where = DepartmentFolder(folder)
+    lang, names = language_and_names(where)
     pages: dict[Path, str] = {}
     for name in notebooks:
         notebook = where.notebook(name)
         if not notebook.is_file():
             continue
+        shown = names.get(name, name)
         try:
-            pages[where.reader_html(name)] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
-            pages[where.audit_html(name)] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
+            pages[where.reader_html(name)] = notebook_html(notebook, reader=True, title=f"{title} · {shown}", lang=lang)
+            pages[where.audit_html(name)] = notebook_html(
+                notebook, reader=False, title=f"{title} · {shown} ({say('report.audit', lang)})", lang=lang
+            )
         except Exception as exc:  # noqa: BLE001 - a damaged notebook (its writer was killed) or a rendering bug: name the file
             raise AuditError(
                 f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); "
@@ -267,6 +292,24 @@ def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> li
     for path, page in pages.items():
         write_atomic(path, page.replace(PLACEHOLDER, font_css([page], within=everything), 1))
     return list(pages)
+
+
+def language_and_names(where: DepartmentFolder) -> tuple[str, dict[str, str]]:
+    """The department's language and its notebooks' names in it (zh and the notebooks' file names when unknown)."""
+    try:
+        meta = read_meta(where)
+    except (KpiError, OSError):
+        meta = {}
+    lang = "en" if meta.get("lang") == "en" else "zh"
+    names = {SCORECARD: say("report.nav.scorecard", lang)}
+    copy = where.inputs / TEMPLATE_COPY
+    if copy.is_file():
+        try:
+            template = load_template(str(copy))
+        except (KpiError, OSError):
+            return lang, names
+        names.update({group: text(lang) for group, text in template.groups.items()})
+    return lang, names
 
 
 # -- the period's index ---------------------------------------------------------------------
