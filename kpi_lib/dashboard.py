@@ -326,23 +326,37 @@ def check_sources(recorded: Sources, now: Sources, period: Period, where: Path) 
 
 # -- what the page shows -----------------------------------------------------------------------
 def band(score: Decimal | None) -> str:
-    """The heat map's colour class of an indicator score ("none" when it has none)."""
+    """The heat map's colour class of an indicator score ("h-none" when it has none)."""
     if score is None:
-        return "none"
+        return "h-none"
     return next((name for low, name in reversed(BANDS) if score >= low), BANDS[0][1])
 
 
-def change_text(change: Decimal | None) -> str:
-    """+1.20, -0.50, 0.00 (two decimals, half-up), or — when there is nothing to compare with."""
-    if change is None:
-        return "—"
-    text = plain(round2(change), 2)
-    return text if text.startswith("-") or change == 0 else f"+{text}"
-
-
 def change(total: Decimal | None, before: Decimal | None) -> Decimal | None:
-    """`total` minus the previous period's total (exact decimals), None when either is missing."""
-    return None if total is None or before is None else total - before
+    """`total` minus the previous period's total, half-up to 2 decimals as the page shows it; None when either is missing.
+
+    Totals are already whole cents (`scoring.weighted_total`), so the rounding changes nothing
+    there; it keeps a total from elsewhere (a hand-made record) from showing more decimals.
+    """
+    if total is None or before is None:
+        return None
+    moved = round2(total - before)
+    return moved if moved != 0 else Decimal("0.00")  # never -0.00
+
+
+def change_text(moved: Decimal | None) -> str:
+    """A change as the page shows it: +1.20, -0.50, 0.00, or — when there is nothing to compare with."""
+    if moved is None:
+        return "—"
+    text = plain(moved, 2)
+    return f"+{text}" if moved > 0 else text
+
+
+def trend(moved: Decimal | None) -> str:
+    """The change's class on the page (its colour): up, down, same, or none."""
+    if moved is None:
+        return "none"
+    return "up" if moved > 0 else "down" if moved < 0 else "same"
 
 
 def joined(pair: tuple[str, str]) -> str:
@@ -414,7 +428,7 @@ def heat_map(period_dir: Path, rows: Sequence[IndexRow], ids: Sequence[str]) -> 
             for iid in ids:
                 item = by_id.get(iid)
                 if item is None:
-                    cells.append({"text": "", "band": "absent", "href": ""})
+                    cells.append({"text": "", "band": "h-absent", "href": ""})
                     continue
                 report = folder.reader_html(item.group)
                 href = f"{r.department}/{reader_html(item.group)}#{iid}" if report.is_file() else ""

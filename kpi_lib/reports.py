@@ -58,6 +58,7 @@ from .dashboard import (
     label_of,
     period_links,
     read_sources,
+    trend,
 )
 from .errors import AuditError, shorten
 from .files import write_atomic
@@ -361,16 +362,15 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
             texts = [plain(p.total(r.department), 2) for p in parts]
             if previous is not None:
                 moved = change(r.total, previous.total(r.department))
-                trend = "none" if moved is None else "up" if moved > 0 else "down" if moved < 0 else "same"
                 texts.insert(0, change_text(moved))
-                classes[0] = f"num change {trend}"
+                classes[0] = f"num change {trend(moved)}"
+            links = [(reports, " · "), (groups, " "), (files, " · ")]
             entry.update(
                 rank=r.rank,
                 total=plain(r.total, 2),
                 grade=r.grade or "",
                 label=label_of(r),
-                reports=reports,
-                files=files,
+                links=[{"links": part, "between": between} for part, between in links if part],
             )
         else:
             entry.update(
