@@ -319,6 +319,10 @@ def check_sources(recorded: Sources, now: Sources, period: Period, where: Path) 
                     f"{where}: shows {other.period} {department} as it was when the page was written ({then}); "
                     f"{path} {since} now"
                 )
+    seen = {(o.role, o.period) for o in recorded.others}
+    for other in now.others:
+        if (other.role, other.period) not in seen and (other.results or other.index):
+            notes.append(f"{where}: {outputs / str(other.period)} is there now, and was not when the page was written")
     if notes:
         notes.append(f"{where}: run `kpi run --period {period}` again to show the other periods as they are now")
     return differences, notes

@@ -448,6 +448,16 @@ def test_another_period_that_moved_on_since_is_a_note_not_a_failure(quarters: Pa
     assert notes[-1].endswith("run `kpi run --period 2026-Q4` again to show the other periods as they are now")
 
 
+def test_a_part_of_the_year_that_appears_after_the_years_index_is_a_note(tmp_path: Path) -> None:
+    put(tmp_path, "2026", "cs-a", 81.0, "B", CS01=81)
+    write_index(tmp_path / "2026", "2026")
+    put(tmp_path, "2026-Q2", "cs-a", 70.0, "C", CS01=70)
+    differences, notes = verify_summaries(tmp_path / "2026")
+    assert (
+        differences == [] and f"{tmp_path / '2026-Q2'} is there now, and was not when the page was written" in notes[0]
+    )
+
+
 def test_a_hand_edited_index_is_caught_even_after_the_other_period_moved_on(quarters: Path) -> None:
     rerun(quarters, "2026-Q3", "cs-a", 60.0)
     index = quarters / "2026-Q4" / "index.html"
