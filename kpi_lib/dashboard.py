@@ -51,15 +51,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AuditError, KpiError, shorten
-from .explain import grade_label
 from .files import sha256_bytes
-from .layout import INDEX, RESULT, SCORECARD, TEMPLATE_COPY, DepartmentFolder, reader_html
+from .layout import INDEX, RESULT, SCORECARD, DepartmentFolder, reader_html
 from .messages import both
 from .numbers import plain, round2
 from .period import Period
 from .result import DepartmentResult
 from .summary import IndexRow
-from .template import load_template
 
 SCHEMA = 1
 SOURCES_ID = "kpi-sources"
@@ -369,11 +367,6 @@ def joined(pair: tuple[str, str]) -> str:
     return zh if zh == en else f"{zh} {en}"
 
 
-def label_of(row: IndexRow) -> str:
-    """The department's grade label in its own language (English names of the default labels in "en")."""
-    return grade_label(row.grade_label, row.lang)
-
-
 def bars(rows: Sequence[IndexRow]) -> list[dict[str, Any]]:
     """The ranking as bars: one per department, its width the total's share of the axis (0 to 100, or the top total)."""
     totals = [r.total for r in rows if r.total is not None]
@@ -390,39 +383,19 @@ def bars(rows: Sequence[IndexRow]) -> list[dict[str, Any]]:
                 "lang": r.lang,
                 "total": plain(r.total, 2),
                 "grade": r.grade or "",
-                "label": label_of(r),
+                "label": r.grade_label,  # in the department's language
                 "width": f"{width}%",
             }
         )
     return shown
 
 
-def _indicator_titles(period_dir: Path, rows: Sequence[IndexRow], ids: Sequence[str]) -> dict[str, str]:
-    """Each indicator id's name (Chinese · English) from the first department's template that has it.
-
-    A department's template is its run's copy (`inputs/template.yaml`); reading stops once every id has a name
-    (loading a template costs 0.15 s, and the departments of a company mostly share one).
-    """
-    titles: dict[str, str] = {}
-    for r in rows:
-        if set(ids) <= set(titles):
-            break
-        path = DepartmentFolder(period_dir / r.department).inputs / TEMPLATE_COPY
-        if not path.is_file():
-            continue
-        try:
-            template = load_template(str(path))
-        except KpiError:
-            continue
-        for indicator in template.indicators:
-            zh, en = indicator.name("zh"), indicator.name("en")
-            titles.setdefault(indicator.id, zh if zh == en else f"{zh} · {en}")
-    return titles
-
-
 def heat_map(period_dir: Path, rows: Sequence[IndexRow], ids: Sequence[str]) -> dict[str, Any]:
     """Department × indicator scores: each cell the score as text, a colour band, a link to its group report's section."""
-    titles = _indicator_titles(period_dir, rows, ids)
+    titles: dict[str, str] = {}  # each id's name in the first template that has it (Chinese, as summary.xlsx heads it)
+    for r in rows:
+        for iid, name in r.names.items():
+            titles.setdefault(iid, name)
     shown = []
     for r in rows:
         cells = []

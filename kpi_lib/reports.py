@@ -55,7 +55,6 @@ from .dashboard import (
     change_text,
     heat_map,
     joined,
-    label_of,
     period_links,
     read_sources,
     trend,
@@ -369,7 +368,7 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
                 rank=r.rank,
                 total=plain(r.total, 2),
                 grade=r.grade or "",
-                label=label_of(r),
+                label=r.grade_label,
                 links=[{"links": part, "between": between} for part, between in links if part],
             )
         else:
