@@ -57,6 +57,7 @@ from typing import Any
 from . import clock, executed, signoff
 from .appraisal import appraise, tables_needed
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
+from .dashboard import Sources, check_sources, read_sources, recorded_sources
 from .errors import AuditError, KpiError, UsageError, shorten
 from .exports import scorecard_xlsx
 from .files import read_json, sha256_bytes, sha256_file, versions, write_atomic, write_json
@@ -358,6 +359,7 @@ class Report:
     differences: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)  # the verdicts of `signatures` that are broken
+    notes: list[str] = field(default_factory=list)  # worth saying, never a failure (another period moved on)
     checked: int = 0
 
     @property
@@ -373,6 +375,7 @@ class Report:
         self.differences.extend(other.differences)
         self.signatures.extend(other.signatures)
         self.broken.extend(other.broken)
+        self.notes.extend(other.notes)
         self.checked += other.checked
 
 
@@ -841,12 +844,16 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
         present | {n for n in listed if isinstance(n, str) and DEPARTMENT_ID.fullmatch(n) and (period_dir / n).is_dir()}
     ):
         report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
-    diffs.extend(check_summaries(period_dir, sorted(present)))
+    diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
     return report
 
 
-def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
-    """`index.html`, `summary.csv` and `summary.xlsx`, value by value, against the departments' result.json."""
+def check_summaries(period_dir: Path, departments: Iterable[str], *, notes: list[str] | None = None) -> list[str]:
+    """`index.html`, `summary.csv` and `summary.xlsx`, value by value, against the departments' result.json.
+
+    What the index shows of other periods is checked against the record it carries
+    (`dashboard.check_sources`); what has moved on there since is added to `notes`.
+    """
     rows = []
     for name in departments:
         folder = DepartmentFolder(period_dir / name)
@@ -864,19 +871,45 @@ def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
     for file, check in zip(PERIOD_FILES, (check_index, check_csv, check_xlsx), strict=True):
         if (period_dir / file).is_file():
             differences.extend(check(period_dir / file, expected))
+    recorded, problems = _index_sources(period_dir, notes if notes is not None else [])
+    differences.extend(problems)
     if not differences:
-        differences.extend(_check_rendering(period_dir))
+        differences.extend(_check_rendering(period_dir, recorded))
     return differences
 
 
-def _check_rendering(period_dir: Path) -> list[str]:
+def _index_sources(period_dir: Path, notes: list[str]) -> tuple[Sources | None, list[str]]:
+    """The record of other periods `index.html` carries, checked against those folders now (see `dashboard`).
+
+    Returns the record (None when the page has none, or is not there) and the differences;
+    what changed in the other periods since the page was written goes to `notes`.
+    """
+    index = period_dir / INDEX
+    if not index.is_file():
+        return None, []
+    try:
+        period = Period.parse(period_dir.name)
+        recorded = recorded_sources(index.read_text(encoding="utf-8"), str(index))
+    except AuditError as exc:
+        return None, [str(exc)]
+    except (KpiError, OSError, UnicodeDecodeError):
+        return None, []  # not a period's folder, or an unreadable page: named by the checks above
+    if recorded is None:
+        return None, []  # the page, rendered again with a record, will differ
+    differences, found = check_sources(recorded, read_sources(period_dir, period), period, index)
+    notes.extend(found)
+    return recorded, differences
+
+
+def _check_rendering(period_dir: Path, sources: Sources | None = None) -> list[str]:
     """The summaries as a reader sees them: rendered again from the department folders, and compared.
 
-    `index.html` and `summary.csv` byte for byte; `summary.xlsx` cell by cell with
-    its number formats, sheets and conditional formats (its document dates differ).
+    `index.html` and `summary.csv` byte for byte (the index with what it recorded of other
+    periods, `sources`); `summary.xlsx` cell by cell with its number formats, sheets and
+    conditional formats (its document dates differ).
     """
     try:
-        fresh = render_index(period_dir, period_dir.name)
+        fresh = render_index(period_dir, period_dir.name, sources)
     except (KpiError, OSError, ValueError, KeyError, TypeError):
         return []  # a damaged department record: reported by the checks above and by the department's own verification
     differences = []

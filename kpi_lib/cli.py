@@ -485,6 +485,8 @@ def verify(
     report = verify_period(folder, recompute=recompute, pubkey=pubkey)
     for line in report.differences:
         _error(line)
+    for line in report.notes:
+        stdout.print(f"note  {line}", markup=False)
     for line in report.signatures:
         if line not in report.broken:
             stdout.print(line, markup=False)
