@@ -57,6 +57,7 @@ from typing import Any
 from . import clock, executed, signoff
 from .appraisal import appraise, tables_needed
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
+from .dashboard import Sources, check_sources, read_sources, recorded_sources
 from .errors import AuditError, KpiError, UsageError, shorten
 from .exports import scorecard_xlsx
 from .files import read_json, sha256_bytes, sha256_file, versions, write_atomic, write_json
@@ -88,18 +89,18 @@ from .layout import (
     reader_html,
     stored,
 )
+from .messages import say
 from .pages import signoff_html
 from .params import DEPARTMENT_ID, Department, load_params
 from .partitions import partition_bytes, recorded_file, write_partition, write_sources
 from .period import Period
-from .reports import PLACEHOLDER, font_css, notebook_node_html, render_index
+from .reports import PLACEHOLDER, font_css, language_and_names, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
 from .sources import inside, no_code
 from .summary import read_meta
 from .tables import DataFolder
-from .template import load_template
 
 __all__ = [
     "HISTORY",
@@ -358,6 +359,7 @@ class Report:
     differences: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)  # the verdicts of `signatures` that are broken
+    notes: list[str] = field(default_factory=list)  # worth saying, never a failure (another period moved on)
     checked: int = 0
 
     @property
@@ -373,6 +375,7 @@ class Report:
         self.differences.extend(other.differences)
         self.signatures.extend(other.signatures)
         self.broken.extend(other.broken)
+        self.notes.extend(other.notes)
         self.checked += other.checked
 
 
@@ -841,12 +844,16 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
         present | {n for n in listed if isinstance(n, str) and DEPARTMENT_ID.fullmatch(n) and (period_dir / n).is_dir()}
     ):
         report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
-    diffs.extend(check_summaries(period_dir, sorted(present)))
+    diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
     return report
 
 
-def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
-    """`index.html`, `summary.csv` and `summary.xlsx`, value by value, against the departments' result.json."""
+def check_summaries(period_dir: Path, departments: Iterable[str], *, notes: list[str] | None = None) -> list[str]:
+    """`index.html`, `summary.csv` and `summary.xlsx`, value by value, against the departments' result.json.
+
+    What the index shows of other periods is checked against the record it carries
+    (`dashboard.check_sources`); what has moved on there since is added to `notes`.
+    """
     rows = []
     for name in departments:
         folder = DepartmentFolder(period_dir / name)
@@ -864,19 +871,45 @@ def check_summaries(period_dir: Path, departments: Iterable[str]) -> list[str]:
     for file, check in zip(PERIOD_FILES, (check_index, check_csv, check_xlsx), strict=True):
         if (period_dir / file).is_file():
             differences.extend(check(period_dir / file, expected))
+    recorded, problems = _index_sources(period_dir, notes if notes is not None else [])
+    differences.extend(problems)
     if not differences:
-        differences.extend(_check_rendering(period_dir))
+        differences.extend(_check_rendering(period_dir, recorded))
     return differences
 
 
-def _check_rendering(period_dir: Path) -> list[str]:
+def _index_sources(period_dir: Path, notes: list[str]) -> tuple[Sources | None, list[str]]:
+    """The record of other periods `index.html` carries, checked against those folders now (see `dashboard`).
+
+    Returns the record (None when the page has none, or is not there) and the differences;
+    what changed in the other periods since the page was written goes to `notes`.
+    """
+    index = period_dir / INDEX
+    if not index.is_file():
+        return None, []
+    try:
+        period = Period.parse(period_dir.name)
+        recorded = recorded_sources(index.read_text(encoding="utf-8"), str(index))
+    except AuditError as exc:
+        return None, [str(exc)]
+    except (KpiError, OSError, UnicodeDecodeError):
+        return None, []  # not a period's folder, or an unreadable page: named by the checks above
+    if recorded is None:
+        return None, []  # the page, rendered again with a record, will differ
+    differences, found = check_sources(recorded, read_sources(period_dir, period), period, index)
+    notes.extend(found)
+    return recorded, differences
+
+
+def _check_rendering(period_dir: Path, sources: Sources | None = None) -> list[str]:
     """The summaries as a reader sees them: rendered again from the department folders, and compared.
 
-    `index.html` and `summary.csv` byte for byte; `summary.xlsx` cell by cell with
-    its number formats, sheets and conditional formats (its document dates differ).
+    `index.html` and `summary.csv` byte for byte (the index with what it recorded of other
+    periods, `sources`); `summary.xlsx` cell by cell with its number formats, sheets and
+    conditional formats (its document dates differ).
     """
     try:
-        fresh = render_index(period_dir, period_dir.name)
+        fresh = render_index(period_dir, period_dir.name, sources)
     except (KpiError, OSError, ValueError, KeyError, TypeError):
         return []  # a damaged department record: reported by the checks above and by the department's own verification
     differences = []
@@ -897,15 +930,21 @@ def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, b
 
     where = DepartmentFolder(folder)
     notebook = executed.read_notebook(where.notebook(SCORECARD))
-    block = signoff_html(signoffs)
+    meta = read_meta(where)
+    block = signoff_html(
+        signoffs, str(meta.get("lang", "zh"))
+    )  # in the department's language, as the notebook showed it
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
             cell.outputs = [new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
-    meta = read_meta(where)
     title = f"{meta.get('name') or folder.name} · {folder.parent.name}"
+    lang, names = language_and_names(where)  # the same titles and language as `reports.department_reports`
+    shown = f"{title} · {names.get(SCORECARD, SCORECARD)}"
     pages = {
-        reader_html(SCORECARD): notebook_node_html(notebook, reader=True, title=f"{title} · {SCORECARD}"),
-        audit_html(SCORECARD): notebook_node_html(notebook, reader=False, title=f"{title} · {SCORECARD} (audit)"),
+        reader_html(SCORECARD): notebook_node_html(notebook, reader=True, title=shown, lang=lang),
+        audit_html(SCORECARD): notebook_node_html(
+            notebook, reader=False, title=f"{shown} ({say('report.audit', lang)})", lang=lang
+        ),
     }
     css = font_css(pages.values())
     views = {rel: page.replace(PLACEHOLDER, css, 1).encode("utf-8") for rel, page in pages.items()}
@@ -918,9 +957,12 @@ def scorecard_xlsx_bytes(folder: Path, result: DepartmentResult, signoffs: Itera
     """The department's scorecard.xlsx from its recorded result (with the explanations the scorecard recorded)."""
     where = DepartmentFolder(folder)
     meta = read_meta(where)
-    template = load_template(str(where.inputs / TEMPLATE_COPY))
-    title = f"{template.name('zh')} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
-    return scorecard_xlsx(template, meta.get("lang", "zh"), title, result, meta.get("labels", {}), list(signoffs))
+    department = recorded_department(folder)  # the params and template the run kept: they fill the sheet's blanks
+    params = department.for_period(result.period)
+    lang = meta.get("lang", params.lang)
+    template = department.template
+    title = f"{template.name(lang)} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
+    return scorecard_xlsx(template, lang, title, result, meta.get("labels", {}), params, list(signoffs))
 
 
 def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Charts for the notebooks: one per indicator that helps read it, rendered to PNG with a CJK font.
 
+Every word on a chart (title, axis, category) is in the department's language: outcome
+codes become words through `explain.outcome_text`, a deadline through `explain.sla_text`.
+
 The font is Noto Sans CJK SC as shipped by the `mplfonts` package (installed with
 the toolkit, nothing to set up by hand). It is registered with matplotlib's font
 manager and used inside `rc_context`, and figures are built with the object API
@@ -28,6 +31,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .appraisal import IndicatorResult
+from .explain import outcome_text, sla_text
 from .messages import say
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -139,6 +143,24 @@ def hbars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: st
         return png(fig)
 
 
+def line(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str) -> bytes:
+    """A small line chart of values in the given order (a department's weighted total by period), each point labelled."""
+    with cjk():
+        fig, ax = _figure(4.6, 2.6)
+        ax.plot(list(labels), list(values), color="#4C78A8", marker="o")
+        for x, v in enumerate(values):
+            ax.annotate(
+                f"{v:.2f}", (x, v), ha="center", va="bottom", fontsize=8, xytext=(0, 4), textcoords="offset points"
+            )
+        low, high = min(values), max(values)
+        pad = max(2.0, (high - low) * 0.25)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.tick_params(labelsize=8)
+        return png(fig)
+
+
 def as_float(value: Decimal | float | int | None) -> float:
     return 0.0 if value is None else float(value)
 
@@ -154,7 +176,7 @@ def _chart_on_time(r: IndicatorResult, lang: str) -> bytes:
     sla = str(r.evidence.facts.get("sla", ""))
     deadline = float(sla[:-1]) if sla.endswith("h") and not sla.endswith("wd") else None
     cap = max(float(hours.quantile(0.99)) if len(hours) else 0.0, deadline or 0.0) * 1.1 or 1.0
-    title = say("chart.time_to_answer", lang, id=r.id, sla=sla)
+    title = say("chart.time_to_answer", lang, id=r.id, sla=sla_text(sla, lang))
     return histogram(
         hours.clip(upper=cap).tolist(), deadline, title, say("chart.hours", lang), say("chart.deadline", lang)
     )
@@ -165,14 +187,16 @@ def _chart_scores(r: IndicatorResult, lang: str) -> bytes:
     counts = [int((scores == s).sum()) for s in (1, 2, 3, 4, 5)]
     threshold = float(r.evidence.facts.get("satisfied_min_score", 4))
     title = say("chart.score_distribution", lang, id=r.id, threshold=f"{threshold:g}")
-    return bars(["1", "2", "3", "4", "5"], counts, title, "n", [s < threshold for s in (1, 2, 3, 4, 5)])
+    return bars(
+        ["1", "2", "3", "4", "5"], counts, title, say("chart.rows", lang), [s < threshold for s in (1, 2, 3, 4, 5)]
+    )
 
 
 def _chart_outcomes(r: IndicatorResult, lang: str) -> bytes:
     counts = r.evidence.rows["outcome"].value_counts().sort_index()
-    title = f"{r.id} {r.indicator.name(lang)}"
+    title = say("chart.outcome_rows", lang, id=r.id, name=r.indicator.name(lang))
     return bars(
-        [str(k) for k in counts.index],
+        [outcome_text(k, lang) for k in counts.index],
         [int(v) for v in counts.values],
         title,
         say("chart.rows", lang),

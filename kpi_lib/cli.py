@@ -2,25 +2,41 @@
 
 Errors are printed to stderr as one readable line each (`kpi: <file>: row …`),
 never as a traceback: `main()` runs the typer app in non-standalone mode and
-turns click's usage errors and the toolkit's `KpiError`s into lines and exit
+turns typer's usage errors and the toolkit's `KpiError`s into lines and exit
 codes itself.
+
+Every usage error (exit 2), whether typer found it (a missing option, an unknown
+one, a value that does not convert) or a command did (`UsageError`), reads the
+same way and points at the help of the command that was called:
+
+    kpi: missing option --period; see 'kpi run --help'
+    kpi: --jobs 0: expected a whole number ≥ 1; see 'kpi run --help'
+
+The `kpi: ` prefix stays on every line kpi writes to stderr (the progress bar
+shares stderr; scripts and tests pick kpi's lines by it). Count options (`--jobs`,
+`--timeout`, `--departments`, `--rows`) are parsed by `_count`, which names the
+option and the value, where typer's own conversion names neither.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
+from typer._click.exceptions import BadParameter, MissingParameter, NoArgsIsHelpError, NoSuchOption
 from typer.exceptions import TyperException
 
+from . import __version__
 from . import template as templates
 from .appraisal import Scorecard, appraise, tables_needed
 from .audit import read_log, verify_period
@@ -43,6 +59,9 @@ from .schedule import Task, findings, tasks, to_ics
 from .tables import DataFolder
 from .template import load_template
 from .workers import dask_executor, local_executor
+
+if TYPE_CHECKING:
+    from rich.progress import Task as BarTask
 
 app = typer.Typer(
     add_completion=False,
@@ -82,6 +101,53 @@ def _row(table: RichTable, *cells: object) -> None:
 
 def _period(text: str) -> Period:
     return Period.parse(text)
+
+
+COUNT = "expected a whole number ≥ 1"
+
+
+def _count(option: str) -> Callable[[object], int]:
+    """The parser of a count option (`typer.Option(parser=…)`): a whole number ≥ 1, else a usage error naming both.
+
+    `-1`, `0`, `2.5`, `abc` and `` are refused as `--jobs 0: expected a whole number ≥ 1`;
+    typer passes the default (an int) through the parser too.
+    """
+
+    def parse(value: object) -> int:
+        text = str(value).strip()
+        if not re.fullmatch(r"\+?[0-9]+", text) or int(text) < 1:
+            raise UsageError(f"{option} {value}: {COUNT}")
+        return int(text)
+
+    return parse
+
+
+def _whole(option: str) -> Callable[[object], int]:
+    """The parser of a whole-number option that is not a count (`--year`): its range is checked by the command."""
+
+    def parse(value: object) -> int:
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise UsageError(f"{option} {value}: expected a whole number")
+        return int(text)
+
+    return parse
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"kpi-appraisal {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print kpi-appraisal's version and exit."),
+    ] = False,
+) -> None:
+    """kpi: quantified department performance appraisal (绩效量化考核)."""
 
 
 @app.command()
@@ -203,40 +269,83 @@ def _tables_of_every_period(department: Department) -> list[str]:
     return list(dict.fromkeys(n for params in every for n in tables_needed(params, department.template.indicators)))
 
 
+def _clock(seconds: float | None) -> str:
+    """`0:01:05` (H:MM:SS, whole seconds)."""
+    whole = int(seconds or 0)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 class BatchProgress:
-    """Departments done and failed, and the time left, on stderr."""
+    """The bar of `kpi run` on stderr: notebooks done of all, time, failed departments, the notebook running.
 
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    `━━━━━━━╸━━━━━━━━  7/15 notebooks · elapsed 0:00:12 · left 0:00:14 · cs-east · service (+1)`
 
+    It advances per notebook (see `runner.Progress`). "left" appears once rich can
+    estimate it from finished notebooks (no `-:--:--` placeholder), "1 failed" once
+    a department failed; several notebooks running show as the oldest and a count,
+    cut with an ellipsis on a narrow terminal (the counts and times never wrap).
+    Only on a terminal: piped or redirected (CI logs, tests) the bar is off, notes
+    still print as `kpi: …` lines, and the summary table on stdout tells how the run went.
+    """
+
+    def __init__(self, console: Console | None = None) -> None:
+        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+        from rich.table import Column
+
+        class Clock(ProgressColumn):
+            """`elapsed 0:00:12 · left 0:00:30 · 1 failed`: "left" once estimated, "failed" once any."""
+
+            def render(self, task: BarTask) -> Text:
+                left = None if task.finished else task.time_remaining
+                failed = task.fields.get("failed", 0)
+                return Text(
+                    f"elapsed {_clock(task.elapsed)}"
+                    + ("" if left is None else f" · left {_clock(left)}")
+                    + (f" · {failed} failed" if failed else "")
+                )
+
+        class Running(ProgressColumn):
+            """The notebook running; the one column a narrow terminal shortens (with an ellipsis)."""
+
+            def render(self, task: BarTask) -> Text:
+                return Text(task.fields.get("running", ""), no_wrap=True, overflow="ellipsis")
+
+        self.console = console or stderr
         self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
-            console=stderr,
+            BarColumn(bar_width=12, table_column=Column(no_wrap=True)),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} notebooks ·", table_column=Column(no_wrap=True)),
+            Clock(table_column=Column(no_wrap=True)),
+            Running(),
+            console=self.console,
             transient=False,
+            disable=not self.console.is_terminal,
         )
         self.failed = 0
+        self.running: list[str] = []  # the notebooks handed to workers and not yet ended, oldest first
         self.task: Any = None
 
     def start(self, total: int) -> None:
         self.progress.start()
-        self.task = self.progress.add_task("departments", total=total, failed=0)
+        self.task = self.progress.add_task("notebooks", total=total, failed=0, running="")
 
-    def advance(self, run: DepartmentRun) -> None:
+    def _running(self) -> str:
+        if not self.running:
+            return ""
+        more = f" (+{len(self.running) - 1})" if len(self.running) > 1 else ""
+        return f"· {self.running[0]}{more}"
+
+    def begin(self, what: str) -> None:
+        self.running.append(what)
+        self.progress.update(self.task, running=self._running())
+
+    def end(self, what: str, steps: int) -> None:
+        if what in self.running:
+            self.running.remove(what)
+        self.progress.update(self.task, advance=steps, running=self._running())
+
+    def done(self, run: DepartmentRun, steps: int) -> None:
         self.failed += int(run.failed)
-        self.progress.update(self.task, advance=1, failed=self.failed)
+        self.progress.update(self.task, advance=steps, failed=self.failed)
 
     def note(self, line: str) -> None:
         """A line about the period folder (a lock taken over, a clean-up), shown at once above the bar."""
@@ -248,12 +357,18 @@ class BatchProgress:
 
 @app.command(name="run")
 def run_command(
+    period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")],
     params: Annotated[list[Path] | None, typer.Argument(help="Params YAML files (or --all).")] = None,
-    period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")] = "",
     all_: Annotated[bool, typer.Option("--all", help="Every params file under params/.")] = False,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", help="Notebooks run at once, 1 or more (leave out for the number of cores)."),
+        typer.Option(
+            "--jobs",
+            "-j",
+            parser=_count("--jobs"),
+            metavar="N",
+            help="Notebooks run at once, 1 or more (leave out for the number of cores).",
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Where outputs/<period>/ is written.")] = Path("outputs"),
     notebooks: Annotated[
@@ -261,7 +376,13 @@ def run_command(
         typer.Option("--notebooks", help="Folder of the source notebooks (default: the project's notebooks/)."),
     ] = None,
     timeout: Annotated[
-        int, typer.Option("--timeout", help="Seconds a notebook cell may run, 1 or more.")
+        int,
+        typer.Option(
+            "--timeout",
+            parser=_count("--timeout"),
+            metavar="SECONDS",
+            help="Seconds a notebook cell may run, 1 or more.",
+        ),
     ] = DEFAULT_TIMEOUT,
     executor: Annotated[
         str, typer.Option("--executor", help="local (a process pool) or dask (dask.distributed).")
@@ -289,8 +410,6 @@ def run_command(
     reused or ran and why. One run per period folder at a time
     (outputs/<period>/.lock); a run that was interrupted is cleaned up by the next one.
     """
-    if not period:
-        raise UsageError("Missing option '--period'")
     window = _period(period)
     if executor not in ("local", "dask"):
         raise UsageError(f"--executor {executor!r}: expected local or dask")
@@ -366,6 +485,8 @@ def verify(
     report = verify_period(folder, recompute=recompute, pubkey=pubkey)
     for line in report.differences:
         _error(line)
+    for line in report.notes:
+        stdout.print(f"note  {line}", markup=False)
     for line in report.signatures:
         if line not in report.broken:
             stdout.print(line, markup=False)
@@ -448,7 +569,9 @@ def pdf(
 
 @app.command()
 def calendar(
-    year: Annotated[int, typer.Option("--year", "-y", help="The calendar year.")],
+    year: Annotated[
+        int, typer.Option("--year", "-y", parser=_whole("--year"), metavar="YEAR", help="The calendar year.")
+    ],
     params: Annotated[
         list[Path] | None, typer.Argument(help="Params files: tasks per department (default: the packaged template).")
     ] = None,
@@ -542,42 +665,113 @@ def template_import(
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder to write params/ and data/demo/ into.")] = Path("."),
     departments: Annotated[
-        int, typer.Option("--departments", "-n", help="How many departments, 1 or more (the demo's 3 by default).")
+        int,
+        typer.Option(
+            "--departments",
+            "-n",
+            parser=_count("--departments"),
+            metavar="N",
+            help="How many departments, 1 or more (the demo's 3 by default).",
+        ),
     ] = 3,
     rows: Annotated[
         int | None,
-        typer.Option("--rows", help="About this many rows in each big table (communications … expenses), 1 or more."),
+        typer.Option(
+            "--rows",
+            parser=_count("--rows"),
+            metavar="N",
+            help="About this many rows in each big table (communications … expenses), 1 or more.",
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files that differ from what kpi demo writes (edited params …).")
+    ] = False,
 ) -> None:
-    """Write the deterministic demo data and params (three departments, or --departments N)."""
-    written = write_demo(out, departments=departments, rows=rows)
+    """Write the deterministic demo data and params (three departments, or --departments N).
+
+    A file that is already there is left alone when it holds exactly the bytes
+    this command would write (a second `make demo` is fine); one that differs
+    (edited params, another --departments or --rows) is refused unless --force.
+    """
+    written = write_demo(out, departments=departments, rows=rows, force=force)
     for path in written:
         stdout.print(f"wrote {path}", markup=False)
     stdout.print(f"wrote {out / 'data' / 'demo'}/*.csv", markup=False)
+
+
+def _command_path(args: list[str]) -> str:
+    """`kpi run` for `kpi run …`, `kpi template import` for `kpi template import …`: the commands named in `args`."""
+    path, command = ["kpi"], typer.main.get_command(app)
+    for arg in args:
+        commands = getattr(command, "commands", None)
+        if not isinstance(commands, dict) or arg not in commands:
+            break
+        path.append(arg)
+        command = commands[arg]
+    return " ".join(path)
+
+
+def _param_name(param: Any) -> str:
+    """An option by its long name (`--period`), an argument as its usage line shows it (`PARAMS`)."""
+    opts = [o for o in getattr(param, "opts", None) or [] if isinstance(o, str)]
+    if getattr(param, "param_type_name", "") == "option" and opts:
+        return next((o for o in opts if o.startswith("--")), opts[0])
+    return str(getattr(param, "metavar", None) or getattr(param, "name", None) or "?").upper()
+
+
+def _plain(message: str) -> str:
+    """typer's message as a clause: no capital, no final period, option names unquoted (`'--x'` → `--x`)."""
+    text = re.sub(r"'(--?[\w-]+)'", r"\1", " ".join(message.split())).rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
+def usage_line(exc: Exception, args: list[str]) -> str:
+    """The one line of a usage error: what is wrong, then `; see '<command> --help'`."""
+    if isinstance(exc, MissingParameter) and exc.param is not None:
+        what = f"missing {exc.param.param_type_name} {_param_name(exc.param)}"
+    elif isinstance(exc, NoSuchOption):
+        maybe = f" (did you mean {' or '.join(sorted(exc.possibilities))}?)" if exc.possibilities else ""
+        what = f"no such option {exc.option_name}{maybe}"
+    elif isinstance(exc, BadParameter) and exc.param is not None:
+        what = f"{_param_name(exc.param)}: {_plain(exc.message)}"
+    elif isinstance(exc, KpiError):
+        what = " | ".join(exc.lines())
+    else:
+        what = _plain(exc.format_message() if isinstance(exc, TyperException) else str(exc))
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None and ctx.command_path else _command_path(args)
+    return f"{what}; see '{command} --help'"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kpi` console script; returns the exit code.
 
     typer's own exception base (`TyperException`, which its usage errors derive
-    from) carries `exit_code` (2 for usage) and `format_message()`.
+    from) carries `exit_code` (2 for usage) and `format_message()`. `kpi` or
+    `kpi template` alone prints the group's help to stderr and exits 2, as click does.
     """
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
         command = typer.main.get_command(app)
-        result = command.main(args=argv, prog_name="kpi", standalone_mode=False)
+        result = command.main(args=args, prog_name="kpi", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         _error("interrupted; run again (a new run cleans up what this one left)")
         return 130
     except KpiError as exc:
-        for line in exc.lines():
-            _error(line)
+        if exc.exit_code == 2:
+            _error(usage_line(exc, args))
+        else:
+            for line in exc.lines():
+                _error(line)
         return exc.exit_code
+    except NoArgsIsHelpError as exc:
+        stderr.print(exc.format_message(), markup=False)
+        return 2
     except TyperException as exc:
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         code = int(getattr(exc, "exit_code", 2))
-        _error(f"{message} (see kpi --help)" if code == 2 else message)
+        _error(usage_line(exc, args) if code == 2 else exc.format_message())
         return code
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line for the user, the traceback on request
         if os.environ.get("KPI_DEBUG"):

@@ -134,12 +134,14 @@ def _ids(expected: Sequence[Expected]) -> list[str]:
 
 
 def _keyed(header: Sequence[Any], ids: Sequence[str]) -> dict[int, str]:
-    """Column position → key: rank, department, status, total, grade (the header's last word) or an indicator id."""
-    keys = {}
+    """Column position → key: rank, department, status, total, grade (the header's last word) or an indicator id
+    (the header's first word: summary.xlsx names it, `CS04 客户服务信息传递`)."""
+    keys: dict[int, str] = {}
     for position, cell in enumerate(header):
         text = _text(cell)
-        if text in ids:
-            keys[position] = text
+        first = text.split()[0] if text.split() else ""
+        if first in ids and first not in keys.values():
+            keys[position] = first
             continue
         word = text.split()[-1].lower() if text.split() else ""
         if word in ("rank", "department", "status", "total", "grade") and word not in keys.values():
@@ -211,17 +213,26 @@ def same_sheets(path: Path, fresh: bytes) -> list[str]:
 
 
 class _Tables(HTMLParser):
-    """Every table of a page as rows of cell texts (a cell spanning n columns counts n times)."""
+    """Every table of a page as rows of cell texts (a cell spanning n columns counts n times).
+
+    `table[i]` numbers the table row `i` belongs to (the page's n-th `<table>`), so that a
+    check reads one table's rows and not those of the tables after it.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.rows: list[list[str]] = []
+        self.table: list[int] = []
+        self.tables = 0
         self.cell: list[str] | None = None
         self.span = 1
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
+        if tag == "table":
+            self.tables += 1
+        elif tag == "tr":
             self.rows.append([])
+            self.table.append(self.tables)
         elif tag in ("td", "th") and self.rows:
             self.cell = []
             try:
@@ -242,7 +253,11 @@ class _Tables(HTMLParser):
 
 
 def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
-    """`index.html`'s ranking table: ids in order, rank, total and grade (the grade cell starts with the grade)."""
+    """`index.html`'s ranking table: ids in order, rank, total and grade (the grade cell starts with the grade).
+
+    Only the rows of the table whose header names Rank, Id, Total and Grade: the page's other
+    tables (the heat map of scores) are not a ranking.
+    """
     try:
         parser = _Tables()
         parser.feed(path.read_text(encoding="utf-8"))
@@ -264,7 +279,10 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
         return [f"{path}: no ranking table (columns Rank, Id, Total, Grade); cannot check it against result.json"]
     header = [(c.split()[-1].lower() if c.split() else "") for c in rows[start]]
     header = ["department" if c == "id" else "name" if c == "department" else c for c in header]
-    table = [header, *[row for row in rows[start + 1 :] if row]]
+    table = [
+        header,
+        *[row for n, row in enumerate(rows[start + 1 :], start + 1) if row and parser.table[n] == parser.table[start]],
+    ]
     compare = _Compare(path, expected)
     keys = {i: c for i, c in enumerate(header) if c in ("rank", "department", "total", "grade")}
     cells = [{keys[i]: cell for i, cell in enumerate(row) if i in keys} for row in table[1:]]

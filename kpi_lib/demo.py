@@ -36,11 +36,22 @@ A bigger company for benchmarks (`write_demo(out, departments=N, rows=M)`):
 
 Every value is valid by construction (unique ids, ordered timestamps, scores
 1–5), so a run fails only when the toolkit is wrong.
+
+`write_demo` never silently replaces a file it did not write: every file is
+first written beside its target (`<name>.tmp`), then compared byte for byte
+with the file already there. A file that holds exactly what `kpi demo` writes
+now is "written by kpi demo and unchanged" (so a second `make demo` is a no-op);
+any other (edited params, a table of another `--departments`/`--rows`, a
+company's own `data/demo/…`) stops the whole call before anything is replaced,
+unless `force`. Comparing with what would be written is the simplest rule that
+is always right: no stamp or hash file to keep in step, and a file edited back
+to the demo's bytes is the demo's again.
 """
 
 from __future__ import annotations
 
 import csv
+import filecmp
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -353,12 +364,10 @@ indicators:
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
+    with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    tmp.replace(path)
 
 
 def profiles(departments: int = len(PROFILES)) -> tuple[Profile, ...]:
@@ -368,7 +377,7 @@ def profiles(departments: int = len(PROFILES)) -> tuple[Profile, ...]:
     k is the same whatever N is: a bigger company only adds departments.
     """
     if departments < 1:
-        raise UsageError(f"--departments {departments}: expected 1 or more departments")
+        raise UsageError(f"--departments {departments}: expected a whole number ≥ 1")
     width = max(3, len(str(departments)))
     extra = []
     for k in range(len(PROFILES) + 1, departments + 1):
@@ -570,19 +579,43 @@ def _write_arrow_csv(path: Path, table: Any) -> None:
     """A pyarrow table of text as CSV: header, no quotes (no value needs them), empty cells for nulls."""
     import pyarrow.csv as pacsv
 
-    tmp = path.with_name(path.name + ".tmp")
-    pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
-    tmp.replace(path)
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
 
 
-def write_demo(out: Path, departments: int = len(PROFILES), rows: int | None = None) -> list[Path]:
+SHOWN = 10  # files named in a refusal; the rest are counted
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
+def _differing(targets: list[Path]) -> list[Path]:
+    """The targets that exist and differ from the `.tmp` file written beside each (compared byte for byte)."""
+    return [path for path in targets if path.exists() and not filecmp.cmp(_tmp(path), path, shallow=False)]
+
+
+def _refuse_overwrite(changed: list[Path]) -> UsageError:
+    names = ", ".join(str(p) for p in changed[:SHOWN]) + (
+        f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
+    )
+    return UsageError(
+        f"{len(changed)} existing file(s) differ from what kpi demo writes (edited since, or not written by it): "
+        f"{names}; nothing was written; --force replaces them"
+    )
+
+
+def write_demo(
+    out: Path, departments: int = len(PROFILES), rows: int | None = None, *, force: bool = False
+) -> list[Path]:
     """Write the demo data and params of `departments` departments under `out`; return the params files.
 
     `rows`: about that many rows in each big table (`BIG_TABLES`), generated
     vectorized; None keeps the demo's own sizes (3,600 messages a department …).
+    A target that exists with other bytes than these is refused (`UsageError`,
+    nothing replaced) unless `force` (see the module docstring).
     """
     if rows is not None and rows < 1:
-        raise UsageError(f"--rows {rows}: expected 1 or more rows per table")
+        raise UsageError(f"--rows {rows}: expected a whole number ≥ 1")
     people = profiles(departments)
     data = out / "data" / "demo"
     params = out / "params"
@@ -591,18 +624,29 @@ def write_demo(out: Path, departments: int = len(PROFILES), rows: int | None = N
     big = _big_tables(people, rows) if rows is not None else None
     tables: dict[str, list[list[Any]]] = {name: [] for name in TABLE_COLUMNS}
     written = []
-    for profile in people:
-        budget = big["budgets"][profile.id] if big else MONTHLY_BUDGET
-        for name, found in _rows(profile, budget).items():
-            tables[name].extend(found)
-        path = params / f"{profile.id}.yaml"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(_params_text(profile), encoding="utf-8")
-        tmp.replace(path)
-        written.append(path)
-    for name, header in TABLE_COLUMNS.items():
-        if big and name in BIG_TABLES:
-            _write_arrow_csv(data / f"{name}.csv", big["tables"][name].select(header))
-        else:
-            _write_csv(data / f"{name}.csv", header, tables[name])
+    targets = []
+    try:
+        for profile in people:
+            budget = big["budgets"][profile.id] if big else MONTHLY_BUDGET
+            for name, found in _rows(profile, budget).items():
+                tables[name].extend(found)
+            path = params / f"{profile.id}.yaml"
+            targets.append(path)
+            _tmp(path).write_text(_params_text(profile), encoding="utf-8")
+            written.append(path)
+        for name, header in TABLE_COLUMNS.items():
+            path = data / f"{name}.csv"
+            targets.append(path)
+            if big and name in BIG_TABLES:
+                _write_arrow_csv(_tmp(path), big["tables"][name].select(header))
+            else:
+                _write_csv(_tmp(path), header, tables[name])
+        changed = [] if force else _differing(targets)
+        if changed:
+            raise _refuse_overwrite(changed)
+        for path in targets:
+            _tmp(path).replace(path)
+    finally:
+        for path in targets:
+            _tmp(path).unlink(missing_ok=True)
     return written

@@ -2,10 +2,11 @@
 for HR systems, and PDF renderings of the reader's reports.
 
 - `scorecard.xlsx` (per department, written with every run and re-written on sign-off):
-  the seed's 13 Chinese column headers (English below them), one row per indicator with
-  the collected result filled in, the weighted total, the grade, and the seed's
-  signature line (部门经理签字 / 上级主管领导签字) with who signed and when.
-- `summary.xlsx` (per period): one row per department, for import into HR systems.
+  the seed's 13 column headers in the department's language, one row per indicator with
+  its blanks filled in and the collected result, the weighted total, the grade, and the
+  seed's signature lines (部门经理签字 / 上级主管领导签字) with who signed and when; set up
+  to print on A4 landscape pages (see `scorecard_xlsx`).
+- `summary.xlsx` (per period, `summary.summary_xlsx`): one row per department, for HR systems.
 - PDF: headless Chromium (Debian's `chromium` package) prints the reader's HTML; the
   HTML embeds its CJK font, so the PDF has real glyphs.
 
@@ -42,15 +43,18 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import clock
 from .errors import InternalError, SetupError
 from .explain import grade_label
-from .messages import both, say
-from .result import DepartmentResult, json_number, json_real
-from .sheet import SHEET_KEYS, headers, sheet_row
+from .messages import say
+from .params import Params
+from .result import DepartmentResult, json_real
+from .sheet import SHEET_KEYS, sheet_row
 from .template import Template
 
 ROLES = {"manager": "manager_sign", "supervisor": "supervisor_sign"}
@@ -97,6 +101,17 @@ def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
     sheet.append([xlsx_cell(sheet, value) for value in values])
 
 
+def put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Set one cell like `xlsx_cell` does for `append`: text as a string cell, never a formula or an error cell."""
+    cell = sheet.cell(row=row, column=column)
+    if not isinstance(cell, Cell):  # a merged range's other cells take no value
+        raise InternalError(f"cell {cell.coordinate} is inside a merged range (please report it)")
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 # -- reproducible bytes ---------------------------------------------------------------------
 def workbook_bytes(book: Workbook, when: datetime | None = None) -> bytes:
     """The workbook as .xlsx bytes, dated `when` (naive UTC; default `clock.now()`) in its properties and its zip.
@@ -125,59 +140,106 @@ def workbook_bytes(book: Workbook, when: datetime | None = None) -> bytes:
     return dated.getvalue()
 
 
+# scorecard.xlsx's layout: the seed's 13 columns and the score, their widths (characters) and where the
+# labels below the table sit (merged ranges, 1-based columns): a label, its value, a date label and the date.
+WIDTHS = (6, 28, 18, 7, 30, 11, 14, 12, 11, 30, 14, 10, 30, 8)
+LABEL, VALUE, DATE_LABEL, DATE = (1, 2), (3, 5), (6, 6), (7, 8)
+HEADER_ROW = 2  # row 1: the title; row 2: the column names (both repeated on every printed page)
+
+
+def percent_format(weight: Decimal) -> str:
+    """The number format that shows weight/100 as the weight written (`0%` for 10, `0.0%` for 12.5): no rounding."""
+    places = max(0, -int(weight.normalize().as_tuple().exponent))
+    return "0%" if places == 0 else f"0.{'0' * places}%"
+
+
 def scorecard_xlsx(
     template: Template,
     lang: str,
     title: str,
     result: DepartmentResult,
     labels: Mapping[str, str],
+    params: Params,
     signoffs: Sequence[Mapping[str, Any]] = (),
     when: datetime | None = None,
 ) -> bytes:
-    """The filled-in KPI sheet as .xlsx bytes: the same rows as the scorecard notebook's (`sheet.sheet_row`)."""
-    book, sheet = new_sheet("考核表")
+    """The filled-in KPI sheet as .xlsx bytes, for HR to print and file, in the department's language only.
+
+    The rows are the scorecard notebook's (`sheet.sheet_row`, blanks filled from `params`, the
+    period's effective params). A4 landscape, one page wide (as many pages tall as the rows need),
+    the title and header rows repeated on every page. A weight is stored as the fraction weight/100
+    (the float whose shortest text is that exact decimal: 0.1, 0.125) with a percent format that
+    shows every decimal of the weight, so Excel sums and multiplies it as the percentage it is.
+    Scores and the total are numbers with format `0.00`. The total, the grade and each signature
+    sit in merged cells wide enough to read, each signature with a date cell beside it.
+    """
+    book, sheet = new_sheet(say("xlsx.sheet", lang))
+    last = get_column_letter(len(WIDTHS))
     append_row(sheet, [title])
+    sheet.merge_cells(f"A1:{last}1")
     sheet["A1"].font = Font(bold=True, size=14)
-    names = headers()
-    append_row(sheet, [zh for zh, _ in names])
-    append_row(sheet, [en for _, en in names])
-    for row in (2, 3):
-        for cell in sheet[row]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="EEEEEE")
-            cell.border = BOX
-            cell.alignment = WRAP
+    sheet["A1"].alignment = Alignment(vertical="center")
+    append_row(sheet, [say(f"label.{key}", lang) for key in (*SHEET_KEYS, "score")])
+    for cell in sheet[HEADER_ROW]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEEEEE")
+        cell.border = BOX
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    weight_at = SHEET_KEYS.index("weight") + 1
     for item in result.indicators:
-        filled = sheet_row(template, item, lang)
+        filled = sheet_row(template, item, lang, params)
         values: list[Any] = list(filled.cells)
-        values[SHEET_KEYS.index("weight")] = json_number(filled.weight)
+        values[weight_at - 1] = float(filled.weight / 100)
         append_row(sheet, [*values, json_real(filled.score)])
-        for cell in sheet[sheet.max_row]:
+        row = sheet.max_row
+        for cell in sheet[row]:
             cell.border = BOX
             cell.alignment = WRAP
-        sheet.cell(row=sheet.max_row, column=len(values) + 1).number_format = "0.00"
+        sheet.cell(row=row, column=weight_at).number_format = percent_format(filled.weight)
+        sheet.cell(row=row, column=len(values) + 1).number_format = "0.00"
     grade = result.grade or ""
-    append_row(sheet, [])
-    append_row(sheet, [" ".join(both("label.total")), json_real(result.total)])
-    sheet.cell(row=sheet.max_row, column=2).number_format = "0.00"
-    append_row(sheet, [" ".join(both("label.grade")), f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip()])
-    for row_number in (sheet.max_row - 1, sheet.max_row):
-        sheet.cell(row=row_number, column=1).font = Font(bold=True)
-    append_row(sheet, [])
+    row = sheet.max_row + 2  # a blank row under the table
+    _labelled(sheet, row, say("label.total", lang), json_real(result.total), "0.00")
+    _labelled(sheet, row + 1, say("label.grade", lang), f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip())
+    row += 3
     by_role = {s["role"]: s for s in signoffs}
-    line = []
     for role, key in ROLES.items():
         signed = by_role.get(role)
-        line += [
-            f"{say(f'label.{key}', 'zh')}：",
-            f"{signed['name']}  {signed['time']}" if signed else "________________",
-        ]
-    append_row(sheet, line)
-    widths = [6, 36, 16, 7, 36, 12, 16, 14, 12, 36, 18, 10, 40, 8]
-    for column, width in enumerate(widths, start=1):
+        _labelled(sheet, row, say(f"label.{key}", lang), signed["name"] if signed else None)
+        put(sheet, row, DATE_LABEL[0], say("xlsx.date", lang)).font = Font(bold=True)
+        sheet.merge_cells(start_row=row, start_column=DATE[0], end_row=row, end_column=DATE[1])
+        put(sheet, row, DATE[0], signed["time"] if signed else None)
+        for column in (*range(VALUE[0], VALUE[1] + 1), *range(DATE[0], DATE[1] + 1)):
+            sheet.cell(row=row, column=column).border = Border(bottom=THIN)  # the line to sign and date on
+        sheet.row_dimensions[row].height = 30
+        row += 1
+    for column, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "C4"
+    sheet.freeze_panes = f"C{HEADER_ROW + 1}"
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages tall as the rows need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = f"1:{HEADER_ROW}"
+    sheet.print_area = f"A1:{last}{sheet.max_row}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     return workbook_bytes(book, when)
+
+
+def _labelled(sheet: Worksheet, row: int, label: str, value: Any, number_format: str | None = None) -> None:
+    """Row `row`: `label` bold in the merged label cells, `value` in the merged value cells beside it."""
+    sheet.merge_cells(start_row=row, start_column=LABEL[0], end_row=row, end_column=LABEL[1])
+    sheet.merge_cells(start_row=row, start_column=VALUE[0], end_row=row, end_column=VALUE[1])
+    head = put(sheet, row, LABEL[0], label)
+    head.font = Font(bold=True)
+    head.alignment = Alignment(vertical="center")
+    cell = put(sheet, row, VALUE[0], value)
+    cell.alignment = Alignment(horizontal="left", vertical="center")
+    if number_format:
+        cell.number_format = number_format
 
 
 CHROMIUM_HINT = "Chromium is not installed: run `make pdf-deps` (or `apt-get install chromium`) to make PDFs"

@@ -192,14 +192,21 @@ def import_sheet(
         methods = [code for word, code in METHODS.items() if word in value.get("methods", "")] or (
             list(known.methods) if known else []
         )
+        target_words = value.get("target", "")
+        if direction == "count" and "×" in target_words:  # no number fills it: the sheet could not be filled in
+            target_words = known.target_text.zh if known else ""
+            result.notes.append(
+                f"{iid} 指标 ({refs.get('target')}): {value.get('target')!r} is a placeholder, but a count indicator has no "
+                f"target; its words are {target_words!r}"
+            )
         entry: dict[str, Any] = {
             "id": iid,
             "group": known.group if known else "general",
             "name": {"zh": name, "en": known.name.en if known else name},
             "statement": {"zh": statement, "en": known.statement.en if known else statement},
             "target_text": {
-                "zh": value.get("target", ""),
-                "en": known.target_text.en if known else value.get("target", ""),
+                "zh": target_words,
+                "en": known.target_text.en if known else target_words,
             },
             "direction": direction,
             "weight": value.get("weight") or "×%",

@@ -12,6 +12,7 @@
         ├── scorecard.ipynb, scorecard.html, scorecard.audit.html, scorecard.xlsx
         ├── result.json, department.json, manifest.json      (error.txt instead of result.json when it failed)
         ├── signoffs.jsonl, history/<time>/                  sign-off log, signed runs it replaced
+        ├── rows/<indicator>.csv          every row behind an indicator's number (counted, failing, left out)
         └── inputs/                       params.yaml, template.yaml, sources.json (the full sources' hashes),
                                           tables/<table>.parquet (the department's own rows), adapters/
 
@@ -34,6 +35,7 @@ ERROR = "error.txt"
 SIGNOFFS = "signoffs.jsonl"
 INPUTS = "inputs"
 HISTORY = "history"
+ROWS = "rows"  # rows/<indicator>.csv: every row behind one indicator's number, beside the reports
 SCORECARD = "scorecard"  # the scorecard notebook's name
 SCORECARD_XLSX = "scorecard.xlsx"
 # inside inputs/
@@ -57,6 +59,9 @@ STAGING = ".staging-"
 SCREENSHOTS = "screenshots"  # <period>/screenshots/<page>-<width>.png: `make screenshots` (not part of a run)
 OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 
+# -- the project
+OUTPUTS = "outputs"  # where `kpi run` writes outputs/<period>/ by default (`--out`), relative to the project root
+
 # -- the notebooks' sources
 GROUP_NOTEBOOK = "group"  # the generic group notebook, parameterized by `group`
 
@@ -74,6 +79,14 @@ def reader_html(name: str) -> str:
 def audit_html(name: str) -> str:
     """The auditor's report of a notebook: code and outputs."""
     return f"{name}.audit.html"
+
+
+def rows_csv(indicator: str) -> str:
+    """Where, in a department folder (and as a link from its reports), the rows behind an indicator's number are listed."""
+    return f"{ROWS}/{indicator}.csv"
+
+
+INDEX_LINK = f"../{INDEX}"  # a department's reports link back to the period's index
 
 
 def pdf(name: str) -> str:

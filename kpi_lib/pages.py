@@ -16,9 +16,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from .messages import both
+from .messages import both, say
 
-__all__ = ["Markup", "render", "signoff_html"]
+__all__ = ["AUDIT_TAG", "Markup", "render", "signoff_html"]
+
+# The output tag of what only the auditor's report shows (provenance); the reader's exporter drops it (`reports`).
+AUDIT_TAG = "audit"
 
 
 @cache
@@ -38,8 +41,12 @@ def render(template: str, /, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
-def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
-    """The seed's sign-off block (部门经理签字 / 上级主管领导签字): who signed, when, which manifest."""
+def signoff_html(signoffs: Sequence[Mapping[str, Any]], lang: str | None = None) -> str:
+    """The seed's sign-off block (部门经理签字 / 上级主管领导签字): who signed, when, which manifest.
+
+    In the department's `lang` (one language per report); without one, both languages (a
+    caller that does not know the department's language).
+    """
     by_role: dict[str, Mapping[str, Any]] = {}
     for record in signoffs:
         by_role[str(record.get("role"))] = record  # the latest signature of each role
@@ -49,8 +56,7 @@ def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
         zh, en = both(f"label.{key}")
         cells.append(
             {
-                "label_zh": zh,
-                "label_en": en,
+                "label": say(f"label.{key}", lang) if lang else f"{zh} {en}",
                 "signed": bool(signed),
                 "name": signed.get("name") if signed else "",
                 "time": signed.get("time") if signed else "",
@@ -58,4 +64,7 @@ def signoff_html(signoffs: Sequence[Mapping[str, Any]]) -> str:
                 "comment": (signed.get("comment") or "") if signed else "",
             }
         )
-    return render("signoff.html.j2", cells=cells)
+    heading = say("report.signoff", lang) if lang else " ".join(both("report.signoff"))
+    manifest = say("report.signed_manifest", lang) if lang else " ".join(both("report.signed_manifest"))
+    colon = ": " if lang == "en" else "："
+    return render("signoff.html.j2", cells=cells, heading=heading, manifest_label=manifest, colon=colon)

@@ -47,7 +47,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .charts import cjk_font_path
-from .errors import AuditError, shorten
+from .dashboard import (
+    SOURCES_ID,
+    Sources,
+    bars,
+    change,
+    change_text,
+    heat_map,
+    joined,
+    period_links,
+    read_sources,
+    trend,
+)
+from .errors import AuditError, KpiError, shorten
 from .files import write_atomic
 from .layout import (
     ERROR,
@@ -57,13 +69,17 @@ from .layout import (
     SCORECARD_XLSX,
     SUMMARY_CSV,
     SUMMARY_XLSX,
+    TEMPLATE_COPY,
     DepartmentFolder,
     audit_html,
     reader_html,
 )
+from .messages import both, say
 from .numbers import plain
-from .pages import render
-from .summary import department_rows, summary_csv_text, summary_xlsx
+from .pages import AUDIT_TAG, render
+from .period import Period
+from .summary import department_rows, read_meta, summary_csv_text, summary_ids, summary_xlsx
+from .template import load_template
 
 if TYPE_CHECKING:
     from nbconvert import HTMLExporter
@@ -76,16 +92,29 @@ TEMPLATE = "kpi"
 
 
 @cache
-def _exporters(reader: bool) -> HTMLExporter:
-    """One HTML exporter per kind and process, reused for every notebook."""
+def _exporters(reader: bool, lang: str = "zh") -> HTMLExporter:
+    """One HTML exporter per kind, language and process, reused for every notebook.
+
+    The reader's exporter shows outputs only, and not all of them: no code, no prompts, no
+    markdown cells (the notebooks' prose is written for the analyst, in both languages; every
+    heading a reader needs is emitted by code in the department's language), and no output
+    tagged `audit` (provenance: parameters, versions, hashes, the recorded records; see
+    `notebook.AUDIT_TAG`), dropped by nbconvert's `TagRemovePreprocessor`. The auditor's
+    exporter shows everything. `lang` is the page's `<html lang>` (the department's language).
+    """
     from nbconvert import HTMLExporter  # deferred, like nbformat: only `kpi run` and `kpi sign` make reports
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     folder = str(resources.files("kpi_lib") / "report_templates")
     exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[folder])
+    if reader:
+        audit = TagRemovePreprocessor(remove_single_output_tags={AUDIT_TAG}, remove_cell_tags={AUDIT_TAG})
+        exporter.register_preprocessor(audit, enabled=True)
     exporter.exclude_input = reader
     exporter.exclude_input_prompt = reader
     exporter.exclude_output_prompt = reader
-    exporter.language_code = "zh"  # the pages' language (nbconvert's trait, not the resources, sets <html lang>)
+    exporter.exclude_markdown = reader
+    exporter.language_code = lang  # the page's language (nbconvert's trait, not the resources, sets <html lang>)
     return exporter
 
 
@@ -165,16 +194,17 @@ def dedupe_styles(page: str) -> str:
     return _STYLE_BLOCK.sub(first, page)
 
 
-def notebook_html(path: Path, *, reader: bool, title: str) -> str:
+def notebook_html(path: Path, *, reader: bool, title: str, lang: str = "zh") -> str:
     import nbformat
 
-    return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title)
+    return notebook_node_html(nbformat.read(str(path), as_version=4), reader=reader, title=title, lang=lang)
 
 
-def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str) -> str:
+def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str, lang: str = "zh") -> str:
     """HTML of a notebook, its CSS pruned to the page, with the font placeholder still in it (see `font_css`)."""
-    body, _ = _exporters(reader).from_notebook_node(
-        notebook, resources={"metadata": {"name": title}, "language_code": "zh"}
+    lang = "en" if lang == "en" else "zh"
+    body, _ = _exporters(reader, lang).from_notebook_node(
+        notebook, resources={"metadata": {"name": title}, "language_code": lang}
     )
     page = dedupe_styles(str(body))
     return page.replace(CSS_PLACEHOLDER, prune_css(report_css(), page_classes(page)), 1)
@@ -263,16 +293,24 @@ def _cut(source: str | io.BytesIO, chars: str, flavor: str | None) -> bytes:
 
 
 def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> list[Path]:
-    """Both HTML reports of each executed notebook named (groups, then the scorecard), each with its own font subset."""
+    """Both HTML reports of each executed notebook named (groups, then the scorecard), each with its own font subset.
+
+    A page's title names the group in the department's language (`department.json` records
+    it; the template copy in `inputs/` names the groups).
+    """
     where = DepartmentFolder(folder)
+    lang, names = language_and_names(where)
     pages: dict[Path, str] = {}
     for name in notebooks:
         notebook = where.notebook(name)
         if not notebook.is_file():
             continue
+        shown = names.get(name, name)
         try:
-            pages[where.reader_html(name)] = notebook_html(notebook, reader=True, title=f"{title} · {name}")
-            pages[where.audit_html(name)] = notebook_html(notebook, reader=False, title=f"{title} · {name} (audit)")
+            pages[where.reader_html(name)] = notebook_html(notebook, reader=True, title=f"{title} · {shown}", lang=lang)
+            pages[where.audit_html(name)] = notebook_html(
+                notebook, reader=False, title=f"{title} · {shown} ({say('report.audit', lang)})", lang=lang
+            )
         except Exception as exc:  # noqa: BLE001 - a damaged notebook (its writer was killed) or a rendering bug: name the file
             raise AuditError(
                 f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); "
@@ -284,9 +322,27 @@ def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> li
     return list(pages)
 
 
+def language_and_names(where: DepartmentFolder) -> tuple[str, dict[str, str]]:
+    """The department's language and its notebooks' names in it (zh and the notebooks' file names when unknown)."""
+    try:
+        meta = read_meta(where)
+    except (KpiError, OSError):
+        meta = {}
+    lang = "en" if meta.get("lang") == "en" else "zh"
+    names = {SCORECARD: say("report.nav.scorecard", lang)}
+    copy = where.inputs / TEMPLATE_COPY
+    if copy.is_file():
+        try:
+            template = load_template(str(copy))
+        except (KpiError, OSError):
+            return lang, names
+        names.update({group: text(lang) for group, text in template.groups.items()})
+    return lang, names
+
+
 # -- the period's index ---------------------------------------------------------------------
 def write_index(period_dir: Path, period: str) -> tuple[Path, Path]:
-    """`index.html` ranking the departments with links to their reports, `summary.csv` and `summary.xlsx`."""
+    """`index.html` (the period's dashboard, see `dashboard`), `summary.csv` and `summary.xlsx`."""
     for name, data in render_index(period_dir, period).items():
         write_atomic(period_dir / name, data)
     return period_dir / INDEX, period_dir / SUMMARY_CSV
@@ -296,14 +352,47 @@ def _link(href: str, text: str) -> dict[str, str]:
     return {"href": href, "text": text}
 
 
-def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
-    """The period's summary files as they are written (nothing written): a pure function of the department folders.
+def render_index(period_dir: Path, period: str, sources: Sources | None = None) -> dict[str, bytes]:
+    """The period's summary files as they are written (nothing written): a pure function of the folders it reads.
 
-    `kpi verify` renders them again and compares: a page or a sheet that shows
-    other numbers than the departments' results, by text, style or number format,
-    is caught even when its stored values were left alone.
+    The department folders give the ranking, the bars and the heat map; `sources` (what the
+    page shows of other periods: the previous one, the year, the year's parts) is read from
+    the folders beside `period_dir` unless given. `kpi verify` renders them again, `index.html`
+    from the `sources` it records (`dashboard.recorded_sources`), and compares: a page or a
+    sheet that shows other numbers than the departments' results, by text, style or number
+    format, is caught even when its stored values were left alone.
     """
+    when = Period.parse(period)
     rows = department_rows(period_dir)
+    if sources is None:
+        sources = read_sources(period_dir, when)
+    previous, parts = sources.previous, sources.parts
+    columns = [
+        {"zh": zh, "en": en, "href": ""}
+        for zh, en in (
+            both("index.rank"),
+            both("label.department"),
+            both("index.id"),
+            both("label.total"),
+            both("label.grade"),
+        )
+    ]
+    notes = []
+    if previous is not None:
+        zh, en = both("index.change", period=str(previous.period))
+        columns.append({"zh": zh, "en": en, "href": ""})
+        absent = [r.department for r in rows if r.result is not None and previous.total(r.department) is None]
+        if absent and not previous.results:
+            notes.append(joined(both("index.no_previous", period=str(previous.period))))
+        elif absent:
+            departments = ", ".join(absent)
+            notes.append(joined(both("index.some_previous", departments=departments, period=str(previous.period))))
+    for part in parts:
+        columns.append({"zh": str(part.period), "en": "", "href": f"../{part.period}/{INDEX}" if part.index else ""})
+    if parts:
+        notes.append(joined(both("index.parts", first=str(parts[0].period), last=str(parts[-1].period))))
+    labels = [f"{c['zh']} {c['en']}".strip() for c in columns[5:]]
+    columns.append(dict(zip(("zh", "en"), both("index.reports"), strict=True)) | {"href": ""})
     shown = []
     for r in rows:
         folder = DepartmentFolder(period_dir / r.department)
@@ -314,20 +403,30 @@ def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
             "name": r.name,
             "groups": groups,
         }
+        texts = ["—"] * len(labels)
+        classes = ["num"] * len(labels)
         if r.result is not None:
             reports = [
                 _link(f"{r.department}/{page}", text)
-                for page, text in ((reader_html(SCORECARD), "考核表 report"), (audit_html(SCORECARD), "审计 audit"))
+                for page, text in (
+                    (reader_html(SCORECARD), joined(both("index.report"))),
+                    (audit_html(SCORECARD), joined(both("index.audit"))),
+                )
                 if (folder.path / page).is_file()
             ]
             files = [_link(f"{r.department}/{RESULT}", RESULT), _link(f"{r.department}/{SCORECARD_XLSX}", "xlsx")]
+            texts = [plain(p.total(r.department), 2) for p in parts]
+            if previous is not None:
+                moved = change(r.total, previous.total(r.department))
+                texts.insert(0, change_text(moved))
+                classes[0] = f"num change {trend(moved)}"
+            links = [(reports, " · "), (groups, " "), (files, " · ")]
             entry.update(
                 rank=r.rank,
                 total=plain(r.total, 2),
                 grade=r.grade or "",
                 label=r.grade_label,
-                reports=reports,
-                files=files,
+                links=[{"links": part, "between": between} for part, between in links if part],
             )
         else:
             entry.update(
@@ -335,23 +434,33 @@ def render_index(period_dir: Path, period: str) -> dict[str, bytes]:
                 error_file=f"{r.department}/{ERROR}",
                 error_file_name=ERROR,
             )
+        entry["cells"] = [
+            {"text": t, "classes": c, "label": lab} for t, c, lab in zip(texts, classes, labels, strict=True)
+        ]
         shown.append(entry)
-    columns = [
-        ("名次", "Rank"),
-        ("部门", "Department"),
-        ("编号", "Id"),
-        ("加权总分", "Total"),
-        ("等级", "Grade"),
-        ("报告", "Reports"),
-    ]
     page = render(
         "index.html.j2",
-        title=f"绩效量化考核 KPI appraisal · {period}",
+        title=f"{joined(both('index.title'))} · {period}",
         font_css=PLACEHOLDER,
+        words={
+            "lead": joined(both("index.lead")),
+            "ranking": joined(both("index.ranking")),
+            "details": joined(both("index.details")),
+            "heat_map": joined(both("index.heat_map")),
+            "heat_note": joined(both("index.heat_note")),
+            "failed": joined(both("index.failed")),
+            "periods": joined(both("index.periods")),
+        },
         summary_csv=SUMMARY_CSV,
         summary_xlsx=SUMMARY_XLSX,
         columns=columns,
         rows=shown,
+        bars=bars(rows),
+        heat=heat_map(period_dir, rows, summary_ids(rows)),
+        notes=notes,
+        links=period_links(sources),
+        sources_id=SOURCES_ID,
+        sources=sources.to_json(),
     )
     return {
         INDEX: page.replace(PLACEHOLDER, font_css([page]), 1).encode("utf-8"),

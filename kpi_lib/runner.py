@@ -154,6 +154,8 @@ class DepartmentRun:
     reused: bool = False
     why: str = ""
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    notebooks: int = 0  # the notebooks this department counts for on the progress bar (`_count_notebooks`)
+    counted: int = 0  # how many of them the progress bar has been told about
 
     @property
     def failed(self) -> bool:
@@ -166,10 +168,28 @@ class DepartmentRun:
 
 
 class Progress(Protocol):
-    """What the runner reports to while it works (the CLI's progress bar)."""
+    """What the runner reports to while it works (the CLI's progress bar), notebook by notebook.
+
+    The unit is a notebook of a department: each group notebook and the finishing
+    step (scorecard and reports), so `total` is departments × notebooks. Workers
+    run in other processes (`workers.py`); the runner's main loop is the one place
+    that sees every job handed over and every job ended, so it reports both from
+    there: `begin` when a job is submitted (the runner submits at most `jobs` at a
+    time, so a submitted job is a running one) and `end` when its future is done.
+    `what` names it as `cs-east · service`. A department that needs no notebook
+    (reused, refused, or failed before running) counts its notebooks as passed at
+    once, in `done`, as does a department whose later notebooks were not run
+    (a group failed, a write was refused).
+    """
 
     def start(self, total: int) -> None: ...
-    def advance(self, run: DepartmentRun) -> None: ...
+    def begin(self, what: str) -> None: ...
+    def end(self, what: str, steps: int) -> None:
+        """`what` is no longer running; `steps` is 1, or 0 when its worker died and it runs again."""
+
+    def done(self, run: DepartmentRun, steps: int) -> None:
+        """The department is finished; `steps` notebooks of it that never ran count as passed now."""
+
     def note(self, line: str) -> None: ...
     def stop(self) -> None: ...
 
@@ -411,7 +431,7 @@ def run_batch(
             _clean_period(batch)
             runs = _prepare(params_files, batch)
             if progress is not None:
-                progress.start(len(runs))
+                progress.start(sum(_count_notebooks(run) for run in runs))
             with executor(jobs, PeriodFolder(period_dir).kernels_log) as pool:
                 _drive(batch, runs, pool, jobs)
             index = _write_period_files(batch, runs)
@@ -818,26 +838,60 @@ class Task:
         return "the scorecard and reports" if self.kind == SCORECARD else f"{self.kind}.ipynb"
 
 
+def _count_notebooks(run: DepartmentRun) -> int:
+    """Set and return the notebooks `run` counts for on the progress bar: its groups and the finishing step.
+
+    A reused department counts the notebooks of the run it keeps (its department.json's
+    groups), so the bar's total does not depend on what is reused; one that failed
+    before its groups were known counts its finishing step (it writes error.txt), and a
+    params file that names no folder counts none.
+    """
+    groups: Any = run.groups
+    if run.reused and not groups and run.final is not None:
+        try:
+            groups = read_json(DepartmentFolder(run.final).meta).get("groups")
+        except AuditError:
+            groups = None  # the bar counts the finishing step only; reuse itself checked the folder
+    run.notebooks = (len(groups) if isinstance(groups, list | tuple) else 0) + (run.final is not None)
+    return run.notebooks
+
+
+def _progress_what(task: Task) -> str:
+    return f"{task.run.label} · {task.kind}"
+
+
 def _drive(batch: _Batch, runs: list[DepartmentRun], pool: Executor, jobs: int) -> None:
     """Run every department's jobs, at most `jobs` at a time, and finalize each department as its last job ends."""
     ready: deque[Task] = deque()
     for run in runs:
         if run.reused:
-            if batch.progress is not None:
-                batch.progress.advance(run)
+            _report_done(run, batch)
         elif run.failed:
             _finalize(run, batch)
         else:
             ready.extend(Task(run, group, execute, batch.notebook(run, group, group=group)) for group in run.groups)
     running: dict[Future[Outcome], Task] = {}
+    begun: set[Future[Outcome]] = set()  # handed to a worker (and so to the progress bar), not skipped
     while ready or running:
         while ready and len(running) < jobs:
             task = ready.popleft()
-            running[_skipped(task) if task.run.unwritable else _submit(pool, task)] = task
+            if task.run.unwritable:
+                running[_skipped(task)] = task
+                continue
+            future = _submit(pool, task)
+            running[future] = task
+            begun.add(future)
+            if batch.progress is not None:
+                batch.progress.begin(_progress_what(task))
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)
             outcome = _outcome(future, task, batch)
+            if future in begun:
+                begun.discard(future)
+                task.run.counted += outcome is not None  # a skipped job counts when its department is done
+                if batch.progress is not None:
+                    batch.progress.end(_progress_what(task), 0 if outcome is None else 1)
             if outcome is None:
                 task.run.notes.append(f"{task.what}: the worker process running it died; ran it again")
                 ready.appendleft(replace(task, attempt=2))
@@ -930,8 +984,14 @@ def _finalize(run: DepartmentRun, batch: _Batch) -> None:
                 _unwritable(run, str(output_error(exc, exc.filename or run.final)))
         if run.unwritable:
             _discard(run)
+    _report_done(run, batch)
+
+
+def _report_done(run: DepartmentRun, batch: _Batch) -> None:
+    """Tell the progress bar the department is finished, counting the notebooks of it that did not run."""
     if batch.progress is not None:
-        batch.progress.advance(run)
+        batch.progress.done(run, max(0, run.notebooks - run.counted))
+    run.counted = run.notebooks
 
 
 def _complete(run: DepartmentRun, batch: _Batch) -> None:

@@ -6,6 +6,12 @@ name, language, grade labels and groups its `department.json` records. Ranking:
 departments with a result by total (highest first, then id), ranked 1…n; then
 the failed ones by id. `summary.csv` (for people and HR systems) and
 `summary.xlsx` are written from these rows; `index.html` (`reports`) too.
+
+A department's own entries are in its language: `IndexRow.grade_label` gives the
+English name of a default grade label (`grade.*` of the catalog) to an English
+department, a params file's own labels as written. Indicator names for the
+summary.xlsx headers (`CS04 客户服务信息传递`) come from the template copy each
+department folder keeps (`inputs/template.yaml`), in Chinese, the seed's language.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .errors import AuditError, shorten
+from .errors import AuditError, KpiError, shorten
+from .explain import grade_label
 from .exports import append_row, csv_cell, new_sheet, workbook_bytes
-from .layout import DepartmentFolder
+from .layout import TEMPLATE_COPY, DepartmentFolder
 from .numbers import round2
 from .result import DepartmentResult, json_real
+from .template import load_template
 
 
 @dataclass
@@ -42,6 +50,7 @@ class IndexRow:
     result: DepartmentResult | None = None
     error: str = ""
     rank: int | None = None
+    names: Mapping[str, str] = field(default_factory=dict)  # indicator id → its name in the template (zh)
 
     @property
     def status(self) -> str:
@@ -57,7 +66,8 @@ class IndexRow:
 
     @property
     def grade_label(self) -> str:
-        return self.labels.get(self.grade or "", "")
+        """The grade's label in the department's language (`explain.grade_label`)."""
+        return grade_label(self.labels.get(self.grade or "", ""), self.lang)
 
     def scores(self) -> dict[str, Decimal | None]:
         return self.result.scores() if self.result else {}
@@ -90,6 +100,7 @@ def _department_row(folder: DepartmentFolder) -> IndexRow | None:
         row.result = read_result(folder.result)
         if not row.groups:  # a folder written before department.json named its groups
             row.groups = tuple(dict.fromkeys(i.group for i in row.result.indicators))
+        row.names = _names(folder)
     elif folder.error.is_file():
         try:
             row.error = folder.error.read_text(encoding="utf-8").strip()
@@ -100,6 +111,18 @@ def _department_row(folder: DepartmentFolder) -> IndexRow | None:
     else:
         return None
     return row
+
+
+def _names(folder: DepartmentFolder) -> dict[str, str]:
+    """Each indicator's Chinese name from the department's template copy; {} when it has none that loads."""
+    copy = folder.inputs / TEMPLATE_COPY
+    if not copy.is_file():
+        return {}
+    try:
+        template = load_template(str(copy))
+    except KpiError:  # a damaged copy: verify names it (its hash); the summary falls back to the ids
+        return {}
+    return {ind.id: ind.name("zh") for ind in template.indicators}
 
 
 def read_result(path: Path) -> DepartmentResult:
@@ -177,18 +200,45 @@ def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else round2(value)
 
 
+def summary_headers(rows: Sequence[IndexRow], ids: Sequence[str]) -> list[str]:
+    """Each indicator column's header: `CS04 客户服务信息传递`, or the id alone when the departments' templates
+    do not give it one name (none kept, or two templates naming the same id differently)."""
+    out = []
+    for iid in ids:
+        names = {r.names[iid] for r in rows if r.result is not None and iid in r.names}
+        out.append(f"{iid} {names.pop()}" if len(names) == 1 else iid)
+    return out
+
+
+SUMMARY_WIDTHS = {"rank": 8, "department": 14, "name": 18, "period": 10, "status": 8, "total": 10, "grade": 8}
+
+
 def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = None) -> bytes:
-    """One row per department: rank, id, name, total, grade, every indicator's score (for import into HR systems)."""
+    """One row per department: rank, id, name, total, grade, every indicator's score (for import into HR systems).
+
+    The header row is frozen and carries an auto-filter; totals and scores are numbers shown
+    with two decimals (`0.00`), the cents every report shows; each department's grade label is
+    in its own language. The header words are bilingual: the sheet is the company's, not one
+    department's; `crosscheck` reads the columns by the header's last word (or its first, the id).
+    """
     ids = summary_ids(rows)
     book, sheet = new_sheet(period)
     header = ["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total"]
-    append_row(sheet, [*header, "等级 grade", "等级名称 grade_label", *ids])
+    append_row(sheet, [*header, "等级 grade", "等级名称 grade_label", *summary_headers(rows, ids)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEEEEE")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    numbers = [6, *range(9, 9 + len(ids))]  # the total and every score column (1-based)
     for r in rows:
         scores = r.scores()
         cells = [r.rank, r.department, r.name, period, r.status, json_real(r.total), r.grade, r.grade_label]
         append_row(sheet, [*cells, *(json_real(scores.get(i)) for i in ids)])
-    for column in range(1, sheet.max_column + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 14
+        for column in numbers:
+            sheet.cell(row=sheet.max_row, column=column).number_format = "0.00"
+    widths = [*SUMMARY_WIDTHS.values(), 12, *(16 for _ in ids)]
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{max(sheet.max_row, 1)}"
     return workbook_bytes(book, when)

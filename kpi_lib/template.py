@@ -9,6 +9,7 @@ raises one `TemplateError` naming each entry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 from . import yamlfile
 from .errors import Code, Problem, TemplateError
 from .files import sha256_bytes
+from .messages import say
 from .text import PLAIN_ID
 
 DIRECTIONS = ("higher", "lower", "count")
@@ -45,6 +47,133 @@ RATE_KINDS: dict[str, tuple[str, ...]] = {
 }
 OBSERVATIONS = "observations"  # the table the `observation` method reads (SPEC §3)
 NAME = PLAIN_ID  # (kpi_lib.text)
+
+# -- the seed's blanks ----------------------------------------------------------------------
+PLACEHOLDER = "×"
+_RUN = re.compile("×+")
+MULTIPLICATION = re.compile(r"(?<!×)×(?!×)(?=[ \t\u00a0\u3000]*\d)")  # `× 100%`, `×100%`: not a blank
+# The recognised contexts: a pattern whose group 1 is the blank, and the number it stands for.
+# `penalty` is the indicator's per_item when it is a count indicator (扣×分 per unfinished item).
+CONTEXTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"每(?:降低?|下降|增加?|减少|提高|上升|超支|超出|多|少)(×+)%"), "step"),
+    (re.compile(r"扣(×+)分"), "penalty"),
+    (re.compile(r"加(×+)分"), "bonus"),
+    (re.compile(r"(×+)%(?=以上|以内|以下|之内)"), "target"),
+    (re.compile(r"(?i)\beach (×+)%"), "step"),
+    (re.compile(r"(?i)\b(?:costs|loses) (×+) points?\b"), "penalty"),
+    (re.compile(r"(?i)\b(?:adds|gains) (×+) points?\b"), "bonus"),
+    (
+        re.compile(r"(?i)\b(?:at least|at or above|at most|at or below|within|no more than|no less than) (×+)%"),
+        "target",
+    ),
+)
+WEIGHT_CONTEXT = re.compile(r"^\s*(×+)\s*%\s*$")  # `×%` and nothing else (the weight, or a bare target)
+CLAUSE_END = re.compile(r"[;；]")
+SLOTS_OF = {  # the numbers each direction has (params.IndicatorParams)
+    "higher": frozenset({"weight", "target", "step", "penalty", "bonus"}),
+    "lower": frozenset({"weight", "target", "step", "penalty", "bonus"}),
+    "count": frozenset({"weight", "penalty"}),
+}
+# The template texts a sheet shows (each may hold blanks; the weight is a plain string), with the seed's column of each.
+FILLED = {
+    "name": "name",
+    "statement": "name",
+    "target_text": "target",
+    "weight": "weight",
+    "rule": "rule",
+    "collector": "collector",
+    "source": "source",
+    "schedule_text": "schedule",
+    "prerequisites_text": "prerequisites",
+    "resources": "resources",
+    "formula": "formula",
+}
+BLANKS_HELP = (
+    "recognised blanks: ××% before 以上/以内/以下 or after 'at least'/'within'/'at most' (the target), "
+    "每降×%/每增×% or 'each ×%' (the step), 扣×分 or 'costs × points' (the penalty; per_item for a count indicator), "
+    "加×分 or 'adds × points' (the bonus), ×% alone in the weight or the target; a single × before a number (× 100%) is the "
+    "multiplication sign"
+)
+
+
+@dataclass(frozen=True)
+class Blank:
+    """One placeholder of a text: where its `×` run stands, and which number it stands for."""
+
+    start: int
+    end: int
+    slot: str
+
+
+def blanks(text: str, column: str) -> tuple[tuple[Blank, ...], tuple[int, ...]]:
+    """(the recognised blanks of `text`, in order; the positions of every other `×` that is no multiplication sign)."""
+    found: list[Blank] = []
+    alone = WEIGHT_CONTEXT.match(text) if column in ("weight", "target_text") else None
+    if alone:  # `×%` alone: the weight in its column; the target in the seed's 指标 column
+        found.append(Blank(alone.start(1), alone.end(1), "weight" if column == "weight" else "target"))
+    elif column != "weight":
+        for pattern, slot in CONTEXTS:
+            found.extend(Blank(m.start(1), m.end(1), slot) for m in pattern.finditer(text))
+    found.sort(key=lambda b: b.start)
+    covered = {i for b in found for i in range(b.start, b.end)}
+    signs = {m.start() for m in MULTIPLICATION.finditer(text)}
+    unknown = tuple(
+        run.start() for run in _RUN.finditer(text) if run.start() not in covered and run.start() not in signs
+    )
+    return tuple(found), unknown
+
+
+def bonus_clause(text: str, blank: Blank) -> tuple[int, int]:
+    """The clause holding a bonus blank: from after the `;` before it to the `;` after it (or the text's ends)."""
+    start = max((m.end() for m in CLAUSE_END.finditer(text, 0, blank.start)), default=0)
+    end = next((m.start() for m in CLAUSE_END.finditer(text, blank.end)), len(text))
+    return start, end
+
+
+def blank_problems(ind: Indicator, file: str) -> list[Problem]:
+    """Every blank of an indicator's texts that `sheet.fill` could not fill, each naming the column and the text."""
+    problems: list[Problem] = []
+    for column, seed in FILLED.items():
+        value = getattr(ind, column)
+        texts = {"zh": value, "en": value} if isinstance(value, str) else {"zh": value.zh, "en": value.en}
+        for lang, text in dict.fromkeys(texts.items()):
+            where = f"indicator {ind.id}, {column} ({say(f'label.{seed}', 'zh')}, {lang})"
+            found, unknown = blanks(text, column)
+            for position in unknown:
+                problems.append(
+                    Problem(
+                        file=file,
+                        message=f"{where}: cannot fill the placeholder × at character {position + 1} of {text!r}; {BLANKS_HELP}",
+                        column=column,
+                        value=text,
+                        code=Code.NOT_A_CHOICE,
+                    )
+                )
+            for blank in found:
+                if blank.slot not in SLOTS_OF.get(ind.direction, frozenset()):
+                    problems.append(
+                        Problem(
+                            file=file,
+                            message=f"{where}: the placeholder {text[blank.start : blank.end]} stands for the {blank.slot} in {text!r}, but a {ind.direction} indicator has no {blank.slot}; write the words without it",
+                            column=column,
+                            value=text,
+                            code=Code.KEY_NOT_USED,
+                        )
+                    )
+                elif blank.slot == "bonus":
+                    start, end = bonus_clause(text, blank)
+                    others = [b.slot for b in found if start <= b.start < end and b.slot not in ("step", "bonus")]
+                    if others:
+                        problems.append(
+                            Problem(
+                                file=file,
+                                message=f"{where}: the bonus placeholder shares its clause with the {', '.join(others)} in {text!r}; put the bonus in a clause of its own, between ; (with bonus 0 the clause is said in words)",
+                                column=column,
+                                value=text,
+                                code=Code.NOT_A_CHOICE,
+                            )
+                        )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -490,7 +619,7 @@ def _indicator(
     def text(key: str) -> Text:
         return _text(entry.get(key) or "", f"{where}: {key}", problems, file)
 
-    return Indicator(
+    indicator = Indicator(
         id=iid,
         group=str(group),
         name=text("name"),
@@ -510,6 +639,8 @@ def _indicator(
         formula=text("formula"),
         rate=spec,
     )
+    problems.extend(blank_problems(indicator, file))
+    return indicator
 
 
 def _rate(

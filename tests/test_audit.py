@@ -158,7 +158,8 @@ def test_sign_off_shows_survives_verify_and_breaks_on_change(company: Company) -
     assert kpi("sign", str(company.dept), "--role", "manager", "--name", "王经理", "--comment", "同意").returncode == 0
     assert kpi("sign", str(company.dept), "--role", "supervisor", "--name", "Li <b>Zhu</b>").returncode == 0
     page = (company.dept / "scorecard.html").read_text(encoding="utf-8")
-    assert "王经理" in page and "Li &lt;b&gt;Zhu&lt;/b&gt;" in page and "部门经理签字" in page
+    assert "王经理" in page and "Li &lt;b&gt;Zhu&lt;/b&gt;" in page
+    assert "Department manager's signature" in page and "部门经理签字" not in page  # cs-west's language only
     sheet = openpyxl.load_workbook(company.dept / "scorecard.xlsx").active
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert any("王经理" in c for c in cells) and any("Li <b>Zhu</b>" in c for c in cells)
@@ -211,10 +212,10 @@ def test_xlsx_exports_carry_the_numbers(company: Company) -> None:
     result = json.loads((company.dept / "result.json").read_text(encoding="utf-8"))
     sheet = openpyxl.load_workbook(company.dept / "scorecard.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][:4] == ("序号", "考评项目及考评指标", "指标", "权重") and rows[1][-1] == "得分"
-    scores = {r[0]: r[-1] for r in rows[3:15]}
+    assert rows[1][:4] == ("No.", "Indicator", "Target", "Weight") and rows[1][-1] == "Score"  # cs-west's language
+    scores = {r[0]: r[13] for r in rows[2:14]}  # the title, one header row, 12 indicator rows
     assert scores == {i["id"]: i["score"] for i in result["indicators"]}
-    assert ("加权总分 Weighted total", result["total"]) == rows[16][:2]
+    assert ("Weighted total", result["total"]) == (rows[15][0], rows[15][2])  # merged label A:B, value C:E
     summary = openpyxl.load_workbook(company.period / "summary.xlsx").active
     line = [r for r in summary.iter_rows(values_only=True) if r[1] == "cs-west"][0]
     assert line[5] == result["total"] and line[6] == result["grade"]

@@ -137,9 +137,12 @@ def test_bad_data_exits_1_naming_file_row_column(company: Company) -> None:
     [
         (("score", "PARAMS", "--period", "2026-Q5"), "period '2026-Q5' is not valid"),
         (("score", "missing.yaml", "--period", "2026-Q4"), "missing.yaml: params file not found"),
-        (("score", "PARAMS"), "Missing option '--period'"),
-        (("score", "PARAMS", "--period", "2026-Q4", "--colour"), "No such option"),
-        (("frobnicate",), "No such command"),
+        (("score", "PARAMS"), "kpi: missing option --period; see 'kpi score --help'"),
+        (
+            ("score", "PARAMS", "--period", "2026-Q4", "--colour"),
+            "kpi: no such option --colour; see 'kpi score --help'",
+        ),
+        (("frobnicate",), "kpi: no such command 'frobnicate'; see 'kpi --help'"),
     ],
 )
 def test_bad_usage_exits_2(company: Company, args: tuple[str, ...], text: str) -> None:

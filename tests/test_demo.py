@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib import Period, appraise, load_params
+from kpi_lib import Period, UsageError, appraise, load_params
 from kpi_lib.appraisal import tables_needed
 from kpi_lib.demo import BIG_TABLES, PROFILES, TABLE_COLUMNS, profiles, write_demo
 from kpi_lib.tables import DataFolder
@@ -113,17 +113,46 @@ def test_the_company_has_a_spread_of_scores(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--departments", "0"], "--departments 0: expected 1 or more departments"),
-        (["--departments", "-3"], "--departments -3: expected 1 or more departments"),
-        (["--rows", "0"], "--rows 0: expected 1 or more rows per table"),
-        (["--rows", "-10", "--departments", "2"], "--rows -10: expected 1 or more rows per table"),
+        (["--departments", "0"], "--departments 0: expected a whole number ≥ 1"),
+        (["--departments", "-3"], "--departments -3: expected a whole number ≥ 1"),
+        (["-n", "1.5"], "--departments 1.5: expected a whole number ≥ 1"),
+        (["--rows", "0"], "--rows 0: expected a whole number ≥ 1"),
+        (["--rows", "-10", "--departments", "2"], "--rows -10: expected a whole number ≥ 1"),
+        (["--rows", "many"], "--rows many: expected a whole number ≥ 1"),
     ],
 )
 def test_counts_below_one_are_refused(tmp_path: Path, args: list[str], message: str) -> None:
     result = kpi("demo", "--out", str(tmp_path), *args, in_process=True)
     assert result.returncode == 2
-    assert message in result.stderr
+    assert result.stderr == f"kpi: {message}; see 'kpi demo --help'\n"
     assert not (tmp_path / "params").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"departments": 0}, "--departments 0: expected a whole number ≥ 1"),
+        ({"rows": 0}, "--rows 0: expected a whole number ≥ 1"),
+    ],
+)
+def test_write_demo_refuses_counts_below_one_too(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        write_demo(tmp_path, **kwargs)
+    assert not (tmp_path / "params").exists()
+
+
+def test_the_demo_written_twice_is_the_same_and_an_edit_is_kept(tmp_path: Path) -> None:
+    """What `make demo` does on a second run: no change; an edited params file is refused, then replaced with --force."""
+    write_demo(tmp_path)
+    write_demo(tmp_path)
+    assert _hashes(tmp_path) == CLASSIC
+    edited = tmp_path / "params" / "cs-west.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("weight: 5", "weight: 6", 1), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"1 existing file\(s\) differ .*cs-west.yaml; nothing was written"):
+        write_demo(tmp_path)
+    assert _hashes(tmp_path)["params/cs-west.yaml"] != CLASSIC["params/cs-west.yaml"]
+    write_demo(tmp_path, force=True)
+    assert _hashes(tmp_path) == CLASSIC
 
 
 def test_kpi_demo_departments_through_the_command_line(tmp_path: Path) -> None:

@@ -872,7 +872,8 @@ def test_kpi_prints_each_error_as_a_line_and_exits_with_its_code(
 
     monkeypatch.setattr(Period, "parse", classmethod(refuse))
     assert main(["score", str(tmp_path / "p.yaml"), "--period", "2026"]) == error.exit_code
-    assert capsys.readouterr().err.splitlines() == [f"kpi: {error.__name__} refused 2026"]
+    pointer = "; see 'kpi score --help'" if error is UsageError else ""  # a usage error points at the command's help
+    assert capsys.readouterr().err.splitlines() == [f"kpi: {error.__name__} refused 2026{pointer}"]
 
 
 def test_a_run_folder_without_its_result_is_an_audit_error(tmp_path: Path) -> None:

@@ -3,22 +3,38 @@ for every rate kind and both languages, from real scorecards of a small company 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import cast
 
+import pandas as pd
 import pytest
 
-from kpi_lib import IndicatorResult, Period, appraise, load_params
+from kpi_lib import IndicatorResult, Period, appraise, load_params, rates
 from kpi_lib.explain import (
+    cell_text,
+    change_text,
+    column_label,
+    fact_value,
     formula_line,
+    grade_bands,
     grade_label,
     label,
+    outcome_text,
+    reason_text,
     rule_line,
+    sla_text,
     status_text,
     survey_line,
     value_text,
 )
 from kpi_lib.messages import both, catalog
 from kpi_lib.numbers import plain
+from kpi_lib.params import DEFAULT_GRADES, GradeBand, IndicatorParams
+from kpi_lib.scoring import Rule, Scored, score
+from kpi_lib.template import load_template
 
 from .conftest import Company, kpi, messages
 
@@ -114,16 +130,16 @@ FORMULAS = [
 RULES = [
     ("CS01", "zh", "100 − 1 项 × 10 分 = 90 → 90.00"),
     ("CS01", "en", "100 − 1 item(s) × 10 points = 90 → 90.00"),
-    ("CS02", "zh", "目标 90%，未达 23 步（每步 1%）× 2 分 → 54.00"),
-    ("CS02", "en", "target 90%, 23 step(s) of 1% short × 2 points → 54.00"),
-    ("CS03", "en", "target 100%, 1 step(s) of 1% short × 2 points → 98.00"),
-    ("CS04", "zh", "目标 95%，未达 1 步（每步 1%）× 2 分 → 98.00"),
-    ("CS07", "zh", "目标 90%，未达 23 步（每步 1%）× 5 分 → 0.00（截至上下限）"),
-    ("CS07", "en", "target 90%, 23 step(s) of 1% short × 5 points → 0.00 (clamped)"),
-    ("CS08", "en", "target 5%, 2 step(s) of 1% short × 3 points → 94.00"),  # lower is better
-    ("CS11", "zh", "目标 0%，未达 2 步（每步 5%）× 10 分 → 80.00"),
-    ("CS12", "zh", "目标 90%，优于 10 步（每步 1%）× 1 分 → 110.00"),
-    ("CS12", "en", "target 90%, 10 step(s) of 1% better × 1 points → 110.00"),
+    ("CS02", "zh", "目标 90%，未达目标 23.33%，计 23 个 1% 步长 × 2 分 → 54.00"),
+    ("CS02", "en", "target 90%, short by 23.33%: 23 step(s) of 1% × 2 points → 54.00"),
+    ("CS03", "en", "target 100%, short by 1.25%: 1 step(s) of 1% × 2 points → 98.00"),
+    ("CS04", "zh", "目标 95%，未达目标 1.50%，计 1 个 1% 步长 × 2 分 → 98.00"),
+    ("CS07", "zh", "目标 90%，未达目标 23.33%，计 23 个 1% 步长 × 5 分 → 0.00（截至上下限）"),
+    ("CS07", "en", "target 90%, short by 23.33%: 23 step(s) of 1% × 5 points → 0.00 (clamped)"),
+    ("CS08", "en", "target 5%, short by 2.50%: 2 step(s) of 1% × 3 points → 94.00"),  # lower is better
+    ("CS11", "zh", "目标 0%，未达目标 12.50%，计 2 个 5% 步长 × 10 分 → 80.00"),
+    ("CS12", "zh", "目标 90%，优于目标 10.00%，计 10 个 1% 步长 × 1 分 → 110.00"),
+    ("CS12", "en", "target 90%, better by 10.00%: 10 step(s) of 1% × 1 points → 110.00"),
 ]
 
 
@@ -142,13 +158,13 @@ def test_rule_line(results: dict[str, dict[str, IndicatorResult]], iid: str, lan
     [
         (
             "zh",
-            "91.46%（督察员 李 于 2026-12-14 笔录，来源：高层主管，observations 第 2 行）",
-            "目标 90%，优于 1 步（每步 1%）× 1 分 → 101.00",
+            "91.46%（督察员 李 于 2026-12-14 笔录，来源：高层主管，现场笔录表第 2 行）",
+            "目标 90%，优于目标 1.46%，计 1 个 1% 步长 × 1 分 → 101.00",
         ),
         (
             "en",
             "91.46% (recorded by 督察员 李 on 2026-12-14, source: 高层主管, observations row 2)",
-            "target 90%, 1 step(s) of 1% better × 1 points → 101.00",
+            "target 90%, better by 1.46%: 1 step(s) of 1% × 1 points → 101.00",
         ),
     ],
 )
@@ -162,10 +178,10 @@ def test_an_observation_names_who_when_and_where(
 @pytest.mark.parametrize(
     ("scorecard", "lang", "formula", "rule"),
     [
-        ("records", "zh", "无数据: 0 / 0", "未计入总分（无数据，on_empty: exclude）"),
-        ("records", "en", "no rows: 0 / 0", "left out of the total (no rows, on_empty: exclude)"),
-        ("full", "zh", "无数据: 0 / 0", "无数据，按 on_empty 计 100.00 分"),
-        ("full", "en", "no rows: 0 / 0", "no rows; on_empty gives 100.00"),
+        ("records", "zh", "无数据: 0 / 0", "未计入总分（无数据，其权重不参与加权）"),
+        ("records", "en", "no rows: 0 / 0", "left out of the total (no rows; its weight drops out)"),
+        ("full", "zh", "无数据: 0 / 0", "无数据，按无数据规则计 100.00 分"),
+        ("full", "en", "no rows: 0 / 0", "no rows; the rule for no rows gives 100.00"),
     ],
 )
 def test_no_rows_say_so_and_what_on_empty_did(
@@ -292,3 +308,305 @@ def test_too_few_responses_are_warned_about(company: Company) -> None:
     assert "n = 12, 95% CI 75.75% – 100.00% (⚠ fewer than 30 responses" in out.stdout
     quiet = kpi("score", str(company.params(lang="en", policy={"min_responses": 10})), "--period", "2026-Q4")
     assert "n = 12, 95% CI" in quiet.stdout and "⚠" not in quiet.stdout
+
+
+# -- the reader's words (issue 11): every sub-step case of a rule, deadlines, outcomes, reasons, change ------------
+@dataclass(frozen=True)
+class _Ind:
+    direction: str
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What `rule_line` reads of an `IndicatorResult`, with a `Scored` from the real scoring function."""
+
+    indicator: _Ind
+    params: IndicatorParams
+    value: Decimal
+    scored: Scored
+
+
+def _scored(value: str, direction: str, target: str, step: str, penalty: str, bonus: str, rounding: str) -> _Result:
+    spec = IndicatorParams(weight=Decimal(5), target=target, step=step, penalty=penalty, bonus=bonus)
+    rule = Rule(direction, spec.target, spec.step, spec.penalty, spec.bonus)
+    return _Result(_Ind(direction), spec, Decimal(value), score(Decimal(value), rule, rounding=rounding))
+
+
+# (value, direction, target, step, penalty, bonus, rounding, lang, expected)
+SUB_STEPS = [
+    # the issue's case: CS02 at 89.90% against 90%, floor steps of 1%: short, but less than one step
+    (
+        "89.90",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "floor",
+        "en",
+        "target 90%, short by 0.10%, less than one 1% step: no deduction → 100.00",
+    ),
+    (
+        "89.90",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "floor",
+        "zh",
+        "目标 90%，未达目标 0.10%，不足一个 1% 步长，不扣分 → 100.00",
+    ),
+    # ceil rounds the same gap up to a whole step: one step short
+    (
+        "89.90",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "ceil",
+        "en",
+        "target 90%, short by 0.10%: 1 step(s) of 1% × 2 points → 98.00",
+    ),
+    # exactly on target
+    ("90.00", "higher", "90", "1", "2", "1", "floor", "en", "target 90% met exactly → 100.00"),
+    ("90.00", "higher", "90", "1", "2", "1", "floor", "zh", "恰好达到目标 90% → 100.00"),
+    # better, but less than a step; better with no bonus in the params; better by whole steps
+    (
+        "90.50",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "floor",
+        "en",
+        "target 90%, better by 0.50%, less than one 1% step: no bonus → 100.00",
+    ),
+    (
+        "90.50",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "floor",
+        "zh",
+        "目标 90%，优于目标 0.50%，不足一个 1% 步长，不加分 → 100.00",
+    ),
+    (
+        "96.44",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "0",
+        "floor",
+        "en",
+        "target 90%, better by 6.44%: no bonus (0 points per step) → 100.00",
+    ),
+    ("96.44", "higher", "90", "1", "2", "0", "floor", "zh", "目标 90%，优于目标 6.44%；加分为 0，不加分 → 100.00"),
+    (
+        "96.44",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "floor",
+        "en",
+        "target 90%, better by 6.44%: 6 step(s) of 1% × 1 points → 106.00",
+    ),
+    # lower is better: above the target is short
+    (
+        "5.40",
+        "lower",
+        "5",
+        "1",
+        "3",
+        "1",
+        "floor",
+        "en",
+        "target 5%, short by 0.40%, less than one 1% step: no deduction → 100.00",
+    ),
+    ("3.00", "lower", "5", "1", "3", "1", "floor", "zh", "目标 5%，优于目标 2.00%，计 2 个 1% 步长 × 1 分 → 102.00"),
+    # exact (proportional) steps
+    (
+        "87.50",
+        "higher",
+        "90",
+        "1",
+        "2",
+        "1",
+        "exact",
+        "en",
+        "target 90%, short by 2.50%: 2.5 step(s) of 1% × 2 points → 95.00",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "direction", "target", "step", "penalty", "bonus", "rounding", "lang", "expected"), SUB_STEPS
+)
+def test_rule_line_says_the_gap_and_what_it_cost(
+    value: str,
+    direction: str,
+    target: str,
+    step: str,
+    penalty: str,
+    bonus: str,
+    rounding: str,
+    lang: str,
+    expected: str,
+) -> None:
+    result = _scored(value, direction, target, step, penalty, bonus, rounding)
+    assert rule_line(cast(IndicatorResult, result), lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("sla", "lang", "expected"),
+    [
+        ("24h", "en", "24 hours"),
+        ("24h", "zh", "24小时"),
+        ("2wd", "en", "2 working days"),
+        ("2wd", "zh", "2个工作日"),
+        ("1h", "zh", "1小时"),
+        (None, "en", "—"),
+    ],
+)
+def test_deadlines_read_as_words(sla: str | None, lang: str, expected: str) -> None:
+    assert sla_text(sla, lang) == expected
+    assert fact_value("sla", sla, lang) == expected
+
+
+OUTCOMES = [
+    "finished",
+    "unfinished",
+    "satisfied",
+    "not satisfied",
+    "complete",
+    "short",
+    "on time",
+    "late",
+    "unanswered",
+    "done",
+    "not done",
+    "done after the window",
+    "unresolved",
+    "kept",
+    "lost",
+    "counted",
+    "observed",
+]
+
+
+def _rate_outcomes() -> set[str]:
+    """Every outcome word a rate writes (read from rates.py: `pd.Series("…"` and `.mask(…, "…")`, `_with_outcome(…, "…")`)."""
+    source = (Path(rates.__file__)).read_text(encoding="utf-8")
+    found = set(re.findall(r'pd\.Series\("([a-z ]+)", index', source))
+    found |= set(re.findall(r'\.mask\([^()]*(?:\([^()]*\))?[^()]*, "([a-z ]+)"\)', source))
+    found |= set(re.findall(r'_with_outcome\([^()]*, "([a-z ]+)"\)', source))
+    return found
+
+
+def test_every_outcome_a_rate_writes_has_words_in_both_languages() -> None:
+    written = _rate_outcomes()
+    assert {
+        "on time",
+        "late",
+        "unanswered",
+        "not satisfied",
+        "done after the window",
+        "observed",
+    } <= written  # the scan works
+    assert written <= set(OUTCOMES)
+    for outcome in OUTCOMES:
+        zh, en = outcome_text(outcome, "zh"), outcome_text(outcome, "en")
+        assert en == outcome and not re.search(r"[A-Za-z]", zh), (outcome, zh)
+
+
+@pytest.mark.parametrize(
+    ("reason", "lang", "expected"),
+    [
+        ("excused", "zh", "免责"),
+        ("excused: 客户取消", "zh", "免责：客户取消"),
+        ("excused: (no reason given)", "en", "excused: (no reason given)"),
+        ("overrun approved by senior management", "zh", "超支已经高层主管批准"),
+        (
+            "survey 'annual' matches none of policy_execution, assigned_tasks",
+            "zh",
+            "survey 的值 'annual' 不属于 policy_execution, assigned_tasks 中任何一个",
+        ),
+        ("something an adapter wrote", "zh", "something an adapter wrote"),  # a data value: as written
+    ],
+)
+def test_reasons_in_the_departments_language(reason: str, lang: str, expected: str) -> None:
+    assert reason_text(reason, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "lang", "expected"),
+    [
+        (True, "excused", "zh", "是"),
+        (False, "excused", "en", "no"),
+        (None, "sent_at", "zh", ""),
+        (float("nan"), "hours_taken", "zh", ""),
+        (84.31666, "hours_taken", "en", "84.3"),
+        (pd.Timestamp("2026-10-17 18:24:43"), "created_at", "zh", "2026-10-17 18:24:43"),
+        (pd.Timestamp("2026-10-17"), "planned_date", "zh", "2026-10-17"),
+        (Decimal("808.730"), "amount", "zh", "808.73"),
+        ("late", "outcome", "zh", "超时"),
+        ("=HYPERLINK(1)", "title", "zh", "=HYPERLINK(1)"),  # data as written (the CSV writer neutralises it)
+    ],
+)
+def test_cell_text(value: object, column: str, lang: str, expected: object) -> None:
+    assert cell_text(value, column, lang) == expected
+
+
+def test_column_labels_come_from_the_template_in_the_departments_language() -> None:
+    template = load_template()
+    spec = template.tables["communications"]
+    assert [column_label(spec, c, "zh") for c in ("message_id", "created_at", "hours_taken", "row")] == [
+        "信息编号",
+        "产生时间",
+        "用时（小时）",
+        "行号",
+    ]
+    assert [column_label(spec, c, "en") for c in ("message_id", "created_at", "hours_taken", "row")] == [
+        "message id",
+        "created at",
+        "hours taken",
+        "row",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("total", "earlier", "lang", "expected"),
+    [
+        ("96.54", [("2026-Q3", "90.00")], "en", "up 6.54 points on 2026-Q3 (90.00)"),
+        ("96.54", [("2026-Q3", "90.00")], "zh", "比上期 2026-Q3（90.00）提高 6.54 分"),
+        ("80.00", [("2026-Q2", "70.00"), ("2026-Q3", "85.50")], "en", "down 5.50 points on 2026-Q3 (85.50)"),
+        ("85.50", [("2026-Q3", "85.50")], "zh", "与上期 2026-Q3（85.50）持平"),
+        ("80.00", [("2026-Q2", "70.00")], "en", "no result for 2026-Q3; +10.00 points against 2026-Q2 (70.00)"),
+        ("80.00", [], "en", "first period on record: nothing to compare with"),
+        ("80.00", [], "zh", "首个有记录的考核期，无上期可比"),
+        ("80.00", [("2026-Q3", None)], "en", "first period on record: nothing to compare with"),
+        (None, [("2026-Q3", "85.50")], "en", "no weighted total this period"),
+    ],
+)
+def test_change_against_the_previous_period(
+    total: str | None, earlier: list[tuple[str, str | None]], lang: str, expected: str
+) -> None:
+    shown = [(p, Decimal(t) if t else None) for p, t in earlier]
+    assert change_text(Decimal(total) if total else None, "2026-Q3", shown, lang) == expected
+
+
+def test_grade_bands_highest_first_in_the_departments_language() -> None:
+    bands = load_params_bands()
+    assert grade_bands(bands, "en")[0] == {"grade": "A", "range": "90 and above", "label": "excellent"}
+    assert [b["label"] for b in grade_bands(bands, "zh")] == ["优秀", "良好", "合格", "基本合格", "不合格"]
+
+
+def load_params_bands() -> tuple[GradeBand, ...]:
+    return tuple(GradeBand.model_validate(b) for b in reversed(DEFAULT_GRADES))  # given lowest first

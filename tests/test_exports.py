@@ -21,6 +21,7 @@ import openpyxl
 import pytest
 
 from kpi_lib.exports import FORMULA_PREFIXES, csv_cell, scorecard_xlsx
+from kpi_lib.params import IndicatorParams, Params
 from kpi_lib.period import Period
 from kpi_lib.result import DepartmentResult, Explanation, IndicatorRecord
 from kpi_lib.summary import IndexRow, summary_csv_text, summary_xlsx
@@ -63,7 +64,21 @@ def _scorecard(text: str) -> bytes:
         {"role": "manager", "name": text, "time": text},
         {"role": "supervisor", "name": text, "time": "2026-01-05T09:00:00+08:00"},
     ]
-    return scorecard_xlsx(template, "zh", text, result, {text: text}, signoffs)
+    return scorecard_xlsx(template, "zh", text, result, {text: text}, _params("zh"), signoffs)
+
+
+def _params(lang: str) -> Params:
+    """Weights of 5 (as `_record` records them) with the seed's other numbers, for every packaged indicator."""
+    template = load_template("customer_service")
+    indicators = {
+        ind.id: IndicatorParams(weight=Decimal(5), per_item=Decimal(10))
+        if ind.direction == "count"
+        else IndicatorParams(
+            weight=Decimal(5), target=Decimal(90), step=Decimal(1), penalty=Decimal(2), bonus=Decimal(0)
+        )
+        for ind in template.indicators
+    }
+    return Params(department="cs-x", data=".", lang=lang, indicators=indicators)
 
 
 def _text_cells(data: bytes) -> Iterator[openpyxl.cell.cell.Cell]:
@@ -165,6 +180,139 @@ def test_csv_cell(value: Any, expected: Any) -> None:
 
 def test_the_prefixes_are_owasps() -> None:
     assert set(FORMULA_PREFIXES) == set(PREFIXES)
+
+
+# -- scorecard.xlsx that HR can file (issue 11 §7) ------------------------------------------
+def _filed(
+    lang: str, weights: dict[str, str] | None = None, signed: bool = True
+) -> openpyxl.worksheet.worksheet.Worksheet:
+    """A scorecard.xlsx in `lang` read back: weights 5 (or `weights`), the manager signed, the supervisor not."""
+    template = load_template("customer_service")
+    weights = weights or {}
+    params = _params(lang)
+    indicators = tuple(
+        _record(iid, 90.5).__class__(**{**_record(iid, 90.5).__dict__, "weight": Decimal(weights.get(iid, "5"))})
+        for iid in template.ids
+    )
+    mine = {
+        iid: p.model_copy(update={"weight": Decimal(weights.get(iid, "5"))}) for iid, p in params.indicators.items()
+    }
+    params = params.model_copy(update={"indicators": mine})
+    result = DepartmentResult("cs-x", Period.parse("2026-Q4"), Decimal("91.25"), "A", indicators)
+    signoffs = [{"role": "manager", "name": "王经理", "time": "2026-12-28T10:00:00+08:00"}] if signed else []
+    data = scorecard_xlsx(template, lang, "title", result, {"A": "优秀"}, params, signoffs)
+    return openpyxl.load_workbook(io.BytesIO(data)).active
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scorecard_xlsx_prints_on_a4_landscape_one_page_wide_with_its_header_on_every_page(lang: str) -> None:
+    sheet = _filed(lang)
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape" and int(setup.paperSize) == 9  # 9 = A4
+    assert int(setup.fitToWidth) == 1 and int(setup.fitToHeight) == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    assert sheet.print_title_rows == "$1:$2"
+    assert sheet.freeze_panes == "C3"
+    assert sheet.print_area is not None and "$N$" in str(sheet.print_area)
+
+
+SHEET_WORDS = {
+    "zh": {"header": ("序号", "考评项目及考评指标", "指标", "权重"), "score": "得分", "total": "加权总分", "grade": "A 优秀",
+           "signs": ("部门经理签字", "上级主管领导签字"), "date": "日期", "title": "考核表"},
+    "en": {"header": ("No.", "Indicator", "Target", "Weight"), "score": "Score", "total": "Weighted total",
+           "grade": "A excellent", "signs": ("Department manager's signature", "Supervising leader's signature"),
+           "date": "Date", "title": "KPI sheet"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scorecard_xlsx_speaks_the_departments_language_only(lang: str) -> None:
+    sheet = _filed(lang)
+    words = SHEET_WORDS[lang]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:4] == words["header"] and rows[1][13] == words["score"] and sheet.title == words["title"]
+    labels = {row[0]: row for row in rows[15:] if row[0]}
+    assert labels[words["total"]][2] == 91.25 and labels["等级" if lang == "zh" else "Grade"][2] == words["grade"]
+    manager, supervisor = (labels[s] for s in words["signs"])
+    assert manager[2] == "王经理" and manager[5] == words["date"] and manager[6] == "2026-12-28T10:00:00+08:00"
+    assert supervisor[2] is None and supervisor[5] == words["date"] and supervisor[6] is None  # blank lines to sign
+    other = re.compile(r"[\u4e00-\u9fff]") if lang == "en" else re.compile(r"\b(Weight|Score|Target|Grade|Date)\b")
+    chrome = [rows[1], *(row[:1] + row[5:6] for row in rows[15:])]
+    assert not [c for row in chrome for c in row if isinstance(c, str) and other.search(c)]
+    assert not any(isinstance(c, str) and re.search(r"×(?![ ]?\d)", c) for row in rows for c in row)
+
+
+def test_scorecard_xlsx_labels_sit_in_merged_cells_with_a_date_cell_by_each_signature() -> None:
+    sheet = _filed("zh")
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    total, grade, manager, supervisor = (
+        next(c.row for c in sheet["A"] if c.value == label)
+        for label in ("加权总分", "等级", "部门经理签字", "上级主管领导签字")
+    )
+    assert "A1:N1" in merged
+    for row in (total, grade, manager, supervisor):
+        assert {f"A{row}:B{row}", f"C{row}:E{row}"} <= merged, row
+    for row in (manager, supervisor):
+        assert f"G{row}:H{row}" in merged and sheet[f"F{row}"].value == "日期"
+        assert sheet[f"C{row}"].border.bottom.style == "thin" and sheet[f"G{row}"].border.bottom.style == "thin"
+    label_width = sum(sheet.column_dimensions[c].width for c in "AB")
+    assert label_width >= 2 * len("上级主管领导签字")  # a CJK character is about two columns wide
+    assert sheet[f"C{total}"].number_format == "0.00"
+
+
+@pytest.mark.parametrize(
+    ("weight", "value", "shown"),
+    [("5", 0.05, "0%"), ("10", 0.1, "0%"), ("12.5", 0.125, "0.0%"), ("7.25", 0.0725, "0.00%"), ("100", 1, "0%")],
+)
+def test_weights_are_percentages_whose_value_is_exact(weight: str, value: float, shown: str) -> None:
+    sheet = _filed("zh", {"CS04": weight})
+    cell = next(sheet[f"D{c.row}"] for c in sheet["A"] if c.value == "CS04")
+    assert cell.value == value and cell.number_format == shown
+    assert Decimal(repr(cell.value)) * 100 == Decimal(weight)  # the stored number is the weight/100, exactly
+    scores = [sheet[f"N{c.row}"] for c in sheet["A"] if isinstance(c.value, str) and c.value.startswith("CS")]
+    assert len(scores) == 12 and all(s.number_format == "0.00" and s.value == 90.5 for s in scores)
+
+
+# -- summary.xlsx (issue 11 §7) ---------------------------------------------------------------
+def _summary_sheet() -> openpyxl.worksheet.worksheet.Worksheet:
+    zh = _department_row("cs-a", total=91.0, score=88.0)
+    zh.labels, zh.result = (
+        {"A": "优秀"},
+        DepartmentResult("cs-a", Period.parse("2026-Q4"), Decimal(91), "A", zh.result.indicators if zh.result else ()),
+    )
+    zh.names = {"CS01": "制度制订", "CS02": "制度执行"}
+    en = IndexRow("cs-b", name="West", lang="en", labels={"D": "基本合格"}, rank=2, names={"CS01": "制度制订"})
+    en.result = DepartmentResult("cs-b", Period.parse("2026-Q4"), Decimal("60.5"), "D", (_record("CS01", 60.5),))
+    own = IndexRow("cs-c", name="Own", lang="en", labels={"B": "Fine"}, rank=3)
+    own.result = DepartmentResult("cs-c", Period.parse("2026-Q4"), Decimal(80), "B", (_record("CS01", 80.0),))
+    return openpyxl.load_workbook(io.BytesIO(summary_xlsx("2026-Q4", [zh, en, own]))).active
+
+
+def test_summary_xlsx_has_a_frozen_filtered_header_and_cents() -> None:
+    sheet = _summary_sheet()
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:J4"
+    header = [c.value for c in sheet[1]]
+    assert header[8:] == ["CS01 制度制订", "CS02 制度执行"]  # id + name; one name per id over the departments
+    for row in sheet.iter_rows(min_row=2):
+        assert row[5].number_format == "0.00" and row[8].number_format == "0.00"
+
+
+def test_summary_xlsx_grade_labels_are_in_each_departments_language() -> None:
+    labels = {row[1]: row[7] for row in _summary_sheet().iter_rows(min_row=2, values_only=True)}
+    assert labels == {"cs-a": "优秀", "cs-b": "basic pass", "cs-c": "Fine"}  # a params file's own label as written
+
+
+def test_summary_xlsx_is_checked_by_verify_with_named_columns(tmp_path: Path) -> None:
+    """crosscheck reads an indicator column by the header's first word (the id), so a changed score is found."""
+    from kpi_lib.crosscheck import Expected, check_xlsx
+
+    path = tmp_path / "summary.xlsx"
+    path.write_bytes(summary_xlsx("2026-Q4", [_department_row("cs-a", total=91.0, score=88.0)]))
+    expected = Expected("cs-a", "ok", total=91.0, grade="cs-a", scores={"CS01": 88.0, "CS02": 91.0}, rank=1)
+    assert check_xlsx(path, [expected]) == []
+    wrong = Expected("cs-a", "ok", total=91.0, grade="cs-a", scores={"CS01": 87.0, "CS02": 91.0}, rank=1)
+    assert any("CS01 score" in line for line in check_xlsx(path, [wrong]))
 
 
 # -- PDF: headless Chromium prints the reader's HTML (the real one: tests/test_browser.py) ------

@@ -29,6 +29,10 @@ DYNAMIC_PREFIXES = {
     "label.": "explain.label(key, lang): the seed's column names and other labels",
     "status.": "explain.status_text(status, lang): an indicator's status",
     "grade.": "explain.grade_label(text, lang): the English names of the default grade labels",
+    "outcome.": "explain.outcome_text(outcome, lang): an evidence row's outcome, as the rates name it",
+    "fact.": "explain.fact_label(key, lang): a fact beside an indicator's number, as the rates name it",
+    "column.": "explain.column_label(spec, column, lang): a column the rates add to evidence rows",
+    "report.sla.": "explain.sla_text(sla, lang): a deadline's unit (h, wd) in words",
 }
 
 
@@ -196,7 +200,7 @@ TEXTS: list[tuple[Callable[[IndicatorResult, str], str], str, str, str]] = [
         formula_line,
         "observation_better",
         "zh",
-        "91.46%（督察员 李 于 2026-12-14 笔录，来源：高层主管，observations 第 2 行）",
+        "91.46%（督察员 李 于 2026-12-14 笔录，来源：高层主管，现场笔录表第 2 行）",
     ),
     (
         formula_line,
@@ -207,20 +211,30 @@ TEXTS: list[tuple[Callable[[IndicatorResult, str], str], str, str, str]] = [
     (formula_line, "no_rows_excluded", "zh", "无数据: 0 / 0"),
     (formula_line, "no_rows_excluded", "en", "no rows: 0 / 0"),
     # rule_line: explain.rule.*
-    (rule_line, "rate_short", "zh", "目标 95%，未达 1 步（每步 1%）× 2 分 → 98.00"),
-    (rule_line, "rate_short", "en", "target 95%, 1 step(s) of 1% short × 2 points → 98.00"),
-    (rule_line, "overrun_short", "zh", "目标 0%，未达 2 步（每步 5%）× 10 分 → 80.00"),
-    (rule_line, "overrun_short", "en", "target 0%, 2 step(s) of 5% short × 10 points → 80.00"),
+    (rule_line, "rate_short", "zh", "目标 95%，未达目标 1.50%，计 1 个 1% 步长 × 2 分 → 98.00"),
+    (rule_line, "rate_short", "en", "target 95%, short by 1.50%: 1 step(s) of 1% × 2 points → 98.00"),
+    (rule_line, "overrun_short", "zh", "目标 0%，未达目标 12.50%，计 2 个 5% 步长 × 10 分 → 80.00"),
+    (rule_line, "overrun_short", "en", "target 0%, short by 12.50%: 2 step(s) of 5% × 10 points → 80.00"),
     (rule_line, "count", "zh", "100 − 1 项 × 10 分 = 90 → 90.00"),
     (rule_line, "count", "en", "100 − 1 item(s) × 10 points = 90 → 90.00"),
-    (rule_line, "survey_better_clamped", "zh", "目标 90%，优于 10 步（每步 1%）× 5 分 → 120.00（截至上下限）"),
-    (rule_line, "survey_better_clamped", "en", "target 90%, 10 step(s) of 1% better × 5 points → 120.00 (clamped)"),
-    (rule_line, "observation_better", "zh", "目标 90%，优于 1 步（每步 1%）× 1 分 → 101.00"),
-    (rule_line, "observation_better", "en", "target 90%, 1 step(s) of 1% better × 1 points → 101.00"),
-    (rule_line, "no_rows_excluded", "zh", "未计入总分（无数据，on_empty: exclude）"),
-    (rule_line, "no_rows_excluded", "en", "left out of the total (no rows, on_empty: exclude)"),
-    (rule_line, "no_rows_on_empty_full", "zh", "无数据，按 on_empty 计 100.00 分"),
-    (rule_line, "no_rows_on_empty_full", "en", "no rows; on_empty gives 100.00"),
+    (
+        rule_line,
+        "survey_better_clamped",
+        "zh",
+        "目标 90%，优于目标 10.00%，计 10 个 1% 步长 × 5 分 → 120.00（截至上下限）",
+    ),
+    (
+        rule_line,
+        "survey_better_clamped",
+        "en",
+        "target 90%, better by 10.00%: 10 step(s) of 1% × 5 points → 120.00 (clamped)",
+    ),
+    (rule_line, "observation_better", "zh", "目标 90%，优于目标 1.46%，计 1 个 1% 步长 × 1 分 → 101.00"),
+    (rule_line, "observation_better", "en", "target 90%, better by 1.46%: 1 step(s) of 1% × 1 points → 101.00"),
+    (rule_line, "no_rows_excluded", "zh", "未计入总分（无数据，其权重不参与加权）"),
+    (rule_line, "no_rows_excluded", "en", "left out of the total (no rows; its weight drops out)"),
+    (rule_line, "no_rows_on_empty_full", "zh", "无数据，按无数据规则计 100.00 分"),
+    (rule_line, "no_rows_on_empty_full", "en", "no rows; the rule for no rows gives 100.00"),
     # survey_line: explain.survey.* (min_responses 30: warned; 10: not; a rate not from surveys: nothing)
     (
         _survey_30,

@@ -25,6 +25,7 @@ from PIL import Image
 from kpi_lib import AuditError
 from kpi_lib.charts import PALETTE_COLOURS, bars, hbars, histogram
 from kpi_lib.files import write_atomic
+from kpi_lib.pages import AUDIT_TAG
 from kpi_lib.reports import (
     CSS_PLACEHOLDER,
     FONT_FAMILY,
@@ -279,6 +280,42 @@ def test_a_subset_cut_from_a_larger_cut_is_the_same_bytes(chars: str, within: st
 
 
 # -- HTML of executed notebooks -------------------------------------------------------------
+def test_the_readers_page_drops_audit_outputs_and_markdown_and_keeps_errors(tmp_path: Path) -> None:
+    """Provenance is tagged `audit` (kpi_lib.notebook) and the notebooks' prose is for the analyst: neither is on the
+    reader's page, both are on the auditor's; an error is never hidden; the page is in the department's language."""
+    notebook = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    shown = new_code_cell("run.show(result)", execution_count=1)
+    shown.outputs = [
+        new_output("display_data", data={"text/html": "<p>PROVENANCE-TABLE</p>"}, metadata={"tags": [AUDIT_TAG]}),
+        new_output("display_data", data={"text/html": "<p>READER-VERDICT</p>"}),
+    ]
+    failing = new_code_cell("run.appraise()", execution_count=2)
+    failing.outputs = [
+        new_output(
+            "error",
+            ename="DataError",
+            evalue="communications.csv row 7",
+            traceback=["DataError: communications.csv row 7"],
+        )
+    ]
+    notebook.cells = [new_markdown_cell("Run `make demo` first (AUTHOR-NOTE)"), shown, failing]
+    nbformat.write(notebook, str(tmp_path / "service.ipynb"))
+    (tmp_path / "department.json").write_text(json.dumps({"department": "cs-west", "lang": "en"}), encoding="utf-8")
+    department_reports(tmp_path, "West · 2026-Q4", ["service"])
+    reader = (tmp_path / "service.html").read_text(encoding="utf-8")
+    audit = (tmp_path / "service.audit.html").read_text(encoding="utf-8")
+    assert "READER-VERDICT" in reader and "PROVENANCE-TABLE" not in reader and "AUTHOR-NOTE" not in reader
+    assert "READER-VERDICT" in audit and "PROVENANCE-TABLE" in audit and "AUTHOR-NOTE" in audit
+    assert "communications.csv row 7" in reader and "communications.csv row 7" in audit
+    assert '<html lang="en">' in reader and '<html lang="en">' in audit
+    assert (
+        "<title>West · 2026-Q4 · service</title>" in reader
+        and "<title>West · 2026-Q4 · service (audit)</title>" in audit
+    )
+
+
 def test_department_reports_hide_code_from_readers_and_show_it_to_auditors(tmp_path: Path) -> None:
     notebook = new_notebook(
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -455,7 +492,9 @@ def test_the_audit_report_shows_code_and_prompts_and_the_reader_report_neither(
     reader_font, audit_font = embedded_font(reader), embedded_font(audit)
     assert reader_font is not None and audit_font is not None
     extra = {chr(c) for c in audit_font.getBestCmap()} - {chr(c) for c in reader_font.getBestCmap()}
-    assert extra == set("参数")  # each page its own subset: the code's comment is the audit page's alone
+    # each page its own subset: the code's comment, the markdown cell (with its heading's ¶ anchor) and the
+    # title's "审计" are the audit page's alone (the reader's page has no markdown: it is written for the analyst)
+    assert extra == set("参数") | set("指标组说明") | set("审计¶")
 
 
 @pytest.mark.parametrize(

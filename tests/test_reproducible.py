@@ -92,7 +92,7 @@ def test_two_runs_write_byte_identical_trees(demo_dir: Path, tmp_path: Path) -> 
     period = out / "2026-Q4"
     assert json.loads((period / "manifest.json").read_text(encoding="utf-8"))["created"] == EPOCH_ISO
     assert json.loads((period / "cs-east" / "manifest.json").read_text(encoding="utf-8"))["created"] == EPOCH_ISO
-    assert f"executed at</th><td>{EPOCH_ISO}" in (period / "cs-west" / "service.html").read_text(encoding="utf-8")
+    assert f"executed at</th><td>{EPOCH_ISO}" in (period / "cs-west" / "service.audit.html").read_text(encoding="utf-8")
 
 
 # -- the clock ------------------------------------------------------------------------------

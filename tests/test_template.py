@@ -107,6 +107,65 @@ def test_broken_templates_are_rejected_naming_the_entry(tmp_path: Path, change, 
         load_template(str(_broken(tmp_path, change)))
 
 
+def _set(index: int, column: str, lang: str | None, text: str):
+    """A change that writes `text` into one column of one indicator (both languages when `lang` is None)."""
+
+    def change(data: dict) -> None:
+        entry = data["indicators"][index]
+        if lang is None:
+            entry[column] = text
+        else:
+            entry[column] = {**entry[column], lang: text}
+
+    return change
+
+
+# A placeholder the sheet could not fill is refused when the template loads: the file, the indicator, the
+# column (with the seed's name) and the text are named, so nothing reaches a report with a `×` left in it.
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (
+            _set(3, "rule", "zh", "传递及时率每降×%,扣2分;每×次加分"),
+            "CS04, rule (计分标准, zh)",
+        ),  # no recognised context
+        (_set(3, "rule", "en", "each ×% lower costs × marks"), "CS04, rule (计分标准, en)"),  # `marks`, not points
+        (_set(3, "formula", "en", "rate = on time / all × hundred"), "CS04, formula (说明, en)"),  # × before a word
+        (_set(3, "formula", "zh", "及时率 = 按时次数 / 总次数 ×× 100%"), "CS04, formula (说明, zh)"),  # ×× is no sign
+        (_set(3, "statement", "zh", "传递及时率达到××%"), "CS04, statement (考评项目及考评指标, zh)"),  # no 以上
+        (_set(3, "weight", None, "×"), "CS04, weight (权重, zh)"),  # the weight blank is `×%`
+        (_set(3, "collector", "en", "× inspectors"), "CS04, collector (信息采集者, en)"),
+        (_set(0, "target_text", "zh", "完成率××%以上"), "count indicator has no target"),  # CS01 counts items
+        (_set(0, "rule", "en", "each ×% lower costs × points"), "count indicator has no step"),
+        (
+            _set(3, "rule", "zh", "每降×%扣×分,每增×%加×分"),
+            "shares its clause with the penalty",
+        ),  # bonus needs its own ;
+    ],
+)
+def test_a_placeholder_the_sheet_cannot_fill_is_refused(tmp_path: Path, change, named: str) -> None:
+    path = _broken(tmp_path, change)
+    with pytest.raises(TemplateError) as raised:
+        load_template(str(path))
+    text = str(raised.value)
+    assert str(path) in text and named in text, text
+    assert "×" in text  # the text itself is quoted
+
+
+@pytest.mark.parametrize(
+    ("change"),
+    [
+        _set(3, "formula", "zh", "及时率 = 按时次数 / 总次数 × 100%"),  # the multiplication sign, spaced
+        _set(3, "formula", "zh", "及时率 = 按时次数 / 总次数×100%"),  # … and not
+        _set(3, "rule", "en", "At least ××% scores full marks; each ×% lower costs × points"),  # capitals
+        _set(3, "target_text", "zh", "××%"),  # a bare target, as an imported sheet's 指标 column has it
+        _set(3, "weight", None, "12"),  # a template may fix the weight
+    ],
+)
+def test_placeholders_in_recognised_contexts_and_the_multiplication_sign_load(tmp_path: Path, change) -> None:
+    load_template(str(_broken(tmp_path, change)))
+
+
 def test_rate_specs_keep_every_key_of_the_template() -> None:
     """The typed RateSpec holds each rate mapping of the packaged template whole (nothing dropped, nothing added)."""
     data = yaml.safe_load(template_path("customer_service").read_text(encoding="utf-8"))
