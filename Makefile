@@ -2,13 +2,14 @@
 # make test  — set up .venv and run the test suite: lint, format check, type check, every test
 #              (~21 min on 2 cores: 1259 s in the last CI run)
 # make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses): ~1.5 min
+# make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2026-Q4
 
-.PHONY: demo test test-fast install lab bench pdf-deps clean
+.PHONY: demo test test-fast install lab bench pdf-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,12 @@ lab: $(STAMP)
 pdf-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) || \
 	  (echo "could not install Chromium: run 'apt-get install chromium' as root" >&2; exit 1)
+
+# make screenshots — the index, a scorecard and a group report of outputs/$(PERIOD) drawn by headless Chromium
+#   at 1400 and 420 px wide, into outputs/$(PERIOD)/screenshots/ (after make demo; make pdf-deps installs Chromium)
+screenshots: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { echo "Chromium is not installed: run 'make pdf-deps' (Debian's chromium) first" >&2; exit 1; }
+	$(BIN)/python -m kpi_lib.browser outputs/$(PERIOD)
 
 # make bench — the figures of issue 10 (bench/results.md, bench/results.json); a full run takes long on 2 cores:
 #   make bench BENCH_ARGS="--quick"   (tiny sizes) or BENCH_ARGS="--departments 20 --skip-big"

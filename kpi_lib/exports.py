@@ -246,6 +246,7 @@ CHROMIUM_HINT = "Chromium is not installed: run `make pdf-deps` (or `apt-get ins
 
 
 def chromium() -> str:
+    """The headless browser's binary: Debian's `chromium` (or a Chrome of another name on PATH)."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
@@ -253,21 +254,31 @@ def chromium() -> str:
     raise SetupError(CHROMIUM_HINT)
 
 
+def chromium_command(profile: Path, *args: str) -> list[str]:
+    """A headless Chromium command that fetches nothing and keeps nothing: a throwaway profile, no sandbox (root)."""
+    return [
+        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", *args,
+    ]  # fmt: skip
+
+
 def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
-    """Print one HTML file to PDF with headless Chromium (no network, a throwaway profile)."""
-    binary = chromium()
+    """Print one HTML file to PDF with headless Chromium, laid out by the page's print stylesheet.
+
+    The paper is the page's: Chromium's `--print-to-pdf` takes the size and margins of
+    CSS `@page` (the reports' `kpi.css` asks for A4 landscape), and
+    `--no-pdf-header-footer` leaves out the browser's date, title and URL lines.
+    """
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         tmp = pdf.with_name(f".{pdf.name}.tmp")
-        command = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={tmp}", html.resolve().as_uri(),
-        ]  # fmt: skip
+        command = chromium_command(
+            Path(profile), "--no-pdf-header-footer", f"--print-to-pdf={tmp}", html.resolve().as_uri()
+        )
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
-            raise SetupError(
-                f"{html}: Chromium could not print it to PDF: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
-            )
+            said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}, no message"])[-1]
+            raise SetupError(f"{html}: Chromium could not print it to PDF: {said}")
         tmp.replace(pdf)

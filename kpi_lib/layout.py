@@ -5,6 +5,7 @@
     ├── .lock, .kernels.log               the run's lock and its kernels' log
     ├── .staging-<dept>/                  a department being written (renamed into place when done)
     ├── .old-<dept>-<time>-<pid>/         a previous run moved aside during the rename
+    ├── screenshots/, pdf/               made on request (`make screenshots`, `kpi pdf`), not by a run
     ├── .sources/<sha256>.<csv|xlsx|parquet>   every full input file of the period, stored once (content-addressed)
     └── <dept>/                           DepartmentFolder
         ├── <group>.ipynb, <group>.html, <group>.audit.html   one per group of the department's template
@@ -55,6 +56,7 @@ LOCK = ".lock"
 KERNELS_LOG = ".kernels.log"
 SOURCES = ".sources"  # the period's store of full input files, named by their sha256 (never a department id)
 STAGING = ".staging-"
+SCREENSHOTS = "screenshots"  # <period>/screenshots/<page>-<width>.png: `make screenshots` (not part of a run)
 OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 
 # -- the project

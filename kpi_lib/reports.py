@@ -143,20 +143,35 @@ def prune_css(css: str, classes: Iterable[str]) -> str:
     or dropped when none is left. Comment lines are dropped; any other line
     (an at-rule, say) is kept as written. A page is static (no script adds a
     class later), so a dropped rule could never have applied.
+
+    A block at-rule (`@media print {` on a line of its own, its rules one per line,
+    `}` alone on the last) is pruned rule by rule the same way, and left out whole
+    when none of its rules is kept. Blocks do not nest (none of ours needs to).
     """
     present = set(classes)
-    kept = []
+    kept: list[str] = []
+    block: list[str] | None = None  # the open block at-rule's lines, its head first
     for line in css.splitlines():
         line = line.strip()
         if not line or line.startswith("/*"):
             continue
+        if line.startswith("@") and line.endswith("{"):
+            block = [line]
+            continue
+        if line == "}" and block is not None:
+            if len(block) > 1:
+                kept += [*block, line]
+            block = None
+            continue
         rule = _RULE.fullmatch(line)
         if rule is None:
-            kept.append(line)
+            (kept if block is None else block).append(line)
             continue
         selectors = [s.strip() for s in rule["selectors"].split(",") if set(_CLASS.findall(s)) <= present]
         if selectors:
-            kept.append(f"{', '.join(selectors)} {{{rule['body'].strip()}}}")
+            (kept if block is None else block).append(f"{', '.join(selectors)} {{{rule['body'].strip()}}}")
+    if block is not None:
+        raise ValueError(f"kpi.css: the block {block[0]!r} is not closed by a line holding only '}}'")
     return "\n".join(kept)
 
 

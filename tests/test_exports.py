@@ -313,3 +313,65 @@ def test_summary_xlsx_is_checked_by_verify_with_named_columns(tmp_path: Path) ->
     assert check_xlsx(path, [expected]) == []
     wrong = Expected("cs-a", "ok", total=91.0, grade="cs-a", scores={"CS01": 87.0, "CS02": 91.0}, rank=1)
     assert any("CS01 score" in line for line in check_xlsx(path, [wrong]))
+
+
+# -- PDF: headless Chromium prints the reader's HTML (the real one: tests/test_browser.py) ------
+FAKE_CHROMIUM = """#!/bin/sh
+printf '%s\\n' "$@" > "$(dirname "$0")/args"
+for arg; do case "$arg" in --print-to-pdf=*) out="${arg#--print-to-pdf=}";; esac; done
+BEHAVIOUR
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("behaviour", "error"),
+    [
+        ('printf "%%PDF-1.4 fake" > "$out"', None),
+        (
+            "echo 'ERROR:headless: cannot open display' >&2; exit 1",
+            "could not print it to PDF: ERROR:headless: cannot open display",
+        ),
+        ("exit 0", "could not print it to PDF: exit code 0, no message"),  # says it printed, wrote nothing
+        (
+            'printf "half" > "$out"; exit 9',
+            "could not print it to PDF: exit code 9, no message",
+        ),  # a partial file is not kept
+    ],
+    ids=["prints", "fails", "writes-nothing", "dies-half-way"],
+)
+def test_html_to_pdf_prints_the_page_as_laid_out_or_names_the_page_it_could_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str, error: str | None
+) -> None:
+    from kpi_lib.errors import SetupError
+    from kpi_lib.exports import html_to_pdf
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "chromium"
+    fake.write_text(FAKE_CHROMIUM.replace("BEHAVIOUR", behaviour), encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    page, pdf = tmp_path / "scorecard.html", tmp_path / "pdf" / "scorecard.pdf"
+    page.write_text("<html></html>", encoding="utf-8")
+    if error is None:
+        html_to_pdf(page, pdf)
+        assert pdf.read_bytes() == b"%PDF-1.4 fake"
+    else:
+        with pytest.raises(SetupError, match=re.escape(f"{page}: Chromium {error}")):
+            html_to_pdf(page, pdf)
+        assert not pdf.exists()
+    assert [p.name for p in pdf.parent.iterdir()] == ([pdf.name] if error is None else [])  # no temporary left
+    args = (bin_dir / "args").read_text(encoding="utf-8").splitlines()
+    # the page's own paper (CSS @page: A4 landscape), no browser header/footer, nothing fetched, the page by file URL
+    assert {"--headless", "--no-pdf-header-footer", "--disable-background-networking"} <= set(args)
+    assert args[-1] == page.resolve().as_uri() and not any(a.startswith("--paper") for a in args)
+
+
+def test_without_chromium_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from kpi_lib.errors import SetupError
+    from kpi_lib.exports import chromium
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SetupError, match=re.escape("Chromium is not installed: run `make pdf-deps`")):
+        chromium()
