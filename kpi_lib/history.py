@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import KpiError
+from .files import sha256_file
 from .layout import RESULT, DepartmentFolder
 from .period import Period
 from .summary import read_result
@@ -63,10 +64,9 @@ class History:
         return total - previous.total
 
 
-def department_history(outputs_root: Path, department: str, period: Period) -> History:
-    """The department's results in `outputs_root`'s period folders of `period`'s kind, up to `period`, oldest first."""
-    results: list[PastResult] = []
-    skipped: list[tuple[Path, str]] = []
+def _result_files(outputs_root: Path, department: str, period: Period) -> list[tuple[Period, Path]]:
+    """(period, result.json) of the department in the folders of `period`'s kind up to `period`, by folder name."""
+    found = []
     for folder in sorted(outputs_root.iterdir()) if outputs_root.is_dir() else ():
         try:
             other = Period.parse(folder.name)
@@ -75,8 +75,26 @@ def department_history(outputs_root: Path, department: str, period: Period) -> H
         if other.kind != period.kind or other.end > period.end or other.text != folder.name:
             continue
         path = DepartmentFolder(folder / department).result
-        if not path.is_file():
-            continue
+        if path.is_file():
+            found.append((other, path))
+    return found
+
+
+def earlier_results(outputs_root: Path, department: str, period: Period) -> dict[str, str]:
+    """sha256 of each earlier period's `result.json` the trend of `period` reads, by period: the incremental
+    fingerprint's `history` part, so that an unsigned department's trend follows a re-run earlier period."""
+    return {
+        str(other): sha256_file(path)
+        for other, path in _result_files(outputs_root, department, period)
+        if other.end < period.start
+    }
+
+
+def department_history(outputs_root: Path, department: str, period: Period) -> History:
+    """The department's results in `outputs_root`'s period folders of `period`'s kind, up to `period`, oldest first."""
+    results: list[PastResult] = []
+    skipped: list[tuple[Path, str]] = []
+    for other, path in _result_files(outputs_root, department, period):
         try:
             result = read_result(path)
         except KpiError as exc:

@@ -10,7 +10,12 @@ its outputs are a function of, in parts:
 - `options`: what of the command line shapes the outputs (`--pdf`, and
   `SOURCE_DATE_EPOCH`, which dates them);
 - `sources`: each table's full source files (and adapter), by sha256;
-- `rows`: each table's partition (the department's own rows and problems), by sha256.
+- `rows`: each table's partition (the department's own rows and problems), by sha256;
+- `history`: the `result.json` of each earlier period of the same kind in the outputs
+  folder, by sha256: what the scorecard's trend and change read (`history.earlier_results`).
+  A department whose earlier periods were run again runs again, so its trend and its
+  change agree with the index; a **signed** department keeps the trend it was signed
+  with (reused, and `why` says so) rather than being refused for it.
 
 `decide` compares a department's parts now with those its previous run recorded.
 Nothing changed but the sources: the run reads the tables and compares `rows`,
@@ -35,13 +40,14 @@ from typing import Any
 
 from .files import json_text, sha256_bytes, versions
 
-PARTS = ("toolkit", "notebooks", "params", "template", "options", "sources", "rows")
+PARTS = ("toolkit", "notebooks", "params", "template", "options", "sources", "rows", "history")
 WORDS = {
     "toolkit": "the toolkit (kpi_lib or a package version)",
     "notebooks": "the notebooks",
     "params": "its params file",
     "template": "its template",
     "options": "the run's options (--pdf or SOURCE_DATE_EPOCH)",
+    "history": "the earlier periods' results its trend shows",
 }
 
 
@@ -72,8 +78,13 @@ class Decision:
     why: str
 
 
-def decide(previous: Mapping[str, Any] | None, now: Mapping[str, Any], *, fresh: bool, adapters: bool) -> Decision:
-    """Reuse, run, or ask the rows, comparing `now`'s parts (all but `rows`) with the previous run's manifest."""
+def decide(
+    previous: Mapping[str, Any] | None, now: Mapping[str, Any], *, fresh: bool, adapters: bool, signed: bool = False
+) -> Decision:
+    """Reuse, run, or ask the rows, comparing `now`'s parts (all but `rows`) with the previous run's manifest.
+
+    `signed`: the department's run is signed off; a change of `history` alone then keeps it.
+    """
     if fresh:
         return Decision(False, "--fresh")
     if previous is None:
@@ -85,12 +96,16 @@ def decide(previous: Mapping[str, Any] | None, now: Mapping[str, Any], *, fresh:
     before = previous.get("fingerprint")
     if not isinstance(before, dict) or not all(part in before for part in PARTS):
         return Decision(False, "its previous run recorded no fingerprint (an older toolkit)")
-    changed = [WORDS[part] for part in WORDS if before.get(part) != now.get(part)]
+    changed = [WORDS[part] for part in WORDS if part != "history" and before.get(part) != now.get(part)]
+    moved = before.get("history") != now.get("history")
+    if moved and not signed:
+        changed.append(WORDS["history"])
     if changed:
         return Decision(False, "changed: " + ", ".join(changed))
+    kept = " (signed: its trend keeps the earlier periods' results it was signed with)" if moved else ""
     if before.get("sources") == now.get("sources") and not adapters:
-        return Decision(True, "unchanged: same params, template, notebooks, toolkit and input files")
-    return Decision(None, "")
+        return Decision(True, f"unchanged: same params, template, notebooks, toolkit and input files{kept}")
+    return Decision(None, kept)
 
 
 def decide_rows(previous: Mapping[str, Any], rows: Mapping[str, str], sources: Mapping[str, Any]) -> Decision:

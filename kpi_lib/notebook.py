@@ -29,11 +29,12 @@ language per page. Links are relative: each page links back to the period's
 `../index.html`, to the scorecard and to the group pages, and each sheet row to
 its indicator's section (`service.html#CS04`).
 
-The trend on the scorecard is a snapshot of the other periods' `result.json`, read
-when this period ran (`history.department_history` over the outputs folder). It is
-deliberately not part of the incremental fingerprint (`incremental`): otherwise
-re-running Q3 would make a signed Q4 stale and refused. The auditor's page names
-the results the trend used.
+The trend on the scorecard reads the earlier periods' `result.json` when this period
+runs (`history.department_history` over the outputs folder). Their sha256 are the
+incremental fingerprint's `history` part (`incremental`): re-running Q3 runs an
+unsigned Q4 again, so its change agrees with the index; a signed Q4 keeps the trend
+it was signed with rather than being refused. The auditor's page names the results
+the trend used.
 """
 
 from __future__ import annotations

@@ -64,6 +64,7 @@ from .appraisal import tables_needed
 from .errors import WRITE_ERRNOS, AuditError, InternalError, KpiError, OutputError, UsageError, output_error, shorten
 from .exports import chromium, html_to_pdf
 from .files import git_commit, read_json, sha256_file, write_atomic, write_json
+from .history import earlier_results
 from .incremental import Decision
 from .layout import (
     GROUP_NOTEBOOK,
@@ -637,7 +638,7 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
     decision = Decision(False, "its params did not load" if run.failed else "")
     if department is not None and not run.failed:
         try:
-            decision = _decide(run, department, batch, previous)
+            decision = _decide(run, department, batch, previous, signed=bool(signed))
         except KpiError as exc:  # its params for the period are wrong: the staging step below says so
             decision = Decision(False, f"cannot be compared with its previous run ({shorten(exc)})")
         if decision.reuse and _reuse(run, final, decision.why, batch):
@@ -720,7 +721,9 @@ def _previous_manifest(final: Path) -> dict[str, Any] | None:
         return {}
 
 
-def _decide(run: DepartmentRun, department: Department, batch: _Batch, previous: dict[str, Any] | None) -> Decision:
+def _decide(
+    run: DepartmentRun, department: Department, batch: _Batch, previous: dict[str, Any] | None, *, signed: bool
+) -> Decision:
     """The department's fingerprint (all but its rows, see `incremental`) and what it says about its previous run."""
     params = department.for_period(batch.window)
     data = DataFolder.of(department)
@@ -740,8 +743,9 @@ def _decide(run: DepartmentRun, department: Department, batch: _Batch, previous:
         "template": department.template.sha256,
         "options": batch.options(),
         "sources": sources,
+        "history": earlier_results(batch.period_dir.parent, run.department, batch.window),
     }
-    return incremental.decide(previous, run.fingerprint, fresh=batch.fresh, adapters=adapters)
+    return incremental.decide(previous, run.fingerprint, fresh=batch.fresh, adapters=adapters, signed=signed)
 
 
 def _reuse(run: DepartmentRun, final: Path, why: str, batch: _Batch) -> bool:

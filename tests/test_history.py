@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kpi_lib.errors import UsageError
-from kpi_lib.history import department_history, previous_results
+from kpi_lib.history import department_history, earlier_results, previous_results
+from kpi_lib.incremental import PARTS, decide
 from kpi_lib.period import Period
 
 PREVIOUS = [
@@ -95,3 +96,37 @@ def test_previous_results_of_every_department(tmp_path: Path) -> None:
     assert sorted(found) == ["cs-east", "cs-west"]
     assert found["cs-east"].total == Decimal("85.0") and found["cs-west"].total is None
     assert previous_results(tmp_path / "2026-Q3", Period.parse("2026-Q3")) == {}
+
+
+def test_earlier_results_are_what_the_trend_reads(tmp_path: Path) -> None:
+    for period in ("2026-Q2", "2026-Q3", "2026-Q4", "2026"):
+        _result(tmp_path, period, "cs-east", 80.0)
+    found = earlier_results(tmp_path, "cs-east", Period.parse("2026-Q4"))
+    assert sorted(found) == ["2026-Q2", "2026-Q3"]  # not Q4 itself, not the year
+    before = found["2026-Q3"]
+    _result(tmp_path, "2026-Q3", "cs-east", 81.0)
+    assert earlier_results(tmp_path, "cs-east", Period.parse("2026-Q4"))["2026-Q3"] != before
+
+
+_PARTS = {part: part for part in PARTS}
+_MOVED = {**_PARTS, "history": {"2026-Q3": "new"}}
+
+
+@pytest.mark.parametrize(
+    ("now", "signed", "reuse", "why"),
+    [
+        (_PARTS, False, True, "unchanged: same params"),
+        (_PARTS, True, True, "unchanged: same params"),
+        (_MOVED, False, False, "changed: the earlier periods' results its trend shows"),
+        (_MOVED, True, True, "signed: its trend keeps the earlier periods' results it was signed with"),
+        ({**_MOVED, "params": "edited"}, True, False, "changed: its params file"),
+        ({**_MOVED, "params": "edited"}, False, False, "changed: its params file, the earlier periods' results"),
+    ],
+)
+def test_a_moved_history_runs_an_unsigned_department_and_keeps_a_signed_one(
+    now: dict[str, object], signed: bool, reuse: bool, why: str
+) -> None:
+    previous = {"status": "ok", "fingerprint": _PARTS}
+    decision = decide(previous, now, fresh=False, adapters=False, signed=signed)
+    assert decision.reuse is reuse
+    assert why in decision.why
