@@ -196,7 +196,7 @@ def _at_1400_the_verdict_is_on_the_first_screen(page: Path) -> None:
 
 
 SCROLL_BOXES = (
-    r"div\.(table-box|wide)"  # a wide table's box: the reports' (fragment.html.j2), the index's (index.html.j2)
+    r"div\.(table-box|wide|chart-box)"  # a wide table's or a chart's box: the reports' (fragment.html.j2), the index's
 )
 
 
