@@ -396,7 +396,12 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
     shown = []
     for r in rows:
         folder = DepartmentFolder(period_dir / r.department)
-        groups = [_link(f"{r.department}/{reader_html(g)}", g) for g in r.groups if folder.reader_html(g).is_file()]
+        _, names = language_and_names(folder)  # a group's link says its name in the department's language
+        groups = [
+            _link(f"{r.department}/{reader_html(g)}", names.get(g, g))
+            for g in r.groups
+            if folder.reader_html(g).is_file()
+        ]
         entry: dict[str, Any] = {
             "ok": r.result is not None,
             "department": r.department,

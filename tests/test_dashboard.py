@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import kpi_lib
 from kpi_lib import AuditError
 from kpi_lib.audit import check_summaries
 from kpi_lib.crosscheck import Expected, check_index, ranked
@@ -294,6 +295,34 @@ def test_each_departments_grade_label_is_in_its_own_language(company_period: Pat
     assert [rows[d][4] for d in ("cs-zh", "cs-en", "cs-own")] == ["A 优秀", "D basic pass", "C steady"]
     assert '<span lang="en">D basic pass</span>' in page and '<span lang="zh">A 优秀</span>' in page
     assert "基本合格" not in page  # the en department's default label, never in Chinese
+
+
+# A group report's link on the index says the group's name in the department's language (its template copy in
+# `inputs/` names the groups), never the group's id; without a readable template copy, the id.
+GROUP_LINKS = [
+    ("zh", True, ["内部管理", "客户服务", "大客户", "费用"]),
+    ("en", True, ["Internal management", "Customer service", "Key accounts", "Cost"]),
+    ("zh", False, ["management", "service", "key_accounts", "cost"]),
+]
+
+
+@pytest.mark.parametrize(("lang", "copy", "shown"), GROUP_LINKS)
+def test_a_group_reports_link_names_the_group_in_the_departments_language(
+    tmp_path: Path, lang: str, copy: bool, shown: list[str]
+) -> None:
+    groups = ["management", "service", "key_accounts", "cost"]
+    meta = {"name": "Desk", "lang": lang, "labels": {"A": "优秀"}, "groups": groups}
+    folder = put(tmp_path, "2026-Q4", "cs-a", 91.0, "A", meta=meta, CS01=(91.0, "management"))
+    for group in groups:
+        (folder / f"{group}.html").write_text("<html></html>", encoding="utf-8")
+    if copy:
+        (folder / "inputs").mkdir()
+        shutil.copyfile(
+            Path(kpi_lib.__file__).parent / "templates" / "customer_service.yaml", folder / "inputs" / "template.yaml"
+        )
+    page = page_of(tmp_path, "2026-Q4")
+    found = re.findall(r'<a href="cs-a/(\w+)\.html">([^<]*)</a>', page)
+    assert [text for href, text in found if href in groups] == shown
 
 
 def test_the_bars_show_every_department_with_its_numbers_as_text(company_period: Path) -> None:

@@ -588,10 +588,27 @@ def test_column_labels_come_from_the_template_in_the_departments_language() -> N
         ("96.54", [("2026-Q3", "90.00")], "zh", "比上期 2026-Q3（90.00）提高 6.54 分"),
         ("80.00", [("2026-Q2", "70.00"), ("2026-Q3", "85.50")], "en", "down 5.50 points on 2026-Q3 (85.50)"),
         ("85.50", [("2026-Q3", "85.50")], "zh", "与上期 2026-Q3（85.50）持平"),
-        ("80.00", [("2026-Q2", "70.00")], "en", "no result for 2026-Q3; +10.00 points against 2026-Q2 (70.00)"),
-        ("80.00", [], "en", "first period on record: nothing to compare with"),
-        ("80.00", [], "zh", "首个有记录的考核期，无上期可比"),
-        ("80.00", [("2026-Q3", None)], "en", "first period on record: nothing to compare with"),
+        # the scorecard is a snapshot of the outputs folder (a period run later is not in it): said so, not "first"
+        (
+            "80.00",
+            [("2026-Q2", "70.00")],
+            "en",
+            "no result for 2026-Q3 when this report was made; +10.00 points against 2026-Q2 (70.00)",
+        ),
+        (
+            "80.00",
+            [("2026-Q2", "70.00")],
+            "zh",
+            "本报告生成时上期 2026-Q3 无结果；与最近一期 2026-Q2（70.00）相比 +10.00 分",
+        ),
+        ("80.00", [], "en", "no earlier period on record when this report was made: nothing to compare with"),
+        ("80.00", [], "zh", "本报告生成时没有更早考核期的记录，无上期可比"),
+        (
+            "80.00",
+            [("2026-Q3", None)],
+            "en",
+            "no earlier period on record when this report was made: nothing to compare with",
+        ),
         (None, [("2026-Q3", "85.50")], "en", "no weighted total this period"),
     ],
 )
