@@ -396,7 +396,12 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
     shown = []
     for r in rows:
         folder = DepartmentFolder(period_dir / r.department)
-        groups = [_link(f"{r.department}/{reader_html(g)}", g) for g in r.groups if folder.reader_html(g).is_file()]
+        titles = language_and_names(folder)[1]  # the group reports by their titles in the department's language
+        groups = [
+            _link(f"{r.department}/{reader_html(g)}", titles.get(g, g))
+            for g in r.groups
+            if folder.reader_html(g).is_file()
+        ]
         entry: dict[str, Any] = {
             "ok": r.result is not None,
             "department": r.department,
@@ -420,7 +425,7 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
                 moved = change(r.total, previous.total(r.department))
                 texts.insert(0, change_text(moved))
                 classes[0] = f"num change {trend(moved)}"
-            links = [(reports, " · "), (groups, " "), (files, " · ")]
+            links = [(reports, " · "), (groups, " · "), (files, " · ")]
             entry.update(
                 rank=r.rank,
                 total=plain(r.total, 2),
