@@ -551,6 +551,8 @@ def pdf(
 ) -> None:
     """Print the reader's HTML reports to PDF with headless Chromium."""
 
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder; expected outputs/<period> (or one department folder inside it)")
     chromium()
     departments = (
         [folder]

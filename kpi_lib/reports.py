@@ -425,7 +425,7 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
                 moved = change(r.total, previous.total(r.department))
                 texts.insert(0, change_text(moved))
                 classes[0] = f"num change {trend(moved)}"
-            links = [(reports, " · "), (groups, " "), (files, " · ")]
+            links = [(reports, " · "), (groups, " · "), (files, " · ")]
             entry.update(
                 rank=r.rank,
                 total=plain(r.total, 2),

@@ -22,6 +22,7 @@ from markupsafe import escape
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 
+import kpi_lib
 from kpi_lib import AuditError
 from kpi_lib.charts import PALETTE_COLOURS, bars, hbars, histogram
 from kpi_lib.files import write_atomic
@@ -179,6 +180,29 @@ def test_index_html_ranks_escapes_and_links_only_what_exists(rendered: dict[str,
     assert '<a href="cs-b/scorecard.html">' not in page and '<a href="cs-a/scorecard.audit.html">' not in page
     assert ".staging-cs-x" not in page and "cs-e" not in page
     assert PLACEHOLDER not in page and FONT_FAMILY in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "links"),
+    [
+        ("zh", '<a href="cs-g/management.html">内部管理</a> · <a href="cs-g/cost.html">费用</a>'),
+        ("en", '<a href="cs-g/management.html">Internal management</a> · <a href="cs-g/cost.html">Cost</a>'),
+    ],
+)
+def test_the_index_names_group_reports_in_the_departments_language(tmp_path: Path, lang: str, links: str) -> None:
+    """A group report's link reads as its title in the department's language, set off by " · " like the others."""
+    period = tmp_path / PERIOD
+    meta = {"name": "G", "lang": lang, "labels": {}, "groups": ["management", "cost"]}
+    folder = department(period, "cs-g", result(80, "B", CS01=80), meta)
+    (folder / "inputs").mkdir()
+    shutil.copyfile(
+        Path(kpi_lib.__file__).parent / "templates" / "customer_service.yaml", folder / "inputs" / "template.yaml"
+    )
+    for page in ("scorecard.html", "management.html", "cost.html"):
+        (folder / page).write_text("<html></html>", encoding="utf-8")
+    page = render_index(period, PERIOD)["index.html"].decode("utf-8")
+    assert links in page
+    assert ">management<" not in page and ">cost<" not in page
 
 
 @pytest.mark.parametrize(

@@ -250,6 +250,33 @@ def test_usage_lines_word_for_word(argv: list[str], line: str) -> None:
     assert (result.returncode, result.stderr.splitlines()) == (2, [line])
 
 
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["score", "{missing}", "--period", "2026-Q4"], "params file not found"),
+        (["run", "{missing}", "--period", "2026-Q4"], "params file not found"),
+        (["calendar", "{missing}", "--year", "2026"], "params file not found"),
+        (["verify", "{missing}"], "not a folder"),
+        (["sign", "{missing}", "--role", "manager", "--name", "x"], "not a folder"),
+        (["diff", "{missing}", "{missing}"], "no manifest.json"),
+        (["pdf", "{missing}"], "not a folder"),
+        (["pdf", "{file}"], "not a folder"),
+        (["template", "import", "{missing}"], "file not found"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_a_path_that_is_not_there_is_a_usage_error_of_its_command(argv: list[str], what: str, tmp_path: Path) -> None:
+    """A mistyped path is the clerk's commonest mistake: one usage line naming it, never an internal error."""
+    (tmp_path / "notes.txt").write_text("not a folder", encoding="utf-8")
+    paths = {"{missing}": str(tmp_path / "missing"), "{file}": str(tmp_path / "notes.txt")}
+    result = kpi(*(paths.get(a, a) for a in argv), in_process=True)
+    assert result.returncode == 2, result.stderr
+    match = USAGE.match(result.stderr.strip())
+    assert match, result.stderr
+    assert what in match["what"] and str(tmp_path) in match["what"], result.stderr
+    assert match["command"] == ("kpi template import" if argv[0] == "template" else f"kpi {argv[0]}")
+
+
 def test_a_usage_error_of_the_toolkit_points_at_the_help_too(tmp_path: Path) -> None:
     result = kpi("score", str(tmp_path / "missing.yaml"), "--period", "2026-Q4", in_process=True)
     assert result.returncode == 2
