@@ -204,6 +204,8 @@ def configure(c: Any, root: Path) -> list[str]:
     c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
     c.LabApp.extension_manager = "readonly"
     c.ContentsManager.pre_save_hook = refuse_saves_into(root / NOTEBOOKS)
+    c.ServerApp.contents_manager_class = "kpi_lib.labserver.GuardedContentsManager"  # no rename, move or delete there
+    c.GuardedContentsManager.guarded = str(root / NOTEBOOKS)
     # jupyter_server warns whenever the hook is set on a manager that has one, and it applies the config twice
     warnings.filterwarnings("ignore", message=r"Overriding existing pre_save_hook \(hook\)", category=UserWarning)
     c.ServerApp.tornado_settings = {"page_config_hook": without_news_prompt}

@@ -183,6 +183,40 @@ def test_jupyters_contents_manager_refuses_under_the_projects_config(
     assert '"2026-Q3"' in saved.cells[1].source and saved.cells[1].outputs
 
 
+@pytest.mark.parametrize(
+    ("action", "old", "new", "refused"),
+    [
+        ("delete", "notebooks/group.ipynb", "", True),
+        ("delete", "/notebooks/scorecard.ipynb", "", True),
+        ("rename", "notebooks/scorecard.ipynb", "notebooks/x.ipynb", True),
+        ("rename", "notebooks/scorecard.ipynb", "lab/moved.ipynb", True),  # moved out
+        ("rename", "lab/scorecard.ipynb", "notebooks/scorecard2.ipynb", True),  # moved in
+        ("rename", "lab/../notebooks/group.ipynb", "lab/group2.ipynb", True),
+        ("rename", "lab/scorecard.ipynb", "lab/mine.ipynb", False),
+        ("delete", "lab/group.ipynb", "", False),
+    ],
+)
+def test_the_committed_notebooks_cannot_be_renamed_moved_or_deleted_from_lab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str, old: str, new: str, refused: bool
+) -> None:
+    """Lab's file browser renames and deletes through the contents manager the project's config installs."""
+    from traitlets.utils.importstring import import_item
+
+    monkeypatch.setenv("PATH", os.environ.get("PATH", ""))
+    project = _project(tmp_path)
+    config = PyFileConfigLoader(CONFIG, path=str(project)).load_config()
+    manager = import_item(config.ServerApp.contents_manager_class)(config=config, root_dir=str(project))
+    before = sorted(p.name for p in (project / "notebooks").iterdir())
+    call = manager.delete_file(old) if action == "delete" else manager.rename_file(old, new)
+    if refused:
+        with pytest.raises(HTTPError) as caught:
+            asyncio.run(call)
+        assert caught.value.status_code == 403 and "committed notebooks" in str(caught.value)
+    else:
+        asyncio.run(call)
+    assert sorted(p.name for p in (project / "notebooks").iterdir()) == before
+
+
 def test_working_copies_are_made_once_and_never_overwritten(tmp_path: Path) -> None:
     project = _project(tmp_path)
     lines = lab.working_copies(project)
