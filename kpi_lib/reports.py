@@ -64,6 +64,7 @@ from .files import write_atomic
 from .layout import (
     ERROR,
     INDEX,
+    INDEX_LINK,
     RESULT,
     SCORECARD,
     SCORECARD_XLSX,
@@ -316,10 +317,25 @@ def department_reports(folder: Path, title: str, notebooks: Sequence[str]) -> li
                 f"{notebook}: cannot make its HTML reports ({type(exc).__name__}: {shorten(exc)}); "
                 "the executed notebook may be damaged: run the department again"
             ) from None
+    if SCORECARD in notebooks and not where.notebook(SCORECARD).is_file():
+        pages[where.reader_html(SCORECARD)] = unfinished_page(f"{title} · {names[SCORECARD]}", lang)
     everything = page_characters(pages.values())
     for path, page in pages.items():
         write_atomic(path, page.replace(PLACEHOLDER, font_css([page], within=everything), 1))
     return list(pages)
+
+
+def unfinished_page(title: str, lang: str) -> str:
+    """The reader's scorecard of a department whose run stopped before its scorecard ran (a group failed).
+
+    Its group pages link to `scorecard.html` like any department's; rather than a dead
+    link, the page says in the department's language that there is no total and points
+    at `error.txt`, which the runner writes beside it.
+    """
+    words = {"index": say("report.nav.index", lang), "unfinished": say("report.unfinished", lang, file=ERROR)}
+    return render(
+        "unfinished.html.j2", lang=lang, title=title, font_css=PLACEHOLDER, index=INDEX_LINK, error=ERROR, words=words
+    )
 
 
 def language_and_names(where: DepartmentFolder) -> tuple[str, dict[str, str]]:

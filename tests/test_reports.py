@@ -581,3 +581,29 @@ def test_every_demo_report_is_self_contained_lean_and_covered_by_its_font(
     page = (demo_department / f"{notebook}{suffix}").read_text(encoding="utf-8")
     assert page_problems(page) == []
     assert embedded_font(page) is not None and re.search(r'<img [^>]*src="data:image/png;base64,', page)
+
+
+@pytest.mark.parametrize(("lang", "says"), [("zh", "本期考核未完成"), ("en", "did not finish")])
+def test_a_department_stopped_before_its_scorecard_gets_a_page_naming_its_error(
+    tmp_path: Path, lang: str, says: str
+) -> None:
+    """Its group pages link to scorecard.html: the link must land on a page saying why there is no total."""
+    import re
+
+    from kpi_lib.files import write_json
+    from kpi_lib.layout import ERROR, INDEX_LINK, SCORECARD, DepartmentFolder
+    from kpi_lib.reports import department_reports
+
+    folder = tmp_path / "cs-x"
+    folder.mkdir()
+    write_json(DepartmentFolder(folder).meta, {"name": "X", "lang": lang, "labels": {}, "groups": ["service"]})
+    written = department_reports(folder, "X", ["service", SCORECARD])
+    page = DepartmentFolder(folder).reader_html(SCORECARD)
+    assert written == [page]
+    html = page.read_text(encoding="utf-8")
+    assert says in html and f'href="{ERROR}"' in html and f'href="{INDEX_LINK}"' in html and f'lang="{lang}"' in html
+    text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S).replace(ERROR, "")
+    if lang == "en":
+        assert not re.search(r"[\u4e00-\u9fff]", text)
+    else:
+        assert not re.search(r"[A-Za-z]{3,}", text)
