@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# kpi demo refuses to replace files that differ from what it writes (edited params): make demo DEMO_ARGS=--force
+DEMO_ARGS ?=
 demo: $(STAMP)
-	$(BIN)/kpi demo --out .
+	$(BIN)/kpi demo --out . $(DEMO_ARGS)
 	$(BIN)/kpi run --all --period $(PERIOD)
 	@echo "Open outputs/$(PERIOD)/index.html (reports), or run 'make lab' for the notebooks."
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from .appraisal import IndicatorResult
@@ -118,6 +119,7 @@ def bars(
         fig, ax = _figure()
         colours = ["#E45756" if h else "#4C78A8" for h in (highlight or [False] * len(values))]
         ax.bar(list(labels), list(values), color=colours)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts and amounts: no 0.5 steps on the axis
         for x, v in enumerate(values):
             ax.annotate(f"{v:g}", (x, v), ha="center", va="bottom", fontsize=9)
         ax.set_title(title)
