@@ -28,7 +28,7 @@ from .messages import catalog, say
 from .numbers import plain
 from .params import GradeBand, sla_parts
 from .result import Explanation
-from .schedule import collection_dates, windows
+from .schedule import outside_windows
 from .template import TableSpec
 
 
@@ -281,44 +281,22 @@ def _signed(delta: Decimal) -> str:
 
 # -- collection findings -------------------------------------------------------------------------
 def finding_lines(result: IndicatorResult, review_date: date | None, lang: str) -> list[str]:
-    """`schedule.findings` in `lang`: rows of evidence collected outside the schedule's windows.
-
-    The same check as `schedule.findings` (which speaks English for the CLI): each dated row
-    against the windows of its own year.
-    """
-    found = collection_dates(result)
-    ind = result.indicator
-    if found is None or ind.schedule == "plan_due":
+    """`schedule.outside_windows` in `lang`: rows of evidence collected outside the schedule's windows."""
+    check = outside_windows(result, review_date)
+    if check is None:
         return []
-    rows, column = found
-    dated = rows[rows[column].notna()]
-    if dated.empty:
-        return []
-    if ind.schedule == "annual_review_minus_1w" and review_date is None:
+    if check.unchecked:
         return [say("report.finding.no_review_date", lang)]
-    outside: list[tuple[int, date]] = []
-    shown: dict[int, list[tuple[date, date]]] = {}
-    for _, row in dated.iterrows():
-        day = row[column].date()
-        year_windows = windows(ind.schedule, day.year, review_date=review_date)
-        shown.setdefault(day.year, year_windows)
-        if not any(start <= day <= end for start, end in year_windows):
-            outside.append((int(row["_row"]), day))
-    if not outside:
-        return []
-    spans = "; ".join(
-        w[0].isoformat() if w[0] == w[1] else f"{w[0]} – {w[1]}" for year in sorted(shown) for w in shown[year]
-    )
-    sample = ", ".join(say("report.finding.row", lang, row=r, day=d.isoformat()) for r, d in outside[:5])
-    sample += " …" if len(outside) > 5 else ""
+    sample = ", ".join(say("report.finding.row", lang, row=r, day=d.isoformat()) for r, d in check.rows[:5])
+    sample += " …" if len(check.rows) > 5 else ""
     return [
         say(
             "report.finding.outside",
             lang,
-            outside=len(outside),
-            dated=len(dated),
-            schedule=ind.schedule_text(lang),
-            spans=spans,
+            outside=len(check.rows),
+            dated=check.dated,
+            schedule=result.indicator.schedule_text(lang),
+            spans=check.spans,
             sample=sample,
         )
     ]

@@ -193,18 +193,38 @@ def collection_dates(result: Result) -> tuple[pd.DataFrame, str] | None:
     return rows, column
 
 
-def findings(result: Result, review_date: date | None) -> list[Finding]:
-    """Evidence of one indicator collected outside its schedule's windows (of each row's own year)."""
+@dataclass(frozen=True)
+class Outside:
+    """What the collection check found for one indicator: `unchecked` (no review_date to place the
+    annual window), else the dated rows, those outside their year's windows (row, day), and the windows."""
+
+    unchecked: bool
+    dated: int = 0
+    rows: tuple[tuple[int, date], ...] = ()
+    windows: tuple[Window, ...] = ()
+
+    @property
+    def spans(self) -> str:
+        return "; ".join(_fmt(w) for w in self.windows)
+
+
+def outside_windows(result: Result, review_date: date | None) -> Outside | None:
+    """The collection check of one indicator's evidence (each dated row against its own year's windows).
+
+    None when there is nothing to say: no collection dates, a `plan_due` schedule, no dated
+    row, or every row inside its window. `findings` words it for the CLI, and
+    `explain.finding_lines` in a report's language.
+    """
     found = collection_dates(result)
     ind = result.indicator
     if found is None or ind.schedule == "plan_due":
-        return []
+        return None
     rows, column = found
     dated = rows[rows[column].notna()]
     if dated.empty:
-        return []
+        return None
     if ind.schedule == "annual_review_minus_1w" and review_date is None:
-        return [Finding(ind.id, "collection dates not checked: the params have no review_date")]
+        return Outside(unchecked=True)
     outside: list[tuple[int, date]] = []
     shown: dict[int, list[Window]] = {}
     for _, row in dated.iterrows():
@@ -214,13 +234,25 @@ def findings(result: Result, review_date: date | None) -> list[Finding]:
         if not any(start <= day <= end for start, end in year_windows):
             outside.append((int(row["_row"]), day))
     if not outside:
+        return None
+    spans = tuple(w for year in sorted(shown) for w in shown[year])
+    return Outside(False, len(dated), tuple(outside), spans)
+
+
+def findings(result: Result, review_date: date | None) -> list[Finding]:
+    """Evidence of one indicator collected outside its schedule's windows, in English (the CLI's words)."""
+    check = outside_windows(result, review_date)
+    ind = result.indicator
+    if check is None:
         return []
-    spans = "; ".join(_fmt(w) for year in sorted(shown) for w in shown[year])
-    sample = ", ".join(f"row {r} ({d})" for r, d in outside[:5]) + (" …" if len(outside) > 5 else "")
+    if check.unchecked:
+        return [Finding(ind.id, "collection dates not checked: the params have no review_date")]
+    sample = ", ".join(f"row {r} ({d})" for r, d in check.rows[:5]) + (" …" if len(check.rows) > 5 else "")
     what = "observation" if result.method == "observation" else "row(s)"
     return [
         Finding(
             ind.id,
-            f"{len(outside)} of {len(dated)} {what} collected outside the collection window ({ind.schedule_text('en')}: {spans}): {sample}",
+            f"{len(check.rows)} of {check.dated} {what} collected outside the collection window "
+            f"({ind.schedule_text('en')}: {check.spans}): {sample}",
         )
     ]
