@@ -153,6 +153,25 @@ def target_text(template: Template, record: IndicatorRecord, params: IndicatorPa
     return f"{words}; {number}" if words else number
 
 
+def with_target(template: Template, record: IndicatorRecord, params: IndicatorParams, column: str, lang: str) -> str:
+    """A statement or scoring-standard column filled in, followed by the department's target when its words
+    name another: the seed writes `完成率达到100%,得满分` with a fixed 100, and a department scored against 95
+    must not read "full marks at 100%" (`…得满分…（本期目标 ≥ 95%）`). Words with a target blank, or whose
+    fixed numbers include the target, or with no number at all, are shown as they are.
+    """
+    ind = template.indicator(record.id)
+    words = fill(template, record.id, column, params, lang)
+    if record.target is None or ind.direction not in SIGNS:
+        return words
+    original = _text_of(ind, column, lang)
+    if any(b.slot == "target" for b in blanks(original, column)[0]):
+        return words
+    fixed = [Decimal(n) for n in NUMBER.findall(original)]
+    if not fixed or record.target in fixed:
+        return words
+    return words + say("sheet.target_now", lang, number=f"{SIGNS[ind.direction]} {plain(record.target)}%")
+
+
 def method_name(template: Template, method: str, lang: str) -> str:
     return template.methods[method](lang) if method in template.methods else method
 
@@ -176,10 +195,10 @@ def sheet_row(template: Template, record: IndicatorRecord, lang: str, params: Pa
 
     cells = (
         ind.id,
-        filled("statement"),
+        with_target(template, record, mine, "statement", lang),
         target_text(template, record, mine, lang),
         f"{plain(record.weight)}%",
-        filled("rule"),
+        with_target(template, record, mine, "rule", lang),
         filled("collector"),
         filled("source"),
         filled("schedule_text"),

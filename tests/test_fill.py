@@ -19,7 +19,7 @@ from kpi_lib.errors import AuditError
 from kpi_lib.params import IndicatorParams, Params, load_params
 from kpi_lib.period import Period
 from kpi_lib.result import IndicatorRecord
-from kpi_lib.sheet import fill, sheet_row, target_text
+from kpi_lib.sheet import fill, sheet_row, target_text, with_target
 from kpi_lib.template import FILLED, Template, blanks, load_template
 
 TEMPLATE = load_template()
@@ -382,6 +382,26 @@ def test_what_a_placeholder_is(text: str, column: str, slots: list[str], unknown
 def test_the_target_column_states_the_departments_target_once(iid: str, target: str, lang: str, shown: str) -> None:
     params = indicator_params(iid, {"target": target})
     assert target_text(TEMPLATE, _record(iid, params), params, lang) == shown
+
+
+@pytest.mark.parametrize(
+    ("iid", "column", "target", "lang", "ends"),
+    [
+        ("CS03", "rule", "95", "zh", "（本期目标 ≥ 95%）"),  # the seed's fixed 100% is not this department's target
+        ("CS03", "statement", "95", "zh", "（本期目标 ≥ 95%）"),
+        ("CS03", "rule", "95", "en", " (this period's target: ≥ 95%)"),
+        ("CS03", "rule", "100", "zh", ""),  # the fixed number is the target: the words stand
+        ("CS04", "rule", "97", "zh", ""),  # a target blank, filled with 97: nothing to add
+        ("CS01", "rule", None, "zh", ""),  # a count indicator has no target
+    ],
+)
+def test_fixed_words_that_name_another_target_are_followed_by_the_departments(
+    iid: str, column: str, target: str | None, lang: str, ends: str
+) -> None:
+    params = indicator_params(iid, {"target": target} if target else None)
+    shown = with_target(TEMPLATE, _record(iid, params), params, column, lang)
+    plain_words = fill(TEMPLATE, iid, column, params, lang)
+    assert shown == plain_words + ends
 
 
 def _record(iid: str, params: IndicatorParams) -> IndicatorRecord:
