@@ -3,7 +3,8 @@
 Per department and period, `outputs/<period>/<dept>/` holds:
 
 - `inputs/`: exact copies of every input the run used, taken before the notebooks
-  start (layout in `snapshot`): `params.yaml`, `template.yaml`, the table files
+  start (layout in `snapshot`): `params.yaml`, `company.yaml` (the company file
+  the params name, if they name one), `template.yaml`, the table files
   under `data/` at their paths inside the data folder, adapters' sources under
   `adapters/`, and the frame each adapter returned as `adapted/<table>.parquet`.
   `kpi verify --recompute` and `kpi diff` read these, so a run stays
@@ -63,6 +64,7 @@ from .exports import scorecard_xlsx
 from .files import read_json, sha256_bytes, sha256_file, versions, write_atomic, write_json
 from .layout import (
     ADAPTERS,
+    COMPANY_COPY,
     DATA,
     DEPARTMENT,
     ERROR,
@@ -165,6 +167,8 @@ def snapshot_inputs(
         "params": copy(department.path, PARAMS_COPY),
         "template": {"id": department.template.id, **copy(Path(department.template.path), TEMPLATE_COPY)},
     }
+    if department.company is not None:  # beside the params file (no key at all without one: older manifests read the same)
+        section = {"params": section["params"], "company": copy(department.company.path, COMPANY_COPY), **section}
     tables: list[dict[str, Any]] = []
     adapted: list[dict[str, Any]] = []
     partitions: list[dict[str, Any]] = []
@@ -190,7 +194,8 @@ def snapshot_inputs(
             )
         adapter = data.adapter_file(name)
         if adapter is not None:
-            code = copy(adapter, f"{ADAPTERS}/{adapter.relative_to(data.base).as_posix()}")
+            rel = adapter.relative_to(data.base_of(name)).as_posix()
+            code = copy(adapter, f"{ADAPTERS}/{'company/' if name in data.bases else ''}{rel}")
             tables.append({"table": name, "role": "adapter", **code})
         table = data.table(name)  # runs the adapter (this is `kpi run`); a failure is the department's problem
         if adapter is not None and table.adapted is not None:
@@ -448,6 +453,8 @@ def _input_entries(
         diffs.append(f"{folder / MANIFEST}: inputs is not a mapping")
         return []
     entries: list[tuple[str, Any]] = [("params", inputs.get("params")), ("template", inputs.get("template"))]
+    if "company" in inputs:
+        entries.append(("company", inputs["company"]))
     if "sources" in inputs:
         entries.append(("sources", inputs["sources"]))
     for kind in ("tables", "adapted", "partitions"):
@@ -463,7 +470,7 @@ def _input_entries(
             if manifest.get("status") == "ok" or (folder / RESULT).is_file():
                 diffs.append(f"{folder / MANIFEST}: inputs.{kind} is missing, but the department has a result")
             continue
-        has_path = kind in ("params", "template", "tables")
+        has_path = kind in ("params", "company", "template", "tables")
         path_ok = not has_path or (
             isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\x00" not in entry["path"]
         )
@@ -512,7 +519,7 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
     if manifest:
         copies = set()
         for kind, entry, kept in _input_entries(folder, manifest, diffs):
-            if kind in ("params", "template", "tables"):
+            if kind in ("params", "company", "template", "tables"):
                 _compare(Path(entry["path"]), entry["sha256"], "input", diffs)
             if "copy" in entry:
                 _compare(kept, entry["sha256"], "recorded input copy", diffs)
@@ -741,7 +748,12 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
     store = _store_of(folder)
     with tempfile.TemporaryDirectory(prefix="kpi-recorded-") as tmp:
         root = Path(tmp) / INPUTS
-        kept = [inputs / PARAMS_COPY, inputs / TEMPLATE_COPY, *sorted((inputs / ADAPTERS).rglob("*"))]
+        kept = [
+            inputs / PARAMS_COPY,
+            inputs / COMPANY_COPY,
+            inputs / TEMPLATE_COPY,
+            *sorted((inputs / ADAPTERS).rglob("*")),
+        ]
         for path in kept:  # regular files only: a link, FIFO or device is a difference `verify` names
             if path.is_file() and not path.is_symlink():
                 (root / path.relative_to(inputs)).parent.mkdir(parents=True, exist_ok=True)
@@ -771,14 +783,17 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
                 if kind == "tables":
                     shown[str(target)] = shown[str(target.resolve())] = str(entry.get("path"))
         (root / DATA).mkdir(exist_ok=True)
-        yield load_params(root / PARAMS_COPY, template=root / TEMPLATE_COPY, data=root / DATA), shown
+        yield (
+            load_params(root / PARAMS_COPY, template=root / TEMPLATE_COPY, data=root / DATA, company=root / COMPANY_COPY),
+            shown,
+        )
 
 
 def recorded_department(folder: Path) -> Department:
     """The department as a run recorded it: its params, template and tables from `inputs/` (adapters' outputs, not their code)."""
     inputs = folder.resolve() / INPUTS
     data = inputs / DATA if (inputs / DATA).is_dir() else inputs  # runs before inputs/data/ kept tables at the top
-    return load_params(inputs / PARAMS_COPY, template=inputs / TEMPLATE_COPY, data=data)
+    return load_params(inputs / PARAMS_COPY, template=inputs / TEMPLATE_COPY, data=data, company=inputs / COMPANY_COPY)
 
 
 def _is_department(folder: Path) -> bool:

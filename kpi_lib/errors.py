@@ -152,6 +152,11 @@ class Code(StrEnum):
     EMPTY_SECTION = "empty_section", "a section that must list at least one entry is empty (groups, indicators, grades)"
     DUPLICATE_ENTRY = "duplicate_entry", "an entry given twice (an indicator id, a grade name, a period)"
     OVERRIDE_NOT_ALLOWED = "override_not_allowed", "a period override of a key a period may not change"
+    MISSING_COMPANY_FILE = "missing_company_file", "the company file a params file names (company:) is not there"
+    NOT_IN_COMPANY_FILE = (
+        "not_in_company_file",
+        "a key a company file may not hold: a department's own (department, name) or another company file",
+    )
 
 
 CODES: dict[str, str] = {code.value: code.meaning for code in Code}  # code → meaning, for docs and callers

@@ -6,7 +6,8 @@ its outputs are a function of, in parts:
 - `toolkit`: kpi_lib's own files (code, templates, catalogs) and the versions of
   Python and the packages that make the outputs (pandas, papermill, nbconvert …);
 - `notebooks`: the notebook sources its groups and scorecard ran from;
-- `params`, `template`: the files' bytes;
+- `params`, `template`: the files' bytes; `company`, the company file's, for a
+  department whose params name one (a change re-runs every department that uses it);
 - `options`: what of the command line shapes the outputs (`--pdf`, and
   `SOURCE_DATE_EPOCH`, which dates them);
 - `sources`: each table's full source files (and adapter), by sha256;
@@ -45,6 +46,7 @@ WORDS = {
     "toolkit": "the toolkit (kpi_lib or a package version)",
     "notebooks": "the notebooks",
     "params": "its params file",
+    "company": "its company file",
     "template": "its template",
     "options": "the run's options (--pdf or SOURCE_DATE_EPOCH)",
     "history": "the earlier periods' results its trend shows",

@@ -41,6 +41,7 @@ SCORECARD_XLSX = "scorecard.xlsx"
 # inside inputs/
 PARAMS_COPY = "params.yaml"
 TEMPLATE_COPY = "template.yaml"
+COMPANY_COPY = "company.yaml"  # the company file the params name (`company:`), when they name one
 DATA = "data"
 ADAPTERS = "adapters"
 ADAPTED = "adapted"

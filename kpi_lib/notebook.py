@@ -165,6 +165,11 @@ class Run:
             (label("department", self.lang), f"{self.params.name} ({self.params.department})"),
             (label("window", self.lang), f"{self.period.start} – {self.period.end}"),
             ("params file", f"{self.params_path.resolve()}  sha256 {sha256_file(self.params_path)}"),
+            *(
+                [("company file", f"{company.path}  sha256 {sha256_file(company.path)}")]
+                if (company := self.department.company) is not None
+                else []
+            ),
             ("template", f"{self.template.id}: {self.template.path}  sha256 {self.template.sha256}"),
             ("data folder", str(self.department.data_folder)),
             ("git commit", git_commit(Path(__file__).resolve().parent)),

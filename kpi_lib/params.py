@@ -33,6 +33,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import ErrorDetails
 
 from . import yamlfile
+from .company import NOT_IN_COMPANY, CompanyFile, at_line, key_problems, relocate
+from .company import merge as merge_company
+from .company import owner as company_owner
 from .errors import Code, ParamsError, Problem, Refusal, UsageError
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
@@ -232,14 +235,44 @@ class Department:
     """A loaded params file: the validated base, its template, and where its data lives."""
 
     def __init__(
-        self, path: Path, raw: dict[str, Any], params: Params, template: Template, data: Path | None = None
+        self,
+        path: Path,
+        raw: dict[str, Any],
+        params: Params,
+        template: Template,
+        data: Path | None = None,
+        *,
+        company: CompanyFile | None = None,
+        own: dict[str, Any] | None = None,
     ) -> None:
         self.path = path
-        self.raw = raw
+        self.raw = raw  # the params merged over the company file's keys (or the params alone)
         self.base = params
         self.template = template
+        self.company = company  # the company file it names, loaded (None without `company:`)
+        self.own = raw if own is None else own  # the params file's own keys
         self._data = data
         self._periods: dict[Period, Params] = {}
+
+    def folder_of(self, key: str) -> Path:
+        """The folder relative paths under `key` (`data`, `template`, `tables.<t>`) resolve against.
+
+        The company file's folder when the value came from the company file, else
+        the params file's (see kpi_lib.company).
+        """
+        return _folder_of(key, self.path, self.company, self.own)
+
+    def table_base(self, name: str) -> Path:
+        """The folder of the YAML file that defined table `name`'s entry: where its adapter and a relative database file are.
+
+        The company file's folder for an entry the company file gave (and the
+        params file did not replace), else the params file's folder.
+        """
+        return self.folder_of(f"tables.{name}")
+
+    def table_bases(self) -> dict[str, Path]:
+        """`table_base` of every table whose entry the company file gave (the others: the params file's folder)."""
+        return {name: self.table_base(name) for name in self.base.tables if self.table_base(name) != self.path.parent}
 
     @property
     def snapshot(self) -> bool:
@@ -255,7 +288,7 @@ class Department:
         if self._data is not None:
             return self._data
         folder = Path(self.base.data).expanduser()
-        return folder if folder.is_absolute() else (self.path.parent / folder).resolve()
+        return folder if folder.is_absolute() else (self.folder_of("data") / folder).resolve()
 
     def for_period(self, period: Period) -> Params:
         """The effective parameters of one period, with its override merged in (validated once per period).
@@ -263,24 +296,67 @@ class Department:
         `Params` is frozen, so every caller of one period shares the same object.
         """
         if period not in self._periods:
-            self._periods[period] = _effective(self.path, self.raw, str(period), self.template)
+            try:
+                self._periods[period] = _effective(self.path, self.raw, str(period), self.template)
+            except ParamsError as exc:
+                raise ParamsError(_located(exc.problems, self.path, self.company, self.own)) from None
         return self._periods[period]
 
 
-def load_params(path: str | Path, *, template: str | Path | None = None, data: Path | None = None) -> Department:
+def load_params(
+    path: str | Path, *, template: str | Path | None = None, data: Path | None = None, company: Path | None = None
+) -> Department:
     """Load a params file and check it against its template; raise `ParamsError` listing every problem.
 
-    `template` and `data` override the file's own `template` and `data` (the audit
-    trail recomputes from the copies in a run's `inputs/` folder this way).
+    `template` and `data` override the file's own `template` and `data`, and
+    `company` the company file its `company:` key names (the audit trail
+    recomputes from the copies in a run's `inputs/` folder this way).
     """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
+    raw, text = _read_yaml(path, "expected a mapping with department, data and indicators")
+    problems: list[Problem] = []
+    shared = None
+    if "company" in raw:
+        shared = _load_company(path, raw.pop("company"), text, company, problems)
+    raw["periods"] = _period_sections(raw.get("periods"), str(path), problems)
+    own = raw
+    if shared is not None:
+        raw = merge_company(shared.raw, own)
+    template_name = str(template or raw.get("template") or "customer_service")
+    loaded = load_template(template_name, base=_folder_of("template", path, shared, own))
+    base = _validate(path, raw, loaded, problems)
+    for key, override in raw["periods"].items():
+        _validate(path, _merge(raw, override), loaded, problems, prefix=f"periods.{key}")
+    if problems or base is None:  # (`_validate` gives None only with a problem)
+        raise ParamsError(_located(problems, path, shared, own))
+    return Department(path, raw, base, loaded, data, company=shared, own=own)
+
+
+def _folder_of(key: str, path: Path, company: CompanyFile | None, own: dict[str, Any]) -> Path:
+    """The folder a relative path under `key` resolves against: the company file's when the company gave it, else the params file's."""
+    if company is not None and company_owner(tuple(key.split(".")), company.raw, own) == "company":
+        return company.folder
+    return path.parent
+
+
+def _located(problems: list[Problem], path: Path, company: CompanyFile | None, own: dict[str, Any]) -> list[Problem]:
+    """Problems about values the company file gave, named in the company file with their line (see kpi_lib.company)."""
+    if company is None:
+        return problems
+    return [relocate(p, str(path), company, own) for p in problems]
+
+
+def _read_yaml(path: Path, expected: str) -> tuple[dict[str, Any], str]:
+    """A params or company file's mapping (keys as text) and its text; `ParamsError` naming the file when it is not one."""
     try:
-        raw = yamlfile.load(path.read_bytes().decode("utf-8"))
+        text = path.read_bytes().decode("utf-8")
+        raw = yamlfile.load(text)
     except OSError as exc:
+        what = "params file" if expected.startswith("expected a mapping with department") else "company file"
         raise ParamsError(
-            f"cannot read the params file: {exc.strerror or exc}", file=str(path), code=Code.UNREADABLE_FILE
+            f"cannot read the {what}: {exc.strerror or exc}", file=str(path), code=Code.UNREADABLE_FILE
         ) from None
     except UnicodeDecodeError as exc:
         raise ParamsError(
@@ -289,20 +365,61 @@ def load_params(path: str | Path, *, template: str | Path | None = None, data: P
     except yamlfile.YamlProblem as exc:
         raise ParamsError(str(exc), file=str(path), code=exc.code) from None
     if not isinstance(raw, dict):
+        raise ParamsError(expected, file=str(path), code=Code.WRONG_TYPE)
+    return {str(k): v for k, v in raw.items()}, text
+
+
+def _load_company(
+    path: Path, named: Any, text: str, override: Path | None, problems: list[Problem]
+) -> CompanyFile:
+    """The company file the params file at `path` names (or `override`, a run's copy); its own problems into `problems`.
+
+    A `company:` that is no file name, or names no file, raises `ParamsError`
+    naming the params file and the line of its `company:` key.
+    """
+    line = yamlfile.key_lines(text).get(("company",))
+    if not isinstance(named, str) or not named.strip():
         raise ParamsError(
-            "expected a mapping with department, data and indicators", file=str(path), code=Code.WRONG_TYPE
+            [
+                at_line(
+                    Problem(
+                        file=str(path),
+                        message="company: expected the path of the company file, e.g. company: ../company.yaml",
+                        code=Code.WRONG_TYPE,
+                    ),
+                    line,
+                )
+            ]
         )
-    raw = {str(k): v for k, v in raw.items()}
-    problems: list[Problem] = []
-    raw["periods"] = _period_sections(raw.get("periods"), str(path), problems)
-    template_name = str(template or raw.get("template") or "customer_service")
-    loaded = load_template(template_name, base=path.parent)
-    base = _validate(path, raw, loaded, problems)
-    for key, override in raw["periods"].items():
-        _validate(path, _merge(raw, override), loaded, problems, prefix=f"periods.{key}")
-    if problems or base is None:  # (`_validate` gives None only with a problem)
-        raise ParamsError(problems)
-    return Department(path, raw, base, loaded, data)
+    where = override if override is not None else Path(named).expanduser()
+    where = where if where.is_absolute() else path.parent / where
+    if not where.is_file():
+        raise ParamsError(
+            [
+                at_line(
+                    Problem(
+                        file=str(path),
+                        message=f"company: {named!r}: no such file ({where.resolve()}); expected the YAML file every department shares, "
+                        "its path relative to this params file's folder",
+                        code=Code.MISSING_COMPANY_FILE,
+                    ),
+                    line,
+                )
+            ]
+        )
+    where = where.resolve()
+    raw, company_text = _read_yaml(
+        where, "expected a mapping of the keys every department shares (data, template, tables …)"
+    )
+    company = CompanyFile(where, raw, yamlfile.key_lines(company_text))
+    problems += key_problems(company, Params.model_fields)
+    for key in [k for k in raw if k in NOT_IN_COMPANY or k not in Params.model_fields]:
+        del raw[key]  # named once above, not again as an unknown key of the params
+    if "periods" in raw:
+        found: list[Problem] = []
+        raw["periods"] = _period_sections(raw["periods"], str(where), found)
+        problems += [company.with_line(p) for p in found]
+    return company
 
 
 PERIOD_KEYS = (

@@ -223,7 +223,9 @@ class PartitionFolder(DataFolder):
 
     def __init__(self, department: Department, inputs: Path) -> None:
         base = DataFolder.of(department)
-        super().__init__(base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone)
+        super().__init__(
+            base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone, bases=base.bases
+        )
         self.inputs = Path(inputs)
         self.department = department.id
 
@@ -269,7 +271,9 @@ class SharedTables:
 class _SharedFolder(DataFolder):
     def __init__(self, department: Department, shared: SharedTables) -> None:
         base = DataFolder.of(department)
-        super().__init__(base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone)
+        super().__init__(
+            base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone, bases=base.bases
+        )
         self.shared = shared
 
     def table(self, name: str) -> Table:
@@ -277,7 +281,7 @@ class _SharedFolder(DataFolder):
             source = self.sources.get(name)
             key = (
                 str(self.folder),
-                str(self.base),
+                str(self.base_of(name)),
                 self.snapshot,
                 self.template.sha256,
                 name,

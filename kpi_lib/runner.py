@@ -745,6 +745,8 @@ def _decide(
         "sources": sources,
         "history": earlier_results(batch.period_dir.parent, run.department, batch.window),
     }
+    if department.company is not None:  # only then: a department without one keeps the fingerprint it had
+        run.fingerprint["company"] = sha256_file(department.company.path)
     return incremental.decide(previous, run.fingerprint, fresh=batch.fresh, adapters=adapters, signed=signed)
 
 

@@ -31,7 +31,8 @@ department truly has no row in a mapped table, `allow_no_rows: true` says so
 (otherwise "no row of department …" is an error naming the values the file holds).
 
 Paths stay inside their folders: `file` is relative to the data folder, `adapter`
-to the params file's folder; an absolute path, a `..` or a symlink that resolves
+to the folder of the file that names it (the params file, or the company file for
+a table entry it gave: `Department.table_base`); an absolute path, a `..` or a symlink that resolves
 outside is refused, naming the key and the path. Adapters run only in `kpi run`,
 `score` and `validate`: a run keeps the frame each adapter returned (see
 `snapshot`), and `kpi verify --recompute` and `kpi diff` read that instead of
@@ -108,8 +109,11 @@ def source_path(folder: Path, name: str, source: TableSource | None, *, snapshot
     return folder / source.file
 
 
-def adapter_path(base: Path, source: TableSource | None, *, table: str) -> Path | None:
-    """The adapter's Python file: inside the params file's folder `base`, symlinks resolved; else `ParamsError`."""
+def adapter_path(
+    base: Path, source: TableSource | None, *, table: str, owner: str = "params file"
+) -> Path | None:
+    """The adapter's Python file: inside `base`, the folder of the `owner` file that names it (the params or the
+    company file), symlinks resolved; else `ParamsError`."""
     if source is None or not source.adapter:
         return None
     file = source.adapter.split(":", 1)[0]
@@ -119,7 +123,7 @@ def adapter_path(base: Path, source: TableSource | None, *, table: str) -> Path 
             [
                 Problem(
                     file=str(base),
-                    message=f"tables.{table}.adapter: {file!r} {why}; expected a .py file in the params file's folder (no absolute path, no '..', no symlink out of it)",
+                    message=f"tables.{table}.adapter: {file!r} {why}; expected a .py file in the {owner}'s folder (no absolute path, no '..', no symlink out of it)",
                     code=Code.PATH_OUTSIDE,
                 )
             ]

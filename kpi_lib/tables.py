@@ -439,11 +439,12 @@ def load_table(
     base: Path | None = None,
     snapshot: bool = False,
     rules: ReadRules | None = None,
+    owner: str = "params file",
 ) -> Table:
     """Read and validate one table of a data folder; never raises for bad content.
 
     `source` is the params' export mapping of this table (see `sources`), `base`
-    the params file's folder (adapters live there), `snapshot` true when reading a
+    the folder of the `owner` file that names the table (adapters live there), `snapshot` true when reading a
     run's `inputs/data/` copies (mapped files at their paths there; a table with
     an adapter from the frame the run kept, without running the adapter), `rules`
     what cells are checked against beyond their types. A table file that resolves
@@ -451,7 +452,7 @@ def load_table(
     """
     rules = rules or ReadRules()
     if source is not None:
-        return _load_mapped(folder, spec, source, base or folder, snapshot, rules)
+        return _load_mapped(folder, spec, source, base or folder, snapshot, rules, owner)
     candidates = find_table_file(folder, spec.name)
     shown = folder / f"{spec.name}.csv"
     if not candidates:
@@ -511,11 +512,17 @@ def _unreadable(path: Path, exc: Unreadable | OSError) -> Problem:
 
 
 def _load_mapped(
-    folder: Path, spec: TableSpec, source: TableSource, base: Path, snapshot: bool, rules: ReadRules
+    folder: Path,
+    spec: TableSpec,
+    source: TableSource,
+    base: Path,
+    snapshot: bool,
+    rules: ReadRules,
+    owner: str = "params file",
 ) -> Table:
     try:
         path = source_path(folder, spec.name, source, snapshot=snapshot)
-        adapter = None if snapshot else adapter_path(base, source, table=spec.name)
+        adapter = None if snapshot else adapter_path(base, source, table=spec.name, owner=owner)
     except InputError as refused:
         return _failed(spec, str(folder / spec.name), None, refused.problems, rules)
     if path is None:
@@ -1045,7 +1052,10 @@ class DataFolder:
 
     `sources` are the params' export mappings by table name, `base` the params
     file's folder, `snapshot` true for a run's `inputs/` copies, `timezone` the
-    params' time zone that timestamps with an offset are converted to.
+    params' time zone that timestamps with an offset are converted to. `bases`
+    gives the folder of each table whose entry a company file gave
+    (`Department.table_base`); `base_of(name)` is the folder a table's relative
+    paths outside the data folder (its adapter) resolve against.
     """
 
     def __init__(
@@ -1056,11 +1066,14 @@ class DataFolder:
         base: Path | None = None,
         snapshot: bool = False,
         timezone: str = DEFAULT_TIMEZONE,
+        *,
+        bases: Mapping[str, Path] | None = None,
     ) -> None:
         self.folder = folder
         self.template = template
         self.sources = dict(sources or {})
         self.base = base or folder
+        self.bases = dict(bases or {})
         self.snapshot = snapshot
         self.timezone = timezone
         self._tables: dict[str, Table] = {}
@@ -1076,7 +1089,15 @@ class DataFolder:
             department.path.parent,
             department.snapshot,
             base.timezone,
+            bases=department.table_bases(),
         )
+
+    def base_of(self, name: str) -> Path:
+        """The folder of the file that names table `name` (its adapter is there): the company file's or the params file's."""
+        return self.bases.get(name, self.base)
+
+    def _owner(self, name: str) -> str:
+        return "company file" if name in self.bases else "params file"
 
     def rules(self, name: str) -> ReadRules:
         """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
@@ -1095,9 +1116,10 @@ class DataFolder:
                 self.folder,
                 spec,
                 self.sources.get(name),
-                base=self.base,
+                base=self.base_of(name),
                 snapshot=self.snapshot,
                 rules=self.rules(name),
+                owner=self._owner(name),
             )
         return self._tables[name]
 
@@ -1115,9 +1137,9 @@ class DataFolder:
         return [p for p in found if p.is_file() and inside(self.folder, p)]
 
     def adapter_file(self, name: str) -> Path | None:
-        """The adapter's source file of table `name` (inside the params file's folder), or None."""
+        """The adapter's source file of table `name` (inside `base_of(name)`), or None."""
         try:
-            path = adapter_path(self.base, self.sources.get(name), table=name)
+            path = adapter_path(self.base_of(name), self.sources.get(name), table=name, owner=self._owner(name))
         except InputError:
             return None
         return path if path is not None and path.is_file() else None

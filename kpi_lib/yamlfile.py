@@ -14,6 +14,10 @@ line (1-based) and what is wrong:
   exports, e.g. Churn: Yes), `070` is seventy, and `0x5a`, `1:20` or `9_0` are
   text (that a number key refuses), never a silently different number;
 - a date that is not on the calendar (`2026-02-30`) is refused with its line.
+
+`key_lines(text)` gives the line of every key (and list item) of a text `load`
+accepts, by its path of keys as text (`("tables", "complaints", "columns")`,
+list items by index), so a check made after loading can still name the line.
 """
 
 from __future__ import annotations
@@ -159,6 +163,30 @@ def load(text: str) -> Any:
         raise YamlProblem(f"not valid YAML: {exc}", code=Code.YAML_SYNTAX) from None
     except RecursionError:
         raise YamlProblem("nested too deeply", code=Code.YAML_SYNTAX) from None
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The 1-based line of each key (and list item) of `text`, by its path of keys as text; {} if it does not parse."""
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, YamlProblem, RecursionError):
+        return {}
+    lines: dict[tuple[str, ...], int] = {}
+    stack: list[tuple[tuple[str, ...], Any]] = [((), root)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    inner = (*path, str(key_node.value))
+                    lines.setdefault(inner, key_node.start_mark.line + 1)
+                    stack.append((inner, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                inner = (*path, str(i))
+                lines.setdefault(inner, item.start_mark.line + 1)
+                stack.append((inner, item))
+    return lines
 
 
 class _PlainDumper(yaml.SafeDumper):

@@ -131,6 +131,17 @@ def params(id: str, code: str, text: str | bytes, *where: str) -> Case:
     return Case(id, code, build, (f"{DEPT}.yaml", *where), ParamsError)
 
 
+def company(id: str, code: str, text: str, *where: str) -> Case:
+    """A case of a company file (YAML text) the valid params name: the line names the company file, the line and the key."""
+
+    def build(root: Path) -> Callable[[], Any]:
+        (root / "company.yaml").write_text(text, encoding="utf-8")
+        path = write_company(root, "csv", params_text="company: company.yaml\n" + VALID)
+        return lambda: _score(path)
+
+    return Case(id, code, build, ("company.yaml", *where), ParamsError)
+
+
 def changed(id: str, code: str, *where: str, **changes: Any) -> Case:
     """A case of the test params with `changes` (see conftest.params_document): the line names the file and the key."""
 
@@ -764,6 +775,8 @@ CASES: list[Case] = [
         lambda d: d["tables"]["budgets"]["columns"]["amount"].update(type="money"),
         "table budgets, column amount: unknown type 'money'",
     ),
+    params("company-missing", "missing_company_file", "company: ../nowhere.yaml\n" + VALID, "line 1", "company"),
+    company("company-names-a-department", "not_in_company_file", "lang: zh\nname: Shared\n", "line 2", "name"),
 ]
 
 # Codes no row of `CASES` produces, each with where it comes from and why not here.
