@@ -167,7 +167,8 @@ def snapshot_inputs(
         "params": copy(department.path, PARAMS_COPY),
         "template": {"id": department.template.id, **copy(Path(department.template.path), TEMPLATE_COPY)},
     }
-    if department.company is not None:  # beside the params file (no key at all without one: older manifests read the same)
+    # The company file beside the params file; no key at all without one (such manifests stay as they were).
+    if department.company is not None:
         section = {"params": section["params"], "company": copy(department.company.path, COMPANY_COPY), **section}
     tables: list[dict[str, Any]] = []
     adapted: list[dict[str, Any]] = []
@@ -784,7 +785,9 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
                     shown[str(target)] = shown[str(target.resolve())] = str(entry.get("path"))
         (root / DATA).mkdir(exist_ok=True)
         yield (
-            load_params(root / PARAMS_COPY, template=root / TEMPLATE_COPY, data=root / DATA, company=root / COMPANY_COPY),
+            load_params(
+                root / PARAMS_COPY, template=root / TEMPLATE_COPY, data=root / DATA, company=root / COMPANY_COPY
+            ),
             shown,
         )
 

@@ -12,6 +12,15 @@ base; `Params.for_period(period)` returns the effective parameters, and every
 override section is validated at load time, so a bad override is reported
 before any run.
 
+A params file may name a company file (`company: ../company.yaml`) holding
+what every department shares; `load_params` reads it (the same strict YAML) and
+merges the params over it before any check: a `tables` entry replaces the
+company's entry for that table whole, `indicators` (per id, then per key),
+`policy` and `periods` merge key by key, anything else replaces. Paths the
+company file gives resolve against its folder (`Department.folder_of`,
+`Department.table_base`), and a problem with a value it gave names it and the
+line of the key. The rules, and which keys it may hold, are in `kpi_lib.company`.
+
 `method: observation` is accepted for every indicator: the value is then the
 one an inspector recorded in the `observations` table (SPEC's example does this
 for CS02, whose seed method is a survey). `records` and `survey` must be among
@@ -369,9 +378,7 @@ def _read_yaml(path: Path, expected: str) -> tuple[dict[str, Any], str]:
     return {str(k): v for k, v in raw.items()}, text
 
 
-def _load_company(
-    path: Path, named: Any, text: str, override: Path | None, problems: list[Problem]
-) -> CompanyFile:
+def _load_company(path: Path, named: Any, text: str, override: Path | None, problems: list[Problem]) -> CompanyFile:
     """The company file the params file at `path` names (or `override`, a run's copy); its own problems into `problems`.
 
     A `company:` that is no file name, or names no file, raises `ParamsError`

@@ -109,9 +109,7 @@ def source_path(folder: Path, name: str, source: TableSource | None, *, snapshot
     return folder / source.file
 
 
-def adapter_path(
-    base: Path, source: TableSource | None, *, table: str, owner: str = "params file"
-) -> Path | None:
+def adapter_path(base: Path, source: TableSource | None, *, table: str, owner: str = "params file") -> Path | None:
     """The adapter's Python file: inside `base`, the folder of the `owner` file that names it (the params or the
     company file), symlinks resolved; else `ParamsError`."""
     if source is None or not source.adapter:

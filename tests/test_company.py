@@ -24,7 +24,7 @@ import yaml
 
 from kpi_lib import Period, appraise, load_params
 from kpi_lib.audit import recorded_department, snapshot_inputs
-from kpi_lib.company import merge, owner
+from kpi_lib.company import CompanyFile, key_problems, merge, owner
 from kpi_lib.diff import diff_runs
 from kpi_lib.errors import Code, ParamsError
 from kpi_lib.incremental import decide
@@ -32,6 +32,7 @@ from kpi_lib.layout import COMPANY_COPY, INPUTS, MANIFEST
 from kpi_lib.params import Department, Params
 from kpi_lib.tables import DataFolder
 from kpi_lib.template import load_template
+from kpi_lib.yamlfile import key_lines
 
 from .conftest import SPEC_INDICATORS, kpi
 
@@ -82,7 +83,14 @@ def _ind(iid: str, *keys: str) -> Callable[[Params], Any]:
 MERGE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], Period, Callable[[Params], Any], Any]] = [
     ("lang from the company", shared(lang="en"), own_params(), Q4, lambda p: p.lang, "en"),
     ("lang replaced by the params", shared(lang="en"), own_params(lang="zh"), Q4, lambda p: p.lang, "zh"),
-    ("timezone from the company", shared(timezone="Europe/Berlin"), own_params(), Q4, lambda p: p.timezone, "Europe/Berlin"),
+    (
+        "timezone from the company",
+        shared(timezone="Europe/Berlin"),
+        own_params(),
+        Q4,
+        lambda p: p.timezone,
+        "Europe/Berlin",
+    ),
     ("data replaced by the params", shared(), own_params(data="mine"), Q4, lambda p: p.data, "mine"),
     ("review_date from the company", shared(), own_params(), Q4, lambda p: str(p.review_date), "2026-12-20"),
     (
@@ -173,9 +181,16 @@ MERGE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], Period, Callable[[P
 ]
 
 
-@pytest.mark.parametrize(("company", "params", "period", "look", "expected"), [c[1:] for c in MERGE_CASES], ids=[c[0] for c in MERGE_CASES])
+@pytest.mark.parametrize(
+    ("company", "params", "period", "look", "expected"), [c[1:] for c in MERGE_CASES], ids=[c[0] for c in MERGE_CASES]
+)
 def test_the_params_override_the_company_by_kind_of_key(
-    tmp_path: Path, company: dict[str, Any], params: dict[str, Any], period: Period, look: Callable[[Params], Any], expected: Any
+    tmp_path: Path,
+    company: dict[str, Any],
+    params: dict[str, Any],
+    period: Period,
+    look: Callable[[Params], Any],
+    expected: Any,
 ) -> None:
     assert look(load(tmp_path, company, params).for_period(period)) == expected
 
@@ -201,7 +216,12 @@ def test_owner_names_the_file_a_merged_value_came_from(path: tuple[str, ...], ex
         "tables": {"complaints": {"columns": {"complaint_id": "id"}}, "feedback": {"file": "f.csv"}},
         "grades": [{"grade": "A", "min": 0}],
     }
-    own = {"lang": "zh", "indicators": {"CS04": {"weight": 8}}, "tables": {"complaints": {}}, "grades": [{"grade": "B", "min": 0}]}
+    own = {
+        "lang": "zh",
+        "indicators": {"CS04": {"weight": 8}},
+        "tables": {"complaints": {}},
+        "grades": [{"grade": "B", "min": 0}],
+    }
     assert owner(path, company, own) == expected
     merged = merge(company, own)
     assert merged["tables"]["complaints"] == {} and merged["indicators"]["CS04"] == {"sla": "24h", "weight": 8}
@@ -270,7 +290,10 @@ PATH_CASES: list[tuple[str, dict[str, Any], dict[str, Any], Callable[[Department
 
 @pytest.mark.parametrize(("company", "params", "look"), [c[1:] for c in PATH_CASES], ids=[c[0] for c in PATH_CASES])
 def test_paths_resolve_against_the_folder_of_the_file_that_names_them(
-    tmp_path: Path, company: dict[str, Any], params: dict[str, Any], look: Callable[[Department, Path], tuple[Path, Path]]
+    tmp_path: Path,
+    company: dict[str, Any],
+    params: dict[str, Any],
+    look: Callable[[Department, Path], tuple[Path, Path]],
 ) -> None:
     _custom_template(tmp_path)
     (tmp_path / "shared" / "adapt.py").write_text("def fix(raw, options):\n    return raw\n", encoding="utf-8")
@@ -297,7 +320,14 @@ def test_an_adapter_climbing_out_of_the_company_folder_is_refused_naming_it(tmp_
 # -- problems: (id, company text, params changes, the file, what the line says, code) ------------------------------------
 VALID_COMPANY = "data: data\ntemplate: customer_service\n"
 ERROR_CASES: list[tuple[str, str | None, dict[str, Any], str, tuple[str, ...], Code]] = [
-    ("unknown key", VALID_COMPANY + "lang: zh\ncolour: blue\n", {}, "company.yaml", ("line 4", "colour", "unknown key"), Code.UNKNOWN_KEY),
+    (
+        "unknown key",
+        VALID_COMPANY + "lang: zh\ncolour: blue\n",
+        {},
+        "company.yaml",
+        ("line 4", "colour", "unknown key"),
+        Code.UNKNOWN_KEY,
+    ),
     (
         "unknown nested key",
         VALID_COMPANY + "tables:\n  complaints:\n    file: t.csv\n    colums: {complaint_id: id}\n",
@@ -338,9 +368,30 @@ ERROR_CASES: list[tuple[str, str | None, dict[str, Any], str, tuple[str, ...], C
         ("line 6", "periods.2026-Q4 → indicators.CS04.target", "0 to 100"),
         Code.OUT_OF_RANGE,
     ),
-    ("a period key of the company", VALID_COMPANY + "periods:\n  2026-Q5: {}\n", {}, "company.yaml", ("line 4", "periods.2026-Q5"), Code.BAD_PERIOD),
-    ("a department in the company", VALID_COMPANY + "department: cs-x\n", {}, "company.yaml", ("line 3", "department"), Code.NOT_IN_COMPANY_FILE),
-    ("a name in the company", "name: Shared\n" + VALID_COMPANY, {}, "company.yaml", ("line 1", "name"), Code.NOT_IN_COMPANY_FILE),
+    (
+        "a period key of the company",
+        VALID_COMPANY + "periods:\n  2026-Q5: {}\n",
+        {},
+        "company.yaml",
+        ("line 4", "periods.2026-Q5"),
+        Code.BAD_PERIOD,
+    ),
+    (
+        "a department in the company",
+        VALID_COMPANY + "department: cs-x\n",
+        {},
+        "company.yaml",
+        ("line 3", "department"),
+        Code.NOT_IN_COMPANY_FILE,
+    ),
+    (
+        "a name in the company",
+        "name: Shared\n" + VALID_COMPANY,
+        {},
+        "company.yaml",
+        ("line 1", "name"),
+        Code.NOT_IN_COMPANY_FILE,
+    ),
     (
         "a company file naming a company file",
         VALID_COMPANY + "company: other.yaml\n",
@@ -349,10 +400,24 @@ ERROR_CASES: list[tuple[str, str | None, dict[str, Any], str, tuple[str, ...], C
         ("line 3", "company", "another company file"),
         Code.NOT_IN_COMPANY_FILE,
     ),
-    ("a repeated key", VALID_COMPANY + "lang: zh\nlang: en\n", {}, "company.yaml", ("line 4", "given twice"), Code.YAML_DUPLICATE_KEY),
+    (
+        "a repeated key",
+        VALID_COMPANY + "lang: zh\nlang: en\n",
+        {},
+        "company.yaml",
+        ("line 4", "given twice"),
+        Code.YAML_DUPLICATE_KEY,
+    ),
     ("not a mapping", "- data\n", {}, "company.yaml", ("expected a mapping",), Code.WRONG_TYPE),
     ("no company file", None, {}, "cs-test.yaml", ("line 1", "company", "no such file"), Code.MISSING_COMPANY_FILE),
-    ("company is no path", VALID_COMPANY, {"company": ["a", "b"]}, "cs-test.yaml", ("line 1", "company"), Code.WRONG_TYPE),
+    (
+        "company is no path",
+        VALID_COMPANY,
+        {"company": ["a", "b"]},
+        "cs-test.yaml",
+        ("line 1", "company"),
+        Code.WRONG_TYPE,
+    ),
     (
         "a bad value of the params",
         VALID_COMPANY,
@@ -407,7 +472,9 @@ def demo_company(root: Path, demo_dir: Path) -> list[Path]:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["ticket_no", "team", "opened_at", "closed_at", "happy"])
         for r in rows:
-            writer.writerow([r["complaint_id"], TEAMS[r["department"]], r["received_at"], r["resolved_at"], r["satisfied"]])
+            writer.writerow(
+                [r["complaint_id"], TEAMS[r["department"]], r["received_at"], r["resolved_at"], r["satisfied"]]
+            )
     source.unlink()  # read through the mapping, or not at all
     demo = {d: yaml.safe_load((demo_dir / "params" / f"{d}.yaml").read_text(encoding="utf-8")) for d in TEAMS}
     east = demo["cs-east"]
@@ -537,3 +604,21 @@ def test_kpi_run_verify_and_diff_through_a_company_file(demo_dir: Path, tmp_path
     assert again.returncode == 0, again.stdout + again.stderr
     lines = diff_runs(before, period / "cs-east")
     assert any("parameter indicators.CS04.penalty: 2 → 3" in line for line in lines), lines
+
+
+def test_the_readme_company_file_is_accepted_as_it_is(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## One company file for every department", 1)[1]
+    text = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = _write(tmp_path / "company.yaml", text)
+    company = CompanyFile(path, yaml.safe_load(text), key_lines(text))
+    assert key_problems(company, Params.model_fields) == [] and "tables" in company.raw
+    own = yaml.safe_load(section.split("```yaml\n", 2)[2].split("```", 1)[0])
+    assert own["company"] == "../company.yaml" and set(merge(company.raw, own)["indicators"]["CS04"]) == {
+        "sla",
+        "step",
+        "penalty",
+        "bonus",
+        "weight",
+        "target",
+    }
