@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Code, Problem
+from .text import near_match
 
 NOT_IN_COMPANY = {
     "department": "a department's own id; it belongs in each params file",
@@ -116,7 +117,10 @@ def key_problems(company: CompanyFile, allowed: Iterable[str]) -> list[Problem]:
         if key in NOT_IN_COMPANY:
             message, code = f"{key}: {NOT_IN_COMPANY[key]}", Code.NOT_IN_COMPANY_FILE
         elif key not in known:
-            message, code = f"{key}: unknown key; a company file may hold {', '.join(known)}", Code.UNKNOWN_KEY
+            near = near_match(key, known)
+            hint = f"did you mean {near}? " if near else ""
+            message = f"{key}: unknown key; {hint}a company file may hold {', '.join(known)}"
+            code = Code.UNKNOWN_KEY
         else:
             continue
         problems.append(at_line(Problem(file=str(company.path), message=message, code=code), company.line([key])))

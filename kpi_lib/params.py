@@ -324,7 +324,7 @@ def load_params(
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
-    raw, text = _read_yaml(path, "expected a mapping with department, data and indicators")
+    raw, text = _read_yaml(path, "params file", "expected a mapping with department, data and indicators")
     problems: list[Problem] = []
     shared = None
     if "company" in raw:
@@ -357,13 +357,12 @@ def _located(problems: list[Problem], path: Path, company: CompanyFile | None, o
     return [relocate(p, str(path), company, own) for p in problems]
 
 
-def _read_yaml(path: Path, expected: str) -> tuple[dict[str, Any], str]:
+def _read_yaml(path: Path, what: str, expected: str) -> tuple[dict[str, Any], str]:
     """A params or company file's mapping (keys as text) and its text; `ParamsError` naming the file when it is not one."""
     try:
         text = path.read_bytes().decode("utf-8")
         raw = yamlfile.load(text)
     except OSError as exc:
-        what = "params file" if expected.startswith("expected a mapping with department") else "company file"
         raise ParamsError(
             f"cannot read the {what}: {exc.strerror or exc}", file=str(path), code=Code.UNREADABLE_FILE
         ) from None
@@ -416,7 +415,7 @@ def _load_company(path: Path, named: Any, text: str, override: Path | None, prob
         )
     where = where.resolve()
     raw, company_text = _read_yaml(
-        where, "expected a mapping of the keys every department shares (data, template, tables …)"
+        where, "company file", "expected a mapping of the keys every department shares (data, template, tables …)"
     )
     company = CompanyFile(where, raw, yamlfile.key_lines(company_text))
     problems += key_problems(company, Params.model_fields)

@@ -329,6 +329,14 @@ ERROR_CASES: list[tuple[str, str | None, dict[str, Any], str, tuple[str, ...], C
         Code.UNKNOWN_KEY,
     ),
     (
+        "a key in the wrong letter case",
+        VALID_COMPANY + "TimeZone: Europe/Berlin\n",
+        {},
+        "company.yaml",
+        ("line 3", "TimeZone: unknown key; did you mean timezone?"),
+        Code.UNKNOWN_KEY,
+    ),
+    (
         "unknown nested key",
         VALID_COMPANY + "tables:\n  complaints:\n    file: t.csv\n    colums: {complaint_id: id}\n",
         {},
