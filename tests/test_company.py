@@ -23,13 +23,15 @@ import pytest
 import yaml
 
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.audit import recorded_department, snapshot_inputs
+from kpi_lib.audit import recorded_department, recorded_inputs, snapshot_inputs
 from kpi_lib.company import CompanyFile, key_problems, merge, owner
 from kpi_lib.diff import diff_runs
-from kpi_lib.errors import Code, ParamsError
+from kpi_lib.errors import AuditError, Code, ParamsError
+from kpi_lib.files import write_json
 from kpi_lib.incremental import decide
 from kpi_lib.layout import COMPANY_COPY, INPUTS, MANIFEST
 from kpi_lib.params import Department, Params
+from kpi_lib.sources import no_code
 from kpi_lib.tables import DataFolder
 from kpi_lib.template import load_template
 from kpi_lib.yamlfile import key_lines
@@ -549,6 +551,32 @@ def test_a_run_keeps_the_company_file_and_recomputes_from_its_copy(demo_dir: Pat
     company.write_text(company.read_text(encoding="utf-8").replace("sla: 24h", "sla: 48h"), encoding="utf-8")
     assert load_params(path).base.indicators["CS04"].sla == "48h"
     assert recorded_department(folder).base.indicators["CS04"].sla == "24h"  # the copy, not the company's file now
+
+
+def test_an_adapter_of_the_company_is_kept_and_its_output_recomputed_without_running_it(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    path = demo_company(tmp_path, demo_dir)[1]
+    company = tmp_path / "company.yaml"
+    (tmp_path / "fix.py").write_text("def fix(raw, options):\n    return raw\n", encoding="utf-8")
+    doc = yaml.safe_load(company.read_text(encoding="utf-8"))
+    doc["tables"]["complaints"]["adapter"] = "fix.py:fix"
+    _write(company, doc)
+    department = load_params(path)
+    folder = tmp_path / "outputs" / "2026-Q4" / department.id
+    section = snapshot_inputs(department, Q4, folder)
+    kept = [e for e in section["tables"] if e.get("role") == "adapter"]
+    assert [e["copy"] for e in kept] == [f"{INPUTS}/adapters/company/fix.py"] and kept[0]["path"] == str(
+        tmp_path / "fix.py"
+    )
+    write_json(folder / MANIFEST, {"inputs": section})
+    live = appraise(department, Q4).to_json()
+    (tmp_path / "fix.py").write_text("def fix(raw, options):\n    raise SystemExit('ran')\n", encoding="utf-8")
+    with no_code("kpi verify"), recorded_inputs(folder) as (recorded, _):
+        assert recorded.company is not None and recorded.company.path.name == COMPANY_COPY
+        assert appraise(recorded, Q4, data=DataFolder.of(recorded)).to_json() == live
+    with no_code("kpi verify"), pytest.raises(AuditError, match="executes no code"):
+        appraise(load_params(path), Q4)
 
 
 @pytest.mark.parametrize(
