@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import random
+import struct
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -159,8 +160,6 @@ def _boston_ok(moment: datetime) -> bool:
 
 def _wkb_point(lon: float, lat: float) -> str:
     """The geom_4326 column: an EWKB point with SRID 4326, as PostGIS writes it in hex."""
-    import struct
-
     return ("0101000020E6100000" + struct.pack("<dd", lon, lat).hex()).upper()
 
 
