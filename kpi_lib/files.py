@@ -138,23 +138,33 @@ def versions() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def dependency_versions(root: str = "kpi-appraisal") -> dict[str, str]:
-    """The version of every distribution `root` requires, transitively (optional extras left out), by name."""
+    """The version of every distribution `root` requires, transitively, with the extras the requirements name
+    (`jsonschema[format-nongpl]`), and those of `root`'s own optional extras that are installed (dask: its
+    packages are loaded by the kernels too when present)."""
     found: dict[str, str] = {}
-    stack = [root]
+    seen: set[tuple[str, str]] = set()
+    try:
+        extras = metadata.distribution(root).metadata.get_all("Provides-Extra") or []
+    except metadata.PackageNotFoundError:
+        extras = []
+    stack: list[tuple[str, str, bool]] = [(root, extra, bool(extra)) for extra in ("", *extras)]
     while stack:
-        name = canonicalize_name(stack.pop())
-        if name in found:
+        name, extra, optional = stack.pop()
+        name = canonicalize_name(name)
+        if (name, extra) in seen:
             continue
+        seen.add((name, extra))
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            found[name] = "not installed"
+            if not optional:
+                found.setdefault(name, "not installed")
             continue
         found[name] = dist.version
         for text in dist.requires or []:
             requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                stack.append(requirement.name)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": extra}):
+                stack += [(requirement.name, wanted, optional) for wanted in ("", *sorted(requirement.extras))]
     return dict(sorted(found.items()))
 
 

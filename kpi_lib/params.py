@@ -245,7 +245,7 @@ class Params(_Model):
         try:
             calendar_of(value)
         except UnknownCalendar as exc:
-            raise _Invalid(f"found {value!r}: {exc}", Code.UNKNOWN_CALENDAR) from None
+            raise _Invalid(str(exc), Code.UNKNOWN_CALENDAR) from None
         return value
 
     @field_validator("days_off", "workdays")
