@@ -23,8 +23,10 @@ reported:
 - dates are `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM[:SS[.ffffff]]` with an
   optional UTC offset (`Z`, `+08:00`); years run from 1900 to 2100. A timestamp
   that carries an offset (text, or a time-zone-aware Parquet value) is converted
-  to the params' `timezone` (default Asia/Shanghai) and kept naive; one without
-  is already in it;
+  to the params' `timezone` (default Asia/Shanghai); one without is already in
+  it, and must name one instant there: a local time the zone skips (clocks go
+  forward) or repeats (clocks go back) is refused (`kpi_lib.zones`). Dates are
+  calendar days and are not checked against the clock;
 - booleans are true/false/1/0/yes/no/是/否 (ASCII letters in any case).
 
 A problem carries the department of its row, so one department's bad row fails
@@ -43,6 +45,17 @@ empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
 (never binary floats; one object per distinct text, shared by its rows), pandas'
 pyarrow-backed `str` for text and periods (NaN when empty); plus `_row`, the row
 number.
+
+Timestamps are kept as naive local wall-clock time in the params' time zone:
+windows are local calendar days, evidence shows the times people read on their
+clocks, and partitions, `kpi verify --recompute` and `kpi diff` compare them as
+they are. A wall-clock time names one instant except in the hour that repeats
+when clocks go back; a cell there can only have come with an offset, and which
+of the two it was is kept in a nullable `boolean` column `_fold:<column>` (True:
+the second), added after `_row` only for a timestamp column that has such a cell
+(so no Asia/Shanghai frame since 1991 has one). It travels with the rows through
+filters and partitions; durations and the order check turn local times into
+instants with it (`kpi_lib.zones.instants`).
 
 Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
 (`kpi_lib.readers`), only the columns the template names; each text column is
