@@ -30,7 +30,7 @@ from kpi_lib.params import _Invalid, _strptime_format
 from kpi_lib.partitions import partition_bytes, read_partition
 from kpi_lib.period import Period
 from kpi_lib.rates import RateInput, on_time
-from kpi_lib.tables import DataFolder, Table
+from kpi_lib.tables import DataFolder, ReadRules, Table, parse_table
 from kpi_lib.template import load_template
 from kpi_lib.zones import fold_column
 
@@ -85,11 +85,34 @@ def _write_parquet(path: Path, created: str, sent: str) -> None:
     pq.write_table(table, path)
 
 
-# Every kind of source a table can come from: its file suffix and how a test writes one row of cells into it.
+def _write_frame(path: Path, created: str, sent: str) -> None:
+    """An adapter's frame (kept as Parquet by a run): pandas timestamps, naive or with their zone (UTC)."""
+
+    def cell(text: str) -> pd.Timestamp:
+        moment = pd.Timestamp(_moment(text))
+        return moment if moment.tzinfo is None else moment.tz_convert("UTC")
+
+    path.write_bytes(b"")  # the adapter's own file is not read by this test
+    FRAMES[path.parent] = pd.DataFrame(
+        {
+            "message_id": ["M1"],
+            "department": [DEPT],
+            "customer_id": ["C1"],
+            "created_at": pd.Series([cell(created)]),
+            "sent_at": pd.Series([cell(sent)]),
+        }
+    )
+
+
+FRAMES: dict[Path, pd.DataFrame] = {}
+
+# Every kind of source a table can come from: its file suffix and how a test writes one row of cells into it
+# ("frame" is an adapter's pandas frame, read by `parse_table` as a run reads what an adapter returns).
 SOURCES: dict[str, tuple[str, Callable[[Path, str, str], None]]] = {
     "csv": (".csv", _write_csv),
     "xlsx": (".xlsx", _write_xlsx),
     "parquet": (".parquet", _write_parquet),
+    "frame": (".frame", _write_frame),
 }
 
 
@@ -201,6 +224,10 @@ CASES = [
 def _read(tmp_path: Path, source: str, case: Clock) -> Table:
     suffix, write = SOURCES[source]
     write(tmp_path / f"communications{suffix}", case.created, case.sent)
+    if source == "frame":
+        spec = TEMPLATE.tables["communications"]
+        frame = FRAMES.pop(tmp_path)
+        return parse_table(frame, spec, "adapter.py", None, rules=ReadRules(timezone=case.zone))
     return DataFolder(tmp_path, TEMPLATE, timezone=case.zone).table("communications")
 
 
@@ -243,7 +270,7 @@ def test_a_refused_cell_names_file_row_column_value_and_zone(source: str, tmp_pa
     case = next(c for c in CASES if c.id == "ny-skipped-time")
     (problem,) = _read(tmp_path, source, case).problems
     line = str(problem)
-    assert f"communications{SOURCES[source][0]}" in line
+    assert ("adapter.py" if source == "frame" else f"communications{SOURCES[source][0]}") in line
     assert ("communications.xlsx!E2" if source == "xlsx" else "row 2") in line
     assert "column sent_at" in line and "2026-03-08 02:30" in line
     assert "does not exist in America/New_York: clocks go forward" in line
