@@ -309,7 +309,7 @@ def on_time(inp: RateInput) -> Evidence:
     n = int(ok.sum())
     facts: dict[str, Any] = {"sla": inp.sla}
     if unit == "wd":
-        facts["calendar"] = inp.calendar.label
+        facts["calendar"] = inp.calendar.code
     return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), **facts)
 
 

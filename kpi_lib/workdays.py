@@ -118,13 +118,12 @@ class Calendar:
 
     @property
     def label(self) -> str:
-        """The code and how many dates the params add, for reports: `US-NY`, `CN + 2 days off`."""
-        extra = []
-        if self.days_off:
-            extra.append(f"{len(self.days_off)} days off")
-        if self.workdays:
-            extra.append(f"{len(self.workdays)} workdays")
-        return " + ".join([self.code, *extra])
+        """The code and the dates the params add, for a report's provenance: `US-NY; days_off: 2026-12-24`."""
+        parts = [self.code]
+        for key, days in (("days_off", self.days_off), ("workdays", self.workdays)):
+            if days:
+                parts.append(f"{key}: {', '.join(str(d) for d in sorted(days))}")
+        return "; ".join(parts)
 
     def is_workday(self, day: date) -> bool:
         return _is_workday(self, day)

@@ -131,7 +131,7 @@ def test_calendar_params_errors(company: Company, changes: dict[str, object], co
 def test_params_give_the_department_its_calendar(company: Company) -> None:
     params = load_params(company.params(calendar="DE-BY", days_off=["2026-12-24"], workdays=["2026-12-27"])).base
     assert params.working_calendar == calendar_of("DE-BY", (D("2026-12-24"),), (D("2026-12-27"),))
-    assert params.working_calendar.label == "DE-BY + 1 days off + 1 workdays"
+    assert params.working_calendar.label == "DE-BY; days_off: 2026-12-24; workdays: 2026-12-27"
     assert load_params(company.params()).base.working_calendar.code == "CN"
 
 
