@@ -26,7 +26,7 @@ from openpyxl import Workbook
 
 from kpi_lib.demo import TABLE_COLUMNS
 from kpi_lib.errors import Code
-from kpi_lib.params import _Invalid, _strptime_format
+from kpi_lib.params import TableSource, _Invalid, _strptime_format
 from kpi_lib.partitions import partition_bytes, read_partition
 from kpi_lib.period import Period
 from kpi_lib.rates import RateInput, on_time
@@ -349,3 +349,28 @@ def test_kpi_score_counts_real_hours_in_new_york(company: Company) -> None:
     assert result.returncode == 1
     assert "communications.csv" in result.stderr and "row 2" in result.stderr and "column created_at" in result.stderr
     assert "2026-11-01 01:30 occurs twice in America/New_York" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fmt", "cell", "refused", "second"),
+    [
+        ("%m/%d/%Y %I:%M %p", "11/01/2026 01:30 AM", Code.AMBIGUOUS_TIME, False),
+        ("%m/%d/%Y %I:%M %p", "03/08/2026 02:30 AM", Code.NONEXISTENT_TIME, False),
+        ("%m/%d/%Y %I:%M %p %z", "11/01/2026 01:30 AM -0500", None, True),
+        ("%m/%d/%Y %I:%M %p %z", "11/01/2026 01:30 AM -0400", None, False),
+        ("%m/%d/%Y %I:%M %p", "11/01/2026 12:30 PM", None, False),
+    ],
+)
+def test_an_exports_own_date_format_is_checked_against_the_clock_too(
+    fmt: str, cell: str, refused: Code | None, second: bool, tmp_path: Path
+) -> None:
+    _write_csv(tmp_path / "communications.csv", "2026-10-31 09:00", cell)
+    sources = {"communications": TableSource(formats={"sent_at": fmt})}
+    table = DataFolder(tmp_path, TEMPLATE, sources, timezone=NY).table("communications")
+    assert [p.code for p in table.problems] == ([refused] if refused else [])
+    if refused is not None:
+        return
+    if second:
+        assert table.frame[fold_column("sent_at")].tolist() == [True]
+    else:
+        assert fold_column("sent_at") not in table.frame
