@@ -191,6 +191,8 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
                 file=lambda name: data.table(name).file,
                 satisfied_min_score=policy.satisfied_min_score,
                 sla=spec.sla,
+                timezone=params.timezone,
+                calendar=params.working_calendar,
             )
         )
         source = data.table(ind.table)

@@ -58,6 +58,7 @@ from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run
 from .schedule import Task, findings, tasks, to_ics
 from .tables import DataFolder
 from .template import load_template
+from .workdays import DEFAULT_CALENDAR, UnknownCalendar, calendar_of
 from .workers import dask_executor, local_executor
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
 def card_findings(card: Scorecard) -> list[Any]:
     """Evidence collected outside its collection window (information, not an error)."""
 
-    return [f for r in card.results for f in findings(r, card.params.review_date)]
+    return [f for r in card.results for f in findings(r, card.params.review_date, card.params.working_calendar)]
 
 
 @app.command()
@@ -587,6 +588,13 @@ def calendar(
     template: Annotated[
         str, typer.Option("--template", help="Template-level only: a packaged name or a path.")
     ] = "customer_service",
+    calendar_code: Annotated[
+        str,
+        typer.Option(
+            "--calendar",
+            help="Template-level only: the working-day calendar (CN, a country code such as US-NY or DE-BY, or weekdays).",
+        ),
+    ] = DEFAULT_CALENDAR,
 ) -> None:
     """Every collection task of a year: window, indicator, collector, source, method."""
 
@@ -595,26 +603,34 @@ def calendar(
     found: list[Task] = []
     lang = "zh"
     methods: dict[str, templates.Text] = {}
+    calendars: list[str] = []
     if params:
         for path in params:
             department = load_params(path)
             lang, methods = department.base.lang, {**department.template.methods, **methods}
             found += tasks(department.template, year, department=department)
+            calendars.append(department.base.working_calendar.label)
     else:
+        try:
+            working = calendar_of(calendar_code)
+        except UnknownCalendar as exc:
+            raise UsageError(f"--calendar {calendar_code!r}: {exc}") from None
+        calendars.append(working.label)
         try:
             review = date.fromisoformat(review_date) if review_date else None
         except ValueError:
             raise UsageError(f"--review-date {review_date!r}: expected YYYY-MM-DD") from None
         loaded = load_template(template)
         methods = dict(loaded.methods)
-        found = tasks(loaded, year, review_date=review)
+        found = tasks(loaded, year, review_date=review, calendar=working)
     found.sort(key=lambda t: (t.start, t.department, t.indicator.id))
     columns = [
         (name, "left")
         for name in ("window", "indicator", "collector", "source", "method", *(("department",) if params else ()))
     ]
     title = " ".join(both("cli.calendar.title"))
-    table = _table(f"{title} {year} · {len(found)} tasks", columns, no_wrap=("window",))
+    shown = ", ".join(dict.fromkeys(calendars))
+    table = _table(f"{title} {year} · {len(found)} tasks · {shown}", columns, no_wrap=("window",))
     for t in found:
         ind = t.indicator
         window = str(t.start) if t.start == t.end else f"{t.start} – {t.end:%m-%d}"

@@ -29,6 +29,7 @@ from .partitions import PartitionFolder
 from .sources import no_code
 from .tables import DataFolder
 from .template import Template, load_template
+from .zones import fold_column, is_fold_column
 
 MAX_ROWS = 20
 
@@ -124,7 +125,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _key_of(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
-    columns = list(key) or [c for c in frame.columns if c != "_row"]
+    columns = list(key) or [c for c in frame.columns if c != "_row" and not is_fold_column(c)]
     return frame[columns].astype(str).agg(" | ".join, axis=1)
 
 
@@ -134,6 +135,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M:%S").replace(" 00:00:00", "")
     return str(value)
+
+
+def _shown(row: pd.Series, column: str) -> str:
+    """A row's cell for the diff; a time in the second of a repeated hour says so (`kpi_lib.zones`)."""
+    second = row.get(fold_column(column))
+    return _cell(row[column]) + (" (the second time: clocks went back)" if pd.notna(second) and bool(second) else "")
 
 
 def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
@@ -153,7 +160,9 @@ def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
         change.removed.append(f"row {old_by[key]['_row']} ({key})")
     for key in sorted(old_by.keys() & new_by.keys()):
         before, after = old_by[key], new_by[key]
-        edits = [f"{c}: {_cell(before[c])} → {_cell(after[c])}" for c in columns if _cell(before[c]) != _cell(after[c])]
+        edits = [
+            f"{c}: {_shown(before, c)} → {_shown(after, c)}" for c in columns if _shown(before, c) != _shown(after, c)
+        ]
         if edits:
             change.edited.append(f"row {before['_row']} → {after['_row']} ({key}): {'; '.join(edits)}")
     change.added.sort()

@@ -107,6 +107,8 @@ class Code(StrEnum):
     BAD_DATE = "bad_date", "not a real date in the accepted form (YYYY-MM-DD, or the params' date format)"
     BAD_TIMESTAMP = "bad_timestamp", "not a real timestamp in the accepted form (YYYY-MM-DD HH:MM[:SS][offset])"
     DATE_OUT_OF_RANGE = "date_out_of_range", "a date or timestamp outside the years 1900–2100"
+    NONEXISTENT_TIME = "nonexistent_time", "a local time the time zone skips (clocks go forward) and no UTC offset"
+    AMBIGUOUS_TIME = "ambiguous_time", "a local time that occurs twice (clocks go back) written without its UTC offset"
     BAD_PERIOD = "bad_period", "not a period (YYYY, YYYY-H1, YYYY-Q1 … or YYYY-MM)"
     OUT_OF_RANGE = "out_of_range", "a number outside the range its column, key or indicator allows"
     CONTROL_CHARACTER = "control_character", "a control character (NUL, ESC …) in a value"
@@ -132,7 +134,10 @@ class Code(StrEnum):
     VALUES_WITHOUT_COLUMN = "values_without_column", "a values map on a column the mapping does not read from a header"
     ADAPTER_FAILED = "adapter_failed", "a table's adapter raised, or returned something other than a DataFrame"
     BAD_ADAPTER = "bad_adapter", 'an adapter not written as "file.py:function"'
-    BAD_DATE_FORMAT = "bad_date_format", "a date format that would drop a part it reads (%Z, %p with %H, no year)"
+    BAD_DATE_FORMAT = (
+        "bad_date_format",
+        "a date format that would drop a part it reads (%Z, %p with %H, %I without %p, no year)",
+    )
     # -- params and templates
     WRONG_TYPE = "wrong_type", "a value (or a whole file) of the wrong kind: a list for a mapping, text for a list …"
     UNKNOWN_KEY = "unknown_key", "a key the section does not have"
@@ -146,6 +151,7 @@ class Code(StrEnum):
     MISSING_PREREQUISITE = "missing_prerequisite", "an indicator's prerequisite (必备条件), such as a deadline sla"
     BAD_SLA = "bad_sla", 'a deadline not written "<N>h" or "<N>wd", or longer than a year'
     UNKNOWN_TIMEZONE = "unknown_timezone", "not an IANA time zone name"
+    UNKNOWN_CALENDAR = "unknown_calendar", "a calendar that is not CN, weekdays or a holidays country (and subdivision)"
     WEIGHTS_NOT_100 = "weights_not_100", "indicator weights that do not sum to 100"
     MIN_ABOVE_MAX = "min_above_max", "a policy min_score above its max_score"
     GRADES_INCOMPLETE = "grades_incomplete", "grade bands that leave some totals without a grade"

@@ -30,6 +30,7 @@ from .params import GradeBand, sla_parts
 from .result import Explanation
 from .schedule import outside_windows
 from .template import TableSpec
+from .workdays import CHINA, Calendar
 
 
 def grade_label(text: str, lang: str) -> str:
@@ -142,12 +143,15 @@ def explanation(result: IndicatorResult, lang: str, min_responses: int, sha256: 
 
 
 # -- the reader's words for what the rates produce as codes --------------------------------------
-def sla_text(sla: object, lang: str) -> str:
-    """A response deadline as words: `24h` → "24 hours" / "24小时", `2wd` → "2 working days" / "2个工作日"."""
+def sla_text(sla: object, lang: str, calendar: object = None) -> str:
+    """A response deadline as words: `24h` → "24 hours" / "24小时", `2wd` → "2 working days" / "2个工作日";
+    with the calendar the working days were counted on: "2 working days (US-NY calendar)" / "2个工作日（US-NY 日历）"."""
     parts = sla_parts(str(sla)) if sla is not None else None
     if parts is None:
         return "—" if sla in (None, "") else str(sla)
     amount, unit = parts
+    if unit == "wd" and calendar:
+        return say("report.sla.wd_on", lang, n=amount, calendar=calendar)
     return say(f"report.sla.{unit}", lang, n=amount)
 
 
@@ -280,9 +284,11 @@ def _signed(delta: Decimal) -> str:
 
 
 # -- collection findings -------------------------------------------------------------------------
-def finding_lines(result: IndicatorResult, review_date: date | None, lang: str) -> list[str]:
+def finding_lines(
+    result: IndicatorResult, review_date: date | None, lang: str, calendar: Calendar = CHINA
+) -> list[str]:
     """`schedule.outside_windows` in `lang`: rows of evidence collected outside the schedule's windows."""
-    check = outside_windows(result, review_date)
+    check = outside_windows(result, review_date, calendar)
     if check is None:
         return []
     if check.unchecked:
@@ -303,5 +309,14 @@ def finding_lines(result: IndicatorResult, review_date: date | None, lang: str) 
 
 
 def facts_shown(facts: Mapping[str, Any], lang: str, hidden: Sequence[str] = ("budget_file",)) -> list[tuple[str, str]]:
-    """An evidence's facts as (label, value) in `lang`, in the rate's order."""
+    """An evidence's facts as (label, value) in `lang`, in the rate's order (a deadline's calendar in its words)."""
+    if "sla" in facts and "calendar" in facts:
+        facts = {k: v for k, v in facts.items() if k != "calendar"} | {
+            "sla": sla_text(facts["sla"], lang, facts["calendar"])
+        }
+        return [
+            (fact_label(k, lang), v if k == "sla" else fact_value(k, v, lang))
+            for k, v in facts.items()
+            if k not in hidden
+        ]
     return [(fact_label(k, lang), fact_value(k, v, lang)) for k, v in facts.items() if k not in hidden]

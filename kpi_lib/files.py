@@ -7,22 +7,32 @@
 - `read_json`, `json_text`: JSON objects as the audit trail keeps them (UTF-8,
   two-space indent, non-ASCII as written, a final newline).
 - `versions`, `git_commit`: what a manifest and a notebook's provenance record
-  about the software that ran.
+  about the software that ran;
+- `fingerprint_versions`: everything else the outputs are a function of, for the
+  incremental fingerprint: the version of every distribution kpi-appraisal needs,
+  transitively (what the notebooks and reports import: numpy, Jinja2, fonttools,
+  Pillow, mistune, bleach …), and the time-zone database `zoneinfo` loads (the
+  system's, and the `tzdata` package's).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import platform
 import subprocess
 import tempfile
+import zoneinfo
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from .errors import AuditError, output_error, shorten
 
@@ -124,6 +134,78 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+@lru_cache(maxsize=1)
+def dependency_versions(root: str = "kpi-appraisal") -> dict[str, str]:
+    """The version of every distribution `root` requires, transitively, with the extras the requirements name
+    (`jsonschema[format-nongpl]`), and those of `root`'s own optional extras that are installed (dask: its
+    packages are loaded by the kernels too when present)."""
+    found: dict[str, str] = {}
+    seen: set[tuple[str, str]] = set()
+    try:
+        extras = metadata.distribution(root).metadata.get_all("Provides-Extra") or []
+    except metadata.PackageNotFoundError:
+        extras = []
+    stack: list[tuple[str, str, bool]] = [(root, extra, bool(extra)) for extra in ("", *extras)]
+    while stack:
+        name, extra, optional = stack.pop()
+        name = canonicalize_name(name)
+        if (name, extra) in seen:
+            continue
+        seen.add((name, extra))
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            if not optional:
+                found.setdefault(name, "not installed")
+            continue
+        found[name] = dist.version
+        for text in dist.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": extra}):
+                stack += [(requirement.name, wanted, optional) for wanted in ("", *sorted(requirement.extras))]
+    return dict(sorted(found.items()))
+
+
+def _zoneinfo_version(folder: Path) -> str:
+    """The IANA version a zoneinfo folder says it holds (`tzdata.zi`), else a sha256 of its files."""
+    try:
+        with (folder / "tzdata.zi").open(encoding="ascii", errors="replace") as handle:
+            first = handle.readline().strip()
+        if first.startswith("# version "):
+            return first.removeprefix("# version ")
+    except OSError:
+        pass
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder)} {sha256_file(path)}\n".encode())
+    return f"sha256 {digest.hexdigest()}"
+
+
+@lru_cache(maxsize=1)
+def tz_database() -> dict[str, str]:
+    """The time-zone databases `zoneinfo` reads: the first system folder of `zoneinfo.TZPATH` holding zones (read
+    first), and the `tzdata` package (read for a zone no system folder has)."""
+    found: dict[str, str] = {}
+    for folder in map(Path, zoneinfo.TZPATH):
+        if (folder / "Asia" / "Shanghai").is_file() or (folder / "UTC").is_file():
+            found["tz database (system)"] = f"{folder} {_zoneinfo_version(folder)}"
+            break
+    else:
+        found["tz database (system)"] = "none"
+    try:
+        iana = getattr(importlib.import_module("tzdata"), "IANA_VERSION", "?")
+        found["tz database (tzdata package)"] = f"{metadata.version('tzdata')} (IANA {iana})"
+    except (ImportError, metadata.PackageNotFoundError):
+        found["tz database (tzdata package)"] = "not installed"
+    return found
+
+
+def fingerprint_versions() -> dict[str, str]:
+    """What the incremental fingerprint records of the software: `versions()`, every dependency's version and the
+    time-zone databases (a new numpy or tz database may change a number or a page: the departments run again)."""
+    return {**versions(), **dependency_versions(), **tz_database()}
 
 
 def git_commit(path: Path | None = None) -> str:

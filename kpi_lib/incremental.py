@@ -3,8 +3,10 @@
 Each department's manifest records its `fingerprint`: the sha256 of everything
 its outputs are a function of, in parts:
 
-- `toolkit`: kpi_lib's own files (code, templates, catalogs) and the versions of
-  Python and the packages that make the outputs (pandas, papermill, nbconvert …);
+- `toolkit`: kpi_lib's own files (code, templates, catalogs), the versions of
+  Python and of every package kpi-appraisal needs, transitively (pandas, numpy,
+  papermill, nbconvert, mistune, Jinja2, fonttools, Pillow …), and the time-zone
+  database `zoneinfo` reads (`files.fingerprint_versions`);
 - `notebooks`: the notebook sources its groups and scorecard ran from;
 - `params`, `template`: the files' bytes; `company`, the company file's, for a
   department whose params name one (a change re-runs every department that uses it);
@@ -39,7 +41,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .files import json_text, sha256_bytes, versions
+from .files import fingerprint_versions, json_text, sha256_bytes
 
 PARTS = ("toolkit", "notebooks", "params", "template", "options", "sources", "rows", "history")
 WORDS = {
@@ -56,7 +58,7 @@ WORDS = {
 @cache
 def toolkit() -> str:
     """sha256 over kpi_lib's files (every file of the package, by path) and the versions of what makes the outputs."""
-    digest: list[str] = [f"python {platform.python_version()}", json_text(versions())]
+    digest: list[str] = [f"python {platform.python_version()}", json_text(fingerprint_versions())]
     root = resources.files("kpi_lib")
     stack = [root]
     files = []

@@ -81,6 +81,7 @@ from .period import Period
 from .result import DepartmentResult, GroupRecord, IndicatorRecord
 from .sheet import SHEET_KEYS, sheet_row
 from .template import Template
+from .zones import is_fold_column
 
 MIME = executed.MIME
 SAMPLE_ROWS = 10
@@ -172,6 +173,8 @@ class Run:
             ),
             ("template", f"{self.template.id}: {self.template.path}  sha256 {self.template.sha256}"),
             ("data folder", str(self.department.data_folder)),
+            ("time zone", self.params.timezone),
+            ("working-day calendar", self.params.working_calendar.label),
             ("git commit", git_commit(Path(__file__).resolve().parent)),
             ("executed at", clock.stamp()),
         ]
@@ -250,7 +253,7 @@ class Run:
                 warn=bool(ex and "⚠" in ex.survey_line),
                 rule_line=ex.rule_line if ex else "",
                 evidence=self._evidence(result, rows_link),
-                findings=finding_lines(result, self.params.review_date, lang),
+                findings=finding_lines(result, self.params.review_date, lang, self.params.working_calendar),
                 chart=_png_uri(chart) if chart else "",
                 labels={
                     "formula": say("report.formula", lang),
@@ -525,7 +528,7 @@ def outputs_root(results_dir: str | Path | None, params_path: Path) -> Path:
 def _ordered_columns(frames: Sequence[pd.DataFrame], drop: Sequence[str]) -> list[str]:
     seen: list[str] = []
     for frame in frames:
-        seen += [c for c in frame.columns if c not in seen and c not in drop]
+        seen += [c for c in frame.columns if c not in seen and c not in drop and not is_fold_column(c)]
     return seen
 
 

@@ -38,7 +38,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from . import yamlfile
@@ -51,6 +60,7 @@ from .period import FIRST_YEAR, LAST_YEAR, Period
 from .tables import DEFAULT_TIMEZONE
 from .template import Template, load_template
 from .text import PLAIN_ID
+from .workdays import DEFAULT_CALENDAR, Calendar, UnknownCalendar, calendar_of
 
 DEPARTMENT_ID = PLAIN_ID  # (kpi_lib.text)
 SLA = re.compile(r"^(\d+)(h|wd)$", re.ASCII)
@@ -153,7 +163,8 @@ class IndicatorParams(_Model):
 
 
 def _strptime_format(fmt: str) -> str:
-    """A date format that reads every part it shows: no %Z (a zone name strptime reads and drops), no %p without %I."""
+    """A date format that reads every part it shows: no %Z (a zone name strptime reads and drops), no %p without
+    %I, no %I without %p (a 12-hour clock without AM/PM)."""
     if "%Z" in fmt:
         raise _Invalid(
             f"{fmt!r}: %Z reads a time zone name and throws it away; use %z for an offset such as +0800, or the params' timezone",
@@ -161,6 +172,11 @@ def _strptime_format(fmt: str) -> str:
         )
     if "%p" in fmt and "%I" not in fmt:
         raise _Invalid(f"{fmt!r}: %p (AM/PM) is ignored with %H; use %I (12-hour clock) with %p", Code.BAD_DATE_FORMAT)
+    if "%I" in fmt and "%p" not in fmt:
+        raise _Invalid(
+            f"{fmt!r}: %I (12-hour clock) without %p reads 12:30 as 00:30; add %p (AM/PM), or use %H (24-hour clock)",
+            Code.BAD_DATE_FORMAT,
+        )
     if not any(code in fmt for code in ("%Y", "%y")):
         raise _Invalid(f"{fmt!r}: expected a format with the year (%Y)", Code.BAD_DATE_FORMAT)
     return fmt
@@ -207,6 +223,9 @@ class Params(_Model):
     data: str
     lang: Literal["zh", "en"] = "zh"
     timezone: str = DEFAULT_TIMEZONE
+    calendar: str = DEFAULT_CALENDAR  # working days: CN, a `holidays` country code such as US-NY, or weekdays
+    days_off: tuple[date, ...] = ()  # dates added as days off (a company shutdown)
+    workdays: tuple[date, ...] = ()  # dates added as working days (a working Saturday)
     review_date: date | None = None
     policy: Policy = Policy()
     grades: tuple[GradeBand, ...] = tuple(GradeBand.model_validate(g) for g in DEFAULT_GRADES)
@@ -231,6 +250,38 @@ class Params(_Model):
                 "expected an IANA time zone name such as Asia/Shanghai or Europe/Berlin", Code.UNKNOWN_TIMEZONE
             ) from None
         return value
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, value: str) -> str:
+        try:
+            calendar_of(value)
+        except UnknownCalendar as exc:
+            raise _Invalid(str(exc), Code.UNKNOWN_CALENDAR) from None
+        return value
+
+    @field_validator("days_off", "workdays")
+    @classmethod
+    def _added_days(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        for day in value:
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise _Invalid(f"{day}: expected dates in the years {FIRST_YEAR}–{LAST_YEAR}", Code.DATE_OUT_OF_RANGE)
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _days_once(self) -> Params:
+        both = sorted(set(self.days_off) & set(self.workdays))
+        if both:
+            raise _Invalid(
+                f"days_off and workdays both list {', '.join(map(str, both))}; expected each date in one of them",
+                Code.DUPLICATE_ENTRY,
+            )
+        return self
+
+    @property
+    def working_calendar(self) -> Calendar:
+        """The department's working days: `calendar` with `days_off` and `workdays` added (see `kpi_lib.workdays`)."""
+        return calendar_of(self.calendar, self.days_off, self.workdays)
 
     @field_validator("review_date")
     @classmethod

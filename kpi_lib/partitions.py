@@ -21,6 +21,8 @@ hash, no pandas metadata; columns in the table's order), so its sha256 says
 whether a department's inputs changed (incremental runs) even when other
 departments' rows of the same file did.
 
+The columns are the table's, `_row`, and a timestamp column's `_fold:<column>` when
+some of its cells are the second of a repeated hour (see `kpi_lib.zones`).
 Columns are stored by what they hold: `datetime64`, `boolean` and `int64`
 columns as their Arrow types; an object column of text as strings; an object
 column of `Decimal`s as their exact text (`1.50` stays `1.50`). A column of
@@ -46,6 +48,7 @@ from .errors import AuditError, InternalError, Problem
 from .files import sha256_bytes, sha256_file, write_atomic
 from .layout import SOURCES_JSON, partition
 from .tables import DataFolder, ReadRules, Table
+from .zones import fold_column
 
 if TYPE_CHECKING:
     from .params import Department
@@ -188,7 +191,9 @@ def read_partition(path: Path, department: str, rules: ReadRules, sha256: str | 
             f"expected {spec.name} of {department}"
         )
     expected = [c.name for c in spec.columns] + ["_row"]
-    if list(read.frame.columns) != expected:
+    folds = [fold_column(c.name) for c in spec.columns if c.type == "timestamp"]  # (kpi_lib.zones)
+    found = list(read.frame.columns)
+    if found[: len(expected)] != expected or any(c not in folds for c in found[len(expected) :]):
         raise AuditError(f"{path}: columns {', '.join(read.frame.columns)}; expected {', '.join(expected)}")
     return Table(spec, str(read.meta["file"]), sha256, read.frame, read.problems, rules, dict(read.meta["letters"]))
 

@@ -28,8 +28,10 @@ import pandas as pd
 from .errors import Code, DataError, Problem
 from .params import sla_parts
 from .period import Period
+from .tables import DEFAULT_TIMEZONE
 from .template import RATE_KINDS, RateSpec
-from .workdays import workday_deadlines
+from .workdays import CHINA, Calendar
+from .zones import day_ends, fold_column, instants, wall_clock
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -54,6 +56,8 @@ class RateInput:
     file: Callable[[str], str]
     satisfied_min_score: Decimal = Decimal(4)
     sla: str | None = None
+    timezone: str = DEFAULT_TIMEZONE  # durations are real elapsed time between instants in this zone
+    calendar: Calendar = CHINA  # working days of "<N>wd" deadlines
 
 
 @dataclass(frozen=True)
@@ -264,7 +268,12 @@ def quantity_ratio(inp: RateInput) -> Evidence:
 
 @register("on_time")
 def on_time(inp: RateInput) -> Evidence:
-    """CS04, CS05: answered within the deadline `sla` ("<N>h" calendar hours, "<N>wd" working days)."""
+    """CS04, CS05: answered within the deadline `sla` ("<N>h" real hours, "<N>wd" working days).
+
+    Both ends are turned into instants in the params' time zone (`kpi_lib.zones`): across a daylight-saving
+    change 24h is 24 real hours, not 24 hours of wall clock. A working-day deadline falls at the end of the
+    N-th working day of the department's calendar, local time. The `deadline` column shows local wall-clock
+    time; `hours_taken` is real elapsed time."""
     s = inp.spec
     if not inp.sla:
         raise DataError(
@@ -282,17 +291,26 @@ def on_time(inp: RateInput) -> Evidence:
     frame = frame[in_times(frame, s.start, inp.period)].copy()
     start: pd.Series[pd.Timestamp] = frame[s.start]
     end: pd.Series[pd.Timestamp] = frame[s.end]
+    zone = inp.timezone
+    start_at = instants(start, zone, frame.get(fold_column(s.start)))
+    end_at = instants(end, zone, frame.get(fold_column(s.end)))
     if unit == "h":
-        deadline = start + pd.Timedelta(hours=amount)
-        ok = end.notna() & (end <= deadline)
+        due_at = start_at + pd.Timedelta(hours=amount)
+        ok = end.notna() & (end_at <= due_at)
+        deadline = wall_clock(due_at, zone)
     else:
-        deadline = workday_deadlines(start, amount)
-        ok = end.notna() & (end < deadline)
-    frame["deadline"] = deadline if unit == "h" else deadline - pd.Timedelta(seconds=1)
-    frame["hours_taken"] = (end - start) / pd.Timedelta(hours=1)
+        deadline = inp.calendar.deadlines(start, amount)  # the next local midnight
+        ok = end.notna() & (end_at < day_ends(deadline, zone))
+        deadline = deadline - pd.Timedelta(seconds=1)
+    frame["deadline"] = deadline
+    taken: pd.Series[pd.Timedelta] = end_at - start_at
+    frame["hours_taken"] = taken / pd.Timedelta(hours=1)
     outcome = pd.Series("on time", index=frame.index).mask(~ok.astype(bool), "late").mask(end.isna(), "unanswered")
     n = int(ok.sum())
-    return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), sla=inp.sla)
+    facts: dict[str, Any] = {"sla": inp.sla}
+    if unit == "wd":
+        facts["calendar"] = inp.calendar.code
+    return _evidence(inp, percent(n, len(frame)), n, len(frame), _with_outcome(frame, outcome), **facts)
 
 
 @register("distinct_done")

@@ -4,7 +4,7 @@ Rules (the template's `schedule` of each indicator):
 
 | rule | window |
 |---|---|
-| `monthly_last_workday` | the last working day of each month, China calendar with adjusted working days (2026-02-28 is a Saturday that works) |
+| `monthly_last_workday` | the last working day of each month on the department's `calendar` (`kpi_lib.workdays`; the default, CN, counts adjusted working days: 2026-02-28 is a Saturday that works) |
 | `quarterly_last_half_month` | the 16th to the last day of March, June, September and December |
 | `semiannual_last_week` | the last seven days of June (24–30) and of December (25–31) |
 | `annual_review_minus_1w` | the seven days before the department's `review_date` |
@@ -36,7 +36,7 @@ from . import clock
 from .errors import Code, ParamsError, Problem
 from .tables import DataFolder
 from .template import Indicator, Template
-from .workdays import last_workday_of_month
+from .workdays import CHINA, Calendar
 
 if TYPE_CHECKING:
     from .params import Department
@@ -58,10 +58,17 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, cal.monthrange(year, month)[1])
 
 
-def windows(rule: str, year: int, *, review_date: date | None = None, plan_dates: Iterable[date] = ()) -> list[Window]:
-    """The collection windows of one rule in one year, in order."""
+def windows(
+    rule: str,
+    year: int,
+    *,
+    review_date: date | None = None,
+    plan_dates: Iterable[date] = (),
+    calendar: Calendar = CHINA,
+) -> list[Window]:
+    """The collection windows of one rule in one year, in order (working days on `calendar`)."""
     if rule == "monthly_last_workday":
-        return [(d, d) for d in (last_workday_of_month(year, m) for m in range(1, 13))]
+        return [(d, d) for d in (calendar.last_workday_of_month(year, m) for m in range(1, 13))]
     if rule == "quarterly_last_half_month":
         return [(date(year, m, 16), _month_end(year, m)) for m in (3, 6, 9, 12)]
     if rule == "semiannual_last_week":
@@ -76,8 +83,8 @@ def windows(rule: str, year: int, *, review_date: date | None = None, plan_dates
     raise ValueError(f"unknown schedule rule {rule!r}")
 
 
-def default_review_date(year: int) -> date:
-    return last_workday_of_month(year, 12)
+def default_review_date(year: int, calendar: Calendar = CHINA) -> date:
+    return calendar.last_workday_of_month(year, 12)
 
 
 def plan_dates(department: Department, indicator: Indicator) -> list[date]:
@@ -89,9 +96,14 @@ def plan_dates(department: Department, indicator: Indicator) -> list[date]:
 
 
 def tasks(
-    template: Template, year: int, *, department: Department | None = None, review_date: date | None = None
+    template: Template,
+    year: int,
+    *,
+    department: Department | None = None,
+    review_date: date | None = None,
+    calendar: Calendar = CHINA,
 ) -> list[Task]:
-    """Every collection task of the year, in date order."""
+    """Every collection task of the year, in date order (a department's own calendar, else `calendar`)."""
     found: list[Task] = []
     if department is not None:
         review_date = department.base.review_date
@@ -105,7 +117,8 @@ def tasks(
                     )
                 ]
             )
-    review = review_date or default_review_date(year)
+    calendar = department.base.working_calendar if department is not None else calendar
+    review = review_date or default_review_date(year, calendar)
     dept = department.id if department is not None else ""
     for ind in template.indicators:
         dates = plan_dates(department, ind) if ind.schedule == "plan_due" and department is not None else []
@@ -122,7 +135,7 @@ def tasks(
                     )
                 )
             continue
-        for start, end in windows(ind.schedule, year, review_date=review, plan_dates=dates):
+        for start, end in windows(ind.schedule, year, review_date=review, plan_dates=dates, calendar=calendar):
             found.append(Task(start, end, ind, dept))
     return sorted(found, key=lambda t: (t.start, t.department, t.indicator.id))
 
@@ -208,7 +221,7 @@ class Outside:
         return "; ".join(_fmt(w) for w in self.windows)
 
 
-def outside_windows(result: Result, review_date: date | None) -> Outside | None:
+def outside_windows(result: Result, review_date: date | None, calendar: Calendar = CHINA) -> Outside | None:
     """The collection check of one indicator's evidence (each dated row against its own year's windows).
 
     None when there is nothing to say: no collection dates, a `plan_due` schedule, no dated
@@ -229,7 +242,7 @@ def outside_windows(result: Result, review_date: date | None) -> Outside | None:
     shown: dict[int, list[Window]] = {}
     for _, row in dated.iterrows():
         day = row[column].date()
-        year_windows = windows(ind.schedule, day.year, review_date=review_date)
+        year_windows = windows(ind.schedule, day.year, review_date=review_date, calendar=calendar)
         shown.setdefault(day.year, year_windows)
         if not any(start <= day <= end for start, end in year_windows):
             outside.append((int(row["_row"]), day))
@@ -239,9 +252,9 @@ def outside_windows(result: Result, review_date: date | None) -> Outside | None:
     return Outside(False, len(dated), tuple(outside), spans)
 
 
-def findings(result: Result, review_date: date | None) -> list[Finding]:
+def findings(result: Result, review_date: date | None, calendar: Calendar = CHINA) -> list[Finding]:
     """Evidence of one indicator collected outside its schedule's windows, in English (the CLI's words)."""
-    check = outside_windows(result, review_date)
+    check = outside_windows(result, review_date, calendar)
     ind = result.indicator
     if check is None:
         return []

@@ -23,8 +23,10 @@ reported:
 - dates are `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM[:SS[.ffffff]]` with an
   optional UTC offset (`Z`, `+08:00`); years run from 1900 to 2100. A timestamp
   that carries an offset (text, or a time-zone-aware Parquet value) is converted
-  to the params' `timezone` (default Asia/Shanghai) and kept naive; one without
-  is already in it;
+  to the params' `timezone` (default Asia/Shanghai); one without is already in
+  it, and must name one instant there: a local time the zone skips (clocks go
+  forward) or repeats (clocks go back) is refused (`kpi_lib.zones`). Dates are
+  calendar days and are not checked against the clock;
 - booleans are true/false/1/0/yes/no/是/否 (ASCII letters in any case).
 
 A problem carries the department of its row, so one department's bad row fails
@@ -43,6 +45,17 @@ empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
 (never binary floats; one object per distinct text, shared by its rows), pandas'
 pyarrow-backed `str` for text and periods (NaN when empty); plus `_row`, the row
 number.
+
+Timestamps are kept as naive local wall-clock time in the params' time zone:
+windows are local calendar days, evidence shows the times people read on their
+clocks, and partitions, `kpi verify --recompute` and `kpi diff` compare them as
+they are. A wall-clock time names one instant except in the hour that repeats
+when clocks go back; a cell there can only have come with an offset, and which
+of the two it was is kept in a nullable `boolean` column `_fold:<column>` (True:
+the second), added after `_row` only for a timestamp column that has such a cell
+(so no Asia/Shanghai frame since 1991 has one). It travels with the rows through
+filters and partitions; durations and the order check turn local times into
+instants with it (`kpi_lib.zones.instants`).
 
 Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
 (`kpi_lib.readers`), only the columns the template names; each text column is
@@ -93,6 +106,7 @@ from .text import (
     near_match,
     squash,
 )
+from .zones import LocalTimeProblem, check_local, fold_column, instants, problem_mask
 
 if TYPE_CHECKING:
     from .params import Department, TableSource
@@ -210,11 +224,22 @@ def _parse_date(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
         raise _Bad("expected a real calendar date as YYYY-MM-DD", Code.BAD_DATE) from None
 
 
+def _instant(moment: datetime, timezone: str) -> datetime:
+    """A timestamp as local wall-clock time that names one instant (`kpi_lib.zones`): an offset-carrying one is
+    converted (its `fold` says which of a repeated hour it was); a naive one must exist, and occur once, in the zone."""
+    if moment.tzinfo is not None:
+        return _local(moment, timezone)
+    try:
+        return check_local(moment, timezone)
+    except LocalTimeProblem as exc:
+        raise _Bad(str(exc), exc.code) from None
+
+
 def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if isinstance(value, datetime):
-        return _in_range(_local(pd.Timestamp(value).to_pydatetime(warn=False), timezone))
+        return _instant(_in_range(pd.Timestamp(value).to_pydatetime(warn=False)), timezone)
     if isinstance(value, date):
-        return _in_range(datetime.combine(value, datetime.min.time()))
+        return _instant(_in_range(datetime.combine(value, datetime.min.time())), timezone)
     text = cell_text(value).strip(" \t")
     match = _TIMESTAMP.match(text)
     if not match:
@@ -238,7 +263,7 @@ def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
         raise _Bad("expected a real timestamp as YYYY-MM-DD HH:MM[:SS]", Code.BAD_TIMESTAMP) from None
     if moment.utcoffset() is not None and abs(moment.utcoffset() or timedelta()) > timedelta(hours=14):
         raise _Bad("expected a UTC offset between -14:00 and +14:00", Code.BAD_TIMESTAMP)
-    return _in_range(_local(moment, timezone))
+    return _in_range(_instant(moment, timezone))
 
 
 def _parse_bool(value: Any) -> bool:
@@ -656,6 +681,7 @@ def parse_table(
     departments = _Departments(frame[headers["department"]] if "department" in headers else None, len(frame))
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
     values: dict[str, pd.Series] = {}
+    folds: dict[str, np.ndarray] = {}  # timestamp column → its cells in the second of a repeated hour (if any)
     for col in spec.columns:
         if col.name not in headers:
             values[col.name] = _typed(col, [None] * len(frame))
@@ -666,13 +692,26 @@ def parse_table(
         cells = frame[headers[col.name]]
         text = _as_text(cells)
         if text is not None:
-            values[col.name] = _parse_text_column(text, col, parse, _plain_kind(col, rules, fmt), places, problems)
+            values[col.name] = _parse_text_column(
+                text, col, parse, _plain_kind(col, rules, fmt), places, problems, timezone=rules.timezone, folds=folds
+            )
         else:
-            values[col.name] = _typed(col, _parse_column(cells.tolist(), col, parse, places, problems))
+            parsed = _parse_column(cells.tolist(), col, parse, places, problems)
+            if col.type == "timestamp":
+                _note_folds(folds, col.name, np.array([getattr(v, "fold", 0) == 1 for v in parsed], dtype=bool))
+            values[col.name] = _typed(col, parsed)
     places_of = {name: _Places(file, rows, departments, letters.get(name)) for name in values}
     _check_keys(spec, values, places_of, problems)
-    _check_order(spec, values, places_of, problems)
+    _check_order(spec, values, places_of, problems, rules.timezone, folds)
+    for name, mask in folds.items():
+        values[fold_column(name)] = pd.Series(pd.array(mask, dtype="boolean"))
     return Table(spec, file, sha, _frame(spec, values, rows), problems, rules, letters)
+
+
+def _note_folds(folds: dict[str, np.ndarray], name: str, mask: np.ndarray) -> None:
+    """Keep which cells of timestamp column `name` are second occurrences, when any is (see `kpi_lib.zones`)."""
+    if mask.any():
+        folds[name] = mask
 
 
 def _department(value: Any) -> str | None:
@@ -820,19 +859,33 @@ def _python(value: Any) -> Any:
 
 
 def _check_order(
-    spec: TableSpec, values: dict[str, pd.Series], places: dict[str, _Places], problems: list[Problem]
+    spec: TableSpec,
+    values: dict[str, pd.Series],
+    places: dict[str, _Places],
+    problems: list[Problem],
+    timezone: str = DEFAULT_TIMEZONE,
+    folds: Mapping[str, np.ndarray] | None = None,
 ) -> None:
-    """`later` not before `earlier` in any row where both are set (one vectorized comparison per pair)."""
+    """`later` not before `earlier` in any row where both are set (one vectorized comparison per pair).
+
+    Two timestamps are compared as instants (`kpi_lib.zones`): 01:10 in the second of a repeated hour is
+    after 01:50 in the first."""
+    types = {c.name: c.type for c in spec.columns}
+    folds = folds or {}
     for earlier, later in spec.order:
         place = places[later]
         a, b = values[earlier], values[later]
         both = (a.notna() & b.notna()).to_numpy(dtype=bool)
         if not both.any():
             continue
+        if types.get(earlier) == types.get(later) == "timestamp":
+            fold_a, fold_b = folds.get(earlier), folds.get(later)
+            a = instants(a, timezone, None if fold_a is None else pd.Series(fold_a, index=a.index))
+            b = instants(b, timezone, None if fold_b is None else pd.Series(fold_b, index=b.index))
         wrong = np.zeros(len(a), dtype=bool)
         wrong[both] = (b[both] < a[both]).to_numpy(dtype=bool)
         for i in np.flatnonzero(wrong):
-            first, second = _python(a.iloc[i]), _python(b.iloc[i])
+            first, second = _python(values[earlier].iloc[i]), _python(values[later].iloc[i])
             problems.append(
                 place.problem(
                     int(i),
@@ -866,6 +919,9 @@ def _frame(spec: TableSpec, values: dict[str, pd.Series], rows: np.ndarray | lis
     data: dict[str, Any] = {col.name: values[col.name].reset_index(drop=True) for col in spec.columns}
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
     frame["_row"] = pd.Series(np.asarray(rows, dtype="int64"))
+    for col in spec.columns:  # which cells were the second of a repeated hour (`kpi_lib.zones`), when any was
+        if fold_column(col.name) in values:
+            frame[fold_column(col.name)] = values[fold_column(col.name)].reset_index(drop=True)
     return frame
 
 
@@ -944,8 +1000,14 @@ def _parse_text_column(
     kind: str | None,
     places: _Places,
     problems: list[Problem],
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    folds: dict[str, np.ndarray] | None = None,
 ) -> pd.Series:
-    """A column of text cells parsed as a whole (see `PLAIN`); the result has `_typed`'s dtype."""
+    """A column of text cells parsed as a whole (see `PLAIN`); the result has `_typed`'s dtype.
+
+    Plain timestamps (no offset) that the time zone skips or repeats go to the per-cell parser, which refuses
+    them; `folds` receives which cells are the second of a repeated hour (cells with an offset)."""
     n = len(text)
     text = text.reset_index(drop=True)
     low, high = _bounds(col)
@@ -963,6 +1025,8 @@ def _parse_text_column(
             moments = _moments(text[plain], col.type)
             years = moments.dt.year
             good = (moments.notna() & (years >= FIRST_YEAR) & (years <= LAST_YEAR)).to_numpy(dtype=bool)
+            if col.type == "timestamp":
+                good = good & ~problem_mask(moments, timezone)
             where = np.flatnonzero(plain)
             out[where[good]] = moments[good].to_numpy(dtype="datetime64[ns]")
             plain[where[~good]] = False
@@ -995,6 +1059,10 @@ def _parse_text_column(
             known[where] = np.array([v is not None for v in got], dtype=bool)[codes]
         elif col.type in ("date", "timestamp"):
             out[where] = np.array(got, dtype="datetime64[ns]")[codes]
+            if col.type == "timestamp" and folds is not None:
+                second = np.zeros(n, dtype=bool)
+                second[where] = np.array([getattr(v, "fold", 0) == 1 for v in got], dtype=bool)[codes]
+                _note_folds(folds, col.name, second)
         elif col.type in TEXT_TYPES:
             shared = np.empty(len(got), dtype=object)
             shared[:] = got

@@ -400,6 +400,16 @@ CASES: list[Case] = [
     cell("date-with-time", "bad_date", "policy_plan", 0, "planned_date", "2026-10-10 09:00"),
     cell("hour-25", "bad_timestamp", "complaints", 0, "received_at", "2026-10-01 25:00"),
     cell("offset-25h", "bad_timestamp", "complaints", 0, "received_at", "2026-10-01 09:00+25:00"),
+    cell(
+        "clocks-go-forward",
+        "nonexistent_time",
+        "complaints",
+        0,
+        "received_at",
+        "2026-03-08 02:30",
+        timezone="America/New_York",
+    ),
+    cell("clocks-go-back", "ambiguous_time", "complaints", 0, "received_at", "2026-11-01 01:30", timezone="US/Eastern"),
     cell("year-1899", "date_out_of_range", "policy_plan", 0, "planned_date", "1899-12-31"),
     cell("year-2101", "date_out_of_range", "complaints", 0, "received_at", "2101-10-01 09:00"),
     cell("lower-q", "bad_period", "observations", 0, "period", "2026-q4", **OBSERVED),
@@ -537,6 +547,13 @@ CASES: list[Case] = [
         tables={"complaints": {"date_format": "%Y-%m-%d %H:%M %Z"}},
     ),
     changed(
+        "date-format-12-hour-clock-without-am-pm",
+        "bad_date_format",
+        "tables.complaints.date_format",
+        "%I (12-hour clock) without %p",
+        tables={"complaints": {"date_format": "%Y/%m/%d %I:%M"}},
+    ),
+    changed(
         "date-format-no-year",
         "bad_date_format",
         "tables.complaints.formats: '%m-%d'",
@@ -582,6 +599,7 @@ CASES: list[Case] = [
     changed("sla-in-words", "bad_sla", "indicators.CS04.sla", indicators={"CS04": {"sla": "24 hours"}}),
     changed("sla-over-a-year", "bad_sla", "indicators.CS05.sla", indicators={"CS05": {"sla": "400wd"}}),
     changed("mars-time", "unknown_timezone", "timezone", timezone="Mars/Olympus_Mons"),
+    changed("calendar-typo", "unknown_calendar", "calendar", "did you mean US-NY?", calendar="us-ny"),
     changed("weights-101", "weights_not_100", "indicators: weights sum to 101", indicators={"CS01": {"weight": 6}}),
     changed("min-above-max", "min_above_max", "policy: min_score 50", policy={"min_score": 50, "max_score": 40}),
     changed(
