@@ -587,6 +587,7 @@ def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
             )
         if run.department:
             seen[run.department] = run.params_path
+    batch.shared.departments = frozenset(seen)  # every department of the run is real, never a typo of another's id
     for run, department in loaded:
         if run.final is not None:
             _stage(run, department, batch)

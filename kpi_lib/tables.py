@@ -57,13 +57,14 @@ row of the file is validated whatever department is appraised.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -73,6 +74,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import yamlfile
 from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
 from .files import sha256_bytes
 from .numbers import NotANumber, check_bounds, from_float, from_text
@@ -90,6 +92,7 @@ from .text import (
     id_skeleton,
     is_control,
     is_invisible,
+    is_typo,
     near_match,
     squash,
 )
@@ -139,7 +142,7 @@ def _parse_text(value: Any) -> str:
 def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
     """An identifier exactly as written; what it nearly matches is named, never taken for it."""
     text = cell_text(value)
-    match = near_match(text, vocabulary) if vocabulary and text not in vocabulary else None
+    match = near_match(text, vocabulary, typos=True) if vocabulary and text not in vocabulary else None
     if match is not None:
         raise _Bad(
             f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written",
@@ -355,18 +358,63 @@ class Table:
     rules: ReadRules = field(default_factory=ReadRules)
     letters: Mapping[str, str] = field(default_factory=dict)  # column → xlsx column letter
     adapted: pd.DataFrame | None = None  # what the table's adapter returned (a run keeps it: see `snapshot`)
+    exclude: Mapping[str, str] = field(default_factory=dict)  # key text → reason: rows the params leave out
+    exclude_file: str = ""  # the params file that names `exclude` (its problems name it)
+    known_departments: frozenset[str] | None = None  # ids known to the run; None: no typo check of department values
 
     def place(self, row: int | None, column: str) -> Place:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
         letter = self.letters.get(column)
         return place(row, letter)
 
-    def rows_of(self, department: str) -> pd.DataFrame:
-        """The rows of one department (positions grouped once per table, not one comparison per call)."""
+    def viewed(
+        self, exclude: Mapping[str, str], exclude_file: str, departments: frozenset[str] | None
+    ) -> Table:
+        """This table as one department's params see it: their exclusions, the departments known to the run.
+
+        The parsed frame and its per-department positions are shared, not copied (`copy.copy`).
+        """
+        same = dict(exclude) == dict(self.exclude) and exclude_file == self.exclude_file
+        if same and departments == self.known_departments:
+            return self
+        view = copy.copy(self)
+        view.exclude, view.exclude_file, view.known_departments = dict(exclude), exclude_file, departments
+        return view
+
+    def own_rows(self, department: str) -> pd.DataFrame:
+        """Every row of one department, those the params exclude included (positions grouped once per table)."""
         positions = self._positions.get(department)
         if positions is None:
             return self.frame.iloc[0:0]
         return self.frame.iloc[positions]
+
+    def rows_of(self, department: str) -> pd.DataFrame:
+        """The rows of one department that count: its own rows but those its params exclude by key."""
+        rows = self.own_rows(department)
+        if not self.exclude or not len(rows):
+            return rows
+        return rows[~self._excluded(rows)]
+
+    def excluded_of(self, department: str) -> pd.DataFrame:
+        """The department's rows its params exclude by key, with the params' `reason` (an empty frame when none)."""
+        rows = self.own_rows(department)
+        if not self.exclude or not len(rows):
+            return rows.iloc[0:0].assign(reason=pd.Series(dtype=object))
+        mask = self._excluded(rows)
+        keys = key_texts(rows[mask], self.spec.key)
+        return rows[mask].assign(reason=keys.map(self.exclude).astype(object))
+
+    def exclusions_of(self, department: str) -> dict[str, str]:
+        """The params' exclusions that match rows of `department` (key → reason), in the params' order."""
+        rows = self.own_rows(department)
+        if not self.exclude or not len(rows):
+            return {}
+        found = set(key_texts(rows, self.spec.key).dropna())
+        return {key: reason for key, reason in self.exclude.items() if key in found}
+
+    def _excluded(self, rows: pd.DataFrame) -> np.ndarray:
+        """Which of `rows` the params exclude (their key, as written, is one of `exclude`'s)."""
+        return key_texts(rows, self.spec.key).isin(list(self.exclude)).to_numpy(dtype=bool)
 
     @cached_property
     def _positions(self) -> dict[str, np.ndarray]:
@@ -385,11 +433,26 @@ class Table:
         return dict(sorted(self._positions.items(), key=lambda item: int(item[1][0])))
 
     def problems_of(self, department: str) -> list[Problem]:
-        """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all."""
+        """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all.
+
+        The problems of rows its params exclude by key are not among them (they are left out with their
+        reason); an exclusion whose key is no row of the table is.
+        """
         problems = [p for p in self.problems if p.department in (None, department)]
+        if self.exclude:
+            rows = self.own_rows(department)
+            left = set(rows["_row"].to_numpy()[self._excluded(rows)].tolist()) if len(rows) else set()
+            problems = [p for p in problems if not (p.department == department and _row_of(p) in left)]
+            problems.extend(self._unmatched_exclusions(department))
         key = squash(fold(department))
         for value, positions in self._departments.items():
-            if value != department and squash(fold(value)) == key:
+            if value == department:
+                continue
+            if squash(fold(value)) == key or (
+                self.known_departments is not None
+                and value not in self.known_departments
+                and is_typo(value, department)
+            ):
                 reason = how_it_differs(value, department)
                 for row in self.frame["_row"].to_numpy()[positions].tolist():
                     problems.append(
@@ -417,6 +480,85 @@ class Table:
                 )
             )
         return problems
+
+
+    def _unmatched_exclusions(self, department: str) -> list[Problem]:
+        """An exclusion whose key is the key of no row of the whole table (another department's row is no problem)."""
+        every = set(key_texts(self.frame, self.spec.key).dropna()) if len(self.frame) else set()
+        columns = "|".join(self.spec.key)
+        problems = []
+        for key in self.exclude:
+            if key in every:
+                continue
+            near = near_match(key, every) if len(every) <= NEAR_KEYS else None
+            hint = f" (did you mean {near!r}? it {how_it_differs(key, near)})" if near else ""
+            problems.append(
+                Problem(
+                    file=self.exclude_file,
+                    department=department,
+                    message=f"tables.{self.spec.name}.exclude: key {key!r} matches no row of {self.file} ({columns}){hint}; "
+                    f"expected the {columns} of a row exactly as the file writes it",
+                    code=Code.EXCLUDE_UNMATCHED,
+                )
+            )
+        return problems
+
+
+NEAR_KEYS = 200_000  # tables up to this many rows name the key an unmatched exclusion nearly is
+
+
+def key_texts(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """Each row's key as params' `exclude` writes it: its key cells as text (after mapping), joined with `|`.
+
+    None where a key cell is empty (or did not parse). Dates read YYYY-MM-DD, timestamps YYYY-MM-DD HH:MM:SS.
+    """
+    if not key:
+        return pd.Series(None, index=frame.index, dtype=object)
+    parts = [_key_part(frame[column]) for column in key]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.combine(part, lambda a, b: None if a is None or b is None else f"{a}|{b}")
+    return joined
+
+
+def _key_part(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
+    else:
+        text = series.map(lambda v: str(_python(v)), na_action="ignore")
+    return text.astype(object).where(series.notna(), None)
+
+
+def _row_of(problem: Problem) -> int | None:
+    """The row a problem names: its row, or the row of its xlsx cell (`E12` → 12)."""
+    if problem.row is not None:
+        return problem.row
+    match = re.fullmatch(r"[A-Z]+(\d+)", problem.cell or "")
+    return int(match.group(1)) if match else None
+
+
+def params_ids(folder: Path) -> frozenset[str]:
+    """The department ids of the params files (`*.yaml`, `*.yml`) in `folder`; files that do not read as params are skipped."""
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError:
+        return frozenset()
+    return _params_ids(str(folder), stamp)
+
+
+@lru_cache(maxsize=64)
+def _params_ids(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> frozenset[str]:
+    found = set()
+    for name, _, _ in stamp:
+        try:
+            document = yamlfile.load((Path(folder) / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yamlfile.YamlProblem):
+            continue
+        value = document.get("department") if isinstance(document, dict) else None
+        if isinstance(value, str) and PLAIN_ID.fullmatch(value):
+            found.add(value)
+    return frozenset(found)
 
 
 def find_table_file(folder: Path, name: str) -> list[Path]:
@@ -1056,6 +1198,9 @@ class DataFolder:
         base: Path | None = None,
         snapshot: bool = False,
         timezone: str = DEFAULT_TIMEZONE,
+        *,
+        params_file: str = "",
+        departments: frozenset[str] | None = None,
     ) -> None:
         self.folder = folder
         self.template = template
@@ -1063,12 +1208,20 @@ class DataFolder:
         self.base = base or folder
         self.snapshot = snapshot
         self.timezone = timezone
+        self.params_file = params_file  # named by a problem of the params' `exclude`
+        self.departments = departments  # ids known to the run (None: department values are not checked for typos)
         self._tables: dict[str, Table] = {}
 
     @classmethod
     def of(cls, department: Department) -> DataFolder:
-        """The data folder of a loaded department, with its export mappings and time zone."""
+        """The data folder of a loaded department, with its export mappings and time zone.
+
+        The departments known to it (see `known_departments`) are its own id and the ids of the params
+        files beside its own; a run's copy of the params (`snapshot`) checks no department value for typos
+        (what the run decided is recomputed, not decided again without the other params files).
+        """
         base = department.base
+        known = None if department.snapshot else frozenset({department.id, *params_ids(department.path.parent)})
         return cls(
             department.data_folder,
             department.template,
@@ -1076,7 +1229,27 @@ class DataFolder:
             department.path.parent,
             department.snapshot,
             base.timezone,
+            params_file=str(department.path),
+            departments=known,
         )
+
+    def known_departments(self, name: str) -> frozenset[str] | None:
+        """The department values of table `name` that are real departments, never typos of another:
+
+        the ids known to the run (the department's own, those of the params files beside its params, the
+        departments of the run) and the ids the table's `values: {department: …}` map writes.
+        """
+        if self.departments is None:
+            return None
+        source = self.sources.get(name)
+        mapped = getattr(source, "values", {}).get("department", {}) if source is not None else {}
+        return self.departments | {str(v) for v in mapped.values()}
+
+    def viewed(self, name: str, table: Table) -> Table:
+        """`table` as this department's params see it: their exclusions of table `name`, the departments known."""
+        source = self.sources.get(name)
+        exclude = getattr(source, "exclude", None) or {}
+        return table.viewed(exclude, self.params_file, self.known_departments(name))
 
     def rules(self, name: str) -> ReadRules:
         """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
@@ -1090,16 +1263,19 @@ class DataFolder:
 
     def table(self, name: str) -> Table:
         if name not in self._tables:
-            spec = self.template.tables[name]
-            self._tables[name] = load_table(
-                self.folder,
-                spec,
-                self.sources.get(name),
-                base=self.base,
-                snapshot=self.snapshot,
-                rules=self.rules(name),
-            )
+            self._tables[name] = self.viewed(name, self.load(name))
         return self._tables[name]
+
+    def load(self, name: str) -> Table:
+        """Read table `name` (every department's rows, no exclusions applied: see `viewed`)."""
+        return load_table(
+            self.folder,
+            self.template.tables[name],
+            self.sources.get(name),
+            base=self.base,
+            snapshot=self.snapshot,
+            rules=self.rules(name),
+        )
 
     def files(self, name: str) -> list[Path]:
         """The file(s) table `name` is read from, inside the data folder: what a run's snapshot copies.
