@@ -412,6 +412,23 @@ class Table:
         found = set(key_texts(rows, self.spec.key).dropna())
         return {key: reason for key, reason in self.exclude.items() if key in found}
 
+    def unknown_values(self, department: str) -> list[str]:
+        """One line per value of a filtered column (`ReadRules.vocabulary`: a survey kind …) that no indicator looks
+        for, among the department's rows: those rows are left out of every indicator (`rates.unmatched`)."""
+        rows = self.rows_of(department)
+        lines = []
+        for column, known in self.rules.vocabulary.items():
+            if column not in rows or not len(rows):
+                continue
+            values = rows[column]
+            counts = values[values.notna() & ~values.isin(known)].value_counts(sort=False)
+            for value, n in sorted(counts.items(), key=lambda item: str(item[0])):
+                lines.append(
+                    f"{self.file}: {column} {str(value)!r} matches no known value ({', '.join(known)}); "
+                    f"its {n} row(s) of {department} are left out"
+                )
+        return lines
+
     def _excluded(self, rows: pd.DataFrame) -> np.ndarray:
         """Which of `rows` the params exclude (their key, as written, is one of `exclude`'s)."""
         return key_texts(rows, self.spec.key).isin(list(self.exclude)).to_numpy(dtype=bool)
@@ -515,18 +532,16 @@ def key_texts(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     if not key:
         return pd.Series(None, index=frame.index, dtype=object)
     parts = [_key_part(frame[column]) for column in key]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined.combine(part, lambda a, b: None if a is None or b is None else f"{a}|{b}")
-    return joined
+    joined = [None if None in cells else "|".join(cells) for cells in zip(*parts, strict=True)]
+    return pd.Series(joined, index=frame.index, dtype=object)
 
 
-def _key_part(series: pd.Series) -> pd.Series:
+def _key_part(series: pd.Series) -> list[Any]:
     if pd.api.types.is_datetime64_any_dtype(series):
         text = series.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
     else:
         text = series.map(lambda v: str(_python(v)), na_action="ignore")
-    return text.astype(object).where(series.notna(), None)
+    return [t if set_ else None for t, set_ in zip(text.tolist(), series.notna().tolist(), strict=True)]
 
 
 def _row_of(problem: Problem) -> int | None:
