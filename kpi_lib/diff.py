@@ -26,6 +26,7 @@ from .audit import recorded_department
 from .errors import AuditError, KpiError, UsageError
 from .files import read_json
 from .layout import INPUTS, MANIFEST, PARTITIONS, RESULT
+from .params import TableSource
 from .partitions import PartitionFolder
 from .sources import no_code
 from .tables import DataFolder
@@ -179,8 +180,8 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
     lines.append(f"total: {a.result['total']} → {b.result['total']}; grade: {a.result['grade']} → {b.result['grade']}")
 
     params_a, params_b = (
-        _flatten(a.manifest.get("effective_params") or {}),
-        _flatten(b.manifest.get("effective_params") or {}),
+        _without_defaults(_flatten(a.manifest.get("effective_params") or {})),
+        _without_defaults(_flatten(b.manifest.get("effective_params") or {})),
     )
     changed_params = {
         k: (params_a.get(k), params_b.get(k))
@@ -249,6 +250,19 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
             if len(entries) > MAX_ROWS:
                 lines.append(f"    … {len(entries) - MAX_ROWS} more {kind}")
     return lines
+
+
+TABLE_DEFAULTS = _flatten(TableSource().model_dump(mode="json"))
+
+
+def _without_defaults(flat: dict[str, Any]) -> dict[str, Any]:
+    """The flattened params without a table's keys left at their defaults (a table entry added for its
+    `exclude` has not changed `allow_no_rows`)."""
+    return {
+        k: v
+        for k, v in flat.items()
+        if not (_params_table(k) and k.split(".", 2)[2] in TABLE_DEFAULTS and TABLE_DEFAULTS[k.split(".", 2)[2]] == v)
+    }
 
 
 def _params_table(key: str) -> str | None:

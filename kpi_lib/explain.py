@@ -75,9 +75,7 @@ def formula_line(result: IndicatorResult, lang: str) -> str:
     if result.value is None:
         return say("explain.formula.no_rows", lang, numerator=numerator, denominator=denominator)
     if result.indicator.direction == "count":
-        return say(
-            "explain.formula.count", lang, unfinished=numerator, planned=denominator, excused=_excused(result)
-        )
+        return say("explain.formula.count", lang, unfinished=numerator, planned=denominator, excused=_excused(result))
     if "budget" in ev.facts:
         spent, budget = plain(ev.facts["spent"]), plain(ev.facts["budget"])
         return say("explain.formula.overrun", lang, value=value_text(result), spent=spent, budget=budget)

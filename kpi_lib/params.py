@@ -179,7 +179,7 @@ class TableSource(_Model):
         for key, reason in value.items():
             if not isinstance(key, str):
                 raise _Invalid(
-                    f"key {key!r} is not text; write it in quotes exactly as the file writes it, e.g. \"{key}\" "
+                    f'key {key!r} is not text; write it in quotes exactly as the file writes it, e.g. "{key}" '
                     "(a number or a date would lose leading zeros or its form)",
                     Code.BAD_EXCLUDE_KEY,
                 )

@@ -201,7 +201,9 @@ def read_partition(path: Path, department: str, rules: ReadRules, sha256: str | 
     if list(read.frame.columns) != expected:
         raise AuditError(f"{path}: columns {', '.join(read.frame.columns)}; expected {', '.join(expected)}")
     excluded = read.meta.get("excluded", {})
-    if not isinstance(excluded, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in excluded.items()):
+    if not isinstance(excluded, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in excluded.items()
+    ):
         raise AuditError(f"{path}: its exclusions are not a mapping of key to reason; run again")
     return Table(
         spec,
@@ -246,7 +248,13 @@ class PartitionFolder(DataFolder):
     def __init__(self, department: Department, inputs: Path) -> None:
         base = DataFolder.of(department)
         super().__init__(
-            base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone, params_file=base.params_file
+            base.folder,
+            base.template,
+            base.sources,
+            base.base,
+            base.snapshot,
+            base.timezone,
+            params_file=base.params_file,
         )
         self.inputs = Path(inputs)
         self.department = department.id

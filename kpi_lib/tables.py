@@ -15,8 +15,23 @@ reported:
   invisible, control or full-width characters are errors that say what the value
   nearly matches; a department value or a survey kind that differs from an
   expected one only by letter case is an error for that department ("did you mean
-  cs-east?"); a filter value that matches nothing at all is left out of the
-  indicators that filter on it, with the reason, in their evidence;
+  cs-east?"); so is a typing slip (`kpi_lib.text`: one character missing, extra,
+  different or two swapped; two for a survey kind of 10 characters or more; never
+  in words under 4 characters or where the digits differ). A filter value that
+  matches nothing at all, nearly or not, is left out of the indicators that
+  filter on it, with the reason, in their evidence, and `kpi run`, `score` and
+  `validate` name it once (`Table.unknown_values`);
+- a department value is taken for a typo of the department appraised (say
+  `cs-eats` for `cs-east`) only when it is no department known to the run: the
+  department's own id, the ids of the params files beside its params file, the
+  departments of the same `kpi run`, and the ids the table's `values:
+  {department: …}` map writes (`DataFolder.known_departments`). That a value
+  occurs in the file proves nothing (a typo occurs in the file too); that a
+  params file or the map names it does. So `d01` … `d50` (digits differ),
+  `cs-east`/`cs-west` and `sales-east`/`sales-west` (two apart: department ids
+  allow one slip) are never confused, and a `d02` with a params file is a
+  department. A run's copy of the params (`kpi verify --recompute`) does not
+  decide this again: the other params files are not part of it;
 - free text may hold tabs and newlines, never other control characters;
 - numbers are ASCII decimals within `kpi_lib.numbers`' bounds; `int` columns take
   whole numbers only;
@@ -33,6 +48,19 @@ whose fields do not line up with the header) fails every department. A table
 with rows, none of which is the department's, is an error for that department
 that names the department values the file holds (a mapping that maps nothing
 must not read as "no data"), unless the params' mapping says `allow_no_rows`.
+
+Rows excluded by key (params `tables.<table>.exclude: {<key>: <reason>}`): the
+key is the table's key as the template defines it, its cells' text after the
+mapping joined with `|` in the template's key order (`key_texts`;
+`cs-east|2026-Q4` for budgets), compared as written. Every row with that key is
+left out of every indicator (`Table.rows_of`) and listed with its reason in the
+evidence of the indicators that would have read it (`Table.excluded_of`,
+`rates.excluded_by_params`); the problems of its own cells do not stop the
+department (the source system holds a wrong row that cannot be fixed there),
+but its key and department must parse. A key that is the key of no row of the
+whole table is an error naming the params file, the table and the key; the key
+of another department's row leaves nothing out (the same exclusions may serve
+every department). A table without a key cannot exclude rows.
 
 Row numbers are the ones a person finds the record on (see `kpi_lib.readers`):
 CSV physical lines, xlsx sheet rows (with the cell, `complaints.xlsx!E12`),
@@ -367,9 +395,7 @@ class Table:
         letter = self.letters.get(column)
         return place(row, letter)
 
-    def viewed(
-        self, exclude: Mapping[str, str], exclude_file: str, departments: frozenset[str] | None
-    ) -> Table:
+    def viewed(self, exclude: Mapping[str, str], exclude_file: str, departments: frozenset[str] | None) -> Table:
         """This table as one department's params see it: their exclusions, the departments known to the run.
 
         The parsed frame and its per-department positions are shared, not copied (`copy.copy`).
@@ -468,9 +494,15 @@ class Table:
             if squash(fold(value)) == key or (
                 self.known_departments is not None
                 and value not in self.known_departments
-                and is_typo(value, department)
+                and is_typo(value, department, max_slips=1)
             ):
                 reason = how_it_differs(value, department)
+                own = (
+                    f" (if {value} is a department of its own, give it a params file beside this one's "
+                    f"or name it in tables.{self.spec.name}.values.department)"
+                    if squash(fold(value)) != key
+                    else ""
+                )
                 for row in self.frame["_row"].to_numpy()[positions].tolist():
                     problems.append(
                         Problem(
@@ -479,7 +511,7 @@ class Table:
                             column="department",
                             value=value,
                             department=department,
-                            message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly",
+                            message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly{own}",
                             code=Code.NEAR_MATCH,
                         )
                     )
@@ -497,7 +529,6 @@ class Table:
                 )
             )
         return problems
-
 
     def _unmatched_exclusions(self, department: str) -> list[Problem]:
         """An exclusion whose key is the key of no row of the whole table (another department's row is no problem)."""

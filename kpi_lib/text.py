@@ -25,7 +25,9 @@ or more: `custmer_satisfacton`). Never a typo:
 
 So `cs-east` and `cs-west` (two apart, 7 characters) are not typos of each
 other, while `customer_satisfacton` and `custmer_satisfaction` are typos of
-`customer_satisfaction`.
+`customer_satisfaction`. Department ids allow one slip only, however long
+(`sales-east` and `sales-west` are two apart: two departments); see
+`kpi_lib.tables` for which department values are never taken for typos.
 """
 
 from __future__ import annotations
@@ -117,13 +119,14 @@ def typo_limit(expected: str) -> int:
     return 0 if size < TYPO_MIN_LENGTH else 1 if size < TYPO_LONG else 2
 
 
-def typo_distance(text: str, expected: str) -> int | None:
+def typo_distance(text: str, expected: str, *, max_slips: int = 2) -> int | None:
     """How many slips `text` is from the known word `expected` (1 or 2), or None when it is no typo of it.
 
     None too when their folds are equal (that is a near match of another kind, see `how_it_differs`).
+    `max_slips` caps the slips allowed however long the word (department ids: 1).
     """
     a, b = fold(text), fold(expected)
-    limit = typo_limit(expected)
+    limit = min(typo_limit(expected), max_slips)
     if a == b or not limit or abs(len(a) - len(b)) > limit:
         return None
     if [c for c in a if c.isdigit()] != [c for c in b if c.isdigit()]:
@@ -132,9 +135,9 @@ def typo_distance(text: str, expected: str) -> int | None:
     return distance if distance <= limit else None
 
 
-def is_typo(text: str, expected: str) -> bool:
+def is_typo(text: str, expected: str, *, max_slips: int = 2) -> bool:
     """True when `text` is a typing slip away from the known word `expected` (see the module's docstring)."""
-    return typo_distance(text, expected) is not None
+    return typo_distance(text, expected, max_slips=max_slips) is not None
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -183,7 +183,10 @@ def test_rows_excluded_by_key(case: Case, tmp_path: Path) -> None:
     assert result.value == Decimal(case.value or "")
     left = result.evidence.excluded
     by_params = left[left["reason"].str.startswith("excluded by the params: ")] if len(left) else left
-    assert [(int(r), str(why).removeprefix("excluded by the params: ")) for r, why in zip(by_params.get("_row", []), by_params.get("reason", []), strict=True)] == list(case.left_out)
+    assert [
+        (int(r), str(why).removeprefix("excluded by the params: "))
+        for r, why in zip(by_params.get("_row", []), by_params.get("reason", []), strict=True)
+    ] == list(case.left_out)
     assert result.record().excluded_rows == len(left)  # counted in result.json's excluded_rows
 
 
@@ -200,7 +203,17 @@ def test_rows_excluded_by_key(case: Case, tmp_path: Path) -> None:
         ({"revisits": {"C1": "x"}}, "bad_exclude_key", ("table revisits has no key",)),
         ({"complaints": ["K1"]}, "wrong_type", ("tables.complaints.exclude",)),
     ],
-    ids=["number", "empty reason", "no reason", "spaces", "control character", "one part of two", "empty part", "no key", "a list"],
+    ids=[
+        "number",
+        "empty reason",
+        "no reason",
+        "spaces",
+        "control character",
+        "one part of two",
+        "empty part",
+        "no key",
+        "a list",
+    ],
 )
 def test_exclusions_are_checked_with_the_params(
     exclude: dict[str, Any], code: str, names: tuple[str, ...], tmp_path: Path
@@ -219,7 +232,9 @@ def test_exclusions_are_checked_with_the_params(
         ([["a", "x"], [None, "y"]], ("k", "v"), ["a|x", None]),
     ],
 )
-def test_key_texts_join_the_key_cells_with_a_bar(rows: list[list[Any]], key: tuple[str, ...], expected: list[Any]) -> None:
+def test_key_texts_join_the_key_cells_with_a_bar(
+    rows: list[list[Any]], key: tuple[str, ...], expected: list[Any]
+) -> None:
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=["k", "v"]).astype("str").where(pd.DataFrame(rows, columns=["k", "v"]).notna())
@@ -255,7 +270,9 @@ def test_a_partition_without_exclusions_keeps_its_bytes(tmp_path: Path) -> None:
 def test_departments_with_different_exclusions_share_one_read(tmp_path: Path) -> None:
     shared = SharedTables()
     a = load_params(_params(tmp_path, COUNTED))
-    b = load_params(write_company(tmp_path, "csv", tables={"complaints": {"exclude": {"K2": "x"}}}).rename(tmp_path / "b.yaml"))
+    b = load_params(
+        write_company(tmp_path, "csv", tables={"complaints": {"exclude": {"K2": "x"}}}).rename(tmp_path / "b.yaml")
+    )
     one, two = shared.folder(a).table("complaints"), shared.folder(b).table("complaints")
     assert shared.loads == 1 and one.frame is two.frame
     assert list(one.rows_of(DEPT)["complaint_id"]) == ["K2", "K3"]
