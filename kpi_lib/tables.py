@@ -403,6 +403,7 @@ class Table:
         same = dict(exclude) == dict(self.exclude) and exclude_file == self.exclude_file
         if same and departments == self.known_departments:
             return self
+        self._departments  # noqa: B018 - worked out once here, so that every department's view shares it
         view = copy.copy(self)
         view.exclude, view.exclude_file, view.known_departments = dict(exclude), exclude_file, departments
         return view

@@ -11,7 +11,6 @@ rows CSV, `kpi score --json`, and `kpi diff`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -275,6 +274,7 @@ def test_departments_with_different_exclusions_share_one_read(tmp_path: Path) ->
     )
     one, two = shared.folder(a).table("complaints"), shared.folder(b).table("complaints")
     assert shared.loads == 1 and one.frame is two.frame
+    assert one._positions is two._positions  # (each department's rows found once for all)
     assert list(one.rows_of(DEPT)["complaint_id"]) == ["K2", "K3"]
     assert list(two.rows_of(DEPT)["complaint_id"]) == ["K1", "K3"]
 
@@ -307,4 +307,17 @@ def test_kpi_score_names_the_key_that_matches_no_row(tmp_path: Path) -> None:
     assert "tables.complaints.exclude: key 'K9' matches no row of" in done.stderr
 
 
-Edit = Callable[[Path], None]
+@pytest.mark.slow
+def test_kpi_run_leaves_the_wrong_row_out_lists_it_and_verify_recomputes_it(tmp_path: Path) -> None:
+    path = _params(tmp_path, WRONG)  # K1 resolved before received, excluded with a reason
+    out = tmp_path / "out"
+    done = kpi("run", path, "--period", PERIOD, "--jobs", "1", "--out", out, in_process=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = out / PERIOD / DEPT
+    items = {i["id"]: i for i in json.loads((folder / "result.json").read_text(encoding="utf-8"))["indicators"]}
+    assert items["CS07"]["excluded_rows"] == 1 and items["CS07"]["value"] == 50.0
+    rows = (folder / "rows" / "CS07.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[1].startswith(f"2,不计入,,参数中按编号排除：{REASON},K1,")
+    assert f"参数中按编号排除：{REASON}" in (folder / "service.html").read_text(encoding="utf-8")
+    verified = kpi("verify", out / PERIOD, "--recompute", in_process=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
