@@ -309,10 +309,13 @@ def test_kpi_score_names_the_key_that_matches_no_row(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kpi_run_leaves_the_wrong_row_out_lists_it_and_verify_recomputes_it(tmp_path: Path) -> None:
-    path = _params(tmp_path, WRONG)  # K1 resolved before received, excluded with a reason
+    rows = {**WRONG.rows, "surveys": [*WRONG.rows["surveys"], ["R6", DEPT, "nps", "x", "2026-10-05", "5"]]}
+    path = _params(tmp_path, Case("wrong and nps", WRONG.exclude, rows))  # K1 resolved before received, excluded
     out = tmp_path / "out"
     done = kpi("run", path, "--period", PERIOD, "--jobs", "1", "--out", out, in_process=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    unknown = [line for line in done.stderr.splitlines() if "survey 'nps' matches no known value" in line]
+    assert len(unknown) == 1 and "its 1 row(s) of cs-test are left out" in unknown[0], done.stderr
     folder = out / PERIOD / DEPT
     items = {i["id"]: i for i in json.loads((folder / "result.json").read_text(encoding="utf-8"))["indicators"]}
     assert items["CS07"]["excluded_rows"] == 1 and items["CS07"]["value"] == 50.0
