@@ -389,6 +389,7 @@ class Table:
     exclude: Mapping[str, str] = field(default_factory=dict)  # key text → reason: rows the params leave out
     exclude_file: str = ""  # the params file that names `exclude` (its problems name it)
     known_departments: frozenset[str] | None = None  # ids known to the run; None: no typo check of department values
+    _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # department → excluded
 
     def place(self, row: int | None, column: str) -> Place:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
@@ -404,8 +405,11 @@ class Table:
         if same and departments == self.known_departments:
             return self
         self._departments  # noqa: B018 - worked out once here, so that every department's view shares it
+        if exclude:
+            self._keys  # noqa: B018 - (likewise)
         view = copy.copy(self)
         view.exclude, view.exclude_file, view.known_departments = dict(exclude), exclude_file, departments
+        view._masks = {}
         return view
 
     def own_rows(self, department: str) -> pd.DataFrame:
@@ -420,14 +424,14 @@ class Table:
         rows = self.own_rows(department)
         if not self.exclude or not len(rows):
             return rows
-        return rows[~self._excluded(rows)]
+        return rows[~self._excluded(department)]
 
     def excluded_of(self, department: str) -> pd.DataFrame:
         """The department's rows its params exclude by key, with the params' `reason` (an empty frame when none)."""
         rows = self.own_rows(department)
         if not self.exclude or not len(rows):
             return rows.iloc[0:0].assign(reason=pd.Series(dtype=object))
-        mask = self._excluded(rows)
+        mask = self._excluded(department)
         keys = key_texts(rows[mask], self.spec.key)
         return rows[mask].assign(reason=keys.map(self.exclude).astype(object))
 
@@ -456,9 +460,12 @@ class Table:
                 )
         return lines
 
-    def _excluded(self, rows: pd.DataFrame) -> np.ndarray:
-        """Which of `rows` the params exclude (their key, as written, is one of `exclude`'s)."""
-        return key_texts(rows, self.spec.key).isin(list(self.exclude)).to_numpy(dtype=bool)
+    def _excluded(self, department: str) -> np.ndarray:
+        """Which of the department's own rows the params exclude (their key, as written, is one of `exclude`'s)."""
+        if department not in self._masks:
+            keys = key_texts(self.own_rows(department), self.spec.key)
+            self._masks[department] = keys.isin(list(self.exclude)).to_numpy(dtype=bool)
+        return self._masks[department]
 
     @cached_property
     def _positions(self) -> dict[str, np.ndarray]:
@@ -485,7 +492,7 @@ class Table:
         problems = [p for p in self.problems if p.department in (None, department)]
         if self.exclude:
             rows = self.own_rows(department)
-            left = set(rows["_row"].to_numpy()[self._excluded(rows)].tolist()) if len(rows) else set()
+            left = set(rows["_row"].to_numpy()[self._excluded(department)].tolist()) if len(rows) else set()
             problems = [p for p in problems if not (p.department == department and _row_of(p) in left)]
             problems.extend(self._unmatched_exclusions(department))
         key = squash(fold(department))
@@ -531,15 +538,20 @@ class Table:
             )
         return problems
 
+    @cached_property
+    def _keys(self) -> frozenset[str]:
+        """The key of every row of the table (every department's), as `exclude` writes keys."""
+        return frozenset(key_texts(self.frame, self.spec.key).dropna()) if len(self.frame) else frozenset()
+
     def _unmatched_exclusions(self, department: str) -> list[Problem]:
         """An exclusion whose key is the key of no row of the whole table (another department's row is no problem)."""
-        every = set(key_texts(self.frame, self.spec.key).dropna()) if len(self.frame) else set()
+        every = self._keys
         columns = "|".join(self.spec.key)
         problems = []
         for key in self.exclude:
             if key in every:
                 continue
-            near = near_match(key, every) if len(every) <= NEAR_KEYS else None
+            near = near_match(key, sorted(every)) if len(every) <= NEAR_KEYS else None
             hint = f" (did you mean {near!r}? it {how_it_differs(key, near)})" if near else ""
             problems.append(
                 Problem(
@@ -564,11 +576,16 @@ def key_texts(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     if not key:
         return pd.Series(None, index=frame.index, dtype=object)
     parts = [_key_part(frame[column]) for column in key]
+    if len(parts) == 1:
+        return pd.Series(parts[0], index=frame.index, dtype=object)
     joined = [None if None in cells else "|".join(cells) for cells in zip(*parts, strict=True)]
     return pd.Series(joined, index=frame.index, dtype=object)
 
 
 def _key_part(series: pd.Series) -> list[Any]:
+    """A key column's cells as text, None where empty."""
+    if isinstance(series.dtype, pd.StringDtype):  # text (the usual key): as it is
+        return series.astype(object).where(series.notna(), None).tolist()
     if pd.api.types.is_datetime64_any_dtype(series):
         text = series.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
     else:
@@ -639,7 +656,7 @@ def load_table(
     outside `folder` is a problem, never read.
     """
     rules = rules or ReadRules()
-    if source is not None:
+    if source is not None and _reshapes(source):
         return _load_mapped(folder, spec, source, base or folder, snapshot, rules)
     candidates = find_table_file(folder, spec.name)
     shown = folder / f"{spec.name}.csv"
@@ -682,6 +699,11 @@ def load_table(
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     return parse_table(raw, spec, str(path), sha, rules=rules)
+
+
+def _reshapes(source: TableSource) -> bool:
+    """Whether a table's params say more than which of its rows to leave out (`exclude` alone reads it as unmapped)."""
+    return bool(source.model_dump(exclude={"exclude"}, exclude_defaults=True))
 
 
 def wanted_headers(spec: TableSpec) -> Callable[[str], bool]:
