@@ -324,3 +324,13 @@ def test_kpi_run_leaves_the_wrong_row_out_lists_it_and_verify_recomputes_it(tmp_
     assert f"参数中按编号排除：{REASON}" in (folder / "service.html").read_text(encoding="utf-8")
     verified = kpi("verify", out / PERIOD, "--recompute", in_process=True)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
+def test_an_excluded_rows_problems_are_left_out_in_every_format(fmt: str, tmp_path: Path) -> None:
+    """(An xlsx problem names its cell, `complaints.xlsx!C2`, not its row: it is the excluded row's all the same.)"""
+    tables = {"complaints": {"exclude": {"K1": REASON}}}
+    department = load_params(write_company(tmp_path, fmt, WRONG.rows, tables=tables))
+    assert DataFolder.of(department).table("complaints").problems_of(DEPT) == []
+    without = load_params(write_company(tmp_path / "without", fmt, WRONG.rows))
+    assert [p.code for p in DataFolder.of(without).table("complaints").problems_of(DEPT)] == ["wrong_order"]
