@@ -23,7 +23,7 @@ import pandas as pd
 from .errors import Code, DataError, Problem
 from .params import Department, IndicatorParams, Params
 from .period import Period
-from .rates import RATES, Evidence, RateInput, observe, unmatched
+from .rates import RATES, Evidence, RateInput, excluded_by_params, observe, unmatched
 from .result import DepartmentResult, Explanation, IndicatorRecord
 from .scoring import Rule, Scored, grade_of, score, weighted_total
 from .statistics import wilson
@@ -181,6 +181,11 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
     if method == "observation":
         table = data.table(OBSERVATIONS)
         evidence = observe(ind.id, period, table.rows_of(dept), table.file, ind.rate.kind)
+        left = table.excluded_of(dept)
+        mine = (left["indicator"].isna() | (left["indicator"] == ind.id)) & (
+            left["period"].isna() | (left["period"] == str(period))
+        )
+        evidence = _with_excluded(evidence, excluded_by_params(None, left[mine.astype(bool)], period))
     else:
         rate = RATES[ind.rate.kind]
         evidence = rate(
@@ -197,10 +202,8 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
         )
         source = data.table(ind.table)
         left = unmatched(ind.rate, source.rows_of(dept), source.rules.vocabulary, period)
-        if len(left):
-            evidence = replace(
-                evidence, excluded=pd.concat([evidence.excluded, left]) if len(evidence.excluded) else left
-            )
+        evidence = _with_excluded(evidence, left)
+        evidence = _with_excluded(evidence, excluded_by_params(ind.rate, source.excluded_of(dept), period))
     rule = Rule(ind.direction, spec.target, spec.step, spec.penalty, spec.bonus, spec.per_item)
     if evidence.value is not None:
         scored = score(
@@ -224,6 +227,13 @@ def evaluate(ind: Indicator, params: Params, period: Period, data: DataFolder) -
     return IndicatorResult(
         ind, spec, method, "scored", evidence, Scored(score=fixed, steps=None, short=False, raw=fixed, clamped=False)
     )
+
+
+def _with_excluded(evidence: Evidence, left: pd.DataFrame) -> Evidence:
+    """`evidence` with the rows `left` (each with its reason) added to the rows left out."""
+    if not len(left):
+        return evidence
+    return replace(evidence, excluded=pd.concat([evidence.excluded, left]) if len(evidence.excluded) else left)
 
 
 def combine(indicators: Sequence[IndicatorRecord], params: Params) -> Summary:

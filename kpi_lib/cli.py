@@ -160,7 +160,10 @@ def score(
     """Compute one department for one period and print its scorecard."""
     window = _period(period)
     department = load_params(params)
-    card = appraise(department, window)
+    data = DataFolder.of(department)
+    card = appraise(department, window, data=data)
+    for line in unknown_values(department, data, window):
+        _error(line)
     if as_json:
         sys.stdout.write(json.dumps(card.to_json(), ensure_ascii=False) + "\n")
         return
@@ -255,6 +258,8 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
         lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
         if lines:
             return lines
+        for line in unknown_values(department, data):
+            stdout.print(f"note  {path}: {line}", markup=False)
         review = department.base.review_date
         period = window or Period.parse(str(review.year if review else date.today().year))
         for finding in card_findings(appraise(department, period, data=data)):
@@ -262,6 +267,13 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
         return []
     except KpiError as exc:
         return exc.lines()
+
+
+def unknown_values(department: Department, data: DataFolder, period: Period | None = None) -> list[str]:
+    """Values of the department's filtered columns no indicator looks for (a survey kind …): its rows are left out."""
+    needed = tables_needed(department.for_period(period), department.template.indicators) if period else None
+    names = needed if needed is not None else _tables_of_every_period(department)
+    return [line for name in names for line in data.table(name).unknown_values(department.id)]
 
 
 def _tables_of_every_period(department: Department) -> list[str]:

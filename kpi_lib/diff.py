@@ -3,7 +3,8 @@
 `diff_runs(a, b)` takes two department output folders (a run and its re-run in
 `history/`, two periods, two departments) and, from their manifests, results
 and `inputs/` copies, says per indicator: the old and new value and score, and
-the reasons: which parameters changed (after period overrides), which input
+the reasons: which parameters changed (after period overrides; a table's own, such
+as the rows `tables.<table>.exclude` leaves out, for the indicators reading it), which input
 tables changed, and which of the department's rows were added, removed or
 edited (by the table's key, with spreadsheet row numbers and old → new values).
 
@@ -25,6 +26,7 @@ from .audit import recorded_department
 from .errors import AuditError, KpiError, UsageError
 from .files import read_json
 from .layout import INPUTS, MANIFEST, PARTITIONS, RESULT
+from .params import TableSource
 from .partitions import PartitionFolder
 from .sources import no_code
 from .tables import DataFolder
@@ -187,8 +189,8 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
     lines.append(f"total: {a.result['total']} → {b.result['total']}; grade: {a.result['grade']} → {b.result['grade']}")
 
     params_a, params_b = (
-        _flatten(a.manifest.get("effective_params") or {}),
-        _flatten(b.manifest.get("effective_params") or {}),
+        _without_defaults(_flatten(a.manifest.get("effective_params") or {})),
+        _without_defaults(_flatten(b.manifest.get("effective_params") or {})),
     )
     changed_params = {
         k: (params_a.get(k), params_b.get(k))
@@ -203,7 +205,8 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
                 table_change(a, b, table) if table in tables_a and table in tables_b else TableChange(table)
             )
 
-    shared = [k for k, v in changed_params.items() if not k.startswith("indicators.")]
+    read = {t for i in b.template.indicators for t in i.tables()} | {"observations"}
+    shared = [k for k in changed_params if not k.startswith("indicators.") and _params_table(k) not in read]
     if shared:
         lines.append(
             "parameters changed for every indicator: "
@@ -225,6 +228,9 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
         used = indicator.tables() if indicator is not None else ()
         if item.get("status") == "observed" or before.get("status") == "observed":
             used = (*used, "observations")
+        reasons += [  # how a table is read (its mapping, the rows it excludes) is a reason of those that read it
+            f"parameter {k}: {_v(v[0])} → {_v(v[1])}" for k, v in changed_params.items() if _params_table(k) in used
+        ]
         for table in used:
             if table in changed_tables:
                 change = changed_tables[table]
@@ -253,6 +259,25 @@ def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
             if len(entries) > MAX_ROWS:
                 lines.append(f"    … {len(entries) - MAX_ROWS} more {kind}")
     return lines
+
+
+TABLE_DEFAULTS = _flatten(TableSource().model_dump(mode="json"))
+
+
+def _without_defaults(flat: dict[str, Any]) -> dict[str, Any]:
+    """The flattened params without a table's keys left at their defaults (a table entry added for its
+    `exclude` has not changed `allow_no_rows`)."""
+    return {
+        k: v
+        for k, v in flat.items()
+        if not (_params_table(k) and k.split(".", 2)[2] in TABLE_DEFAULTS and TABLE_DEFAULTS[k.split(".", 2)[2]] == v)
+    }
+
+
+def _params_table(key: str) -> str | None:
+    """The table a flattened params key is about (`tables.feedback.exclude.F1` → feedback), or None."""
+    parts = key.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "tables" else None
 
 
 def _v(value: Any) -> str:

@@ -134,6 +134,11 @@ class Code(StrEnum):
     VALUES_WITHOUT_COLUMN = "values_without_column", "a values map on a column the mapping does not read from a header"
     ADAPTER_FAILED = "adapter_failed", "a table's adapter raised, or returned something other than a DataFrame"
     BAD_ADAPTER = "bad_adapter", 'an adapter not written as "file.py:function"'
+    BAD_EXCLUDE_KEY = (
+        "bad_exclude_key",
+        "an excluded key that is not text, or not one value per key column joined with |",
+    )
+    EXCLUDE_UNMATCHED = "exclude_unmatched", "an excluded key (tables.<table>.exclude) that is the key of no row"
     BAD_DATE_FORMAT = (
         "bad_date_format",
         "a date format that would drop a part it reads (%Z, %p with %H, %I without %p, no year)",

@@ -27,6 +27,7 @@ from .appraisal import IndicatorResult
 from .messages import catalog, say
 from .numbers import plain
 from .params import GradeBand, sla_parts
+from .rates import EXCLUDED_BY_PARAMS
 from .result import Explanation
 from .schedule import outside_windows
 from .template import TableSpec
@@ -75,13 +76,19 @@ def formula_line(result: IndicatorResult, lang: str) -> str:
     if result.value is None:
         return say("explain.formula.no_rows", lang, numerator=numerator, denominator=denominator)
     if result.indicator.direction == "count":
-        return say(
-            "explain.formula.count", lang, unfinished=numerator, planned=denominator, excused=result.excluded_rows
-        )
+        return say("explain.formula.count", lang, unfinished=numerator, planned=denominator, excused=_excused(result))
     if "budget" in ev.facts:
         spent, budget = plain(ev.facts["spent"]), plain(ev.facts["budget"])
         return say("explain.formula.overrun", lang, value=value_text(result), spent=spent, budget=budget)
     return say("explain.formula.rate", lang, value=value_text(result), numerator=numerator, denominator=denominator)
+
+
+def _excused(result: IndicatorResult) -> int:
+    """The excused rows of a count indicator (not those the params exclude by key: they are no planned items)."""
+    left = result.evidence.excluded
+    if not len(left) or "reason" not in left:
+        return result.excluded_rows
+    return int((~left["reason"].astype(str).str.startswith(EXCLUDED_BY_PARAMS)).sum())
 
 
 def rule_line(result: IndicatorResult, lang: str) -> str:
@@ -173,6 +180,8 @@ def reason_text(reason: object, lang: str) -> str:
         return say("report.reason.excused_because", lang, reason=text.removeprefix("excused: "))
     if text == "overrun approved by senior management":
         return say("report.reason.approved", lang)
+    if text.startswith(EXCLUDED_BY_PARAMS):
+        return say("report.reason.excluded", lang, reason=text.removeprefix(EXCLUDED_BY_PARAMS))
     column, _, rest = text.partition(" ")
     value, found, known = rest.rpartition(" matches none of ")
     if found:

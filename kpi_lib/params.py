@@ -58,8 +58,8 @@ from .errors import Code, ParamsError, Problem, Refusal, UsageError
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .tables import DEFAULT_TIMEZONE
-from .template import Template, load_template
-from .text import PLAIN_ID
+from .template import TableSpec, Template, load_template
+from .text import PLAIN_ID, control_problem, exactness_problem
 from .workdays import DEFAULT_CALENDAR, Calendar, UnknownCalendar, calendar_of
 
 DEPARTMENT_ID = PLAIN_ID  # (kpi_lib.text)
@@ -197,6 +197,33 @@ class TableSource(_Model):
     allow_no_rows: bool = (
         False  # the department truly has no rows in this table (else "no row of department" is an error)
     )
+    exclude: dict[str, str] = {}  # key (key columns joined with |) → why the row is left out (see kpi_lib.tables)
+
+    @field_validator("exclude", mode="before")
+    @classmethod
+    def _exclude(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # (pydantic names the wrong type)
+        for key, reason in value.items():
+            if not isinstance(key, str):
+                raise _Invalid(
+                    f'key {key!r} is not text; write it in quotes exactly as the file writes it, e.g. "{key}" '
+                    "(a number or a date would lose leading zeros or its form)",
+                    Code.BAD_EXCLUDE_KEY,
+                )
+            if not key or exactness_problem(key) is not None:
+                raise _Invalid(
+                    f"key {key!r} {exactness_problem(key) or 'is empty'}; expected the key exactly as the file writes it",
+                    Code.BAD_EXCLUDE_KEY,
+                )
+            if not isinstance(reason, str) or not reason.strip():
+                raise _Invalid(
+                    f"key {key!r}: expected a reason (text) why the row is left out; it is shown in the evidence",
+                    Code.EMPTY_VALUE,
+                )
+            if (problem := control_problem(reason, free_text=True)) is not None:
+                raise _Invalid(f"key {key!r}: the reason {problem}", Code.CONTROL_CHARACTER)
+        return value
 
     @field_validator("date_format")
     @classmethod
@@ -614,6 +641,7 @@ def _validate(
                             code=Code.UNKNOWN_COLUMN,
                         )
                     )
+        problems.extend(_exclude_problems(source, template.tables[name], file, where(f"{key}.exclude")))
         for column in source.values:
             if column in columns and column not in source.columns:
                 problems.append(
@@ -661,6 +689,33 @@ def _validate(
             Problem(file=file, message=f"{where('grades')}: duplicate grade names", code=Code.DUPLICATE_ENTRY)
         )
     return params if len(problems) == before else None
+
+
+def _exclude_problems(source: TableSource, spec: TableSpec, file: str, where: str) -> list[Problem]:
+    """Each excluded key has one part per key column of the table (joined with `|`); a table without a key has none."""
+    if not source.exclude:
+        return []
+    if not spec.key:
+        return [
+            Problem(
+                file=file,
+                message=f"{where}: table {spec.name} has no key, so no row of it can be excluded by key",
+                code=Code.BAD_EXCLUDE_KEY,
+            )
+        ]
+    problems = []
+    for key in source.exclude:
+        parts = key.split("|") if len(spec.key) > 1 else [key]
+        if len(parts) != len(spec.key) or not all(parts):
+            shape = "|".join(f"<{c}>" for c in spec.key)
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"{where}: key {key!r} is not {shape}; expected the {len(spec.key)} key values of {spec.name} joined with |",
+                    code=Code.BAD_EXCLUDE_KEY,
+                )
+            )
+    return problems
 
 
 def _check_indicators(

@@ -14,7 +14,10 @@ frame's index), its problems exactly as the full read found them (its own rows',
 the file's, values that nearly name it, "no row of this department"), and the
 xlsx column letters; so a bad row fails its own department with the same
 message and row number as before, and the other departments' rows never reach
-a department's folder.
+a department's folder. Rows the params exclude by key (`tables.<table>.exclude`)
+are kept in it too, with the exclusions that matched them (key → reason, in the
+metadata only when there are some) so that the notebooks leave them out and list
+them with their reason; their own problems are not the department's.
 
 A partition's bytes are a pure function of its content (no time, no source
 hash, no pandas metadata; columns in the table's order), so its sha256 says
@@ -76,8 +79,9 @@ def partition_bytes(table: Table, department: str, *, shown: Mapping[str, str] |
     and rows must name the files the run named).
     """
     shown = shown or {}
-    frame = table.rows_of(department)
+    frame = table.own_rows(department)
     problems = [replace(p, file=shown.get(p.file, p.file)) for p in table.problems_of(department)]
+    excluded = table.exclusions_of(department)
     columns: dict[str, pa.Array] = {}
     kinds: list[list[str]] = []  # [name, kind] in the frame's order (the metadata's keys are sorted)
     for name in frame.columns:
@@ -95,6 +99,8 @@ def partition_bytes(table: Table, department: str, *, shown: Mapping[str, str] |
         "columns": kinds,
         "problems": [_problem_json(p) for p in problems],
     }
+    if excluded:  # (only then: a partition without exclusions keeps the bytes it always had)
+        meta["excluded"] = excluded
     schema = pa.schema([pa.field(n, a.type) for n, a in columns.items()]).with_metadata(
         {META_KEY: json.dumps(meta, ensure_ascii=False, sort_keys=True).encode("utf-8")}
     )
@@ -102,7 +108,11 @@ def partition_bytes(table: Table, department: str, *, shown: Mapping[str, str] |
     pq.write_table(pa.table(list(columns.values()), schema=schema), buffer, compression="zstd")
     data = buffer.getvalue()
     back = _decode(pq.read_table(io.BytesIO(data)), str(table.file))
-    if not _same(frame, back.frame) or [_problem_json(p) for p in back.problems] != meta["problems"]:
+    if (
+        not _same(frame, back.frame)
+        or [_problem_json(p) for p in back.problems] != meta["problems"]
+        or back.meta.get("excluded", {}) != excluded
+    ):
         raise InternalError(
             f"{table.file}: the rows of department {department} do not read back exactly from their partition (please report it)"
         )
@@ -195,7 +205,21 @@ def read_partition(path: Path, department: str, rules: ReadRules, sha256: str | 
     found = list(read.frame.columns)
     if found[: len(expected)] != expected or any(c not in folds for c in found[len(expected) :]):
         raise AuditError(f"{path}: columns {', '.join(read.frame.columns)}; expected {', '.join(expected)}")
-    return Table(spec, str(read.meta["file"]), sha256, read.frame, read.problems, rules, dict(read.meta["letters"]))
+    excluded = read.meta.get("excluded", {})
+    if not isinstance(excluded, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in excluded.items()
+    ):
+        raise AuditError(f"{path}: its exclusions are not a mapping of key to reason; run again")
+    return Table(
+        spec,
+        str(read.meta["file"]),
+        sha256,
+        read.frame,
+        read.problems,
+        rules,
+        dict(read.meta["letters"]),
+        exclude=excluded,
+    )
 
 
 def recorded_file(path: Path) -> str | None:
@@ -229,7 +253,14 @@ class PartitionFolder(DataFolder):
     def __init__(self, department: Department, inputs: Path) -> None:
         base = DataFolder.of(department)
         super().__init__(
-            base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone, bases=base.bases
+            base.folder,
+            base.template,
+            base.sources,
+            base.base,
+            base.snapshot,
+            base.timezone,
+            bases=base.bases,
+            params_file=base.params_file,
         )
         self.inputs = Path(inputs)
         self.department = department.id
@@ -259,9 +290,10 @@ class SharedTables:
     `folder(department)`: a `DataFolder` whose tables come from here.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, departments: frozenset[str] = frozenset()) -> None:
         self._tables: dict[tuple[Any, ...], Table] = {}
         self.loads = 0
+        self.departments = departments  # the ids of the run's params: real departments, never typos of another
 
     def folder(self, department: Department) -> DataFolder:
         return _SharedFolder(department, self)
@@ -276,8 +308,17 @@ class SharedTables:
 class _SharedFolder(DataFolder):
     def __init__(self, department: Department, shared: SharedTables) -> None:
         base = DataFolder.of(department)
+        known = None if base.departments is None else base.departments | shared.departments
         super().__init__(
-            base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone, bases=base.bases
+            base.folder,
+            base.template,
+            base.sources,
+            base.base,
+            base.snapshot,
+            base.timezone,
+            bases=base.bases,
+            params_file=base.params_file,
+            departments=known,
         )
         self.shared = shared
 
@@ -290,10 +331,10 @@ class _SharedFolder(DataFolder):
                 self.snapshot,
                 self.template.sha256,
                 name,
-                None if source is None else source.model_dump_json(),
+                None if source is None else source.model_dump_json(exclude={"exclude"}),
                 _rules_key(self.rules(name)),
-            )
-            self._tables[name] = self.shared.get(key, lambda: DataFolder.table(self, name))
+            )  # (exclusions are the department's view of the table read once: `viewed`)
+            self._tables[name] = self.viewed(name, self.shared.get(key, lambda: self.load(name)))
         return self._tables[name]
 
 

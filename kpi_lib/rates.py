@@ -8,7 +8,8 @@ kind an indicator uses and with which table and columns, e.g.
 Every rate returns an `Evidence`: the value (a percentage rounded half-up to 2
 decimals, or the count n), its numerator and denominator, the rows of the
 window that counted with an `outcome` each, the rows left out with a `reason`
-each (excused, approved overrun), and `facts` a report shows next to the number
+each (excused, approved overrun, excluded by key in the params: `excluded_by_params`),
+and `facts` a report shows next to the number
 (the deadline, the budget …). A rate whose denominator is 0 returns value None:
 the scoring policy's `on_empty` decides what that means.
 
@@ -148,6 +149,30 @@ def unmatched(
     if moment and len(left):
         left = left[in_times(left, moment, period)]
     return _left_out(left, reasons[left.index])
+
+
+EXCLUDED_BY_PARAMS = "excluded by the params: "  # the reason of a row `tables.<table>.exclude` leaves out, then its own
+
+
+def excluded_by_params(spec: RateSpec | None, frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The rows the params exclude by key (`frame`, with their `reason`) that a rate would have looked at.
+
+    Those whose filter values are the rate's (or empty: a cell that did not parse is not guessed away) and
+    whose window column falls in the period (or is empty); a rate without a window column (`lost_share`)
+    looks at all. `spec` None: every row. Their reason reads `excluded by the params: <the params' reason>`.
+    """
+    if not len(frame):
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    if spec is not None:
+        for column, wanted in spec.filter:
+            values = frame[column]
+            keep &= (values.isna() | (values == wanted)).fillna(False).astype(bool)
+        moment = spec.date or spec.start
+        if moment:
+            keep &= (frame[moment].isna() | in_times(frame, moment, period)).astype(bool)
+    left = frame[keep.to_numpy(dtype=bool)]
+    return _left_out(left, EXCLUDED_BY_PARAMS + left["reason"].astype(str))
 
 
 def _excused(frame: pd.DataFrame, inp: RateInput) -> pd.Series:

@@ -587,6 +587,7 @@ def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
             )
         if run.department:
             seen[run.department] = run.params_path
+    batch.shared.departments = frozenset(seen)  # every department of the run is real, never a typo of another's id
     for run, department in loaded:
         if run.final is not None:
             _stage(run, department, batch)
@@ -804,6 +805,9 @@ def _describe(run: DepartmentRun, department: Department, batch: _Batch) -> None
             stored_files=batch.stored_files,
         )
         run.fingerprint["rows"] = {entry["table"]: entry["sha256"] for entry in run.inputs["partitions"]}
+        shared = batch.shared.folder(department)
+        for entry in run.inputs["partitions"]:  # a survey kind no indicator looks for: its rows are left out, said once
+            run.notes.extend(shared.table(entry["table"]).unknown_values(department.id))
     except OutputError:
         raise
     except KpiError as exc:

@@ -24,7 +24,9 @@ how its dates read. A value not listed in `values` passes through unchanged (and
 must then parse by itself).
 
 Keys of `values` are compared as text with the cells as written; quote them in
-YAML anyway ("Y", "No"). A `values` map applies only to a column mapped through
+YAML anyway ("Y", "No"). A cell that nearly matches a code (letter case, spaces,
+invisible characters, or a typing slip: `Satisfed` for `Satisfied`, see
+`kpi_lib.text`) is an error naming the code, never passed through. A `values` map applies only to a column mapped through
 `columns` (a header matched by its SPEC name is read as it is). A mapping that
 maps nothing (a header the file lacks, a code no cell holds) is an error. When a
 department truly has no row in a mapped table, `allow_no_rows: true` says so
@@ -264,9 +266,12 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
                         code=Code.MAPPING_UNMATCHED,
                     )
                 )
+        nearly: dict[str, str | None] = {}  # each distinct text's near match (a typing slip included), once
         for index, cell in cells.items():
             text = "" if _blank(cell) else cell_text(cell).strip(" \t")
-            match = near_match(text, list(lookup)) if text and text not in lookup else None
+            if text and text not in lookup and text not in nearly:
+                nearly[text] = near_match(text, list(lookup), typos=not _known_department(column, text, codes))
+            match = nearly.get(text) if text and text not in lookup else None
             if match is not None:
                 row = int(index) + 2 if isinstance(index, int) else None
                 letter = letters.get(column)
@@ -299,6 +304,12 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
             continue
         frame[column] = value
     return RawTable(frame, raw.header_row, letters, list(raw.problems)), problems
+
+
+def _known_department(column: str, text: str, codes: dict[str, Any]) -> bool:
+    """A department cell that is itself an id the map writes (`values: {department: {Team A: team-a}}` and a cell
+    `team-a`): a department, never a typo of a code."""
+    return column == "department" and text in {str(v) for v in codes.values()}
 
 
 def _blank(cell: Any) -> bool:

@@ -15,8 +15,23 @@ reported:
   invisible, control or full-width characters are errors that say what the value
   nearly matches; a department value or a survey kind that differs from an
   expected one only by letter case is an error for that department ("did you mean
-  cs-east?"); a filter value that matches nothing at all is left out of the
-  indicators that filter on it, with the reason, in their evidence;
+  cs-east?"); so is a typing slip (`kpi_lib.text`: one character missing, extra,
+  different or two swapped; two for a survey kind of 10 characters or more; never
+  in words under 4 characters or where the digits differ). A filter value that
+  matches nothing at all, nearly or not, is left out of the indicators that
+  filter on it, with the reason, in their evidence, and `kpi run`, `score` and
+  `validate` name it once (`Table.unknown_values`);
+- a department value is taken for a typo of the department appraised (say
+  `cs-eats` for `cs-east`) only when it is no department known to the run: the
+  department's own id, the ids of the params files beside its params file, the
+  departments of the same `kpi run`, and the ids the table's `values:
+  {department: …}` map writes (`DataFolder.known_departments`). That a value
+  occurs in the file proves nothing (a typo occurs in the file too); that a
+  params file or the map names it does. So `d01` … `d50` (digits differ),
+  `cs-east`/`cs-west` and `sales-east`/`sales-west` (two apart: department ids
+  allow one slip) are never confused, and a `d02` with a params file is a
+  department. A run's copy of the params (`kpi verify --recompute`) does not
+  decide this again: the other params files are not part of it;
 - free text may hold tabs and newlines, never other control characters;
 - numbers are ASCII decimals within `kpi_lib.numbers`' bounds; `int` columns take
   whole numbers only;
@@ -35,6 +50,19 @@ whose fields do not line up with the header) fails every department. A table
 with rows, none of which is the department's, is an error for that department
 that names the department values the file holds (a mapping that maps nothing
 must not read as "no data"), unless the params' mapping says `allow_no_rows`.
+
+Rows excluded by key (params `tables.<table>.exclude: {<key>: <reason>}`): the
+key is the table's key as the template defines it, its cells' text after the
+mapping joined with `|` in the template's key order (`key_texts`;
+`cs-east|2026-Q4` for budgets), compared as written. Every row with that key is
+left out of every indicator (`Table.rows_of`) and listed with its reason in the
+evidence of the indicators that would have read it (`Table.excluded_of`,
+`rates.excluded_by_params`); the problems of its own cells do not stop the
+department (the source system holds a wrong row that cannot be fixed there),
+but its key and department must parse. A key that is the key of no row of the
+whole table is an error naming the params file, the table and the key; the key
+of another department's row leaves nothing out (the same exclusions may serve
+every department). A table without a key cannot exclude rows.
 
 Row numbers are the ones a person finds the record on (see `kpi_lib.readers`):
 CSV physical lines, xlsx sheet rows (with the cell, `complaints.xlsx!E12`),
@@ -70,13 +98,14 @@ row of the file is validated whatever department is appraised.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -86,6 +115,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import yamlfile
 from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
 from .files import sha256_bytes
 from .numbers import NotANumber, check_bounds, from_float, from_text
@@ -103,6 +133,7 @@ from .text import (
     id_skeleton,
     is_control,
     is_invisible,
+    is_typo,
     near_match,
     squash,
 )
@@ -153,7 +184,7 @@ def _parse_text(value: Any) -> str:
 def _parse_identifier(value: Any, vocabulary: tuple[str, ...] = ()) -> str:
     """An identifier exactly as written; what it nearly matches is named, never taken for it."""
     text = cell_text(value)
-    match = near_match(text, vocabulary) if vocabulary and text not in vocabulary else None
+    match = near_match(text, vocabulary, typos=True) if vocabulary and text not in vocabulary else None
     if match is not None:
         raise _Bad(
             f"did you mean {match!r}? The value {how_it_differs(text, match)}; expected one of {', '.join(vocabulary)} as written",
@@ -380,18 +411,86 @@ class Table:
     rules: ReadRules = field(default_factory=ReadRules)
     letters: Mapping[str, str] = field(default_factory=dict)  # column → xlsx column letter
     adapted: pd.DataFrame | None = None  # what the table's adapter returned (a run keeps it: see `snapshot`)
+    exclude: Mapping[str, str] = field(default_factory=dict)  # key text → reason: rows the params leave out
+    exclude_file: str = ""  # the params file that names `exclude` (its problems name it)
+    known_departments: frozenset[str] | None = None  # ids known to the run; None: no typo check of department values
+    _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # department → excluded
 
     def place(self, row: int | None, column: str) -> Place:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
         letter = self.letters.get(column)
         return place(row, letter)
 
-    def rows_of(self, department: str) -> pd.DataFrame:
-        """The rows of one department (positions grouped once per table, not one comparison per call)."""
+    def viewed(self, exclude: Mapping[str, str], exclude_file: str, departments: frozenset[str] | None) -> Table:
+        """This table as one department's params see it: their exclusions, the departments known to the run.
+
+        The parsed frame and its per-department positions are shared, not copied (`copy.copy`).
+        """
+        same = dict(exclude) == dict(self.exclude) and exclude_file == self.exclude_file
+        if same and departments == self.known_departments:
+            return self
+        self._departments  # noqa: B018 - worked out once here, so that every department's view shares it
+        if exclude:
+            self._keys  # noqa: B018 - (likewise)
+        view = copy.copy(self)
+        view.exclude, view.exclude_file, view.known_departments = dict(exclude), exclude_file, departments
+        view._masks = {}
+        return view
+
+    def own_rows(self, department: str) -> pd.DataFrame:
+        """Every row of one department, those the params exclude included (positions grouped once per table)."""
         positions = self._positions.get(department)
         if positions is None:
             return self.frame.iloc[0:0]
         return self.frame.iloc[positions]
+
+    def rows_of(self, department: str) -> pd.DataFrame:
+        """The rows of one department that count: its own rows but those its params exclude by key."""
+        rows = self.own_rows(department)
+        if not self.exclude or not len(rows):
+            return rows
+        return rows[~self._excluded(department)]
+
+    def excluded_of(self, department: str) -> pd.DataFrame:
+        """The department's rows its params exclude by key, with the params' `reason` (an empty frame when none)."""
+        rows = self.own_rows(department)
+        if not self.exclude or not len(rows):
+            return rows.iloc[0:0].assign(reason=pd.Series(dtype=object))
+        mask = self._excluded(department)
+        keys = key_texts(rows[mask], self.spec.key)
+        return rows[mask].assign(reason=keys.map(self.exclude).astype(object))
+
+    def exclusions_of(self, department: str) -> dict[str, str]:
+        """The params' exclusions that match rows of `department` (key → reason), in the params' order."""
+        rows = self.own_rows(department)
+        if not self.exclude or not len(rows):
+            return {}
+        found = set(key_texts(rows, self.spec.key).dropna())
+        return {key: reason for key, reason in self.exclude.items() if key in found}
+
+    def unknown_values(self, department: str) -> list[str]:
+        """One line per value of a filtered column (`ReadRules.vocabulary`: a survey kind …) that no indicator looks
+        for, among the department's rows: those rows are left out of every indicator (`rates.unmatched`)."""
+        rows = self.rows_of(department)
+        lines = []
+        for column, known in self.rules.vocabulary.items():
+            if column not in rows or not len(rows):
+                continue
+            values = rows[column]
+            counts = values[values.notna() & ~values.isin(known)].value_counts(sort=False)
+            for value, n in sorted(counts.items(), key=lambda item: str(item[0])):
+                lines.append(
+                    f"{self.file}: {column} {str(value)!r} matches no known value ({', '.join(known)}); "
+                    f"its {n} row(s) of {department} are left out"
+                )
+        return lines
+
+    def _excluded(self, department: str) -> np.ndarray:
+        """Which of the department's own rows the params exclude (their key, as written, is one of `exclude`'s)."""
+        if department not in self._masks:
+            keys = key_texts(self.own_rows(department), self.spec.key)
+            self._masks[department] = keys.isin(list(self.exclude)).to_numpy(dtype=bool)
+        return self._masks[department]
 
     @cached_property
     def _positions(self) -> dict[str, np.ndarray]:
@@ -410,12 +509,33 @@ class Table:
         return dict(sorted(self._positions.items(), key=lambda item: int(item[1][0])))
 
     def problems_of(self, department: str) -> list[Problem]:
-        """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all."""
+        """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all.
+
+        The problems of rows its params exclude by key are not among them (they are left out with their
+        reason); an exclusion whose key is no row of the table is.
+        """
         problems = [p for p in self.problems if p.department in (None, department)]
+        if self.exclude:
+            rows = self.own_rows(department)
+            left = set(rows["_row"].to_numpy()[self._excluded(department)].tolist()) if len(rows) else set()
+            problems = [p for p in problems if not (p.department == department and _row_of(p) in left)]
+            problems.extend(self._unmatched_exclusions(department))
         key = squash(fold(department))
         for value, positions in self._departments.items():
-            if value != department and squash(fold(value)) == key:
+            if value == department:
+                continue
+            if squash(fold(value)) == key or (
+                self.known_departments is not None
+                and value not in self.known_departments
+                and is_typo(value, department, max_slips=1)
+            ):
                 reason = how_it_differs(value, department)
+                own = (
+                    f" (if {value} is a department of its own, give it a params file beside this one's "
+                    f"or name it in tables.{self.spec.name}.values.department)"
+                    if squash(fold(value)) != key
+                    else ""
+                )
                 for row in self.frame["_row"].to_numpy()[positions].tolist():
                     problems.append(
                         Problem(
@@ -424,7 +544,7 @@ class Table:
                             column="department",
                             value=value,
                             department=department,
-                            message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly",
+                            message=f"did you mean {department}? The value {reason}; the row counts for no department until it is written exactly{own}",
                             code=Code.NEAR_MATCH,
                         )
                     )
@@ -442,6 +562,92 @@ class Table:
                 )
             )
         return problems
+
+    @cached_property
+    def _keys(self) -> frozenset[str]:
+        """The key of every row of the table (every department's), as `exclude` writes keys."""
+        return frozenset(key_texts(self.frame, self.spec.key).dropna()) if len(self.frame) else frozenset()
+
+    def _unmatched_exclusions(self, department: str) -> list[Problem]:
+        """An exclusion whose key is the key of no row of the whole table (another department's row is no problem)."""
+        every = self._keys
+        columns = "|".join(self.spec.key)
+        problems = []
+        for key in self.exclude:
+            if key in every:
+                continue
+            near = near_match(key, sorted(every)) if len(every) <= NEAR_KEYS else None
+            hint = f" (did you mean {near!r}? it {how_it_differs(key, near)})" if near else ""
+            problems.append(
+                Problem(
+                    file=self.exclude_file,
+                    department=department,
+                    message=f"tables.{self.spec.name}.exclude: key {key!r} matches no row of {self.file} ({columns}){hint}; "
+                    f"expected the {columns} of a row exactly as the file writes it",
+                    code=Code.EXCLUDE_UNMATCHED,
+                )
+            )
+        return problems
+
+
+NEAR_KEYS = 200_000  # tables up to this many rows name the key an unmatched exclusion nearly is
+
+
+def key_texts(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """Each row's key as params' `exclude` writes it: its key cells as text (after mapping), joined with `|`.
+
+    None where a key cell is empty (or did not parse). Dates read YYYY-MM-DD, timestamps YYYY-MM-DD HH:MM:SS.
+    """
+    if not key:
+        return pd.Series(None, index=frame.index, dtype=object)
+    parts = [_key_part(frame[column]) for column in key]
+    if len(parts) == 1:
+        return pd.Series(parts[0], index=frame.index, dtype=object)
+    joined = [None if None in cells else "|".join(cells) for cells in zip(*parts, strict=True)]
+    return pd.Series(joined, index=frame.index, dtype=object)
+
+
+def _key_part(series: pd.Series) -> list[Any]:
+    """A key column's cells as text, None where empty."""
+    if isinstance(series.dtype, pd.StringDtype):  # text (the usual key): as it is
+        return series.astype(object).where(series.notna(), None).tolist()
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
+    else:
+        text = series.map(lambda v: str(_python(v)), na_action="ignore")
+    return [t if set_ else None for t, set_ in zip(text.tolist(), series.notna().tolist(), strict=True)]
+
+
+def _row_of(problem: Problem) -> int | None:
+    """The row a problem names: its row, or the row of its xlsx cell (`E12` → 12)."""
+    if problem.row is not None:
+        return problem.row
+    match = re.fullmatch(r"[A-Z]+(\d+)", problem.cell or "")
+    return int(match.group(1)) if match else None
+
+
+def params_ids(folder: Path) -> frozenset[str]:
+    """The department ids of the params files (`*.yaml`, `*.yml`) in `folder`; files that do not read as params are skipped."""
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError:
+        return frozenset()
+    return _params_ids(str(folder), stamp)
+
+
+@lru_cache(maxsize=64)
+def _params_ids(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> frozenset[str]:
+    found = set()
+    for name, _, _ in stamp:
+        try:
+            document = yamlfile.load((Path(folder) / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yamlfile.YamlProblem):
+            continue
+        value = document.get("department") if isinstance(document, dict) else None
+        if isinstance(value, str) and PLAIN_ID.fullmatch(value):
+            found.add(value)
+    return frozenset(found)
 
 
 def find_table_file(folder: Path, name: str) -> list[Path]:
@@ -476,7 +682,7 @@ def load_table(
     outside `folder` is a problem, never read.
     """
     rules = rules or ReadRules()
-    if source is not None:
+    if source is not None and _reshapes(source):
         return _load_mapped(folder, spec, source, base or folder, snapshot, rules, owner)
     candidates = find_table_file(folder, spec.name)
     shown = folder / f"{spec.name}.csv"
@@ -519,6 +725,11 @@ def load_table(
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     return parse_table(raw, spec, str(path), sha, rules=rules)
+
+
+def _reshapes(source: TableSource) -> bool:
+    """Whether a table's params say more than which of its rows to leave out (`exclude` alone reads it as unmapped)."""
+    return bool(source.model_dump(exclude={"exclude"}, exclude_defaults=True))
 
 
 def wanted_headers(spec: TableSpec) -> Callable[[str], bool]:
@@ -1136,6 +1347,8 @@ class DataFolder:
         timezone: str = DEFAULT_TIMEZONE,
         *,
         bases: Mapping[str, Path] | None = None,
+        params_file: str = "",
+        departments: frozenset[str] | None = None,
     ) -> None:
         self.folder = folder
         self.template = template
@@ -1144,12 +1357,20 @@ class DataFolder:
         self.bases = dict(bases or {})
         self.snapshot = snapshot
         self.timezone = timezone
+        self.params_file = params_file  # named by a problem of the params' `exclude`
+        self.departments = departments  # ids known to the run (None: department values are not checked for typos)
         self._tables: dict[str, Table] = {}
 
     @classmethod
     def of(cls, department: Department) -> DataFolder:
-        """The data folder of a loaded department, with its export mappings and time zone."""
+        """The data folder of a loaded department, with its export mappings and time zone.
+
+        The departments known to it (see `known_departments`) are its own id and the ids of the params
+        files beside its own; a run's copy of the params (`snapshot`) checks no department value for typos
+        (what the run decided is recomputed, not decided again without the other params files).
+        """
         base = department.base
+        known = None if department.snapshot else frozenset({department.id, *params_ids(department.path.parent)})
         return cls(
             department.data_folder,
             department.template,
@@ -1158,6 +1379,8 @@ class DataFolder:
             department.snapshot,
             base.timezone,
             bases=department.table_bases(),
+            params_file=str(department.path),
+            departments=known,
         )
 
     def base_of(self, name: str) -> Path:
@@ -1166,6 +1389,24 @@ class DataFolder:
 
     def _owner(self, name: str) -> str:
         return "company file" if name in self.bases else "params file"
+
+    def known_departments(self, name: str) -> frozenset[str] | None:
+        """The department values of table `name` that are real departments, never typos of another:
+
+        the ids known to the run (the department's own, those of the params files beside its params, the
+        departments of the run) and the ids the table's `values: {department: …}` map writes.
+        """
+        if self.departments is None:
+            return None
+        source = self.sources.get(name)
+        mapped = getattr(source, "values", {}).get("department", {}) if source is not None else {}
+        return self.departments | {str(v) for v in mapped.values()}
+
+    def viewed(self, name: str, table: Table) -> Table:
+        """`table` as this department's params see it: their exclusions of table `name`, the departments known."""
+        source = self.sources.get(name)
+        exclude = getattr(source, "exclude", None) or {}
+        return table.viewed(exclude, self.params_file, self.known_departments(name))
 
     def rules(self, name: str) -> ReadRules:
         """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
@@ -1179,17 +1420,20 @@ class DataFolder:
 
     def table(self, name: str) -> Table:
         if name not in self._tables:
-            spec = self.template.tables[name]
-            self._tables[name] = load_table(
-                self.folder,
-                spec,
-                self.sources.get(name),
-                base=self.base_of(name),
-                snapshot=self.snapshot,
-                rules=self.rules(name),
-                owner=self._owner(name),
-            )
+            self._tables[name] = self.viewed(name, self.load(name))
         return self._tables[name]
+
+    def load(self, name: str) -> Table:
+        """Read table `name` (every department's rows, no exclusions applied: see `viewed`)."""
+        return load_table(
+            self.folder,
+            self.template.tables[name],
+            self.sources.get(name),
+            base=self.base_of(name),
+            snapshot=self.snapshot,
+            rules=self.rules(name),
+            owner=self._owner(name),
+        )
 
     def files(self, name: str) -> list[Path]:
         """The file(s) table `name` is read from, inside the data folder: what a run's snapshot copies.

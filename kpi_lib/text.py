@@ -10,6 +10,24 @@ something else either: it is an error that names the value it nearly matches.
 ASCII), invisible characters and control characters removed, surrounding
 whitespace stripped, letter case folded. Two texts nearly match when their folds
 are equal and the texts are not.
+
+Where a value must be one of a few known words (a survey kind, a `values:`
+code, a department id), a small typing slip is a near match too
+(`near_match(..., typos=True)`, `is_typo`): the folds are one deletion,
+insertion, substitution or transposition of neighbours apart (optimal string
+alignment distance 1), or two apart when the known word is long (10 characters
+or more: `custmer_satisfacton`). Never a typo:
+
+- a word shorter than 4 characters (`nps`, `ces`, `Y`, `d01`): one letter is a
+  third of it, so one letter apart is another code, not a slip;
+- texts whose digits differ (`d01`/`d02`, `dept-7`/`dept-17`, `CS04`/`CS05`):
+  a number in a code names something else.
+
+So `cs-east` and `cs-west` (two apart, 7 characters) are not typos of each
+other, while `customer_satisfacton` and `custmer_satisfaction` are typos of
+`customer_satisfaction`. Department ids allow one slip only, however long
+(`sales-east` and `sales-west` are two apart: two departments); see
+`kpi_lib.tables` for which department values are never taken for typos.
 """
 
 from __future__ import annotations
@@ -71,13 +89,75 @@ def exactness_problem(text: str) -> str | None:
     return None
 
 
-def near_match(text: str, expected: Iterable[str]) -> str | None:
-    """The expected value `text` nearly matches (same fold, different text), or None."""
+def near_match(text: str, expected: Iterable[str], *, typos: bool = False) -> str | None:
+    """The expected value `text` nearly matches (same fold, different text), or None.
+
+    With `typos`, a typing slip counts too (`is_typo`): the closest such value, the first of equals.
+    """
     key = fold(text)
-    for candidate in expected:
-        if candidate != text and fold(candidate) == key:
+    candidates = [c for c in expected if c != text]
+    for candidate in candidates:
+        if fold(candidate) == key:
             return candidate
-    return None
+    if not typos:
+        return None
+    best: tuple[int, str] | None = None
+    for candidate in candidates:
+        distance = typo_distance(text, candidate)
+        if distance is not None and (best is None or distance < best[0]):
+            best = (distance, candidate)
+    return None if best is None else best[1]
+
+
+TYPO_MIN_LENGTH = 4  # shorter known words: one letter apart is another code
+TYPO_LONG = 10  # known words this long may be two slips apart
+
+
+def typo_limit(expected: str) -> int:
+    """How many slips apart a text may be from the known word `expected` and still be a typo of it (0: never)."""
+    size = len(fold(expected))
+    return 0 if size < TYPO_MIN_LENGTH else 1 if size < TYPO_LONG else 2
+
+
+def typo_distance(text: str, expected: str, *, max_slips: int = 2) -> int | None:
+    """How many slips `text` is from the known word `expected` (1 or 2), or None when it is no typo of it.
+
+    None too when their folds are equal (that is a near match of another kind, see `how_it_differs`).
+    `max_slips` caps the slips allowed however long the word (department ids: 1).
+    """
+    a, b = fold(text), fold(expected)
+    limit = min(typo_limit(expected), max_slips)
+    if a == b or not limit or abs(len(a) - len(b)) > limit:
+        return None
+    if [c for c in a if c.isdigit()] != [c for c in b if c.isdigit()]:
+        return None
+    distance = edit_distance(a, b, limit)
+    return distance if distance <= limit else None
+
+
+def is_typo(text: str, expected: str, *, max_slips: int = 2) -> bool:
+    """True when `text` is a typing slip away from the known word `expected` (see the module's docstring)."""
+    return typo_distance(text, expected, max_slips=max_slips) is not None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance of `a` and `b` (Damerau-Levenshtein without re-editing a transposed pair);
+    any distance above `limit` is returned as `limit + 1`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if before is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[len(b)], limit + 1)
 
 
 def how_it_differs(text: str, expected: str) -> str:
@@ -85,7 +165,22 @@ def how_it_differs(text: str, expected: str) -> str:
     reason = exactness_problem(text)
     if reason is not None:
         return reason
+    if fold(text) != fold(expected):
+        return _slip(fold(text), fold(expected))
     return "differs in letter case" if text.casefold() == expected.casefold() else "differs in its separators (- or _)"
+
+
+def _slip(a: str, b: str) -> str:
+    """What kind of typing slip `a` is of `b` (folded texts a typo apart)."""
+    if edit_distance(a, b, 1) > 1:
+        return "is spelt differently in two places"
+    if len(a) < len(b):
+        return "misses a character"
+    if len(a) > len(b):
+        return "has a character too many"
+    if sorted(a) == sorted(b):
+        return "has two characters swapped"
+    return "has one character different"
 
 
 def id_skeleton(text: str) -> str | None:

@@ -106,6 +106,18 @@ def test_added_removed_and_edited_rows_by_key_with_row_numbers(now: Company, bef
     ]
 
 
+def test_an_excluded_row_is_the_reason_given_for_the_indicators_reading_its_table(
+    now: Company, before: Path, tmp_path: Path
+) -> None:
+    reason = "sent by a test account"
+    after = run(now, tmp_path / "b", tables={"communications": {"exclude": {"M0": reason}}})
+    assert body(diff_runs(before, after)) == [
+        "total: 99.0 → 99.0; grade: A → A",
+        "CS04: value 93.5 → 93.47, score 98.0 → 98.0",  # 186 / 199 on time once M0 (on time) is left out
+        f"    because parameter tables.communications.exclude.M0: (unset) → {reason}",
+    ]
+
+
 def test_a_file_changed_only_in_another_departments_rows(now: Company, before: Path, tmp_path: Path) -> None:
     other = {"message_id": "X1", "department": "cs-other", "created_at": "2026-10-01 09:00", "sent_at": ""}
     now.table("communications", [*messages(187, 13), other])

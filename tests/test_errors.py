@@ -541,6 +541,19 @@ CASES: list[Case] = [
         "adapter-not-python", "bad_adapter", "tables.complaints.adapter", tables={"complaints": {"adapter": "x.sh"}}
     ),
     changed(
+        "exclude-key-not-text",
+        "bad_exclude_key",
+        "tables.complaints.exclude",
+        "in quotes",
+        tables={"complaints": {"exclude": {1: "a wrong row"}}},
+    ),
+    data(
+        "exclude-key-of-no-row",
+        "exclude_unmatched",
+        (f"{DEPT}.yaml", "tables.complaints.exclude", "'K9'", "complaints.csv"),
+        tables={"complaints": {"exclude": {"K9": "a wrong row"}}},
+    ),
+    changed(
         "date-format-drops-zone",
         "bad_date_format",
         "tables.complaints.date_format",
