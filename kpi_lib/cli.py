@@ -249,13 +249,13 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
     """Problems (errors) of one department; findings are printed as they are found."""
     try:
         department = load_params(path)
-        data = DataFolder.of(department)
+        review = department.base.review_date
+        period = window or Period.parse(str(review.year if review else date.today().year))
+        data = DataFolder.of(department, period)
         needed = _tables_of_every_period(department)
         lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
         if lines:
             return lines
-        review = department.base.review_date
-        period = window or Period.parse(str(review.year if review else date.today().year))
         for finding in card_findings(appraise(department, period, data=data)):
             stdout.print(f"finding  {path} {period}: {finding}", markup=False)
         return []

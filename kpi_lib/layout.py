@@ -44,6 +44,7 @@ TEMPLATE_COPY = "template.yaml"
 DATA = "data"
 ADAPTERS = "adapters"
 ADAPTED = "adapted"
+QUERIES = "queries"  # what a table's database query returned, when recomputing (kept in the period's store)
 PARTITIONS = "tables"  # inputs/tables/<table>.parquet: the department's own rows of each table, parsed
 SOURCES_JSON = "sources.json"  # inputs/sources.json: each table's full source (path, sha256, where it is stored)
 
@@ -110,6 +111,11 @@ def stored(sha256: str, suffix: str) -> str:
 def adapted_copy(table: str) -> str:
     """Where, under `inputs/`, the frame an adapter returned for `table` is kept."""
     return f"{ADAPTED}/{table}.parquet"
+
+
+def query_copy(table: str) -> str:
+    """Where, in a recomputation's copy of `inputs/`, the result of `table`'s database query is put back."""
+    return f"{QUERIES}/{table}.parquet"
 
 
 @dataclass(frozen=True)

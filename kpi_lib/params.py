@@ -29,10 +29,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
-from . import yamlfile
+from . import sql, yamlfile
 from .errors import Code, ParamsError, Problem, Refusal, UsageError
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
@@ -154,10 +163,28 @@ def _strptime_format(fmt: str) -> str:
     return fmt
 
 
+class SqlSource(_Model):
+    """A table read from a database (see kpi_lib.sql): an SQLAlchemy URL and one query that reads."""
+
+    url: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    connect_timeout: int = Field(default=sql.DEFAULT_TIMEOUT, ge=1, le=600)
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        try:
+            sql.check_query(value)
+        except sql.Refused as exc:
+            raise _Invalid(str(exc), exc.code) from None
+        return value
+
+
 class TableSource(_Model):
-    """How one table is read from a real export (see kpi_lib.sources)."""
+    """How one table is read from a real export (see kpi_lib.sources) or a database (`sql`, see kpi_lib.sql)."""
 
     file: str | None = None
+    sql: SqlSource | None = None
     sheet: str | None = None
     columns: dict[str, str] = {}
     values: dict[str, dict[str, Any]] = {}
@@ -169,6 +196,18 @@ class TableSource(_Model):
     allow_no_rows: bool = (
         False  # the department truly has no rows in this table (else "no row of department" is an error)
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TableSource:
+        if self.sql is not None:
+            for key in ("file", "sheet", "adapter"):
+                if getattr(self, key) is not None:
+                    raise _Invalid(
+                        f"{key} and sql cannot be given together; a table is read from a file or from a database "
+                        "(shape the rows in the query)",
+                        Code.EXCLUSIVE_KEYS,
+                    )
+        return self
 
     @field_validator("date_format")
     @classmethod

@@ -45,10 +45,12 @@ import pyarrow.parquet as pq
 from .errors import AuditError, InternalError, Problem
 from .files import sha256_bytes, sha256_file, write_atomic
 from .layout import SOURCES_JSON, partition
+from .sql import Queries
 from .tables import DataFolder, ReadRules, Table
 
 if TYPE_CHECKING:
     from .params import Department
+    from .period import Period
     from .template import TableSpec
 
 FORMAT = "kpi-appraisal partition"
@@ -225,7 +227,7 @@ class PartitionFolder(DataFolder):
         base = DataFolder.of(department)
         super().__init__(base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone)
         self.inputs = Path(inputs)
-        self.department = department.id
+        self.department = self.owner = department.id
 
     def table(self, name: str) -> Table:
         """The department's partition of table `name`; its `sha256` is the partition's (its own rows), not the whole file's.
@@ -237,7 +239,7 @@ class PartitionFolder(DataFolder):
             path = self.inputs / partition(name)
             self._tables[name] = read_partition(
                 path,
-                self.department,
+                self.owner,
                 self.rules(name),
                 sha256_file(path) if path.is_file() else None,
                 self.template.tables[name],
@@ -255,9 +257,10 @@ class SharedTables:
     def __init__(self) -> None:
         self._tables: dict[tuple[Any, ...], Table] = {}
         self.loads = 0
+        self.queries = Queries()  # each distinct database query sent once per run (see `sql`)
 
-    def folder(self, department: Department) -> DataFolder:
-        return _SharedFolder(department, self)
+    def folder(self, department: Department, period: Period | None = None) -> DataFolder:
+        return _SharedFolder(department, self, period)
 
     def get(self, key: tuple[Any, ...], load: Any) -> Table:
         if key not in self._tables:
@@ -267,9 +270,20 @@ class SharedTables:
 
 
 class _SharedFolder(DataFolder):
-    def __init__(self, department: Department, shared: SharedTables) -> None:
+    def __init__(self, department: Department, shared: SharedTables, period: Period | None = None) -> None:
         base = DataFolder.of(department)
-        super().__init__(base.folder, base.template, base.sources, base.base, base.snapshot, base.timezone)
+        super().__init__(
+            base.folder,
+            base.template,
+            base.sources,
+            base.base,
+            base.snapshot,
+            base.timezone,
+            period=period,
+            department=department.id,
+            queries=shared.queries,
+            bases=base.bases,
+        )
         self.shared = shared
 
     def table(self, name: str) -> Table:
@@ -283,6 +297,8 @@ class _SharedFolder(DataFolder):
                 name,
                 None if source is None else source.model_dump_json(),
                 _rules_key(self.rules(name)),
+                str(self.base_of(name)),
+                self.bound_key(name),
             )
             self._tables[name] = self.shared.get(key, lambda: DataFolder.table(self, name))
         return self._tables[name]

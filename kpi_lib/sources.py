@@ -266,7 +266,7 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
             text = "" if _blank(cell) else cell_text(cell).strip(" \t")
             match = near_match(text, list(lookup)) if text and text not in lookup else None
             if match is not None:
-                row = int(index) + 2 if isinstance(index, int) else None
+                row = int(index) + raw.row_base if isinstance(index, int) else None
                 letter = letters.get(column)
                 where = place(row, letter)
                 problems.append(
@@ -296,7 +296,7 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
             )
             continue
         frame[column] = value
-    return RawTable(frame, raw.header_row, letters, list(raw.problems)), problems
+    return RawTable(frame, raw.header_row, letters, list(raw.problems), None, raw.row_base), problems
 
 
 def _blank(cell: Any) -> bool:

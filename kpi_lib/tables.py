@@ -73,7 +73,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
+from . import sql
+from .errors import Code, DataError, InputError, InternalError, KpiError, Place, Problem, Refusal, UsageError, place
 from .files import sha256_bytes
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
@@ -557,15 +558,86 @@ def _load_mapped(
         if adapted is None:  # the adapter failed: its problem says it all
             return _failed(spec, str(path), sha, failed, rules)
         raw = RawTable(adapted, raw.header_row, raw.letters, raw.problems)
-    reshaped, problems = reshape(raw, source, str(path))
+    table = _reshaped(raw, spec, source, str(path), sha, rules)
+    table.adapted = adapted
+    return table
+
+
+def _reshaped(
+    raw: RawTable, spec: TableSpec, source: TableSource, file: str, sha: str | None, rules: ReadRules
+) -> Table:
+    """A mapped table's cells (a file's, an adapter's or a query's) reshaped by its mapping, parsed and validated."""
+    reshaped, problems = reshape(raw, source, file)
     formats = dict(source.formats)
     if source.date_format:
         for column in spec.columns:
             if column.type in ("date", "timestamp"):
                 formats.setdefault(column.name, source.date_format)
-    table = parse_table(reshaped, spec, str(path), sha, formats=formats, rules=rules)
+    table = parse_table(reshaped, spec, file, sha, formats=formats, rules=rules)
     table.problems[:0] = problems
-    table.adapted = adapted
+    return table
+
+
+def load_query(
+    spec: TableSpec,
+    source: TableSource,
+    *,
+    base: Path,
+    rules: ReadRules,
+    queries: sql.Queries,
+    period: Period | None,
+    department: str | None,
+    kept: Path | None = None,
+) -> Table:
+    """Read table `spec` with its `sql` query (see `kpi_lib.sql`), or, with `kept`, the result a run kept (no connection).
+
+    Never raises for bad content: a refused query, a failed connection or a bad
+    cell is a problem of the table. Problems of a row name its key value.
+    """
+    file = sql.label(spec.name)
+    query = source.sql
+    if query is None:
+        raise InternalError(f"table {spec.name} has no sql (please report it)")
+    if kept is not None:
+        try:
+            frame, sha = sql.read_kept(kept)
+        except KpiError as exc:
+            return _failed(
+                spec,
+                file,
+                None,
+                [Problem(file=file, message=line, code=Code.UNREADABLE_FILE) for line in exc.lines()],
+                rules,
+            )
+    else:
+        try:
+            prepared = sql.prepare(
+                query.url,
+                query.query,
+                table=spec.name,
+                base=base,
+                period=period,
+                department=department,
+                timezone=rules.timezone,
+                timeout=query.connect_timeout,
+            )
+        except Refusal as exc:
+            return _failed(spec, file, None, [Problem(file=file, message=str(exc), code=exc.code)], rules)
+        result = queries.get(prepared)
+        if not result.ok or result.frame is None:
+            return _failed(spec, file, None, result.problems, rules)
+        frame, sha = result.frame, result.sha256
+    raw = sql.raw_table(frame, spec.name)
+    table = _reshaped(raw, spec, source, file, sha, rules)
+    if spec.key:
+        reshaped = reshape(raw, source, file)[0]
+        for i, problem in enumerate(table.problems):
+            if problem.file == file and problem.row is not None and problem.code != Code.DUPLICATE_KEY:
+                key = sql.key_text(reshaped, spec.key, problem.row)
+                if key:
+                    table.problems[i] = replace(
+                        problem, message=f"{problem.message} (the query's row {problem.row}: {key})"
+                    )
     return table
 
 
@@ -645,7 +717,12 @@ def parse_table(
     headers, problems = _map_headers(raw, spec, file)
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
-    rows = frame.index.to_numpy(dtype="int64") + 2 if integer_index else np.arange(2, len(frame) + 2, dtype="int64")
+    base = raw.row_base
+    rows = (
+        frame.index.to_numpy(dtype="int64") + base
+        if integer_index
+        else np.arange(base, len(frame) + base, dtype="int64")
+    )
     departments = _Departments(frame[headers["department"]] if "department" in headers else None, len(frame))
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
     values: dict[str, pd.Series] = {}
@@ -1056,6 +1133,11 @@ class DataFolder:
         base: Path | None = None,
         snapshot: bool = False,
         timezone: str = DEFAULT_TIMEZONE,
+        *,
+        period: Period | None = None,
+        department: str | None = None,
+        queries: sql.Queries | None = None,
+        bases: Mapping[str, Path] | None = None,
     ) -> None:
         self.folder = folder
         self.template = template
@@ -1063,11 +1145,15 @@ class DataFolder:
         self.base = base or folder
         self.snapshot = snapshot
         self.timezone = timezone
+        self.period = period  # the period appraised (a query's :start, :end, :period)
+        self.department = department  # the department appraised (a query's :department)
+        self.queries = queries or sql.Queries()  # each distinct query sent once
+        self.bases = dict(bases or {})  # a table's own YAML folder, where not `base` (relative SQLite paths)
         self._tables: dict[str, Table] = {}
 
     @classmethod
-    def of(cls, department: Department) -> DataFolder:
-        """The data folder of a loaded department, with its export mappings and time zone."""
+    def of(cls, department: Department, period: Period | None = None) -> DataFolder:
+        """The data folder of a loaded department, with its export mappings and time zone (and the period appraised)."""
         base = department.base
         return cls(
             department.data_folder,
@@ -1076,7 +1162,55 @@ class DataFolder:
             department.path.parent,
             department.snapshot,
             base.timezone,
+            period=period,
+            department=department.id,
         )
+
+    def base_of(self, name: str) -> Path:
+        """The folder of the YAML file that names table `name` (relative SQLite paths resolve against it)."""
+        return self.bases.get(name, self.base)
+
+    def is_query(self, name: str) -> bool:
+        """True when table `name` is read from a database (`sql` in its mapping)."""
+        source = self.sources.get(name)
+        return source is not None and source.sql is not None
+
+    def bound_key(self, name: str) -> tuple[Any, ...]:
+        """What of the period and department a table's query binds (part of what makes two reads the same)."""
+        source = self.sources.get(name)
+        if source is None or source.sql is None or self.snapshot:
+            return ()
+        try:
+            values = sql.bound_values(source.sql.query, self.period, self.department)
+        except Refusal:
+            return ("refused",)
+        return tuple(sorted((k, str(v)) for k, v in values.items()))
+
+    def query(self, name: str) -> sql.Result | None:
+        """What table `name`'s query returned in this run (sent once), or None when it is no query or a snapshot's."""
+        source = self.sources.get(name)
+        if source is None or source.sql is None or self.snapshot:
+            return None
+        try:
+            prepared = sql.prepare(
+                source.sql.url,
+                source.sql.query,
+                table=name,
+                base=self.base_of(name),
+                period=self.period,
+                department=self.department,
+                timezone=self.timezone,
+                timeout=source.sql.connect_timeout,
+            )
+        except Refusal as exc:
+            return sql.Result(
+                name,
+                "",
+                source.sql.query,
+                {},
+                problems=[Problem(file=sql.label(name), message=str(exc), code=exc.code)],
+            )
+        return self.queries.get(prepared)
 
     def rules(self, name: str) -> ReadRules:
         """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
@@ -1089,6 +1223,17 @@ class DataFolder:
         )
 
     def table(self, name: str) -> Table:
+        if name not in self._tables and self.is_query(name):
+            self._tables[name] = load_query(
+                self.template.tables[name],
+                self.sources[name],
+                base=self.base_of(name),
+                rules=self.rules(name),
+                queries=self.queries,
+                period=self.period,
+                department=self.department,
+                kept=sql.kept_path(self.folder, name) if self.snapshot else None,
+            )
         if name not in self._tables:
             spec = self.template.tables[name]
             self._tables[name] = load_table(
@@ -1107,6 +1252,8 @@ class DataFolder:
         A path that is refused (outside the data folder) is left out; reading the
         table reports it.
         """
+        if self.is_query(name):
+            return []  # read from a database: the run keeps its result instead (see `query`)
         try:
             mapped = source_path(self.folder, name, self.sources.get(name), snapshot=self.snapshot)
         except InputError:
