@@ -688,6 +688,10 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Replace files that differ from what kpi demo writes (edited params …).")
     ] = False,
+    sqlite: Annotated[
+        bool,
+        typer.Option("--sqlite", help="Write the tables into data/demo/crm.sqlite and params that read them with SQL."),
+    ] = False,
 ) -> None:
     """Write the deterministic demo data and params (three departments, or --departments N).
 
@@ -695,10 +699,11 @@ def demo(
     this command would write (a second `make demo` is fine); one that differs
     (edited params, another --departments or --rows) is refused unless --force.
     """
-    written = write_demo(out, departments=departments, rows=rows, force=force)
+    written = write_demo(out, departments=departments, rows=rows, force=force, sqlite=sqlite)
     for path in written:
         stdout.print(f"wrote {path}", markup=False)
-    stdout.print(f"wrote {out / 'data' / 'demo'}/*.csv", markup=False)
+    tables = "crm.sqlite" if sqlite else "*.csv"
+    stdout.print(f"wrote {out / 'data' / 'demo'}/{tables}", markup=False)
 
 
 def _command_path(args: list[str]) -> str:

@@ -136,7 +136,10 @@ class Code(StrEnum):
     # -- a table read from a database (params `tables.<table>.sql`)
     EXCLUSIVE_KEYS = "exclusive_keys", "two keys that cannot be given together (a table's file and its sql)"
     NOT_A_READ = "not_a_read", "a query that is not exactly one statement that reads (SELECT or WITH)"
-    UNKNOWN_PARAMETER = "unknown_parameter", "a query naming a bound parameter other than :start, :end, :period, :department"
+    UNKNOWN_PARAMETER = (
+        "unknown_parameter",
+        "a query naming a bound parameter other than :start, :end, :period, :department",
+    )
     BAD_URL = "bad_url", "a database URL that does not parse, or names no database the toolkit can open"
     UNSET_VARIABLE = "unset_variable", "a ${NAME} in a database URL whose environment variable is not set"
     MISSING_DRIVER = "missing_driver", "the Python driver a database URL needs is not installed"
