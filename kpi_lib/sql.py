@@ -286,8 +286,9 @@ def engine_url(text: str, base: Path) -> URL:
 
 def masked(url: URL) -> str:
     """The URL as shown anywhere: its password, and query values whose key looks secret, as ***."""
-    hidden = url.set(query={k: ("***" if _SECRET_KEY.search(k) else v) for k, v in url.query.items()})
-    return hidden.render_as_string(hide_password=True)
+    mark = "KPIMASKED"  # a placeholder URL quoting keeps as it is, then shown as ***
+    hidden = url.set(query={k: (mark if _SECRET_KEY.search(k) else v) for k, v in url.query.items()})
+    return hidden.render_as_string(hide_password=True).replace(mark, "***")
 
 
 def _masked_text(text: str) -> str:
