@@ -141,6 +141,10 @@ class Code(StrEnum):
         "a query naming a bound parameter other than :start, :end, :period, :department",
     )
     BAD_URL = "bad_url", "a database URL that does not parse, or names no database the toolkit can open"
+    PASSWORD_IN_PARAMS = (
+        "password_in_params",
+        "a database URL in the params holding a password (params are copied into outputs: use ${NAME})",
+    )
     UNSET_VARIABLE = "unset_variable", "a ${NAME} in a database URL whose environment variable is not set"
     MISSING_DRIVER = "missing_driver", "the Python driver a database URL needs is not installed"
     CONNECT_FAILED = "connect_failed", "the database could not be reached (refused, timed out, wrong password)"

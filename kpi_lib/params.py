@@ -170,6 +170,15 @@ class SqlSource(_Model):
     query: str = Field(min_length=1)
     connect_timeout: int = Field(default=sql.DEFAULT_TIMEOUT, ge=1, le=600)
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            sql.check_url(value)
+        except sql.Refused as exc:
+            raise _Invalid(str(exc), exc.code) from None
+        return value
+
     @field_validator("query")
     @classmethod
     def _query(cls, value: str) -> str:
@@ -637,6 +646,8 @@ def _pydantic_message(err: ErrorDetails) -> str:
         return f"found {err.get('input')!r}, {err['msg'].replace('Input should be', 'expected')}"
     message = err["msg"].replace("Input should be", "expected").replace("Value error, ", "")
     found = err.get("input")
+    if err["loc"][-1:] == ("url",) and isinstance(found, str):
+        found = sql.masked_text(found)  # a database URL: never its password
     if found is None and "input" in err:
         return "empty; fill in a value"
     if isinstance(found, str):

@@ -262,6 +262,32 @@ def expand(text: str, environ: Mapping[str, str] | None = None) -> str:
     return _VARIABLE.sub(lambda m: env[m.group(1)], text)
 
 
+def check_url(text: str) -> None:
+    """`Refused` when a URL as written in the params holds a password (or a secret-looking query value) itself.
+
+    Params are copied into every run's outputs, so a password there would be
+    written out; it belongs in the environment: `url: ${CRM_URL}`, or
+    `postgresql://kpi:${CRM_PASSWORD}@db/crm`.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    names = _VARIABLE.findall(text)
+    marked = _VARIABLE.sub(lambda m: f"KPIVAR{names.index(m.group(1))}X", text)
+    try:
+        url = make_url(marked.strip())
+    except (ArgumentError, ValueError):
+        return  # checked again when the table is read, after ${NAME} is replaced
+    literal = [url.password] if url.password is not None else []
+    literal += [v for k, v in url.query.items() if _SECRET_KEY.search(k) for v in ([v] if isinstance(v, str) else v)]
+    if any(str(secret) and not re.fullmatch(r"(KPIVAR\d+X)+", str(secret)) for secret in literal):
+        raise Refused(
+            "holds a password; params are copied into every run's outputs, so keep it in the environment: "
+            "write url: ${CRM_URL} (or postgresql://user:${CRM_PASSWORD}@host/db) and set the variable before running",
+            Code.PASSWORD_IN_PARAMS,
+        )
+
+
 def engine_url(text: str, base: Path) -> URL:
     """The SQLAlchemy URL of `text` (after `expand`): psycopg 3 for PostgreSQL, a relative SQLite file under `base`."""
     from sqlalchemy.engine import make_url
@@ -271,7 +297,7 @@ def engine_url(text: str, base: Path) -> URL:
         url = make_url(text.strip())
     except (ArgumentError, ValueError):
         raise Refused(
-            f"{_masked_text(text)!r} is not a database URL; expected e.g. sqlite:///crm.sqlite or postgresql://user@host/db",
+            f"{masked_text(text)!r} is not a database URL; expected e.g. sqlite:///crm.sqlite or postgresql://user@host/db",
             Code.BAD_URL,
         ) from None
     if url.drivername in ("postgresql", "postgres"):
@@ -291,9 +317,10 @@ def masked(url: URL) -> str:
     return hidden.render_as_string(hide_password=True).replace(mark, "***")
 
 
-def _masked_text(text: str) -> str:
-    """A URL that does not parse, shown without what may be its password (user:password@ …)."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
+def masked_text(text: str) -> str:
+    """A URL as written, shown without what may be its password (user:password@ …, password=… in its query)."""
+    text = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
+    return re.sub(r"([?&][^=&]*(?:pass|secret|token|key|credential)[^=&]*=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 def secrets_of(url: URL) -> list[str]:

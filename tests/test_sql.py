@@ -188,6 +188,31 @@ def test_urls_are_shown_masked_and_postgresql_goes_through_psycopg3(url: str, sh
 
 
 @pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("postgresql://kpi:pw@db/crm", True),
+        ("postgresql://kpi@db/crm?password=pw", True),
+        ("postgresql://kpi:pw${X}@db/crm", True),
+        ("${CRM_URL}", False),
+        ("postgresql://kpi:${CRM_PASSWORD}@db/crm", False),
+        ("postgresql://kpi@db/crm?password=${CRM_PASSWORD}", False),
+        ("postgresql://kpi@db/crm", False),
+        ("sqlite:///crm.sqlite", False),
+    ],
+)
+def test_a_password_written_in_the_params_is_refused(company: Company, url: str, refused: bool) -> None:
+    path = _params(company, url)
+    if not refused:
+        assert load_params(path).base.tables["complaints"].sql is not None
+        return
+    with pytest.raises(ParamsError) as error:
+        load_params(path)
+    (problem,) = error.value.problems
+    assert problem.code == Code.PASSWORD_IN_PARAMS and "tables.complaints.sql.url" in str(problem)
+    assert "pw" not in str(problem).replace("password", "")
+
+
+@pytest.mark.parametrize(
     ("url", "database"),
     [
         ("sqlite:///crm.sqlite", "/params/crm.sqlite"),
@@ -213,7 +238,9 @@ def test_a_variable_is_read_when_the_table_is_read_and_an_unset_one_is_named(
     assert list(table.frame["complaint_id"]) == ["K1", "K2"]
 
 
-def test_a_missing_driver_names_the_package_and_never_the_password(crm: Company) -> None:
+def test_a_missing_driver_names_the_package_and_never_the_password(
+    crm: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("sqlalchemy")
     try:
         import pymysql  # noqa: F401
@@ -221,16 +248,21 @@ def test_a_missing_driver_names_the_package_and_never_the_password(crm: Company)
         pytest.fail("pymysql is installed here; this test needs a driver that is not")
     except ImportError:
         pass
-    department = load_params(_params(crm, "mysql+pymysql://kpi:Secret-77@db.example/crm"))
+    monkeypatch.setenv("KPI_TEST_CRM_URL", "mysql+pymysql://kpi:Secret-77@db.example/crm")
+    department = load_params(_params(crm, "${KPI_TEST_CRM_URL}"))
     (problem,) = DataFolder.of(department, Q4).table("complaints").problems_of("cs-test")
     assert problem.code == Code.MISSING_DRIVER
     assert "install pymysql" in str(problem) and "Secret-77" not in str(problem)
 
 
-def test_a_closed_port_fails_the_table_with_one_line_naming_the_host(crm: Company) -> None:
+def test_a_closed_port_fails_the_table_with_one_line_naming_the_host(
+    crm: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = pg._free_port()  # nothing listens there
     crm.budget("cs-down", "2026-Q4", 100000)
-    department = load_params(_params(crm, f"postgresql://kpi:Secret-77@127.0.0.1:{port}/crm", name="cs-down"))
+    monkeypatch.setenv("KPI_TEST_PASSWORD", "Secret-77")
+    url = f"postgresql://kpi:${{KPI_TEST_PASSWORD}}@127.0.0.1:{port}/crm"
+    department = load_params(_params(crm, url, name="cs-down"))
     with pytest.raises(DataError) as failed:
         appraise(department, Q4)
     lines = failed.value.lines()
@@ -430,9 +462,9 @@ def test_a_run_from_postgresql_verifies_with_the_server_stopped_and_never_shows_
     }
     expenses = {"sql": {"url": url, "query": "SELECT * FROM ledger WHERE department = :department"}}
     mine = company.params(tables={"complaints": complaints, "expenses": expenses})
-    down = {"sql": {"url": server.url(port=pg._free_port()), "query": "SELECT * FROM tickets"}, "columns": TICKETS}
+    down = {"sql": {"url": "${KPI_TEST_PG_DOWN}", "query": "SELECT * FROM tickets"}, "columns": TICKETS}
     theirs = company.params("cs-down", tables={"complaints": down})
-    env = {**os.environ, "KPI_TEST_PG_URL": server.url()}
+    env = {**os.environ, "KPI_TEST_PG_URL": server.url(), "KPI_TEST_PG_DOWN": server.url(port=pg._free_port())}
     ran = kpi("run", mine, theirs, "--period", "2026-Q4", "--out", company.root / "outputs", cwd=company.root, env=env)
     period = company.root / "outputs" / "2026-Q4"
     assert (period / "cs-test" / "result.json").is_file(), ran.stdout + ran.stderr
