@@ -24,12 +24,13 @@ import pytest
 from kpi_lib import sql
 from kpi_lib.appraisal import appraise
 from kpi_lib.demo import write_demo
+from kpi_lib.diff import RunFolder
 from kpi_lib.errors import Code, DataError, ParamsError
 from kpi_lib.params import load_params
 from kpi_lib.partitions import SharedTables
 from kpi_lib.period import Period
 from kpi_lib.tables import DataFolder, ReadRules, _parser
-from kpi_lib.template import Column
+from kpi_lib.template import Column, load_template
 
 from . import pg
 from .conftest import Company, kpi
@@ -489,3 +490,13 @@ def test_a_run_from_postgresql_verifies_with_the_server_stopped_and_never_shows_
     for path in files:
         data = path.read_bytes()
         assert not any(secret.encode() in data for secret in secrets), path
+
+
+def test_kpi_diff_sees_a_query_whose_result_changed(tmp_path: Path) -> None:
+    def folder(sha: str) -> RunFolder:
+        entry = {"table": "complaints", "url": "sqlite:////crm.sqlite", "query": "SELECT 1", "sha256": sha}
+        return RunFolder(tmp_path, {"inputs": {"tables": [], "queries": [entry]}}, None, load_template())
+
+    before, after = folder("a" * 64).tables(), folder("b" * 64).tables()
+    assert before["complaints"]["sha256"] != after["complaints"]["sha256"]
+    assert before["complaints"]["path"] == "sqlite:////crm.sqlite: SELECT 1"
