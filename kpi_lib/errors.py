@@ -79,7 +79,7 @@ class Code(StrEnum):
     )
     BAD_CSV = "bad_csv", "a CSV file that does not parse (an unterminated quote)"
     EMPTY_FILE = "empty_file", "a CSV file or sheet without even a header"
-    TOO_MANY_ROWS = "too_many_rows", "a Parquet file with more rows than the toolkit reads"
+    TOO_MANY_ROWS = "too_many_rows", "a Parquet file or a query's result with more rows than the toolkit reads"
     PATH_OUTSIDE = (
         "path_outside",
         "a path not plainly inside its folder (absolute, '..', a symlink out, a control character)",

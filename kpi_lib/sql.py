@@ -82,7 +82,7 @@ import pandas as pd
 from .errors import AuditError, Code, Problem, Refusal
 from .files import sha256_bytes
 from .layout import query_copy
-from .readers import RawTable, from_columns, narrow_float, typed_cell
+from .readers import MAX_PARQUET_ROWS, RawTable, from_columns, narrow_float, typed_cell
 from .snapshot import read_frame, write_frame
 
 if TYPE_CHECKING:
@@ -521,7 +521,13 @@ def _fetch(query: Query) -> tuple[list[str], list[list[Any]]]:
                 cursor = connection.execute(text(query.query), dict(query.values))
                 header = [str(name) for name in cursor.keys()]
                 narrow = _narrow_columns(dialect, cursor.cursor.description)
-                rows = cursor.fetchall()
+                rows = cursor.fetchmany(MAX_PARQUET_ROWS + 1)
+                if len(rows) > MAX_PARQUET_ROWS:
+                    raise Refused(
+                        f"the query returned more than {MAX_PARQUET_ROWS:,} rows; expected at most that many "
+                        "(take only the period's rows with :start and :end, or the department's with :department)",
+                        Code.TOO_MANY_ROWS,
+                    )
                 connection.rollback()
             except SQLAlchemyError as exc:
                 raise Refused(

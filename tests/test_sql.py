@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
-from kpi_lib import sql
+from kpi_lib import runner, sql
 from kpi_lib.appraisal import appraise
 from kpi_lib.demo import write_demo
 from kpi_lib.diff import RunFolder
@@ -500,3 +500,29 @@ def test_kpi_diff_sees_a_query_whose_result_changed(tmp_path: Path) -> None:
     before, after = folder("a" * 64).tables(), folder("b" * 64).tables()
     assert before["complaints"]["sha256"] != after["complaints"]["sha256"]
     assert before["complaints"]["path"] == "sqlite:////crm.sqlite: SELECT 1"
+
+
+def test_a_result_of_too_many_rows_is_refused(crm: Company, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sql, "MAX_PARQUET_ROWS", 2)
+    department = load_params(_params(crm, "sqlite:///crm.sqlite", "SELECT * FROM tickets"))
+    (problem,) = DataFolder.of(department, Q4).table("complaints").problems_of("cs-test")
+    assert problem.code == Code.TOO_MANY_ROWS and "more than 2 rows" in str(problem)
+
+
+def test_the_incremental_fingerprint_asks_the_database_again_each_run(crm: Company, tmp_path: Path) -> None:
+    """A run compares the query's result, not the params: the same result keeps the sources, another changes them."""
+    department = load_params(_params(crm, "sqlite:///crm.sqlite"))
+
+    def sources() -> Any:
+        batch = runner._Batch(
+            Q4, tmp_path / "outputs" / "2026-Q4", runner.notebooks_folder(None), 60, False, False, None
+        )
+        run = runner.DepartmentRun(department.path, department.id)
+        runner._decide(run, department, batch, None, signed=False)
+        return run.fingerprint["sources"]["complaints"], batch.shared.queries.sent
+
+    first, sent = sources()
+    assert sent == 1 and first[0].startswith("sql ")
+    assert sources()[0] == first
+    _tickets(crm.root / "crm.sqlite", [*ROWS, ("K9", "cs-test", "2026-12-24 09:00:00", None, None)])
+    assert sources()[0] != first
