@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -526,3 +527,21 @@ def test_the_incremental_fingerprint_asks_the_database_again_each_run(crm: Compa
     assert sources()[0] == first
     _tickets(crm.root / "crm.sqlite", [*ROWS, ("K9", "cs-test", "2026-12-24 09:00:00", None, None)])
     assert sources()[0] != first
+
+
+def test_a_server_that_does_not_answer_fails_within_the_connect_timeout(crm: Company) -> None:
+    """10.255.255.1 is not routed: the connection hangs (or is refused at once) and fails within `connect_timeout`."""
+    department = load_params(
+        crm.params(
+            tables={
+                "complaints": {
+                    "sql": {"url": "postgresql://kpi@10.255.255.1/crm", "query": WINDOWED, "connect_timeout": 2},
+                    "columns": TICKETS,
+                }
+            }
+        )
+    )
+    started = time.monotonic()
+    (problem,) = DataFolder.of(department, Q4).table("complaints").problems_of("cs-test")
+    assert time.monotonic() - started < 20
+    assert problem.code == Code.CONNECT_FAILED and "cannot connect to 10.255.255.1" in str(problem)
