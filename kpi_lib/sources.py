@@ -30,6 +30,10 @@ maps nothing (a header the file lacks, a code no cell holds) is an error. When a
 department truly has no row in a mapped table, `allow_no_rows: true` says so
 (otherwise "no row of department …" is an error naming the values the file holds).
 
+A table may instead be read from a database with one query (`sql: {url, query}`
+instead of `file`, `sheet` and `adapter`): its result goes through the same
+`columns`, `values`, `constants` and formats (see `kpi_lib.sql`).
+
 Paths stay inside their folders: `file` is relative to the data folder, `adapter`
 to the params file's folder; an absolute path, a `..` or a symlink that resolves
 outside is refused, naming the key and the path. Adapters run only in `kpi run`,

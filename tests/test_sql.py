@@ -545,3 +545,24 @@ def test_a_server_that_does_not_answer_fails_within_the_connect_timeout(crm: Com
     (problem,) = DataFolder.of(department, Q4).table("complaints").problems_of("cs-test")
     assert time.monotonic() - started < 20
     assert problem.code == Code.CONNECT_FAILED and "cannot connect to 10.255.255.1" in str(problem)
+
+
+def test_the_sqlite_demo_has_typed_columns_and_is_written_the_same_twice(tmp_path: Path) -> None:
+    write_demo(tmp_path, sqlite=True)
+    write_demo(tmp_path, sqlite=True)  # the same bytes: not refused as edited
+    database = sqlite3.connect(tmp_path / "data" / "demo" / "crm.sqlite")
+    declared = {row[1]: row[2] for row in database.execute("PRAGMA table_info(tickets)")}
+    assert declared == {
+        "ticket_no": "TEXT",
+        "team": "TEXT",
+        "opened_at": "TIMESTAMP",
+        "closed_at": "TIMESTAMP",
+        "happy": "BOOLEAN",
+    }
+    assert {row[0] for row in database.execute("SELECT DISTINCT happy FROM tickets")} == {0, 1, None}
+    kinds = {row[1]: row[2] for row in database.execute("PRAGMA table_info(expenses)")}
+    assert (kinds["date"], kinds["amount"]) == ("DATE", "NUMERIC")
+    assert dict(database.execute("SELECT name, type FROM pragma_table_info('surveys')"))["score"] == "INTEGER"
+    department = load_params(tmp_path / "params" / "cs-east.yaml")
+    assert all(source.sql is not None for source in department.base.tables.values())
+    assert not list((tmp_path / "data" / "demo").glob("*.csv"))
