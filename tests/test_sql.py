@@ -1,10 +1,11 @@
 """Tables read from a database (kpi_lib/sql.py): statements, URLs, secrets, types, sharing, and real runs.
 
-The fast tests run on SQLite in this process. The slow ones run `kpi run` twice in
-all: the demo from SQLite (compared with the CSV demo's `result.json`, then verified
-with the database file deleted), and a department read from a real PostgreSQL
-server started for the module (tests/pg.py), verified with the server stopped and
-searched for its password.
+The fast tests run on SQLite in this process. The slow ones run `kpi run` three times
+in all: the demo from CSV and from SQLite (the same `result.json` bytes; the SQLite run
+then verified with the database file deleted), and two departments read from a real
+PostgreSQL server started for the module (tests/pg.py): one fails on a closed port,
+the other is verified with the server stopped, and every output is searched for the
+password. The type table runs on both databases.
 """
 
 from __future__ import annotations
