@@ -155,7 +155,7 @@ def appraise(
 ) -> Scorecard:
     """Compute every indicator (of `groups`, or all) of one department for one period."""
     params = department.for_period(period)
-    data = data or DataFolder.of(department)
+    data = data or DataFolder.of(department, period)
     indicators = [i for i in department.template.indicators if groups is None or i.group in groups]
     needed = tables_needed(params, indicators)
     data.check(params.department, needed)

@@ -88,6 +88,7 @@ from .layout import (
     adapted_copy,
     audit_html,
     partition,
+    query_copy,
     reader_html,
     stored,
 )
@@ -172,6 +173,7 @@ def snapshot_inputs(
         section = {"params": section["params"], "company": copy(department.company.path, COMPANY_COPY), **section}
     tables: list[dict[str, Any]] = []
     adapted: list[dict[str, Any]] = []
+    queries: list[dict[str, Any]] = []
     partitions: list[dict[str, Any]] = []
     sources: dict[str, dict[str, Any]] = {}
     try:
@@ -179,7 +181,7 @@ def snapshot_inputs(
         names = tables_needed(params, department.template.indicators)
     except KpiError:
         names = []
-    data = data or DataFolder.of(department)
+    data = data or DataFolder.of(department, period)
     for name in names:
         for path in data.files(name):
             if stored_files is None or path not in stored_files:
@@ -193,6 +195,9 @@ def snapshot_inputs(
             tables.append(
                 {"table": name, "role": "file", "path": str(path.resolve()), "sha256": sha, "rel": rel, "stored": kept}
             )
+        query = data.query(name)  # a table read from a database: what its query returned, kept like a file
+        if query is not None and query.ok:
+            queries.append(query.entry(store_bytes(store, query.data, query.sha256, ".parquet")))
         adapter = data.adapter_file(name)
         if adapter is not None:
             rel = adapter.relative_to(data.base_of(name)).as_posix()
@@ -223,6 +228,8 @@ def snapshot_inputs(
     kept_sources = write_sources(target, sources)
     section["tables"] = tables
     section["adapted"] = adapted
+    if queries:
+        section["queries"] = queries
     section["partitions"] = partitions
     section["sources"] = {"sha256": sha256_bytes(kept_sources), "copy": f"{INPUTS}/{SOURCES_JSON}"}
     return section
@@ -254,7 +261,7 @@ def stored_names(period_dir: Path) -> set[str]:
             inputs = read_json(manifest).get("inputs", {})
         except AuditError:
             continue
-        for kind in ("tables", "adapted"):
+        for kind in ("tables", "adapted", "queries"):
             for entry in inputs.get(kind, []) if isinstance(inputs, dict) else []:
                 if isinstance(entry, dict) and isinstance(entry.get("stored"), str):
                     names.add(entry["stored"])
@@ -458,7 +465,7 @@ def _input_entries(
         entries.append(("company", inputs["company"]))
     if "sources" in inputs:
         entries.append(("sources", inputs["sources"]))
-    for kind in ("tables", "adapted", "partitions"):
+    for kind in ("tables", "adapted", "queries", "partitions"):
         listed = inputs.get(kind, [])
         if not isinstance(listed, list):
             diffs.append(f"{folder / MANIFEST}: inputs.{kind} is not a list")
@@ -480,7 +487,7 @@ def _input_entries(
         kept: Path | None = None
         if isinstance(copy, str) and copy.startswith(f"{INPUTS}/"):
             kept = _member(folder, copy)
-        elif kind in ("tables", "adapted") and isinstance(name, str) and STORED_NAME.fullmatch(name):
+        elif kind in ("tables", "adapted", "queries") and isinstance(name, str) and STORED_NAME.fullmatch(name):
             kept = store / name
         if not (isinstance(entry, dict) and path_ok and isinstance(entry.get("sha256"), str) and kept is not None):
             diffs.append(
@@ -760,11 +767,12 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
                 (root / path.relative_to(inputs)).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, root / path.relative_to(inputs))
         shown: dict[str, str] = {}
-        for kind, base in (("tables", root / DATA), ("adapted", root)):
+        for kind, base in (("tables", root / DATA), ("adapted", root), ("queries", root)):
             for entry in recorded.get(kind, []) if isinstance(recorded, dict) else []:
                 if not isinstance(entry, dict) or "stored" not in entry:
                     continue
-                rel = adapted_copy(entry["table"]) if kind == "adapted" else entry.get("rel")
+                copies = {"adapted": adapted_copy, "queries": query_copy}
+                rel = copies[kind](str(entry["table"])) if kind in copies else entry.get("rel")
                 target = _member(base, rel)
                 name = entry["stored"]
                 if target is None or not isinstance(name, str) or not STORED_NAME.fullmatch(name):

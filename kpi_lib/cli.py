@@ -253,15 +253,15 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
     """Problems (errors) of one department; findings are printed as they are found."""
     try:
         department = load_params(path)
-        data = DataFolder.of(department)
+        review = department.base.review_date
+        period = window or Period.parse(str(review.year if review else date.today().year))
+        data = DataFolder.of(department, period)
         needed = _tables_of_every_period(department)
         lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
         if lines:
             return lines
         for line in unknown_values(department, data):
             stdout.print(f"note  {path}: {line}", markup=False)
-        review = department.base.review_date
-        period = window or Period.parse(str(review.year if review else date.today().year))
         for finding in card_findings(appraise(department, period, data=data)):
             stdout.print(f"finding  {path} {period}: {finding}", markup=False)
         return []
@@ -716,6 +716,10 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Replace files that differ from what kpi demo writes (edited params …).")
     ] = False,
+    sqlite: Annotated[
+        bool,
+        typer.Option("--sqlite", help="Write the tables into data/demo/crm.sqlite and params that read them with SQL."),
+    ] = False,
 ) -> None:
     """Write the deterministic demo data and params (three departments, or --departments N).
 
@@ -723,10 +727,11 @@ def demo(
     this command would write (a second `make demo` is fine); one that differs
     (edited params, another --departments or --rows) is refused unless --force.
     """
-    written = write_demo(out, departments=departments, rows=rows, force=force)
+    written = write_demo(out, departments=departments, rows=rows, force=force, sqlite=sqlite)
     for path in written:
         stdout.print(f"wrote {path}", markup=False)
-    stdout.print(f"wrote {out / 'data' / 'demo'}/*.csv", markup=False)
+    tables = "crm.sqlite" if sqlite else "*.csv"
+    stdout.print(f"wrote {out / 'data' / 'demo'}/{tables}", markup=False)
 
 
 def _command_path(args: list[str]) -> str:

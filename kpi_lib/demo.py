@@ -20,6 +20,15 @@ Surveys are dated in their collection windows (quarter ends; the week before the
 so monthly periods and Q1–Q3 have no CS02/CS12 answers (those indicators are
 then excluded, as SPEC §4 says).
 
+From a database (`write_demo(out, sqlite=True)`, `kpi demo --sqlite`): the same
+rows go into one SQLite file, `data/demo/crm.sqlite`, with typed columns (DATE,
+TIMESTAMP as ISO text, INTEGER, NUMERIC, BOOLEAN as 0/1, NULL for an empty
+cell), and the params read every table with SQL (`tables.<table>.sql`, the URL
+relative to params/). Complaints live in a `tickets` table under the ticket
+system's own column names (mapped back with `columns:`), and the complaints and
+communications queries take only the period's window (`:start`, `:end`). A run
+from it scores exactly as from the CSVs: the same `result.json` bytes.
+
 A bigger company for benchmarks (`write_demo(out, departments=N, rows=M)`):
 
 - `departments` beyond the three adds `cs-d004`, `cs-d005` … whose quality,
@@ -53,6 +62,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import random
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -62,6 +72,8 @@ from typing import Any
 
 from .errors import UsageError
 from .period import Period
+from .tables import TRUE
+from .template import load_template
 
 YEAR = 2026
 PERIODS = [
@@ -363,6 +375,90 @@ indicators:
 {override}""".replace(", }", "}")
 
 
+SQLITE = "crm.sqlite"
+SQLITE_URL = f"sqlite:///../data/demo/{SQLITE}"  # relative to the params file's folder
+# The ticket system's own names for complaints (the params map them back with `columns:`).
+TICKETS = {
+    "complaint_id": "ticket_no",
+    "department": "team",
+    "received_at": "opened_at",
+    "resolved_at": "closed_at",
+    "satisfied": "happy",
+}
+WINDOWED = {"complaints": "opened_at", "communications": "created_at"}  # queries that take only the period's rows
+_SQL_TYPES = {
+    "str": "TEXT",
+    "period": "TEXT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+    "int": "INTEGER",
+    "decimal": "NUMERIC",
+}
+
+
+def _sql_table(name: str) -> tuple[str, list[str]]:
+    """The demo database's table and column names for template table `name`."""
+    if name == "complaints":
+        return "tickets", [TICKETS[c] for c in TABLE_COLUMNS[name]]
+    return name, list(TABLE_COLUMNS[name])
+
+
+def _sql_cell(kind: str, value: Any) -> Any:
+    """A demo cell as the database holds it: NULL for empty, 0/1 for booleans, numbers as written (NUMERIC converts)."""
+    if value == "" or value is None:
+        return None
+    if kind == "bool":
+        return 1 if str(value).strip().lower() in TRUE else 0
+    return value
+
+
+def _write_sqlite(path: Path, tables: dict[str, list[list[Any]]]) -> None:
+    """Every demo table into one SQLite file with typed columns (one transaction: the same bytes every time)."""
+    spec = load_template().tables
+    path.unlink(missing_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            for name, header in TABLE_COLUMNS.items():
+                table, columns = _sql_table(name)
+                kinds = [spec[name].column(c).type for c in header]
+                for i, kind in enumerate(kinds):
+                    values = [row[i] for row in tables[name] if row[i] not in ("", None)]
+                    if kind == "decimal" and values and all(isinstance(v, int) for v in values):
+                        kinds[i] = "int"
+                declared = ", ".join(f"{c} {_SQL_TYPES[k]}" for c, k in zip(columns, kinds, strict=True))
+                connection.execute(f"CREATE TABLE {table} ({declared})")
+                marks = ", ".join("?" for _ in columns)
+                connection.executemany(
+                    f"INSERT INTO {table} VALUES ({marks})",
+                    [[_sql_cell(k, v) for k, v in zip(kinds, row, strict=True)] for row in tables[name]],
+                )
+    finally:
+        connection.close()
+
+
+def _sql_params(name: str) -> str:
+    """The params' `tables:` entry that reads demo table `name` from the SQLite file."""
+    table, columns = _sql_table(name)
+    where = f" WHERE {WINDOWED[name]} >= :start AND {WINDOWED[name]} < :end" if name in WINDOWED else ""
+    query = f"SELECT {', '.join(columns)} FROM {table}{where}"
+    lines = [f"  {name}:", "    sql:", f"      url: {SQLITE_URL}", f'      query: "{query}"']
+    if name == "complaints":
+        mapped = ", ".join(f"{c}: {TICKETS[c]}" for c in TABLE_COLUMNS[name])
+        lines.append(f"    columns: {{{mapped}}}")
+    return "\n".join(lines) + "\n"
+
+
+def sqlite_params(text: str) -> str:
+    """Demo params `text` reading every table from the demo's SQLite file."""
+    return (
+        text
+        + "tables:                      # every table from the demo's database (kpi demo --sqlite)\n"
+        + "".join(_sql_params(name) for name in TABLE_COLUMNS)
+    )
+
+
 def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -605,17 +701,26 @@ def _refuse_overwrite(changed: list[Path]) -> UsageError:
 
 
 def write_demo(
-    out: Path, departments: int = len(PROFILES), rows: int | None = None, *, force: bool = False
+    out: Path,
+    departments: int = len(PROFILES),
+    rows: int | None = None,
+    *,
+    force: bool = False,
+    sqlite: bool = False,
 ) -> list[Path]:
     """Write the demo data and params of `departments` departments under `out`; return the params files.
 
     `rows`: about that many rows in each big table (`BIG_TABLES`), generated
     vectorized; None keeps the demo's own sizes (3,600 messages a department …).
     A target that exists with other bytes than these is refused (`UsageError`,
-    nothing replaced) unless `force` (see the module docstring).
+    nothing replaced) unless `force` (see the module docstring). `sqlite`: the
+    tables go into `data/demo/crm.sqlite` instead of CSVs, and the params read
+    them with SQL.
     """
     if rows is not None and rows < 1:
         raise UsageError(f"--rows {rows}: expected a whole number ≥ 1")
+    if rows is not None and sqlite:
+        raise UsageError("--sqlite writes the demo's own tables; leave out --rows")
     people = profiles(departments)
     data = out / "data" / "demo"
     params = out / "params"
@@ -632,9 +737,13 @@ def write_demo(
                 tables[name].extend(found)
             path = params / f"{profile.id}.yaml"
             targets.append(path)
-            _tmp(path).write_text(_params_text(profile), encoding="utf-8")
+            text = _params_text(profile)
+            _tmp(path).write_text(sqlite_params(text) if sqlite else text, encoding="utf-8")
             written.append(path)
-        for name, header in TABLE_COLUMNS.items():
+        if sqlite:
+            targets.append(data / SQLITE)
+            _write_sqlite(_tmp(data / SQLITE), tables)
+        for name, header in () if sqlite else TABLE_COLUMNS.items():
             path = data / f"{name}.csv"
             targets.append(path)
             if big and name in BIG_TABLES:

@@ -76,7 +76,7 @@ class RunFolder:
         return cls(path, manifest, result, template)
 
     def tables(self) -> dict[str, dict[str, Any]]:
-        """Per table: its file's path and one sha256 over its file and adapter (if any)."""
+        """Per table: its file's path and one sha256 over its file and adapter (if any), or its query's kept result."""
         found: dict[str, dict[str, Any]] = {}
         inputs = self.manifest.get("inputs")
         entries = inputs.get("tables") if isinstance(inputs, dict) else None
@@ -87,6 +87,11 @@ class RunFolder:
                 raise AuditError(f"{self.path / MANIFEST}: inputs.tables has an entry without table, path and sha256")
             known = found.setdefault(entry["table"], {"path": entry["path"], "sha256": ""})
             known["sha256"] += entry["sha256"]
+        queries = inputs.get("queries") if isinstance(inputs, dict) else None
+        for entry in queries if isinstance(queries, list) else []:  # a table read from a database: its kept result
+            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("table", "url", "sha256"))):
+                raise AuditError(f"{self.path / MANIFEST}: inputs.queries has an entry without table, url and sha256")
+            found[entry["table"]] = {"path": f"{entry['url']}: {entry.get('query', '')}", "sha256": entry["sha256"]}
         return found
 
     def rows(self, table: str) -> pd.DataFrame:

@@ -79,7 +79,7 @@ class Code(StrEnum):
     )
     BAD_CSV = "bad_csv", "a CSV file that does not parse (an unterminated quote)"
     EMPTY_FILE = "empty_file", "a CSV file or sheet without even a header"
-    TOO_MANY_ROWS = "too_many_rows", "a Parquet file with more rows than the toolkit reads"
+    TOO_MANY_ROWS = "too_many_rows", "a Parquet file or a query's result with more rows than the toolkit reads"
     PATH_OUTSIDE = (
         "path_outside",
         "a path not plainly inside its folder (absolute, '..', a symlink out, a control character)",
@@ -143,6 +143,22 @@ class Code(StrEnum):
         "bad_date_format",
         "a date format that would drop a part it reads (%Z, %p with %H, %I without %p, no year)",
     )
+    # -- a table read from a database (params `tables.<table>.sql`)
+    EXCLUSIVE_KEYS = "exclusive_keys", "two keys that cannot be given together (a table's file and its sql)"
+    NOT_A_READ = "not_a_read", "a query that is not exactly one statement that reads (SELECT or WITH)"
+    UNKNOWN_PARAMETER = (
+        "unknown_parameter",
+        "a query naming a bound parameter other than :start, :end, :period, :department",
+    )
+    BAD_URL = "bad_url", "a database URL that does not parse, or names no database the toolkit can open"
+    PASSWORD_IN_PARAMS = (
+        "password_in_params",
+        "a database URL in the params holding a password (params are copied into outputs: use ${NAME})",
+    )
+    UNSET_VARIABLE = "unset_variable", "a ${NAME} in a database URL whose environment variable is not set"
+    MISSING_DRIVER = "missing_driver", "the Python driver a database URL needs is not installed"
+    CONNECT_FAILED = "connect_failed", "the database could not be reached (refused, timed out, wrong password)"
+    QUERY_FAILED = "query_failed", "the database refused or failed the query"
     # -- params and templates
     WRONG_TYPE = "wrong_type", "a value (or a whole file) of the wrong kind: a list for a mapping, text for a list …"
     UNKNOWN_KEY = "unknown_key", "a key the section does not have"

@@ -45,6 +45,7 @@ COMPANY_COPY = "company.yaml"  # the company file the params name (`company:`), 
 DATA = "data"
 ADAPTERS = "adapters"
 ADAPTED = "adapted"
+QUERIES = "queries"  # what a table's database query returned, when recomputing (kept in the period's store)
 PARTITIONS = "tables"  # inputs/tables/<table>.parquet: the department's own rows of each table, parsed
 SOURCES_JSON = "sources.json"  # inputs/sources.json: each table's full source (path, sha256, where it is stored)
 
@@ -111,6 +112,11 @@ def stored(sha256: str, suffix: str) -> str:
 def adapted_copy(table: str) -> str:
     """Where, under `inputs/`, the frame an adapter returned for `table` is kept."""
     return f"{ADAPTED}/{table}.parquet"
+
+
+def query_copy(table: str) -> str:
+    """Where, in a recomputation's copy of `inputs/`, the result of `table`'s database query is put back."""
+    return f"{QUERIES}/{table}.parquet"
 
 
 @dataclass(frozen=True)

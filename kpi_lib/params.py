@@ -50,7 +50,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from . import yamlfile
+from . import sql, yamlfile
 from .company import NOT_IN_COMPANY, CompanyFile, at_line, key_problems, relocate
 from .company import merge as merge_company
 from .company import owner as company_owner
@@ -182,10 +182,37 @@ def _strptime_format(fmt: str) -> str:
     return fmt
 
 
+class SqlSource(_Model):
+    """A table read from a database (see kpi_lib.sql): an SQLAlchemy URL and one query that reads."""
+
+    url: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    connect_timeout: int = Field(default=sql.DEFAULT_TIMEOUT, ge=1, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            sql.check_url(value)
+        except sql.Refused as exc:
+            raise _Invalid(str(exc), exc.code) from None
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        try:
+            sql.check_query(value)
+        except sql.Refused as exc:
+            raise _Invalid(str(exc), exc.code) from None
+        return value
+
+
 class TableSource(_Model):
-    """How one table is read from a real export (see kpi_lib.sources)."""
+    """How one table is read from a real export (see kpi_lib.sources) or a database (`sql`, see kpi_lib.sql)."""
 
     file: str | None = None
+    sql: SqlSource | None = None
     sheet: str | None = None
     columns: dict[str, str] = {}
     values: dict[str, dict[str, Any]] = {}
@@ -224,6 +251,18 @@ class TableSource(_Model):
             if (problem := control_problem(reason, free_text=True)) is not None:
                 raise _Invalid(f"key {key!r}: the reason {problem}", Code.CONTROL_CHARACTER)
         return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TableSource:
+        if self.sql is not None:
+            for key in ("file", "sheet", "adapter"):
+                if getattr(self, key) is not None:
+                    raise _Invalid(
+                        f"{key} and sql cannot be given together; a table is read from a file or from a database "
+                        "(shape the rows in the query)",
+                        Code.EXCLUSIVE_KEYS,
+                    )
+        return self
 
     @field_validator("date_format")
     @classmethod
@@ -827,6 +866,8 @@ def _pydantic_message(err: ErrorDetails) -> str:
         return f"found {err.get('input')!r}, {err['msg'].replace('Input should be', 'expected')}"
     message = err["msg"].replace("Input should be", "expected").replace("Value error, ", "")
     found = err.get("input")
+    if err["loc"][-1:] == ("url",) and isinstance(found, str):
+        found = sql.masked_text(found)  # a database URL: never its password
     if found is None and "input" in err:
         return "empty; fill in a value"
     if isinstance(found, str):

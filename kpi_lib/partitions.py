@@ -50,11 +50,13 @@ import pyarrow.parquet as pq
 from .errors import AuditError, InternalError, Problem
 from .files import sha256_bytes, sha256_file, write_atomic
 from .layout import SOURCES_JSON, partition
+from .sql import Queries
 from .tables import DataFolder, ReadRules, Table
 from .zones import fold_column
 
 if TYPE_CHECKING:
     from .params import Department
+    from .period import Period
     from .template import TableSpec
 
 FORMAT = "kpi-appraisal partition"
@@ -263,7 +265,7 @@ class PartitionFolder(DataFolder):
             params_file=base.params_file,
         )
         self.inputs = Path(inputs)
-        self.department = department.id
+        self.department = self.owner = department.id
 
     def table(self, name: str) -> Table:
         """The department's partition of table `name`; its `sha256` is the partition's (its own rows), not the whole file's.
@@ -275,7 +277,7 @@ class PartitionFolder(DataFolder):
             path = self.inputs / partition(name)
             self._tables[name] = read_partition(
                 path,
-                self.department,
+                self.owner,
                 self.rules(name),
                 sha256_file(path) if path.is_file() else None,
                 self.template.tables[name],
@@ -294,9 +296,10 @@ class SharedTables:
         self._tables: dict[tuple[Any, ...], Table] = {}
         self.loads = 0
         self.departments = departments  # the ids of the run's params: real departments, never typos of another
+        self.queries = Queries()  # each distinct database query sent once per run (see `sql`)
 
-    def folder(self, department: Department) -> DataFolder:
-        return _SharedFolder(department, self)
+    def folder(self, department: Department, period: Period | None = None) -> DataFolder:
+        return _SharedFolder(department, self, period)
 
     def get(self, key: tuple[Any, ...], load: Any) -> Table:
         if key not in self._tables:
@@ -306,7 +309,7 @@ class SharedTables:
 
 
 class _SharedFolder(DataFolder):
-    def __init__(self, department: Department, shared: SharedTables) -> None:
+    def __init__(self, department: Department, shared: SharedTables, period: Period | None = None) -> None:
         base = DataFolder.of(department)
         known = None if base.departments is None else base.departments | shared.departments
         super().__init__(
@@ -319,6 +322,9 @@ class _SharedFolder(DataFolder):
             bases=base.bases,
             params_file=base.params_file,
             departments=known,
+            period=period,
+            department=department.id,
+            queries=shared.queries,
         )
         self.shared = shared
 
@@ -333,6 +339,8 @@ class _SharedFolder(DataFolder):
                 name,
                 None if source is None else source.model_dump_json(exclude={"exclude"}),
                 _rules_key(self.rules(name)),
+                str(self.base_of(name)),
+                self.bound_key(name),
             )  # (exclusions are the department's view of the table read once: `viewed`)
             self._tables[name] = self.viewed(name, self.shared.get(key, lambda: self.load(name)))
         return self._tables[name]

@@ -43,7 +43,7 @@ import io
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -78,10 +78,11 @@ class RawTable:
     """A file's cells, untouched, with where they came from."""
 
     frame: pd.DataFrame
-    header_row: int = 1
+    header_row: int | None = 1  # None: a database query's result (no header row to name)
     letters: dict[str, str] = field(default_factory=dict)  # header → xlsx column letter
     problems: list[Problem] = field(default_factory=list)
     headers: list[str] | None = None  # every header of the file when `frame` holds only the wanted columns
+    row_base: int = 2  # a record's row is its index + row_base (a query's result: 1, its position in the result)
 
 
 class Unreadable(Refusal):
@@ -477,9 +478,29 @@ def read_parquet(path: Path) -> RawTable:
 
 def _narrow_floats(column: Any) -> list[Any]:
     """A 32/16-bit float column as the shortest decimal text of each value at its own precision."""
+    return [None if v is None else narrow_float(v) for v in column.to_pylist()]
+
+
+def narrow_float(value: float) -> float:
+    """A 32-bit float (widened to Python's 64 bits) as the shortest decimal of its own precision: 1.1, not 1.100000023841858."""
     import numpy as np
 
-    return [None if v is None else float(str(np.float32(v))) for v in column.to_pylist()]
+    return float(str(np.float32(value)))
+
+
+def typed_cell(value: Any) -> Any:
+    """A value a typed source holds (Parquet, a database driver) as a cell: plain values kept, others a `BadCell`."""
+    return _parquet_value(value)
+
+
+def from_columns(file: str, header: list[str], columns: list[list[Any]], *, row_base: int = 2) -> RawTable:
+    """A `RawTable` of typed cells by column, headers checked as a file's are; record i is row i + row_base.
+
+    Without a header row (a database query's result): a problem of the header names no row.
+    """
+    raw = _frame(file, header, columns, list(range(2, len(columns[0]) + 2)) if columns else [], 1, {}, [])
+    problems = [replace(p, row=None) if p.row == 1 else p for p in raw.problems]
+    return RawTable(raw.frame, None, {}, problems, None, row_base)
 
 
 def _parquet_value(value: Any) -> Any:

@@ -83,7 +83,6 @@ from .partitions import SharedTables
 from .period import Period
 from .reports import department_reports, write_index
 from .summary import read_result
-from .tables import DataFolder
 from .text import PLAIN_ID
 from .workers import local_executor, tied_kernel_manager
 
@@ -692,6 +691,11 @@ def _refuse(run: DepartmentRun, final: Path, signed: str) -> None:
 def _restore_sources(manifest: Mapping[str, Any], batch: _Batch) -> str:
     """Check (once per run) each stored source the manifest names, putting back a bad one; the first that cannot be, or ""."""
     inputs = manifest.get("inputs", {})
+    for entry in inputs.get("queries", []) if isinstance(inputs, dict) else []:
+        name = entry.get("stored") if isinstance(entry, dict) else None
+        kept = batch.store / str(name)
+        if not (isinstance(name, str) and kept.is_file() and sha256_file(kept) == entry.get("sha256")):
+            return str(name)  # a query's result cannot be put back without asking the database again
     for entry in inputs.get("tables", []) if isinstance(inputs, dict) else []:
         name = entry.get("stored") if isinstance(entry, dict) else None
         if not isinstance(name, str) or name in batch.stored_ok:
@@ -727,11 +731,14 @@ def _decide(
 ) -> Decision:
     """The department's fingerprint (all but its rows, see `incremental`) and what it says about its previous run."""
     params = department.for_period(batch.window)
-    data = DataFolder.of(department)
+    data = batch.shared.folder(department, batch.window)
     sources: dict[str, list[str]] = {}
     adapters = False
     for name in tables_needed(params, department.template.indicators):
         sources[name] = [batch.sha256(path) for path in data.files(name)]
+        query = data.query(name)  # sent once per run: its result's sha256, so a changed result runs again
+        if query is not None:
+            sources[name].append(f"sql {query.sha256}" if query.ok else f"sql failed: {query.problems[0].code}")
         adapter = data.adapter_file(name)
         if adapter is not None:
             adapters = True
@@ -800,7 +807,7 @@ def _describe(run: DepartmentRun, department: Department, batch: _Batch) -> None
             department,
             batch.window,
             _staging(run),
-            data=batch.shared.folder(department),
+            data=batch.shared.folder(department, batch.window),
             store=batch.store,
             stored_files=batch.stored_files,
         )

@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import clock
 from .errors import Code, ParamsError, Problem
+from .period import Period
 from .tables import DataFolder
 from .template import Indicator, Template
 from .workdays import CHINA, Calendar
@@ -87,10 +88,10 @@ def default_review_date(year: int, calendar: Calendar = CHINA) -> date:
     return calendar.last_workday_of_month(year, 12)
 
 
-def plan_dates(department: Department, indicator: Indicator) -> list[date]:
-    """Due dates of the department's plan rows for a `plan_due` indicator."""
+def plan_dates(department: Department, indicator: Indicator, year: int | None = None) -> list[date]:
+    """Due dates of the department's plan rows for a `plan_due` indicator (a table's query reads `year` as its period)."""
 
-    table = DataFolder.of(department).table(indicator.table)
+    table = DataFolder.of(department, Period.parse(str(year)) if year else None).table(indicator.table)
     column: pd.Series[pd.Timestamp] = table.rows_of(department.id)[indicator.rate.date].dropna()
     return [ts.date() for ts in column]
 
@@ -121,7 +122,7 @@ def tasks(
     review = review_date or default_review_date(year, calendar)
     dept = department.id if department is not None else ""
     for ind in template.indicators:
-        dates = plan_dates(department, ind) if ind.schedule == "plan_due" and department is not None else []
+        dates = plan_dates(department, ind, year) if ind.schedule == "plan_due" and department is not None else []
         if ind.schedule == "plan_due" and not any(d.year == year for d in dates):
             # no plan rows to date the tasks (template level, or none due this year): one task per month
             for month in range(1, 13):

@@ -32,6 +32,10 @@ maps nothing (a header the file lacks, a code no cell holds) is an error. When a
 department truly has no row in a mapped table, `allow_no_rows: true` says so
 (otherwise "no row of department …" is an error naming the values the file holds).
 
+A table may instead be read from a database with one query (`sql: {url, query}`
+instead of `file`, `sheet` and `adapter`): its result goes through the same
+`columns`, `values`, `constants` and formats (see `kpi_lib.sql`).
+
 Paths stay inside their folders: `file` is relative to the data folder, `adapter`
 to the folder of the file that names it (the params file, or the company file for
 a table entry it gave: `Department.table_base`); an absolute path, a `..` or a symlink that resolves
@@ -273,7 +277,7 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
                 nearly[text] = near_match(text, list(lookup), typos=not _known_department(column, text, codes))
             match = nearly.get(text) if text and text not in lookup else None
             if match is not None:
-                row = int(index) + 2 if isinstance(index, int) else None
+                row = int(index) + raw.row_base if isinstance(index, int) else None
                 letter = letters.get(column)
                 where = place(row, letter)
                 problems.append(
@@ -303,7 +307,7 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
             )
             continue
         frame[column] = value
-    return RawTable(frame, raw.header_row, letters, list(raw.problems)), problems
+    return RawTable(frame, raw.header_row, letters, list(raw.problems), None, raw.row_base), problems
 
 
 def _known_department(column: str, text: str, codes: dict[str, Any]) -> bool:

@@ -115,8 +115,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import yamlfile
-from .errors import Code, DataError, InputError, KpiError, Place, Problem, Refusal, UsageError, place
+from . import sql, yamlfile
+from .errors import Code, DataError, InputError, InternalError, KpiError, Place, Problem, Refusal, UsageError, place
 from .files import sha256_bytes
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
@@ -800,15 +800,86 @@ def _load_mapped(
         if adapted is None:  # the adapter failed: its problem says it all
             return _failed(spec, str(path), sha, failed, rules)
         raw = RawTable(adapted, raw.header_row, raw.letters, raw.problems)
-    reshaped, problems = reshape(raw, source, str(path))
+    table = _reshaped(raw, spec, source, str(path), sha, rules)
+    table.adapted = adapted
+    return table
+
+
+def _reshaped(
+    raw: RawTable, spec: TableSpec, source: TableSource, file: str, sha: str | None, rules: ReadRules
+) -> Table:
+    """A mapped table's cells (a file's, an adapter's or a query's) reshaped by its mapping, parsed and validated."""
+    reshaped, problems = reshape(raw, source, file)
     formats = dict(source.formats)
     if source.date_format:
         for column in spec.columns:
             if column.type in ("date", "timestamp"):
                 formats.setdefault(column.name, source.date_format)
-    table = parse_table(reshaped, spec, str(path), sha, formats=formats, rules=rules)
+    table = parse_table(reshaped, spec, file, sha, formats=formats, rules=rules)
     table.problems[:0] = problems
-    table.adapted = adapted
+    return table
+
+
+def load_query(
+    spec: TableSpec,
+    source: TableSource,
+    *,
+    base: Path,
+    rules: ReadRules,
+    queries: sql.Queries,
+    period: Period | None,
+    department: str | None,
+    kept: Path | None = None,
+) -> Table:
+    """Read table `spec` with its `sql` query (see `kpi_lib.sql`), or, with `kept`, the result a run kept (no connection).
+
+    Never raises for bad content: a refused query, a failed connection or a bad
+    cell is a problem of the table. Problems of a row name its key value.
+    """
+    file = sql.label(spec.name)
+    query = source.sql
+    if query is None:
+        raise InternalError(f"table {spec.name} has no sql (please report it)")
+    if kept is not None:
+        try:
+            frame, sha = sql.read_kept(kept)
+        except KpiError as exc:
+            return _failed(
+                spec,
+                file,
+                None,
+                [Problem(file=file, message=line, code=Code.UNREADABLE_FILE) for line in exc.lines()],
+                rules,
+            )
+    else:
+        try:
+            prepared = sql.prepare(
+                query.url,
+                query.query,
+                table=spec.name,
+                base=base,
+                period=period,
+                department=department,
+                timezone=rules.timezone,
+                timeout=query.connect_timeout,
+            )
+        except Refusal as exc:
+            return _failed(spec, file, None, [Problem(file=file, message=str(exc), code=exc.code)], rules)
+        result = queries.get(prepared)
+        if not result.ok or result.frame is None:
+            return _failed(spec, file, None, result.problems, rules)
+        frame, sha = result.frame, result.sha256
+    raw = sql.raw_table(frame, spec.name)
+    table = _reshaped(raw, spec, source, file, sha, rules)
+    if spec.key:
+        reshaped = reshape(raw, source, file)[0]
+        for i, problem in enumerate(table.problems):
+            if problem.file == file and problem.row is not None and problem.code != Code.DUPLICATE_KEY:
+                key = sql.key_text(reshaped, spec.key, problem.row)
+                if key:
+                    table.problems[i] = replace(
+                        problem, message=f"{problem.message} (the query's row {problem.row}: {key})"
+                    )
     return table
 
 
@@ -888,7 +959,12 @@ def parse_table(
     headers, problems = _map_headers(raw, spec, file)
     problems[:0] = raw.problems
     integer_index = pd.api.types.is_integer_dtype(frame.index) and (len(frame.index) == 0 or frame.index.min() >= 0)
-    rows = frame.index.to_numpy(dtype="int64") + 2 if integer_index else np.arange(2, len(frame) + 2, dtype="int64")
+    base = raw.row_base
+    rows = (
+        frame.index.to_numpy(dtype="int64") + base
+        if integer_index
+        else np.arange(base, len(frame) + base, dtype="int64")
+    )
     departments = _Departments(frame[headers["department"]] if "department" in headers else None, len(frame))
     letters = {name: raw.letters[str(header)] for name, header in headers.items() if str(header) in raw.letters}
     values: dict[str, pd.Series] = {}
@@ -1349,6 +1425,9 @@ class DataFolder:
         bases: Mapping[str, Path] | None = None,
         params_file: str = "",
         departments: frozenset[str] | None = None,
+        period: Period | None = None,
+        department: str | None = None,
+        queries: sql.Queries | None = None,
     ) -> None:
         self.folder = folder
         self.template = template
@@ -1359,11 +1438,14 @@ class DataFolder:
         self.timezone = timezone
         self.params_file = params_file  # named by a problem of the params' `exclude`
         self.departments = departments  # ids known to the run (None: department values are not checked for typos)
+        self.period = period  # the period appraised (a query's :start, :end, :period)
+        self.department = department  # the department appraised (a query's :department)
+        self.queries = queries or sql.Queries()  # each distinct query sent once
         self._tables: dict[str, Table] = {}
 
     @classmethod
-    def of(cls, department: Department) -> DataFolder:
-        """The data folder of a loaded department, with its export mappings and time zone.
+    def of(cls, department: Department, period: Period | None = None) -> DataFolder:
+        """The data folder of a loaded department, with its export mappings and time zone (and the period appraised).
 
         The departments known to it (see `known_departments`) are its own id and the ids of the params
         files beside its own; a run's copy of the params (`snapshot`) checks no department value for typos
@@ -1381,10 +1463,12 @@ class DataFolder:
             bases=department.table_bases(),
             params_file=str(department.path),
             departments=known,
+            period=period,
+            department=department.id,
         )
 
     def base_of(self, name: str) -> Path:
-        """The folder of the file that names table `name` (its adapter is there): the company file's or the params file's."""
+        """The folder of the YAML file that names table `name` (its adapter, a relative SQLite path): the company file's or the params file's."""
         return self.bases.get(name, self.base)
 
     def _owner(self, name: str) -> str:
@@ -1408,6 +1492,48 @@ class DataFolder:
         exclude = getattr(source, "exclude", None) or {}
         return table.viewed(exclude, self.params_file, self.known_departments(name))
 
+    def is_query(self, name: str) -> bool:
+        """True when table `name` is read from a database (`sql` in its mapping)."""
+        source = self.sources.get(name)
+        return source is not None and source.sql is not None
+
+    def bound_key(self, name: str) -> tuple[Any, ...]:
+        """What of the period and department a table's query binds (part of what makes two reads the same)."""
+        source = self.sources.get(name)
+        if source is None or source.sql is None or self.snapshot:
+            return ()
+        try:
+            values = sql.bound_values(source.sql.query, self.period, self.department)
+        except Refusal:
+            return ("refused",)
+        return tuple(sorted((k, str(v)) for k, v in values.items()))
+
+    def query(self, name: str) -> sql.Result | None:
+        """What table `name`'s query returned in this run (sent once), or None when it is no query or a snapshot's."""
+        source = self.sources.get(name)
+        if source is None or source.sql is None or self.snapshot:
+            return None
+        try:
+            prepared = sql.prepare(
+                source.sql.url,
+                source.sql.query,
+                table=name,
+                base=self.base_of(name),
+                period=self.period,
+                department=self.department,
+                timezone=self.timezone,
+                timeout=source.sql.connect_timeout,
+            )
+        except Refusal as exc:
+            return sql.Result(
+                name,
+                "",
+                source.sql.query,
+                {},
+                problems=[Problem(file=sql.label(name), message=str(exc), code=exc.code)],
+            )
+        return self.queries.get(prepared)
+
     def rules(self, name: str) -> ReadRules:
         """What the cells of table `name` are checked against: the template's identifiers and vocabulary, the time zone."""
         source = self.sources.get(name)
@@ -1424,7 +1550,18 @@ class DataFolder:
         return self._tables[name]
 
     def load(self, name: str) -> Table:
-        """Read table `name` (every department's rows, no exclusions applied: see `viewed`)."""
+        """Read table `name`, from its file or its query (every department's rows, no exclusions applied: see `viewed`)."""
+        if self.is_query(name):
+            return load_query(
+                self.template.tables[name],
+                self.sources[name],
+                base=self.base_of(name),
+                rules=self.rules(name),
+                queries=self.queries,
+                period=self.period,
+                department=self.department,
+                kept=sql.kept_path(self.folder, name) if self.snapshot else None,
+            )
         return load_table(
             self.folder,
             self.template.tables[name],
@@ -1441,6 +1578,8 @@ class DataFolder:
         A path that is refused (outside the data folder) is left out; reading the
         table reports it.
         """
+        if self.is_query(name):
+            return []  # read from a database: the run keeps its result instead (see `query`)
         try:
             mapped = source_path(self.folder, name, self.sources.get(name), snapshot=self.snapshot)
         except InputError:

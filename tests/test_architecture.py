@@ -38,6 +38,7 @@ DEFERRED = {
     "nbformat": "its schema validation costs seconds at start-up; only commands that read notebooks pay it",
     "nbconvert": "only `kpi run` and `kpi sign` make HTML reports",
     "fontTools": "only pages with Chinese text need the font subset",
+    "sqlalchemy": "only tables read from a database (params `sql:`) need it and its drivers",
 }
 
 

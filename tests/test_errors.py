@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
@@ -808,6 +809,36 @@ CASES: list[Case] = [
     ),
     params("company-missing", "missing_company_file", "company: ../nowhere.yaml\n" + VALID, "line 1", "company"),
     company("company-names-a-department", "not_in_company_file", "lang: zh\nname: Shared\n", "line 2", "name"),
+]
+
+
+# A table read from a database (kpi_lib/sql.py): params cases, then what reading it finds (tests/test_sql.py has more).
+def _sql(url: str, query: str = "SELECT * FROM complaints", **more: Any) -> dict[str, Any]:
+    return {"tables": {"complaints": {"sql": {"url": url, "query": query}, **more}}}
+
+
+def _empty_sqlite(root: Path) -> None:
+    sqlite3.connect(root / "crm.sqlite").close()
+
+
+CASES += [
+    changed("sql-and-file", "exclusive_keys", "tables.complaints", **_sql("sqlite:///crm.sqlite", file="c.csv")),
+    changed("sql-delete", "not_a_read", "tables.complaints.sql.query", **_sql("sqlite:///c.sqlite", "DELETE FROM t")),
+    changed("sql-parameter", "unknown_parameter", "tables.complaints.sql.query", **_sql("sqlite:///c", "SELECT :x")),
+    changed("sql-password", "password_in_params", "tables.complaints.sql.url", **_sql("postgresql://u:pw@h/db")),
+    data("sql-unset", "unset_variable", ("complaints (sql)", "KPI_TEST_UNSET_17"), **_sql("${KPI_TEST_UNSET_17}")),
+    data("sql-bad-url", "bad_url", ("complaints (sql)", "not a database URL"), **_sql("crm.sqlite")),
+    data("sql-no-driver", "missing_driver", ("complaints (sql)", "install pymysql"), **_sql("mysql+pymysql://u@h/db")),
+    data(
+        "sql-no-file", "connect_failed", ("complaints (sql)", "no SQLite database file"), **_sql("sqlite:///no.sqlite")
+    ),
+    data(
+        "sql-no-table",
+        "query_failed",
+        ("complaints (sql)", "no such table"),
+        files=_empty_sqlite,
+        **_sql("sqlite:///crm.sqlite"),
+    ),
 ]
 
 # Codes no row of `CASES` produces, each with where it comes from and why not here.
