@@ -457,9 +457,14 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
                 Code.TOO_MANY_ROWS,
             )
         names = [str(name) for name in parquet.schema_arrow.names]
-        if wanted is not None and len(set(names)) == len(names):  # (a name given twice: read whole, reported below)
+        keep = [n for n in names if wanted(n.strip())] if wanted is not None else names
+        if wanted is not None and len(set(keep)) == len(
+            keep
+        ):  # (a wanted name given twice: read whole, reported below)
             every = names
-            table = pq.read_table(path, columns=[n for n in names if wanted(n.strip())])
+            table = parquet.read(columns=keep)
+        elif wanted is not None:
+            table = parquet.read()  # (the dataset reader refuses a name given twice; this one reads it for `_frame`)
         else:
             table = pq.read_table(path)
     except Unreadable:
