@@ -27,7 +27,7 @@ from kpi_lib.scope import Scope
 from kpi_lib.tables import DataFolder, read_columns
 from kpi_lib.template import load_template
 
-from .conftest import kpi, params_document
+from .conftest import kpi
 from .corpus.company import DEPT, HEADERS, PERIOD, ROWS, ErrorCell, _parquet_column, write_company, write_table
 
 FORMS = ("csv-exact", "csv-plain", "xlsx", "parquet")
