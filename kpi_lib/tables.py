@@ -44,6 +44,23 @@ empty), pandas' nullable `boolean` for booleans, `Decimal` objects for numbers
 pyarrow-backed `str` for text and periods (NaN when empty); plus `_row`, the row
 number.
 
+Strict where it counts (see `kpi_lib.scope` for the whole rule): every problem
+is found and kept in `Table.problems`, but which stop a department is decided
+when it asks (`Table.sorted_problems(department, scope)`), by what it reads in
+the period. A column is *read* when an indicator of the department reads it under
+the method in force: the table's `department` and key columns, every column the
+rate names (window date, `start`/`end`, `done`, `excused`/`reason`, `score` …),
+the columns it filters on, a budget's `period` and `amount`, every column of
+`observations` under `method: observation` (which then reads nothing of its rate's
+table). A problem in any other column (a descriptive one, an unnamed pandas index,
+a header given twice that nothing reads, values right of an xlsx table) is a note,
+and so is a problem of a row whose window column parses and falls outside the
+period (outside for every indicator that reads the table; budgets and observations
+by their `period`; key accounts not active at the window's start). A problem that
+names no row, or a mapping that maps nothing, always stops. The table is read
+once: the same `Table` answers for every department and period. `read_columns`
+gives the read columns (a SQL source converts only those).
+
 Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
 (`kpi_lib.readers`), only the columns the template names; each text column is
 then parsed as a whole: a pattern (`PLAIN`) picks the cells that are plainly
@@ -52,7 +69,9 @@ parser (`_parse_cell`, the definition), once per distinct text, so a problem
 keeps its exact message, code, row, column, value and department. Keys are
 checked with `duplicated()`, order with one comparison per pair. Typed cells
 (xlsx, Parquet, an adapter's frame) are parsed cell by cell as before. Every
-row of the file is validated whatever department is appraised.
+row of the file is validated whatever department is appraised; a Parquet file is
+read for the template's (or the mapping's) columns only, any other file whole
+(an adapter may read any column).
 """
 
 from __future__ import annotations
