@@ -349,3 +349,34 @@ def test_a_wrong_date_format_prints_a_few_lines_not_hundreds(tmp_path: Path) -> 
     )
     code, _, err = _validate(path)
     assert code == 1 and len(err.splitlines()) <= 13, err
+
+
+BOSTON = ["", "case_enquiry_id", "dept", "open_dt", "closed_dt", "ontime", "description", "Unnamed: 7"]
+BOSTON_MAPPING = {
+    "complaints": {
+        "columns": {
+            "complaint_id": "case_enquiry_id",
+            "department": "dept",
+            "received_at": "open_dt",
+            "resolved_at": "closed_dt",
+            "satisfied": "ontime",
+        },
+        "values": {"satisfied": {"ONTIME": True, "OVERDUE": False}},
+    }
+}
+
+
+@pytest.mark.parametrize("form", ["csv-plain", "xlsx", "parquet"])
+def test_a_boston_311_export_with_a_pandas_index_loads_through_mappings_alone(
+    form: str, tmp_path: Path, clean: dict[str, dict[str, Any]]
+) -> None:
+    happy = {"是": "ONTIME", "yes": "ONTIME", "否": "OVERDUE", "": ""}
+    rows = [
+        [str(i), *r[:4], happy[r[4]], "Pothole" if form == "xlsx" else "Pothole\x07", ""]
+        for i, r in enumerate(_rows("complaints"))
+    ]
+    path = _write(tmp_path, form, {"complaints": (BOSTON, rows)}, tables=BOSTON_MAPPING)
+    assert _result(path) == clean[form]
+    code, noted, err = _validate(path)
+    assert code == 0, err
+    assert len(noted) == (0 if form == "parquet" else 1), noted  # the index column; Parquet never reads it
