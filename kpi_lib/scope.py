@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ from .period import Period
 from .template import OBSERVATIONS, RATE_COLUMNS, Indicator, RateSpec, Template
 
 if TYPE_CHECKING:
-    from .params import IndicatorParams, Params
+    from .params import Department, IndicatorParams, Params
 
 BUDGET_COLUMNS = ("period", "amount")  # what an overrun rate reads of its budget table (`rates.overrun`)
 
@@ -114,17 +114,23 @@ def _window(rate: RateSpec) -> tuple[str, ...]:
     return ("moment", moment) if moment else ()
 
 
-def _pairs(template: Template, who: Params | Iterable[Indicator] | None) -> list[tuple[Indicator, str]]:
-    """(indicator, method in force) for a period's params, or for indicators under their template method."""
-    indicators: Any = getattr(who, "indicators", None)
+Who = Union["Params", "Department", Iterable[Indicator], None]  # whose indicators read the tables
+
+
+def _pairs(template: Template, who: Who) -> list[tuple[Indicator, str]]:
+    """(indicator, method in force) for a period's params (a department: its base params), or for
+    indicators under their template method (None: every indicator of the template)."""
+    base = getattr(who, "base", None)  # a `Department`: the methods of its base params
+    indicators: Any = getattr(base if base is not None else who, "indicators", None)
     if isinstance(indicators, Mapping):
         return [(ind, method_of(ind, indicators.get(ind.id))) for ind in template.indicators if ind.id in indicators]
     listed = template.indicators if who is None else cast("Iterable[Indicator]", who)
     return [(ind, method_of(ind, None)) for ind in listed]
 
 
-def read_columns(template: Template, who: Params | Iterable[Indicator] | None, table: str) -> frozenset[str]:
-    """The columns of `table` the indicators read: a period's `Params` (methods in force), or indicators.
+def read_columns(template: Template, who: Who, table: str) -> frozenset[str]:
+    """The columns of `table` the indicators read: of a period's `Params` (the methods in force; a
+    `Department`: its base params'), or of `Indicator`s under their template method.
 
     Empty when none of them reads the table. (A SQL source converts only these; see the module docstring.)
     """
@@ -139,7 +145,7 @@ class Scope:
     period: Period | None = None
 
     @classmethod
-    def of(cls, template: Template, who: Params | Iterable[Indicator] | None, period: Period | None) -> Scope:
+    def of(cls, template: Template, who: Who, period: Period | None) -> Scope:
         found = _uses(template, _pairs(template, who))
         return cls({name: tuple(uses) for name, uses in found.items()}, period)
 

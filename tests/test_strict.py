@@ -293,6 +293,7 @@ def test_read_columns_under_a_department_s_methods(
     path = write_company(tmp_path, "csv", indicators=methods)
     department = load_params(path)
     assert read_columns(department.template, department.for_period(WINDOW), table) == expected
+    assert read_columns(department.template, department, table) == expected  # (its base params)
 
 
 # -- five of a kind, then one line ---------------------------------------------------------------
