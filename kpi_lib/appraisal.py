@@ -25,6 +25,8 @@ from .params import Department, IndicatorParams, Params
 from .period import Period
 from .rates import RATES, Evidence, RateInput, excluded_by_params, observe, unmatched
 from .result import DepartmentResult, Explanation, IndicatorRecord
+from .scope import Scope
+from .scope import method_of as method_in_force
 from .scoring import Rule, Scored, grade_of, score, weighted_total
 from .statistics import wilson
 from .tables import DataFolder
@@ -132,10 +134,7 @@ class Scorecard:
 
 def method_of(indicator: Indicator, spec: IndicatorParams) -> str:
     """The collection method in force: the params' choice, else the template's first computed method."""
-    if spec.method:
-        return spec.method
-    computed = [m for m in indicator.methods if m != "observation"]
-    return computed[0] if computed else "observation"
+    return method_in_force(indicator, spec)
 
 
 def tables_needed(params: Params, indicators: Iterable[Indicator]) -> list[str]:
@@ -158,7 +157,7 @@ def appraise(
     data = data or DataFolder.of(department, period)
     indicators = [i for i in department.template.indicators if groups is None or i.group in groups]
     needed = tables_needed(params, indicators)
-    data.check(params.department, needed)
+    data.check(params.department, needed, Scope.of(department.template, params, period))
     results: list[IndicatorResult] = []
     problems: list[Problem] = []
     for ind in indicators:

@@ -99,6 +99,7 @@ from .partitions import partition_bytes, recorded_file, write_partition, write_s
 from .period import Period
 from .reports import PLACEHOLDER, font_css, language_and_names, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
+from .scope import Scope
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
 from .sources import inside, no_code
@@ -179,8 +180,9 @@ def snapshot_inputs(
     try:
         params = department.for_period(period)
         names = tables_needed(params, department.template.indicators)
+        scope: Scope | None = Scope.of(department.template, params, period)
     except KpiError:
-        names = []
+        names, scope = [], None
     data = data or DataFolder.of(department, period)
     for name in names:
         for path in data.files(name):
@@ -220,7 +222,7 @@ def snapshot_inputs(
                     "stored": store_bytes(store, raw, sha, ".parquet"),
                 }
             )
-        written = write_partition(table, department.id, target)
+        written = write_partition(table, department.id, target, scope)
         partitions.append(
             {"table": name, "sha256": written.sha256, "rows": written.rows, "copy": f"{INPUTS}/{partition(name)}"}
         )
@@ -668,7 +670,8 @@ def recompute_department(folder: Path, period: str) -> list[str]:
         with recorded_inputs(folder) as (department, shown):
             data = DataFolder.of(department)
             expected = appraise(department, Period.parse(period), data=data).result()
-            differences += _check_partitions(folder, department, data, shown)
+            scope = Scope.of(department.template, department.for_period(Period.parse(period)), Period.parse(period))
+            differences += _check_partitions(folder, department, data, shown, scope)
     except KpiError as exc:
         return [f"{folder}: cannot recompute: {line}" for line in exc.lines()]
     whole: list[tuple[Path, DepartmentResult]] = []
@@ -711,7 +714,9 @@ def recompute_department(folder: Path, period: str) -> list[str]:
     return differences
 
 
-def _check_partitions(folder: Path, department: Department, data: DataFolder, shown: Mapping[str, str]) -> list[str]:
+def _check_partitions(
+    folder: Path, department: Department, data: DataFolder, shown: Mapping[str, str], scope: Scope
+) -> list[str]:
     """Each partition the notebooks read is exactly the department's rows of the stored full source."""
     try:
         entries = read_json(folder / MANIFEST).get("inputs", {}).get("partitions", [])
@@ -728,7 +733,7 @@ def _check_partitions(folder: Path, department: Department, data: DataFolder, sh
         table = data.table(name)
         # The copy read here is named as the run named the file (a tree moved since names the old place).
         named = recorded_file(folder / INPUTS / partition(name)) or shown.get(table.file, table.file)
-        again = sha256_bytes(partition_bytes(table, department.id, shown={**shown, table.file: named})[0])
+        again = sha256_bytes(partition_bytes(table, department.id, shown={**shown, table.file: named}, scope=scope)[0])
         if again != entry.get("sha256"):
             found.append(
                 f"{folder / INPUTS / partition(name)}: not the department's rows of the stored source "

@@ -43,7 +43,7 @@ from .audit import read_log, verify_period
 from .audit import sign as sign_off
 from .demo import write_demo
 from .diff import diff_runs
-from .errors import InternalError, KpiError, UsageError
+from .errors import InternalError, KpiError, UsageError, problem_lines
 from .explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
 from .exports import chromium, html_to_pdf
 from .files import write_atomic
@@ -56,7 +56,8 @@ from .params import Department, load_params
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
 from .schedule import Task, findings, tasks, to_ics
-from .tables import DataFolder
+from .scope import Scope
+from .tables import DataFolder, note_lines
 from .template import load_template
 from .workdays import DEFAULT_CALENDAR, UnknownCalendar, calendar_of
 from .workers import dask_executor, local_executor
@@ -250,14 +251,23 @@ def validate(
 
 
 def _validate_one(path: Path, window: Period | None) -> list[str]:
-    """Problems (errors) of one department; findings are printed as they are found."""
+    """Problems (errors) of one department; notes and findings are printed as they are found.
+
+    A problem that cannot change a number of the period (in a column no indicator
+    reads, in a row outside the period's window) is a note: printed, never an error.
+    """
     try:
         department = load_params(path)
         review = department.base.review_date
         period = window or Period.parse(str(review.year if review else date.today().year))
         data = DataFolder.of(department, period)
         needed = _tables_of_every_period(department)
-        lines = [str(p) for n in needed for p in data.table(n).problems_of(department.id)]
+        scope = Scope.of(department.template, department.for_period(period), period)
+        found = [data.table(n).sorted_problems(department.id, scope) for n in needed]
+        for each in found:
+            for note in note_lines(each, department.id, period):
+                stdout.print(f"note  {path}: {note}", markup=False)
+        lines = problem_lines(p for each in found for p in each.stops)
         if lines:
             return lines
         for line in unknown_values(department, data):

@@ -18,7 +18,11 @@ An `InputError` holds a list of `Problem`s: validation gathers every problem of 
 file before it reports, so a spreadsheet is fixed in one pass. Each problem renders
 as one line naming the file, the row (counted as a spreadsheet user counts: the
 header is row 1), the column, the value found (shortened to 60 characters) and
-what was expected.
+what was expected. Problems become lines for people in one place, `problem_lines`:
+of problems of the same kind in one column, the first five are shown and the rest
+are one line (`complaints.csv: … and 582 more like this in column received_at (rows
+12–1911)`), so
+a wrong date format reads as six lines, not six hundred.
 
 Each `Problem` also carries a `Code` (`problem.code == "missing_column"`): a stable
 snake_case name of what is wrong, for a caller to branch on, never printed. Every
@@ -234,6 +238,45 @@ class Problem:
         return text + self.message
 
 
+SHOWN_PER_KIND = 5  # problems of one kind in one column shown in full; the rest in one line
+
+
+def problem_lines(problems: Iterable[Problem]) -> list[str]:
+    """Problems as lines for people: one per problem, but of the same kind (code) in one column of one file
+    only the first `SHOWN_PER_KIND`, then one line for the rest, where the sixth stood:
+    `complaints.csv: … and 582 more like this in column received_at (rows 12–1911)`."""
+    problems = list(problems)
+    kinds: dict[tuple[str, str | None, str], list[Problem]] = {}
+    for p in problems:
+        kinds.setdefault((p.file, p.column, p.code.value), []).append(p)
+    lines: list[str] = []
+    seen: dict[tuple[str, str | None, str], int] = {}
+    for p in problems:
+        kind = (p.file, p.column, p.code.value)
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= SHOWN_PER_KIND:
+            lines.append(str(p))
+        elif seen[kind] == SHOWN_PER_KIND + 1:
+            lines.append(_more_line(kinds[kind][SHOWN_PER_KIND:]))
+    return lines
+
+
+def _more_line(rest: list[Problem]) -> str:
+    """`file: … and N more like this in column C (rows a–b)` for the problems of a kind not shown."""
+    first = rest[0]
+    where = f" in column {first.column}" if first.column is not None else ""
+    rows = sorted({r for r in (_row_number(p) for p in rest) if r is not None})
+    span = "" if not rows else f" (row {rows[0]})" if len(rows) == 1 else f" (rows {rows[0]}–{rows[-1]})"
+    return f"{first.file}: … and {len(rest)} more like this{where}{span}"
+
+
+def _row_number(problem: Problem) -> int | None:
+    if problem.row is not None:
+        return problem.row
+    digits = "".join(c for c in problem.cell or "" if c.isdigit())
+    return int(digits) if digits else None
+
+
 class KpiError(Exception):
     """Base of every error the toolkit raises on purpose."""
 
@@ -263,14 +306,15 @@ class InputError(KpiError):
                 raise TypeError(f"{type(self).__name__}(message) needs the problem's code")
             problems = [Problem(file=file, message=problems, code=code_of(code))]
         self.problems: list[Problem] = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__("\n".join(problem_lines(self.problems)))
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its problems (a worker process raises it, the parent reports it)."""
         return (type(self), (self.problems,))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        """One line per problem, problems of one kind in one column beyond the first five in one line (`problem_lines`)."""
+        return problem_lines(self.problems)
 
 
 class TemplateError(InputError):

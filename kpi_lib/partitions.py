@@ -11,7 +11,8 @@ and the group notebooks read their partition (`PartitionFolder`) instead of the
 company's files. A partition holds everything the department's computation
 takes from the table: its rows (with the file's row numbers in `_row` and the
 frame's index), its problems exactly as the full read found them (its own rows',
-the file's, values that nearly name it, "no row of this department"), and the
+the file's, values that nearly name it, "no row of this department": those that
+stop it in the period, see `kpi_lib.scope`), and the
 xlsx column letters; so a bad row fails its own department with the same
 message and row number as before, and the other departments' rows never reach
 a department's folder. Rows the params exclude by key (`tables.<table>.exclude`)
@@ -50,6 +51,7 @@ import pyarrow.parquet as pq
 from .errors import AuditError, InternalError, Problem
 from .files import sha256_bytes, sha256_file, write_atomic
 from .layout import SOURCES_JSON, partition
+from .scope import Scope
 from .sql import Queries
 from .tables import DataFolder, ReadRules, Table
 from .zones import fold_column
@@ -74,15 +76,20 @@ class Written:
 
 
 # -- writing --------------------------------------------------------------------------------
-def partition_bytes(table: Table, department: str, *, shown: Mapping[str, str] | None = None) -> tuple[bytes, int]:
+def partition_bytes(
+    table: Table, department: str, *, shown: Mapping[str, str] | None = None, scope: Scope | None = None
+) -> tuple[bytes, int]:
     """The Parquet bytes of `department`'s partition of `table` (not written), and its number of rows.
 
     `shown` renames files (`kpi verify` reads copies of the sources: their problems
-    and rows must name the files the run named).
+    and rows must name the files the run named). The problems kept are those that
+    stop the department under `scope` (what it reads in the period): notes (an
+    unread column, a row outside the window) change no number, so they are not kept
+    and do not change the partition's sha256.
     """
     shown = shown or {}
     frame = table.own_rows(department)
-    problems = [replace(p, file=shown.get(p.file, p.file)) for p in table.problems_of(department)]
+    problems = [replace(p, file=shown.get(p.file, p.file)) for p in table.problems_of(department, scope)]
     excluded = table.exclusions_of(department)
     columns: dict[str, pa.Array] = {}
     kinds: list[list[str]] = []  # [name, kind] in the frame's order (the metadata's keys are sorted)
@@ -121,9 +128,9 @@ def partition_bytes(table: Table, department: str, *, shown: Mapping[str, str] |
     return data, len(frame)
 
 
-def write_partition(table: Table, department: str, inputs: Path) -> Written:
-    """Write `department`'s partition of `table` into `inputs/tables/`; its sha256 and rows."""
-    data, rows = partition_bytes(table, department)
+def write_partition(table: Table, department: str, inputs: Path, scope: Scope | None = None) -> Written:
+    """Write `department`'s partition of `table` into `inputs/tables/`; its sha256 and rows (`partition_bytes`)."""
+    data, rows = partition_bytes(table, department, scope=scope)
     write_atomic(inputs / partition(table.spec.name), data)
     return Written(sha256_bytes(data), rows)
 

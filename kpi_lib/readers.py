@@ -95,8 +95,9 @@ Wanted = Callable[[str], bool]  # which (stripped) headers a caller needs
 def read_raw(path: Path, sheet: str | None = None, wanted: Wanted | None = None) -> RawTable:
     """Read a table file's cells; raise `Unreadable` when the file as a whole cannot be read.
 
-    With `wanted`, a CSV's frame may hold only the columns whose stripped header
-    it accepts (`RawTable.headers` then lists them all); other formats are read whole.
+    With `wanted`, a CSV's or Parquet file's frame may hold only the columns whose
+    stripped header it accepts (`RawTable.headers` then lists them all): a Parquet
+    file's other columns are never read (pyarrow's `columns=`); xlsx is read whole.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -104,7 +105,7 @@ def read_raw(path: Path, sheet: str | None = None, wanted: Wanted | None = None)
     if suffix == ".xlsx":
         return read_xlsx(path, sheet)
     if suffix == ".parquet":
-        return read_parquet(path)
+        return read_parquet(path, wanted)
     raise Unreadable(f"unsupported file type {suffix}; expected .csv, .xlsx or .parquet", Code.UNSUPPORTED_FILE_TYPE)
 
 
@@ -436,24 +437,37 @@ def _xlsx_value(cell: Cell | MergedCell, formula: bool, stale: bool = False) -> 
 MAX_PARQUET_ROWS = 5_000_000  # a compressed file can hold far more rows than memory (a 364 KB file, 20M rows)
 
 
-def read_parquet(path: Path) -> RawTable:
+def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
     """Read a Parquet file; nulls are empty cells, NaN and infinity are refused, not taken for empty.
 
     A timestamp with nanoseconds is refused (Python keeps microseconds: it would be
     cut), and so is a file of more than `MAX_PARQUET_ROWS` rows; a 32- or 16-bit float is read as the shortest text of its own precision
-    (`1000.1`, not `1000.0999755859375`).
+    (`1000.1`, not `1000.0999755859375`). With `wanted`, only the columns it accepts
+    are read from the file (the others cost neither time nor memory).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    every: list[str] | None = None
     try:
-        rows = pq.ParquetFile(path).metadata.num_rows
+        parquet = pq.ParquetFile(path)
+        rows = parquet.metadata.num_rows
         if rows > MAX_PARQUET_ROWS:
             raise Unreadable(
                 f"holds {rows:,} rows; expected at most {MAX_PARQUET_ROWS:,} (split the export by period or department)",
                 Code.TOO_MANY_ROWS,
             )
-        table = pq.read_table(path)
+        names = [str(name) for name in parquet.schema_arrow.names]
+        keep = [n for n in names if wanted(n.strip())] if wanted is not None else names
+        if wanted is not None and len(set(keep)) == len(
+            keep
+        ):  # (a wanted name given twice: read whole, reported below)
+            every = names
+            table = parquet.read(columns=keep)
+        elif wanted is not None:
+            table = parquet.read()  # (the dataset reader refuses a name given twice; this one reads it for `_frame`)
+        else:
+            table = pq.read_table(path)
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable Parquet file
@@ -473,7 +487,9 @@ def read_parquet(path: Path) -> RawTable:
                 Code.DATE_OUT_OF_RANGE,
             ) from None
         columns.append(cells)
-    return _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
+    raw = _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
+    raw.headers = every
+    return raw
 
 
 def _narrow_floats(column: Any) -> list[Any]:

@@ -224,7 +224,7 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
     renames = {}
     for column, header in source.columns.items():
         if str(header) not in headers:
-            near = [h for h in headers if fold(h) == fold(str(header))]
+            near = [h for h in (raw.headers or headers) if fold(h) == fold(str(header))]
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             problems.append(
                 Problem(

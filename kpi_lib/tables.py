@@ -85,6 +85,23 @@ the second), added after `_row` only for a timestamp column that has such a cell
 filters and partitions; durations and the order check turn local times into
 instants with it (`kpi_lib.zones.instants`).
 
+Strict where it counts (see `kpi_lib.scope` for the whole rule): every problem
+is found and kept in `Table.problems`, but which stop a department is decided
+when it asks (`Table.sorted_problems(department, scope)`), by what it reads in
+the period. A column is *read* when an indicator of the department reads it under
+the method in force: the table's `department` and key columns, every column the
+rate names (window date, `start`/`end`, `done`, `excused`/`reason`, `score` …),
+the columns it filters on, a budget's `period` and `amount`, every column of
+`observations` under `method: observation` (which then reads nothing of its rate's
+table). A problem in any other column (a descriptive one, an unnamed pandas index,
+a header given twice that nothing reads, values right of an xlsx table) is a note,
+and so is a problem of a row whose window column parses and falls outside the
+period (outside for every indicator that reads the table; budgets and observations
+by their `period`; key accounts not active at the window's start). A problem that
+names no row, or a mapping that maps nothing, always stops. The table is read
+once: the same `Table` answers for every department and period. `read_columns`
+gives the read columns (a SQL source converts only those).
+
 Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
 (`kpi_lib.readers`), only the columns the template names; each text column is
 then parsed as a whole: a pattern (`PLAIN`) picks the cells that are plainly
@@ -93,7 +110,9 @@ parser (`_parse_cell`, the definition), once per distinct text, so a problem
 keeps its exact message, code, row, column, value and department. Keys are
 checked with `duplicated()`, order with one comparison per pair. Typed cells
 (xlsx, Parquet, an adapter's frame) are parsed cell by cell as before. Every
-row of the file is validated whatever department is appraised.
+row of the file is validated whatever department is appraised; a Parquet file is
+read for the template's (or the mapping's) columns only, any other file whole
+(an adapter may read any column).
 """
 
 from __future__ import annotations
@@ -116,11 +135,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import sql, yamlfile
-from .errors import Code, DataError, InputError, InternalError, KpiError, Place, Problem, Refusal, UsageError, place
+from .errors import (
+    Code,
+    DataError,
+    InputError,
+    InternalError,
+    KpiError,
+    Place,
+    Problem,
+    Refusal,
+    UsageError,
+    place,
+    problem_lines,
+)
 from .files import sha256_bytes
 from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
+from .scope import Scope
+from .scope import read_columns as read_columns  # (a SQL source converts only these columns)
 from .snapshot import adapted_path, read_frame
 from .sources import adapt, adapter_path, inside, reshape, source_path, table_file_problem
 from .template import Column, TableSpec, Template
@@ -399,6 +432,30 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# Problems that stop whatever columns a department reads: a mapping the params wrote that maps nothing or clashes.
+ALWAYS_STOPS = frozenset({Code.MAPPING_UNMATCHED, Code.MAPPING_CONFLICT, Code.VALUES_WITHOUT_COLUMN})
+# Problems of a column no one can read, having no header: values under no header, or right of the table.
+UNNAMED = frozenset({Code.UNNAMED_COLUMN, Code.VALUE_OUTSIDE_TABLE})
+_CELL_ROW = re.compile(r"^[A-Z]+([0-9]+)$")
+
+
+def _row_of(problem: Problem) -> int | None:
+    """The row a problem names: its row, or the row of its xlsx cell (E12 → 12)."""
+    if problem.row is not None:
+        return problem.row
+    match = _CELL_ROW.match(problem.cell or "")
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """A department's problems of one table under a `Scope`: what stops it, and the notes (why each stops nothing)."""
+
+    stops: list[Problem]
+    unread: list[Problem] = field(default_factory=list)  # in a column the department's indicators do not read
+    outside: list[Problem] = field(default_factory=list)  # in a row outside the period's window
+
+
 @dataclass
 class Table:
     """One input table as read: the parsed frame, its file and every problem found."""
@@ -415,6 +472,7 @@ class Table:
     exclude_file: str = ""  # the params file that names `exclude` (its problems name it)
     known_departments: frozenset[str] | None = None  # ids known to the run; None: no typo check of department values
     _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # department → excluded
+    headers: Mapping[str, str] = field(default_factory=dict)  # column → the file's header it was read from
 
     def place(self, row: int | None, column: str) -> Place:
         """Where a cell is, for a `Problem`: the xlsx cell reference when there is one, else the row."""
@@ -508,12 +566,92 @@ class Table:
         """Each department value of the file and its row positions (empty cells left out), in order of first appearance."""
         return dict(sorted(self._positions.items(), key=lambda item: int(item[1][0])))
 
-    def problems_of(self, department: str) -> list[Problem]:
+    def problems_of(self, department: str, scope: Scope | None = None) -> list[Problem]:
         """Problems that stop this department: its own rows', the file's, values that nearly name it, and no rows at all.
 
-        The problems of rows its params exclude by key are not among them (they are left out with their
-        reason); an exclusion whose key is no row of the table is.
+        With a `scope` (what the department reads in a period), problems in columns it
+        does not read and in rows outside the period's window are left out: they are
+        notes (`sorted_problems`). The problems of rows its params exclude by key are
+        not among them either (they are left out with their reason); an exclusion
+        whose key is no row of the table is.
         """
+        return self.sorted_problems(department, scope).stops
+
+    def notes_of(self, department: str, scope: Scope) -> list[Problem]:
+        """This department's problems that stop nothing under `scope` (unread columns, rows outside the window)."""
+        found = self.sorted_problems(department, scope)
+        return [*found.unread, *found.outside]
+
+    def sorted_problems(self, department: str, scope: Scope | None = None) -> Sorted:
+        """The department's problems sorted by `scope` (see `kpi_lib.scope`): what stops it, and the notes."""
+        mine = self._own_problems(department)
+        if scope is None or not scope.reads(self.spec.name):
+            stops, unread, outside = mine, list[Problem](), list[Problem]()
+        else:
+            stops, unread, outside = self._sort(mine, scope)
+        stops.extend(self._no_rows(department, stops))
+        return Sorted(stops, unread, outside)
+
+    def _sort(self, problems: list[Problem], scope: Scope) -> tuple[list[Problem], list[Problem], list[Problem]]:
+        read = scope.columns(self.spec.name)
+        stops: list[Problem] = []
+        unread: list[Problem] = []
+        rows: list[tuple[Problem, int]] = []
+        for p in problems:
+            if not self._in_read_column(p, read):
+                unread.append(p)
+                continue
+            row = _row_of(p)
+            position = None if row is None else self._row_positions.get(row)
+            if position is None:
+                stops.append(p)
+            else:
+                rows.append((p, position))
+        outside: list[Problem] = []
+        if rows:
+            mask = scope.outside(self.spec.name, self.frame)
+            for p, position in rows:
+                (outside if mask[position] else stops).append(p)
+        order = {id(p): i for i, p in enumerate(problems)}
+        stops.sort(key=lambda p: order[id(p)])
+        return stops, unread, outside
+
+    def _in_read_column(self, problem: Problem, read: frozenset[str]) -> bool:
+        """False when the problem is in a column no indicator of the scope reads (an unnamed one included)."""
+        if problem.code in ALWAYS_STOPS:
+            return True
+        if problem.code in UNNAMED:
+            return False
+        column = problem.column
+        if column is None:
+            return True
+        if column in self._columns:
+            return column in read
+        if problem.code == Code.DUPLICATE_COLUMN:  # a file header given twice: is it the header of a read column?
+            return any(c in read for c in self._columns_of_header(column))
+        return True  # (a key of several columns, a name we do not know: stops, as before)
+
+    def _columns_of_header(self, header: str) -> list[str]:
+        """The template columns a file header would be read as (by name, alias or the params' mapping)."""
+        text = header.strip()
+        return [
+            c.name
+            for c in self.spec.columns
+            if text.casefold() == c.name.casefold()
+            or (c.alias and text == c.alias)
+            or text.casefold() == str(self.headers.get(c.name, c.name)).strip().casefold()
+        ]
+
+    @cached_property
+    def _columns(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.spec.columns)
+
+    @cached_property
+    def _row_positions(self) -> dict[int, int]:
+        """Each row number (`_row`) and its position in the frame."""
+        return {int(r): i for i, r in enumerate(self.frame["_row"].to_numpy().tolist())}
+
+    def _own_problems(self, department: str) -> list[Problem]:
         problems = [p for p in self.problems if p.department in (None, department)]
         if self.exclude:
             rows = self.own_rows(department)
@@ -548,7 +686,12 @@ class Table:
                             code=Code.NEAR_MATCH,
                         )
                     )
-        if not problems and department not in self._departments and self._departments and not self.rules.allow_no_rows:
+        return problems
+
+    def _no_rows(self, department: str, stops: list[Problem]) -> list[Problem]:
+        """The "no row of department …" problem, when nothing else stops it and every row is another department's."""
+        problems: list[Problem] = []
+        if not stops and department not in self._departments and self._departments and not self.rules.allow_no_rows:
             values = sorted(self._departments)
             shown = ", ".join(values[:8]) + (f" … ({len(values)} values)" if len(values) > 8 else "")
             problems.append(
@@ -618,14 +761,6 @@ def _key_part(series: pd.Series) -> list[Any]:
     return [t if set_ else None for t, set_ in zip(text.tolist(), series.notna().tolist(), strict=True)]
 
 
-def _row_of(problem: Problem) -> int | None:
-    """The row a problem names: its row, or the row of its xlsx cell (`E12` → 12)."""
-    if problem.row is not None:
-        return problem.row
-    match = re.fullmatch(r"[A-Z]+(\d+)", problem.cell or "")
-    return int(match.group(1)) if match else None
-
-
 def params_ids(folder: Path) -> frozenset[str]:
     """The department ids of the params files (`*.yaml`, `*.yml`) in `folder`; files that do not read as params are skipped."""
     try:
@@ -648,6 +783,25 @@ def _params_ids(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> frozens
         if isinstance(value, str) and PLAIN_ID.fullmatch(value):
             found.add(value)
     return frozenset(found)
+
+
+def note_lines(found: Sorted, department: str, period: Period | None) -> list[str]:
+    """The notes of `found` as lines for `kpi validate`: one per unread column, then the rows outside the window."""
+    lines: list[str] = []
+    columns: dict[tuple[str, str | None, str], list[Problem]] = {}
+    for p in found.unread:
+        key = (p.file, p.column, "") if p.column is not None else (p.file, None, str(p))
+        columns.setdefault(key, []).append(p)
+    for (_, column, _), problems in columns.items():
+        more = f" ({len(problems)} problems in this column)" if len(problems) > 1 else ""
+        what = f"column {column} is" if column is not None else "a column without a header is"
+        lines.append(f"{problems[0]}{more}; {what} read by no indicator of {department}: nothing stops")
+    within = f" {period}" if period is not None else ""
+    lines.extend(
+        f"{line} (the row is outside the period{within}, so it cannot count: nothing stops)"
+        for line in problem_lines(found.outside)
+    )
+    return lines
 
 
 def find_table_file(folder: Path, name: str) -> list[Path]:
@@ -739,6 +893,13 @@ def wanted_headers(spec: TableSpec) -> Callable[[str], bool]:
     return lambda header: header.lower() in names or header in aliases
 
 
+def mapped_headers(spec: TableSpec, source: TableSource) -> Callable[[str], bool]:
+    """`wanted_headers` of a mapped table: the template's names and aliases, and the headers `columns` maps."""
+    plain = wanted_headers(spec)
+    mapped = {str(header).strip() for header in source.columns.values()}
+    return lambda header: header in mapped or plain(header)
+
+
 def _unreadable(path: Path, exc: Unreadable | OSError) -> Problem:
     """The problem of a table file that cannot be read at all."""
     if isinstance(exc, OSError):
@@ -791,8 +952,10 @@ def _load_mapped(
             except KpiError as exc:
                 lines = [Problem(file=str(kept), message=line, code=Code.UNREADABLE_FILE) for line in exc.lines()]
                 return _failed(spec, str(path), sha, lines, rules)
-        else:
-            raw = read_raw(path, sheet=source.sheet)
+        else:  # an adapter may read any column; otherwise only the headers the mapping or the template names
+            raw = read_raw(
+                path, sheet=source.sheet, wanted=None if adapter is not None else mapped_headers(spec, source)
+            )
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     if adapter is not None:
@@ -817,6 +980,7 @@ def _reshaped(
                 formats.setdefault(column.name, source.date_format)
     table = parse_table(reshaped, spec, file, sha, formats=formats, rules=rules)
     table.problems[:0] = problems
+    table.headers = {**table.headers, **{column: str(header) for column, header in source.columns.items()}}
     return table
 
 
@@ -992,7 +1156,9 @@ def parse_table(
     _check_order(spec, values, places_of, problems, rules.timezone, folds)
     for name, mask in folds.items():
         values[fold_column(name)] = pd.Series(pd.array(mask, dtype="boolean"))
-    return Table(spec, file, sha, _frame(spec, values, rows), problems, rules, letters)
+    table = Table(spec, file, sha, _frame(spec, values, rows), problems, rules, letters)
+    table.headers = {name: str(header) for name, header in headers.items()}
+    return table
 
 
 def _note_folds(folds: dict[str, np.ndarray], name: str, mask: np.ndarray) -> None:
@@ -1604,8 +1770,8 @@ class DataFolder:
                 return replace(problem, cell=table.place(problem.row, problem.column).get("cell"))
         return problem
 
-    def check(self, department: str, names: list[str] | tuple[str, ...]) -> None:
-        """Raise one `DataError` with every problem of these tables that concerns `department`."""
-        problems = [p for name in names for p in self.table(name).problems_of(department)]
+    def check(self, department: str, names: list[str] | tuple[str, ...], scope: Scope | None = None) -> None:
+        """Raise one `DataError` with every problem of these tables that stops `department` (under `scope`)."""
+        problems = [p for name in names for p in self.table(name).problems_of(department, scope)]
         if problems:
             raise DataError(problems)

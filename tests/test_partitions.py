@@ -20,6 +20,7 @@ from kpi_lib import tables as tables_module
 from kpi_lib.appraisal import tables_needed
 from kpi_lib.errors import Code, Problem
 from kpi_lib.partitions import PartitionFolder, SharedTables, partition_bytes, read_partition, write_partition
+from kpi_lib.scope import Scope
 from kpi_lib.tables import ReadRules, Table
 from kpi_lib.template import load_template
 
@@ -44,8 +45,10 @@ def keep_partitions(root: Path, period: Period) -> tuple[SharedTables, dict[str,
         department = load_params(root / "params" / f"{dept}.yaml")
         data = shared.folder(department)
         inputs = root / "outputs" / dept / "inputs"
-        for name in tables_needed(department.for_period(period), department.template.indicators):
-            write_partition(data.table(name), dept, inputs)
+        params = department.for_period(period)
+        scope = Scope.of(department.template, params, period)  # what stops it in the period, as `kpi run` keeps it
+        for name in tables_needed(params, department.template.indicators):
+            write_partition(data.table(name), dept, inputs, scope)
         folders[dept] = inputs
     return shared, folders
 
@@ -85,28 +88,30 @@ def test_each_table_is_read_once_for_all_departments(demo: Path, monkeypatch: py
         assert isinstance(outcome(dept, demo, Period.parse("2026-Q4"), folders[dept]), dict)
 
 
-def _line(path: Path, department: str) -> int:
-    """The 0-based index of the first line of `department` in a CSV."""
+def _line(path: Path, department: str, having: str = "") -> int:
+    """The 0-based index of the first line of `department` in a CSV (that holds `having`)."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines) if f",{department}," in line)
+    return next(i for i, line in enumerate(lines) if f",{department}," in line and having in line)
 
 
-def _edit(table: str, department: str, change: Callable[[list[str]], list[str]]) -> Callable[[Path], None]:
+def _edit(
+    table: str, department: str, change: Callable[[list[str]], list[str]], having: str = ""
+) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         path = root / "data" / "demo" / f"{table}.csv"
         lines = path.read_text(encoding="utf-8").splitlines()
-        i = _line(path, department)
+        i = _line(path, department, having)
         lines[i] = ",".join(change(lines[i].split(",")))
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     return apply
 
 
-def _append_copy(table: str, department: str) -> Callable[[Path], None]:
+def _append_copy(table: str, department: str, having: str = "") -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         path = root / "data" / "demo" / f"{table}.csv"
         lines = path.read_text(encoding="utf-8").splitlines()
-        path.write_text("\n".join([*lines, lines[_line(path, department)]]) + "\n", encoding="utf-8")
+        path.write_text("\n".join([*lines, lines[_line(path, department, having)]]) + "\n", encoding="utf-8")
 
     return apply
 
@@ -123,14 +128,19 @@ DAMAGE = {
     ),
     "a score out of range in cs-west's row": (_edit("surveys", "cs-west", lambda c: [*c[:5], "9"]), {"cs-west"}),
     "a department value that nearly names cs-north": (
-        _edit("complaints", "cs-north", lambda c: [c[0], "CS-North", *c[2:]]),
+        _edit("complaints", "cs-north", lambda c: [c[0], "CS-North", *c[2:]], having=",cs-north,2026-1"),
         {"cs-north"},
     ),
     "an empty department stops everybody": (
-        _edit("expenses", "cs-west", lambda c: [c[0], "", *c[2:]]),
+        _edit("expenses", "cs-west", lambda c: [c[0], "", *c[2:]], having=",2026-11-"),
         set(DEPARTMENTS),
     ),
-    "a duplicate key of cs-east": (_append_copy("feedback", "cs-east"), {"cs-east"}),
+    "an empty department in a row outside the period stops nobody": (
+        _edit("expenses", "cs-west", lambda c: [c[0], "", *c[2:]], having=",2026-03-"),
+        set(),
+    ),
+    "a duplicate key of cs-east": (_append_copy("feedback", "cs-east", ",2026-1"), {"cs-east"}),
+    "a duplicate key of cs-east outside the period": (_append_copy("feedback", "cs-east", ",2026-03-"), set()),
     "a missing file stops everybody": (_drop("revisits"), set(DEPARTMENTS)),
 }
 
