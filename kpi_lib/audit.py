@@ -668,9 +668,10 @@ def recompute_department(folder: Path, period: str) -> list[str]:
     differences: list[str] = []
     try:
         with recorded_inputs(folder) as (department, shown):
-            data = DataFolder.of(department)
-            expected = appraise(department, Period.parse(period), data=data).result()
-            scope = Scope.of(department.template, department.for_period(Period.parse(period)), Period.parse(period))
+            appraised = Period.parse(period)
+            data = DataFolder.of(department, appraised)
+            expected = appraise(department, appraised, data=data).result()
+            scope = Scope.of(department.template, department.for_period(appraised), appraised)
             differences += _check_partitions(folder, department, data, shown, scope)
     except KpiError as exc:
         return [f"{folder}: cannot recompute: {line}" for line in exc.lines()]

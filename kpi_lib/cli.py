@@ -161,7 +161,7 @@ def score(
     """Compute one department for one period and print its scorecard."""
     window = _period(period)
     department = load_params(params)
-    data = DataFolder.of(department)
+    data = DataFolder.of(department, window)
     card = appraise(department, window, data=data)
     for line in unknown_values(department, data, window):
         _error(line)
@@ -264,9 +264,9 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
         needed = _tables_of_every_period(department)
         scope = Scope.of(department.template, department.for_period(period), period)
         found = [data.table(n).sorted_problems(department.id, scope) for n in needed]
-        for each in found:
-            for note in note_lines(each, department.id, period):
-                stdout.print(f"note  {path}: {note}", markup=False)
+        notes = (note for each in found for note in note_lines(each, department.id, period))
+        for note in dict.fromkeys(notes):  # tables read from one file share its notes: each said once
+            stdout.print(f"note  {path}: {note}", markup=False)
         lines = problem_lines(p for each in found for p in each.stops)
         if lines:
             return lines

@@ -244,7 +244,8 @@ SHOWN_PER_KIND = 5  # problems of one kind in one column shown in full; the rest
 def problem_lines(problems: Iterable[Problem]) -> list[str]:
     """Problems as lines for people: one per problem, but of the same kind (code) in one column of one file
     only the first `SHOWN_PER_KIND`, then one line for the rest, where the sixth stood:
-    `complaints.csv: … and 582 more like this in column received_at (rows 12–1911)`."""
+    `complaints.csv: … and 582 more like this in column received_at (rows 12–1911)`. One problem more
+    than that is shown itself: a line saying "1 more" would take its place and say less."""
     problems = list(problems)
     kinds: dict[tuple[str, str | None, str], list[Problem]] = {}
     for p in problems:
@@ -254,7 +255,7 @@ def problem_lines(problems: Iterable[Problem]) -> list[str]:
     for p in problems:
         kind = (p.file, p.column, p.code.value)
         seen[kind] = seen.get(kind, 0) + 1
-        if seen[kind] <= SHOWN_PER_KIND:
+        if seen[kind] <= SHOWN_PER_KIND or len(kinds[kind]) == SHOWN_PER_KIND + 1:
             lines.append(str(p))
         elif seen[kind] == SHOWN_PER_KIND + 1:
             lines.append(_more_line(kinds[kind][SHOWN_PER_KIND:]))

@@ -812,7 +812,7 @@ def _describe(run: DepartmentRun, department: Department, batch: _Batch) -> None
             stored_files=batch.stored_files,
         )
         run.fingerprint["rows"] = {entry["table"]: entry["sha256"] for entry in run.inputs["partitions"]}
-        shared = batch.shared.folder(department)
+        shared = batch.shared.folder(department, batch.window)
         for entry in run.inputs["partitions"]:  # a survey kind no indicator looks for: its rows are left out, said once
             run.notes.extend(shared.table(entry["table"]).unknown_values(department.id))
     except OutputError:

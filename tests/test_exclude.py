@@ -102,9 +102,9 @@ CASES = [
         value="50.00",
     ),
     Case(
-        "composite key (|): a wrong observation of another period no longer stops the department",
-        {"observations": {f"CS03|{DEPT}|2026-Q3": "entered by mistake"}},
-        rows=edited(extra={"observations": [["CS03", DEPT, "2026-Q3", "abc", "李四", "2026-09-20", "现场", "", ""]]}),
+        "composite key (|): a wrong observation of the period no longer stops the department",
+        {"observations": {f"CS03|{DEPT}|{PERIOD}": "entered by mistake"}},
+        rows=edited(extra={"observations": [["CS03", DEPT, PERIOD, "abc", "李四", "2026-09-20", "现场", "", ""]]}),
         indicator="CS02",
         value="92.00",
         params=OBSERVED,
@@ -120,7 +120,7 @@ CASES = [
     Case(
         "composite key: the same wrong observation without the exclusion stops it",
         {},
-        rows=edited(extra={"observations": [["CS03", DEPT, "2026-Q3", "abc", "李四", "2026-09-20", "现场", "", ""]]}),
+        rows=edited(extra={"observations": [["CS03", DEPT, PERIOD, "abc", "李四", "2026-09-20", "现场", "", ""]]}),
         code="not_a_number",
         names=("observations.csv", "row 4", "column value"),
         params=OBSERVED,
