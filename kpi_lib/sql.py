@@ -69,8 +69,8 @@ import re
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -611,11 +611,17 @@ def read_kept(path: Path) -> tuple[pd.DataFrame, str]:
     return read_frame(path), sha256_bytes(data)
 
 
-def raw_table(frame: pd.DataFrame, table: str) -> RawTable:
-    """A kept result as a table's raw cells: row i of the result is row i (1-based), headers checked like a file's."""
-    header = [str(name) for name in frame.columns]
-    columns = [[typed_cell(v) for v in frame.iloc[:, i].tolist()] for i in range(frame.shape[1])]
-    return from_columns(label(table), header, columns, row_base=1)
+def raw_table(frame: pd.DataFrame, table: str, wanted: Callable[[str], bool] | None = None) -> RawTable:
+    """A kept result as a table's raw cells: row i of the result is row i (1-based), headers checked like a file's.
+
+    With `wanted` (which headers the mapping or the template can read, as for a file), only those
+    columns are converted; the others are in the kept copy and its sha256, never parsed.
+    """
+    every = [str(name) for name in frame.columns]
+    keep = [i for i, name in enumerate(every) if wanted is None or wanted(name.strip())]
+    columns = [[typed_cell(v) for v in frame.iloc[:, i].tolist()] for i in keep]
+    raw = from_columns(label(table), [every[i] for i in keep], columns, row_base=1)
+    return raw if wanted is None else replace(raw, headers=every)
 
 
 def key_text(raw: RawTable, key: tuple[str, ...], row: int) -> str:

@@ -1033,7 +1033,7 @@ def load_query(
         if not result.ok or result.frame is None:
             return _failed(spec, file, None, result.problems, rules)
         frame, sha = result.frame, result.sha256
-    raw = sql.raw_table(frame, spec.name)
+    raw = sql.raw_table(frame, spec.name, wanted=mapped_headers(spec, source))
     table = _reshaped(raw, spec, source, file, sha, rules)
     if spec.key:
         reshaped = reshape(raw, source, file)[0]

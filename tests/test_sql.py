@@ -286,6 +286,33 @@ def test_rows_outside_the_window_are_not_read_and_problems_name_the_query_row_an
     assert "complaint_id=K4" in str(problem)
 
 
+# A query's columns no indicator reads are kept with the result but never parsed: what they hold stops nothing
+UNREAD_SQL = [
+    ("an unnamed expression", "SELECT *, 1 + 1 FROM tickets"),
+    ("a column given twice", "SELECT *, team AS note, opened_at AS note FROM tickets"),
+    ("control characters in free text", "SELECT *, 'a' || char(7) AS remark FROM tickets"),
+]
+
+
+@pytest.mark.parametrize(("case", "query"), UNREAD_SQL, ids=[c for c, _ in UNREAD_SQL])
+def test_what_a_query_returns_beyond_the_read_columns_stops_nothing(crm: Company, case: str, query: str) -> None:
+    plain = appraise(load_params(_params(crm, "sqlite:///crm.sqlite", "SELECT * FROM tickets")), Q4).to_json()
+    wide = load_params(_params(crm, "sqlite:///crm.sqlite", query))
+    assert DataFolder.of(wide, Q4).table("complaints").problems_of("cs-test") == []
+    assert appraise(wide, Q4).to_json() == plain
+
+
+@pytest.mark.parametrize("happy", ["x'01' AS happy", "happy, x'00ff' AS attachment"])
+def test_a_result_that_cannot_be_kept_exactly_is_refused_naming_the_column(crm: Company, happy: str) -> None:
+    """The whole result is kept as evidence, so a binary value is refused wherever it is (cast it in the query)."""
+    query = f"SELECT ticket_no, team, opened_at, closed_at, {happy} FROM tickets"
+    (problem,) = (
+        DataFolder.of(load_params(_params(crm, "sqlite:///crm.sqlite", query)), Q4).table("complaints").problems
+    )
+    assert problem.code == Code.UNSUPPORTED_CELL and "CAST(x AS TEXT)" in str(problem), str(problem)
+    assert ("'happy'" if happy.startswith("x") else "'attachment'") in str(problem)
+
+
 def test_each_distinct_query_is_sent_once_and_shared(crm: Company) -> None:
     shared = SharedTables()
     first = shared.folder(load_params(_params(crm, "sqlite:///crm.sqlite", name="cs-test")), Q4)

@@ -2,7 +2,7 @@
 
 One table of cases (a message created and sent across a daylight-saving change of
 New York, Berlin, Sydney, and Shanghai in 1988) is written through every source
-kind (`SOURCES`: CSV text, xlsx date cells, Parquet timestamps; a new kind of
+kind (`SOURCES`: CSV text, xlsx date cells, Parquet timestamps, an adapter's frame, a database query; a new kind of
 source is one more writer there), read as a data folder and scored by
 `rates.on_time`: the outcome and the real hours taken, or the problem that refuses
 the cell. Plus the repeated hour's second occurrence kept through a partition, the
@@ -11,8 +11,10 @@ order check on instants, and one `kpi score`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,6 +108,25 @@ def _write_frame(path: Path, created: str, sent: str) -> None:
 
 FRAMES: dict[Path, pd.DataFrame] = {}
 
+
+def _write_sqlite(path: Path, created: str, sent: str) -> None:
+    """A database table as SQLite keeps timestamps: text as written (naive, or with its offset); read by a query."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE messages (id TEXT, team TEXT, customer TEXT, created TIMESTAMP, sent TIMESTAMP)")
+        db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?)", ("M1", DEPT, "C1", created, sent))
+
+
+SQL_SOURCE = {
+    "sql": {"query": "SELECT id, team, customer, created, sent FROM messages"},
+    "columns": {
+        "message_id": "id",
+        "department": "team",
+        "customer_id": "customer",
+        "created_at": "created",
+        "sent_at": "sent",
+    },
+}
+
 # Every kind of source a table can come from: its file suffix and how a test writes one row of cells into it
 # ("frame" is an adapter's pandas frame, read by `parse_table` as a run reads what an adapter returns).
 SOURCES: dict[str, tuple[str, Callable[[Path, str, str], None]]] = {
@@ -113,6 +134,7 @@ SOURCES: dict[str, tuple[str, Callable[[Path, str, str], None]]] = {
     "xlsx": (".xlsx", _write_xlsx),
     "parquet": (".parquet", _write_parquet),
     "frame": (".frame", _write_frame),
+    "sql": (".sqlite", _write_sqlite),
 }
 
 
@@ -228,6 +250,11 @@ def _read(tmp_path: Path, source: str, case: Clock) -> Table:
         spec = TEMPLATE.tables["communications"]
         frame = FRAMES.pop(tmp_path)
         return parse_table(frame, spec, "adapter.py", None, rules=ReadRules(timezone=case.zone))
+    if source == "sql":
+        url = f"sqlite:///{tmp_path / 'communications.sqlite'}"
+        mapping = TableSource.model_validate({**SQL_SOURCE, "sql": {**SQL_SOURCE["sql"], "url": url}})
+        folder = DataFolder(tmp_path, TEMPLATE, {"communications": mapping}, timezone=case.zone, department=DEPT)
+        return folder.table("communications")
     return DataFolder(tmp_path, TEMPLATE, timezone=case.zone).table("communications")
 
 
@@ -256,7 +283,7 @@ def test_elapsed_time_is_real_time_between_instants(case: Clock, source: str, tm
         codes = [p.code for p in table.problems]
         assert case.refused in codes, [str(p) for p in table.problems]
         problem = next(p for p in table.problems if p.code == case.refused)
-        assert problem.row == 2 or problem.cell is not None
+        assert problem.row == (1 if source == "sql" else 2) or problem.cell is not None
         assert case.zone in problem.message and case.words in problem.message, problem.message
         return
     assert table.problems == [], [str(p) for p in table.problems]
@@ -270,8 +297,9 @@ def test_a_refused_cell_names_file_row_column_value_and_zone(source: str, tmp_pa
     case = next(c for c in CASES if c.id == "ny-skipped-time")
     (problem,) = _read(tmp_path, source, case).problems
     line = str(problem)
-    assert ("adapter.py" if source == "frame" else f"communications{SOURCES[source][0]}") in line
-    assert ("communications.xlsx!E2" if source == "xlsx" else "row 2") in line
+    shown = {"frame": "adapter.py", "sql": "communications (sql)"}.get(source, f"communications{SOURCES[source][0]}")
+    assert shown in line
+    assert {"xlsx": "communications.xlsx!E2", "sql": "row 1"}.get(source, "row 2") in line
     assert "column sent_at" in line and "2026-03-08 02:30" in line
     assert "does not exist in America/New_York: clocks go forward" in line
 
