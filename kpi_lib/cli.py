@@ -156,7 +156,13 @@ def _root(
 def score(
     params: Annotated[Path, typer.Argument(help="The department's params YAML.")],
     period: Annotated[str, typer.Option("--period", "-p", help="2026, 2026-H2, 2026-Q4 or 2026-10.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object of SPEC §7 and nothing else.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the result as one JSON object (total, grade, each indicator's numbers) and nothing else.",
+        ),
+    ] = False,
 ) -> None:
     """Compute one department for one period and print its scorecard."""
     window = _period(period)

@@ -67,7 +67,7 @@ class RunFolder:
                 )
             ):
                 raise AuditError(
-                    f"{path / RESULT}: expected the object of SPEC §7 (total, grade, indicators with id, value and score)"
+                    f"{path / RESULT}: expected the object kpi score --json prints (total, grade, indicators with id, value and score)"
                 )
         try:
             template = load_template(str(path / INPUTS / "template.yaml"))

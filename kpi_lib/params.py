@@ -30,12 +30,14 @@ the template's methods for that indicator; both compute the template's rate.
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -687,7 +689,7 @@ def _validate(
                     Problem(
                         file=file,
                         message=f"{where(f'{key}.values.{column}')}: a values map applies only to a column mapped in columns; "
-                        f"add columns: {{{column}: <the file's header>}} (a header read by its SPEC name is not mapped)",
+                        f"add columns: {{{column}: <the file's header>}} (a header read by its own column name is not mapped)",
                         code=Code.VALUES_WITHOUT_COLUMN,
                     )
                 )
@@ -856,10 +858,35 @@ def _plain(number: Decimal) -> str:
     return format(number.normalize(), "f") if number == number.to_integral_value() else str(number)
 
 
+def section_keys(loc: tuple[int | str, ...], model: type[BaseModel] | None = None) -> list[str]:
+    """The keys a params section accepts, by its place (`("policy",)`, `("tables", "complaints")`); [] if unknown."""
+    kind: Any = model or Params
+    parts = list(loc)
+    while True:
+        while get_origin(kind) in (dict, tuple, list) or get_origin(kind) in (Union, UnionType):
+            args = [a for a in get_args(kind) if a is not type(None) and a is not Ellipsis]
+            if get_origin(kind) in (dict, tuple, list):
+                if not parts:
+                    return []
+                parts.pop(0)  # a table name, an indicator id, a position
+            kind = args[-1] if args else None
+        if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+            return []
+        if not parts:
+            return list(kind.model_fields)
+        field = kind.model_fields.get(str(parts.pop(0)))
+        if field is None:
+            return []
+        kind = field.annotation
+
+
 def _pydantic_message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown key; see SPEC §5 for the keys of this section"
+        keys = section_keys(tuple(err["loc"][:-1])) + (["company"] if len(err["loc"]) == 1 else [])
+        near = difflib.get_close_matches(str(err["loc"][-1]), keys, n=1) if keys else []
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        return f"unknown key{hint}; expected one of {', '.join(keys)}" if keys else "unknown key"
     if kind == "missing":
         return "missing; this key is required"
     if kind == "literal_error":

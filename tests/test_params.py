@@ -55,6 +55,12 @@ def test_weights_must_sum_to_100(company: Company) -> None:
             "policy.step_rounding: found 'round', expected 'floor', 'ceil' or 'exact'",
         ),
         ({"owner": "me"}, "owner: unknown key"),
+        ({"calender": "US-NY"}, "calender: unknown key (did you mean calendar?); expected one of department, name"),
+        ({"policy": {"on_emtpy": "full"}}, "policy.on_emtpy: unknown key (did you mean on_empty?); expected one of"),
+        (
+            {"tables": {"complaints": {"exlcude": {"K1": "x"}}}},
+            "tables.complaints.exlcude: unknown key (did you mean exclude?); expected one of file, sql",
+        ),
         ({"periods": {"2026-Q5": {}}}, "periods.2026-Q5: period '2026-Q5' is not valid"),
         (
             {"periods": {"2026-Q4": {"indicators": {"CS04": {"target": "high"}}}}},

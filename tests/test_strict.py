@@ -321,6 +321,7 @@ def test_problems_of_a_kind_beyond_five_are_one_line(problems: list[Problem], ex
     lines = problem_lines(problems)
     assert len(lines) == expected
     assert DataError(problems).lines() == lines == str(DataError(problems)).splitlines()
+
     def shown(p: Problem) -> bool:
         same = [q for q in problems if q.column == p.column]
         return len(same) <= 6 or same.index(p) < 5
