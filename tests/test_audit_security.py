@@ -882,7 +882,7 @@ def test_template_import_of_a_missing_sheet_is_a_usage_error(tmp_path: Path) -> 
     [
         (MANIFEST, "{oops", "manifest.json: not valid JSON"),
         (MANIFEST, '{"period": "2026-Q4"}', "manifest.json: no department; expected a manifest written by kpi run"),
-        ("result.json", '{"total": 1}', "result.json: expected the object of SPEC §7"),
+        ("result.json", '{"total": 1}', "result.json: expected the object kpi score --json prints"),
         (MANIFEST, None, "inputs.tables has an entry without table, path and sha256"),
     ],
 )

@@ -150,7 +150,7 @@ def test_a_failed_run_has_nothing_to_compare(before: Path, tmp_path: Path) -> No
     [
         ("no manifest", UsageError, "no manifest.json; expected a department folder written by kpi run"),
         ("no period", AuditError, "manifest.json: no period; expected a manifest written by kpi run"),
-        ("no scores", AuditError, "result.json: expected the object of SPEC §7"),
+        ("no scores", AuditError, "result.json: expected the object kpi score --json prints"),
     ],
 )
 def test_a_folder_that_is_no_run_is_named(
