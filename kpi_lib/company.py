@@ -140,17 +140,18 @@ def merge(company: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
         if key == BY_ENTRY and isinstance(value, dict) and isinstance(before, dict):
             merged[key] = {**before, **copy.deepcopy(value)}
         elif key in DEEP and isinstance(value, dict) and isinstance(before, dict):
-            merged[key] = _deep(before, value)
+            merged[key] = deep_merge(before, value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
 
 
-def _deep(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `override` merged in key by key at every level (a copy; neither is changed)."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged

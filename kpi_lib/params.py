@@ -29,7 +29,6 @@ the template's methods for that indicator; both compute the template's rate.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import re
 from collections.abc import Callable
@@ -53,7 +52,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from . import sql, yamlfile
-from .company import NOT_IN_COMPANY, CompanyFile, at_line, key_problems, relocate
+from .company import NOT_IN_COMPANY, CompanyFile, at_line, deep_merge, key_problems, relocate
 from .company import merge as merge_company
 from .company import owner as company_owner
 from .errors import Code, ParamsError, Problem, Refusal, UsageError
@@ -456,7 +455,7 @@ def load_params(
     loaded = load_template(template_name, base=_folder_of("template", path, shared, own))
     base = _validate(path, raw, loaded, problems)
     for key, override in raw["periods"].items():
-        _validate(path, _merge(raw, override), loaded, problems, prefix=f"periods.{key}")
+        _validate(path, deep_merge(raw, override), loaded, problems, prefix=f"periods.{key}")
     if problems or base is None:  # (`_validate` gives None only with a problem)
         raise ParamsError(_located(problems, path, shared, own))
     return Department(path, raw, base, loaded, data, company=shared, own=own)
@@ -614,19 +613,9 @@ def _period_sections(sections: Any, file: str, problems: list[Problem]) -> dict[
     return found
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def _effective(path: Path, raw: dict[str, Any], period: str, template: Template) -> Params:
     override = raw.get("periods", {}).get(period)
-    data = _merge(raw, override) if override else raw
+    data = deep_merge(raw, override) if override else raw
     problems: list[Problem] = []
     params = _validate(path, data, template, problems)
     if problems or params is None:

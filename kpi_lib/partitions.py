@@ -256,21 +256,26 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
+def _settings(base: DataFolder) -> dict[str, Any]:
+    """What a department's folder reads by (`DataFolder.of`): kept by the views built on it below."""
+    return {
+        "folder": base.folder,
+        "template": base.template,
+        "sources": base.sources,
+        "base": base.base,
+        "snapshot": base.snapshot,
+        "timezone": base.timezone,
+        "bases": base.bases,
+        "params_file": base.params_file,
+    }
+
+
 class PartitionFolder(DataFolder):
     """A department's `inputs/` as its notebooks read it: each table from its partition, never the company's file."""
 
     def __init__(self, department: Department, inputs: Path) -> None:
         base = DataFolder.of(department)
-        super().__init__(
-            base.folder,
-            base.template,
-            base.sources,
-            base.base,
-            base.snapshot,
-            base.timezone,
-            bases=base.bases,
-            params_file=base.params_file,
-        )
+        super().__init__(**_settings(base))
         self.inputs = Path(inputs)
         self.department = self.owner = department.id
 
@@ -320,14 +325,7 @@ class _SharedFolder(DataFolder):
         base = DataFolder.of(department)
         known = None if base.departments is None else base.departments | shared.departments
         super().__init__(
-            base.folder,
-            base.template,
-            base.sources,
-            base.base,
-            base.snapshot,
-            base.timezone,
-            bases=base.bases,
-            params_file=base.params_file,
+            **_settings(base),
             departments=known,
             period=period,
             department=department.id,
