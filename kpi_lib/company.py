@@ -35,7 +35,10 @@ overrides the company's keys:
 
 - `tables`: a table entry of the params file replaces the company's entry for
   that table as a whole (its file, columns, values …); other tables stay the
-  company's;
+  company's. An entry that says only what is the department's own about the
+  company's table (`exclude`, `allow_no_rows`: `DEPARTMENT_TABLE_KEYS`) is added
+  to the company's entry instead (an empty entry `{}` still replaces it): replacing it would silently read the data
+  folder's default file in place of the company's source;
 - `indicators`: merged per indicator id, then per key (the company gives
   `CS04: {sla: 24h, step: 1, penalty: 2}`, the department `CS04: {weight: 8,
   target: 95}`);
@@ -132,6 +135,10 @@ def at_line(problem: Problem, line: int | None) -> Problem:
     return problem if line is None else replace(problem, message=f"line {line}: {problem.message}")
 
 
+# What a department may say about a table the company file describes without replacing its entry
+DEPARTMENT_TABLE_KEYS = frozenset({"exclude", "allow_no_rows"})
+
+
 def merge(company: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
     """The company's keys overridden by the params file's `own` (the rules of the module docstring)."""
     merged = copy.deepcopy(dict(company))
@@ -139,6 +146,15 @@ def merge(company: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
         before = merged.get(key)
         if key == BY_ENTRY and isinstance(value, dict) and isinstance(before, dict):
             merged[key] = {**before, **copy.deepcopy(value)}
+            for table, entry in value.items():  # the department's own refinements of the company's table
+                shared = before.get(table)
+                if (
+                    isinstance(entry, dict)
+                    and isinstance(shared, dict)
+                    and entry
+                    and set(entry) <= DEPARTMENT_TABLE_KEYS
+                ):
+                    merged[key][table] = {**copy.deepcopy(shared), **copy.deepcopy(entry)}
         elif key in DEEP and isinstance(value, dict) and isinstance(before, dict):
             merged[key] = deep_merge(before, value)
         else:
@@ -180,9 +196,24 @@ def owner(path: tuple[str, ...], company: Mapping[str, Any], own: Mapping[str, A
     if not path:
         return None
     replaced = path[:2] if path[0] == BY_ENTRY else path[:1] if path[0] not in DEEP else None
+    if path[0] == BY_ENTRY and len(path) > 1 and _refines(company, own, str(path[1])):
+        replaced = None  # the department added its own keys to the company's entry: each key is its giver's
     if _has(own, path) or (replaced is not None and _has(own, replaced)):
         return "params"
     return "company" if _has(company, path) else None
+
+
+def _refines(company: Mapping[str, Any], own: Mapping[str, Any], table: str) -> bool:
+    """Whether the params' entry of `table` only adds the department's own keys to the company's (see `merge`)."""
+    mine, shared = own.get(BY_ENTRY), company.get(BY_ENTRY)
+    entry = mine.get(table) if isinstance(mine, dict) else None
+    return (
+        isinstance(entry, dict)
+        and isinstance(shared, dict)
+        and isinstance(shared.get(table), dict)
+        and bool(entry)
+        and set(entry) <= DEPARTMENT_TABLE_KEYS
+    )
 
 
 def relocate(problem: Problem, params_file: str, company: CompanyFile, own: Mapping[str, Any]) -> Problem:

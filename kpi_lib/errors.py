@@ -163,6 +163,11 @@ class Code(StrEnum):
     MISSING_DRIVER = "missing_driver", "the Python driver a database URL needs is not installed"
     CONNECT_FAILED = "connect_failed", "the database could not be reached (refused, timed out, wrong password)"
     QUERY_FAILED = "query_failed", "the database refused or failed the query"
+    UNSAFE_WINDOW = (
+        "unsafe_window",
+        "a SQLite query filtering by :start/:end on times kept as text with an offset (compared as text)",
+    )
+    EMPTY_RESULT = "empty_result", "a query that returned no rows (a filter that matches nothing reads as no data)"
     # -- params and templates
     WRONG_TYPE = "wrong_type", "a value (or a whole file) of the wrong kind: a list for a mapping, text for a list …"
     UNKNOWN_KEY = "unknown_key", "a key the section does not have"

@@ -883,7 +883,7 @@ def _pydantic_message(err: ErrorDetails) -> str:
     message = err["msg"].replace("Input should be", "expected").replace("Value error, ", "")
     found = err.get("input")
     if err["loc"][-1:] == ("url",) and isinstance(found, str):
-        found = sql.masked_text(found)  # a database URL: never its password
+        return message  # a database URL is never echoed: what is wrong with it may be where its password is
     if found is None and "input" in err:
         return "empty; fill in a value"
     if isinstance(found, str):

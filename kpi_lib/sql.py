@@ -256,7 +256,7 @@ def expand(text: str, environ: Mapping[str, str] | None = None) -> str:
         if name not in env:
             raise Refused(
                 f"the URL names ${{{name}}}, but the environment variable {name} is not set; "
-                f"set it (e.g. export {name}=postgresql://user:password@host/db) before running",
+                f"set it (e.g. export {name}=... in the shell that runs kpi) before running",
                 Code.UNSET_VARIABLE,
             )
     return _VARIABLE.sub(lambda m: env[m.group(1)], text)
@@ -277,7 +277,13 @@ def check_url(text: str) -> None:
     try:
         url = make_url(marked.strip())
     except (ArgumentError, ValueError):
-        return  # checked again when the table is read, after ${NAME} is replaced
+        if re.fullmatch(r"(KPIVAR\d+X)+", marked.strip()):
+            return  # the whole URL comes from the environment: checked when the table is read
+        raise Refused(  # never shown: a libpq key=value string or a URL without its scheme may hold a password
+            "is not a database URL (its value is not shown: it may hold a password); expected e.g. "
+            "sqlite:///crm.sqlite, postgresql://user@host/db, or ${CRM_URL} with the URL in the environment",
+            Code.BAD_URL,
+        ) from None
     literal = [url.password] if url.password is not None else []
     literal += [v for k, v in url.query.items() if _SECRET_KEY.search(k) for v in ([v] if isinstance(v, str) else v)]
     if any(str(secret) and not re.fullmatch(r"(KPIVAR\d+X)+", str(secret)) for secret in literal):
@@ -288,18 +294,31 @@ def check_url(text: str) -> None:
         )
 
 
-def engine_url(text: str, base: Path) -> URL:
-    """The SQLAlchemy URL of `text` (after `expand`): psycopg 3 for PostgreSQL, a relative SQLite file under `base`."""
+def engine_url(text: str, base: Path, written: str | None = None) -> URL:
+    """The SQLAlchemy URL of `text` (after `expand`): psycopg 3 for PostgreSQL, a relative SQLite file under `base`.
+
+    A text that is no URL is never shown (a libpq `key=value` string or a URL without its
+    scheme holds its password in the clear): the message shows the URL as the params
+    wrote it (`written`, which holds no password: `check_url`), e.g. `${CRM_URL}`.
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    shown = f"the URL {written!r}" if written and written.strip() != text.strip() else "the URL"
     try:
         url = make_url(text.strip())
     except (ArgumentError, ValueError):
         raise Refused(
-            f"{masked_text(text)!r} is not a database URL; expected e.g. sqlite:///crm.sqlite or postgresql://user@host/db",
+            f"{shown} is not a database URL (its value is not shown: it may hold a password); "
+            "expected e.g. sqlite:///crm.sqlite or postgresql://user@host/db",
             Code.BAD_URL,
         ) from None
+    if "@" in (url.host or "") or ("@" in (url.database or "") and url.get_backend_name() != "sqlite"):
+        raise Refused(
+            f"{shown} has an @ in its user or password that is not written as %40 (its value is not shown: "
+            "it holds a password); percent-encode the password, e.g. p%40ss for p@ss",
+            Code.BAD_URL,
+        )
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -315,12 +334,6 @@ def masked(url: URL) -> str:
     mark = "KPIMASKED"  # a placeholder URL quoting keeps as it is, then shown as ***
     hidden = url.set(query={k: (mark if _SECRET_KEY.search(k) else v) for k, v in url.query.items()})
     return hidden.render_as_string(hide_password=True).replace(mark, "***")
-
-
-def masked_text(text: str) -> str:
-    """A URL as written, shown without what may be its password (user:password@ …, password=… in its query)."""
-    text = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
-    return re.sub(r"([?&][^=&]*(?:pass|secret|token|key|credential)[^=&]*=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 def secrets_of(url: URL) -> list[str]:
@@ -421,7 +434,7 @@ def prepare(
 ) -> Query:
     """The query of a table, its URL expanded and resolved, its bound values; `Refused` for what cannot be sent."""
     check_query(query)
-    resolved = engine_url(expand(url), base)
+    resolved = engine_url(expand(url), base, written=url)
     values = bound_values(query, period, department, dialect=resolved.get_backend_name())
     return Query(table, resolved, query.strip(), values, timezone, timeout)
 
@@ -451,6 +464,16 @@ def run(query: Query) -> Result:
         unkept = _unkept(frame)
         if unkept:
             raise Refused(unkept, Code.UNSUPPORTED_CELL)
+        if query.url.get_backend_name() == "sqlite" and {"start", "end"} & set(query.values):
+            offset = _text_with_offset(frame)
+            if offset:
+                raise Refused(
+                    f"filters by :start/:end, but the database keeps times as text with an offset ({offset}); "
+                    "SQLite compares them as text with the period's local dates, which leaves out rows of the "
+                    "period's first or last hours; drop the time condition from the query (kpi keeps only the "
+                    "period's rows itself) or store local times",
+                    Code.UNSAFE_WINDOW,
+                )
         result.data = keep(frame)
         result.frame = read_frame_bytes(result.data)
     except Refusal as exc:
@@ -568,6 +591,18 @@ def _frame(header: list[str], columns: list[list[Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(columns[0]) if columns else 0))
     frame.columns = pd.Index(header, dtype=object, tupleize_cols=False)
     return frame
+
+
+_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _text_with_offset(frame: pd.DataFrame) -> str:
+    """The first text cell that is a timestamp with an offset (`column 'opened_at', row 3: '…Z'`), or ""."""
+    for position, name in enumerate(frame.columns):
+        for row, value in enumerate(frame.iloc[:, position].tolist(), start=1):
+            if isinstance(value, str) and _WITH_OFFSET.match(value.strip()):
+                return f"column {name!r}, row {row}: {value[:60]!r}"
+    return ""
 
 
 def _unkept(frame: pd.DataFrame) -> str:

@@ -1033,6 +1033,13 @@ def load_query(
         if not result.ok or result.frame is None:
             return _failed(spec, file, None, result.problems, rules)
         frame, sha = result.frame, result.sha256
+        if not len(frame) and not rules.allow_no_rows:
+            message = (
+                "the query returned no rows; expected the rows the indicators count (check its WHERE against "
+                "how the database stores the values; if there truly are none, set "
+                f"tables.{spec.name}.allow_no_rows: true)"
+            )
+            return _failed(spec, file, sha, [Problem(file=file, message=message, code=Code.EMPTY_RESULT)], rules)
     raw = sql.raw_table(frame, spec.name, wanted=mapped_headers(spec, source))
     table = _reshaped(raw, spec, source, file, sha, rules)
     if spec.key:

@@ -149,6 +149,30 @@ MERGE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], Period, Callable[[P
         ("mine.csv", {}, "fb.csv"),
     ),
     (
+        "a table entry of only the department's exclusions is added to the company's",
+        shared(tables={"complaints": {"file": "tickets.csv", "columns": {"complaint_id": "ticket"}}}),
+        own_params(tables={"complaints": {"exclude": {"T1": "duplicate in the CRM"}}}),
+        Q4,
+        lambda p: (p.tables["complaints"].file, p.tables["complaints"].columns, p.tables["complaints"].exclude),
+        ("tickets.csv", {"complaint_id": "ticket"}, {"T1": "duplicate in the CRM"}),
+    ),
+    (
+        "a table entry of only allow_no_rows is added to the company's",
+        shared(tables={"complaints": {"file": "tickets.csv"}}),
+        own_params(tables={"complaints": {"allow_no_rows": True}}),
+        Q4,
+        lambda p: (p.tables["complaints"].file, p.tables["complaints"].allow_no_rows),
+        ("tickets.csv", True),
+    ),
+    (
+        "a table entry with a source of its own and exclusions replaces the company's",
+        shared(tables={"complaints": {"file": "tickets.csv", "columns": {"complaint_id": "ticket"}}}),
+        own_params(tables={"complaints": {"file": "mine.csv", "exclude": {"T1": "why"}}}),
+        Q4,
+        lambda p: (p.tables["complaints"].file, p.tables["complaints"].columns),
+        ("mine.csv", {}),
+    ),
+    (
         "a period override from the company",
         shared(periods={"2026-Q4": cs04(target=97)}),
         own_params(),
@@ -207,6 +231,8 @@ def test_the_params_override_the_company_by_kind_of_key(
         (("indicators", "CS04", "penalty"), None),
         (("tables", "complaints", "columns", "complaint_id"), "params"),  # the params replaced the entry
         (("tables", "feedback", "file"), "company"),
+        (("tables", "surveys", "file"), "company"),  # the params only add exclusions to the company's entry
+        (("tables", "surveys", "exclude", "R1"), "params"),
         (("grades", "0", "min"), "params"),
     ],
 )
@@ -215,13 +241,17 @@ def test_owner_names_the_file_a_merged_value_came_from(path: tuple[str, ...], ex
         "lang": "en",
         "timezone": "Europe/Berlin",
         "indicators": {"CS04": {"sla": "24h"}},
-        "tables": {"complaints": {"columns": {"complaint_id": "id"}}, "feedback": {"file": "f.csv"}},
+        "tables": {
+            "complaints": {"columns": {"complaint_id": "id"}},
+            "feedback": {"file": "f.csv"},
+            "surveys": {"file": "s.csv"},
+        },
         "grades": [{"grade": "A", "min": 0}],
     }
     own = {
         "lang": "zh",
         "indicators": {"CS04": {"weight": 8}},
-        "tables": {"complaints": {}},
+        "tables": {"complaints": {}, "surveys": {"exclude": {"R1": "a test answer"}}},
         "grades": [{"grade": "B", "min": 0}],
     }
     assert owner(path, company, own) == expected

@@ -9,6 +9,7 @@ produced by a row of it, or listed in `PRODUCED_ELSEWHERE` with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import re
@@ -807,13 +808,38 @@ def _empty_sqlite(root: Path) -> None:
     sqlite3.connect(root / "crm.sqlite").close()
 
 
+def _complaints_sqlite(*rows: tuple[Any, ...]) -> Callable[[Path], None]:
+    def write(root: Path) -> None:
+        with contextlib.closing(sqlite3.connect(root / "crm.sqlite")) as db, db:
+            db.execute(
+                "CREATE TABLE complaints (complaint_id TEXT, department TEXT, received_at TEXT, resolved_at TEXT, satisfied INTEGER)"
+            )
+            db.executemany("INSERT INTO complaints VALUES (?, ?, ?, ?, ?)", rows)
+
+    return write
+
+
 CASES += [
     changed("sql-and-file", "exclusive_keys", "tables.complaints", **_sql("sqlite:///crm.sqlite", file="c.csv")),
     changed("sql-delete", "not_a_read", "tables.complaints.sql.query", **_sql("sqlite:///c.sqlite", "DELETE FROM t")),
     changed("sql-parameter", "unknown_parameter", "tables.complaints.sql.query", **_sql("sqlite:///c", "SELECT :x")),
     changed("sql-password", "password_in_params", "tables.complaints.sql.url", **_sql("postgresql://u:pw@h/db")),
     data("sql-unset", "unset_variable", ("complaints (sql)", "KPI_TEST_UNSET_17"), **_sql("${KPI_TEST_UNSET_17}")),
-    data("sql-bad-url", "bad_url", ("complaints (sql)", "not a database URL"), **_sql("crm.sqlite")),
+    changed("sql-bad-url", "bad_url", "tables.complaints.sql.url", "not a database URL", **_sql("crm.sqlite")),
+    data(
+        "sql-empty-result",
+        "empty_result",
+        ("complaints (sql)", "returned no rows", "allow_no_rows"),
+        files=_complaints_sqlite(),
+        **_sql("sqlite:///crm.sqlite"),
+    ),
+    data(
+        "sql-window-on-text-with-offsets",
+        "unsafe_window",
+        ("complaints (sql)", ":start/:end", "2026-10-02T01:00:00Z"),
+        files=_complaints_sqlite(("K1", DEPT, "2026-10-02T01:00:00Z", "2026-10-02T02:00:00Z", 1)),
+        **_sql("sqlite:///crm.sqlite", "SELECT * FROM complaints WHERE received_at >= :start"),
+    ),
     data("sql-no-driver", "missing_driver", ("complaints (sql)", "install pymysql"), **_sql("mysql+pymysql://u@h/db")),
     data(
         "sql-no-file", "connect_failed", ("complaints (sql)", "no SQLite database file"), **_sql("sqlite:///no.sqlite")

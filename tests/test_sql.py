@@ -227,6 +227,35 @@ def test_a_relative_sqlite_path_resolves_against_the_yaml_files_folder(url: str,
     assert sql.engine_url(url, Path("/params")).database == database
 
 
+# Connection strings that are no URL, or whose password has a bare @: refused, and never echoed
+LEAKY = [
+    ("libpq key=value", "host=h dbname=db user=kpi password=Sekret99"),
+    ("no scheme", "kpi:Sekret99@127.0.0.1:1/crm"),
+    ("ADO.NET", "Server=h;Database=db;User Id=kpi;Password=Sekret99;"),
+    ("a bare @ in the password", "postgresql://kpi:p@Sekret99@127.0.0.1:1/crm"),
+]
+
+
+@pytest.mark.parametrize(("case", "value"), LEAKY, ids=[c for c, _ in LEAKY])
+def test_a_connection_string_from_the_environment_is_refused_without_showing_it(
+    crm: Company, monkeypatch: pytest.MonkeyPatch, case: str, value: str
+) -> None:
+    monkeypatch.setenv("KPI_TEST_CRM_URL", value)
+    department = load_params(_params(crm, "${KPI_TEST_CRM_URL}"))
+    lines = [str(p) for p in DataFolder.of(department, Q4).table("complaints").problems]
+    assert lines and all("Sekret99" not in line for line in lines), lines
+    assert any("${KPI_TEST_CRM_URL}" in line and "not shown" in line for line in lines), lines
+
+
+@pytest.mark.parametrize(("case", "value"), LEAKY[:3], ids=[c for c, _ in LEAKY[:3]])
+def test_a_connection_string_written_in_the_params_is_refused_without_showing_it(
+    company: Company, case: str, value: str
+) -> None:
+    with pytest.raises(ParamsError) as raised:
+        load_params(_params(company, value))
+    assert "Sekret99" not in str(raised.value) and "not a database URL" in str(raised.value), str(raised.value)
+
+
 def test_a_variable_is_read_when_the_table_is_read_and_an_unset_one_is_named(
     crm: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:
