@@ -234,9 +234,10 @@ class TableSource(_Model):
             return value  # (pydantic names the wrong type)
         for key, reason in value.items():
             if not isinstance(key, str):
+                shown = "null" if key is None else key.isoformat() if isinstance(key, date) else str(key)
                 raise _Invalid(
-                    f'key {key!r} is not text; write it in quotes exactly as the file writes it, e.g. "{key}" '
-                    "(a number or a date would lose leading zeros or its form)",
+                    f"key {shown} is not text (YAML read it as a {type(key).__name__}); write it in quotes exactly "
+                    f'as the file writes it, leading zeros included, e.g. "{shown}"',
                     Code.BAD_EXCLUDE_KEY,
                 )
             if not key or exactness_problem(key) is not None:

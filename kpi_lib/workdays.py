@@ -67,6 +67,14 @@ def _nearest(text: str, known: Iterable[str]) -> list[str]:
     return [by_upper[u] for u in upper]
 
 
+def _alias_of(country: str) -> str | None:
+    """The ISO code the holidays package reads an alias as (`UK` → `GB`), or None."""
+    if country not in holidays_package.list_supported_countries(include_aliases=True):
+        return None
+    found = str(holidays_package.country_holidays(country).country)
+    return found if found != country and found in _countries() else None
+
+
 def parse_code(code: str) -> tuple[str, str | None]:
     """`"US-NY"` → `("US", "NY")`, `"JP"` → `("JP", None)`, `"weekdays"` → `("weekdays", None)`.
 
@@ -84,6 +92,9 @@ def parse_code(code: str) -> tuple[str, str | None]:
                 near = [code.upper()]
             except UnknownCalendar:
                 pass
+        canonical = _alias_of(country)
+        if canonical:  # an alias the holidays package knows (UK): the calendar is named by its ISO code
+            near = [f"{canonical}-{subdiv}" if subdiv else canonical]
         hint = f"did you mean {' or '.join(near)}? " if near else ""
         raise UnknownCalendar(
             f"{hint}expected CN, weekdays or a country code of the holidays package with an optional "

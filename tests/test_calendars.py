@@ -97,6 +97,8 @@ def test_weekdays_and_dates_the_params_add(settings: dict[str, object], day: str
         ("weekday", "weekdays"),
         ("Weekdays", "weekdays"),
         ("USA", "US"),
+        ("UK", "GB"),  # an alias of the holidays package: the calendar is named by its ISO code
+        ("UK-SCT", "GB-SCT"),
         ("US-", None),
         ("ZZZZZZ", None),
     ],
