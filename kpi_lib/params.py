@@ -637,9 +637,8 @@ def _validate(
     except ValidationError as exc:
         for err in exc.errors():
             key = ".".join(str(part) for part in err["loc"])
-            problems.append(
-                Problem(file=file, message=f"{where(key)}: {_pydantic_message(err)}", code=_pydantic_code(err))
-            )
+            head = f"{where(key)}: " if key or prefix else ""  # (a check of the whole file names its keys itself)
+            problems.append(Problem(file=file, message=f"{head}{_pydantic_message(err)}", code=_pydantic_code(err)))
         indicators = raw.get("indicators")
         if isinstance(indicators, dict):  # what the template asks of each indicator, reported in the same pass
             _check_indicators(
