@@ -3,7 +3,7 @@
 The fast tests run on SQLite in this process. The slow ones run `kpi run` three times
 in all: the demo from CSV and from SQLite (the same `result.json` bytes; the SQLite run
 then verified with the database file deleted), and two departments read from a real
-PostgreSQL server started for the module (tests/pg.py): one fails on a closed port,
+PostgreSQL server started for the module (tests/pg.py), one through a company file: one fails on a closed port,
 the other is verified with the server stopped, and every output is searched for the
 password. The type table runs on both databases.
 """
@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import yaml
 
 from kpi_lib import runner, sql
 from kpi_lib.appraisal import appraise
@@ -520,7 +521,10 @@ def test_a_run_from_postgresql_verifies_with_the_server_stopped_and_never_shows_
         "columns": TICKETS,
     }
     expenses = {"sql": {"url": url, "query": "SELECT * FROM ledger WHERE department = :department"}}
-    mine = company.params(tables={"complaints": complaints, "expenses": expenses})
+    shared = company.root / "company" / "company.yaml"  # the complaints table as the company file describes it
+    shared.parent.mkdir()
+    shared.write_text(yaml.safe_dump({"tables": {"complaints": complaints}}, sort_keys=False), encoding="utf-8")
+    mine = company.params(company="company/company.yaml", tables={"expenses": expenses})
     down = {"sql": {"url": "${KPI_TEST_PG_DOWN}", "query": "SELECT * FROM tickets"}, "columns": TICKETS}
     theirs = company.params("cs-down", tables={"complaints": down})
     env = {**os.environ, "KPI_TEST_PG_URL": server.url(), "KPI_TEST_PG_DOWN": server.url(port=pg._free_port())}
@@ -534,6 +538,7 @@ def test_a_run_from_postgresql_verifies_with_the_server_stopped_and_never_shows_
     cs07 = next(i for i in result["indicators"] if i["id"] == "CS07")
     assert (cs07["numerator"], cs07["denominator"]) == (1, 3)  # K0 is 2026-09-30 23:59:59 local: not in Q4
     manifest = json.loads((period / "cs-test" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["company"]["sha256"]  # the company file that names the query is evidence too
     recorded = {entry["table"]: entry for entry in manifest["inputs"]["queries"]}
     assert recorded["expenses"]["bound"] == {"department": "cs-test"}
     assert recorded["complaints"]["url"].startswith(f"postgresql+psycopg://{pg.ROLE}:***@127.0.0.1:")
