@@ -276,13 +276,27 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
         lines = problem_lines(p for each in found for p in each.stops)
         if lines:
             return lines
-        for line in unknown_values(department, data):
+        for line in [*unknown_values(department, data), *shared_codes(department)]:
             stdout.print(f"note  {path}: {line}", markup=False)
         for finding in card_findings(appraise(department, period, data=data)):
             stdout.print(f"finding  {path} {period}: {finding}", markup=False)
         return []
     except KpiError as exc:
         return exc.lines()
+
+
+def shared_codes(department: Department) -> list[str]:
+    """Department codes a table's `values:` map gives this department more than one of (a copy-paste slip, or two
+    codes of one department): said, so that another department's rows never count here unseen."""
+    lines = []
+    for name, source in department.base.tables.items():
+        codes = [str(code) for code, target in source.values.get("department", {}).items() if target == department.id]
+        if len(codes) > 1:
+            lines.append(
+                f"tables.{name}.values.department gives {department.id} the rows of {len(codes)} codes: "
+                f"{', '.join(codes)}; check that each is one of its own"
+            )
+    return lines
 
 
 def unknown_values(department: Department, data: DataFolder, period: Period | None = None) -> list[str]:

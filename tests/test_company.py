@@ -24,6 +24,7 @@ import yaml
 
 from kpi_lib import Period, appraise, load_params
 from kpi_lib.audit import recorded_department, recorded_inputs, snapshot_inputs
+from kpi_lib.cli import shared_codes
 from kpi_lib.company import CompanyFile, key_problems, merge, owner
 from kpi_lib.diff import diff_runs
 from kpi_lib.errors import AuditError, Code, ParamsError
@@ -36,7 +37,7 @@ from kpi_lib.tables import DataFolder
 from kpi_lib.template import load_template
 from kpi_lib.yamlfile import key_lines
 
-from .conftest import SPEC_INDICATORS, kpi
+from .conftest import SPEC_INDICATORS, Company, kpi
 
 Q4, Q3 = Period.parse("2026-Q4"), Period.parse("2026-Q3")
 
@@ -688,3 +689,19 @@ def test_the_readme_company_file_is_accepted_as_it_is(tmp_path: Path) -> None:
         "weight",
         "target",
     }
+
+
+@pytest.mark.parametrize(
+    ("codes", "noted"),
+    [
+        ({"East": "cs-test", "North": "cs-north"}, None),
+        ({"East": "cs-test", "North": "cs-test"}, "gives cs-test the rows of 2 codes: East, North"),
+        ({"East": "cs-other", "North": "cs-other"}, None),  # another department's codes: its own validate says so
+    ],
+)
+def test_validate_notes_a_department_given_several_codes(company: Company, codes: dict[str, str], noted: str) -> None:
+    path = company.params(tables={"complaints": {"columns": {"department": "team"}, "values": {"department": codes}}})
+    lines = shared_codes(load_params(path))
+    assert lines == (
+        [] if noted is None else [f"tables.complaints.values.department {noted}; check that each is one of its own"]
+    )
