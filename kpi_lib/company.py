@@ -147,14 +147,11 @@ def merge(company: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
         if key == BY_ENTRY and isinstance(value, dict) and isinstance(before, dict):
             merged[key] = {**before, **copy.deepcopy(value)}
             for table, entry in value.items():  # the department's own refinements of the company's table
-                shared = before.get(table)
-                if (
-                    isinstance(entry, dict)
-                    and isinstance(shared, dict)
-                    and entry
-                    and set(entry) <= DEPARTMENT_TABLE_KEYS
-                ):
+                if _refines(company, own, str(table)):
+                    shared = before[table]
                     merged[key][table] = {**copy.deepcopy(shared), **copy.deepcopy(entry)}
+                    if isinstance(shared.get("exclude"), dict) and isinstance(entry.get("exclude"), dict):
+                        merged[key][table]["exclude"] = {**shared["exclude"], **entry["exclude"]}  # both lists count
         elif key in DEEP and isinstance(value, dict) and isinstance(before, dict):
             merged[key] = deep_merge(before, value)
         else:
@@ -197,10 +194,41 @@ def owner(path: tuple[str, ...], company: Mapping[str, Any], own: Mapping[str, A
         return None
     replaced = path[:2] if path[0] == BY_ENTRY else path[:1] if path[0] not in DEEP else None
     if path[0] == BY_ENTRY and len(path) > 1 and _refines(company, own, str(path[1])):
-        replaced = None  # the department added its own keys to the company's entry: each key is its giver's
+        # the department added its own keys to the company's entry: the entry (its source, its folder) is the
+        # company's, and each key under it is its giver's
+        return "params" if len(path) > 2 and _has(own, path) else "company"
     if _has(own, path) or (replaced is not None and _has(own, replaced)):
         return "params"
     return "company" if _has(company, path) else None
+
+
+def dropped_sources(company: CompanyFile, own: Mapping[str, Any], params_file: str) -> list[Problem]:
+    """Table entries of the params file that replace a company entry naming a file or sql with one naming neither.
+
+    Such an entry would quietly read the data folder's default `<table>` file instead
+    of the company's source: refused, with the two ways out.
+    """
+    mine, shared = own.get(BY_ENTRY), company.raw.get(BY_ENTRY)
+    if not isinstance(mine, dict) or not isinstance(shared, dict):
+        return []
+    problems = []
+    for table, entry in mine.items():
+        before = shared.get(table)
+        if not isinstance(entry, dict) or not isinstance(before, dict) or _refines(company.raw, own, str(table)):
+            continue
+        source = next((key for key in ("file", "sql") if before.get(key) is not None), None)
+        if source is not None and entry.get("file") is None and entry.get("sql") is None:
+            problems.append(
+                Problem(
+                    file=params_file,
+                    message=f"tables.{table}: replaces the company file's entry (which reads its {source}) with one "
+                    f"that names no file or sql, so the data folder's default {table} file would be read; repeat "
+                    f"the {source} here, or give only {' and '.join(sorted(DEPARTMENT_TABLE_KEYS))} to add them to "
+                    "the company's entry",
+                    code=Code.SOURCE_DROPPED,
+                )
+            )
+    return problems
 
 
 def _refines(company: Mapping[str, Any], own: Mapping[str, Any], table: str) -> bool:

@@ -188,6 +188,10 @@ class Code(StrEnum):
     EMPTY_SECTION = "empty_section", "a section that must list at least one entry is empty (groups, indicators, grades)"
     DUPLICATE_ENTRY = "duplicate_entry", "an entry given twice (an indicator id, a grade name, a period)"
     OVERRIDE_NOT_ALLOWED = "override_not_allowed", "a period override of a key a period may not change"
+    SOURCE_DROPPED = (
+        "source_dropped",
+        "a params table entry dropping the company file's file or sql (the default file would be read)",
+    )
     MISSING_COMPANY_FILE = "missing_company_file", "the company file a params file names (company:) is not there"
     NOT_IN_COMPANY_FILE = (
         "not_in_company_file",

@@ -52,7 +52,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from . import sql, yamlfile
-from .company import NOT_IN_COMPANY, CompanyFile, at_line, deep_merge, key_problems, relocate
+from .company import NOT_IN_COMPANY, CompanyFile, at_line, deep_merge, dropped_sources, key_problems, relocate
 from .company import merge as merge_company
 from .company import owner as company_owner
 from .errors import Code, ParamsError, Problem, Refusal, UsageError
@@ -444,13 +444,14 @@ def load_params(
     if not path.is_file():
         raise UsageError(f"{path}: params file not found; expected a YAML file such as params/cs-east.yaml")
     raw, text = _read_yaml(path, "params file", "expected a mapping with department, data and indicators")
-    problems: list[Problem] = []
+    problems: list[Problem] = sql.password_problems(raw, str(path))
     shared = None
     if "company" in raw:
         shared = _load_company(path, raw.pop("company"), text, company, problems)
     raw["periods"] = _period_sections(raw.get("periods"), str(path), problems)
     own = raw
     if shared is not None:
+        problems.extend(dropped_sources(shared, own, str(path)))
         raw = merge_company(shared.raw, own)
     template_name = str(template or raw.get("template") or "customer_service")
     loaded = load_template(template_name, base=_folder_of("template", path, shared, own))
@@ -538,6 +539,7 @@ def _load_company(path: Path, named: Any, text: str, override: Path | None, prob
     )
     company = CompanyFile(where, raw, yamlfile.key_lines(company_text))
     problems += key_problems(company, Params.model_fields)
+    problems += [company.with_line(p) for p in sql.password_problems(raw, str(where))]
     for key in [k for k in raw if k in NOT_IN_COMPANY or k not in Params.model_fields]:
         del raw[key]  # named once above, not again as an unknown key of the params
     if "periods" in raw:
@@ -882,7 +884,7 @@ def _pydantic_message(err: ErrorDetails) -> str:
         return f"found {err.get('input')!r}, {err['msg'].replace('Input should be', 'expected')}"
     message = err["msg"].replace("Input should be", "expected").replace("Value error, ", "")
     found = err.get("input")
-    if err["loc"][-1:] == ("url",) and isinstance(found, str):
+    if isinstance(found, str) and (err["loc"][-1:] == ("url",) or sql.holds_password(found)):
         return message  # a database URL is never echoed: what is wrong with it may be where its password is
     if found is None and "input" in err:
         return "empty; fill in a value"

@@ -346,10 +346,57 @@ def secrets_of(url: URL) -> list[str]:
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    """`text` with every secret replaced by ***, and any `password=…` a driver echoes."""
+    """`text` with every secret replaced by ***, and any `password=…` a driver echoes.
+
+    A short secret (under 8 characters) is replaced only where it stands as a word of
+    its own: replaced inside other words it would turn every message into a key to it
+    (`c***nnot` for the password `a`).
+    """
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
+        if len(secret) >= 8:
+            text = text.replace(secret, "***")
+        else:
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text, flags=re.IGNORECASE)
+
+
+_USERINFO_PASSWORD = re.compile(r"://[^/\s@:]*:([^@\s/]+)@")
+_PASSWORD_PAIR = re.compile(r"\b(?:password|pwd)\s*=\s*([^\s;&]+)", re.IGNORECASE)
+_ONLY_VARIABLES = re.compile(r"(\$\{[A-Za-z_][A-Za-z0-9_]*\})+")
+
+
+def holds_password(text: str) -> bool:
+    """Whether `text` looks like it holds a password (`scheme://user:pw@`, `password=pw`) other than a `${NAME}`."""
+    found = [m.group(1) for m in _USERINFO_PASSWORD.finditer(text)] + [
+        m.group(1) for m in _PASSWORD_PAIR.finditer(text)
+    ]
+    return any(not _ONLY_VARIABLES.fullmatch(secret) for secret in found)
+
+
+def password_problems(document: Any, file: str, path: str = "") -> list[Problem]:
+    """A params or company file's values (not its `url`s, which `check_url` refuses itself) that hold a password.
+
+    Those files are copied into every run's outputs, so such a value is refused, and never shown.
+    """
+    if isinstance(document, dict):
+        return [
+            p
+            for key, value in document.items()
+            if str(key) != "url"
+            for p in password_problems(value, file, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(document, list):
+        return [p for i, value in enumerate(document) for p in password_problems(value, file, f"{path}.{i}")]
+    if isinstance(document, str) and holds_password(document):
+        return [
+            Problem(
+                file=file,
+                message=f"{path}: holds what looks like a password (not shown); this file is copied into every "
+                "run's outputs, so keep the password in the environment: url: ${CRM_URL}",
+                code=Code.PASSWORD_IN_PARAMS,
+            )
+        ]
+    return []
 
 
 # -- running a query ------------------------------------------------------------------------

@@ -158,6 +158,14 @@ MERGE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], Period, Callable[[P
         ("tickets.csv", {"complaint_id": "ticket"}, {"T1": "duplicate in the CRM"}),
     ),
     (
+        "the department's exclusions are added to the company's",
+        shared(tables={"complaints": {"file": "tickets.csv", "exclude": {"T1": "company-wide"}}}),
+        own_params(tables={"complaints": {"exclude": {"T2": "this department's"}}}),
+        Q4,
+        lambda p: p.tables["complaints"].exclude,
+        {"T1": "company-wide", "T2": "this department's"},
+    ),
+    (
         "a table entry of only allow_no_rows is added to the company's",
         shared(tables={"complaints": {"file": "tickets.csv"}}),
         own_params(tables={"complaints": {"allow_no_rows": True}}),
@@ -233,6 +241,7 @@ def test_the_params_override_the_company_by_kind_of_key(
         (("tables", "complaints", "columns", "complaint_id"), "params"),  # the params replaced the entry
         (("tables", "feedback", "file"), "company"),
         (("tables", "surveys", "file"), "company"),  # the params only add exclusions to the company's entry
+        (("tables", "surveys"), "company"),  # … so the entry, its source and its folder, is the company's
         (("tables", "surveys", "exclude", "R1"), "params"),
         (("grades", "0", "min"), "params"),
     ],
@@ -705,3 +714,36 @@ def test_validate_notes_a_department_given_several_codes(company: Company, codes
     assert lines == (
         [] if noted is None else [f"tables.complaints.values.department {noted}; check that each is one of its own"]
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "dropped"),
+    [
+        ({"exclude": {"T1": "why"}}, False),  # added to the company's entry: still its query
+        ({"allow_no_rows": True}, False),
+        ({"sql": {"url": "sqlite:///mine.sqlite", "query": "SELECT * FROM t"}}, False),  # a source of its own
+        ({"file": "mine.csv"}, False),
+        ({}, True),  # would read data/complaints.csv instead of the company's query
+        ({"columns": {"complaint_id": "ticket"}}, True),
+        ({"exclude": {"T1": "why"}, "date_format": "%Y-%m-%d %H:%M"}, True),
+    ],
+)
+def test_a_department_s_table_entry_never_drops_the_company_s_source_silently(
+    tmp_path: Path, entry: dict[str, Any], dropped: bool
+) -> None:
+    """A company table read from a relative SQLite file: a department's entry either keeps its source (and the
+    company's folder, where the file is) or is refused for replacing it with the data folder's default file."""
+    query = {
+        "sql": {"url": "sqlite:///crm.sqlite", "query": "SELECT * FROM tickets"},
+        "columns": {"complaint_id": "no"},
+    }
+    company, params = shared(tables={"complaints": query}), own_params(tables={"complaints": entry})
+    if dropped:
+        with pytest.raises(ParamsError) as raised:
+            load(tmp_path, company, params)
+        assert [p.code for p in raised.value.problems] == [Code.SOURCE_DROPPED], raised.value.lines()
+        assert "tables.complaints: replaces the company file's entry (which reads its sql)" in str(raised.value)
+        return
+    department = load(tmp_path, company, params)
+    mine = "sql" in entry or "file" in entry
+    assert department.table_base("complaints") == (tmp_path / "params" if mine else tmp_path)

@@ -857,6 +857,7 @@ CASES += [
 PRODUCED_ELSEWHERE: dict[str, str] = {
     "unnamed_column": "a column without a header is read by no indicator: a note of kpi validate (tests/test_strict.py)",
     "value_outside_table": "values right of an xlsx table are under no header: a note (tests/test_strict.py)",
+    "source_dropped": "a department's table entry dropping the company's source (tests/test_company.py)",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -628,3 +629,47 @@ def test_the_sqlite_demo_has_typed_columns_and_is_written_the_same_twice(tmp_pat
     department = load_params(tmp_path / "params" / "cs-east.yaml")
     assert all(source.sql is not None for source in department.base.tables.values())
     assert not list((tmp_path / "data" / "demo").glob("*.csv"))
+
+
+# A password written anywhere in a params or company file (both are copied into every run's outputs)
+ELSEWHERE = [
+    ("sql as one string", {"sql": "postgresql://u:Zq9secret@127.0.0.1:1/crm"}),
+    ("file", {"file": "postgresql://u:Zq9secret@127.0.0.1:1/crm"}),
+    ("an adapter option", {"options": {"dsn": "host=h dbname=crm password=Zq9secret"}}),
+]
+
+
+@pytest.mark.parametrize("where", ["params", "company"])
+@pytest.mark.parametrize(("case", "entry"), ELSEWHERE, ids=[c for c, _ in ELSEWHERE])
+def test_a_password_anywhere_in_params_or_company_is_refused_and_never_shown(
+    company: Company, case: str, entry: dict[str, Any], where: str
+) -> None:
+    if where == "company":
+        (company.root / "company.yaml").write_text(yaml.safe_dump({"tables": {"complaints": entry}}), encoding="utf-8")
+        path = company.params(company="company.yaml")
+    else:
+        path = company.params(tables={"complaints": entry})
+    with pytest.raises(ParamsError) as raised:
+        load_params(path)
+    assert "Zq9secret" not in str(raised.value), str(raised.value)
+    assert any(p.code == Code.PASSWORD_IN_PARAMS for p in raised.value.problems), raised.value.lines()
+    shown = str(raised.value)
+    assert "tables.complaints." in shown and (where != "company" or re.search(r"company\.yaml: line \d+: ", shown))
+
+
+@pytest.mark.parametrize(
+    ("secret", "text", "shown"),
+    [
+        ("a", "cannot connect to 127.0.0.1 (postgresql+psycopg://u:***@127.0.0.1:1/crm): failed", None),
+        (
+            "sql",
+            "the query failed on h (postgresql+psycopg://u:***@h/db): sql error",
+            "the query failed on h (postgresql+psycopg://u:***@h/db): *** error",
+        ),
+        ("Con", "Connection refused", None),
+        ("s3cret-long", "auth failed for s3cret-long and xs3cret-longx", "auth failed for *** and x***x"),
+        ("pw", "password=pw rejected", "password=*** rejected"),
+    ],
+)
+def test_a_short_password_is_scrubbed_only_where_it_stands_alone(secret: str, text: str, shown: str | None) -> None:
+    assert sql.scrub(text, [secret]) == (text if shown is None else shown)
