@@ -25,7 +25,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from kpi_lib import runner, sql
+from kpi_lib import demo, runner, sql
 from kpi_lib.appraisal import appraise
 from kpi_lib.demo import write_demo
 from kpi_lib.diff import RunFolder
@@ -40,13 +40,7 @@ from . import pg
 from .conftest import Company, kpi
 
 Q4 = Period.parse("2026-Q4")
-TICKETS = {
-    "complaint_id": "ticket_no",
-    "department": "team",
-    "received_at": "opened_at",
-    "resolved_at": "closed_at",
-    "satisfied": "happy",
-}
+TICKETS = demo.TICKETS  # the ticket system's names of the complaints columns, as the SQLite demo maps them
 
 
 def _tickets(path: Path, rows: list[tuple[Any, ...]]) -> Path:
