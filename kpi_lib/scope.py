@@ -3,7 +3,7 @@
 Strict where it counts, and nowhere else. A problem of an input table stops a
 department only when it can change one of its numbers; every other problem is a
 note (`kpi validate` lists it, nothing stops). This module says which is which;
-`tables.Table.problems_of` and `notes_of` sort a table's problems by it.
+`tables.Table.problems_of` and `sorted_problems` sort a table's problems by it.
 
 **Read columns.** A column of a table is read by a department when one of its
 indicators reads it, under the method in force for the period (`method_of`: an

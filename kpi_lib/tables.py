@@ -577,11 +577,6 @@ class Table:
         """
         return self.sorted_problems(department, scope).stops
 
-    def notes_of(self, department: str, scope: Scope) -> list[Problem]:
-        """This department's problems that stop nothing under `scope` (unread columns, rows outside the window)."""
-        found = self.sorted_problems(department, scope)
-        return [*found.unread, *found.outside]
-
     def sorted_problems(self, department: str, scope: Scope | None = None) -> Sorted:
         """The department's problems sorted by `scope` (see `kpi_lib.scope`): what stops it, and the notes."""
         mine = self._own_problems(department)
@@ -988,22 +983,17 @@ def load_query(
     spec: TableSpec,
     source: TableSource,
     *,
-    base: Path,
     rules: ReadRules,
-    queries: sql.Queries,
-    period: Period | None,
-    department: str | None,
+    result: sql.Result | None = None,
     kept: Path | None = None,
 ) -> Table:
-    """Read table `spec` with its `sql` query (see `kpi_lib.sql`), or, with `kept`, the result a run kept (no connection).
+    """Table `spec` from what its `sql` query returned (`result`, see `DataFolder.query`), or, with `kept`, from the
+    result a run kept (no connection).
 
     Never raises for bad content: a refused query, a failed connection or a bad
     cell is a problem of the table. Problems of a row name its key value.
     """
     file = sql.label(spec.name)
-    query = source.sql
-    if query is None:
-        raise InternalError(f"table {spec.name} has no sql (please report it)")
     if kept is not None:
         try:
             frame, sha = sql.read_kept(kept)
@@ -1016,20 +1006,8 @@ def load_query(
                 rules,
             )
     else:
-        try:
-            prepared = sql.prepare(
-                query.url,
-                query.query,
-                table=spec.name,
-                base=base,
-                period=period,
-                department=department,
-                timezone=rules.timezone,
-                timeout=query.connect_timeout,
-            )
-        except Refusal as exc:
-            return _failed(spec, file, None, [Problem(file=file, message=str(exc), code=exc.code)], rules)
-        result = queries.get(prepared)
+        if result is None:
+            raise InternalError(f"table {spec.name}: neither a query's result nor a kept one (please report it)")
         if not result.ok or result.frame is None:
             return _failed(spec, file, None, result.problems, rules)
         frame, sha = result.frame, result.sha256
@@ -1042,8 +1020,8 @@ def load_query(
             return _failed(spec, file, sha, [Problem(file=file, message=message, code=Code.EMPTY_RESULT)], rules)
     raw = sql.raw_table(frame, spec.name, wanted=mapped_headers(spec, source))
     table = _reshaped(raw, spec, source, file, sha, rules)
-    if spec.key:
-        reshaped = reshape(raw, source, file)[0]
+    if spec.key and any(p.file == file and p.row is not None for p in table.problems):
+        reshaped = reshape(raw, source, file)[0]  # (again, only to name the key of a row with a problem)
         for i, problem in enumerate(table.problems):
             if problem.file == file and problem.row is not None and problem.code != Code.DUPLICATE_KEY:
                 key = sql.key_text(reshaped, spec.key, problem.row)
@@ -1728,11 +1706,8 @@ class DataFolder:
             return load_query(
                 self.template.tables[name],
                 self.sources[name],
-                base=self.base_of(name),
                 rules=self.rules(name),
-                queries=self.queries,
-                period=self.period,
-                department=self.department,
+                result=self.query(name),
                 kept=sql.kept_path(self.folder, name) if self.snapshot else None,
             )
         return load_table(
