@@ -57,6 +57,7 @@ from typing import Any
 
 from . import clock, executed, signoff
 from .appraisal import appraise, tables_needed
+from .consistency import trend_notes
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
 from .dashboard import Sources, check_sources, read_sources, recorded_sources
 from .errors import AuditError, KpiError, UsageError, shorten
@@ -840,7 +841,7 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
     if not holds_departments and (
         (manifest is not None and "department" in manifest) or (manifest is None and _is_department(period_dir))
     ):
-        return verify_department(period_dir, recompute=recompute, pubkey=pubkey)
+        return _with_trend_notes(verify_department(period_dir, recompute=recompute, pubkey=pubkey), period_dir)
     if manifest is None and not problem:
         raise UsageError(f"{period_dir}: no manifest.json; expected a folder written by kpi run")
     report = Report()
@@ -875,8 +876,23 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
     for name in sorted(
         present | {n for n in listed if isinstance(n, str) and DEPARTMENT_ID.fullmatch(n) and (period_dir / n).is_dir()}
     ):
-        report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
+        report.add(
+            _with_trend_notes(
+                verify_department(period_dir / name, recompute=recompute, pubkey=pubkey), period_dir / name
+            )
+        )
     diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
+    return report
+
+
+def _with_trend_notes(report: Report, folder: Path) -> Report:
+    """A department folder's report with notes on earlier periods its trend shows as they were (`consistency`)."""
+    try:
+        period = Period.parse(folder.parent.name)
+    except KpiError:
+        return report
+    if period.text == folder.parent.name:
+        report.notes.extend(trend_notes(folder, period))
     return report
 
 

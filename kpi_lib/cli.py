@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -41,12 +42,13 @@ from . import template as templates
 from .appraisal import Scorecard, appraise, tables_needed
 from .audit import read_log, verify_period
 from .audit import sign as sign_off
+from .consistency import lines as consistency_lines
 from .demo import write_demo
 from .diff import diff_runs
 from .errors import InternalError, KpiError, UsageError, problem_lines
 from .explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
 from .exports import chromium, html_to_pdf
-from .files import write_atomic
+from .files import refuse_replacing, write_atomic
 from .importer import import_sheet, write_import
 from .layout import DEPARTMENT, ERROR
 from .lock import PeriodLock
@@ -54,8 +56,8 @@ from .messages import both, say
 from .numbers import plain
 from .params import Department, load_params
 from .period import FIRST_YEAR, LAST_YEAR, Period
-from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, all_params, run_batch
-from .schedule import Task, findings, tasks, to_ics
+from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, PeriodsRun, all_params, run_periods
+from .schedule import ICS_PRODID, Task, findings, tasks, to_ics
 from .scope import Scope
 from .tables import DataFolder, note_lines
 from .template import load_template
@@ -444,6 +446,13 @@ def run_command(
         bool,
         typer.Option("--fresh", help="Run every department again, even those whose inputs and params are unchanged."),
     ] = False,
+    and_later: Annotated[
+        bool,
+        typer.Option(
+            "--and-later",
+            help="Then run every later period of the same kind in the outputs folder (and the year), oldest first.",
+        ),
+    ] = False,
 ) -> None:
     """Execute the notebooks of every department with papermill and write reports to outputs/<period>/.
 
@@ -464,13 +473,27 @@ def run_command(
     if not files:
         raise UsageError("no department given; pass PARAMS files or --all")
     pool = dask_executor(scheduler) if executor == "dask" else local_executor
-    result = run_batch(
-        files, window, out=out, jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
-        progress=BatchProgress(), force=force, pdf=pdf, executor=pool, fresh=fresh,
+    done = run_periods(
+        files, window, out=out, and_later=and_later, progress=BatchProgress, each=print_batch,
+        jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
+        force=force, pdf=pdf, executor=pool, fresh=fresh,
     )  # fmt: skip
-    print_batch(result)
-    if result.failed or result.problems:
+    for line in stale_lines(done, window, run_again(files if not all_ else None, out)):
+        _error(line)
+    if done.failed:
         raise typer.Exit(1)
+
+
+def run_again(files: list[Path] | None, out: Path) -> Callable[[Period], str]:
+    """How to run the same departments for another period: `kpi run --period 2026-Q4 --all` (files: None for --all)."""
+    who = "--all" if files is None else " ".join(shlex.quote(str(f)) for f in files)
+    where = "" if out == Path("outputs") else f" --out {shlex.quote(str(out))}"
+    return lambda period: f"kpi run --period {period} {who}{where}"
+
+
+def stale_lines(done: PeriodsRun, window: Period, command: Callable[[Period], str]) -> list[str]:
+    """The end of `kpi run`: the period folders that still show a period of this run as it was, and what to run."""
+    return consistency_lines(done.stale, window, command)
 
 
 def print_batch(result: BatchResult) -> None:
@@ -591,8 +614,15 @@ def diff(
 def pdf(
     folder: Annotated[Path, typer.Argument(help="outputs/<period> (or one department folder).")],
     out: Annotated[Path | None, typer.Option("--out", help="Where the PDFs go (default: <period>/pdf/).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --out: replace PDFs already there (<period>/pdf/ is always kpi's).")
+    ] = False,
 ) -> None:
-    """Print the reader's HTML reports to PDF with headless Chromium."""
+    """Print the reader's HTML reports to PDF with headless Chromium.
+
+    Into <period>/pdf/ (the period folder's own) a PDF is always made again; into a
+    folder given with --out, a file already there is refused unless --force.
+    """
 
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder; expected outputs/<period> (or one department folder inside it)")
@@ -605,10 +635,17 @@ def pdf(
     if not departments:
         raise UsageError(f"{folder}: no department reports here; expected outputs/<period> written by kpi run")
     target = out or (folder.parent if departments == [folder] else folder) / "pdf"
-    for department in departments:
-        for page in sorted(department.glob("*.html")):
-            if not page.name.endswith(".audit.html"):
-                html_to_pdf(page, target / department.name / page.with_suffix(".pdf").name)
+    pages = [
+        (page, target / department.name / page.with_suffix(".pdf").name)
+        for department in departments
+        for page in sorted(department.glob("*.html"))
+        if not page.name.endswith(".audit.html")
+    ]
+    if out is not None and not force:
+        for _, made in pages:  # every file checked before any is written
+            refuse_replacing(made)
+    for page, made in pages:
+        html_to_pdf(page, made)
     stdout.print(f"wrote {target}", markup=False)
 
 
@@ -621,6 +658,9 @@ def calendar(
         list[Path] | None, typer.Argument(help="Params files: tasks per department (default: the packaged template).")
     ] = None,
     ics: Annotated[Path | None, typer.Option("--ics", help="Also write an iCalendar file.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --ics: replace a file there that kpi calendar did not write.")
+    ] = False,
     review_date: Annotated[
         str | None,
         typer.Option(
@@ -688,7 +728,10 @@ def calendar(
         )
     stdout.print(table)
     if ics is not None:
-        write_atomic(ics, to_ics(found, lang))
+        data = to_ics(found, lang)
+        if not force:
+            refuse_replacing(ics, data, ours=lambda held: held.startswith(b"BEGIN:VCALENDAR") and ICS_PRODID in held)
+        write_atomic(ics, data)
         stdout.print(f"wrote {ics} ({len(found)} events)", markup=False)
 
 
@@ -701,16 +744,27 @@ def template_import(
     sheet: Annotated[
         Path, typer.Argument(help="An .xlsx KPI sheet laid out like the seed (the 13 Chinese column headers).")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <id>.yaml and <id>.params.yaml.")] = Path("."),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the params skeleton <id>.params.yaml.")] = Path("."),
     template_id: Annotated[
         str | None, typer.Option("--id", help="The template's id (default: from the file name).")
     ] = None,
     sheet_name: Annotated[str | None, typer.Option("--sheet", help="The worksheet (default: the first).")] = None,
+    templates_dir: Annotated[
+        Path | None,
+        typer.Option("--templates", help="Folder for the template <id>.yaml (default: templates/; never params/)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a template or skeleton already there that differs.")
+    ] = False,
 ) -> None:
-    """Read a KPI sheet into a template file and a params skeleton; list the cells that need numbers."""
+    """Read a KPI sheet into a template file and a params skeleton; list the cells that need numbers.
+
+    The template goes to templates/ (where kpi run --all does not look), the skeleton
+    to --out as <id>.params.yaml; a different file already there is refused unless --force.
+    """
 
     result = import_sheet(sheet, template_id=template_id, sheet_name=sheet_name)
-    template_path, params_path = write_import(result, out)
+    template_path, params_path = write_import(result, out, templates_dir, force=force)
     count = len(result.template["indicators"])
     stdout.print(f"wrote {template_path} ({count} indicators) and {params_path}", markup=False)
     for line in result.notes:

@@ -119,6 +119,10 @@ class Code(StrEnum):
     NOT_EXACT = "not_exact", "an identifier with spaces around it, invisible or full-width characters"
     NEAR_MATCH = "near_match", "a value that nearly matches an expected one (letter case, spaces …); names the match"
     BAD_ID = "bad_id", "an id (department, group, table) that is not lowercase letters, digits, - and _"
+    ID_TOO_LONG = (
+        "id_too_long",
+        "an id that names folders or files (department, template, group, table) over 64 characters",
+    )
     ERROR_CELL = "error_cell", "an xlsx error cell (#DIV/0!, #N/A …)"
     FORMULA_WITHOUT_VALUE = "formula_without_value", "an xlsx formula whose saved value is missing or may be stale"
     PERCENT_CELL = "percent_cell", "an xlsx number formatted as a percentage"

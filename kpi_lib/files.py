@@ -3,6 +3,9 @@
 - `write_atomic`: a file is written whole or not at all (a temporary file in the
   same folder, then a rename); a write the environment refuses raises
   `OutputError` naming the path.
+- `refuse_replacing`: no command replaces a file it did not write itself unless
+  told to (`--force`): a file holding other bytes than those about to be written,
+  and not recognisably one of the command's own, is refused, naming it and the flag.
 - `sha256_bytes`, `sha256_file`: the one place the toolkit hashes anything.
 - `read_json`, `json_text`: JSON objects as the audit trail keeps them (UTF-8,
   two-space indent, non-ASCII as written, a final newline).
@@ -26,6 +29,7 @@ import platform
 import subprocess
 import tempfile
 import zoneinfo
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +38,7 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .errors import AuditError, output_error, shorten
+from .errors import AuditError, UsageError, output_error, shorten
 
 PACKAGES = (
     "kpi-appraisal",
@@ -66,6 +70,22 @@ def sha256_file(path: Path) -> str:
 
 
 # -- writing --------------------------------------------------------------------------------
+def refuse_replacing(
+    path: Path, data: bytes | None = None, *, ours: Callable[[bytes], bool] | None = None, flag: str = "--force"
+) -> None:
+    """`UsageError` when `path` is there and is not what this command writes: other bytes than `data` (when given)
+    and not `ours` (a test of the file's bytes: one this command wrote earlier). Nothing there, or the same, is fine."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    try:
+        held = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        held = None
+    if held is not None and ((data is not None and held == data) or (ours is not None and ours(held))):
+        return
+    raise UsageError(f"{path}: already exists and was not written by this command; pass {flag} to replace it")
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write a file whole or not at all: a temporary file in the same folder, then a rename.
 

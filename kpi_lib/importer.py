@@ -18,6 +18,7 @@ guessed: the params skeleton leaves it empty and the report names the cell.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,9 +30,9 @@ from openpyxl.utils import get_column_letter
 
 from . import yamlfile
 from .errors import UsageError
-from .files import write_atomic
+from .files import refuse_replacing, write_atomic
 from .template import Indicator, Template, load_template
-from .text import PLAIN_ID
+from .text import PLAIN_ID, id_length_problem
 
 HEADERS = {
     "序号": "id",
@@ -66,6 +67,8 @@ def check_id(template_id: str) -> str:
         raise UsageError(
             f"--id {template_id!r}: expected lowercase letters, digits, - and _ only (it names the files <id>.yaml and <id>.params.yaml)"
         )
+    if too_long := id_length_problem(template_id):
+        raise UsageError(f"--id {template_id[:20]}…: {too_long}")
     return template_id
 
 
@@ -321,18 +324,43 @@ def _tables_document(template: Template) -> dict[str, Any]:
     return tables
 
 
-def write_import(result: Imported, out: Path) -> tuple[Path, Path]:
+def write_import(
+    result: Imported, out: Path, templates: Path | None = None, *, force: bool = False
+) -> tuple[Path, Path]:
+    """Write the template into `templates` (default `templates/` of the working directory) and the params skeleton
+    `<id>.params.yaml` into `out`; returns both paths.
 
+    The template never goes where `kpi run --all` looks (a folder named `params`), so that one
+    import does not break every later run. A file already there is left alone when it holds
+    exactly these bytes; one that differs (a real params file, an edited template) is refused,
+    naming it, unless `force`: nothing is written then.
+    """
     tid = check_id(str(result.template["id"]))
-    template_path = out / f"{tid}.yaml"
+    folder = Path("templates") if templates is None else templates
+    if folder.resolve().name == "params":
+        raise UsageError(
+            f"--templates {folder}: kpi run --all reads every YAML file in params/ as a department; "
+            "put templates elsewhere (the default is templates/)"
+        )
+    template_path = folder / f"{tid}.yaml"
     params_path = out / f"{tid}.params.yaml"
+    if template_path.resolve() == params_path.resolve():
+        raise UsageError(
+            f"--templates {folder} and --out {out}: the template and the params skeleton would be one file"
+        )
+    relative = Path(os.path.relpath(template_path.resolve(), params_path.resolve().parent)).as_posix()
+    params = {**result.params, "template": relative}
     head = "# Imported by `kpi template import`; the Chinese text is the sheet's own.\n"
-    write_atomic(template_path, head + yamlfile.dump(result.template))
     needs = "".join(f"#   - {line}\n" for line in result.needs) or "#   (nothing: every number was in the sheet)\n"
     params_head = (
         "# Params skeleton written by `kpi template import`. Fill in what the sheet left open:\n"
         f"{needs}"
         "# and set department, name, data and review_date. An empty value fails `kpi validate` until it is set.\n"
     )
-    write_atomic(params_path, params_head + yamlfile.dump(result.params))
+    texts = {template_path: head + yamlfile.dump(result.template), params_path: params_head + yamlfile.dump(params)}
+    if not force:
+        for path, text in texts.items():
+            refuse_replacing(path, text.encode("utf-8"))
+    for path, text in texts.items():
+        write_atomic(path, text)
     return template_path, params_path

@@ -60,7 +60,7 @@ from .numbers import NotANumber, check_bounds, from_float, from_text
 from .period import FIRST_YEAR, LAST_YEAR, Period
 from .tables import DEFAULT_TIMEZONE
 from .template import TableSpec, Template, load_template
-from .text import PLAIN_ID, control_problem, exactness_problem
+from .text import PLAIN_ID, control_problem, exactness_problem, id_length_problem
 from .workdays import DEFAULT_CALENDAR, Calendar, UnknownCalendar, calendar_of
 
 DEPARTMENT_ID = PLAIN_ID  # (kpi_lib.text)
@@ -306,6 +306,8 @@ class Params(_Model):
     def _department(cls, value: str) -> str:
         if not DEPARTMENT_ID.fullmatch(value):
             raise _Invalid("expected an id of lowercase letters, digits, - and _ only (it names folders)", Code.BAD_ID)
+        if too_long := id_length_problem(value):
+            raise _Invalid(too_long, Code.ID_TOO_LONG)
         return value
 
     @field_validator("timezone")

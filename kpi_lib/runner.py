@@ -59,7 +59,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock, executed, incremental, yamlfile
+from . import audit, clock, consistency, executed, incremental, yamlfile
 from .appraisal import tables_needed
 from .errors import WRITE_ERRNOS, AuditError, InternalError, KpiError, OutputError, UsageError, output_error, shorten
 from .exports import chromium, html_to_pdf
@@ -67,8 +67,11 @@ from .files import git_commit, read_json, sha256_file, write_atomic, write_json
 from .history import earlier_results
 from .incremental import Decision
 from .layout import (
+    DEPARTMENT,
+    ERROR,
     GROUP_NOTEBOOK,
     INPUTS,
+    MANIFEST,
     OLD_FOLDER,
     SCORECARD,
     STAGING,
@@ -83,7 +86,7 @@ from .partitions import SharedTables
 from .period import Period
 from .reports import department_reports, write_index
 from .summary import read_result
-from .text import PLAIN_ID
+from .text import PLAIN_ID, id_length_problem
 from .workers import local_executor, tied_kernel_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -617,7 +620,27 @@ def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Department | None]:
             error=f"{path}: department {department.id!r}: expected lower-case letters, digits, '-' and '_' (it names a folder)",
         ), None
     staging, final = batch.period_dir / f"{STAGING}{department.id}", batch.period_dir / department.id
+    foreign = not_ours(final)
+    if foreign:
+        return DepartmentRun(path, department.id, error=foreign, refused=True), None
     return DepartmentRun(path, department.id, staging, final), department
+
+
+def not_ours(final: Path) -> str:
+    """Why the department's place holds something `kpi run` did not write ("" when it is free or a run's folder).
+
+    A run replaces its department's folder whole; a link, a file or a folder with none of a
+    run's files (manifest.json, department.json, error.txt) is someone else's: never replaced.
+    """
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        what = "a symbolic link" if final.is_symlink() else "a file"
+    elif final.is_dir() and any(final.iterdir()) and not any(
+        (final / name).is_file() for name in (MANIFEST, DEPARTMENT, ERROR)
+    ):
+        what = "a folder kpi run did not write (no manifest.json, department.json or error.txt)"
+    else:
+        return ""
+    return f"{final}: {what}; refusing to replace it (move it away, then run again)"
 
 
 def _declared_id(path: Path) -> str | None:
@@ -627,7 +650,8 @@ def _declared_id(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError, yamlfile.YamlProblem):
         return None
     declared = raw.get("department") if isinstance(raw, dict) else None
-    return declared if isinstance(declared, str) and FOLDER_NAME.fullmatch(declared) else None
+    valid = isinstance(declared, str) and FOLDER_NAME.fullmatch(declared) and not id_length_problem(declared)
+    return declared if valid and isinstance(declared, str) else None
 
 
 def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> None:
@@ -1113,3 +1137,48 @@ def _write_period_files(batch: _Batch, departments: list[DepartmentRun]) -> Path
         f"{batch.period_dir}: index.html, the summary files and the period manifest were not brought up to date; fix the above and run again"
     )
     return None
+
+
+# -- a period and the later ones that compared against it (see `consistency`) --------------------
+@dataclass
+class PeriodsRun:
+    """What `kpi run` did over one or more periods, and the period folders still showing one of them as it was."""
+
+    batches: list[BatchResult]
+    stale: list[consistency.Stale]
+
+    @property
+    def failed(self) -> bool:
+        return any(b.failed or b.problems for b in self.batches)
+
+
+def run_periods(
+    params_files: list[Path],
+    window: Period,
+    *,
+    out: Path,
+    and_later: bool = False,
+    progress: Callable[[], Progress | None] = lambda: None,
+    each: Callable[[BatchResult], None] = lambda batch: None,
+    **options: Any,
+) -> PeriodsRun:
+    """`run_batch` of `window`; with `and_later`, then of each later period of its kind in `out`, oldest first, and of
+    each year folder whose index those runs left showing them as they were (same departments, same options).
+
+    `each` is called with each period's result as it ends. The result's `stale` lists the period folders
+    that still show a period of this run as it was (`consistency.out_of_date`): with `and_later`, only
+    signed departments (they keep the trend they were signed with); without, whatever compared against `window`.
+    """
+    root = out.resolve()
+    ran: list[Period] = []
+    batches: list[BatchResult] = []
+    for period in consistency.and_later(root, window) if and_later else [window]:
+        batches.append(run_batch(params_files, period, out=out, progress=progress(), **options))
+        ran.append(period)
+        each(batches[-1])
+    if and_later:
+        for year in consistency.years_to_refresh(root, ran):
+            batches.append(run_batch(params_files, year, out=out, progress=progress(), **options))
+            ran.append(year)
+            each(batches[-1])
+    return PeriodsRun(batches, consistency.out_of_date(root, ran))

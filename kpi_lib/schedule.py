@@ -141,12 +141,15 @@ def tasks(
     return sorted(found, key=lambda t: (t.start, t.department, t.indicator.id))
 
 
+ICS_PRODID = b"-//kpi-appraisal//collection schedule//EN"  # how `kpi calendar --ics` knows a file it wrote
+
+
 def to_ics(found: list[Task], lang: str = "zh") -> bytes:
     """An iCalendar file: one all-day event per task; SUMMARY starts with the indicator id (DTSTAMP from `clock.now()`)."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
-    calendar.add("prodid", "-//kpi-appraisal//collection schedule//EN")
+    calendar.add("prodid", ICS_PRODID.decode())
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "绩效考核信息采集 KPI collection schedule")
     stamp = clock.now().astimezone(UTC)

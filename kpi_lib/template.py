@@ -21,7 +21,7 @@ from . import yamlfile
 from .errors import Code, Problem, TemplateError
 from .files import sha256_bytes
 from .messages import say
-from .text import PLAIN_ID
+from .text import PLAIN_ID, id_length_problem
 
 DIRECTIONS = ("higher", "lower", "count")
 METHODS = ("records", "survey", "observation")
@@ -408,6 +408,8 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
                         code=Code.BAD_ID,
                     )
                 )
+            elif too_long := id_length_problem(str(name)):
+                problems.append(Problem(file=file, message=f"{kind} {name}: {too_long}", code=Code.ID_TOO_LONG))
     tables = {}
     for name, spec in (data.get("tables") or {}).items():
         table = _table(str(name), spec, problems, file)

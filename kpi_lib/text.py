@@ -42,6 +42,19 @@ INVISIBLE = frozenset(
 )
 # An id that names a folder or a file (a department, a template, a group, a table): match it with fullmatch.
 PLAIN_ID = re.compile(r"[a-z0-9_-]+")
+# The longest such id, in characters (and bytes: a plain id is ASCII). The longest name the toolkit makes from one,
+# `.old-<id>-<yyyymmddHHMMSS>-<pid>`, then stays under 100 bytes, well below the file systems' 255.
+ID_MAX = 64
+
+
+def id_length_problem(value: str) -> str:
+    """Why an id that names folders or files is too long ("" when it is not): its length and the limit."""
+    size = len(value.encode("utf-8"))
+    if size <= ID_MAX:
+        return ""
+    return f"{size} characters long; expected at most {ID_MAX} (it names folders and files)"
+
+
 # In free text (a title, a note) these are ordinary; in an identifier they are not.
 TEXT_CONTROLS = frozenset("\t\n\r")
 
