@@ -621,7 +621,7 @@ def pdf(
     """Print the reader's HTML reports to PDF with headless Chromium.
 
     Into <period>/pdf/ (the period folder's own) a PDF is always made again; into a
-    folder given with --out, a file already there is refused unless --force.
+    folder given with --out, a file already there that kpi pdf did not print is refused unless --force.
     """
 
     if not folder.is_dir():
@@ -643,10 +643,15 @@ def pdf(
     ]
     if out is not None and not force:
         for _, made in pages:  # every file checked before any is written
-            refuse_replacing(made)
+            refuse_replacing(made, ours=printed_headless)
     for page, made in pages:
         html_to_pdf(page, made)
     stdout.print(f"wrote {target}", markup=False)
+
+
+def printed_headless(data: bytes) -> bool:
+    """A PDF headless Chromium printed (as `kpi pdf` does), not one a person saved or another program made."""
+    return data.startswith(b"%PDF-") and b"/Producer (Skia/PDF" in data and b"HeadlessChrome" in data
 
 
 @app.command()
@@ -751,7 +756,10 @@ def template_import(
     sheet_name: Annotated[str | None, typer.Option("--sheet", help="The worksheet (default: the first).")] = None,
     templates_dir: Annotated[
         Path | None,
-        typer.Option("--templates", help="Folder for the template <id>.yaml (default: templates/; never params/)."),
+        typer.Option(
+            "--templates",
+            help="Folder for the template <id>.yaml (default: templates/ in --out, or beside it when --out is params/).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace a template or skeleton already there that differs.")
@@ -759,8 +767,8 @@ def template_import(
 ) -> None:
     """Read a KPI sheet into a template file and a params skeleton; list the cells that need numbers.
 
-    The template goes to templates/ (where kpi run --all does not look), the skeleton
-    to --out as <id>.params.yaml; a different file already there is refused unless --force.
+    The skeleton goes to --out as <id>.params.yaml, the template to --templates (never
+    params/, where kpi run --all looks); a different file already there is refused unless --force.
     """
 
     result = import_sheet(sheet, template_id=template_id, sheet_name=sheet_name)

@@ -327,16 +327,18 @@ def _tables_document(template: Template) -> dict[str, Any]:
 def write_import(
     result: Imported, out: Path, templates: Path | None = None, *, force: bool = False
 ) -> tuple[Path, Path]:
-    """Write the template into `templates` (default `templates/` of the working directory) and the params skeleton
-    `<id>.params.yaml` into `out`; returns both paths.
+    """Write the params skeleton `<id>.params.yaml` into `out` and the template `<id>.yaml` into `templates`
+    (default: `templates/` inside `out`, or beside it when `out` is a `params` folder); returns both paths.
 
     The template never goes where `kpi run --all` looks (a folder named `params`), so that one
-    import does not break every later run. A file already there is left alone when it holds
+    import does not break every later run; the skeleton's `template:` is the path from it to the template. A file already there is left alone when it holds
     exactly these bytes; one that differs (a real params file, an edited template) is refused,
     naming it, unless `force`: nothing is written then.
     """
     tid = check_id(str(result.template["id"]))
-    folder = Path("templates") if templates is None else templates
+    folder = templates
+    if folder is None:
+        folder = out / "templates" if out.resolve().name != "params" else out.resolve().parent / "templates"
     if folder.resolve().name == "params":
         raise UsageError(
             f"--templates {folder}: kpi run --all reads every YAML file in params/ as a department; "

@@ -124,14 +124,14 @@ def test_a_sheet_in_the_seeds_layout_imports_and_scores_like_the_packaged_templa
     )
     packaged = appraise(load_params(packaged_params), Period.parse("2026-Q3")).to_json()
     assert json.dumps(imported) == json.dumps(packaged)
-    assert load_template(str(out / "north.yaml")).indicator("CS05").rule.zh.startswith("反馈及时率达到")
+    assert load_template(str(out / "templates" / "north.yaml")).indicator("CS05").rule.zh.startswith("反馈及时率达到")
 
     # …and `kpi run` takes the imported template as it is: its groups' notebooks, reports, result (issue 9 §1)
     run = kpi("run", str(filled), "--period", "2026-Q3", "--out", str(tmp_path / "outputs"), "--jobs", "2")
     assert run.returncode == 0, run.stdout + run.stderr
     folder = tmp_path / "outputs" / "2026-Q3" / "cs-north"
     assert json.loads((folder / "result.json").read_text(encoding="utf-8")) == json.loads(json.dumps(packaged))
-    for group in load_template(str(out / "north.yaml")).groups:
+    for group in load_template(str(out / "templates" / "north.yaml")).groups:
         assert (folder / f"{group}.ipynb").is_file() and (folder / f"{group}.html").is_file(), group
 
 
