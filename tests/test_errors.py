@@ -638,6 +638,9 @@ CASES: list[Case] = [
     ),
     params("department-upper-case", "bad_id", swap("department: cs-test", "department: CS-Test"), "department: found"),
     params(
+        "department-too-long", "id_too_long", swap("department: cs-test", "department: " + "d" * 240), "240 characters long"
+    ),
+    params(
         "nan-target",
         "not_a_number",
         swap(
@@ -745,6 +748,9 @@ CASES: list[Case] = [
     ),
     template(
         "template-group-name", "bad_id", lambda d: d["groups"].update({"Cost Centre": "x"}), "group 'Cost Centre'"
+    ),
+    template(
+        "template-group-too-long", "id_too_long", lambda d: d["groups"].update({"g" * 65: "x"}), "65 characters long"
     ),
     template(
         "template-id-twice",
