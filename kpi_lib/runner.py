@@ -634,8 +634,10 @@ def not_ours(final: Path) -> str:
     """
     if final.is_symlink() or (final.exists() and not final.is_dir()):
         what = "a symbolic link" if final.is_symlink() else "a file"
-    elif final.is_dir() and any(final.iterdir()) and not any(
-        (final / name).is_file() for name in (MANIFEST, DEPARTMENT, ERROR)
+    elif (
+        final.is_dir()
+        and any(final.iterdir())
+        and not any((final / name).is_file() for name in (MANIFEST, DEPARTMENT, ERROR))
     ):
         what = "a folder kpi run did not write (no manifest.json, department.json or error.txt)"
     else:

@@ -638,7 +638,10 @@ CASES: list[Case] = [
     ),
     params("department-upper-case", "bad_id", swap("department: cs-test", "department: CS-Test"), "department: found"),
     params(
-        "department-too-long", "id_too_long", swap("department: cs-test", "department: " + "d" * 240), "240 characters long"
+        "department-too-long",
+        "id_too_long",
+        swap("department: cs-test", "department: " + "d" * 240),
+        "240 characters long",
     ),
     params(
         "nan-target",

@@ -69,10 +69,22 @@ CASES: list[tuple[str, str, Callable[[Path, Path, Path], list[str]]]] = [
         "template import: --templates given",
         "tpl/x.yaml",
         lambda root, sheet, company: [
-            "template", "import", str(sheet), "--out", str(root), "--templates", str(root / "tpl"), "--id", "x",
+            "template",
+            "import",
+            str(sheet),
+            "--out",
+            str(root),
+            "--templates",
+            str(root / "tpl"),
+            "--id",
+            "x",
         ],
     ),  # fmt: skip
-    ("calendar --ics", "cal.ics", lambda root, sheet, company: ["calendar", "--year", "2026", "--ics", str(root / "cal.ics")]),
+    (
+        "calendar --ics",
+        "cal.ics",
+        lambda root, sheet, company: ["calendar", "--year", "2026", "--ics", str(root / "cal.ics")],
+    ),
     (
         "demo: a params file",
         "params/cs-east.yaml",
@@ -213,15 +225,15 @@ def test_a_folder_in_a_departments_place_that_kpi_run_did_not_write_is_never_rep
 
 
 # -- ids and the names made of them ---------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("length", "ok"), [(1, True), (ID_MAX, True), (ID_MAX + 1, False), (240, False), (300, False)]
-)
+@pytest.mark.parametrize(("length", "ok"), [(1, True), (ID_MAX, True), (ID_MAX + 1, False), (240, False), (300, False)])
 def test_a_department_id_is_at_most_64_characters(company: Path, tmp_path: Path, length: int, ok: bool) -> None:
     text = (company / "params" / "cs-east.yaml").read_text(encoding="utf-8")
     ident = ("d" * length)[:length]
     path = tmp_path / "p.yaml"
     path.write_text(
-        text.replace("department: cs-east", f"department: {ident}").replace("../data/demo", str(company / "data" / "demo")),
+        text.replace("department: cs-east", f"department: {ident}").replace(
+            "../data/demo", str(company / "data" / "demo")
+        ),
         encoding="utf-8",
     )
     if ok:
