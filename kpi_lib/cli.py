@@ -461,6 +461,10 @@ def run_command(
     outputs/<period>/manifest.json says, for each department, whether it was
     reused or ran and why. One run per period folder at a time
     (outputs/<period>/.lock); a run that was interrupted is cleaned up by the next one.
+
+    A run that changes a period later periods compared against (their trend, their
+    change since) ends by naming them and the command that brings them up to date;
+    --and-later runs them too, oldest first.
     """
     window = _period(period)
     if executor not in ("local", "dask"):
