@@ -206,7 +206,7 @@ def lines(stale: Iterable[Stale], changed: Period, command: Callable[[Period], s
         shown = ", ".join(str(p) for p in s.seen) or str(changed)
         if s.needs_run:
             said.append(
-                f"{s.period}: {s.what()} show {shown} as it was before this run; "
+                f"{s.period}: {s.what()} {'show' if s.departments else 'shows'} {shown} as it was before this run; "
                 f"bring it up to date with `{command(s.period)}`"
             )
         if s.signed:

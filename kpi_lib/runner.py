@@ -73,6 +73,7 @@ from .layout import (
     INPUTS,
     MANIFEST,
     OLD_FOLDER,
+    PERIOD_FILES,
     SCORECARD,
     STAGING,
     DepartmentFolder,
@@ -1175,12 +1176,27 @@ def run_periods(
     ran: list[Period] = []
     batches: list[BatchResult] = []
     for period in consistency.and_later(root, window) if and_later else [window]:
+        check_period_folder(root / str(period))
         batches.append(run_batch(params_files, period, out=out, progress=progress(), **options))
         ran.append(period)
         each(batches[-1])
     if and_later:
         for year in consistency.years_to_refresh(root, ran):
+            check_period_folder(root / str(year))
             batches.append(run_batch(params_files, year, out=out, progress=progress(), **options))
             ran.append(year)
             each(batches[-1])
     return PeriodsRun(batches, consistency.out_of_date(root, ran))
+
+
+def check_period_folder(period_dir: Path) -> None:
+    """`UsageError` when a period folder holds an index or summary file but no manifest: files kpi run did not write,
+    which writing the period's files would replace."""
+    if (period_dir / MANIFEST).is_file() or period_dir.is_symlink():
+        return
+    found = [name for name in PERIOD_FILES if (period_dir / name).exists() or (period_dir / name).is_symlink()]
+    if found:
+        raise UsageError(
+            f"{period_dir / found[0]}: already there and not written by kpi run (the folder has no manifest.json); "
+            "refusing to replace it: move it away or pass another --out"
+        )

@@ -20,7 +20,7 @@ from kpi_lib.demo import write_demo
 from kpi_lib.errors import Code, KpiError, ParamsError
 from kpi_lib.files import refuse_replacing
 from kpi_lib.layout import OLD_FOLDER, STAGING
-from kpi_lib.runner import _declared_id, not_ours
+from kpi_lib.runner import _declared_id, check_period_folder, not_ours
 from kpi_lib.text import ID_MAX, id_length_problem
 
 from .conftest import kpi
@@ -222,6 +222,32 @@ def test_a_folder_in_a_departments_place_that_kpi_run_did_not_write_is_never_rep
         assert bool(said) == refused, name
         if refused:
             assert str(final) in said and "refusing to replace it" in said
+
+
+@pytest.mark.parametrize(
+    ("files", "refused"),
+    [
+        ((), False),
+        (("index.html",), True),
+        (("summary.csv",), True),
+        (("index.html", "manifest.json"), False),  # a period folder kpi run wrote
+        (("notes.txt",), False),  # nothing the run writes
+    ],
+)
+def test_a_period_folder_with_an_index_kpi_run_did_not_write_is_refused(
+    tmp_path: Path, files: tuple[str, ...], refused: bool
+) -> None:
+    folder = tmp_path / "2026-Q4"
+    folder.mkdir()
+    for name in files:
+        (folder / name).write_bytes(FOREIGN)
+    if refused:
+        with pytest.raises(KpiError, match="not written by kpi run"):
+            check_period_folder(folder)
+        done = kpi("run", "--period", "2026-Q4", "--out", str(tmp_path), "x.yaml", in_process=True)
+        assert done.returncode == 2 and "not written by kpi run" in done.stderr
+    else:
+        check_period_folder(folder)
 
 
 # -- ids and the names made of them ---------------------------------------------------------------

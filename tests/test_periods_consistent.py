@@ -123,6 +123,10 @@ def test_the_end_of_a_run_names_each_later_period_and_the_command(tmp_path: Path
         "or run this period and every later one: `kpi run --period 2026-Q3 --all --and-later`",
     ]
     assert consistency.lines([], Period.parse("2026-Q3"), str) == []
+    year = consistency.Stale(Period.parse("2026"), index=True, seen=(Period.parse("2026-Q3"),))
+    assert consistency.lines([year], Period.parse("2026-Q3"), lambda p: f"kpi run --period {p} --all")[0] == (
+        "2026: index.html shows 2026-Q3 as it was before this run; bring it up to date with `kpi run --period 2026 --all`"
+    )
 
 
 @pytest.mark.parametrize(
