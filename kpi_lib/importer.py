@@ -14,6 +14,12 @@ sheet has them: the weight (权重), the target (指标, else a percentage in th
 statement), and the step, penalty, bonus or points per item from the scoring
 standard (每降1%，扣2分 …). A placeholder (×, ××) or a blank cell is never
 guessed: the params skeleton leaves it empty and the report names the cell.
+
+Where it writes (`write_import`): the params skeleton `<id>.params.yaml` into `--out`, the
+template `<id>.yaml` into `--templates` (default `templates/` inside `--out`, or beside it
+when `--out` is a `params` folder; never a folder named `params`, where `kpi run --all`
+reads every YAML file as a department). Neither replaces a file that holds other bytes
+unless `--force`: both are checked before either is written.
 """
 
 from __future__ import annotations
