@@ -608,6 +608,8 @@ def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Department | None]:
         declared = _declared_id(path)
         if declared is None:  # no valid id to name a folder after: the summary says why, nothing is written
             return DepartmentRun(path, error="\n".join(exc.lines())), None
+        if foreign := not_ours(batch.period_dir / declared):
+            return DepartmentRun(path, declared, error=f"{foreign}\n" + "\n".join(exc.lines()), refused=True), None
         return DepartmentRun(
             path,
             declared,

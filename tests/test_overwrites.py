@@ -224,6 +224,27 @@ def test_a_folder_in_a_departments_place_that_kpi_run_did_not_write_is_never_rep
             assert str(final) in said and "refusing to replace it" in said
 
 
+@pytest.mark.parametrize("loads", [True, False], ids=["valid params", "params that fail validation"])
+def test_kpi_run_refuses_a_department_whose_place_holds_someone_elses_folder(
+    company: Path, tmp_path: Path, loads: bool
+) -> None:
+    from kpi_lib.period import Period
+    from kpi_lib.runner import _Batch, _load
+
+    text = (company / "params" / "cs-east.yaml").read_text(encoding="utf-8")
+    text = text.replace("../data/demo", str(company / "data" / "demo"))
+    params = tmp_path / "cs-east.yaml"
+    params.write_text(text if loads else text.replace("weight: 5,", "weight: 500,", 1), encoding="utf-8")
+    period_dir = tmp_path / "2026-Q4"
+    (period_dir / "cs-east").mkdir(parents=True)
+    (period_dir / "cs-east" / "notes.docx").write_bytes(FOREIGN)
+    batch = _Batch(Period.parse("2026-Q4"), period_dir, tmp_path, 1, False, False, None)
+    run, department = _load(params, batch)
+    assert run.refused and run.final is None and department is None  # no folder: nothing is staged or swapped
+    assert run.error.startswith(f"{period_dir / 'cs-east'}: a folder kpi run did not write")
+    assert (len(run.error.splitlines()) > 1) == (not loads)  # the params' own problems follow when they failed
+
+
 @pytest.mark.parametrize(
     ("files", "refused"),
     [
