@@ -208,7 +208,9 @@ def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str, lang
         notebook, resources={"metadata": {"name": title}, "language_code": lang}
     )
     page = dedupe_styles(str(body))
-    return page.replace(CSS_PLACEHOLDER, prune_css(report_css(), page_classes(page)) + "\n" + page_margins_css(title), 1)
+    return page.replace(
+        CSS_PLACEHOLDER, prune_css(report_css(), page_classes(page)) + "\n" + page_margins_css(title), 1
+    )
 
 
 def page_margins_css(title: str) -> str:
