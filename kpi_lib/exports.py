@@ -296,7 +296,9 @@ def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
 
     The paper is the page's: Chromium's `--print-to-pdf` takes the size and margins of
     CSS `@page` (the reports' `kpi.css` asks for A4 landscape), and
-    `--no-pdf-header-footer` leaves out the browser's date, title and URL lines.
+    `--no-pdf-header-footer` leaves out the browser's date, title and URL lines; the page's
+    own header (department · period · report) and `page / pages` footer are CSS page-margin
+    boxes (`reports.page_margins_css`). Page 1 is the verdict; see README "Printing and PDFs".
     """
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
