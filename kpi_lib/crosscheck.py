@@ -26,6 +26,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from .errors import shorten
+from .exports import print_setup
 from .numbers import round2
 
 INJECTION = ("=", "+", "-", "@", "\t", "\r")
@@ -190,7 +191,7 @@ def check_xlsx(path: Path, expected: Sequence[Expected]) -> list[str]:
 
 
 def same_sheets(path: Path, fresh: bytes) -> list[str]:
-    """Differences between a workbook and a fresh rendering: sheets, every cell's value, type and number format, conditional formats."""
+    """Differences between a workbook and a fresh rendering: sheets, every cell's value, type and number format, print setup, conditional formats."""
     try:
         found, wanted = load_workbook(path), load_workbook(io.BytesIO(fresh))
     except Exception as exc:  # noqa: BLE001 - an unreadable workbook is a difference
@@ -207,6 +208,10 @@ def same_sheets(path: Path, fresh: bytes) -> list[str]:
                     return [
                         f"{path}!{x.coordinate}: shows {x.value!r} as {x.number_format!r}, expected {y.value!r} as {y.number_format!r} (rendered again from the departments' results)"
                     ]
+        if print_setup(a) != print_setup(b):
+            return [
+                f"{path}: sheet {name!r} prints as {print_setup(a)}, expected {print_setup(b)} (paper, orientation, fit, repeated rows)"
+            ]
         if len(list(a.conditional_formatting)) != len(list(b.conditional_formatting)) or a.sheet_state != b.sheet_state:
             return [f"{path}: sheet {name!r} has conditional formats or a visibility the toolkit never writes"]
     return []

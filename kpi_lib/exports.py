@@ -97,6 +97,34 @@ def new_sheet(title: str) -> tuple[Workbook, Worksheet]:
     return book, sheet
 
 
+def print_on_a4_landscape(sheet: Worksheet, title_rows: int) -> None:
+    """Print setup for a wide sheet: A4 landscape, fit to one page wide (as many tall as the rows need), centred,
+    its first `title_rows` rows repeated at the top of every printed page."""
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = f"1:{title_rows}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+def print_setup(sheet: Worksheet) -> tuple[Any, ...]:
+    """What a sheet's print setup says (paper, orientation, fit, repeated rows): compared by `crosscheck.same_sheets`."""
+    setup = sheet.page_setup
+    fit = sheet.sheet_properties.pageSetUpPr
+    return (
+        setup.orientation,
+        str(setup.paperSize),
+        setup.fitToWidth,
+        setup.fitToHeight,
+        bool(fit and fit.fitToPage),
+        sheet.print_title_rows,
+    )
+
+
 def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
     sheet.append([xlsx_cell(sheet, value) for value in values])
 
@@ -268,7 +296,9 @@ def html_to_pdf(html: Path, pdf: Path, timeout: int = 120) -> None:
 
     The paper is the page's: Chromium's `--print-to-pdf` takes the size and margins of
     CSS `@page` (the reports' `kpi.css` asks for A4 landscape), and
-    `--no-pdf-header-footer` leaves out the browser's date, title and URL lines.
+    `--no-pdf-header-footer` leaves out the browser's date, title and URL lines; the page's
+    own header (department · period · report) and `page / pages` footer are CSS page-margin
+    boxes (`reports.page_margins_css`). Page 1 is the verdict; see README "Printing and PDFs".
     """
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:

@@ -484,7 +484,7 @@ class Run:
             render(
                 "trend_sources.html.j2",
                 heading=say("report.trend.sources", lang),
-                none=say("report.trend.none", lang),
+                none_text=say("report.trend.none", lang),
                 columns=[label("period", lang), label("total", lang), label("grade", lang), say("report.file", lang)],
                 rows=used,
                 skipped=[{"file": str(path), "reason": reason} for path, reason in history.skipped],

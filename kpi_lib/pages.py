@@ -33,7 +33,16 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=shown,
     )
+
+
+def shown(value: Any) -> Any:
+    """What `{{ value }}` prints: a missing value (None) as "—", never the word `None`, the way every other blank is shown.
+
+    (Jinja2's own literal `none` is None too: a context variable named `none` cannot be passed.)
+    """
+    return "—" if value is None else value
 
 
 def render(template: str, /, **context: Any) -> str:

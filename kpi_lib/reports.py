@@ -208,7 +208,30 @@ def notebook_node_html(notebook: NotebookNode, *, reader: bool, title: str, lang
         notebook, resources={"metadata": {"name": title}, "language_code": lang}
     )
     page = dedupe_styles(str(body))
-    return page.replace(CSS_PLACEHOLDER, prune_css(report_css(), page_classes(page)), 1)
+    return page.replace(
+        CSS_PLACEHOLDER, prune_css(report_css(), page_classes(page)) + "\n" + page_margins_css(title), 1
+    )
+
+
+def page_margins_css(title: str) -> str:
+    """The printed page's header and footer: the page's title (department · period · report) and `n / N`.
+
+    CSS page-margin boxes (`@top-left`, `@bottom-right` with `counter(page)`), which Chromium
+    draws when it prints (`exports.html_to_pdf`, `--no-pdf-header-footer` leaving out its own
+    date and URL lines). The title is a CSS string with every character that could end it or
+    the `<style>` block escaped; its glyphs are in the page's font subset (the `<title>` holds them).
+    """
+    font = f'font-family: "{FONT_FAMILY}", system-ui, sans-serif; font-size: 8pt; color: #555'
+    return (
+        f"@page {{@top-left {{content: {css_string(title)}; {font}}} "
+        f'@bottom-right {{content: counter(page) " / " counter(pages); {font}}}}}'
+    )
+
+
+def css_string(text: str) -> str:
+    """`text` as a double-quoted CSS string: quotes, backslashes, markup and control characters escaped as hex."""
+    safe = (c if c.isprintable() and c not in '"\\<>&' else f"\\{ord(c):x} " for c in text)
+    return '"' + "".join(safe) + '"'
 
 
 def page_characters(texts: Iterable[str]) -> str:

@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 
 from .errors import AuditError, KpiError, shorten
 from .explain import grade_label
-from .exports import append_row, csv_cell, new_sheet, workbook_bytes
+from .exports import append_row, csv_cell, new_sheet, print_on_a4_landscape, workbook_bytes
 from .layout import TEMPLATE_COPY, DepartmentFolder
 from .numbers import round2
 from .result import DepartmentResult, json_real
@@ -220,6 +220,7 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
     with two decimals (`0.00`), the cents every report shows; each department's grade label is
     in its own language. The header words are bilingual: the sheet is the company's, not one
     department's; `crosscheck` reads the columns by the header's last word (or its first, the id).
+    It prints on A4 landscape, one page wide, the header row repeated on every page.
     """
     ids = summary_ids(rows)
     book, sheet = new_sheet(period)
@@ -241,4 +242,5 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{max(sheet.max_row, 1)}"
+    print_on_a4_landscape(sheet, title_rows=1)
     return workbook_bytes(book, when)
