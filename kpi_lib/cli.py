@@ -523,7 +523,14 @@ def verify(
         Path | None, typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")
     ] = None,
 ) -> None:
-    """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match."""
+    """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match.
+
+    A changed HTML page is rendered again from what the run recorded and the first
+    values that differ are named under it. The last line sums the check up:
+    `verify: 0 problems in 54 outputs`, or `verify: 3 problems in 2 departments`,
+    where a problem is one difference (a file or value changed, deleted, added or
+    unreadable) or one broken sign-off record; notes are not problems.
+    """
 
     report = verify_period(folder, recompute=recompute, pubkey=pubkey)
     for line in report.differences:
@@ -538,7 +545,8 @@ def verify(
     if report.ok:
         what = " and every score recomputed" if recompute else ""
         stdout.print(f"ok  {folder}: {report.checked} output(s) match their manifests{what}", markup=False)
-    else:
+    stdout.print(report.closing_line(), markup=False)
+    if not report.ok:
         raise typer.Exit(1)
 
 
