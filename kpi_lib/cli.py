@@ -217,14 +217,14 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
         stdout.print(f"      {rule_line(r, lang)}", markup=False)
     if summary.excluded:
         stdout.print(say("cli.scorecard.excluded", lang, indicators=", ".join(summary.excluded)), markup=False)
-    for finding in card_findings(card):
+    for finding in card_findings(card, lang):
         stdout.print(say("cli.scorecard.finding", lang, finding=finding), markup=False)
 
 
-def card_findings(card: Scorecard) -> list[Any]:
-    """Evidence collected outside its collection window (information, not an error)."""
-
-    return [f for r in card.results for f in findings(r, card.params.review_date, card.params.working_calendar)]
+def card_findings(card: Scorecard, lang: str = "en") -> list[Any]:
+    """Evidence collected outside its collection window (information, not an error), in `lang`."""
+    review, working = card.params.review_date, card.params.working_calendar
+    return [f for r in card.results for f in findings(r, review, working, lang)]
 
 
 @app.command()
@@ -278,8 +278,9 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
             return lines
         for line in [*unknown_values(department, data), *shared_codes(department)]:
             stdout.print(f"note  {path}: {line}", markup=False)
-        for finding in card_findings(appraise(department, period, data=data)):
-            stdout.print(f"finding  {path} {period}: {finding}", markup=False)
+        lang = department.base.lang  # lines about the department are in its language
+        for finding in card_findings(appraise(department, period, data=data), lang):
+            stdout.print(say("cli.validate.finding", lang, path=path, period=period, finding=finding), markup=False)
         return []
     except KpiError as exc:
         return exc.lines()
