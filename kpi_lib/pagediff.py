@@ -114,13 +114,17 @@ def changed_values(found: str, expected: str, known: Mapping[str, str] | None = 
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        was = " ".join(old[i1:i2])
-        bare = was.rstrip("%")
-        what = known.get(was) or known.get(bare)
-        if what is None:
-            before = [w for w in old[max(0, i1 - CONTEXT) : i1] if any(c.isalnum() for c in w)]
-            what = " ".join(before) or "start of page"
-        changes.append(f"{shorten(what, 40)} {_cut(old[i1:i2])} → {_cut(new[j1:j2])}")
+        if i2 - i1 == j2 - j1 > 1:  # words replaced one for one: each changed word on its own
+            stretches = [(i, i + 1, j, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True) if old[i] != new[j]]
+        else:
+            stretches = [(i1, i2, j1, j2)]
+        for a1, a2, b1, b2 in stretches:
+            was = " ".join(old[a1:a2])
+            what = known.get(was) or known.get(was.rstrip("%"))
+            if what is None:
+                before = [w for w in old[max(0, a1 - CONTEXT) : a1] if any(c.isalnum() for c in w)]
+                what = " ".join(before) or "start of page"
+            changes.append(f"{shorten(what, 40)} {_cut(old[a1:a2])} → {_cut(new[b1:b2])}")
     return changes
 
 
@@ -137,8 +141,11 @@ def explain(name: str, found: str, expected: str, known: Mapping[str, str] | Non
 
 def missing_values(name: str, found: str, known: Mapping[str, str]) -> list[str]:
     """Key values (`key_values`) that page `name` no longer shows anywhere: when it cannot be rendered again."""
-    shown = set(words(page_text(found)))
-    missing = [f"{what} {text}" for text, what in known.items() if not set(words(text)) <= shown]
+    shown = {word.rstrip("%") for word in words(page_text(found))}
+    forms: dict[str, list[str]] = {}  # what → the texts it may be shown as (`98.50`, `98.5`)
+    for text, what in known.items():
+        forms.setdefault(what, []).append(text)
+    missing = [f"{what} {texts[0]}" for what, texts in forms.items() if not any(t in shown for t in texts)]
     if not missing:
         return []
     lines = [f"{name}: no longer shows {m} (result.json)" for m in missing[:SHOWN]]
