@@ -652,7 +652,8 @@ def explain_page(folder: Path, rel: str) -> list[str]:
 def _page_again(folder: Path, rel: str) -> str | None:
     """A department's HTML page rendered again from its executed notebook (None when no notebook makes it)."""
     if rel in (reader_html(SCORECARD), audit_html(SCORECARD)):
-        return render_views(folder, read_signoffs(folder))[rel].decode("utf-8")
+        records: list[Mapping[str, Any]] = list(read_signoffs(folder))
+        return render_views(folder, records)[rel].decode("utf-8")
     where = DepartmentFolder(folder)
     reader = not rel.endswith(".audit.html")
     group = rel.removesuffix(".audit.html" if not reader else ".html")

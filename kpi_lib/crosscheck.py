@@ -299,11 +299,7 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
         ]
     rows = parser.rows
     start = next(
-        (
-            i
-            for i, row in enumerate(rows)
-            if {"rank", "id", "total", "grade"} <= {_index_word(c) for c in row}
-        ),
+        (i for i, row in enumerate(rows) if {"rank", "id", "total", "grade"} <= {_index_word(c) for c in row}),
         None,
     )
     if start is None:

@@ -115,7 +115,9 @@ def changed_values(found: str, expected: str, known: Mapping[str, str] | None = 
         if tag == "equal":
             continue
         if i2 - i1 == j2 - j1 > 1:  # words replaced one for one: each changed word on its own
-            stretches = [(i, i + 1, j, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True) if old[i] != new[j]]
+            stretches = [
+                (i, i + 1, j, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True) if old[i] != new[j]
+            ]
         else:
             stretches = [(i1, i2, j1, j2)]
         for a1, a2, b1, b2 in stretches:

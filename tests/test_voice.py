@@ -43,10 +43,22 @@ PAGE = (
         ([("98.5%", "99%")], ["scorecard.html: CS01 value 98.5% → 99%"]),
         ([("等级 A", "等级 B")], ["scorecard.html: grade A → B"]),
         ([("东区", "西区")], ["scorecard.html: start of page 东区 → 西区"]),
-        ([("color: red", "color: blue")], ["scorecard.html: the same text as rendered again; its markup, styles or links were changed"]),
-        ([("var total = 1", "var total = 2")], ["scorecard.html: the same text as rendered again; its markup, styles or links were changed"]),
         (
-            [("96.54", "99.99"), ("98.5%", "1%"), ("<td>100.00</td>", "<td>1.00</td>"), ("87.25", "1.25"), ("东区", "x")],
+            [("color: red", "color: blue")],
+            ["scorecard.html: the same text as rendered again; its markup, styles or links were changed"],
+        ),
+        (
+            [("var total = 1", "var total = 2")],
+            ["scorecard.html: the same text as rendered again; its markup, styles or links were changed"],
+        ),
+        (
+            [
+                ("96.54", "99.99"),
+                ("98.5%", "1%"),
+                ("<td>100.00</td>", "<td>1.00</td>"),
+                ("87.25", "1.25"),
+                ("东区", "x"),
+            ],
             [
                 "scorecard.html: start of page 东区 → x",
                 "scorecard.html: total 96.54 → 99.99",
@@ -243,7 +255,16 @@ def test_the_company_pages_speak_the_companys_language(
     (period_dir / "index.html").write_bytes(files["index.html"])
     (period_dir / "summary.xlsx").write_bytes(files["summary.xlsx"])
     expected_rows = ranked(
-        [Expected(r.department, r.status, 90.0 - n if r.result else None, "A" if r.result else None, {"CS01": 90.0} if r.result else {}) for n, r in enumerate(sorted(rows, key=lambda r: r.department))]
+        [
+            Expected(
+                r.department,
+                r.status,
+                90.0 - n if r.result else None,
+                "A" if r.result else None,
+                {"CS01": 90.0} if r.result else {},
+            )
+            for n, r in enumerate(sorted(rows, key=lambda r: r.department))
+        ]
     )
     assert check_index(period_dir / "index.html", expected_rows) == []
     assert check_xlsx(period_dir / "summary.xlsx", expected_rows) == []
