@@ -38,6 +38,14 @@ its manifest, the files it covers or its Ed25519 signature do not hold. With
 its manifest says, from `inputs/`, and compares with `result.json` and the
 results recorded in the executed notebooks. A missing or unreadable file of one
 department is named and the others are still verified.
+
+A changed HTML page is explained, not only hashed: `explain_page` renders it again
+from the executed notebook (and the sign-off log, for the scorecard's pages) and
+`pagediff` names the first values that differ under the difference's line
+(`scorecard.html: total 96.54 → 99.99`); the index likewise from the departments'
+results. `Report.closing_line` sums a check up in one line (`verify: 0 problems in
+54 outputs`, `verify: 3 problems in 2 departments`); a problem is one difference or
+one broken sign-off record.
 """
 
 from __future__ import annotations

@@ -124,17 +124,23 @@ def changed_values(found: str, expected: str, known: Mapping[str, str] | None = 
             was = " ".join(old[a1:a2])
             what = known.get(was) or known.get(was.rstrip("%"))
             if what is None:
-                before = [w for w in old[max(0, a1 - CONTEXT) : a1] if any(c.isalnum() for c in w)]
-                what = " ".join(before) or "start of page"
+                before = [w for w in old[max(0, a1 - 4 * CONTEXT) : a1] if any(c.isalnum() for c in w)]
+                what = " ".join(before[-CONTEXT:]) or "start of page"  # words, not the marks between them
             changes.append(f"{shorten(what, 40)} {_cut(old[a1:a2])} → {_cut(new[b1:b2])}")
     return changes
 
 
 def explain(name: str, found: str, expected: str, known: Mapping[str, str] | None = None) -> list[str]:
     """Lines naming the first values that differ on page `name` (HTML texts), then `… and N more`."""
-    changes = changed_values(page_text(found), page_text(expected), known)
-    if not changes:
+    found_changes = changed_values(page_text(found), page_text(expected), known)
+    if not found_changes:
         return [f"{name}: the same text as rendered again; its markup, styles or links were changed"]
+    counted: dict[
+        str, int
+    ] = {}  # one change made in several places (a total in the verdict and the table) is said once
+    for change in found_changes:
+        counted[change] = counted.get(change, 0) + 1
+    changes = [f"{change} ({n} places)" if n > 1 else change for change, n in counted.items()]
     lines = [f"{name}: {change}" for change in changes[:SHOWN]]
     if len(changes) > SHOWN:
         lines.append(f"… and {len(changes) - SHOWN} more")

@@ -39,6 +39,12 @@ PAGE = (
     ("edits", "expected"),
     [
         ([("96.54", "99.99")], ["scorecard.html: total 96.54 → 99.99"]),
+        # an added word: the words before it name it
+        ([("<td>CS01</td>", "<td>96.54</td><td>CS01</td>")], ["scorecard.html: 96.54 等级 A (nothing) → 96.54"]),
+        (
+            [("</body>", "<p>加权总分 <b>96.54</b></p></body>")],
+            ["scorecard.html: CS02 12 87.25 (nothing) → 加权总分 96.54"],
+        ),
         ([("<td>87.25</td>", "<td>97.25</td>")], ["scorecard.html: CS02 score 87.25 → 97.25"]),
         ([("98.5%", "99%")], ["scorecard.html: CS01 value 98.5% → 99%"]),
         ([("等级 A", "等级 B")], ["scorecard.html: grade A → B"]),
@@ -109,6 +115,21 @@ def test_a_page_that_cannot_be_rendered_again_is_read_for_the_key_values(
 )
 def test_verify_ends_with_one_closing_line(report: Report, expected: str) -> None:
     assert report.closing_line() == expected
+
+
+def test_a_change_after_punctuation_is_named_by_the_words_before_it() -> None:
+    page = "<p>上期没有结果（—）。</p><h2>各指标得分</h2>"
+    assert explain("index.html", page.replace("各指标", "各项"), page) == [
+        "index.html: 上期没有结果 各指标得分 → 各项得分"
+    ]
+
+
+def test_one_change_made_in_several_places_is_said_once() -> None:
+    page = PAGE.replace("</body>", "<p>总计 96.54</p></body>")
+    edited = page.replace("96.54", "99.99")
+    assert explain("scorecard.html", edited, page, key_values(RESULT)) == [
+        "scorecard.html: total 96.54 → 99.99 (2 places)"
+    ]
 
 
 def test_a_period_report_counts_the_departments_it_adds() -> None:
