@@ -38,6 +38,14 @@ its manifest, the files it covers or its Ed25519 signature do not hold. With
 its manifest says, from `inputs/`, and compares with `result.json` and the
 results recorded in the executed notebooks. A missing or unreadable file of one
 department is named and the others are still verified.
+
+A changed HTML page is explained, not only hashed: `explain_page` renders it again
+from the executed notebook (and the sign-off log, for the scorecard's pages) and
+`pagediff` names the first values that differ under the difference's line
+(`scorecard.html: total 96.54 → 99.99`); the index likewise from the departments'
+results. `Report.closing_line` sums a check up in one line (`verify: 0 problems in
+54 outputs`, `verify: 3 problems in 2 departments`); a problem is one difference or
+one broken sign-off record.
 """
 
 from __future__ import annotations
@@ -94,11 +102,12 @@ from .layout import (
     stored,
 )
 from .messages import say
+from .pagediff import explain, key_values, missing_values
 from .pages import signoff_html
 from .params import DEPARTMENT_ID, Department, load_params
 from .partitions import partition_bytes, recorded_file, write_partition, write_sources
 from .period import Period
-from .reports import PLACEHOLDER, font_css, language_and_names, notebook_node_html, render_index
+from .reports import PLACEHOLDER, font_css, language_and_names, notebook_html, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
 from .scope import Scope
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
@@ -377,10 +386,28 @@ class Report:
     broken: list[str] = field(default_factory=list)  # the verdicts of `signatures` that are broken
     notes: list[str] = field(default_factory=list)  # worth saying, never a failure (another period moved on)
     checked: int = 0
+    departments: set[str] = field(default_factory=set)  # the departments (folder names) with a problem
+    department_problems: int = 0  # of `problems`, those found in the department folders
 
     @property
     def ok(self) -> bool:
         return not self.differences and not self.broken
+
+    @property
+    def problems(self) -> int:
+        """How many problems: each difference (a file or value changed, deleted, added or unreadable) and each broken
+        sign-off record counts one; notes and good signatures count none."""
+        return len(self.differences) + len(self.broken)
+
+    def closing_line(self) -> str:
+        """`verify: 0 problems in 54 outputs`, or `verify: 3 problems in 2 departments` (or in the period's own files)."""
+        if self.ok:
+            return f"verify: 0 problems in {self.checked} output{'' if self.checked == 1 else 's'}"
+        n, count = self.problems, len(self.departments)
+        places = [f"{count} department{'' if count == 1 else 's'}"] if count else []
+        if n > self.department_problems:
+            places.append("the period's own files")
+        return f"verify: {n} problem{'' if n == 1 else 's'} in {' and '.join(places)}"
 
     def verdict(self, line: str, *, broken: bool) -> None:
         self.signatures.append(line)
@@ -393,6 +420,8 @@ class Report:
         self.broken.extend(other.broken)
         self.notes.extend(other.notes)
         self.checked += other.checked
+        self.departments |= other.departments
+        self.department_problems += other.department_problems
 
 
 def _compare(path: Path, expected: Any, label: str, out: list[str]) -> bool:
@@ -547,7 +576,7 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
                 path.is_symlink() and INPUTS not in path.relative_to(folder).parts
             ):
                 diffs.append(f"{path}: not a regular file (a link, FIFO or device); a run writes none")
-        report.checked += _check_outputs(folder, manifest, diffs)
+        report.checked += _check_outputs(folder, manifest, diffs, explained=True)
     if recompute and (folder / RESULT).is_file():  # whatever the manifest claims
         if period is None:
             diffs.append(
@@ -557,16 +586,23 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             diffs.extend(recompute_department(folder, period))
     if manifest_path.is_file():
         check_signatures(folder, manifest_path, read_log(folder), report, pubkey)
+    if not report.ok:
+        report.departments.add(folder.name)
+        report.department_problems = report.problems
     return report
 
 
-def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) -> int:
-    """Every output and sign-off view against the manifest (or the last sign-off's views); returns how many were checked."""
+def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], *, explained: bool = False) -> int:
+    """Every output and sign-off view against the manifest (or the last sign-off's views); returns how many were checked.
+
+    `explained`: a changed HTML page's difference goes on to name the values that differ (`explain_page`).
+    """
     checked = 0
     listed = _hashes(folder, manifest, "outputs", diffs)
     outputs, views = output_hashes(folder)
     for rel, sha in listed.items():
-        _compare(folder / rel, sha, "output", diffs)
+        if not _compare(folder / rel, sha, "output", diffs) and explained:
+            _explained(diffs, folder, rel)
         checked += 1
     for rel in sorted(set(outputs) - set(listed)):
         diffs.append(f"{folder / rel}: output added (not in the manifest)")
@@ -578,11 +614,66 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
         if _member(folder, rel) is None:
             diffs.append(f"{folder / SIGNOFFS}: views names {shorten(rel)!r}, which is not a file inside {folder}")
             continue
-        _compare(folder / rel, sha, "sign-off view" if records else "output", diffs)
+        if not _compare(folder / rel, sha, "sign-off view" if records else "output", diffs) and explained:
+            _explained(diffs, folder, rel)
         checked += 1
     for rel in sorted(set(views) - set(expected_views)):
         diffs.append(f"{folder / rel}: output added (not in the manifest)")
     return checked
+
+
+def _explained(diffs: list[str], folder: Path, rel: str) -> None:
+    """The last difference (a changed file) followed by the values that differ, one indented line each (HTML pages)."""
+    if not rel.endswith(".html") or not diffs or " changed: expected sha256 " not in diffs[-1]:
+        return
+    lines = explain_page(folder, rel)
+    if lines:
+        diffs[-1] = "\n".join([diffs[-1], *(f"    {line}" for line in lines)])
+
+
+def explain_page(folder: Path, rel: str) -> list[str]:
+    """Which values a department's HTML page shows differently from the page rendered again from what the run recorded.
+
+    The scorecard's pages are rendered again as `kpi sign` renders them (the executed
+    scorecard notebook and the sign-off log), a group's from its executed notebook: no
+    code runs. A page that cannot be rendered again (its notebook is gone or damaged, or
+    the page is not a notebook's) is read for the key values of `result.json` it no
+    longer shows. Lines as `pagediff.explain` gives them; [] when nothing can be said.
+    """
+    where = DepartmentFolder(folder)
+    try:
+        found = (folder / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    try:
+        known = key_values(read_json(where.result)) if where.result.is_file() else {}
+    except AuditError:
+        known = {}
+    try:
+        fresh = _page_again(folder, rel)
+    except Exception:  # noqa: BLE001 - a page that cannot be rendered again is read for its key values instead
+        fresh = None
+    if fresh is None:
+        return missing_values(rel, found, known)
+    return explain(rel, found, fresh, known)
+
+
+def _page_again(folder: Path, rel: str) -> str | None:
+    """A department's HTML page rendered again from its executed notebook (None when no notebook makes it)."""
+    if rel in (reader_html(SCORECARD), audit_html(SCORECARD)):
+        records: list[Mapping[str, Any]] = list(read_signoffs(folder))
+        return render_views(folder, records)[rel].decode("utf-8")
+    where = DepartmentFolder(folder)
+    reader = not rel.endswith(".audit.html")
+    group = rel.removesuffix(".audit.html" if not reader else ".html")
+    if "/" in rel or group == SCORECARD or not where.notebook(group).is_file():
+        return None
+    meta = read_meta(where)
+    lang, names = language_and_names(where)
+    title = f"{meta.get('name') or folder.name} · {folder.parent.name} · {names.get(group, group)}"
+    if not reader:
+        title = f"{title} ({say('report.audit', lang)})"
+    return notebook_html(where.notebook(group), reader=reader, title=title, lang=lang)
 
 
 def outputs_changed(folder: Path) -> list[str]:
@@ -859,6 +950,7 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
             diffs.append(f"{manifest_path}: files names {shorten(name)!r}; expected only {', '.join(PERIOD_FILES)}")
             continue
         _compare(period_dir / name, sha, "output", diffs)
+        report.checked += 1
     listed = manifest.get("departments", {}) if isinstance(manifest.get("departments", {}), dict) else {}
     present = {p.name for p in period_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and _is_department(p)}
     if manifest:
@@ -964,9 +1056,12 @@ def _check_rendering(period_dir: Path, sources: Sources | None = None) -> list[s
     for name in (INDEX, SUMMARY_CSV):
         path = period_dir / name
         if path.is_file() and path.read_bytes() != fresh[name]:
-            differences.append(
-                f"{path}: differs from the page rendered again from the departments' results (its text, styles or links were changed)"
-            )
+            line = f"{path}: differs from the page rendered again from the departments' results (its text, styles or links were changed)"
+            if name == INDEX:
+                found = path.read_bytes().decode("utf-8", errors="replace")
+                shown = explain(name, found, fresh[name].decode("utf-8"))
+                line = "\n".join([line, *(f"    {each}" for each in shown)])
+            differences.append(line)
     if (period_dir / SUMMARY_XLSX).is_file():
         differences.extend(same_sheets(period_dir / SUMMARY_XLSX, fresh[SUMMARY_XLSX]))
     return differences

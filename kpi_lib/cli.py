@@ -219,14 +219,14 @@ def print_scorecard(card: Scorecard, lang: str) -> None:
         stdout.print(f"      {rule_line(r, lang)}", markup=False)
     if summary.excluded:
         stdout.print(say("cli.scorecard.excluded", lang, indicators=", ".join(summary.excluded)), markup=False)
-    for finding in card_findings(card):
+    for finding in card_findings(card, lang):
         stdout.print(say("cli.scorecard.finding", lang, finding=finding), markup=False)
 
 
-def card_findings(card: Scorecard) -> list[Any]:
-    """Evidence collected outside its collection window (information, not an error)."""
-
-    return [f for r in card.results for f in findings(r, card.params.review_date, card.params.working_calendar)]
+def card_findings(card: Scorecard, lang: str = "en") -> list[Any]:
+    """Evidence collected outside its collection window (information, not an error), in `lang`."""
+    review, working = card.params.review_date, card.params.working_calendar
+    return [f for r in card.results for f in findings(r, review, working, lang)]
 
 
 @app.command()
@@ -280,8 +280,9 @@ def _validate_one(path: Path, window: Period | None) -> list[str]:
             return lines
         for line in [*unknown_values(department, data), *shared_codes(department)]:
             stdout.print(f"note  {path}: {line}", markup=False)
-        for finding in card_findings(appraise(department, period, data=data)):
-            stdout.print(f"finding  {path} {period}: {finding}", markup=False)
+        lang = department.base.lang  # lines about the department are in its language
+        for finding in card_findings(appraise(department, period, data=data), lang):
+            stdout.print(say("cli.validate.finding", lang, path=path, period=period, finding=finding), markup=False)
         return []
     except KpiError as exc:
         return exc.lines()
@@ -550,7 +551,14 @@ def verify(
         Path | None, typer.Option("--pubkey", help="Ed25519 public key (PEM) to check signatures with.")
     ] = None,
 ) -> None:
-    """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match."""
+    """Re-hash inputs, parameters and outputs against the manifests; report signatures; exit 0 only when all match.
+
+    A changed HTML page is rendered again from what the run recorded and the first
+    values that differ are named under it. The last line sums the check up:
+    `verify: 0 problems in 54 outputs`, or `verify: 3 problems in 2 departments`,
+    where a problem is one difference (a file or value changed, deleted, added or
+    unreadable) or one broken sign-off record; notes are not problems.
+    """
 
     report = verify_period(folder, recompute=recompute, pubkey=pubkey)
     for line in report.differences:
@@ -565,7 +573,8 @@ def verify(
     if report.ok:
         what = " and every score recomputed" if recompute else ""
         stdout.print(f"ok  {folder}: {report.checked} output(s) match their manifests{what}", markup=False)
-    else:
+    stdout.print(report.closing_line(), markup=False)
+    if not report.ok:
         raise typer.Exit(1)
 
 

@@ -10,6 +10,10 @@ score. Totals and scores are compared to the cent, as the summaries show them.
 
 A CSV text cell may carry a leading `'` (the spreadsheet-injection guard); it
 is dropped before comparing.
+
+`summary.xlsx` and `index.html` speak the company's language: their headers and status
+words are read in either language of the catalog (`summary.*`, `index.*`), `summary.csv`
+by its machine column names.
 """
 
 from __future__ import annotations
@@ -27,9 +31,31 @@ from openpyxl import load_workbook
 
 from .errors import shorten
 from .exports import print_setup
+from .messages import LANGS, say
 from .numbers import round2
 
 INJECTION = ("=", "+", "-", "@", "\t", "\r")
+KEYS = ("rank", "department", "status", "total", "grade")
+
+
+def _header_words() -> dict[str, str]:
+    """summary.xlsx's header words in either language (`summary.<key>`) → the key they name."""
+    return {say(f"summary.{key}", lang).lower(): key for key in KEYS for lang in LANGS}
+
+
+def _index_words() -> dict[str, str]:
+    """index.html's ranking headers in either language → the word `check_index` reads (rank, id, department, total, grade)."""
+    words = {"index.rank": "rank", "index.id": "id", "label.department": "department", "label.total": "total"}
+    found = {say(key, lang).lower(): word for key, word in words.items() for lang in LANGS}
+    return found | {say("label.grade", lang).lower(): "grade" for lang in LANGS}
+
+
+def _status(text: str) -> str:
+    """A status as a summary shows it (`ok`, `完成` …) → the status it names."""
+    for status in ("ok", "failed"):
+        if text in (say(f"summary.status.{status}", lang) for lang in LANGS):
+            return status
+    return text
 
 
 @dataclass
@@ -120,7 +146,7 @@ class _Compare:
         if row.status == "unknown":
             return  # its result.json is unreadable: named elsewhere
         if "status" in cells:
-            self.value(department, "status", cells["status"], row.status)
+            self.value(department, "status", _status(_text(cells["status"])), row.status)
         if "rank" in cells and not self.unknown:
             self.value(department, "rank", cells["rank"], row.rank)
         self.value(department, "total", cells.get("total"), row.total if row.status == "ok" else None, number=True)
@@ -144,8 +170,8 @@ def _keyed(header: Sequence[Any], ids: Sequence[str]) -> dict[int, str]:
         if first in ids and first not in keys.values():
             keys[position] = first
             continue
-        word = text.split()[-1].lower() if text.split() else ""
-        if word in ("rank", "department", "status", "total", "grade") and word not in keys.values():
+        word = _header_words().get(text.lower()) or (text.split()[-1].lower() if text.split() else "")
+        if word in KEYS and word not in keys.values():
             keys[position] = word
     return keys
 
@@ -257,6 +283,11 @@ class _Tables(HTMLParser):
             self.cell.append(data)
 
 
+def _index_word(cell: str) -> str:
+    """What a ranking header cell names: its whole text in either language, else its last word (`Weighted total`)."""
+    return _index_words().get(cell.strip().lower()) or (cell.split()[-1].lower() if cell.split() else "")
+
+
 def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
     """`index.html`'s ranking table: ids in order, rank, total and grade (the grade cell starts with the grade).
 
@@ -273,16 +304,12 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
         ]
     rows = parser.rows
     start = next(
-        (
-            i
-            for i, row in enumerate(rows)
-            if {"rank", "id", "total", "grade"} <= {(c.split()[-1].lower() if c.split() else "") for c in row}
-        ),
+        (i for i, row in enumerate(rows) if {"rank", "id", "total", "grade"} <= {_index_word(c) for c in row}),
         None,
     )
     if start is None:
         return [f"{path}: no ranking table (columns Rank, Id, Total, Grade); cannot check it against result.json"]
-    header = [(c.split()[-1].lower() if c.split() else "") for c in rows[start]]
+    header = [_index_word(c) for c in rows[start]]
     header = ["department" if c == "id" else "name" if c == "department" else c for c in header]
     table = [
         header,
@@ -304,7 +331,7 @@ def check_index(path: Path, expected: Sequence[Expected]) -> list[str]:
             compare.value(department, "total", found.get("total"), row.total, number=True)
             grade = (found.get("grade") or "").split()
             compare.value(department, "grade", grade[0] if grade else "", row.grade)
-        elif "failed" not in (found.get("total") or "").lower():
+        elif not any(say("index.failed", lang).lower() in (found.get("total") or "").lower() for lang in LANGS):
             compare.lines.append(
                 f"{path}: {department} shows total {found.get('total')!r}, but the department failed (no result.json)"
             )

@@ -53,7 +53,7 @@ from typing import Any
 from .errors import AuditError, KpiError, shorten
 from .files import sha256_bytes
 from .layout import INDEX, RESULT, SCORECARD, DepartmentFolder, reader_html
-from .messages import both
+from .messages import say
 from .numbers import plain, round2
 from .period import Period
 from .result import DepartmentResult
@@ -361,12 +361,6 @@ def trend(moved: Decimal | None) -> str:
     return "up" if moved > 0 else "down" if moved < 0 else "same"
 
 
-def joined(pair: tuple[str, str]) -> str:
-    """A company-wide label of the index (`messages.both`): Chinese, then English."""
-    zh, en = pair
-    return zh if zh == en else f"{zh} {en}"
-
-
 def bars(rows: Sequence[IndexRow]) -> list[dict[str, Any]]:
     """The ranking as bars: one per department, its width the total's share of the axis (0 to 100, or the top total)."""
     totals = [r.total for r in rows if r.total is not None]
@@ -390,12 +384,17 @@ def bars(rows: Sequence[IndexRow]) -> list[dict[str, Any]]:
     return shown
 
 
-def heat_map(period_dir: Path, rows: Sequence[IndexRow], ids: Sequence[str]) -> dict[str, Any]:
-    """Department × indicator scores: each cell the score as text, a colour band, a link to its group report's section."""
-    titles: dict[str, str] = {}  # each id's name in the first template that has it (Chinese, as summary.xlsx heads it)
+def heat_map(period_dir: Path, rows: Sequence[IndexRow], ids: Sequence[str], lang: str = "zh") -> dict[str, Any]:
+    """Department × indicator scores: each cell the score as text, a colour band, a link to its group report's section.
+
+    The names of the indicators under it are in `lang`, the page's (the company's) language.
+    """
+    titles: dict[str, str] = {}  # each id's name in the first template that has it, in the page's language
     for r in rows:
-        for iid, name in r.names.items():
-            titles.setdefault(iid, name)
+        for iid in r.names:
+            name = r.name_of(iid, lang)
+            if name:
+                titles.setdefault(iid, name)
     shown = []
     for r in rows:
         cells = []
@@ -427,7 +426,7 @@ def _band_text(n: int) -> str:
     return f"{low}–{BANDS[n + 1][0]}" if n else f"< {BANDS[n + 1][0]}"
 
 
-def period_links(sources: Sources) -> list[dict[str, str]]:
+def period_links(sources: Sources, lang: str = "zh") -> list[dict[str, str]]:
     """Links to the other periods' indexes that exist: the previous period, the year, the year's parts."""
     links = []
     for other in sources.others:
@@ -435,8 +434,8 @@ def period_links(sources: Sources) -> list[dict[str, str]]:
             continue
         text = str(other.period)
         if other.role == "previous":
-            text = joined(both("index.nav.previous", period=text))
+            text = say("index.nav.previous", lang, period=text)
         elif other.role == "year":
-            text = joined(both("index.nav.year", period=text))
+            text = say("index.nav.year", lang, period=text)
         links.append({"href": f"../{other.period}/{INDEX}", "text": text})
     return links

@@ -42,6 +42,7 @@ from importlib import resources
 from typing import Any
 
 from .files import fingerprint_versions, json_text, sha256_bytes
+from .messages import say
 
 PARTS = ("toolkit", "notebooks", "params", "template", "options", "sources", "rows", "history")
 WORDS = {
@@ -125,3 +126,44 @@ def decide_rows(previous: Mapping[str, Any], rows: Mapping[str, str], sources: M
     if moved:
         return Decision(True, f"unchanged: its own rows are the same (other rows of {', '.join(moved)} changed)")
     return Decision(True, "unchanged: its own rows are the same")
+
+
+_FIXED = {
+    "--fresh": "fresh",
+    "no previous run in this period": "no_previous",
+    "its previous run left no readable manifest": "unreadable",
+    "its previous run failed": "failed",
+    "its previous run recorded no fingerprint (an older toolkit)": "no_fingerprint",
+    "unchanged: same params, template, notebooks, toolkit and input files": "unchanged",
+    "unchanged: its own rows are the same": "same_rows",
+}
+_SIGNED = " (signed: its trend keeps the earlier periods' results it was signed with)"
+_OTHERS = "unchanged: its own rows are the same (other rows of "
+
+
+def why_text(why: str, lang: str) -> str:
+    """A `Decision.why` (recorded in English in the period manifest) in `lang`, for a reader of that language.
+
+    Each part the catalog has words for is said in them (`why.*`); a reason it has none
+    for (a path, an error from a file) is kept as it is.
+    """
+    if lang != "zh" or not why:
+        return why
+    kept = ""
+    if why.endswith(_SIGNED):
+        why, kept = why.removesuffix(_SIGNED), say("why.signed_kept", lang)
+    if why in _FIXED:
+        return say(f"why.is.{_FIXED[why]}", lang) + kept
+    if why.startswith(_OTHERS) and why.endswith(" changed)"):
+        tables = why.removeprefix(_OTHERS).removesuffix(" changed)")
+        return say("why.same_rows_others", lang, tables=tables) + kept
+    if why.startswith("changed: its rows of "):
+        what = say("why.rows_of", lang, tables=why.removeprefix("changed: its rows of "))
+        return say("why.changed", lang, what=what) + kept
+    if why.startswith("changed: "):
+        parts = {text: key for key, text in WORDS.items()}
+        named = why.removeprefix("changed: ").split(", ")
+        if all(part in parts for part in named):
+            what = "、".join(say(f"why.part.{parts[part]}", lang) for part in named)
+            return say("why.changed", lang, what=what) + kept
+    return why + kept

@@ -44,6 +44,7 @@ from typing import Any
 from tornado.web import HTTPError
 
 from .errors import AuditError, OutputError
+from .incremental import why_text
 from .layout import OUTPUTS, SCORECARD, notebook
 from .messages import say
 from .period import Period
@@ -75,7 +76,7 @@ class Update:
 
     def line(self, lang: str) -> str:
         """One line for the notebook's output, in the department's language."""
-        fields = {"folder": str(self.folder), "why": self.why, "seconds": f"{self.seconds:.1f}"}
+        fields = {"folder": str(self.folder), "why": why_text(self.why, lang), "seconds": f"{self.seconds:.1f}"}
         text = say("lab.ran", lang, **fields) if self.ran else say("lab.up_to_date", lang, **fields)
         return "\n".join([text, *self.problems])
 

@@ -54,7 +54,6 @@ from .dashboard import (
     change,
     change_text,
     heat_map,
-    joined,
     period_links,
     read_sources,
     trend,
@@ -75,11 +74,11 @@ from .layout import (
     audit_html,
     reader_html,
 )
-from .messages import both, say
+from .messages import say
 from .numbers import plain
 from .pages import AUDIT_TAG, render
 from .period import Period
-from .summary import department_rows, read_meta, summary_csv_text, summary_ids, summary_xlsx
+from .summary import company_lang, department_rows, read_meta, summary_csv_text, summary_ids, summary_xlsx
 from .template import load_template
 
 if TYPE_CHECKING:
@@ -406,32 +405,32 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
     if sources is None:
         sources = read_sources(period_dir, when)
     previous, parts = sources.previous, sources.parts
+    lang = company_lang(period_dir, rows)  # the company's page: its words in one language
     columns = [
-        {"zh": zh, "en": en, "href": ""}
-        for zh, en in (
-            both("index.rank"),
-            both("label.department"),
-            both("index.id"),
-            both("label.total"),
-            both("label.grade"),
+        {"zh": text, "en": "", "href": ""}
+        for text in (
+            say("index.rank", lang),
+            say("label.department", lang),
+            say("index.id", lang),
+            say("label.total", lang),
+            say("label.grade", lang),
         )
     ]
     notes = []
     if previous is not None:
-        zh, en = both("index.change", period=str(previous.period))
-        columns.append({"zh": zh, "en": en, "href": ""})
+        columns.append({"zh": say("index.change", lang, period=str(previous.period)), "en": "", "href": ""})
         absent = [r.department for r in rows if r.result is not None and previous.total(r.department) is None]
         if absent and not previous.results:
-            notes.append(joined(both("index.no_previous", period=str(previous.period))))
+            notes.append(say("index.no_previous", lang, period=str(previous.period)))
         elif absent:
             departments = ", ".join(absent)
-            notes.append(joined(both("index.some_previous", departments=departments, period=str(previous.period))))
+            notes.append(say("index.some_previous", lang, departments=departments, period=str(previous.period)))
     for part in parts:
         columns.append({"zh": str(part.period), "en": "", "href": f"../{part.period}/{INDEX}" if part.index else ""})
     if parts:
-        notes.append(joined(both("index.parts", first=str(parts[0].period), last=str(parts[-1].period))))
+        notes.append(say("index.parts", lang, first=str(parts[0].period), last=str(parts[-1].period)))
     labels = [f"{c['zh']} {c['en']}".strip() for c in columns[5:]]
-    columns.append(dict(zip(("zh", "en"), both("index.reports"), strict=True)) | {"href": ""})
+    columns.append({"zh": say("index.reports", lang), "en": "", "href": ""})
     shown = []
     for r in rows:
         folder = DepartmentFolder(period_dir / r.department)
@@ -453,8 +452,8 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
             reports = [
                 _link(f"{r.department}/{page}", text)
                 for page, text in (
-                    (reader_html(SCORECARD), joined(both("index.report"))),
-                    (audit_html(SCORECARD), joined(both("index.audit"))),
+                    (reader_html(SCORECARD), say("index.report", lang)),
+                    (audit_html(SCORECARD), say("index.audit", lang)),
                 )
                 if (folder.path / page).is_file()
             ]
@@ -484,30 +483,31 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
         shown.append(entry)
     page = render(
         "index.html.j2",
-        title=f"{joined(both('index.title'))} · {period}",
+        title=f"{say('index.title', lang)} · {period}",
+        lang=lang,
         font_css=PLACEHOLDER,
         words={
-            "lead": joined(both("index.lead")),
-            "ranking": joined(both("index.ranking")),
-            "details": joined(both("index.details")),
-            "heat_map": joined(both("index.heat_map")),
-            "heat_note": joined(both("index.heat_note")),
-            "failed": joined(both("index.failed")),
-            "periods": joined(both("index.periods")),
+            "lead": say("index.lead", lang),
+            "ranking": say("index.ranking", lang),
+            "details": say("index.details", lang),
+            "heat_map": say("index.heat_map", lang),
+            "heat_note": say("index.heat_note", lang),
+            "failed": say("index.failed", lang),
+            "periods": say("index.periods", lang),
         },
         summary_csv=SUMMARY_CSV,
         summary_xlsx=SUMMARY_XLSX,
         columns=columns,
         rows=shown,
         bars=bars(rows),
-        heat=heat_map(period_dir, rows, summary_ids(rows)),
+        heat=heat_map(period_dir, rows, summary_ids(rows), lang),
         notes=notes,
-        links=period_links(sources),
+        links=period_links(sources, lang),
         sources_id=SOURCES_ID,
         sources=sources.to_json(),
     )
     return {
         INDEX: page.replace(PLACEHOLDER, font_css([page]), 1).encode("utf-8"),
         SUMMARY_CSV: summary_csv_text(period, rows).encode("utf-8"),
-        SUMMARY_XLSX: summary_xlsx(period, rows),
+        SUMMARY_XLSX: summary_xlsx(period, rows, lang=lang),
     }

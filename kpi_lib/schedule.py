@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import clock
 from .errors import Code, ParamsError, Problem
+from .messages import say
 from .period import Period
 from .tables import DataFolder
 from .template import Indicator, Template
@@ -256,20 +257,25 @@ def outside_windows(result: Result, review_date: date | None, calendar: Calendar
     return Outside(False, len(dated), tuple(outside), spans)
 
 
-def findings(result: Result, review_date: date | None, calendar: Calendar = CHINA) -> list[Finding]:
-    """Evidence of one indicator collected outside its schedule's windows, in English (the CLI's words)."""
+def findings(result: Result, review_date: date | None, calendar: Calendar = CHINA, lang: str = "en") -> list[Finding]:
+    """Evidence of one indicator collected outside its schedule's windows, in `lang` (the department's, for the CLI)."""
     check = outside_windows(result, review_date, calendar)
     ind = result.indicator
     if check is None:
         return []
     if check.unchecked:
-        return [Finding(ind.id, "collection dates not checked: the params have no review_date")]
-    sample = ", ".join(f"row {r} ({d})" for r, d in check.rows[:5]) + (" …" if len(check.rows) > 5 else "")
-    what = "observation" if result.method == "observation" else "row(s)"
-    return [
-        Finding(
-            ind.id,
-            f"{len(check.rows)} of {check.dated} {what} collected outside the collection window "
-            f"({ind.schedule_text('en')}: {check.spans}): {sample}",
-        )
-    ]
+        return [Finding(ind.id, say("finding.unchecked", lang))]
+    sample = ", ".join(say("finding.row", lang, row=r, date=d) for r, d in check.rows[:5])
+    sample += " …" if len(check.rows) > 5 else ""
+    what = say("finding.observation", lang) if result.method == "observation" else say("finding.rows", lang)
+    text = say(
+        "finding.outside",
+        lang,
+        count=len(check.rows),
+        dated=check.dated,
+        what=what,
+        schedule=ind.schedule_text(lang),
+        spans=check.spans,
+        sample=sample,
+    )
+    return [Finding(ind.id, text)]

@@ -11,7 +11,12 @@ A department's own entries are in its language: `IndexRow.grade_label` gives the
 English name of a default grade label (`grade.*` of the catalog) to an English
 department, a params file's own labels as written. Indicator names for the
 summary.xlsx headers (`CS04 客户服务信息传递`) come from the template copy each
-department folder keeps (`inputs/template.yaml`), in Chinese, the seed's language.
+department folder keeps (`inputs/template.yaml`).
+
+The company-wide files speak the company's language (`company_lang`): `index.html`
+and `summary.xlsx` (headers, status, indicator names) are in it, each department's
+own words (its name, grade label) in the department's. `summary.csv` is for machines:
+its column names and `ok`/`failed` stay as they are whatever the language.
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from openpyxl.utils import get_column_letter
 from .errors import AuditError, KpiError, shorten
 from .explain import grade_label
 from .exports import append_row, csv_cell, new_sheet, print_on_a4_landscape, workbook_bytes
-from .layout import TEMPLATE_COPY, DepartmentFolder
+from .layout import COMPANY_COPY, TEMPLATE_COPY, DepartmentFolder
+from .messages import say
 from .numbers import round2
 from .result import DepartmentResult, json_real
 from .template import load_template
+from .yamlfile import load as load_yaml
 
 
 @dataclass
@@ -51,6 +58,11 @@ class IndexRow:
     error: str = ""
     rank: int | None = None
     names: Mapping[str, str] = field(default_factory=dict)  # indicator id → its name in the template (zh)
+    names_en: Mapping[str, str] = field(default_factory=dict)  # … and in English
+
+    def name_of(self, iid: str, lang: str) -> str | None:
+        """Indicator `iid`'s name in `lang` (None when the template copy gives none)."""
+        return (self.names_en if lang == "en" else self.names).get(iid)
 
     @property
     def status(self) -> str:
@@ -100,7 +112,7 @@ def _department_row(folder: DepartmentFolder) -> IndexRow | None:
         row.result = read_result(folder.result)
         if not row.groups:  # a folder written before department.json named its groups
             row.groups = tuple(dict.fromkeys(i.group for i in row.result.indicators))
-        row.names = _names(folder)
+        row.names, row.names_en = _names(folder, "zh"), _names(folder, "en")
     elif folder.error.is_file():
         try:
             row.error = folder.error.read_text(encoding="utf-8").strip()
@@ -113,8 +125,8 @@ def _department_row(folder: DepartmentFolder) -> IndexRow | None:
     return row
 
 
-def _names(folder: DepartmentFolder) -> dict[str, str]:
-    """Each indicator's Chinese name from the department's template copy; {} when it has none that loads."""
+def _names(folder: DepartmentFolder, lang: str = "zh") -> dict[str, str]:
+    """Each indicator's name in `lang` from the department's template copy; {} when it has none that loads."""
     copy = folder.inputs / TEMPLATE_COPY
     if not copy.is_file():
         return {}
@@ -122,7 +134,27 @@ def _names(folder: DepartmentFolder) -> dict[str, str]:
         template = load_template(str(copy))
     except KpiError:  # a damaged copy: verify names it (its hash); the summary falls back to the ids
         return {}
-    return {ind.id: ind.name("zh") for ind in template.indicators}
+    return {ind.id: ind.name(lang) for ind in template.indicators}
+
+
+def company_lang(period_dir: Path, rows: Sequence[IndexRow]) -> str:
+    """The language of the period's company-wide files: `lang` of the company file the departments were run with
+    (the copy the first department folder, by id, keeps), else the first department's; Chinese when none says.
+
+    Read from the department folders, never from the company's files now: `kpi verify` renders the
+    index again from the folders and must get the language the run used.
+    """
+    for row in sorted(rows, key=lambda r: r.department):
+        copy = DepartmentFolder(period_dir / row.department).inputs / COMPANY_COPY
+        if copy.is_file():
+            try:
+                loaded = load_yaml(copy.read_text(encoding="utf-8"))
+            except (KpiError, OSError, UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(loaded, dict) and loaded.get("lang") in ("zh", "en"):
+                return str(loaded["lang"])
+    first = min(rows, key=lambda r: r.department, default=None)
+    return "en" if first is not None and first.lang == "en" else "zh"
 
 
 def read_result(path: Path) -> DepartmentResult:
@@ -200,12 +232,12 @@ def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else round2(value)
 
 
-def summary_headers(rows: Sequence[IndexRow], ids: Sequence[str]) -> list[str]:
-    """Each indicator column's header: `CS04 客户服务信息传递`, or the id alone when the departments' templates
-    do not give it one name (none kept, or two templates naming the same id differently)."""
+def summary_headers(rows: Sequence[IndexRow], ids: Sequence[str], lang: str = "zh") -> list[str]:
+    """Each indicator column's header: `CS04 客户服务信息传递` (the name in `lang`), or the id alone when the
+    departments' templates do not give it one name (none kept, or two templates naming the same id differently)."""
     out = []
     for iid in ids:
-        names = {r.names[iid] for r in rows if r.result is not None and iid in r.names}
+        names = {n for r in rows if r.result is not None and (n := r.name_of(iid, lang)) is not None}
         out.append(f"{iid} {names.pop()}" if len(names) == 1 else iid)
     return out
 
@@ -213,19 +245,28 @@ def summary_headers(rows: Sequence[IndexRow], ids: Sequence[str]) -> list[str]:
 SUMMARY_WIDTHS = {"rank": 8, "department": 14, "name": 18, "period": 10, "status": 8, "total": 10, "grade": 8}
 
 
-def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = None) -> bytes:
+SUMMARY_COLUMNS = ("rank", "department", "name", "period", "status", "total", "grade", "grade_label")
+
+
+def summary_status(status: str, lang: str) -> str:
+    """A department's status as summary.xlsx shows it, in `lang` (`ok` → 完成)."""
+    return say(f"summary.status.{status}", lang)
+
+
+def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = None, lang: str = "zh") -> bytes:
     """One row per department: rank, id, name, total, grade, every indicator's score (for import into HR systems).
 
     The header row is frozen and carries an auto-filter; totals and scores are numbers shown
     with two decimals (`0.00`), the cents every report shows; each department's grade label is
-    in its own language. The header words are bilingual: the sheet is the company's, not one
-    department's; `crosscheck` reads the columns by the header's last word (or its first, the id).
+    in its own language. The header words and the status are in the company's language
+    (`lang`, see `company_lang`); `crosscheck` reads the columns by those words (or the
+    header's first word, the id).
     It prints on A4 landscape, one page wide, the header row repeated on every page.
     """
     ids = summary_ids(rows)
     book, sheet = new_sheet(period)
-    header = ["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total"]
-    append_row(sheet, [*header, "等级 grade", "等级名称 grade_label", *summary_headers(rows, ids)])
+    header = [say(f"summary.{column}", lang) for column in SUMMARY_COLUMNS]
+    append_row(sheet, [*header, *summary_headers(rows, ids, lang)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEEEEE")
@@ -233,7 +274,8 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
     numbers = [6, *range(9, 9 + len(ids))]  # the total and every score column (1-based)
     for r in rows:
         scores = r.scores()
-        cells = [r.rank, r.department, r.name, period, r.status, json_real(r.total), r.grade, r.grade_label]
+        status = summary_status(r.status, lang)
+        cells = [r.rank, r.department, r.name, period, status, json_real(r.total), r.grade, r.grade_label]
         append_row(sheet, [*cells, *(json_real(scores.get(i)) for i in ids)])
         for column in numbers:
             sheet.cell(row=sheet.max_row, column=column).number_format = "0.00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -273,3 +274,29 @@ def test_pdf_of_the_readers_reports(company: Company) -> None:
     pdf = company.period / "pdf" / "cs-west" / "scorecard.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000
     assert company.verify().returncode == 0  # PDFs go beside the department folders, not into them
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["scorecard.html", "scorecard.audit.html", "service.html", "service.audit.html"])
+def test_an_edited_page_names_the_value_that_changed_and_verify_sums_up(company: Company, page: str) -> None:
+    """The page is rendered again from its executed notebook (no code runs) and the changed total is named."""
+    fresh = company.verify()
+    assert fresh.returncode == 0 and re.search(r"^verify: 0 problems in \d+ outputs$", fresh.stdout, re.M), fresh.stdout
+    result = json.loads((company.dept / "result.json").read_text(encoding="utf-8"))
+    path = company.dept / page
+    text = path.read_text(encoding="utf-8")
+    if page.startswith("scorecard"):
+        total = f"{result['total']:.2f}"
+        assert f">{total}<" in text
+        path.write_text(text.replace(f">{total}<", ">99.99<", 1), encoding="utf-8")
+        named = f"{page}: total {total} → 99.99"
+    else:
+        item = next(i for i in result["indicators"] if i["group"] == "service" and f">{i['score']:.2f}<" in text)
+        score = f"{item['score']:.2f}"
+        path.write_text(text.replace(f">{score}<", ">1.00<", 1), encoding="utf-8")
+        named = f"{page}: {item['id']} score {score} → 1.00"
+    result = company.verify()
+    assert result.returncode == 1
+    assert f"{page}: " in result.stderr and "expected sha256" in result.stderr
+    assert named in result.stderr, result.stderr
+    assert result.stdout.splitlines()[-1] == "verify: 1 problem in 1 department", result.stdout

@@ -31,6 +31,7 @@ import yaml
 from kpi_lib import AuditError, DataError, ParamsError, Period, TemplateError, appraise, load_params
 from kpi_lib.audit import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_inputs, snapshot_inputs
 from kpi_lib.files import sha256_file
+from kpi_lib.messages import LANGS, say
 from kpi_lib.snapshot import read_frame, write_frame
 from kpi_lib.tables import DataFolder
 
@@ -430,7 +431,8 @@ def edit_csv(path: Path, department: str, column: str, value: str) -> None:
 def edit_xlsx(path: Path, department: str, header: str, value: Any) -> None:
     book = openpyxl.load_workbook(path)
     sheet = book.active
-    column = next(c.column for c in sheet[1] if str(c.value).endswith(header))
+    names = {say(f"summary.{header}", lang) for lang in LANGS}  # the header in the company's language
+    column = next(c.column for c in sheet[1] if c.value in names)
     for row in sheet.iter_rows(min_row=2):
         if row[1].value == department:
             sheet.cell(row=row[0].row, column=column, value=value)
@@ -922,7 +924,7 @@ def test_a_summary_that_shows_other_numbers_is_caught(tree: Path, attack: str) -
                 "</style>", "td.num b {font-size: 0} td.num b::after {content: '95.00'; font-size: 16px}</style>", 1
             )
             if attack == "index css"
-            else page.replace("Departments ranked", "Departments (approved) ranked", 1)
+            else page.replace("<p class=lead>", "<p class=lead>(approved 已批准) ", 1)
         )
         assert edited != page
         (tree / "index.html").write_text(edited, encoding="utf-8")

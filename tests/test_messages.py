@@ -33,6 +33,10 @@ DYNAMIC_PREFIXES = {
     "fact.": "explain.fact_label(key, lang): a fact beside an indicator's number, as the rates name it",
     "column.": "explain.column_label(spec, column, lang): a column the rates add to evidence rows",
     "report.sla.": "explain.sla_text(sla, lang): a deadline's unit (h, wd) in words",
+    "summary.": "summary.summary_xlsx / crosscheck: summary.xlsx's header words, by column",
+    "summary.status.": "summary.summary_status(status, lang): a department's status in summary.xlsx",
+    "why.is.": "incremental.why_text(why, lang): why a department ran or was reused, said whole",
+    "why.part.": "incremental.why_text(why, lang): what changed since a department's previous run",
 }
 
 
