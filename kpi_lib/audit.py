@@ -100,6 +100,7 @@ from .period import Period
 from .reports import PLACEHOLDER, font_css, language_and_names, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
 from .scope import Scope
+from .signing import rounds_of
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
 from .sources import inside, no_code
@@ -570,7 +571,11 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
     for rel in sorted(set(outputs) - set(listed)):
         diffs.append(f"{folder / rel}: output added (not in the manifest)")
     log = read_log(folder)
-    records = [line.record for line in log if line.record is not None and not line.problem]
+    # The views the last signature of the current round rendered; the manifest's when no one signed this evidence yet.
+    rounds = rounds_of(
+        [line.record for line in log if line.record is not None and not line.problem], signoff.current_manifest(folder)
+    )
+    records = rounds[-1].records if rounds and rounds[-1].current else []
     last_views = records[-1].get("views", {}) if records else None
     expected_views = last_views if isinstance(last_views, dict) else _hashes(folder, manifest, "views", diffs)
     for rel, sha in expected_views.items():
@@ -963,9 +968,13 @@ def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, b
     where = DepartmentFolder(folder)
     notebook = executed.read_notebook(where.notebook(SCORECARD))
     meta = read_meta(where)
-    block = signoff_html(
-        signoffs, str(meta.get("lang", "zh"))
-    )  # in the department's language, as the notebook showed it
+    block = signoff_html(  # in the department's language, as the notebook showed it; every round, times in its zone
+        signoffs,
+        str(meta.get("lang", "zh")),
+        roles=signoff.roles_of(folder),
+        zone=department_zone(folder),
+        current=signoff.current_manifest(folder),
+    )
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
             cell.outputs = [new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
@@ -994,14 +1003,59 @@ def scorecard_xlsx_bytes(folder: Path, result: DepartmentResult, signoffs: Itera
     lang = meta.get("lang", params.lang)
     template = department.template
     title = f"{template.name(lang)} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
-    return scorecard_xlsx(template, lang, title, result, meta.get("labels", {}), params, list(signoffs))
+    return scorecard_xlsx(
+        template,
+        lang,
+        title,
+        result,
+        meta.get("labels", {}),
+        params,
+        list(signoffs),
+        roles=template.signoff,
+        zone=params.timezone,
+        current=signoff.current_manifest(folder),
+    )
+
+
+def department_zone(folder: Path) -> str:
+    """The department's `timezone` as its run recorded it (sign-off times are shown in it); "" when it cannot be read."""
+    try:
+        return recorded_department(folder).base.timezone
+    except (KpiError, OSError):
+        return ""
 
 
 def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
     """Sign a department folder off (see `signoff.sign`): verified first, its views re-rendered with the signature."""
     return signoff.sign(
-        folder, role=role, name=name, comment=comment, key=key, verify=verify_department, render=render_views
+        folder,
+        role=role,
+        name=name,
+        comment=comment,
+        key=key,
+        zone=department_zone(folder),
+        verify=verify_department,
+        render=render_views,
     )
+
+
+def carry_signoffs(old: Path, new: Path) -> bool:
+    """Carry a replaced run's sign-off log into the run replacing it, and show its rounds as superseded there.
+
+    A forced re-run changes the evidence: the signatures stay in the log (chained on),
+    now a superseded round (the run they signed is kept in `history/`), and the new
+    folder's sign-off views show them as such; the next `kpi sign` starts a new round.
+    Call it before the new folder's manifest is written. False when there is no log to carry.
+    """
+    log = old / SIGNOFFS
+    if not log.is_file() or log.is_symlink() or not is_signed(old):
+        return False
+    write_atomic(new / SIGNOFFS, log.read_bytes())
+    if DepartmentFolder(new).notebook(SCORECARD).is_file() and (new / RESULT).is_file():
+        records: list[Mapping[str, Any]] = [line.record for line in read_log(new) if line.record is not None]
+        for rel, data in render_views(new, records).items():
+            write_atomic(new / rel, data)
+    return True
 
 
 # -- history --------------------------------------------------------------------------------

@@ -1024,6 +1024,8 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         staging.result.unlink(missing_ok=True)
         run.total = run.grade = None
         write_atomic(staging.error, f"{run.department} failed\n{run.error}\n")
+    if not run.failed and audit.carry_signoffs(_final(run), staging.path):  # a forced re-run of a signed department
+        run.notes.append(f"{_final(run) / audit.SIGNOFFS}: its signatures carried over as a superseded round; sign again")
     manifest = audit.build_manifest(
         staging.path,
         department=run.department,
