@@ -100,7 +100,7 @@ from .period import Period
 from .reports import PLACEHOLDER, font_css, language_and_names, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
 from .scope import Scope
-from .signing import rounds_of
+from .signing import current_manifest, roles_of, rounds_of
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
 from .sources import inside, no_code
@@ -573,7 +573,7 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str]) 
     log = read_log(folder)
     # The views the last signature of the current round rendered; the manifest's when no one signed this evidence yet.
     rounds = rounds_of(
-        [line.record for line in log if line.record is not None and not line.problem], signoff.current_manifest(folder)
+        [line.record for line in log if line.record is not None and not line.problem], current_manifest(folder)
     )
     records = rounds[-1].records if rounds and rounds[-1].current else []
     last_views = records[-1].get("views", {}) if records else None
@@ -971,9 +971,9 @@ def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, b
     block = signoff_html(  # in the department's language, as the notebook showed it; every round, times in its zone
         signoffs,
         str(meta.get("lang", "zh")),
-        roles=signoff.roles_of(folder),
+        roles=roles_of(folder),
         zone=department_zone(folder),
-        current=signoff.current_manifest(folder),
+        current=current_manifest(folder),
     )
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
@@ -1013,7 +1013,7 @@ def scorecard_xlsx_bytes(folder: Path, result: DepartmentResult, signoffs: Itera
         list(signoffs),
         roles=template.signoff,
         zone=params.timezone,
-        current=signoff.current_manifest(folder),
+        current=current_manifest(folder),
     )
 
 
@@ -1026,8 +1026,13 @@ def department_zone(folder: Path) -> str:
 
 
 def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
-    """Sign a department folder off (see `signoff.sign`): verified first, its views re-rendered with the signature."""
-    return signoff.sign(
+    """Sign a department folder off (see `signoff.sign`): verified first, its views re-rendered with the signature.
+
+    The period's `index.html`, `summary.csv` and `summary.xlsx` show each department's
+    sign-off state, so they are rendered again (with what the index recorded of other
+    periods) and the period manifest is brought up to date.
+    """
+    record = signoff.sign(
         folder,
         role=role,
         name=name,
@@ -1037,6 +1042,30 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
         verify=verify_department,
         render=render_views,
     )
+    refresh_period(folder.parent)
+    return record
+
+
+def refresh_period(period_dir: Path) -> bool:
+    """Render the period's summaries again from its departments and re-write its manifest; False when it is no period folder."""
+    manifest = period_dir / MANIFEST
+    try:
+        recorded = read_json(manifest) if manifest.is_file() else None
+        period = Period.parse(period_dir.name)
+    except (KpiError, OSError):
+        return False
+    if not isinstance(recorded, dict) or recorded.get("period") != period_dir.name or "department" in recorded:
+        return False
+    sources = None
+    if (period_dir / INDEX).is_file():
+        try:
+            sources = recorded_sources((period_dir / INDEX).read_text(encoding="utf-8"), str(period_dir / INDEX))
+        except (AuditError, OSError, UnicodeDecodeError):
+            sources = None
+    for name, data in render_index(period_dir, str(period), sources).items():
+        write_atomic(period_dir / name, data)
+    write_period_manifest(period_dir, str(period))
+    return True
 
 
 def carry_signoffs(old: Path, new: Path) -> bool:

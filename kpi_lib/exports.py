@@ -250,9 +250,7 @@ def _role_label(roles: Sequence[SignRole], role: Any, lang: str) -> str:
     return say("label.role_sign", lang, role=role_label(tuple(roles), role, lang))
 
 
-def _signature(
-    sheet: Worksheet, row: int, label: str, signed: Mapping[str, Any] | None, zone: str, lang: str
-) -> None:
+def _signature(sheet: Worksheet, row: int, label: str, signed: Mapping[str, Any] | None, zone: str, lang: str) -> None:
     """One signature line: the role, who signed, the date cell (a real date, local time), its zone and the comment."""
     _labelled(sheet, row, label, signed["name"] if signed else None)
     put(sheet, row, DATE_LABEL[0], say("xlsx.date", lang)).font = Font(bold=True)

@@ -1025,7 +1025,9 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         run.total = run.grade = None
         write_atomic(staging.error, f"{run.department} failed\n{run.error}\n")
     if not run.failed and audit.carry_signoffs(_final(run), staging.path):  # a forced re-run of a signed department
-        run.notes.append(f"{_final(run) / audit.SIGNOFFS}: its signatures carried over as a superseded round; sign again")
+        run.notes.append(
+            f"{_final(run) / audit.SIGNOFFS}: its signatures carried over as a superseded round; sign again"
+        )
     manifest = audit.build_manifest(
         staging.path,
         department=run.department,

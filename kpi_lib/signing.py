@@ -9,15 +9,19 @@ pages (`pages.signoff_html`), the xlsx (`exports`) and the index read rounds fro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import shorten
+from .errors import KpiError, shorten
+from .files import sha256_file
+from .layout import INPUTS, MANIFEST, SIGNOFFS, TEMPLATE_COPY
 from .messages import say
-from .template import SignRole
+from .template import SEED_ROLES, SignRole, load_template
 
 
 def role_label(roles: tuple[SignRole, ...], role: Any, lang: str) -> str:
@@ -85,3 +89,73 @@ def time_parts(text: Any, zone: str, lang: str) -> tuple[str, str, datetime | No
     local = when.astimezone(place)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M}", f"{zone}, UTC{offset[:3]}:{offset[3:]}", local.replace(tzinfo=None)
+
+
+def roles_of(folder: Path) -> tuple[SignRole, ...]:
+    """The sign-off roles of a department folder, in signing order: its recorded template's (`signoff:`), else the seed's."""
+    copy = folder / INPUTS / TEMPLATE_COPY
+    if not copy.is_file():
+        return SEED_ROLES
+    try:
+        return load_template(str(copy.resolve())).signoff
+    except (KpiError, OSError):
+        return SEED_ROLES  # a template copy that no longer loads: verify names it; the seed's roles stand in
+
+
+def current_manifest(folder: Path) -> str | None:
+    """sha256 of the folder's manifest (None when it has none yet: a run being written)."""
+    try:
+        return sha256_file(folder / MANIFEST)
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class SignState:
+    """Where a department's sign-off stands: the roles that signed its current evidence, and whether an earlier round was superseded."""
+
+    signed: tuple[str, ...]
+    roles: tuple[SignRole, ...]
+    superseded: bool
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.roles) and all(r.id in self.signed for r in self.roles)
+
+    def text(self, lang: str) -> str:
+        """未签 / 部门经理已签 / 全部签署, and `(earlier round superseded)` when one was."""
+        if self.complete:
+            said = say("signoff.state_all", lang)
+        elif self.signed:
+            names = "、" if lang == "zh" else ", "
+            said = say(
+                "signoff.state_some", lang, roles=names.join(role_label(self.roles, r, lang) for r in self.signed)
+            )
+        else:
+            said = say("signoff.state_none", lang)
+        return f"{said} ({say('signoff.state_superseded', lang)})" if self.superseded else said
+
+
+def sign_state(folder: Path) -> SignState:
+    """The department's sign-off state, from its log and manifest (`summary`, `index.html`)."""
+    rounds = rounds_of(_records(folder / SIGNOFFS), current_manifest(folder))
+    now = rounds[-1] if rounds and rounds[-1].current else None
+    superseded = any(not r.current for r in rounds)
+    return SignState(tuple(str(r.get("role")) for r in now.records) if now else (), roles_of(folder), superseded)
+
+
+def _records(log: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a sign-off log, in order (what `signoff.read_log` judges; a line that is not one is skipped here)."""
+    try:
+        lines = log.read_bytes().decode("utf-8").splitlines() if log.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        return []
+    found = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(record, dict):
+            found.append(record)
+    return found

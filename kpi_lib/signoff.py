@@ -38,13 +38,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
-from .errors import AuditError, KpiError, UsageError, shorten
+from .errors import AuditError, UsageError, shorten
 from .files import read_json, sha256_bytes, sha256_file, write_atomic
-from .layout import HISTORY, INPUTS, MANIFEST, SIGNOFFS, TEMPLATE_COPY
-from .messages import say
-from .signing import Round, local_time, role_label, rounds_of, zone_of
+from .layout import HISTORY, MANIFEST, SIGNOFFS
+from .signing import Round, local_time, role_label, roles_of, rounds_of, zone_of
 from .sources import no_code
-from .template import SEED_ROLES, SignRole, load_template
+from .template import SEED_ROLES, SignRole
 from .text import near_match
 
 if TYPE_CHECKING:
@@ -411,58 +410,6 @@ def is_signed(folder: Path) -> bool:
 
 
 # -- roles, rounds and times ------------------------------------------------------------------
-def roles_of(folder: Path) -> tuple[SignRole, ...]:
-    """The sign-off roles of a department folder, in signing order: its recorded template's (`signoff:`), else the seed's."""
-    copy = folder / INPUTS / TEMPLATE_COPY
-    if not copy.is_file():
-        return SEED_ROLES
-    try:
-        with no_code("reading a template"):
-            return load_template(str(copy.resolve())).signoff
-    except (KpiError, OSError):
-        return SEED_ROLES  # a template copy that no longer loads: verify names it; the seed's roles stand in
-
-
-def current_manifest(folder: Path) -> str | None:
-    """sha256 of the folder's manifest (None when it has none yet: a run being written)."""
-    try:
-        return sha256_file(folder / MANIFEST)
-    except OSError:
-        return None
-
-
-@dataclass(frozen=True)
-class SignState:
-    """Where a department's sign-off stands: the roles that signed its current evidence, and whether an earlier round was superseded."""
-
-    signed: tuple[str, ...]
-    roles: tuple[SignRole, ...]
-    superseded: bool
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.roles) and all(r.id in self.signed for r in self.roles)
-
-    def text(self, lang: str) -> str:
-        """未签 / 部门经理已签 / 全部签署, and `(earlier round superseded)` when one was."""
-        if self.complete:
-            said = say("signoff.state_all", lang)
-        elif self.signed:
-            names = "、" if lang == "zh" else ", "
-            said = say("signoff.state_some", lang, roles=names.join(role_label(self.roles, r, lang) for r in self.signed))
-        else:
-            said = say("signoff.state_none", lang)
-        return f"{said} ({say('signoff.state_superseded', lang)})" if self.superseded else said
-
-
-def sign_state(folder: Path) -> SignState:
-    """The department's sign-off state, from its log and manifest (`summary`, `index.html`)."""
-    rounds = rounds_of(read_signoffs(folder), current_manifest(folder))
-    now = rounds[-1] if rounds and rounds[-1].current else None
-    superseded = any(not r.current for r in rounds)
-    return SignState(tuple(str(r.get("role")) for r in now.records) if now else (), roles_of(folder), superseded)
-
-
 def history_manifests(folder: Path) -> dict[str, str]:
     """sha256 of each manifest kept in the folder's `history/` → the entry's name (the runs a forced re-run replaced)."""
     found: dict[str, str] = {}
@@ -509,4 +456,6 @@ def check_role(roles: tuple[SignRole, ...], role: str) -> None:
     near = near_match(role, ids, typos=True)
     hint = f"did you mean {near}? " if near else ""
     listed = ", ".join(f"{r.id} ({r.label('zh')})" for r in roles)
-    raise UsageError(f"--role {shorten(role)!r}: {hint}expected one of the template's roles, in signing order: {listed}")
+    raise UsageError(
+        f"--role {shorten(role)!r}: {hint}expected one of the template's roles, in signing order: {listed}"
+    )

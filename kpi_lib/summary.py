@@ -5,7 +5,10 @@ as the typed `DepartmentResult` (`read_result`), or its `error.txt`, with the
 name, language, grade labels and groups its `department.json` records. Ranking:
 departments with a result by total (highest first, then id), ranked 1…n; then
 the failed ones by id. `summary.csv` (for people and HR systems) and
-`summary.xlsx` are written from these rows; `index.html` (`reports`) too.
+`summary.xlsx` are written from these rows; `index.html` (`reports`) too. Each row
+also says where the department's sign-off stands (`signoff`, last column: 未签 /
+部门经理已签 / 全部签署, and whether an earlier round was superseded), so
+`kpi sign` renders the summaries again.
 
 A department's own entries are in its language: `IndexRow.grade_label` gives the
 English name of a default grade label (`grade.*` of the catalog) to an English
@@ -35,6 +38,7 @@ from .exports import append_row, csv_cell, new_sheet, workbook_bytes
 from .layout import TEMPLATE_COPY, DepartmentFolder
 from .numbers import round2
 from .result import DepartmentResult, json_real
+from .signing import sign_state
 from .template import load_template
 
 
@@ -51,6 +55,9 @@ class IndexRow:
     error: str = ""
     rank: int | None = None
     names: Mapping[str, str] = field(default_factory=dict)  # indicator id → its name in the template (zh)
+    signoff: str = (
+        ""  # where its sign-off stands, in its language (未签 / 部门经理已签 / 全部签署; see `signing.SignState`)
+    )
 
     @property
     def status(self) -> str:
@@ -101,6 +108,7 @@ def _department_row(folder: DepartmentFolder) -> IndexRow | None:
         if not row.groups:  # a folder written before department.json named its groups
             row.groups = tuple(dict.fromkeys(i.group for i in row.result.indicators))
         row.names = _names(folder)
+        row.signoff = sign_state(folder.path).text(row.lang)
     elif folder.error.is_file():
         try:
             row.error = folder.error.read_text(encoding="utf-8").strip()
@@ -174,7 +182,19 @@ def summary_csv_text(period: str, rows: Sequence[IndexRow]) -> str:
     ids = summary_ids(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")
+    header = (
+        "rank",
+        "department",
+        "name",
+        "period",
+        "status",
+        "total",
+        "grade",
+        "grade_label",
+        *ids,
+        "error",
+        "signoff",
+    )
     writer.writerow([csv_cell(c) for c in header])
     for r in rows:
         scores = r.scores()
@@ -190,6 +210,7 @@ def summary_csv_text(period: str, rows: Sequence[IndexRow]) -> str:
             r.grade_label,
             *(_cents(scores.get(i)) for i in ids),
             first_error,
+            r.signoff,
         ]
         writer.writerow([csv_cell(c) for c in cells])
     return "\ufeff" + buffer.getvalue()
@@ -224,7 +245,7 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
     ids = summary_ids(rows)
     book, sheet = new_sheet(period)
     header = ["名次 rank", "部门编号 department", "部门 name", "期间 period", "状态 status", "加权总分 total"]
-    append_row(sheet, [*header, "等级 grade", "等级名称 grade_label", *summary_headers(rows, ids)])
+    append_row(sheet, [*header, "等级 grade", "等级名称 grade_label", *summary_headers(rows, ids), "签字 signoff"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEEEEE")
@@ -233,10 +254,10 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
     for r in rows:
         scores = r.scores()
         cells = [r.rank, r.department, r.name, period, r.status, json_real(r.total), r.grade, r.grade_label]
-        append_row(sheet, [*cells, *(json_real(scores.get(i)) for i in ids)])
+        append_row(sheet, [*cells, *(json_real(scores.get(i)) for i in ids), r.signoff])
         for column in numbers:
             sheet.cell(row=sheet.max_row, column=column).number_format = "0.00"
-    widths = [*SUMMARY_WIDTHS.values(), 12, *(16 for _ in ids)]
+    widths = [*SUMMARY_WIDTHS.values(), 12, *(16 for _ in ids), 16]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"

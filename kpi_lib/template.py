@@ -486,7 +486,9 @@ def _roles(value: Any, problems: list[Problem], file: str) -> tuple[SignRole, ..
             continue
         if any(r.id == role_id for r in roles):
             problems.append(
-                Problem(file=file, message=f"signoff role {role_id}: duplicate id (entry {pos})", code=Code.DUPLICATE_ENTRY)
+                Problem(
+                    file=file, message=f"signoff role {role_id}: duplicate id (entry {pos})", code=Code.DUPLICATE_ENTRY
+                )
             )
             continue
         zh, en = (entry.get(k) if isinstance(entry.get(k), str) and entry.get(k).strip() else "" for k in ("zh", "en"))
