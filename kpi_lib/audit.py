@@ -59,8 +59,8 @@ from . import clock, executed, signoff
 from .appraisal import appraise, tables_needed
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
 from .dashboard import Sources, check_sources, read_sources, recorded_sources
-from .errors import AuditError, KpiError, UsageError, shorten
-from .exports import scorecard_xlsx
+from .errors import AuditError, KpiError, SetupError, UsageError, shorten
+from .exports import html_to_pdf, scorecard_xlsx
 from .files import read_json, sha256_bytes, sha256_file, versions, write_atomic, write_json
 from .layout import (
     ADAPTERS,
@@ -74,6 +74,7 @@ from .layout import (
     MANIFEST,
     PARAMS_COPY,
     PARTITIONS,
+    PDFS,
     PERIOD_FILES,
     RESULT,
     SCORECARD,
@@ -121,8 +122,11 @@ __all__ = [
     "read_log",
     "read_signoffs",
     "outputs_changed",
+    "record_pdfs",
+    "refresh_pdfs",
     "recorded_department",
     "recorded_inputs",
+    "refresh_period",
     "render_views",
     "scorecard_xlsx_bytes",
     "sign",
@@ -348,8 +352,103 @@ def write_period_manifest(period_dir: Path, period: str, runs: Mapping[str, Mapp
         "departments": departments,
         "runs": dict(sorted(recorded.items())),
     }
+    try:  # the printed reports it recorded (`record_pdfs`) stay recorded: verify compares each with its file
+        pdfs = read_json(period_dir / MANIFEST).get("pdfs") if (period_dir / MANIFEST).is_file() else None
+    except AuditError:
+        pdfs = None
+    if isinstance(pdfs, dict) and pdfs:
+        manifest["pdfs"] = pdfs
     write_json(period_dir / MANIFEST, manifest)
     return period_dir / MANIFEST
+
+
+# -- printed reports ------------------------------------------------------------------------
+def record_pdfs(period_dir: Path, departments: Iterable[str]) -> None:
+    """Record in the period manifest (`pdfs`) each PDF of these departments under `pdf/<dept>/`: its sha256 and the page it printed.
+
+    `pdfs` maps `<dept>/<page>.pdf` to {sha256, html (the reader's page inside the period
+    folder), html_sha256 (that page when it was printed)}: verify names a PDF that was
+    edited or deleted, and one made before its page last changed (a signature, a run) as stale.
+    """
+    path = period_dir / MANIFEST
+    if not path.is_file():
+        return
+    manifest = read_json(path)
+    found = manifest.get("pdfs")
+    pdfs: dict[str, Any] = found if isinstance(found, dict) else {}
+    for department in departments:
+        folder = period_dir / PDFS / department
+        for printed in sorted(folder.glob("*.pdf")) if folder.is_dir() else []:
+            page = period_dir / department / reader_html(printed.stem)
+            if printed.is_file() and page.is_file():
+                pdfs[f"{department}/{printed.name}"] = {
+                    "sha256": sha256_file(printed),
+                    "html": f"{department}/{page.name}",
+                    "html_sha256": sha256_file(page),
+                }
+    manifest["pdfs"] = dict(sorted(pdfs.items()))
+    write_json(path, manifest)
+
+
+def check_pdfs(period_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """`pdf/` like any other output: each recorded PDF unchanged and printed from its page as it is now; none added."""
+    recorded = manifest.get("pdfs", {})
+    differences: list[str] = []
+    if not isinstance(recorded, dict):
+        return [f"{period_dir / MANIFEST}: pdfs is not a mapping of printed reports"]
+    base = period_dir / PDFS
+    for rel, entry in sorted(recorded.items()):
+        printed = _member(base, rel)
+        page = _member(period_dir, entry.get("html")) if isinstance(entry, dict) else None
+        if printed is None or page is None or not isinstance(entry.get("sha256"), str):
+            differences.append(
+                f"{period_dir / MANIFEST}: pdfs names {shorten(rel)!r}, which is not a printed report of {base}"
+            )
+            continue
+        if not _compare(printed, entry["sha256"], "printed report (PDF)", differences):
+            continue
+        now = sha256_file(page) if page.is_file() else None
+        if now != entry.get("html_sha256"):
+            differences.append(
+                f"{printed}: stale: printed before {page.relative_to(period_dir)} last changed (a signature or a run); "
+                f"print it again with kpi pdf {period_dir}"
+            )
+    present = {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()} if base.is_dir() else set()
+    for rel in sorted(present - set(recorded)):
+        differences.append(f"{base / rel}: printed report added (not in the period manifest); print it with kpi pdf")
+    return differences
+
+
+def refresh_pdfs(folder: Path) -> list[str]:
+    """Print again the department's PDFs under `<period>/pdf/<dept>/` whose page changed since; what happened, in lines.
+
+    Without Chromium the PDFs are left as they are (verify names them stale) and the line says so.
+    """
+    period_dir = folder.parent
+    target = period_dir / PDFS / folder.name
+    if not target.is_dir():
+        return []
+    try:
+        manifest = read_json(period_dir / MANIFEST) if (period_dir / MANIFEST).is_file() else {}
+    except AuditError:
+        manifest = {}
+    found = manifest.get("pdfs")
+    recorded: dict[str, Any] = found if isinstance(found, dict) else {}
+    lines: list[str] = []
+    for printed in sorted(target.glob("*.pdf")):
+        page = folder / reader_html(printed.stem)
+        entry = recorded.get(f"{folder.name}/{printed.name}")
+        if not page.is_file() or (isinstance(entry, dict) and entry.get("html_sha256") == sha256_file(page)):
+            continue
+        try:
+            html_to_pdf(page, printed)
+        except SetupError as exc:
+            lines.append(f"{printed}: not printed again, now stale ({exc}); then run kpi pdf {period_dir}")
+            continue
+        lines.append(f"{printed}: printed again with the signatures")
+    if any(line.endswith("with the signatures") for line in lines):
+        record_pdfs(period_dir, [folder.name])
+    return lines
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -882,6 +981,7 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
     ):
         report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
     diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
+    diffs.extend(check_pdfs(period_dir, manifest))
     return report
 
 

@@ -39,7 +39,7 @@ from typer.exceptions import TyperException
 from . import __version__
 from . import template as templates
 from .appraisal import Scorecard, appraise, tables_needed
-from .audit import read_log, verify_period
+from .audit import read_log, record_pdfs, refresh_pdfs, verify_period
 from .audit import sign as sign_off
 from .demo import write_demo
 from .diff import diff_runs
@@ -48,7 +48,7 @@ from .explain import formula_line, grade_label, label, rule_line, status_text, s
 from .exports import chromium, html_to_pdf
 from .files import write_atomic
 from .importer import import_sheet, write_import
-from .layout import DEPARTMENT, ERROR
+from .layout import DEPARTMENT, ERROR, PDFS
 from .lock import PeriodLock
 from .messages import both, say
 from .numbers import plain
@@ -545,14 +545,24 @@ def verify(
 @app.command()
 def sign(
     folder: Annotated[Path, typer.Argument(help="outputs/<period>/<department>.")],
-    role: Annotated[str, typer.Option("--role", help="manager (部门经理) or supervisor (上级主管领导).")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="A sign-off role of the department's template, signing in order; the seed's: manager (部门经理), then supervisor (上级主管领导).",
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="Who signs.")],
     comment: Annotated[str, typer.Option("--comment", help="A remark kept with the signature.")] = "",
     key: Annotated[
         Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")
     ] = None,
 ) -> None:
-    """Sign off a department's results; refused when its outputs no longer match their manifest.
+    """Sign off a department's results, role after role; refused when its outputs no longer match their manifest.
+
+    A role signs after every role before it, once per evidence; a forced re-run starts
+    a new round (the earlier one stays shown as superseded). The reports, scorecard.xlsx,
+    the index, the summaries and any PDF already printed under <period>/pdf/ show it.
 
     Signing holds the period folder's lock, like `kpi run`: a run that is replacing
     the department's folder and a sign-off of it never interleave.
@@ -564,6 +574,7 @@ def sign(
         if lock.takeover_note():
             stderr.print(f"kpi: {lock.takeover_note()}", markup=False)
         record = sign_off(folder, role=role, name=name, comment=comment, key=key)
+        printed = refresh_pdfs(folder)  # the PDFs already printed show the signatures too
     signed = " with an Ed25519 signature" if "signature" in record else ""
     stdout.print(
         f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})",
@@ -574,6 +585,10 @@ def sign(
         f"sign-off log head: {head} (keep it outside outputs/: kpi verify prints the head it finds, and only this shows a removed last record)",
         markup=False,
     )
+    for line in printed:
+        (stdout if line.endswith("with the signatures") else stderr).print(
+            line if line.endswith("with the signatures") else f"kpi: {line}", markup=False
+        )
 
 
 @app.command()
@@ -604,11 +619,15 @@ def pdf(
     )
     if not departments:
         raise UsageError(f"{folder}: no department reports here; expected outputs/<period> written by kpi run")
-    target = out or (folder.parent if departments == [folder] else folder) / "pdf"
+    period_dir = folder.parent if departments == [folder] else folder
+    target = out or period_dir / PDFS
     for department in departments:
         for page in sorted(department.glob("*.html")):
             if not page.name.endswith(".audit.html"):
                 html_to_pdf(page, target / department.name / page.with_suffix(".pdf").name)
+    if target.resolve() == (period_dir / PDFS).resolve():  # the period's own: recorded, so verify checks them
+        with PeriodLock(period_dir.resolve()):
+            record_pdfs(period_dir, [d.name for d in departments])
     stdout.print(f"wrote {target}", markup=False)
 
 

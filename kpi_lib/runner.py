@@ -70,6 +70,7 @@ from .layout import (
     GROUP_NOTEBOOK,
     INPUTS,
     OLD_FOLDER,
+    PDFS,
     SCORECARD,
     STAGING,
     DepartmentFolder,
@@ -333,11 +334,11 @@ def _write_reports(folder: Path, job: FinishJob) -> None:
     """Both HTML reports of every notebook (the template's groups, then the scorecard); PDFs of the reader's, if asked."""
     names = [*job.groups, SCORECARD]
     department_reports(folder, job.title, names)
-    if job.pdf:
+    if job.pdf:  # into <period>/pdf/<dept>/, beside `kpi pdf`'s; the period manifest records them (`audit.record_pdfs`)
         where = DepartmentFolder(folder)
         for name in names:
             if where.reader_html(name).is_file():
-                html_to_pdf(where.reader_html(name), where.path / pdf(name))
+                html_to_pdf(where.reader_html(name), folder.parent / PDFS / job.department / pdf(name))
 
 
 # -- main side ------------------------------------------------------------------------------
@@ -1103,6 +1104,8 @@ def _write_period_files(batch: _Batch, departments: list[DepartmentRun]) -> Path
     try:
         index = write_index(batch.period_dir, period)[0]
         audit.write_period_manifest(batch.period_dir, period, runs)
+        if batch.pdf:
+            audit.record_pdfs(batch.period_dir, [d.department for d in departments if d.department and not d.failed])
         _prune_store(batch)
         return index
     except KpiError as exc:
