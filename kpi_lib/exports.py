@@ -256,7 +256,7 @@ def _signature(sheet: Worksheet, row: int, label: str, signed: Mapping[str, Any]
     put(sheet, row, DATE_LABEL[0], say("xlsx.date", lang)).font = Font(bold=True)
     sheet.merge_cells(start_row=row, start_column=DATE[0], end_row=row, end_column=DATE[1])
     shown, where, local = time_parts(signed.get("time"), zone, lang) if signed else ("", "", None)
-    date = put(sheet, row, DATE[0], local if local is not None else (shown or None))
+    date = put(sheet, row, DATE[0], local if local is not None else (signed.get("time") if signed else None))
     date.number_format = "yyyy-mm-dd hh:mm"
     date.alignment = Alignment(horizontal="left", vertical="center")
     if signed:

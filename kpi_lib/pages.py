@@ -64,14 +64,12 @@ def signoff_html(
     """
     shown = lang or "zh"
 
-    def words(key: str, **fields: Any) -> str:
-        return say(key, lang, **fields) if lang else " ".join(both(key, **fields))
-
     def label(role: Any) -> str:
         if role in SEED_LABELS:  # the seed's own words, as the sheet has them
-            return words(f"label.{SEED_LABELS[role]}")
+            key = SEED_LABELS[role]
+            return say(f"label.{key}", lang) if lang else " ".join(both(f"label.{key}"))
         if lang:
-            return words("label.role_sign", role=role_label(tuple(roles), role, lang))
+            return say("label.role_sign", lang, role=role_label(tuple(roles), role, lang))
         return f"{role_label(tuple(roles), role, 'zh')}签字 {role_label(tuple(roles), role, 'en')}'s signature"
 
     def cell(role: Any, signed: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -89,14 +87,16 @@ def signoff_html(
     cells = [cell(role.id, now.signed(role.id) if now else None) for role in roles]
     earlier = [
         {
-            "heading": words("signoff.superseded_round", number=number, manifest=round_.manifest_sha256[:16]),
+            "heading": say("signoff.superseded_round", lang, number=number, manifest=round_.manifest_sha256[:16])
+            if lang
+            else " ".join(both("signoff.superseded_round", number=number, manifest=round_.manifest_sha256[:16])),
             "cells": [cell(record.get("role"), record) for record in round_.records],
         }
         for number, round_ in enumerate(rounds, start=1)
         if not round_.current
     ]
-    heading = words("report.signoff")
-    manifest = words("report.signed_manifest")
+    heading = say("report.signoff", lang) if lang else " ".join(both("report.signoff"))
+    manifest = say("report.signed_manifest", lang) if lang else " ".join(both("report.signed_manifest"))
     colon = ": " if lang == "en" else "："
     return render(
         "signoff.html.j2", cells=cells, earlier=earlier, heading=heading, manifest_label=manifest, colon=colon

@@ -46,6 +46,8 @@ def rounds_of(records: Sequence[Mapping[str, Any]], current: str | None) -> list
     """Consecutive records that signed the same manifest form a round; the last is current when it signed `current`.
 
     Every earlier round is superseded: the evidence changed (a forced re-run kept the log) after it was signed.
+    `current` None: the caller does not know the manifest, and the last round counts as current; "": the
+    folder has no manifest yet (a run being written), and every round is superseded.
     """
     found: list[Round] = []
     for record in records:
@@ -54,7 +56,7 @@ def rounds_of(records: Sequence[Mapping[str, Any]], current: str | None) -> list
             found[-1].records.append(dict(record))
         else:
             found.append(Round(sha, [dict(record)], False))
-    if found and current is not None and found[-1].manifest_sha256 == current:
+    if found and (current is None or found[-1].manifest_sha256 == current):
         found[-1].current = True
     return found
 
@@ -83,12 +85,13 @@ def time_parts(text: Any, zone: str, lang: str) -> tuple[str, str, datetime | No
         when = datetime.fromisoformat(str(text))
     except ValueError:
         return shorten(text, 40), say("signoff.zone_unknown", lang), None
+    if when.tzinfo is None:
+        return f"{when:%Y-%m-%d %H:%M}", say("signoff.zone_unknown", lang), when
     place = zone_of(zone)
-    if when.tzinfo is None or place is None:
-        return f"{when:%Y-%m-%d %H:%M}", say("signoff.zone_unknown", lang), when.replace(tzinfo=None)
-    local = when.astimezone(place)
+    local = when.astimezone(place) if place is not None else when  # no zone given: the record's own offset
     offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M}", f"{zone}, UTC{offset[:3]}:{offset[3:]}", local.replace(tzinfo=None)
+    named = f"{zone}, " if place is not None else ""
+    return f"{local:%Y-%m-%d %H:%M}", f"{named}UTC{offset[:3]}:{offset[3:]}", local.replace(tzinfo=None)
 
 
 def roles_of(folder: Path) -> tuple[SignRole, ...]:
@@ -102,12 +105,12 @@ def roles_of(folder: Path) -> tuple[SignRole, ...]:
         return SEED_ROLES  # a template copy that no longer loads: verify names it; the seed's roles stand in
 
 
-def current_manifest(folder: Path) -> str | None:
-    """sha256 of the folder's manifest (None when it has none yet: a run being written)."""
+def current_manifest(folder: Path) -> str:
+    """sha256 of the folder's manifest ("" when it has none yet: a run being written; see `rounds_of`)."""
     try:
         return sha256_file(folder / MANIFEST)
     except OSError:
-        return None
+        return ""
 
 
 @dataclass(frozen=True)
