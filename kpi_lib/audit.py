@@ -23,7 +23,10 @@ Per department and period, `outputs/<period>/<dept>/` holds:
 
 `outputs/<period>/manifest.json` records the period and covers the period's
 `index.html`, `summary.csv`, `summary.xlsx` and the sha256 of each department's
-manifest.
+manifest, and (`pdfs`) each PDF printed under `pdf/<dept>/` with the sha256 of
+the page it was printed from (`record_pdfs`): verify names an edited, deleted,
+added or stale PDF (`check_pdfs`). `kpi sign` renders the summaries again (they
+show each department's sign-off state) and prints the department's PDFs again.
 
 `verify_period` never executes code (an adapter is never imported: see
 `sources.no_code`). It re-hashes everything against the manifests and names every

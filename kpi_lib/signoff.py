@@ -1,7 +1,8 @@
 """Sign-off (SPEC §8, §9): the append-only log `signoffs.jsonl`, its records, their Ed25519 signatures.
 
 `kpi sign` appends one JSON object a line with the fields `seq` (its line
-number), `role` (manager or supervisor), `name` (one line, at most 64
+number), `role` (a role of the department's template: the seed's manager, then
+supervisor; see `signing.roles_of`), `name` (one line, at most 64
 characters, no control characters), `time`, `comment`, `manifest_sha256` (the
 department manifest it signs), `prev_sha256` (sha256 of the previous line's
 UTF-8 text without its newline; null on line 1: a chain, so editing an earlier
@@ -15,10 +16,20 @@ without its `signature` field as JSON with sorted keys, no whitespace
 (`canonical`). It covers every other field, `public_key` included, so editing
 any field of any record breaks that record's signature.
 
+Order: a role signs the current evidence (the manifest) only after every role
+before it in the template's `signoff:` list, and once (`order_problem`). Rounds
+(`signing.rounds_of`): a forced re-run carries the log into the new folder
+(`audit.carry_signoffs`), so the records that signed the replaced run's manifest
+form a superseded round; the next signatures start a new one. `time` carries
+its offset, in the department's `timezone`.
+
 `check_signatures` judges every line of a log: a line that is not a record
-(not UTF-8, not JSON, not an object, missing fields, an unknown role, a bad
-name) is broken and named by its line number; a record is broken when its seq,
-its chain, its manifest, the files it covers or its signature do not hold. The
+(not UTF-8, not JSON, not an object, missing fields, a bad name) is broken and
+named by its line number; a record is broken when its seq, its chain, its
+manifest (neither the folder's, nor one kept in `history/`: a superseded round,
+which is valid and said so), its role (not one of the template's), the files
+it covers or its signature do not hold. A record out of order (signed before
+the roles ahead of it, or twice on one evidence: made before that rule) is a note. The
 signature is checked against `--pubkey` when given (who signed), else against
 the record's own key (that nothing was edited). Nothing here ever raises for
 what a log holds.

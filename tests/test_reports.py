@@ -161,7 +161,10 @@ def test_write_index_writes_what_render_index_renders(rendered: dict[str, bytes]
 
 
 def test_summary_csv_of_no_department_is_its_header() -> None:
-    assert summary_csv_text(PERIOD, []) == "\ufeffrank,department,name,period,status,total,grade,grade_label,error,signoff\n"
+    assert (
+        summary_csv_text(PERIOD, [])
+        == "\ufeffrank,department,name,period,status,total,grade,grade_label,error,signoff\n"
+    )
 
 
 def test_summary_xlsx_has_the_same_ranking(rendered: dict[str, bytes]) -> None:
