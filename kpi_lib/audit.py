@@ -23,7 +23,10 @@ Per department and period, `outputs/<period>/<dept>/` holds:
 
 `outputs/<period>/manifest.json` records the period and covers the period's
 `index.html`, `summary.csv`, `summary.xlsx` and the sha256 of each department's
-manifest.
+manifest, and (`pdfs`) each PDF printed under `pdf/<dept>/` with the sha256 of
+the page it was printed from (`record_pdfs`): verify names an edited, deleted,
+added or stale PDF (`check_pdfs`). `kpi sign` renders the summaries again (they
+show each department's sign-off state) and prints the department's PDFs again.
 
 `verify_period` never executes code (an adapter is never imported: see
 `sources.no_code`). It re-hashes everything against the manifests and names every
@@ -68,8 +71,8 @@ from .appraisal import appraise, tables_needed
 from .consistency import trend_notes
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
 from .dashboard import Sources, check_sources, read_sources, recorded_sources
-from .errors import AuditError, KpiError, UsageError, shorten
-from .exports import scorecard_xlsx
+from .errors import AuditError, KpiError, SetupError, UsageError, shorten
+from .exports import html_to_pdf, scorecard_xlsx
 from .files import read_json, sha256_bytes, sha256_file, versions, write_atomic, write_json
 from .layout import (
     ADAPTERS,
@@ -83,6 +86,7 @@ from .layout import (
     MANIFEST,
     PARAMS_COPY,
     PARTITIONS,
+    PDFS,
     PERIOD_FILES,
     RESULT,
     SCORECARD,
@@ -110,6 +114,7 @@ from .period import Period
 from .reports import PLACEHOLDER, font_css, language_and_names, notebook_html, notebook_node_html, render_index
 from .result import DepartmentResult, IndicatorRecord
 from .scope import Scope
+from .signing import current_manifest, roles_of, rounds_of
 from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
 from .sources import inside, no_code
@@ -130,8 +135,11 @@ __all__ = [
     "read_log",
     "read_signoffs",
     "outputs_changed",
+    "record_pdfs",
+    "refresh_pdfs",
     "recorded_department",
     "recorded_inputs",
+    "refresh_period",
     "render_views",
     "scorecard_xlsx_bytes",
     "sign",
@@ -357,8 +365,103 @@ def write_period_manifest(period_dir: Path, period: str, runs: Mapping[str, Mapp
         "departments": departments,
         "runs": dict(sorted(recorded.items())),
     }
+    try:  # the printed reports it recorded (`record_pdfs`) stay recorded: verify compares each with its file
+        pdfs = read_json(period_dir / MANIFEST).get("pdfs") if (period_dir / MANIFEST).is_file() else None
+    except AuditError:
+        pdfs = None
+    if isinstance(pdfs, dict) and pdfs:
+        manifest["pdfs"] = pdfs
     write_json(period_dir / MANIFEST, manifest)
     return period_dir / MANIFEST
+
+
+# -- printed reports ------------------------------------------------------------------------
+def record_pdfs(period_dir: Path, departments: Iterable[str]) -> None:
+    """Record in the period manifest (`pdfs`) each PDF of these departments under `pdf/<dept>/`: its sha256 and the page it printed.
+
+    `pdfs` maps `<dept>/<page>.pdf` to {sha256, html (the reader's page inside the period
+    folder), html_sha256 (that page when it was printed)}: verify names a PDF that was
+    edited or deleted, and one made before its page last changed (a signature, a run) as stale.
+    """
+    path = period_dir / MANIFEST
+    if not path.is_file():
+        return
+    manifest = read_json(path)
+    found = manifest.get("pdfs")
+    pdfs: dict[str, Any] = found if isinstance(found, dict) else {}
+    for department in departments:
+        folder = period_dir / PDFS / department
+        for printed in sorted(folder.glob("*.pdf")) if folder.is_dir() else []:
+            page = period_dir / department / reader_html(printed.stem)
+            if printed.is_file() and page.is_file():
+                pdfs[f"{department}/{printed.name}"] = {
+                    "sha256": sha256_file(printed),
+                    "html": f"{department}/{page.name}",
+                    "html_sha256": sha256_file(page),
+                }
+    manifest["pdfs"] = dict(sorted(pdfs.items()))
+    write_json(path, manifest)
+
+
+def check_pdfs(period_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """`pdf/` like any other output: each recorded PDF unchanged and printed from its page as it is now; none added."""
+    recorded = manifest.get("pdfs", {})
+    differences: list[str] = []
+    if not isinstance(recorded, dict):
+        return [f"{period_dir / MANIFEST}: pdfs is not a mapping of printed reports"]
+    base = period_dir / PDFS
+    for rel, entry in sorted(recorded.items()):
+        printed = _member(base, rel)
+        page = _member(period_dir, entry.get("html")) if isinstance(entry, dict) else None
+        if printed is None or page is None or not isinstance(entry.get("sha256"), str):
+            differences.append(
+                f"{period_dir / MANIFEST}: pdfs names {shorten(rel)!r}, which is not a printed report of {base}"
+            )
+            continue
+        if not _compare(printed, entry["sha256"], "printed report (PDF)", differences):
+            continue
+        now = sha256_file(page) if page.is_file() else None
+        if now != entry.get("html_sha256"):
+            differences.append(
+                f"{printed}: stale: printed before {page.relative_to(period_dir)} last changed (a signature or a run); "
+                f"print it again with kpi pdf {period_dir}"
+            )
+    present = {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()} if base.is_dir() else set()
+    for rel in sorted(present - set(recorded)):
+        differences.append(f"{base / rel}: printed report added (not in the period manifest); print it with kpi pdf")
+    return differences
+
+
+def refresh_pdfs(folder: Path) -> list[str]:
+    """Print again the department's PDFs under `<period>/pdf/<dept>/` whose page changed since; what happened, in lines.
+
+    Without Chromium the PDFs are left as they are (verify names them stale) and the line says so.
+    """
+    period_dir = folder.parent
+    target = period_dir / PDFS / folder.name
+    if not target.is_dir():
+        return []
+    try:
+        manifest = read_json(period_dir / MANIFEST) if (period_dir / MANIFEST).is_file() else {}
+    except AuditError:
+        manifest = {}
+    found = manifest.get("pdfs")
+    recorded: dict[str, Any] = found if isinstance(found, dict) else {}
+    lines: list[str] = []
+    for printed in sorted(target.glob("*.pdf")):
+        page = folder / reader_html(printed.stem)
+        entry = recorded.get(f"{folder.name}/{printed.name}")
+        if not page.is_file() or (isinstance(entry, dict) and entry.get("html_sha256") == sha256_file(page)):
+            continue
+        try:
+            html_to_pdf(page, printed)
+        except SetupError as exc:
+            lines.append(f"{printed}: not printed again, now stale ({exc}); then run kpi pdf {period_dir}")
+            continue
+        lines.append(f"{printed}: printed again with the signatures")
+    if any(line.endswith("with the signatures") for line in lines):
+        record_pdfs(period_dir, [folder.name])
+    return lines
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -607,7 +710,11 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], 
     for rel in sorted(set(outputs) - set(listed)):
         diffs.append(f"{folder / rel}: output added (not in the manifest)")
     log = read_log(folder)
-    records = [line.record for line in log if line.record is not None and not line.problem]
+    # The views the last signature of the current round rendered; the manifest's when no one signed this evidence yet.
+    rounds = rounds_of(
+        [line.record for line in log if line.record is not None and not line.problem], current_manifest(folder)
+    )
+    records = rounds[-1].records if rounds and rounds[-1].current else []
     last_views = records[-1].get("views", {}) if records else None
     expected_views = last_views if isinstance(last_views, dict) else _hashes(folder, manifest, "views", diffs)
     for rel, sha in expected_views.items():
@@ -974,6 +1081,7 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
             )
         )
     diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
+    diffs.extend(check_pdfs(period_dir, manifest))
     return report
 
 
@@ -1074,9 +1182,13 @@ def render_views(folder: Path, signoffs: list[Mapping[str, Any]]) -> dict[str, b
     where = DepartmentFolder(folder)
     notebook = executed.read_notebook(where.notebook(SCORECARD))
     meta = read_meta(where)
-    block = signoff_html(
-        signoffs, str(meta.get("lang", "zh"))
-    )  # in the department's language, as the notebook showed it
+    block = signoff_html(  # in the department's language, as the notebook showed it; every round, times in its zone
+        signoffs,
+        str(meta.get("lang", "zh")),
+        roles=roles_of(folder),
+        zone=department_zone(folder),
+        current=current_manifest(folder),
+    )
     for cell in notebook.cells:
         if "signoff" in cell.metadata.get("tags", []):
             cell.outputs = [new_output("display_data", data={"text/html": block, "text/plain": "sign-off"})]
@@ -1105,14 +1217,88 @@ def scorecard_xlsx_bytes(folder: Path, result: DepartmentResult, signoffs: Itera
     lang = meta.get("lang", params.lang)
     template = department.template
     title = f"{template.name(lang)} · {meta.get('name') or result.department} ({result.department}) · {result.period}"
-    return scorecard_xlsx(template, lang, title, result, meta.get("labels", {}), params, list(signoffs))
+    return scorecard_xlsx(
+        template,
+        lang,
+        title,
+        result,
+        meta.get("labels", {}),
+        params,
+        list(signoffs),
+        roles=template.signoff,
+        zone=params.timezone,
+        current=current_manifest(folder),
+    )
+
+
+def department_zone(folder: Path) -> str:
+    """The department's `timezone` as its run recorded it (sign-off times are shown in it); "" when it cannot be read."""
+    try:
+        return recorded_department(folder).base.timezone
+    except (KpiError, OSError):
+        return ""
 
 
 def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | None = None) -> dict[str, Any]:
-    """Sign a department folder off (see `signoff.sign`): verified first, its views re-rendered with the signature."""
-    return signoff.sign(
-        folder, role=role, name=name, comment=comment, key=key, verify=verify_department, render=render_views
+    """Sign a department folder off (see `signoff.sign`): verified first, its views re-rendered with the signature.
+
+    The period's `index.html`, `summary.csv` and `summary.xlsx` show each department's
+    sign-off state, so they are rendered again (with what the index recorded of other
+    periods) and the period manifest is brought up to date.
+    """
+    record = signoff.sign(
+        folder,
+        role=role,
+        name=name,
+        comment=comment,
+        key=key,
+        zone=department_zone(folder),
+        verify=verify_department,
+        render=render_views,
     )
+    refresh_period(folder.parent)
+    return record
+
+
+def refresh_period(period_dir: Path) -> bool:
+    """Render the period's summaries again from its departments and re-write its manifest; False when it is no period folder."""
+    manifest = period_dir / MANIFEST
+    try:
+        recorded = read_json(manifest) if manifest.is_file() else None
+        period = Period.parse(period_dir.name)
+    except (KpiError, OSError):
+        return False
+    if not isinstance(recorded, dict) or recorded.get("period") != period_dir.name or "department" in recorded:
+        return False
+    sources = None
+    if (period_dir / INDEX).is_file():
+        try:
+            sources = recorded_sources((period_dir / INDEX).read_text(encoding="utf-8"), str(period_dir / INDEX))
+        except (AuditError, OSError, UnicodeDecodeError):
+            sources = None
+    for name, data in render_index(period_dir, str(period), sources).items():
+        write_atomic(period_dir / name, data)
+    write_period_manifest(period_dir, str(period))
+    return True
+
+
+def carry_signoffs(old: Path, new: Path) -> bool:
+    """Carry a replaced run's sign-off log into the run replacing it, and show its rounds as superseded there.
+
+    A forced re-run changes the evidence: the signatures stay in the log (chained on),
+    now a superseded round (the run they signed is kept in `history/`), and the new
+    folder's sign-off views show them as such; the next `kpi sign` starts a new round.
+    Call it before the new folder's manifest is written. False when there is no log to carry.
+    """
+    log = old / SIGNOFFS
+    if not log.is_file() or log.is_symlink() or not is_signed(old):
+        return False
+    write_atomic(new / SIGNOFFS, log.read_bytes())
+    if DepartmentFolder(new).notebook(SCORECARD).is_file() and (new / RESULT).is_file():
+        records: list[Mapping[str, Any]] = [line.record for line in read_log(new) if line.record is not None]
+        for rel, data in render_views(new, records).items():
+            write_atomic(new / rel, data)
+    return True
 
 
 # -- history --------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from typer.exceptions import TyperException
 from . import __version__
 from . import template as templates
 from .appraisal import Scorecard, appraise, tables_needed
-from .audit import read_log, verify_period
+from .audit import read_log, record_pdfs, refresh_pdfs, verify_period
 from .audit import sign as sign_off
 from .consistency import lines as consistency_lines
 from .demo import write_demo
@@ -50,7 +50,7 @@ from .explain import formula_line, grade_label, label, rule_line, status_text, s
 from .exports import chromium, html_to_pdf
 from .files import refuse_replacing, write_atomic
 from .importer import import_sheet, write_import
-from .layout import DEPARTMENT, ERROR
+from .layout import DEPARTMENT, ERROR, PDFS
 from .lock import PeriodLock
 from .messages import both, say
 from .numbers import plain
@@ -581,14 +581,24 @@ def verify(
 @app.command()
 def sign(
     folder: Annotated[Path, typer.Argument(help="outputs/<period>/<department>.")],
-    role: Annotated[str, typer.Option("--role", help="manager (部门经理) or supervisor (上级主管领导).")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="A sign-off role of the department's template, signing in order; the seed's: manager (部门经理), then supervisor (上级主管领导).",
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="Who signs.")],
     comment: Annotated[str, typer.Option("--comment", help="A remark kept with the signature.")] = "",
     key: Annotated[
         Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign the manifest hash with.")
     ] = None,
 ) -> None:
-    """Sign off a department's results; refused when its outputs no longer match their manifest.
+    """Sign off a department's results, role after role; refused when its outputs no longer match their manifest.
+
+    A role signs after every role before it, once per evidence; a forced re-run starts
+    a new round (the earlier one stays shown as superseded). The reports, scorecard.xlsx,
+    the index, the summaries and any PDF already printed under <period>/pdf/ show it.
 
     Signing holds the period folder's lock, like `kpi run`: a run that is replacing
     the department's folder and a sign-off of it never interleave.
@@ -600,6 +610,7 @@ def sign(
         if lock.takeover_note():
             stderr.print(f"kpi: {lock.takeover_note()}", markup=False)
         record = sign_off(folder, role=role, name=name, comment=comment, key=key)
+        printed = refresh_pdfs(folder)  # the PDFs already printed show the signatures too
     signed = " with an Ed25519 signature" if "signature" in record else ""
     stdout.print(
         f"signed {folder} as {role} {name} at {record['time']}{signed} (manifest sha256 {record['manifest_sha256']})",
@@ -610,6 +621,10 @@ def sign(
         f"sign-off log head: {head} (keep it outside outputs/: kpi verify prints the head it finds, and only this shows a removed last record)",
         markup=False,
     )
+    for line in printed:
+        (stdout if line.endswith("with the signatures") else stderr).print(
+            line if line.endswith("with the signatures") else f"kpi: {line}", markup=False
+        )
 
 
 @app.command()
@@ -647,7 +662,8 @@ def pdf(
     )
     if not departments:
         raise UsageError(f"{folder}: no department reports here; expected outputs/<period> written by kpi run")
-    target = out or (folder.parent if departments == [folder] else folder) / "pdf"
+    period_dir = folder.parent if departments == [folder] else folder
+    target = out or period_dir / PDFS
     pages = [
         (page, target / department.name / page.with_suffix(".pdf").name)
         for department in departments
@@ -659,6 +675,9 @@ def pdf(
             refuse_replacing(made, ours=printed_headless)
     for page, made in pages:
         html_to_pdf(page, made)
+    if target.resolve() == (period_dir / PDFS).resolve():  # the period's own: recorded, so verify checks them
+        with PeriodLock(period_dir.resolve()):
+            record_pdfs(period_dir, [d.name for d in departments])
     stdout.print(f"wrote {target}", markup=False)
 
 

@@ -55,9 +55,10 @@ from .messages import say
 from .params import Params
 from .result import DepartmentResult, json_real
 from .sheet import SHEET_KEYS, sheet_row
-from .template import Template
+from .signing import role_label, rounds_of, time_parts
+from .template import SEED_ROLES, SignRole, Template
 
-ROLES = {"manager": "manager_sign", "supervisor": "supervisor_sign"}
+SEED_SIGN_LABELS = {"manager": "manager_sign", "supervisor": "supervisor_sign"}  # the seed's words for its roles
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -172,6 +173,7 @@ def workbook_bytes(book: Workbook, when: datetime | None = None) -> bytes:
 # labels below the table sit (merged ranges, 1-based columns): a label, its value, a date label and the date.
 WIDTHS = (6, 28, 18, 7, 30, 11, 14, 12, 11, 30, 14, 10, 30, 8)
 LABEL, VALUE, DATE_LABEL, DATE = (1, 2), (3, 5), (6, 6), (7, 8)
+ZONE, COMMENT = 9, (10, 14)  # a signature's zone, and its comment
 HEADER_ROW = 2  # row 1: the title; row 2: the column names (both repeated on every printed page)
 
 
@@ -190,6 +192,10 @@ def scorecard_xlsx(
     params: Params,
     signoffs: Sequence[Mapping[str, Any]] = (),
     when: datetime | None = None,
+    *,
+    roles: Sequence[SignRole] = SEED_ROLES,
+    zone: str = "",
+    current: str | None = None,
 ) -> bytes:
     """The filled-in KPI sheet as .xlsx bytes, for HR to print and file, in the department's language only.
 
@@ -199,7 +205,10 @@ def scorecard_xlsx(
     (the float whose shortest text is that exact decimal: 0.1, 0.125) with a percent format that
     shows every decimal of the weight, so Excel sums and multiplies it as the percentage it is.
     Scores and the total are numbers with format `0.00`. The total, the grade and each signature
-    sit in merged cells wide enough to read, each signature with a date cell beside it.
+    sit in merged cells wide enough to read: a line per role of the template (`roles`, in order) for
+    the current evidence (records that signed the manifest `current`), then each superseded round
+    under its heading; each signature with its time as a date cell (local time in the department's
+    `zone`, format `yyyy-mm-dd hh:mm`), the zone beside it, and the comment.
     """
     book, sheet = new_sheet(say("xlsx.sheet", lang))
     last = get_column_letter(len(WIDTHS))
@@ -230,17 +239,22 @@ def scorecard_xlsx(
     _labelled(sheet, row, say("label.total", lang), json_real(result.total), "0.00")
     _labelled(sheet, row + 1, say("label.grade", lang), f"{grade} {grade_label(labels.get(grade, ''), lang)}".strip())
     row += 3
-    by_role = {s["role"]: s for s in signoffs}
-    for role, key in ROLES.items():
-        signed = by_role.get(role)
-        _labelled(sheet, row, say(f"label.{key}", lang), signed["name"] if signed else None)
-        put(sheet, row, DATE_LABEL[0], say("xlsx.date", lang)).font = Font(bold=True)
-        sheet.merge_cells(start_row=row, start_column=DATE[0], end_row=row, end_column=DATE[1])
-        put(sheet, row, DATE[0], signed["time"] if signed else None)
-        for column in (*range(VALUE[0], VALUE[1] + 1), *range(DATE[0], DATE[1] + 1)):
-            sheet.cell(row=row, column=column).border = Border(bottom=THIN)  # the line to sign and date on
-        sheet.row_dimensions[row].height = 30
+    rounds = rounds_of(list(signoffs), current)
+    now = rounds[-1] if rounds and rounds[-1].current else None
+    for role in roles:
+        _signature(sheet, row, _role_label(roles, role.id, lang), now.signed(role.id) if now else None, zone, lang)
         row += 1
+    for number, round_ in enumerate(rounds, start=1):
+        if round_.current:
+            continue
+        row += 1
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(WIDTHS))
+        put(sheet, row, 1, say("signoff.superseded_round", lang, number=number, manifest=round_.manifest_sha256[:16]))
+        sheet.cell(row=row, column=1).font = Font(bold=True, italic=True)
+        row += 1
+        for record in round_.records:
+            _signature(sheet, row, _role_label(roles, record.get("role"), lang), record, zone, lang)
+            row += 1
     for column, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = f"C{HEADER_ROW + 1}"
@@ -255,6 +269,31 @@ def scorecard_xlsx(
     sheet.print_options.horizontalCentered = True
     sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     return workbook_bytes(book, when)
+
+
+def _role_label(roles: Sequence[SignRole], role: Any, lang: str) -> str:
+    """`部门经理签字`: the seed's words for the seed's roles, `<role>签字` for a template's own."""
+    if role in SEED_SIGN_LABELS:
+        return say(f"label.{SEED_SIGN_LABELS[role]}", lang)
+    return say("label.role_sign", lang, role=role_label(tuple(roles), role, lang))
+
+
+def _signature(sheet: Worksheet, row: int, label: str, signed: Mapping[str, Any] | None, zone: str, lang: str) -> None:
+    """One signature line: the role, who signed, the date cell (a real date, local time), its zone and the comment."""
+    _labelled(sheet, row, label, signed["name"] if signed else None)
+    put(sheet, row, DATE_LABEL[0], say("xlsx.date", lang)).font = Font(bold=True)
+    sheet.merge_cells(start_row=row, start_column=DATE[0], end_row=row, end_column=DATE[1])
+    shown, where, local = time_parts(signed.get("time"), zone, lang) if signed else ("", "", None)
+    date = put(sheet, row, DATE[0], local if local is not None else (signed.get("time") if signed else None))
+    date.number_format = "yyyy-mm-dd hh:mm"
+    date.alignment = Alignment(horizontal="left", vertical="center")
+    if signed:
+        put(sheet, row, ZONE, where)
+        sheet.merge_cells(start_row=row, start_column=COMMENT[0], end_row=row, end_column=COMMENT[1])
+        put(sheet, row, COMMENT[0], signed.get("comment") or None).alignment = WRAP
+    for column in (*range(VALUE[0], VALUE[1] + 1), *range(DATE[0], DATE[1] + 1)):
+        sheet.cell(row=row, column=column).border = Border(bottom=THIN)  # the line to sign and date on
+    sheet.row_dimensions[row].height = 30
 
 
 def _labelled(sheet: Worksheet, row: int, label: str, value: Any, number_format: str | None = None) -> None:

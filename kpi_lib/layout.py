@@ -5,7 +5,9 @@
     ├── .lock, .kernels.log               the run's lock and its kernels' log
     ├── .staging-<dept>/                  a department being written (renamed into place when done)
     ├── .old-<dept>-<time>-<pid>/         a previous run moved aside during the rename
-    ├── screenshots/, pdf/               made on request (`make screenshots`, `kpi pdf`), not by a run
+    ├── screenshots/                     made on request (`make screenshots`), not by a run
+    ├── pdf/<dept>/<page>.pdf             the reader's reports printed (`kpi pdf`, `kpi run --pdf`; `kpi sign` prints
+    │                                     them again), each recorded in the period manifest (`pdfs`)
     ├── .sources/<sha256>.<csv|xlsx|parquet>   every full input file of the period, stored once (content-addressed)
     └── <dept>/                           DepartmentFolder
         ├── <group>.ipynb, <group>.html, <group>.audit.html   one per group of the department's template
@@ -58,6 +60,7 @@ LOCK = ".lock"
 KERNELS_LOG = ".kernels.log"
 SOURCES = ".sources"  # the period's store of full input files, named by their sha256 (never a department id)
 STAGING = ".staging-"
+PDFS = "pdf"  # <period>/pdf/<dept>/<page>.pdf: the reader's reports printed (`kpi pdf`, `kpi run --pdf`, `kpi sign`)
 SCREENSHOTS = "screenshots"  # <period>/screenshots/<page>-<width>.png: `make screenshots` (not part of a run)
 OLD_FOLDER = re.compile(r"\.old-(?P<department>[a-z0-9_-]+)-\d{14}-\d+")
 

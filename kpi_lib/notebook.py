@@ -507,7 +507,7 @@ class Run:
 
     def show_signoff(self) -> None:
         """The seed's sign-off block, blank until `kpi sign` re-renders the reports with the signatures."""
-        _show(signoff_html([], self.lang))
+        _show(signoff_html([], self.lang, roles=self.template.signoff))
 
     def record_scorecard(self, result: DepartmentResult) -> None:
         """Record the department's result: what `result.json`, the xlsx, the index and `kpi verify` read."""

@@ -445,6 +445,8 @@ def render_index(period_dir: Path, period: str, sources: Sources | None = None) 
             "department": r.department,
             "name": r.name,
             "groups": groups,
+            "signoff": r.signoff(lang),
+            "lang": r.lang,
         }
         texts = ["—"] * len(labels)
         classes = ["num"] * len(labels)

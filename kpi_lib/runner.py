@@ -73,6 +73,7 @@ from .layout import (
     INPUTS,
     MANIFEST,
     OLD_FOLDER,
+    PDFS,
     PERIOD_FILES,
     SCORECARD,
     STAGING,
@@ -337,11 +338,11 @@ def _write_reports(folder: Path, job: FinishJob) -> None:
     """Both HTML reports of every notebook (the template's groups, then the scorecard); PDFs of the reader's, if asked."""
     names = [*job.groups, SCORECARD]
     department_reports(folder, job.title, names)
-    if job.pdf:
+    if job.pdf:  # into <period>/pdf/<dept>/, beside `kpi pdf`'s; the period manifest records them (`audit.record_pdfs`)
         where = DepartmentFolder(folder)
         for name in names:
             if where.reader_html(name).is_file():
-                html_to_pdf(where.reader_html(name), where.path / pdf(name))
+                html_to_pdf(where.reader_html(name), folder.parent / PDFS / job.department / pdf(name))
 
 
 # -- main side ------------------------------------------------------------------------------
@@ -1053,6 +1054,10 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         staging.result.unlink(missing_ok=True)
         run.total = run.grade = None
         write_atomic(staging.error, f"{run.department} failed\n{run.error}\n")
+    if not run.failed and audit.carry_signoffs(_final(run), staging.path):  # a forced re-run of a signed department
+        run.notes.append(
+            f"{_final(run) / audit.SIGNOFFS}: its signatures carried over as a superseded round; sign again"
+        )
     manifest = audit.build_manifest(
         staging.path,
         department=run.department,
@@ -1128,6 +1133,8 @@ def _write_period_files(batch: _Batch, departments: list[DepartmentRun]) -> Path
     try:
         index = write_index(batch.period_dir, period)[0]
         audit.write_period_manifest(batch.period_dir, period, runs)
+        if batch.pdf:
+            audit.record_pdfs(batch.period_dir, [d.department for d in departments if d.department and not d.failed])
         _prune_store(batch)
         return index
     except KpiError as exc:

@@ -1,7 +1,8 @@
 """Sign-off (SPEC §8, §9): the append-only log `signoffs.jsonl`, its records, their Ed25519 signatures.
 
 `kpi sign` appends one JSON object a line with the fields `seq` (its line
-number), `role` (manager or supervisor), `name` (one line, at most 64
+number), `role` (a role of the department's template: the seed's manager, then
+supervisor; see `signing.roles_of`), `name` (one line, at most 64
 characters, no control characters), `time`, `comment`, `manifest_sha256` (the
 department manifest it signs), `prev_sha256` (sha256 of the previous line's
 UTF-8 text without its newline; null on line 1: a chain, so editing an earlier
@@ -15,10 +16,20 @@ without its `signature` field as JSON with sorted keys, no whitespace
 (`canonical`). It covers every other field, `public_key` included, so editing
 any field of any record breaks that record's signature.
 
+Order: a role signs the current evidence (the manifest) only after every role
+before it in the template's `signoff:` list, and once (`order_problem`). Rounds
+(`signing.rounds_of`): a forced re-run carries the log into the new folder
+(`audit.carry_signoffs`), so the records that signed the replaced run's manifest
+form a superseded round; the next signatures start a new one. `time` carries
+its offset, in the department's `timezone`.
+
 `check_signatures` judges every line of a log: a line that is not a record
-(not UTF-8, not JSON, not an object, missing fields, an unknown role, a bad
-name) is broken and named by its line number; a record is broken when its seq,
-its chain, its manifest, the files it covers or its signature do not hold. The
+(not UTF-8, not JSON, not an object, missing fields, a bad name) is broken and
+named by its line number; a record is broken when its seq, its chain, its
+manifest (neither the folder's, nor one kept in `history/`: a superseded round,
+which is valid and said so), its role (not one of the template's), the files
+it covers or its signature do not hold. A record out of order (signed before
+the roles ahead of it, or twice on one evidence: made before that rule) is a note. The
 signature is checked against `--pubkey` when given (who signed), else against
 the record's own key (that nothing was edited). Nothing here ever raises for
 what a log holds.
@@ -40,13 +51,16 @@ from cryptography.exceptions import UnsupportedAlgorithm
 
 from .errors import AuditError, UsageError, shorten
 from .files import read_json, sha256_bytes, sha256_file, write_atomic
-from .layout import MANIFEST, SIGNOFFS
+from .layout import HISTORY, MANIFEST, SIGNOFFS
+from .signing import Round, local_time, role_label, roles_of, rounds_of, zone_of
 from .sources import no_code
+from .template import SEED_ROLES, SignRole
+from .text import near_match
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-ROLES = ("manager", "supervisor")
+ROLES = tuple(r.id for r in SEED_ROLES)  # the seed's roles; a department's are its template's (`roles_of`)
 RECORD_FIELDS = ("seq", "role", "name", "time", "comment", "manifest_sha256", "prev_sha256", "views")
 MAX_NAME = 64
 
@@ -131,8 +145,8 @@ def record_problems(record: Mapping[str, Any]) -> list[str]:
         problems.append(f"missing field(s) {', '.join(missing)}")
     if "seq" in record and (not isinstance(record["seq"], int) or isinstance(record["seq"], bool)):
         problems.append("seq is not a number")
-    if "role" in record and record["role"] not in ROLES:
-        problems.append(f"role {shorten(record['role'])!r} is not one of {', '.join(ROLES)}")
+    if "role" in record and (not isinstance(record["role"], str) or not record["role"].strip()):
+        problems.append(f"role {shorten(record['role'])!r} is not a role id")
     if "name" in record and name_problem(record["name"]):
         problems.append(f"name {name_problem(record['name'])}")
     for key in ("time", "comment", "manifest_sha256"):
@@ -158,9 +172,10 @@ def canonical(record: Mapping[str, Any]) -> bytes:
 
 
 class Verdicts(Protocol):
-    """Where `check_signatures` puts its verdicts (`audit.Report`): the folder's differences so far, and a verdict per line."""
+    """Where `check_signatures` puts its verdicts (`audit.Report`): the folder's differences so far, notes, and a verdict per line."""
 
     differences: list[str]
+    notes: list[str]
 
     def verdict(self, line: str, *, broken: bool) -> None: ...
 
@@ -187,6 +202,11 @@ def check_signatures(
         current = None
     clean = not report.differences
     trusted = _public_key(pubkey) if pubkey is not None else None
+    kept = history_manifests(folder)
+    # A record signed the folder's manifest (the current round), or a run kept in history/ (a superseded round).
+    roles = roles_of(folder)
+    ids = [r.id for r in roles]
+    seen: dict[str, set[str]] = {}
     for position, line in enumerate(log):
         record = line.record
         if record is None:
@@ -198,8 +218,26 @@ def check_signatures(
             reasons.append(
                 f"it says seq {shorten(record.get('seq'), 20)} but is line {line.number} (a line was removed, added or moved)"
             )
-        if record.get("manifest_sha256") != current:
-            reasons.append("the manifest it signed has changed")
+        signed = record.get("manifest_sha256")
+        superseded = ""
+        if signed != current:
+            if isinstance(signed, str) and signed in kept:
+                superseded = f"superseded: it signed an earlier run, kept in {HISTORY}/{kept[signed]}"
+            else:
+                reasons.append("the manifest it signed has changed")
+        role = record.get("role")
+        if isinstance(role, str) and role not in ids:
+            reasons.append(f"role {shorten(role)!r} is not one of the template's ({', '.join(ids)})")
+        elif isinstance(role, str) and isinstance(signed, str):
+            before = seen.setdefault(signed, set())
+            skipped = [r for r in ids[: ids.index(role)] if r not in before]
+            if role in before or skipped:
+                report.notes.append(
+                    f"{folder / SIGNOFFS}: line {line.number}: {role} signed "
+                    + ("a second time on the same evidence" if role in before else f"before {', '.join(skipped)}")
+                    + " (kpi sign refuses this now; the record predates that rule)"
+                )
+            before.add(role)
         if record.get("prev_sha256") != (log[position - 1].sha256 if position else None):
             reasons.append("the sign-off log was edited before this line")
         if not clean:
@@ -228,6 +266,7 @@ def check_signatures(
             if position == len(log) - 1
             else ""
         )
+        note = f"{superseded}; {note}" if superseded else note
         report.verdict(
             f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note}){head}", broken=bool(reasons)
         )
@@ -275,6 +314,7 @@ def sign(
     name: str,
     comment: str = "",
     key: Path | None = None,
+    zone: str = "",
     verify: Callable[[Path], Checks],
     render: Callable[[Path, list[Mapping[str, Any]]], dict[str, bytes]],
 ) -> dict[str, Any]:
@@ -284,12 +324,17 @@ def sign(
     views with the new record (`audit.verify_department`, `audit.render_views`:
     `audit.sign` passes them).
 
-    A bad role, name (surrounding spaces are dropped) or comment is a `UsageError`;
-    a folder whose outputs no longer match their manifest, or whose sign-off log
-    has a broken line, is refused with an `AuditError` naming every problem.
+    The roles are the department's template's (`roles_of`), signing in order: a role
+    signs the current evidence (the manifest) only after every role before it, and
+    once. The time is recorded with its offset, in the department's `zone`.
+
+    A bad role, name (surrounding spaces are dropped) or comment, or a role out of
+    turn, is a `UsageError`; a folder whose outputs no longer match their manifest,
+    or whose sign-off log has a broken line, is refused with an `AuditError` naming
+    every problem.
     """
-    if role not in ROLES:
-        raise UsageError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
+    roles = roles_of(folder)
+    check_role(roles, role)
     name = name.strip()
     why = name_problem(name)
     if why:
@@ -317,11 +362,18 @@ def sign(
         )
     manifest_sha = sha256_file(folder / MANIFEST)
     log = read_log(folder)
+    rounds = rounds_of(read_signoffs(folder), manifest_sha)
+    out_of_turn = order_problem(roles, rounds[-1] if rounds and rounds[-1].current else None, role, zone)
+    if out_of_turn:
+        raise AuditError(f"{folder}: refusing to sign as {role}: {out_of_turn}")
+    place = zone_of(zone)
     record: dict[str, Any] = {
         "seq": len(log) + 1,
         "role": role,
         "name": name,
-        "time": datetime.now().isoformat(timespec="seconds"),
+        "time": (datetime.now(place) if place is not None else datetime.now().astimezone()).isoformat(
+            timespec="seconds"
+        ),
         "comment": comment,
         "manifest_sha256": manifest_sha,
         "prev_sha256": log[-1].sha256 if log else None,
@@ -366,3 +418,55 @@ def is_signed(folder: Path) -> bool:
         return path.is_file() and bool(path.read_bytes().strip())
     except OSError:
         return True
+
+
+# -- roles, rounds and times ------------------------------------------------------------------
+def history_manifests(folder: Path) -> dict[str, str]:
+    """sha256 of each manifest kept in the folder's `history/` → the entry's name (the runs a forced re-run replaced)."""
+    found: dict[str, str] = {}
+    history = folder / HISTORY
+    if not history.is_dir() or history.is_symlink():
+        return found
+    for entry in sorted(history.iterdir()):
+        path = entry / MANIFEST
+        if entry.is_dir() and not entry.is_symlink() and path.is_file():
+            try:
+                found[sha256_file(path)] = entry.name
+            except OSError:
+                continue
+    return found
+
+
+def order_problem(roles: tuple[SignRole, ...], round_: Round | None, role: str, zone: str, lang: str = "en") -> str:
+    """Why `role` may not sign the current evidence now (who must sign first, or when it already signed), or ""."""
+    done = round_.records if round_ is not None else []
+    already = round_.signed(role) if round_ is not None else None
+    label = f"{role_label(roles, role, 'zh')} ({role})"
+    if already is not None:
+        when, _ = local_time(already.get("time"), zone, lang)
+        return (
+            f"{label} {already.get('name')} already signed this evidence at {when}; "
+            "a role signs once per evidence (a new run of the department starts a new round)"
+        )
+    position = next(i for i, r in enumerate(roles) if r.id == role)
+    missing = [r for r in roles[:position] if not any(d.get("role") == r.id for d in done)]
+    if missing:
+        first = missing[0]
+        return (
+            f"{first.label('zh')} ({first.id}) must sign this evidence before {label} "
+            f"(roles sign in the order {' → '.join(r.id for r in roles)})"
+        )
+    return ""
+
+
+def check_role(roles: tuple[SignRole, ...], role: str) -> None:
+    """`UsageError` naming the template's roles (and the nearest) when `role` is not one of them."""
+    ids = [r.id for r in roles]
+    if role in ids:
+        return
+    near = near_match(role, ids, typos=True)
+    hint = f"did you mean {near}? " if near else ""
+    listed = ", ".join(f"{r.id} ({r.label('zh')})" for r in roles)
+    raise UsageError(
+        f"--role {shorten(role)!r}: {hint}expected one of the template's roles, in signing order: {listed}"
+    )

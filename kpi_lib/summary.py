@@ -5,7 +5,11 @@ as the typed `DepartmentResult` (`read_result`), or its `error.txt`, with the
 name, language, grade labels and groups its `department.json` records. Ranking:
 departments with a result by total (highest first, then id), ranked 1…n; then
 the failed ones by id. `summary.csv` (for people and HR systems) and
-`summary.xlsx` are written from these rows; `index.html` (`reports`) too.
+`summary.xlsx` are written from these rows; `index.html` (`reports`) too. Each row
+also says where the department's sign-off stands (`signoff`, last column: 未签 /
+部门经理已签 / 全部签署, and whether an earlier round was superseded; in the
+company's language in index.html and summary.xlsx, in English in summary.csv,
+a machine file), so `kpi sign` renders the summaries again.
 
 A department's own entries are in its language: `IndexRow.grade_label` gives the
 English name of a default grade label (`grade.*` of the catalog) to an English
@@ -41,6 +45,7 @@ from .layout import COMPANY_COPY, TEMPLATE_COPY, DepartmentFolder
 from .messages import say
 from .numbers import round2
 from .result import DepartmentResult, json_real
+from .signing import SignState, sign_state
 from .template import load_template
 from .yamlfile import load as load_yaml
 
@@ -63,6 +68,12 @@ class IndexRow:
     def name_of(self, iid: str, lang: str) -> str | None:
         """Indicator `iid`'s name in `lang` (None when the template copy gives none)."""
         return (self.names_en if lang == "en" else self.names).get(iid)
+
+    sign: SignState | None = None  # where its sign-off stands (see `signing.SignState`)
+
+    def signoff(self, lang: str) -> str:
+        """未签 / 部门经理已签 / 全部签署 (or the English) in `lang`; "" for a department without a result."""
+        return self.sign.text(lang) if self.sign is not None else ""
 
     @property
     def status(self) -> str:
@@ -113,6 +124,7 @@ def _department_row(folder: DepartmentFolder) -> IndexRow | None:
         if not row.groups:  # a folder written before department.json named its groups
             row.groups = tuple(dict.fromkeys(i.group for i in row.result.indicators))
         row.names, row.names_en = _names(folder, "zh"), _names(folder, "en")
+        row.sign = sign_state(folder.path)
     elif folder.error.is_file():
         try:
             row.error = folder.error.read_text(encoding="utf-8").strip()
@@ -206,7 +218,19 @@ def summary_csv_text(period: str, rows: Sequence[IndexRow]) -> str:
     ids = summary_ids(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = ("rank", "department", "name", "period", "status", "total", "grade", "grade_label", *ids, "error")
+    header = (
+        "rank",
+        "department",
+        "name",
+        "period",
+        "status",
+        "total",
+        "grade",
+        "grade_label",
+        *ids,
+        "error",
+        "signoff",
+    )
     writer.writerow([csv_cell(c) for c in header])
     for r in rows:
         scores = r.scores()
@@ -222,6 +246,7 @@ def summary_csv_text(period: str, rows: Sequence[IndexRow]) -> str:
             r.grade_label,
             *(_cents(scores.get(i)) for i in ids),
             first_error,
+            r.signoff("en"),  # a machine file: its words stay English
         ]
         writer.writerow([csv_cell(c) for c in cells])
     return "\ufeff" + buffer.getvalue()
@@ -266,7 +291,7 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
     ids = summary_ids(rows)
     book, sheet = new_sheet(period)
     header = [say(f"summary.{column}", lang) for column in SUMMARY_COLUMNS]
-    append_row(sheet, [*header, *summary_headers(rows, ids, lang)])
+    append_row(sheet, [*header, *summary_headers(rows, ids, lang), say("summary.signoff", lang)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEEEEE")
@@ -276,10 +301,10 @@ def summary_xlsx(period: str, rows: Sequence[IndexRow], when: datetime | None = 
         scores = r.scores()
         status = summary_status(r.status, lang)
         cells = [r.rank, r.department, r.name, period, status, json_real(r.total), r.grade, r.grade_label]
-        append_row(sheet, [*cells, *(json_real(scores.get(i)) for i in ids)])
+        append_row(sheet, [*cells, *(json_real(scores.get(i)) for i in ids), r.signoff(lang)])
         for column in numbers:
             sheet.cell(row=sheet.max_row, column=column).number_format = "0.00"
-    widths = [*SUMMARY_WIDTHS.values(), 12, *(16 for _ in ids)]
+    widths = [*SUMMARY_WIDTHS.values(), 12, *(16 for _ in ids), 16]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlfile
-from .errors import Code, Problem, TemplateError
+from .errors import Code, Problem, TemplateError, shorten
 from .files import sha256_bytes
 from .messages import say
 from .text import PLAIN_ID, id_length_problem
@@ -293,6 +293,21 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class SignRole:
+    """A sign-off role of the template (`signoff:`): its id (`kpi sign --role`) and its name in both languages."""
+
+    id: str
+    label: Text
+
+
+# The seed's sign-off line, "部门经理签字:  上级主管领导签字:": the roles, in the order they sign.
+SEED_ROLES = (
+    SignRole("manager", Text("部门经理", "Department manager")),
+    SignRole("supervisor", Text("上级主管领导", "Supervising leader")),
+)
+
+
+@dataclass(frozen=True)
 class Template:
     id: str
     name: Text
@@ -302,6 +317,7 @@ class Template:
     indicators: tuple[Indicator, ...]
     path: str
     sha256: str
+    signoff: tuple[SignRole, ...] = SEED_ROLES  # who signs, in order (a template without `signoff:` has the seed's)
 
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
@@ -431,6 +447,7 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
         problems.append(
             Problem(file=file, message="indicators: expected at least one indicator", code=Code.EMPTY_SECTION)
         )
+    roles = _roles(data.get("signoff"), problems, file) if "signoff" in data else SEED_ROLES
     if problems:
         raise TemplateError(problems)
     return Template(
@@ -442,7 +459,43 @@ def _build(data: dict[str, Any], file: str, sha: str, path: str) -> Template:
         indicators=tuple(indicators),
         path=path,
         sha256=sha,
+        signoff=roles,
     )
+
+
+def _roles(value: Any, problems: list[Problem], file: str) -> tuple[SignRole, ...]:
+    """The template's sign-off roles in signing order: a list of `{id, zh, en}`, ids unique, at least one."""
+    if not isinstance(value, list) or not value:
+        problems.append(
+            Problem(
+                file=file,
+                message="signoff: expected a list of roles in signing order, each {id, zh, en} (e.g. - {id: manager, zh: 部门经理, en: Department manager})",
+                code=Code.EMPTY_SECTION if isinstance(value, list) else Code.WRONG_TYPE,
+            )
+        )
+        return SEED_ROLES
+    roles: list[SignRole] = []
+    for pos, entry in enumerate(value, start=1):
+        role_id = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(role_id, str) or not NAME.fullmatch(role_id):
+            problems.append(
+                Problem(
+                    file=file,
+                    message=f"signoff entry {pos}: id {shorten(role_id)!r}; expected lowercase letters, digits, - and _ (it is what kpi sign --role takes)",
+                    code=Code.BAD_ID,
+                )
+            )
+            continue
+        if any(r.id == role_id for r in roles):
+            problems.append(
+                Problem(
+                    file=file, message=f"signoff role {role_id}: duplicate id (entry {pos})", code=Code.DUPLICATE_ENTRY
+                )
+            )
+            continue
+        zh, en = (entry.get(k) if isinstance(entry.get(k), str) and entry.get(k).strip() else "" for k in ("zh", "en"))
+        roles.append(SignRole(role_id, Text(zh or en or role_id, en or zh or role_id)))
+    return tuple(roles) or SEED_ROLES
 
 
 def _table(name: str, spec: Any, problems: list[Problem], file: str) -> TableSpec | None:

@@ -679,7 +679,11 @@ def test_signer_names_are_one_short_line(tree: Path, name: str, expected: str) -
 @pytest.mark.slow
 def test_an_unknown_role_is_a_usage_error(tree: Path) -> None:
     result = kpi("sign", str(tree / "cs-east"), "--role", "ceo", "--name", "M")
-    assert result.returncode == 2 and "--role 'ceo': expected one of manager, supervisor" in result.stderr
+    assert (
+        result.returncode == 2
+        and "--role 'ceo': expected one of the template's roles, in signing order: manager (部门经理), supervisor"
+        in result.stderr
+    )
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -234,7 +235,8 @@ def test_scorecard_xlsx_speaks_the_departments_language_only(lang: str) -> None:
     labels = {row[0]: row for row in rows[15:] if row[0]}
     assert labels[words["total"]][2] == 91.25 and labels["等级" if lang == "zh" else "Grade"][2] == words["grade"]
     manager, supervisor = (labels[s] for s in words["signs"])
-    assert manager[2] == "王经理" and manager[5] == words["date"] and manager[6] == "2026-12-28T10:00:00+08:00"
+    assert manager[2] == "王经理" and manager[5] == words["date"] and manager[6] == datetime(2026, 12, 28, 10, 0)
+    assert manager[8] == "UTC+08:00"  # a date cell in local time, its zone beside it
     assert supervisor[2] is None and supervisor[5] == words["date"] and supervisor[6] is None  # blank lines to sign
     other = re.compile(r"[\u4e00-\u9fff]") if lang == "en" else re.compile(r"\b(Weight|Score|Target|Grade|Date)\b")
     chrome = [rows[1], *(row[:1] + row[5:6] for row in rows[15:])]
@@ -291,9 +293,9 @@ def _summary_sheet() -> openpyxl.worksheet.worksheet.Worksheet:
 def test_summary_xlsx_has_a_frozen_filtered_header_and_cents() -> None:
     sheet = _summary_sheet()
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:J4"
+    assert sheet.auto_filter.ref == "A1:K4"
     header = [c.value for c in sheet[1]]
-    assert header[8:] == ["CS01 制度制订", "CS02 制度执行"]  # id + name; one name per id over the departments
+    assert header[8:] == ["CS01 制度制订", "CS02 制度执行", "签字 signoff"]  # id + name per id; the sign-off
     for row in sheet.iter_rows(min_row=2):
         assert row[5].number_format == "0.00" and row[8].number_format == "0.00"
 

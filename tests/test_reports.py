@@ -142,17 +142,18 @@ def test_summary_csv_ranks_by_total_then_id_and_lists_failures_last(rendered: di
             "CS02",
             "CS03",
             "error",
+            "signoff",
         ],
-        ["1", "cs-b", "West", PERIOD, "ok", "92.00", "A", "excellent", "90.00", "", "100.00", ""],
-        ["2", "cs-a", "华东客服部", PERIOD, "ok", "85.50", "B", "良好", "100.00", "71.33", "", ""],
-        ["3", "cs-c", "", PERIOD, "ok", "85.50", "B", "", "80.00", "91.00", "", ""],
-        ["", "cs-d", XSS, PERIOD, "failed", "", "", "", "", "", "", "cs-d: params failed"],
+        ["1", "cs-b", "West", PERIOD, "ok", "92.00", "A", "excellent", "90.00", "", "100.00", "", "unsigned"],
+        ["2", "cs-a", "华东客服部", PERIOD, "ok", "85.50", "B", "良好", "100.00", "71.33", "", "", "未签"],
+        ["3", "cs-c", "", PERIOD, "ok", "85.50", "B", "", "80.00", "91.00", "", "", "未签"],
+        ["", "cs-d", XSS, PERIOD, "failed", "", "", "", "", "", "", "cs-d: params failed", ""],
     ]
 
 
 def test_write_index_writes_what_render_index_renders(rendered: dict[str, bytes], period_dir: Path) -> None:
     text = rendered["summary.csv"].decode("utf-8")
-    assert text.splitlines()[1] == "1,cs-b,West,2026-Q4,ok,92.00,A,excellent,90.00,,100.00,"
+    assert text.splitlines()[1] == "1,cs-b,West,2026-Q4,ok,92.00,A,excellent,90.00,,100.00,,unsigned"
     index, summary = write_index(period_dir, PERIOD)
     assert (index, summary) == (period_dir / "index.html", period_dir / "summary.csv")
     assert summary.read_bytes() == rendered["summary.csv"] and index.read_bytes() == rendered["index.html"]
@@ -160,7 +161,10 @@ def test_write_index_writes_what_render_index_renders(rendered: dict[str, bytes]
 
 
 def test_summary_csv_of_no_department_is_its_header() -> None:
-    assert summary_csv_text(PERIOD, []) == "\ufeffrank,department,name,period,status,total,grade,grade_label,error\n"
+    assert (
+        summary_csv_text(PERIOD, [])
+        == "\ufeffrank,department,name,period,status,total,grade,grade_label,error,signoff\n"
+    )
 
 
 def test_summary_xlsx_has_the_same_ranking(rendered: dict[str, bytes]) -> None:
