@@ -295,7 +295,7 @@ def test_summary_xlsx_has_a_frozen_filtered_header_and_cents() -> None:
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:K4"
     header = [c.value for c in sheet[1]]
-    assert header[8:] == ["CS01 制度制订", "CS02 制度执行", "签字 signoff"]  # id + name per id; the sign-off
+    assert header[8:] == ["CS01 制度制订", "CS02 制度执行", "签字"]  # id + name per id; the sign-off
     for row in sheet.iter_rows(min_row=2):
         assert row[5].number_format == "0.00" and row[8].number_format == "0.00"
 

@@ -145,8 +145,8 @@ def test_summary_csv_ranks_by_total_then_id_and_lists_failures_last(rendered: di
             "signoff",
         ],
         ["1", "cs-b", "West", PERIOD, "ok", "92.00", "A", "excellent", "90.00", "", "100.00", "", "unsigned"],
-        ["2", "cs-a", "华东客服部", PERIOD, "ok", "85.50", "B", "良好", "100.00", "71.33", "", "", "未签"],
-        ["3", "cs-c", "", PERIOD, "ok", "85.50", "B", "", "80.00", "91.00", "", "", "未签"],
+        ["2", "cs-a", "华东客服部", PERIOD, "ok", "85.50", "B", "良好", "100.00", "71.33", "", "", "unsigned"],
+        ["3", "cs-c", "", PERIOD, "ok", "85.50", "B", "", "80.00", "91.00", "", "", "unsigned"],
         ["", "cs-d", XSS, PERIOD, "failed", "", "", "", "", "", "", "cs-d: params failed", ""],
     ]
 
