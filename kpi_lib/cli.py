@@ -435,8 +435,16 @@ def run_command(
         typer.Option("--scheduler", help="With --executor dask: a scheduler address (default: a local cluster)."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")
+        bool,
+        typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/ (needs --reason)."),
     ] = False,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="With --force: why the signed runs are replaced (recorded with who and when)."),
+    ] = "",
+    by: Annotated[
+        str, typer.Option("--by", help="With --force: who forces it (default: your operating-system user name).")
+    ] = "",
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")
     ] = False,
@@ -460,13 +468,15 @@ def run_command(
         raise UsageError("--scheduler goes with --executor dask")
     if all_ and params:
         raise UsageError("pass PARAMS files or --all, not both")
+    if (reason or by) and not force:
+        raise UsageError("--reason and --by go with --force (they record why and by whom signed runs were replaced)")
     files = all_params() if all_ else list(params or [])
     if not files:
         raise UsageError("no department given; pass PARAMS files or --all")
     pool = dask_executor(scheduler) if executor == "dask" else local_executor
     result = run_batch(
         files, window, out=out, jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
-        progress=BatchProgress(), force=force, pdf=pdf, executor=pool, fresh=fresh,
+        progress=BatchProgress(), force=force, pdf=pdf, executor=pool, fresh=fresh, reason=reason, by=by,
     )  # fmt: skip
     print_batch(result)
     if result.failed or result.problems:
