@@ -702,7 +702,7 @@ def _refuse(run: DepartmentRun, final: Path, signed: str) -> None:
     run.refused = True
     why = f"{run.why}; " if run.why else ""
     run.error = (
-        f"{final}: {signed}; refusing to overwrite ({why}pass --force to re-run and keep the signed run in history/)"
+        f'{final}: {signed}; refusing to overwrite ({why}pass --force --reason "…" to re-run and keep the signed run in history/)'
     )
 
 

@@ -236,7 +236,7 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
     refused = company.run()
     assert refused.returncode == 1 and "signed off; refusing to overwrite" in refused.stderr
     assert (company.dept / "result.json").read_bytes() == before
-    forced = company.run("--force")
+    forced = company.run("--force", "--reason", "CS04 target corrected")
     assert forced.returncode == 0, forced.stderr
     history = list((company.dept / "history").iterdir())
     assert (
@@ -244,7 +244,8 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
         and (history[0] / "signoffs.jsonl").exists()
         and (history[0] / "result.json").read_bytes() == before
     )
-    assert not (company.dept / "signoffs.jsonl").exists()
+    (override,) = [json.loads(line) for line in (company.dept / "signoffs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert override["kind"] == "override" and override["reason"] == "CS04 target corrected"  # recorded, not a signature
     assert company.verify("--recompute").returncode == 0
     explained = kpi("diff", str(history[0]), str(company.dept))
     assert explained.returncode == 0, explained.stderr
