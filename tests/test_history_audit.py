@@ -225,7 +225,7 @@ ATTACKS: list[tuple[str, Callable[[Path], None], bool, str]] = [
     ("add an entry", _add_entry, False, "history/2026-01-01T00-00-00: history entry added"),
     ("change a stored input", _change_stored_input, False, "{entry}: {store}: stored source of complaints changed"),
     ("remove a stored input", lambda e: _stored_input(e).unlink(), False, "{entry}: {store}: stored source of"),
-    ("edit its sign-off log", _edit_sign_off, False, "{entry}: signature 1 (manager 张经理"),
+    ("edit its sign-off log", _edit_sign_off, False, "{entry}: signature 2 (supervisor 李主管"),
 ]
 
 
