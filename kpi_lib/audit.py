@@ -38,6 +38,19 @@ its manifest, the files it covers or its Ed25519 signature do not hold. With
 its manifest says, from `inputs/`, and compares with `result.json` and the
 results recorded in the executed notebooks. A missing or unreadable file of one
 department is named and the others are still verified.
+
+History: a signed run replaced by `kpi run --force --reason` moves whole into
+`<dept>/history/<time>/` (`keep_history`, named `2026-12-06T21-24-26` by
+`history_name`). The department's manifest lists its entries with the sha256 of
+each entry's manifest (`history`, from `planned_history`), so a deleted, added or
+changed entry is a difference; each entry is verified as a department is, its
+company files aside (`check_history`). `stored_names` keeps every store file a
+history entry refers to.
+
+Reuse: a company table file that changed since a department's run is a
+difference only when the department's own rows in it changed; when only other
+departments' rows did (the department was reused), it is a note: its partition
+is the evidence (`_rows_moved`).
 """
 
 from __future__ import annotations
