@@ -992,7 +992,31 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
     ):
         report.add(verify_department(period_dir / name, recompute=recompute, pubkey=pubkey))
     diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
+    report.notes.extend(_unrecorded_overrides(period_dir, manifest, sorted(present)))
     return report
+
+
+def _unrecorded_overrides(period_dir: Path, manifest: Mapping[str, Any], departments: Iterable[str]) -> list[str]:
+    """A note for each history entry no override of the period's manifest names (replaced by an older toolkit, or an interrupted run)."""
+    overrides = manifest.get("overrides", [])
+    replaced = {
+        (o.get("department"), o.get("replaced_manifest_sha256"))
+        for o in (overrides if isinstance(overrides, list) else [])
+        if isinstance(o, dict)
+    }
+    notes = []
+    for name in departments:
+        try:
+            listing = read_json(period_dir / name / MANIFEST).get("history")
+        except AuditError:
+            continue  # named by the department's own check
+        for entry, sha in sorted(listing.items()) if isinstance(listing, dict) else []:
+            if (name, sha) not in replaced:
+                notes.append(
+                    f"{period_dir / name / HISTORY / str(entry)}: {period_dir / MANIFEST} records no override "
+                    "(who forced the re-run, when and why) for this signed run"
+                )
+    return notes
 
 
 def check_summaries(period_dir: Path, departments: Iterable[str], *, notes: list[str] | None = None) -> list[str]:

@@ -701,9 +701,7 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
 def _refuse(run: DepartmentRun, final: Path, signed: str) -> None:
     run.refused = True
     why = f"{run.why}; " if run.why else ""
-    run.error = (
-        f'{final}: {signed}; refusing to overwrite ({why}pass --force --reason "…" to re-run and keep the signed run in history/)'
-    )
+    run.error = f'{final}: {signed}; refusing to overwrite ({why}pass --force --reason "…" to re-run and keep the signed run in history/)'
 
 
 def _restore_sources(manifest: Mapping[str, Any], batch: _Batch) -> str:

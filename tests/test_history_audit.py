@@ -218,8 +218,18 @@ def _add_entry(entry: Path) -> None:
 
 ATTACKS: list[tuple[str, Callable[[Path], None], bool, str]] = [
     ("edit result.json", _edit_total, False, "{entry}/result.json: output changed"),
-    ("edit result.json and its hash", _edit_total_fixing_its_hash, False, "manifest of the history entry {name} changed"),
-    ("edit result.json and every hash", _edit_total_fixing_every_hash, True, "{entry}/result.json: total recorded 99.99"),
+    (
+        "edit result.json and its hash",
+        _edit_total_fixing_its_hash,
+        False,
+        "manifest of the history entry {name} changed",
+    ),
+    (
+        "edit result.json and every hash",
+        _edit_total_fixing_every_hash,
+        True,
+        "{entry}/result.json: total recorded 99.99",
+    ),
     ("delete the entry", lambda e: shutil.rmtree(e), False, "{entry}: history entry deleted"),
     ("delete history/", lambda e: shutil.rmtree(e.parent), False, "{entry}: history entry deleted"),
     ("add an entry", _add_entry, False, "history/2026-01-01T00-00-00: history entry added"),
