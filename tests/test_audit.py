@@ -113,7 +113,7 @@ def test_manifest_contents(company: Company) -> None:
 def test_one_changed_byte_is_detected_and_named(company: Company, target: str, expected: str) -> None:
     path = next(company.root.glob(target)) if "*" in target else company.root / target
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
+    data[len(data) * 9 // 10] ^= 0x01  # in the demo's data, a cs-west row (another department's is only a note)
     path.write_bytes(bytes(data))
     result = company.verify()
     assert result.returncode == 1
