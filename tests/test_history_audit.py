@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.audit import history_name, verify_period
+from kpi_lib.audit import history_name, keep_history, planned_history, verify_period
 from kpi_lib.files import sha256_file
 from kpi_lib.layout import MANIFEST, SIGNOFFS
 from kpi_lib.signoff import is_signed, record_problems
@@ -332,3 +332,40 @@ def test_a_log_of_overrides_only_is_not_signed(tmp_path: Path, lines: list[objec
     text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
     (tmp_path / SIGNOFFS).write_text(text, encoding="utf-8")
     assert is_signed(tmp_path) is signed
+
+
+def _run_folder(folder: Path, created: str, history: dict[str, str] | None, *, signed: bool) -> None:
+    folder.mkdir(parents=True)
+    manifest = {"created": created, **({"history": history} if history is not None else {})}
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    if signed:
+        (folder / SIGNOFFS).write_text(json.dumps({"seq": 1, "role": "manager"}) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("signed", "recorded", "kept"),
+    [
+        (False, True, ["2026-10-01T08-00-00"]),  # an unsigned run replaced: the signed runs before it stay
+        (True, True, ["2026-10-01T08-00-00", "2026-12-06T21-24-26"]),
+        (True, False, ["2026-10-01T08-00-00", "2026-12-06T21-24-26"]),  # a manifest from before history was recorded
+    ],
+)
+def test_history_is_planned_as_it_is_kept_and_never_dropped(
+    tmp_path: Path, signed: bool, recorded: bool, kept: list[str]
+) -> None:
+    old, new = tmp_path / PERIOD / "cs-east", tmp_path / PERIOD / ".staging-cs-east"
+    entries = tmp_path / "entries"
+    _run_folder(entries / "2026-10-01T08-00-00", "2026-10-01T08:00:00+08:00", {}, signed=True)
+    _run_folder(entries / "2026-11-01T08-00-00", "2026-11-01T08:00:00+08:00", {}, signed=True)
+    first = sha256_file(entries / "2026-10-01T08-00-00" / MANIFEST)
+    # the second entry was added by hand: a manifest that records history lists only the first
+    _run_folder(old, "2026-12-06T21:24:26+08:00", {"2026-10-01T08-00-00": first} if recorded else None, signed=signed)
+    entries.rename(old / "history")
+    planned, name = planned_history(old)
+    expected = set(kept) if recorded else {*kept, "2026-11-01T08-00-00"}
+    assert set(planned) == expected and name == ("2026-12-06T21-24-26" if signed else None)
+    new.mkdir()
+    keep_history(old, new, whole=signed)
+    moved = sorted(p.name for p in (new / "history").iterdir())
+    assert moved == sorted({*kept, "2026-11-01T08-00-00"})  # every entry moves; only the recorded ones are listed
+    assert all(sha256_file(new / "history" / n / MANIFEST) == planned[n] for n in planned)
