@@ -244,7 +244,9 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
         and (history[0] / "signoffs.jsonl").exists()
         and (history[0] / "result.json").read_bytes() == before
     )
-    (override,) = [json.loads(line) for line in (company.dept / "signoffs.jsonl").read_text(encoding="utf-8").splitlines()]
+    (override,) = [
+        json.loads(line) for line in (company.dept / "signoffs.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert override["kind"] == "override" and override["reason"] == "CS04 target corrected"  # recorded, not a signature
     assert company.verify("--recompute").returncode == 0
     explained = kpi("diff", str(history[0]), str(company.dept))
