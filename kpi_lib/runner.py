@@ -1061,7 +1061,10 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
 
 def _override_by(by: str) -> str:
     """Who forces a re-run: `--by`, else the operating-system user; `UsageError` when that is no signer's name."""
-    who = by.strip() or getpass.getuser()
+    try:
+        who = by.strip() or getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        raise UsageError("--force: cannot tell who you are from the operating system; pass --by NAME") from None
     why = signoff.name_problem(who)
     if why:
         raise UsageError(f"--by {who!r} {why}")
