@@ -49,6 +49,19 @@ from the executed notebook (and the sign-off log, for the scorecard's pages) and
 results. `Report.closing_line` sums a check up in one line (`verify: 0 problems in
 54 outputs`, `verify: 3 problems in 2 departments`); a problem is one difference or
 one broken sign-off record.
+
+History: a signed run replaced by `kpi run --force --reason` moves whole into
+`<dept>/history/<time>/` (`keep_history`, named `2026-12-06T21-24-26` by
+`history_name`). The department's manifest lists its entries with the sha256 of
+each entry's manifest (`history`, from `planned_history`), so a deleted, added or
+changed entry is a difference; each entry is verified as a department is, its
+company files aside (`check_history`). `stored_names` keeps every store file a
+history entry refers to.
+
+Reuse: a company table file that changed since a department's run is a
+difference only when the department's own rows in it changed; when only other
+departments' rows did (the department was reused), it is a note: its partition
+is the evidence (`_rows_moved`).
 """
 
 from __future__ import annotations
@@ -115,7 +128,7 @@ from .reports import PLACEHOLDER, font_css, language_and_names, notebook_html, n
 from .result import DepartmentResult, IndicatorRecord
 from .scope import Scope
 from .signing import current_manifest, roles_of, rounds_of
-from .signoff import ROLES, canonical, check_signatures, is_signed, read_log, read_signoffs
+from .signoff import ROLES, canonical, check_signatures, is_override, is_signed, read_log, read_signoffs
 from .snapshot import write_frame
 from .sources import inside, no_code
 from .summary import read_meta
@@ -131,7 +144,10 @@ __all__ = [
     "build_manifest",
     "canonical",
     "is_signed",
+    "check_history",
+    "history_name",
     "keep_history",
+    "planned_history",
     "read_log",
     "read_signoffs",
     "outputs_changed",
@@ -316,8 +332,12 @@ def build_manifest(
     commit: str,
     fingerprint: Mapping[str, Any] | None = None,
     why: str = "",
+    history: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The department's manifest; `fingerprint` is what an incremental run compares (see `incremental`), `why` why it ran."""
+    """The department's manifest; `fingerprint` is what an incremental run compares (see `incremental`), `why` why it ran.
+
+    `history`: the department's `history/` entries after this run, each with the sha256 of its manifest (`planned_history`).
+    """
     outputs, views = output_hashes(folder)
     return {
         "schema": 1,
@@ -334,14 +354,22 @@ def build_manifest(
         "views": views,
         "fingerprint": dict(fingerprint or {}),
         "why": why,
+        "history": dict(sorted((history or {}).items())),
     }
 
 
-def write_period_manifest(period_dir: Path, period: str, runs: Mapping[str, Mapping[str, str]] | None = None) -> Path:
+def write_period_manifest(
+    period_dir: Path,
+    period: str,
+    runs: Mapping[str, Mapping[str, str]] | None = None,
+    overrides: Iterable[Mapping[str, Any]] = (),
+) -> Path:
     """The period's manifest: its files, each department's manifest, and how each department came about.
 
     `runs` says, for the departments of this run, whether each was reused or ran and
     why; departments left out of this run keep what the previous manifest said.
+    `overrides` are the signed runs this run replaced (`kpi run --force --reason`):
+    added to those the previous manifest recorded, never dropped.
     """
     files = {name: sha256_file(period_dir / name) for name in PERIOD_FILES if (period_dir / name).is_file()}
     departments = {
@@ -355,6 +383,7 @@ def write_period_manifest(period_dir: Path, period: str, runs: Mapping[str, Mapp
         before = previous if isinstance(previous, dict) else {}
     except AuditError:
         pass
+    kept = previous_overrides(period_dir)
     recorded = {name: dict(before[name]) for name in departments if isinstance(before.get(name), dict)}
     recorded.update({name: dict(entry) for name, entry in (runs or {}).items() if name in departments})
     manifest = {
@@ -371,6 +400,9 @@ def write_period_manifest(period_dir: Path, period: str, runs: Mapping[str, Mapp
         pdfs = None
     if isinstance(pdfs, dict) and pdfs:
         manifest["pdfs"] = pdfs
+    every = [*kept, *(dict(entry) for entry in overrides)]
+    if every:
+        manifest["overrides"] = every
     write_json(period_dir / MANIFEST, manifest)
     return period_dir / MANIFEST
 
@@ -462,6 +494,15 @@ def refresh_pdfs(folder: Path) -> list[str]:
     if any(line.endswith("with the signatures") for line in lines):
         record_pdfs(period_dir, [folder.name])
     return lines
+
+
+def previous_overrides(period_dir: Path) -> list[dict[str, Any]]:
+    """The overrides of signed runs the period's manifest records (none when it has no readable manifest)."""
+    try:
+        found = read_json(period_dir / MANIFEST).get("overrides") if (period_dir / MANIFEST).is_file() else None
+    except AuditError:
+        return []
+    return [dict(entry) for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -634,11 +675,17 @@ def _input_entries(
     return good
 
 
-def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | None = None) -> Report:
-    """Verify one department folder: identity, every hash, optionally every score, and the sign-off log.
+def verify_department(
+    folder: Path, *, recompute: bool = False, pubkey: Path | None = None, history_entry: bool = False
+) -> Report:
+    """Verify one department folder: identity, every hash, optionally every score, the sign-off log and its history.
 
     A missing or unreadable manifest or `result.json` is a difference naming the
-    file; whatever can still be checked is checked.
+    file; whatever can still be checked is checked. A table file of the company's
+    that changed since the run is a difference only when the department's own rows
+    in it changed: a reused department (other departments' rows of a shared file
+    changed) keeps its partition as the evidence, and the new version is a note
+    (`_rows_moved`). `history_entry`: the folder is a `history/` entry (see `check_history`).
     """
     report = Report()
     diffs = report.differences
@@ -661,9 +708,18 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
     period = _check_identity(folder, manifest, result, expected_department, expected_period, diffs)
     if manifest:
         copies = set()
+        moved: list[Mapping[str, Any]] = []
         for kind, entry, kept in _input_entries(folder, manifest, diffs):
-            if kind in ("params", "company", "template", "tables"):
+            if kind in ("params", "company", "template") and not history_entry:
                 _compare(Path(entry["path"]), entry["sha256"], "input", diffs)
+            elif kind == "tables" and not history_entry:
+                found: list[str] = []
+                if _compare(Path(entry["path"]), entry["sha256"], "input", found):
+                    pass
+                elif Path(entry["path"]).is_file():
+                    moved.append(entry)  # the company's file moved on: its rows decide (`_rows_moved`)
+                else:
+                    diffs.extend(found)
             if "copy" in entry:
                 _compare(kept, entry["sha256"], "recorded input copy", diffs)
                 copies.add(entry["copy"])
@@ -680,6 +736,8 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             ):
                 diffs.append(f"{path}: not a regular file (a link, FIFO or device); a run writes none")
         report.checked += _check_outputs(folder, manifest, diffs, explained=True)
+        if moved:
+            _rows_moved(folder, manifest, moved, report)
     if recompute and (folder / RESULT).is_file():  # whatever the manifest claims
         if period is None:
             diffs.append(
@@ -689,10 +747,59 @@ def verify_department(folder: Path, *, recompute: bool = False, pubkey: Path | N
             diffs.extend(recompute_department(folder, period))
     if manifest_path.is_file():
         check_signatures(folder, manifest_path, read_log(folder), report, pubkey)
-    if not report.ok:
-        report.departments.add(folder.name)
+    if manifest and not history_entry:
+        report.add(check_history(folder, manifest, recompute=recompute, pubkey=pubkey))
+    if not report.ok:  # one department (its history entries' problems are its own)
+        report.departments = {folder.name}
         report.department_problems = report.problems
     return report
+
+
+def _rows_moved(folder: Path, manifest: Mapping[str, Any], moved: list[Mapping[str, Any]], report: Report) -> None:
+    """Company files that changed since the run: a note when the department's own rows in them are the same, else a difference.
+
+    The files now are read as the run read its stored copies (`recorded_inputs` with
+    `current=True`: no code runs), and each table's partition recomputed from them is
+    compared with the one the run kept. A table read through an adapter cannot be
+    read again without running code: its change stays a difference.
+    """
+    tables = {str(entry.get("table")) for entry in moved}
+
+    def changed(entry: Mapping[str, Any]) -> str:
+        return f"{entry['path']}: input changed: expected sha256 {entry['sha256']}, found {sha256_file(Path(entry['path']))}"
+
+    inputs = manifest.get("inputs", {})
+    adapted = {e.get("table") for e in inputs.get("adapted", []) if isinstance(e, dict)}
+    partitions = {e.get("table"): e.get("sha256") for e in inputs.get("partitions", []) if isinstance(e, dict)}
+    if adapted & tables or not tables <= set(partitions):
+        report.differences.extend(changed(entry) for entry in moved)
+        return
+    try:
+        period = Period.parse(str(manifest.get("period")))
+        with recorded_inputs(folder, current=True) as (department, shown):
+            data = DataFolder.of(department, period)
+            scope = Scope.of(department.template, department.for_period(period), period)
+            again = {}
+            for name in sorted(tables):
+                table = data.table(name)
+                named = recorded_file(folder / INPUTS / partition(name)) or shown.get(table.file, table.file)
+                rows = partition_bytes(table, department.id, shown={**shown, table.file: named}, scope=scope)[0]
+                again[name] = sha256_bytes(rows)
+    except (KpiError, OSError) as exc:
+        report.differences.extend(changed(entry) for entry in moved)
+        report.notes.append(f"{folder}: its rows of the changed file(s) could not be read again ({shorten(exc, 200)})")
+        return
+    for entry in moved:
+        name = str(entry.get("table"))
+        if again.get(name) == partitions.get(name):
+            report.notes.append(
+                f"{entry['path']}: changed since this run, but not {manifest.get('department')}'s rows in it "
+                f"(its partition {INPUTS}/{partition(name)} is the evidence; the run read the stored copy {entry.get('stored')})"
+            )
+        else:
+            report.differences.append(
+                f"{changed(entry)}; {manifest.get('department')}'s own rows in it changed (run again)"
+            )
 
 
 def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], *, explained: bool = False) -> int:
@@ -712,7 +819,8 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], 
     log = read_log(folder)
     # The views the last signature of the current round rendered; the manifest's when no one signed this evidence yet.
     rounds = rounds_of(
-        [line.record for line in log if line.record is not None and not line.problem], current_manifest(folder)
+        [line.record for line in log if line.record is not None and not line.problem and not is_override(line.record)],
+        current_manifest(folder),
     )
     records = rounds[-1].records if rounds and rounds[-1].current else []
     last_views = records[-1].get("views", {}) if records else None
@@ -943,7 +1051,7 @@ def _check_partitions(
 
 
 @contextmanager
-def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]:
+def recorded_inputs(folder: Path, *, current: bool = False) -> Iterator[tuple[Department, dict[str, str]]]:
     """The department as a run recorded it, with every table readable again; and the recorded file names.
 
     A run that kept partitions reads its full sources back from the period's store:
@@ -951,6 +1059,8 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
     out as the data folder was, so they read exactly as the run read them. The
     mapping gives, for each copy, the path the run showed (problems and partitions
     name the company's file, not the copy). Older runs kept copies in `inputs/data/`.
+    `current`: the company's table files as they are now, in place of the stored
+    ones (whatever their sha256; adapters' outputs and queries' results are still the stored ones).
     """
     inputs = folder.resolve() / INPUTS
     if not (inputs / PARTITIONS).is_dir():
@@ -985,12 +1095,16 @@ def recorded_inputs(folder: Path) -> Iterator[tuple[Department, dict[str, str]]]
                         f"{folder / MANIFEST}: inputs.{kind} has an entry that names no place: {shorten(entry)}"
                     )
                 try:
-                    raw = (store / name).read_bytes()
+                    raw = (
+                        Path(str(entry.get("path"))).read_bytes()
+                        if current and kind == "tables"
+                        else (store / name).read_bytes()
+                    )
                 except OSError as exc:
                     raise AuditError(
                         f"{store / name}: the stored source of {entry.get('table')} cannot be read ({exc.strerror or exc})"
                     ) from None
-                if sha256_bytes(raw) != entry.get("sha256"):
+                if not (current and kind == "tables") and sha256_bytes(raw) != entry.get("sha256"):
                     raise AuditError(f"{store / name}: the stored source of {entry.get('table')} changed since the run")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(raw)
@@ -1082,6 +1196,7 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
         )
     diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
     diffs.extend(check_pdfs(period_dir, manifest))
+    report.notes.extend(_unrecorded_overrides(period_dir, manifest, sorted(present)))
     return report
 
 
@@ -1094,6 +1209,29 @@ def _with_trend_notes(report: Report, folder: Path) -> Report:
     if period.text == folder.parent.name:
         report.notes.extend(trend_notes(folder, period))
     return report
+
+
+def _unrecorded_overrides(period_dir: Path, manifest: Mapping[str, Any], departments: Iterable[str]) -> list[str]:
+    """A note for each history entry no override of the period's manifest names (replaced by an older toolkit, or an interrupted run)."""
+    overrides = manifest.get("overrides", [])
+    replaced = {
+        (o.get("department"), o.get("replaced_manifest_sha256"))
+        for o in (overrides if isinstance(overrides, list) else [])
+        if isinstance(o, dict)
+    }
+    notes = []
+    for name in departments:
+        try:
+            listing = read_json(period_dir / name / MANIFEST).get("history")
+        except AuditError:
+            continue  # named by the department's own check
+        for entry, sha in sorted(listing.items()) if isinstance(listing, dict) else []:
+            if (name, sha) not in replaced:
+                notes.append(
+                    f"{period_dir / name / HISTORY / str(entry)}: {period_dir / MANIFEST} records no override "
+                    "(who forced the re-run, when and why) for this signed run"
+                )
+    return notes
 
 
 def check_summaries(period_dir: Path, departments: Iterable[str], *, notes: list[str] | None = None) -> list[str]:
@@ -1302,11 +1440,71 @@ def carry_signoffs(old: Path, new: Path) -> bool:
 
 
 # -- history --------------------------------------------------------------------------------
-def keep_history(old: Path, new: Path) -> Path:
-    """Move a previous run (and its own history) into `new/history/`, keeping it whole.
+def history_name(old: Path, taken: Iterable[str] = ()) -> str:
+    """The `history/` name of a run: its manifest's time as `2026-12-06T21-24-26` (`-2`, `-3` … after a name in `taken`).
 
-    The entry is named by the old manifest's time, reduced to digits, `T` and `-`
-    (a manifest is evidence, not a path: nothing in it may point the move elsewhere).
+    A manifest is evidence, not a path: only the time it parses to names the entry,
+    so nothing in it may point the move elsewhere (no time: the clock's).
+    """
+    try:
+        stamp = read_json(old / MANIFEST).get("created")
+    except AuditError:
+        stamp = None
+    try:
+        when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else clock.now()
+    except ValueError:
+        when = clock.now()
+    name = when.strftime("%Y-%m-%dT%H-%M-%S")
+    taken = set(taken)
+    found, n = name, 1
+    while found in taken:
+        n += 1
+        found = f"{name}-{n}"
+    return found
+
+
+def _entries(folder: Path) -> list[Path]:
+    history = folder / HISTORY
+    if history.is_symlink() or not history.is_dir():
+        return []
+    return sorted(history.iterdir())
+
+
+def planned_history(final: Path) -> tuple[dict[str, str], str | None]:
+    """The history a run replacing `final` leaves: {entry: sha256 of its manifest}, and the name `final` itself gets.
+
+    The entries `final`'s manifest recorded (and still as recorded: one added or
+    changed since stays unrecorded, so `verify` keeps naming it) and, when `final`
+    is signed (`keep_history` will keep it whole), `final` under its `history_name`.
+    A manifest from before history was recorded lends every entry there.
+    """
+    try:
+        manifest = read_json(final / MANIFEST) if (final / MANIFEST).is_file() else {}
+    except AuditError:
+        manifest = {}
+    recorded = manifest.get("history")
+    listing: dict[str, str] = {}
+    for entry in _entries(final):
+        try:
+            sha = sha256_file(entry / MANIFEST)
+        except OSError:
+            continue
+        if not isinstance(recorded, dict) or recorded.get(entry.name) == sha:
+            listing[entry.name] = sha
+    if not (is_signed(final) and (final / MANIFEST).is_file()):
+        return listing, None
+    names = {e.name for e in _entries(final)}
+    name = history_name(final, names)
+    listing[name] = sha256_file(final / MANIFEST)
+    return listing, name
+
+
+def keep_history(old: Path, new: Path, *, whole: bool = True) -> Path:
+    """Move a previous run (and its own history) into `new/history/`, keeping it whole; returns where it went.
+
+    The entry is named by `history_name`. With `whole=False` only its history
+    entries move (an unsigned run replaced: the signed runs before it are kept);
+    returns `new/history`.
     """
     for link in (old, old / HISTORY, new / HISTORY):
         if link.is_symlink():  # never move through a link: it could reach outside the period folder
@@ -1314,21 +1512,66 @@ def keep_history(old: Path, new: Path) -> Path:
                 f"{link}: is a symbolic link; refusing to move a signed run through it (remove the link, then run again)"
             )
     history = new / HISTORY
-    history.mkdir(parents=True, exist_ok=True)
-    if (old / HISTORY).is_dir():
-        for entry in sorted((old / HISTORY).iterdir()):
-            shutil.move(str(entry), str(history / entry.name))
+    entries = _entries(old)
+    if entries or whole:
+        history.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        shutil.move(str(entry), str(history / entry.name))
+    if entries:
         (old / HISTORY).rmdir()
-    try:
-        stamp = str(read_json(old / MANIFEST).get("created") or "")
-    except AuditError:
-        stamp = ""
-    name = re.sub(r"[^0-9T-]", "", stamp)[:40].strip("-") or re.sub(
-        r"[^0-9T-]", "", datetime.now().isoformat(timespec="seconds")
-    )
-    target, n = history / name, 1
-    while target.exists():
-        n += 1
-        target = history / f"{name}-{n}"
+    if not whole:
+        return history
+    target = history / history_name(old, (p.name for p in history.iterdir()))
     shutil.move(str(old), str(target))
     return target
+
+
+def check_history(folder: Path, manifest: Mapping[str, Any], *, recompute: bool, pubkey: Path | None) -> Report:
+    """Every `history/` entry of a department: recorded by its manifest (none deleted, added or changed), each verified whole.
+
+    Each entry is checked as a department is (manifest, outputs, sign-off records,
+    its inputs in `inputs/` and the period's store; with `recompute`, every score),
+    except that the company's files are not compared: they have moved on since, and
+    the copies the entry kept are its evidence.
+    """
+    report = Report()
+    diffs = report.differences
+    recorded = manifest.get("history")
+    present = {entry.name: entry for entry in _entries(folder)}
+    if (folder / HISTORY).is_symlink():
+        diffs.append(f"{folder / HISTORY}: is a symbolic link; a run writes none")
+    if recorded is None:
+        if present:
+            report.notes.append(
+                f"{folder / HISTORY}: its entries are not recorded by {folder / MANIFEST} (written before history was recorded)"
+            )
+        recorded = {}
+    elif not isinstance(recorded, dict):
+        diffs.append(f"{folder / MANIFEST}: history is not a mapping of entries to sha256")
+        recorded = {}
+    for name, sha in recorded.items():
+        entry = folder / HISTORY / str(name)
+        if not isinstance(name, str) or _member(folder / HISTORY, name) is None or "/" in name:
+            diffs.append(
+                f"{folder / MANIFEST}: history names {shorten(name)!r}, which is not an entry of {folder / HISTORY}"
+            )
+        elif name not in present:
+            diffs.append(
+                f"{entry}: history entry deleted (the department's manifest records it, manifest sha256 {sha})"
+            )
+        elif not (entry / MANIFEST).is_file():
+            diffs.append(f"{entry / MANIFEST}: manifest of the history entry {name} deleted (expected sha256 {sha})")
+        else:
+            _compare(entry / MANIFEST, sha, f"manifest of the history entry {name}", diffs)
+    for name in sorted(set(present) - set(recorded)):
+        if manifest.get("history") is not None:
+            diffs.append(f"{present[name]}: history entry added (not recorded by the department's manifest)")
+    for entry in sorted(present.values()):
+        if entry.is_symlink() or not entry.is_dir():
+            diffs.append(f"{entry}: history entry is not a folder (a link or a file); a run writes none")
+            continue
+        found = verify_department(entry, recompute=recompute, pubkey=pubkey, history_entry=True)
+        # a stored input lives outside the entry: its line still names the entry it belongs to
+        found.differences = [line if str(entry) in line else f"{entry}: {line}" for line in found.differences]
+        report.add(found)
+    return report

@@ -438,8 +438,16 @@ def run_command(
         typer.Option("--scheduler", help="With --executor dask: a scheduler address (default: a local cluster)."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/.")
+        bool,
+        typer.Option("--force", help="Re-run signed departments, keeping the signed run in history/ (needs --reason)."),
     ] = False,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="With --force: why the signed runs are replaced (recorded with who and when)."),
+    ] = "",
+    by: Annotated[
+        str, typer.Option("--by", help="With --force: who forces it (default: your operating-system user name).")
+    ] = "",
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print every reader's report to PDF (needs Chromium).")
     ] = False,
@@ -474,6 +482,8 @@ def run_command(
         raise UsageError("--scheduler goes with --executor dask")
     if all_ and params:
         raise UsageError("pass PARAMS files or --all, not both")
+    if (reason or by) and not force:
+        raise UsageError("--reason and --by go with --force (they record why and by whom signed runs were replaced)")
     files = all_params() if all_ else list(params or [])
     if not files:
         raise UsageError("no department given; pass PARAMS files or --all")
@@ -481,7 +491,7 @@ def run_command(
     done = run_periods(
         files, window, out=out, and_later=and_later, progress=BatchProgress, each=print_batch,
         jobs=os.cpu_count() or 1 if jobs is None else jobs, notebooks=notebooks, timeout=timeout,
-        force=force, pdf=pdf, executor=pool, fresh=fresh,
+        force=force, pdf=pdf, executor=pool, fresh=fresh, reason=reason, by=by,
     )  # fmt: skip
     for line in stale_lines(done, window, run_again(files if not all_ else None, out)):
         _error(line)

@@ -8,13 +8,16 @@ as the rows `tables.<table>.exclude` leaves out, for the indicators reading it),
 tables changed, and which of the department's rows were added, removed or
 edited (by the table's key, with spreadsheet row numbers and old → new values).
 
-Like `kpi verify`, it executes no code: a table read through an adapter is read
+Each folder in a period's folder (or its `history/`) is verified first (its manifest, outputs, sign-off log and stored
+inputs, as `kpi verify` checks a `history/` entry): one that fails is refused, so a
+forged history total is never shown as what was signed. Like `kpi verify`, it executes no code: a table read through an adapter is read
 from the frame the run kept (`inputs/adapted/`), never by importing the adapter.
 A manifest or result that is missing a field is an `AuditError` naming the file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from .audit import recorded_department
+from .audit import recorded_department, verify_department
 from .errors import AuditError, KpiError, UsageError
 from .files import read_json
-from .layout import INPUTS, MANIFEST, PARTITIONS, RESULT
+from .layout import HISTORY, INPUTS, MANIFEST, PARTITIONS, RESULT
 from .params import TableSource
 from .partitions import PartitionFolder
+from .period import Period
 from .sources import no_code
 from .tables import DataFolder
 from .template import Template, load_template
@@ -177,6 +181,40 @@ def table_change(a: RunFolder, b: RunFolder, table: str) -> TableChange:
     return change
 
 
+def _in_outputs(path: Path) -> bool:
+    """True for a `history/` entry or a folder of a period's folder (`outputs/<period>/<dept>`), where `kpi run` writes."""
+    place = Path(os.path.abspath(path))
+    if place.parent.name == HISTORY:
+        return True
+    try:
+        Period.parse(place.parent.name)
+    except KpiError:
+        return False
+    return True
+
+
+def _verified(path: Path) -> None:
+    """A folder whose files no longer match its manifest (a `history/` entry edited …) is refused: its numbers are not shown as true.
+
+    What the run kept is checked (its manifest, outputs, sign-off log and stored
+    inputs); the company's files, which have moved on since, are not.
+    """
+    if not (path / MANIFEST).is_file() or not _in_outputs(path):
+        return  # RunFolder.open says what is missing; a folder outside outputs/ is not a run's place
+    report = verify_department(path, history_entry=True)
+    if report.differences or report.broken:
+        found = [*report.differences, *report.broken]
+        raise AuditError(
+            "\n".join(
+                [
+                    f"{path}: fails verification, so its numbers are not shown (kpi verify names every problem):",
+                    *found[:5],
+                    *([f"… and {len(found) - 5} more"] if len(found) > 5 else []),
+                ]
+            )
+        )
+
+
 def diff_runs(path_a: Path, path_b: Path) -> list[str]:
     """Readable lines: totals, then per indicator the change and its reasons (no code runs)."""
 
@@ -185,6 +223,8 @@ def diff_runs(path_a: Path, path_b: Path) -> list[str]:
 
 
 def _diff_runs(path_a: Path, path_b: Path) -> list[str]:
+    for path in (path_a, path_b):
+        _verified(path)
     a, b = RunFolder.open(path_a), RunFolder.open(path_b)
     lines = [f"A: {a.path} ({a.manifest['department']} {a.manifest['period']}, {a.manifest.get('created', '')})"]
     lines.append(f"B: {b.path} ({b.manifest['department']} {b.manifest['period']}, {b.manifest.get('created', '')})")

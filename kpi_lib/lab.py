@@ -97,7 +97,7 @@ def bring_up_to_date(params_path: Path, period: Period) -> Update:
         raise AuditError(
             f"{department.error.splitlines()[0]}\n"
             f"The scorecard was not brought up to date. In a terminal at {project_of(params)}: "
-            f"`kpi run {params.relative_to(project_of(params))} --period {period} --force` to run it again "
+            f'`kpi run {params.relative_to(project_of(params))} --period {period} --force --reason "…"` to run it again '
             f"(the signed run is kept in history/), or set results_dir to the signed folder to read it as it is."
         )
     if department.failed:

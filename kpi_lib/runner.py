@@ -47,6 +47,7 @@ cell timeout is not retried.
 from __future__ import annotations
 
 import errno
+import getpass
 import os
 import shutil
 import time
@@ -59,7 +60,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, clock, consistency, executed, incremental, yamlfile
+from . import audit, clock, consistency, executed, incremental, signoff, yamlfile
 from .appraisal import tables_needed
 from .errors import WRITE_ERRNOS, AuditError, InternalError, KpiError, OutputError, UsageError, output_error, shorten
 from .exports import chromium, html_to_pdf
@@ -70,6 +71,7 @@ from .layout import (
     DEPARTMENT,
     ERROR,
     GROUP_NOTEBOOK,
+    HISTORY,
     INPUTS,
     MANIFEST,
     OLD_FOLDER,
@@ -408,6 +410,8 @@ def run_batch(
     pdf: bool = False,
     command: str | None = None,
     fresh: bool = False,
+    reason: str = "",
+    by: str = "",
 ) -> BatchResult:
     """Execute, convert and write every department of `params_files` for one period.
 
@@ -415,10 +419,20 @@ def run_batch(
     unchanged since its last good run is reused as it is (`incremental`), unless
     `fresh`. A department that was signed off and changed is refused (its outputs
     stay as they are) unless `force`, which keeps the signed run in the new
-    folder's `history/`; an unchanged signed department is reused.
+    folder's `history/`; an unchanged signed department is reused. `force` needs a
+    `reason`, recorded with `by` (default: the operating-system user) and the time in
+    the new run's sign-off log and the period's manifest (`_override`).
     `command` is what the lock file records (default: this process's command line).
     """
     started = time.monotonic()
+    if force:
+        by = _override_by(by)
+        why = signoff.reason_problem(reason)
+        if why:
+            raise UsageError(
+                f"--force replaces signed runs (each kept in history/) and records who, when and why: "
+                f'--reason {why} (e.g. --reason "corrected complaints export")'
+            )
     check_limits(jobs, timeout)
     clock.source_date_epoch()  # a malformed SOURCE_DATE_EPOCH is a usage error before anything runs
     source = notebooks_folder(notebooks)
@@ -429,7 +443,7 @@ def run_batch(
         period_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_error(exc, period_dir, "cannot create the period folder") from None
-    batch = _Batch(window, period_dir, source, timeout, pdf, force, progress, fresh)
+    batch = _Batch(window, period_dir, source, timeout, pdf, force, progress, fresh, reason=reason.strip(), by=by)
     try:
         with PeriodLock(period_dir, command) as lock:
             batch.note(lock.takeover_note())
@@ -464,6 +478,9 @@ class _Batch:
     hashes: dict[Path, str] = field(default_factory=dict)  # source file → sha256, hashed once per run
     stored_ok: set[str] = field(default_factory=set)  # store entries checked whole in this run
     stored_files: dict[Path, tuple[str, str]] = field(default_factory=dict)  # full sources stored in this run
+    reason: str = ""  # why --force replaces signed runs
+    by: str = ""  # who forced it
+    overrides: list[dict[str, Any]] = field(default_factory=list)  # the signed runs this run replaced
 
     @property
     def store(self) -> Path:
@@ -553,6 +570,7 @@ def _recover_old(old: Path, final: Path) -> str:
     if _signed(old):
         kept = audit.keep_history(old, final)
         return f"{kept}: kept the signed run that an interrupted run had replaced"
+    audit.keep_history(old, final, whole=False)
     _remove(old)
     return f"{old}: removed the previous run, already replaced by an interrupted run"
 
@@ -713,9 +731,7 @@ def _stage(run: DepartmentRun, department: Department | None, batch: _Batch) -> 
 def _refuse(run: DepartmentRun, final: Path, signed: str) -> None:
     run.refused = True
     why = f"{run.why}; " if run.why else ""
-    run.error = (
-        f"{final}: {signed}; refusing to overwrite ({why}pass --force to re-run and keep the signed run in history/)"
-    )
+    run.error = f'{final}: {signed}; refusing to overwrite ({why}pass --force --reason "…" to re-run and keep the signed run in history/)'
 
 
 def _restore_sources(manifest: Mapping[str, Any], batch: _Batch) -> str:
@@ -1058,6 +1074,7 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         run.notes.append(
             f"{_final(run) / audit.SIGNOFFS}: its signatures carried over as a superseded round; sign again"
         )
+    history, replaced = audit.planned_history(_final(run))
     manifest = audit.build_manifest(
         staging.path,
         department=run.department,
@@ -1068,9 +1085,45 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         commit=git_commit(),
         fingerprint=run.fingerprint,
         why=run.why,
+        history=history,
     )
     write_json(staging.manifest, manifest)
+    if replaced is not None:
+        _override(run, batch, history[replaced], replaced)
     run.notes.extend(_swap(staging.path, _final(run)))
+
+
+def _override_by(by: str) -> str:
+    """Who forces a re-run: `--by`, else the operating-system user; `UsageError` when that is no signer's name."""
+    try:
+        who = by.strip() or getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        raise UsageError("--force: cannot tell who you are from the operating system; pass --by NAME") from None
+    why = signoff.name_problem(who)
+    if why:
+        raise UsageError(f"--by {who!r} {why}")
+    return who
+
+
+def _override(run: DepartmentRun, batch: _Batch, replaced_sha: str, entry: str) -> None:
+    """Record that this run replaces a signed run: in the new folder's sign-off log and (at the end) the period's manifest."""
+    record = signoff.append_override(
+        _staging(run),
+        by=batch.by or _override_by(""),
+        time=clock.stamp(),
+        reason=batch.reason,
+        replaced_manifest_sha256=replaced_sha,
+        history=f"{HISTORY}/{entry}",
+    )
+    batch.overrides.append(
+        {
+            "department": run.department,
+            **{
+                k: record[k] for k in ("by", "time", "reason", "replaced_manifest_sha256", "history", "manifest_sha256")
+            },
+        }
+    )
+    run.notes.append(f"{_final(run) / HISTORY / entry}: the signed run replaced by --force ({batch.reason})")
 
 
 def _check_inputs_unchanged(run: DepartmentRun) -> None:
@@ -1108,6 +1161,7 @@ def _swap(staging: Path, final: Path) -> list[str]:
     try:
         if _signed(old):
             return [f"{audit.keep_history(old, final)}: kept the signed run it replaced"]
+        audit.keep_history(old, final, whole=False)  # the signed runs before it stay
         _remove(old)
     except (OSError, KpiError) as exc:
         return [f"{old}: the run it replaced could not be put away ({shorten(exc, 200)}); the next run retries"]
@@ -1132,7 +1186,7 @@ def _write_period_files(batch: _Batch, departments: list[DepartmentRun]) -> Path
     }
     try:
         index = write_index(batch.period_dir, period)[0]
-        audit.write_period_manifest(batch.period_dir, period, runs)
+        audit.write_period_manifest(batch.period_dir, period, runs, batch.overrides)
         if batch.pdf:
             audit.record_pdfs(batch.period_dir, [d.department for d in departments if d.department and not d.failed])
         _prune_store(batch)

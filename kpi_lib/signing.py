@@ -51,6 +51,10 @@ def rounds_of(records: Sequence[Mapping[str, Any]], current: str | None) -> list
     """
     found: list[Round] = []
     for record in records:
+        if (
+            "kind" in record
+        ):  # an override record (`signoff.OVERRIDE`): it says why a run replaced a signed one, signs nothing
+            continue
         sha = str(record.get("manifest_sha256"))
         if found and found[-1].manifest_sha256 == sha:
             found[-1].records.append(dict(record))

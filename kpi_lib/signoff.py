@@ -33,6 +33,15 @@ the roles ahead of it, or twice on one evidence: made before that rule) is a not
 signature is checked against `--pubkey` when given (who signed), else against
 the record's own key (that nothing was edited). Nothing here ever raises for
 what a log holds.
+
+One other kind of record shares the log and its chain: `{"kind": "override"}`,
+appended by `kpi run --force --reason` as the first line of the new run's log
+when it replaced a signed run (`append_override`). It says who forced it (`by`),
+when (`time`, with its UTC offset), why (`reason`), the sha256 of the signed
+manifest it replaced (`replaced_manifest_sha256`), the `history/` entry that run
+now lives in (`history`) and the manifest of the run it made (`manifest_sha256`).
+It is not a signature: a folder whose log holds only overrides is not signed
+(`is_signed`), and `read_signoffs` leaves overrides out.
 """
 
 from __future__ import annotations
@@ -62,6 +71,19 @@ if TYPE_CHECKING:
 
 ROLES = tuple(r.id for r in SEED_ROLES)  # the seed's roles; a department's are its template's (`roles_of`)
 RECORD_FIELDS = ("seq", "role", "name", "time", "comment", "manifest_sha256", "prev_sha256", "views")
+OVERRIDE = "override"
+OVERRIDE_FIELDS = (
+    "seq",
+    "kind",
+    "by",
+    "time",
+    "reason",
+    "replaced_manifest_sha256",
+    "history",
+    "manifest_sha256",
+    "prev_sha256",
+)
+MAX_REASON = 2000
 MAX_NAME = 64
 
 
@@ -119,8 +141,17 @@ def read_log(folder: Path) -> list[LogLine]:
 
 
 def read_signoffs(folder: Path) -> list[dict[str, Any]]:
-    """The well-formed sign-off records, in order (garbage lines left out: `read_log` names them)."""
-    return [line.record for line in read_log(folder) if line.record is not None and not line.problem]
+    """The well-formed sign-off records, in order (garbage lines and overrides left out: `read_log` names them)."""
+    return [
+        line.record
+        for line in read_log(folder)
+        if line.record is not None and not line.problem and not is_override(line.record)
+    ]
+
+
+def is_override(record: Mapping[str, Any] | None) -> bool:
+    """True for an override record (`kpi run --force --reason`), which shares the log but signs nothing."""
+    return record is not None and record.get("kind") == OVERRIDE
 
 
 def name_problem(name: Any) -> str:
@@ -139,6 +170,8 @@ def name_problem(name: Any) -> str:
 
 def record_problems(record: Mapping[str, Any]) -> list[str]:
     """What is wrong with the shape of a sign-off record (missing fields, wrong types, unknown role, bad name)."""
+    if "kind" in record:
+        return override_problems(record)
     problems = []
     missing = [f for f in RECORD_FIELDS if f not in record]
     if missing:
@@ -163,6 +196,65 @@ def record_problems(record: Mapping[str, Any]) -> list[str]:
         if key in record and not isinstance(record[key], str):
             problems.append(f"{key} is not text")
     return problems
+
+
+def override_problems(record: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the shape of an override record (see the module docstring)."""
+    if record.get("kind") != OVERRIDE:
+        return [f"kind {shorten(record.get('kind'))!r}; expected {OVERRIDE} (or no kind: a signature)"]
+    problems = []
+    missing = [f for f in OVERRIDE_FIELDS if f not in record]
+    if missing:
+        problems.append(f"missing field(s) {', '.join(missing)}")
+    extra = sorted(set(record) - set(OVERRIDE_FIELDS))
+    if extra:
+        problems.append(f"unexpected field(s) {', '.join(shorten(k) for k in extra)}")
+    if "seq" in record and (not isinstance(record["seq"], int) or isinstance(record["seq"], bool)):
+        problems.append("seq is not a number")
+    if "by" in record and name_problem(record["by"]):
+        problems.append(f"by {name_problem(record['by'])}")
+    for key in ("time", "reason", "replaced_manifest_sha256", "history", "manifest_sha256"):
+        if key in record and not (isinstance(record[key], str) and record[key].strip()):
+            problems.append(f"{key} is not text")
+    if "prev_sha256" in record and record["prev_sha256"] is not None and not isinstance(record["prev_sha256"], str):
+        problems.append("prev_sha256 is not text")
+    return problems
+
+
+def reason_problem(reason: str) -> str:
+    """Why `reason` cannot be the recorded reason of an override (empty, control characters, too long), or ""."""
+    if not reason.strip():
+        return "is empty; say why the signed run is replaced"
+    if len(reason) > MAX_REASON:
+        return f"has {len(reason)} characters; expected at most {MAX_REASON}"
+    bad = next((c for c in reason if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"), None)
+    if bad is not None:
+        return f"holds the control character U+{ord(bad):04X}; expected plain text"
+    return ""
+
+
+def append_override(
+    folder: Path, *, by: str, time: str, reason: str, replaced_manifest_sha256: str, history: str
+) -> dict[str, Any]:
+    """Append an override record to `folder`'s sign-off log, bound to its manifest (written first); the record."""
+    log = read_log(folder)
+    record: dict[str, Any] = {
+        "seq": len(log) + 1,
+        "kind": OVERRIDE,
+        "by": by,
+        "time": time,
+        "reason": reason,
+        "replaced_manifest_sha256": replaced_manifest_sha256,
+        "history": history,
+        "manifest_sha256": sha256_file(folder / MANIFEST),
+        "prev_sha256": log[-1].sha256 if log else None,
+    }
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    with (folder / SIGNOFFS).open("a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return record
 
 
 def canonical(record: Mapping[str, Any]) -> bytes:
@@ -213,6 +305,8 @@ def check_signatures(
             report.verdict(f"{folder / SIGNOFFS}: line {line.number}: broken: {line.problem}", broken=True)
             continue
         who = f"{folder}: signature {line.number} ({shorten(record.get('role'), 20)} {shorten(record.get('name'), 64)}, {shorten(record.get('time'), 40)})"
+        if is_override(record):
+            who = f"{folder}: override {line.number} (by {shorten(record.get('by'), 64)}, {shorten(record.get('time'), 40)}, replaced {shorten(record.get('history'), 60)}: {shorten(record.get('reason'), 80)})"
         reasons = [f"line {line.number} of {SIGNOFFS}: {line.problem}"] if line.problem else []
         if record.get("seq") != line.number:
             reasons.append(
@@ -243,7 +337,9 @@ def check_signatures(
         if not clean:
             reasons.append("files it covers changed (see above)")
         note = ""
-        if record.get("signature"):
+        if is_override(record):
+            note = "recorded by kpi run --force; not a signature"
+        elif record.get("signature"):
             if trusted is not None:
                 if _signature_ok(record, trusted):
                     note = "Ed25519 signature ok"
@@ -378,7 +474,9 @@ def sign(
         "manifest_sha256": manifest_sha,
         "prev_sha256": log[-1].sha256 if log else None,
     }
-    views = render(folder, [*(line.record for line in log if line.record is not None), record])
+    views = render(
+        folder, [*(line.record for line in log if line.record is not None and not is_override(line.record)), record]
+    )
     record["views"] = {rel: sha256_bytes(data) for rel, data in views.items()}
     if private is not None:
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -412,12 +510,14 @@ def _private_key(key: Path) -> Ed25519PrivateKey:
 
 
 def is_signed(folder: Path) -> bool:
-    """True when the folder has a sign-off log with anything in it (a damaged log counts: it is not overwritten)."""
+    """True when the folder's sign-off log holds anything but override records (a damaged log counts: it is not overwritten)."""
     path = folder / SIGNOFFS
     try:
-        return path.is_file() and bool(path.read_bytes().strip())
+        if not (path.is_file() and path.read_bytes().strip()):
+            return False
     except OSError:
         return True
+    return any(line.problem or not is_override(line.record) for line in read_log(folder))
 
 
 # -- roles, rounds and times ------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_manifest_contents(company: Company) -> None:
 def test_one_changed_byte_is_detected_and_named(company: Company, target: str, expected: str) -> None:
     path = next(company.root.glob(target)) if "*" in target else company.root / target
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
+    data[len(data) * 9 // 10] ^= 0x01  # in the demo's data, a cs-west row (another department's is only a note)
     path.write_bytes(bytes(data))
     result = company.verify()
     assert result.returncode == 1
@@ -237,7 +237,7 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
     refused = company.run()
     assert refused.returncode == 1 and "signed off; refusing to overwrite" in refused.stderr
     assert (company.dept / "result.json").read_bytes() == before
-    forced = company.run("--force")
+    forced = company.run("--force", "--reason", "CS04 target corrected")
     assert forced.returncode == 0, forced.stderr
     history = list((company.dept / "history").iterdir())
     assert (
@@ -245,8 +245,13 @@ def test_rerun_of_signed_department_needs_force_keeps_history_and_diff_explains(
         and (history[0] / "signoffs.jsonl").exists()
         and (history[0] / "result.json").read_bytes() == before
     )
-    # the log is carried over: its signatures now a superseded round of the new run (tests/test_signoff_order.py)
-    assert (company.dept / "signoffs.jsonl").read_bytes() == (history[0] / "signoffs.jsonl").read_bytes()
+    # the log is carried over (its signatures now a superseded round of the new run, tests/test_signoff_order.py),
+    # and the override is recorded after them, chained
+    carried = (history[0] / "signoffs.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (company.dept / "signoffs.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines[: len(carried)] == carried and len(lines) == len(carried) + 1
+    override = json.loads(lines[-1])
+    assert override["kind"] == "override" and override["reason"] == "CS04 target corrected"  # recorded, not a signature
     assert company.verify("--recompute").returncode == 0
     explained = kpi("diff", str(history[0]), str(company.dept))
     assert explained.returncode == 0, explained.stderr

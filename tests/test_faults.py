@@ -349,8 +349,8 @@ def _staging_is_a_symlink_out(period: Path, root: Path) -> None:
         ),
         (
             _signed_moved_aside_and_replaced,
-            "cs-east/history/2026-12-31T120000: kept the signed run",
-            {"cs-east/result.json": "new", "cs-east/history/2026-12-31T120000/result.json": "previous"},
+            "cs-east/history/2026-12-31T12-00-00: kept the signed run",
+            {"cs-east/result.json": "new", "cs-east/history/2026-12-31T12-00-00/result.json": "previous"},
         ),
         (_temporary_file, None, {}),
         (
