@@ -652,14 +652,15 @@ def not_ours(final: Path) -> str:
     """Why the department's place holds something `kpi run` did not write ("" when it is free or a run's folder).
 
     A run replaces its department's folder whole; a link, a file or a folder with none of a
-    run's files (manifest.json, department.json, error.txt) is someone else's: never replaced.
+    run's files (manifest.json, department.json, error.txt, or the sign-off log `kpi sign`
+    writes: a damaged log is judged by the sign-off check) is someone else's: never replaced.
     """
     if final.is_symlink() or (final.exists() and not final.is_dir()):
         what = "a symbolic link" if final.is_symlink() else "a file"
     elif (
         final.is_dir()
         and any(final.iterdir())
-        and not any((final / name).is_file() for name in (MANIFEST, DEPARTMENT, ERROR))
+        and not any((final / name).is_file() for name in (MANIFEST, DEPARTMENT, ERROR, audit.SIGNOFFS))
     ):
         what = "a folder kpi run did not write (no manifest.json, department.json or error.txt)"
     else:

@@ -621,6 +621,7 @@ def test_a_full_disk_fails_each_department_in_one_line_and_keeps_the_previous_ru
         previous.mkdir(parents=True)
         (previous / "result.json").write_text(json.dumps(RESULT), encoding="utf-8")
         (previous / "scorecard.html").write_text("<html>previous</html>", encoding="utf-8")
+        (previous / "error.txt").write_text("cs-east failed\n", encoding="utf-8")  # a run's folder, not someone else's
         before = sha256_tree(previous)
         result = kpi("run", *files, "--period", PERIOD, "--out", disk, "--jobs", "2")
         assert result.returncode == 1

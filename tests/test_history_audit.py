@@ -22,6 +22,7 @@ import pytest
 from kpi_lib.audit import history_name, keep_history, planned_history, verify_period
 from kpi_lib.files import sha256_file
 from kpi_lib.layout import MANIFEST, SIGNOFFS
+from kpi_lib.signing import sign_state
 from kpi_lib.signoff import is_signed, record_problems
 
 from .conftest import kpi
@@ -132,11 +133,14 @@ def test_a_forced_run_records_who_when_why_and_what_it_replaced(flow: Flow) -> N
     assert STAMP.fullmatch(entry.name), entry.name
     replaced = sha256_file(entry / MANIFEST)
     assert json.loads((east / MANIFEST).read_text(encoding="utf-8"))["history"] == {entry.name: replaced}
-    (record,) = [json.loads(line) for line in (east / SIGNOFFS).read_text(encoding="utf-8").splitlines()]
+    # the signatures it replaced, carried over as a superseded round, then the override, chained after them
+    *carried, record = [json.loads(line) for line in (east / SIGNOFFS).read_text(encoding="utf-8").splitlines()]
+    assert carried and all(c["manifest_sha256"] == replaced for c in carried)
     assert record["kind"] == "override" and record["by"] == "HR Li" and record["reason"] == REASON
     assert record["replaced_manifest_sha256"] == replaced and record["history"] == f"history/{entry.name}"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", record["time"])  # a time with its offset
-    assert not is_signed(east)  # an override signs nothing: the new run waits for its own signatures
+    assert sign_state(east).signed == ()  # an override signs nothing: the new run waits for its own signatures
+    assert is_signed(east)  # its superseded round still counts: running it again needs --force --reason again
     (override,) = json.loads((flow.period / MANIFEST).read_text(encoding="utf-8"))["overrides"]
     assert override["department"] == "cs-east" and override["replaced_manifest_sha256"] == replaced
     verified = flow.steps["verify after force"]

@@ -195,7 +195,7 @@ DEPARTMENTS = ["cs-east", "cs-west"]  # zh, en
 @pytest.mark.parametrize("department", DEPARTMENTS)
 def test_page_1_of_the_scorecard_pdf_holds_the_total_and_grade(printed: Path, department: str) -> None:
     result = json.loads((printed / department / "result.json").read_text(encoding="utf-8"))
-    first = _pages(printed / department / "scorecard.pdf")[0]
+    first = _pages(printed / "pdf" / department / "scorecard.pdf")[0]
     assert f"{result['total']:.2f}" in first
     assert re.search(rf"(?<![A-Za-z]){result['grade']}(?![A-Za-z])", first), first[:300]
 
@@ -204,7 +204,7 @@ def test_page_1_of_the_scorecard_pdf_holds_the_total_and_grade(printed: Path, de
 @CHROMIUM
 @pytest.mark.parametrize("department", DEPARTMENTS)
 def test_a_scorecard_prints_on_at_most_3_a4_landscape_pages(printed: Path, department: str) -> None:
-    reader = PdfReader(printed / department / "scorecard.pdf")
+    reader = PdfReader(printed / "pdf" / department / "scorecard.pdf")
     assert 1 <= len(reader.pages) <= 3
     for page in reader.pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
@@ -217,7 +217,7 @@ def test_every_printed_page_names_the_department_the_period_and_its_number(
     printed: Path, department: str, report: str
 ) -> None:
     name = json.loads((printed / department / "department.json").read_text(encoding="utf-8"))["name"]
-    pages = _pages(printed / department / f"{report}.pdf")
+    pages = _pages(printed / "pdf" / department / f"{report}.pdf")
     for n, text in enumerate(pages, start=1):
         assert name in text and PERIOD in text and f"{n} / {len(pages)}" in text, (n, text[:200])
 
@@ -258,7 +258,7 @@ def test_no_english_word_of_the_sheet_is_cut_inside_its_column(printed: Path, de
     words = set(re.findall(r"[A-Za-z]{3,}", " ".join(parser.text)))
     assert must <= words
     ligatures = {"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl"}
-    text = " ".join(_pages(printed / department / "scorecard.pdf"))
+    text = " ".join(_pages(printed / "pdf" / department / "scorecard.pdf"))
     for ligature, letters in ligatures.items():
         text = text.replace(ligature, letters)
     printed_words = set(re.findall(r"[A-Za-z]+", text))
