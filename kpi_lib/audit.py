@@ -1391,6 +1391,7 @@ def sign(folder: Path, *, role: str, name: str, comment: str = "", key: Path | N
         comment=comment,
         key=key,
         zone=department_zone(folder),
+        lang=str(read_meta(DepartmentFolder(folder)).get("lang", "zh")),
         verify=verify_department,
         render=render_views,
     )

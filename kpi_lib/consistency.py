@@ -212,7 +212,7 @@ def lines(stale: Iterable[Stale], changed: Period, command: Callable[[Period], s
         if s.signed:
             said.append(
                 f"{s.period}: {', '.join(s.signed)} signed off and keep the trend they were signed with "
-                f"({shown} as it was); re-running them needs --force --reason \"…\""
+                f'({shown} as it was); re-running them needs --force --reason "…"'
             )
     if any(s.needs_run for s in stale):
         said.append(f"or run this period and every later one: `{command(changed)} --and-later`")

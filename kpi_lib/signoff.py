@@ -61,6 +61,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from .errors import AuditError, UsageError, shorten
 from .files import read_json, sha256_bytes, sha256_file, write_atomic
 from .layout import HISTORY, MANIFEST, SIGNOFFS
+from .messages import say
 from .signing import Round, local_time, role_label, roles_of, rounds_of, zone_of
 from .sources import no_code
 from .template import SEED_ROLES, SignRole
@@ -411,6 +412,7 @@ def sign(
     comment: str = "",
     key: Path | None = None,
     zone: str = "",
+    lang: str = "en",
     verify: Callable[[Path], Checks],
     render: Callable[[Path, list[Mapping[str, Any]]], dict[str, bytes]],
 ) -> dict[str, Any]:
@@ -422,7 +424,8 @@ def sign(
 
     The roles are the department's template's (`roles_of`), signing in order: a role
     signs the current evidence (the manifest) only after every role before it, and
-    once. The time is recorded with its offset, in the department's `zone`.
+    once. The time is recorded with its offset, in the department's `zone`; a refusal
+    is said in the department's `lang` (who signs reads it).
 
     A bad role, name (surrounding spaces are dropped) or comment, or a role out of
     turn, is a `UsageError`; a folder whose outputs no longer match their manifest,
@@ -459,9 +462,9 @@ def sign(
     manifest_sha = sha256_file(folder / MANIFEST)
     log = read_log(folder)
     rounds = rounds_of(read_signoffs(folder), manifest_sha)
-    out_of_turn = order_problem(roles, rounds[-1] if rounds and rounds[-1].current else None, role, zone)
+    out_of_turn = order_problem(roles, rounds[-1] if rounds and rounds[-1].current else None, role, zone, lang)
     if out_of_turn:
-        raise AuditError(f"{folder}: refusing to sign as {role}: {out_of_turn}")
+        raise AuditError(f"{folder}: {say('signoff.refused', lang, role=role, why=out_of_turn)}")
     place = zone_of(zone)
     record: dict[str, Any] = {
         "seq": len(log) + 1,
@@ -538,24 +541,22 @@ def history_manifests(folder: Path) -> dict[str, str]:
 
 
 def order_problem(roles: tuple[SignRole, ...], round_: Round | None, role: str, zone: str, lang: str = "en") -> str:
-    """Why `role` may not sign the current evidence now (who must sign first, or when it already signed), or ""."""
+    """Why `role` may not sign the current evidence now (who must sign first, or when it already signed), or "".
+
+    In the department's `lang` (its reader signs; the role ids stay as typed on the command line).
+    """
     done = round_.records if round_ is not None else []
     already = round_.signed(role) if round_ is not None else None
-    label = f"{role_label(roles, role, 'zh')} ({role})"
+    label = f"{role_label(roles, role, lang)} ({role})"
     if already is not None:
         when, _ = local_time(already.get("time"), zone, lang)
-        return (
-            f"{label} {already.get('name')} already signed this evidence at {when}; "
-            "a role signs once per evidence (a new run of the department starts a new round)"
-        )
+        return say("signoff.refused.twice", lang, role=label, name=str(already.get("name")), when=when)
     position = next(i for i, r in enumerate(roles) if r.id == role)
     missing = [r for r in roles[:position] if not any(d.get("role") == r.id for d in done)]
     if missing:
         first = missing[0]
-        return (
-            f"{first.label('zh')} ({first.id}) must sign this evidence before {label} "
-            f"(roles sign in the order {' → '.join(r.id for r in roles)})"
-        )
+        order = " → ".join(r.id for r in roles)
+        return say("signoff.refused.order", lang, first=f"{first.label(lang)} ({first.id})", role=label, order=order)
     return ""
 
 

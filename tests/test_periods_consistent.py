@@ -119,7 +119,7 @@ def test_the_end_of_a_run_names_each_later_period_and_the_command(tmp_path: Path
         "2026-Q4: index.html and the scorecards of cs-a show 2026-Q3 as it was before this run; "
         "bring it up to date with `kpi run --period 2026-Q4 --all`",
         "2026-Q4: cs-b signed off and keep the trend they were signed with (2026-Q3 as it was); "
-        "re-running them needs --force --reason \"…\"",
+        're-running them needs --force --reason "…"',
         "or run this period and every later one: `kpi run --period 2026-Q3 --all --and-later`",
     ]
     assert consistency.lines([], Period.parse("2026-Q3"), str) == []

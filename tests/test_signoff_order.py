@@ -84,32 +84,41 @@ def _round(*roles: str) -> Round:
 
 
 @pytest.mark.parametrize(
-    ("roles", "signed", "role", "expected"),
+    ("roles", "signed", "role", "lang", "expected"),
     [
-        (SEED_ROLES, (), "manager", ""),
-        (SEED_ROLES, (), "supervisor", "部门经理 (manager) must sign this evidence before 上级主管领导 (supervisor)"),
-        (SEED_ROLES, ("manager",), "supervisor", ""),
+        (SEED_ROLES, (), "manager", "zh", ""),
+        (SEED_ROLES, (), "supervisor", "zh", "部门经理 (manager) 须先于 上级主管领导 (supervisor) 签这份证据"),
+        (
+            SEED_ROLES,
+            (),
+            "supervisor",
+            "en",
+            "Department manager (manager) must sign this evidence before Supervising leader (supervisor)",
+        ),
+        (SEED_ROLES, ("manager",), "supervisor", "en", ""),
         (
             SEED_ROLES,
             ("manager",),
             "manager",
-            "部门经理 (manager) manager name already signed this evidence at 2026-12-06 21:28 (Asia/Shanghai, UTC+08:00)",
+            "zh",
+            "部门经理 (manager) manager name 已于 2026-12-06 21:28 (Asia/Shanghai, UTC+08:00) 签过这份证据",
         ),
         (
             SEED_ROLES,
             ("manager", "supervisor"),
             "supervisor",
-            "上级主管领导 (supervisor) supervisor name already signed",
+            "en",
+            "Supervising leader (supervisor) supervisor name already signed this evidence at 2026-12-06 21:28",
         ),
-        (THREE, ("hr",), "supervisor", "总监 (director) must sign this evidence before 上级主管领导 (supervisor)"),
-        (THREE, (), "director", "人力资源 (hr) must sign this evidence before 总监 (director)"),
-        (THREE, ("hr", "director"), "supervisor", ""),
+        (THREE, ("hr",), "supervisor", "zh", "总监 (director) 须先于 上级主管领导 (supervisor) 签这份证据"),
+        (THREE, (), "director", "en", "HR (hr) must sign this evidence before Director (director)"),
+        (THREE, ("hr", "director"), "supervisor", "zh", ""),
     ],
 )
-def test_a_role_signs_after_the_roles_before_it_and_once(
-    roles: tuple[SignRole, ...], signed: tuple[str, ...], role: str, expected: str
+def test_a_role_signs_after_the_roles_before_it_and_once_said_in_the_departments_language(
+    roles: tuple[SignRole, ...], signed: tuple[str, ...], role: str, lang: str, expected: str
 ) -> None:
-    found = order_problem(roles, _round(*signed) if signed else None, role, "Asia/Shanghai")
+    found = order_problem(roles, _round(*signed) if signed else None, role, "Asia/Shanghai", lang)
     assert (expected in found) if expected else found == ""
 
 
@@ -225,7 +234,9 @@ def company(pristine: Company, tmp_path: Path) -> Iterator[Company]:
 
 
 ZONE = "(Asia/Shanghai, UTC+08:00)"
-REFUSED_FIRST = "部门经理 (manager) must sign this evidence before 上级主管领导 (supervisor)"
+REFUSED_FIRST = (
+    "Department manager (manager) must sign this evidence before Supervising leader (supervisor)"  # cs-west: en
+)
 REFUSED_TWICE = "already signed this evidence at"
 
 # Each step: ("sign", role, name, comment, refusal or "") or ("change",) or ("pdf",). `rounds`: the names each
