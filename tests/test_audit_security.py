@@ -444,7 +444,7 @@ def edit_index(path: Path, department: str, what: str, value: str) -> None:
 
     page = path.read_text(encoding="utf-8")
     row = re.search(
-        rf"<tr><td class=num>\d+</td><td>[^<]*</td><td><code>{department}</code></td><td class=num><b>([^<]*)</b></td><td>([^<]*)</td>",
+        rf"<tr><td class=num>\d+</td><td>[^<]*(?:<br><small class=signoff>[^<]*</small>)?</td><td><code>{department}</code></td><td class=num><b>([^<]*)</b></td><td>([^<]*)</td>",
         page,
     )
     assert row is not None
