@@ -901,7 +901,10 @@ def test_kpi_diff_names_a_damaged_run(tree: Path, file: str, content: str | None
     target.write_text(content, encoding="utf-8")
     result = kpi("diff", str(tree / "cs-east"), str(tree / "cs-west"))
     no_crash(result)
-    assert result.returncode == 1 and expected in result.stderr, result.stderr
+    # a damaged run is verified first and its numbers are not shown; the damage is named (the file, or verify's words)
+    assert result.returncode == 1, result.stderr
+    assert f"{tree / 'cs-east'}: fails verification, so its numbers are not shown" in result.stderr
+    assert expected in result.stderr or f"{target}:" in result.stderr, result.stderr
 
 
 # -- red-team round 2: presentation, layout, links, odd files, odd numbers -------------------
