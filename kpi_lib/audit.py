@@ -903,6 +903,13 @@ def outputs_changed(folder: Path) -> list[str]:
         manifest = read_json(folder / MANIFEST)
     except AuditError as exc:
         return exc.lines()
+    period_manifest = folder.parent / MANIFEST
+    try:  # the department manifest the period vouches for: an edited one (and what it hashes) is never reused
+        vouched = read_json(period_manifest).get("departments") if period_manifest.is_file() else None
+    except AuditError:
+        vouched = None
+    if isinstance(vouched, dict) and vouched.get(folder.name) not in (None, sha256_file(folder / MANIFEST)):
+        diffs.append(f"{folder / MANIFEST}: is not the manifest {period_manifest} records for it (edited since its run)")
     for _kind, entry, kept in _input_entries(folder, manifest, diffs):
         if "copy" in entry:
             _compare(kept, entry["sha256"], "recorded input copy", diffs)
@@ -1153,6 +1160,8 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
     if not holds_departments and (
         (manifest is not None and "department" in manifest) or (manifest is None and _is_department(period_dir))
     ):
+        if period_dir.resolve().parent.name == HISTORY:  # a history entry alone: checked as its department's check does
+            return verify_department(period_dir, recompute=recompute, pubkey=pubkey, history_entry=True)
         return _with_trend_notes(verify_department(period_dir, recompute=recompute, pubkey=pubkey), period_dir)
     if manifest is None and not problem:
         raise UsageError(f"{period_dir}: no manifest.json; expected a folder written by kpi run")
@@ -1196,7 +1205,9 @@ def _verify_period(period_dir: Path, *, recompute: bool, pubkey: Path | None) ->
         )
     diffs.extend(check_summaries(period_dir, sorted(present), notes=report.notes))
     diffs.extend(check_pdfs(period_dir, manifest))
-    report.notes.extend(_unrecorded_overrides(period_dir, manifest, sorted(present)))
+    printed = manifest.get("pdfs")
+    report.checked += len(printed) if isinstance(printed, dict) else 0  # the PDFs count as outputs checked
+    report.notes.extend(_unrecorded_overrides(period_dir, manifest, sorted(present), diffs))
     return report
 
 
@@ -1211,26 +1222,69 @@ def _with_trend_notes(report: Report, folder: Path) -> Report:
     return report
 
 
-def _unrecorded_overrides(period_dir: Path, manifest: Mapping[str, Any], departments: Iterable[str]) -> list[str]:
-    """A note for each history entry no override of the period's manifest names (replaced by an older toolkit, or an interrupted run)."""
+def _unrecorded_overrides(
+    period_dir: Path, manifest: Mapping[str, Any], departments: Iterable[str], differences: list[str]
+) -> list[str]:
+    """The period manifest's overrides against the departments' sign-off logs and history; returns notes.
+
+    Each override the period's manifest records must be in its department's log, with
+    the same who, when, why and entry, and the other way round (a removed or edited
+    override record, or an edited `overrides`, is a difference); a history entry no
+    override names is a note (replaced by an older toolkit, or an interrupted run).
+    """
     overrides = manifest.get("overrides", [])
-    replaced = {
-        (o.get("department"), o.get("replaced_manifest_sha256"))
+    recorded: dict[tuple[Any, Any], dict[str, Any]] = {
+        (o.get("department"), o.get("replaced_manifest_sha256")): o
         for o in (overrides if isinstance(overrides, list) else [])
         if isinstance(o, dict)
     }
+    fields = ("by", "time", "reason", "history")
     notes = []
     for name in departments:
         try:
             listing = read_json(period_dir / name / MANIFEST).get("history")
         except AuditError:
             continue  # named by the department's own check
+        logged = {
+            (name, line.record.get("replaced_manifest_sha256")): line.record
+            for line in read_log(period_dir / name)
+            if line.record is not None and is_override(line.record)
+        }
+        for key, record in logged.items():
+            said = recorded.get(key)
+            if said is None:
+                differences.append(
+                    f"{period_dir / name / SIGNOFFS}: holds an override ({shorten(record.get('history'), 60)}) "
+                    f"that {period_dir / MANIFEST} does not record"
+                )
+            elif any(said.get(f) != record.get(f) for f in fields):
+                differences.append(
+                    f"{period_dir / MANIFEST}: its override of {name} ({shorten(record.get('history'), 60)}) "
+                    f"differs from the record in {SIGNOFFS} (who, when, why or entry)"
+                )
+        for key, said in recorded.items():
+            if key[0] == name and key not in logged:
+                differences.append(
+                    f"{period_dir / MANIFEST}: records an override of {name} ({shorten(said.get('history'), 60)}, "
+                    f"by {shorten(said.get('by'), 64)}) that {period_dir / name / SIGNOFFS} no longer holds "
+                    "(the record was removed)"
+                )
+        kept = set(listing.values()) if isinstance(listing, dict) else set()
+        for key in recorded:
+            if key[0] == name and key[1] not in kept:
+                differences.append(
+                    f"{period_dir / MANIFEST}: records an override of {name} that replaced manifest "
+                    f"{shorten(key[1], 16)}…, which {period_dir / name / HISTORY} no longer keeps"
+                )
         for entry, sha in sorted(listing.items()) if isinstance(listing, dict) else []:
-            if (name, sha) not in replaced:
+            if (name, sha) not in recorded:
                 notes.append(
                     f"{period_dir / name / HISTORY / str(entry)}: {period_dir / MANIFEST} records no override "
                     "(who forced the re-run, when and why) for this signed run"
                 )
+    for key in recorded:
+        if key[0] not in set(departments):
+            differences.append(f"{period_dir / MANIFEST}: records an override of {shorten(key[0])}, which is not here")
     return notes
 
 

@@ -50,7 +50,7 @@ from .explain import formula_line, grade_label, label, rule_line, status_text, s
 from .exports import chromium, html_to_pdf
 from .files import refuse_replacing, write_atomic
 from .importer import import_sheet, write_import
-from .layout import DEPARTMENT, ERROR, PDFS
+from .layout import DEPARTMENT, ERROR, HISTORY, MANIFEST, PDFS
 from .lock import PeriodLock
 from .messages import both, say
 from .numbers import plain
@@ -616,6 +616,16 @@ def sign(
 
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder; expected outputs/<period>/<department> written by kpi run")
+    if folder.resolve().parent.name == HISTORY:
+        raise UsageError(
+            f"{folder}: a run kept in history/ (replaced by a forced re-run); it is not signed again: "
+            f"sign the department's current run, {folder.resolve().parent.parent}"
+        )
+    if not (folder / MANIFEST).is_file() or not (folder / DEPARTMENT).is_file():  # before the lock: nothing written
+        raise UsageError(
+            f"{folder}: not a department folder (no manifest.json and department.json); "
+            "expected outputs/<period>/<department> written by kpi run"
+        )
     with PeriodLock(folder.resolve().parent) as lock:
         if lock.takeover_note():
             stderr.print(f"kpi: {lock.takeover_note()}", markup=False)

@@ -15,7 +15,8 @@ statement), and the step, penalty, bonus or points per item from the scoring
 standard (每降1%，扣2分 …). A placeholder (×, ××) or a blank cell is never
 guessed: the params skeleton leaves it empty and the report names the cell.
 
-Where it writes (`write_import`): the params skeleton `<id>.params.yaml` into `--out`, the
+Where it writes (`write_import`): the params skeleton `<id>.params.yaml` into `--out` (beside
+the template when `--out` is a `params` folder, which `--all` reads whole), the
 template `<id>.yaml` into `--templates` (default `templates/` inside `--out`, or beside it
 when `--out` is a `params` folder; never a folder named `params`, where `kpi run --all`
 reads every YAML file as a department). Neither replaces a file that holds other bytes
@@ -335,6 +336,8 @@ def write_import(
 ) -> tuple[Path, Path]:
     """Write the params skeleton `<id>.params.yaml` into `out` and the template `<id>.yaml` into `templates`
     (default: `templates/` inside `out`, or beside it when `out` is a `params` folder); returns both paths.
+    When `out` is a `params` folder, the skeleton goes beside the template too: unfilled, it would fail
+    every `kpi run --all` and `kpi validate params/*.yaml` until it was moved.
 
     The template never goes where `kpi run --all` looks (a folder named `params`), so that one
     import does not break every later run; the skeleton's `template:` is the path from it to the template. A file already there is left alone when it holds
@@ -351,7 +354,9 @@ def write_import(
             "put templates elsewhere (the default is templates/)"
         )
     template_path = folder / f"{tid}.yaml"
-    params_path = out / f"{tid}.params.yaml"
+    # An unfilled skeleton in params/ would be read by `kpi run --all` as a department (and fail): it goes beside
+    # the template instead, to be filled in and then moved into params/.
+    params_path = (folder if out.resolve().name == "params" else out) / f"{tid}.params.yaml"
     if template_path.resolve() == params_path.resolve():
         raise UsageError(
             f"--templates {folder} and --out {out}: the template and the params skeleton would be one file"

@@ -1075,6 +1075,9 @@ def _complete(run: DepartmentRun, batch: _Batch) -> None:
         run.notes.append(
             f"{_final(run) / audit.SIGNOFFS}: its signatures carried over as a superseded round; sign again"
         )
+    printed = batch.period_dir / PDFS / run.department
+    if not batch.pdf and printed.is_dir():  # printed from the run this one replaces: verify will call them stale
+        run.notes.append(f"{printed}: printed from the previous run; print them again with kpi pdf {batch.period_dir}")
     history, replaced = audit.planned_history(_final(run))
     manifest = audit.build_manifest(
         staging.path,

@@ -49,6 +49,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -327,14 +328,19 @@ def check_signatures(
             before = seen.setdefault(signed, set())
             skipped = [r for r in ids[: ids.index(role)] if r not in before]
             if role in before or skipped:
-                report.notes.append(
-                    f"{folder / SIGNOFFS}: line {line.number}: {role} signed "
-                    + ("a second time on the same evidence" if role in before else f"before {', '.join(skipped)}")
-                    + " (kpi sign refuses this now; the record predates that rule)"
-                )
+                what = "a second time on the same evidence" if role in before else f"before {', '.join(skipped)}"
+                if _zoned(record.get("time")):  # written by a kpi sign that enforces the order: forged
+                    reasons.append(f"{role} signed {what}, which kpi sign refuses")
+                else:
+                    report.notes.append(
+                        f"{folder / SIGNOFFS}: line {line.number}: {role} signed {what}"
+                        " (kpi sign refuses this now; the record predates that rule)"
+                    )
             before.add(role)
         if record.get("prev_sha256") != (log[position - 1].sha256 if position else None):
             reasons.append("the sign-off log was edited before this line")
+        if is_override(record):
+            reasons.extend(_carried_problems(folder, log[:position], record))
         if not clean:
             reasons.append("files it covers changed (see above)")
         note = ""
@@ -367,6 +373,30 @@ def check_signatures(
         report.verdict(
             f"{who}: broken: {'; '.join(reasons)}" if reasons else f"{who}: valid ({note}){head}", broken=bool(reasons)
         )
+
+
+def _zoned(time: Any) -> bool:
+    """True for a record time with its UTC offset: written by a `kpi sign` that enforces the signing order."""
+    return isinstance(time, str) and re.search(r"(?:[+-]\d\d:\d\d|Z)$", time) is not None
+
+
+def _carried_problems(folder: Path, before: list[LogLine], record: Mapping[str, Any]) -> list[str]:
+    """Why the lines before an override record are not the whole log of the run it replaced ([] when they are).
+
+    A forced re-run copies the replaced run's log (kept in `history/`) and appends the
+    override: a carried signature removed, changed or added shows here.
+    """
+    name = str(record.get("history") or "").rsplit("/", 1)[-1]
+    entry = department_history(folder) / name
+    if not name or not entry.is_dir():
+        return [f"the run it replaced ({shorten(record.get('history'), 60)}) is not in {HISTORY}/"]
+    kept = [line.sha256 for line in read_log(entry)]
+    if [line.sha256 for line in before] != kept:
+        return [
+            f"the lines before it are not the sign-off log of the run it replaced ({HISTORY}/{name}, "
+            f"{len(kept)} line(s)): a carried signature was removed, changed or added"
+        ]
+    return []
 
 
 def _public_key(path: Path) -> bytes:
@@ -524,15 +554,27 @@ def is_signed(folder: Path) -> bool:
 
 
 # -- roles, rounds and times ------------------------------------------------------------------
+def department_history(folder: Path) -> Path:
+    """The `history/` a department folder's runs are kept in: its own, or, for a history entry, the one it sits in.
+
+    A forced re-run moves the replaced run and every entry it had into one `history/`: an
+    entry's earlier runs are its siblings, never inside it.
+    """
+    return folder.parent if folder.parent.name == HISTORY else folder / HISTORY
+
+
 def history_manifests(folder: Path) -> dict[str, str]:
-    """sha256 of each manifest kept in the folder's `history/` → the entry's name (the runs a forced re-run replaced)."""
+    """sha256 of each manifest kept in the department's `history/` → the entry's name (the runs a forced re-run replaced).
+
+    For a history entry, its siblings (`department_history`), itself left out.
+    """
     found: dict[str, str] = {}
-    history = folder / HISTORY
+    history = department_history(folder)
     if not history.is_dir() or history.is_symlink():
         return found
     for entry in sorted(history.iterdir()):
         path = entry / MANIFEST
-        if entry.is_dir() and not entry.is_symlink() and path.is_file():
+        if entry != folder and entry.is_dir() and not entry.is_symlink() and path.is_file():
             try:
                 found[sha256_file(path)] = entry.name
             except OSError:

@@ -9,6 +9,7 @@ copy of its outputs: each is caught by `kpi verify`, naming the history entry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -16,10 +17,11 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kpi_lib.audit import history_name, keep_history, planned_history, verify_period
+from kpi_lib.audit import history_name, keep_history, outputs_changed, planned_history, verify_period
 from kpi_lib.files import sha256_file
 from kpi_lib.layout import MANIFEST, SIGNOFFS
 from kpi_lib.signing import sign_state
@@ -220,6 +222,32 @@ def _add_entry(entry: Path) -> None:
     shutil.copytree(entry, entry.with_name("2026-01-01T00-00-00"))
 
 
+def _period_manifest(entry: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = entry.parent.parent.parent / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _rewrite_log(entry: Path, keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    """The department's log rewritten as a forger would: some records kept, then seq and chain made whole again."""
+    log = entry.parent.parent / SIGNOFFS
+    records = keep([json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()])
+    lines: list[str] = []
+    for seq, record in enumerate(records, start=1):
+        record["seq"] = seq
+        record["prev_sha256"] = hashlib.sha256(lines[-1].encode("utf-8")).hexdigest() if lines else None
+        lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    log.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def _forge_supervisor_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A supervisor's signature of the current run, with no manager's before it, in the format kpi sign writes now."""
+    current = records[-1]["manifest_sha256"]
+    forged = {**records[1], "name": "Mallory", "manifest_sha256": current, "time": "2026-12-07T10:00:00+08:00"}
+    return [*records, forged]
+
+
 ATTACKS: list[tuple[str, Callable[[Path], None], bool, str]] = [
     ("edit result.json", _edit_total, False, "{entry}/result.json: output changed"),
     (
@@ -240,6 +268,38 @@ ATTACKS: list[tuple[str, Callable[[Path], None], bool, str]] = [
     ("change a stored input", _change_stored_input, False, "{entry}: {store}: stored source of complaints changed"),
     ("remove a stored input", lambda e: _stored_input(e).unlink(), False, "{entry}: {store}: stored source of"),
     ("edit its sign-off log", _edit_sign_off, False, "{entry}: signature 2 (supervisor 李主管"),
+    # the override, recorded twice: each copy is checked against the other
+    (
+        "remove the override record",
+        lambda e: _rewrite_log(e, lambda r: r[:-1]),
+        False,
+        "that {period}/cs-east/signoffs.jsonl no longer holds (the record was removed)",
+    ),
+    (
+        "edit who forced it in the period manifest",
+        lambda e: _period_manifest(e, lambda m: m["overrides"][0].update(by="CEO")),
+        False,
+        "its override of cs-east (history/{name}) differs from the record",
+    ),
+    (
+        "delete the period manifest's overrides",
+        lambda e: _period_manifest(e, lambda m: m.pop("overrides")),
+        False,
+        "holds an override (history/{name}) that {period}/manifest.json does not record",
+    ),
+    # the carried round is the replaced run's log, whole
+    (
+        "drop the carried signatures",
+        lambda e: _rewrite_log(e, lambda r: r[-1:]),
+        False,
+        "the lines before it are not the sign-off log of the run it replaced (history/{name}",
+    ),
+    (
+        "forge a supervisor's signature before the manager's",
+        lambda e: _rewrite_log(e, _forge_supervisor_first),
+        False,
+        "supervisor signed before manager, which kpi sign refuses",
+    ),
 ]
 
 
@@ -257,7 +317,7 @@ def test_every_attack_on_history_is_caught_naming_the_entry(
     report = verify_period(period, recompute=recompute)
     assert not report.ok
     found = [*report.differences, *report.broken]
-    want = expected.format(entry=entry, name=entry.name, store=store)
+    want = expected.format(entry=entry, name=entry.name, store=store, period=period)
     assert any(want in line for line in found), "\n".join(found)
 
 
@@ -373,3 +433,57 @@ def test_history_is_planned_as_it_is_kept_and_never_dropped(
     moved = sorted(p.name for p in (new / "history").iterdir())
     assert moved == sorted({*kept, "2026-11-01T08-00-00"})  # every entry moves; only the recorded ones are listed
     assert all(sha256_file(new / "history" / n / MANIFEST) == planned[n] for n in planned)
+
+
+# -- a history entry on its own; a second forced run; an edited run is never reused ---------
+@pytest.mark.slow
+def test_a_history_entry_alone_verifies_and_is_never_signed(flow: Flow, tmp_path: Path) -> None:
+    shutil.copytree(flow.out, tmp_path / "outputs", symlinks=True)
+    entry = entry_of(tmp_path / "outputs" / PERIOD)
+    alone = verify_period(
+        entry
+    )  # its company files moved on: its kept copies are the evidence, as in the period's check
+    assert alone.ok, "\n".join([*alone.differences, *alone.broken])
+    refused = kpi("sign", entry, "--role", "manager", "--name", "X", in_process=True)
+    assert refused.returncode == 2 and "a run kept in history/" in refused.stderr, refused.stderr
+    assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]  # refused before the lock: nothing written
+    period = kpi("sign", entry.parent.parent.parent, "--role", "manager", "--name", "X", in_process=True)
+    assert period.returncode == 2 and "not a department folder" in period.stderr, period.stderr
+
+
+def _edit_with_its_hash(folder: Path) -> None:
+    """A result edited, and its hash in the department's manifest with it (the period's manifest left alone)."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    result["total"] = 99.99
+    (folder / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    manifest["outputs"]["result.json"] = sha256_file(folder / "result.json")
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("department", ["cs-north", "cs-east"])  # unsigned (it runs again), signed (it is refused)
+def test_a_run_is_reused_only_as_the_period_manifest_records_it(flow: Flow, tmp_path: Path, department: str) -> None:
+    shutil.copytree(flow.out, tmp_path / "outputs", symlinks=True)
+    folder = tmp_path / "outputs" / PERIOD / department
+    assert outputs_changed(folder) == []
+    _edit_with_its_hash(folder)
+    assert [
+        f"{folder / MANIFEST}: is not the manifest {folder.parent / MANIFEST} records for it (edited since its run)"
+    ] == [line for line in outputs_changed(folder) if "is not the manifest" in line]
+
+
+@pytest.mark.slow
+def test_a_second_forced_run_keeps_both_entries_verifiable_and_signable(flow: Flow, tmp_path: Path) -> None:
+    root = Path(shutil.copytree(flow.root, tmp_path / "root", symlinks=True))
+    again = Flow(root)
+    east = again.period / "cs-east"
+    assert kpi("sign", east, "--role", "manager", "--name", "王经理", in_process=True).returncode == 0
+    again.edit_row("cs-east", 2)
+    forced = again.run("--force", "--reason", "second correction")
+    assert forced.returncode == 0, forced.stderr
+    assert len(list((east / "history").iterdir())) == 2
+    verified = verify_period(again.period, recompute=True)  # the older entry's signatures: superseded, not broken
+    assert verified.ok, "\n".join([*verified.differences, *verified.broken])
+    signed = kpi("sign", east, "--role", "manager", "--name", "王经理", in_process=True)
+    assert signed.returncode == 0, signed.stderr

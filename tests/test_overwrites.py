@@ -56,8 +56,8 @@ def _pdf_folder(root: Path) -> Path:
 # (name, the file a command writes under `root`, the command's args)
 CASES: list[tuple[str, str, Callable[[Path, Path, Path], list[str]]]] = [
     (
-        "template import: the skeleton",
-        "params/x.params.yaml",
+        "template import: the skeleton (beside the template when --out is params/)",
+        "templates/x.params.yaml",
         lambda root, sheet, company: ["template", "import", str(sheet), "--out", str(root / "params"), "--id", "x"],
     ),
     (
@@ -144,10 +144,10 @@ def test_template_import_never_writes_where_kpi_run_all_looks(tmp_path: Path, sh
     done = kpi("template", "import", str(sheet), "--out", str(params), "--id", "cs-east", in_process=True)
     assert done.returncode == 0, done.stderr
     assert real.read_bytes() == FOREIGN  # the case: the real params file is untouched
-    assert sorted(p.name for p in params.iterdir()) == ["cs-east.params.yaml", "cs-east.yaml"]
+    assert sorted(p.name for p in params.iterdir()) == ["cs-east.yaml"]  # kpi run --all finds only the real one
     assert (tmp_path / "templates" / "cs-east.yaml").is_file()
-    skeleton = yaml.safe_load((params / "cs-east.params.yaml").read_text(encoding="utf-8"))
-    assert skeleton["template"] == "../templates/cs-east.yaml"
+    skeleton = yaml.safe_load((tmp_path / "templates" / "cs-east.params.yaml").read_text(encoding="utf-8"))
+    assert skeleton["template"] == "cs-east.yaml"
 
     into_params = kpi(
         "template", "import", str(sheet), "--out", str(tmp_path), "--templates", str(params), in_process=True
