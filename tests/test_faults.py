@@ -271,13 +271,15 @@ def test_kpi_run_refuses_a_period_another_process_holds(tmp_path: Path) -> None:
 def test_kpi_sign_waits_for_no_run_it_refuses_while_one_holds_the_period(tmp_path: Path) -> None:
     department = tmp_path / "out" / PERIOD / "cs-east"
     department.mkdir(parents=True)
+    for name in ("manifest.json", "department.json"):  # a department folder (anything else is refused before the lock)
+        (department / name).write_text("{}", encoding="utf-8")
     with lock_held_by_another_process(department.parent) as holder:
         result = kpi("sign", department, "--role", "manager", "--name", "王经理")
     assert result.returncode == 1
     assert_no_crash(result)
     [line] = error_lines(result)
     assert f"another kpi run is writing this period: pid {holder.pid}" in line
-    assert sorted(p.name for p in department.iterdir()) == []  # nothing signed, nothing written
+    assert sorted(p.name for p in department.iterdir()) == ["department.json", "manifest.json"]  # nothing signed
 
 
 @pytest.mark.slow
