@@ -909,7 +909,9 @@ def outputs_changed(folder: Path) -> list[str]:
     except AuditError:
         vouched = None
     if isinstance(vouched, dict) and vouched.get(folder.name) not in (None, sha256_file(folder / MANIFEST)):
-        diffs.append(f"{folder / MANIFEST}: is not the manifest {period_manifest} records for it (edited since its run)")
+        diffs.append(
+            f"{folder / MANIFEST}: is not the manifest {period_manifest} records for it (edited since its run)"
+        )
     for _kind, entry, kept in _input_entries(folder, manifest, diffs):
         if "copy" in entry:
             _compare(kept, entry["sha256"], "recorded input copy", diffs)
