@@ -716,7 +716,7 @@ def verify_department(
                 found: list[str] = []
                 if _compare(Path(entry["path"]), entry["sha256"], "input", found):
                     pass
-                elif Path(entry["path"]).is_file():
+                elif _is_file(Path(entry["path"])):
                     moved.append(entry)  # the company's file moved on: its rows decide (`_rows_moved`)
                 else:
                     diffs.extend(found)
@@ -753,6 +753,14 @@ def verify_department(
         report.departments = {folder.name}
         report.department_problems = report.problems
     return report
+
+
+def _is_file(path: Path) -> bool:
+    """`path.is_file()`, False for a path the system cannot even look up (too long, a bad byte): a manifest is evidence."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _rows_moved(folder: Path, manifest: Mapping[str, Any], moved: list[Mapping[str, Any]], report: Report) -> None:
