@@ -653,7 +653,9 @@ def not_ours(final: Path) -> str:
 
     A run replaces its department's folder whole; a link, a file or a folder with none of a
     run's files (manifest.json, department.json, error.txt, or the sign-off log `kpi sign`
-    writes: a damaged log is judged by the sign-off check) is someone else's: never replaced.
+    writes: a damaged log is judged by the sign-off check; or an executed notebook, as an
+    analyst's Run All leaves before the scorecard brings the folder up to date) is someone
+    else's: never replaced.
     """
     if final.is_symlink() or (final.exists() and not final.is_dir()):
         what = "a symbolic link" if final.is_symlink() else "a file"
@@ -661,6 +663,7 @@ def not_ours(final: Path) -> str:
         final.is_dir()
         and any(final.iterdir())
         and not any((final / name).is_file() for name in (MANIFEST, DEPARTMENT, ERROR, audit.SIGNOFFS))
+        and not any(p.is_file() for p in final.glob("*.ipynb"))  # notebooks executed in JupyterLab (Run All) into it
     ):
         what = "a folder kpi run did not write (no manifest.json, department.json or error.txt)"
     else:
