@@ -1,6 +1,6 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
 # make test  — set up .venv and run the test suite: lint, format check, type check, every test
-#              (40–50 min on 2 cores: 4308 tests)
+#              (40–50 min on 2 cores: 4308 tests, 2485 s in a clean-clone .ci/run)
 # make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses): about 3 min
 # make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release
 PYTHON ?= python3
