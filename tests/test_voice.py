@@ -289,3 +289,26 @@ def test_the_company_pages_speak_the_companys_language(
     )
     assert check_index(period_dir / "index.html", expected_rows) == []
     assert check_xlsx(period_dir / "summary.xlsx", expected_rows) == []
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    [None, b"{not json", b'{"cells": 3}', b"\xff\xfe"],
+    ids=["missing", "not json", "not a notebook", "not utf-8"],
+)
+@pytest.mark.parametrize("rel", ["scorecard.html", "scorecard.audit.html", "service.html"])
+def test_explaining_a_page_whose_notebook_is_damaged_falls_back_to_the_key_values(
+    tmp_path: Path, notebook: bytes | None, rel: str
+) -> None:
+    """`audit.explain_page` only adds words to a difference already found: a notebook it cannot render is no crash."""
+    import json
+
+    from kpi_lib.audit import explain_page
+
+    folder = tmp_path / "2026-Q4" / "cs-east"
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(RESULT), encoding="utf-8")
+    (folder / rel).write_text(PAGE.replace("96.54", "99.99"), encoding="utf-8")
+    if notebook is not None:
+        (folder / f"{rel.split('.')[0]}.ipynb").write_bytes(notebook)
+    assert explain_page(folder, rel) == [f"{rel}: no longer shows total 96.54 (result.json)"]
