@@ -54,14 +54,17 @@ $(VENV)/.bench: $(STAMP)
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD) $(BENCH_ARGS)
 
+# The tests run on every core (pytest-xdist); a file's slow tests stay on one worker, so the fixtures that run the
+# demo are made once (tests/conftest.py). make test XDIST= runs them in one process.
+XDIST ?= -n auto --dist loadgroup
 test: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks
 	$(BIN)/ruff format --check kpi_lib tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" $(XDIST)
 
 clean:
 	rm -rf $(VENV) outputs/2* data/demo bench

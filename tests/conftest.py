@@ -6,7 +6,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import fcntl
 import io
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -40,17 +43,27 @@ SPEC_INDICATORS: dict[str, dict[str, Any]] = {
 KPI = [sys.executable, "-m", "kpi_lib"]  # the `kpi` command as a user runs it, whatever the PATH
 
 
+# Commands that start worker processes and kernels: always run in a process of their own, as a user runs them.
+OWN_PROCESS = frozenset({"run", "lab"})
+
+
 def kpi(
-    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, in_process: bool = False
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    in_process: bool | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `kpi ARGS…` and return its exit code, stdout and stderr; never raises on a failing command.
 
-    By default in a new process through the real entry point (`python -m kpi_lib`), in `cwd`, with `env` as
-    the whole environment (None: this one's); such a test is `slow`. `in_process=True` calls `kpi_lib.cli.main`
-    in this interpreter instead (no `cwd` or `env`): the same exit codes and text in milliseconds, for
-    table-driven cases by the hundred.
+    In a new process through the real entry point (`python -m kpi_lib`), in `cwd`, with `env` as the whole
+    environment (None: this one's), when `in_process=False`, when `cwd` or `env` is given, or for `kpi run` and
+    `kpi lab` (`OWN_PROCESS`); such a test is `slow`. Otherwise (`in_process` left out or True) it calls
+    `kpi_lib.cli.main` in this interpreter: the same exit codes and text without two seconds of start-up and
+    imports per call. `tests/test_cli.py` runs every command through the real entry point (`kpi_process`).
     """
     argv = [str(a) for a in args]
+    if in_process is None:
+        in_process = cwd is None and env is None and not OWN_PROCESS.intersection(argv[:1])
     if not in_process:
         return subprocess.run([*KPI, *argv], capture_output=True, text=True, cwd=cwd, env=env, check=False)
     if cwd is not None or env is not None:
@@ -61,6 +74,13 @@ def kpi(
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
     return subprocess.CompletedProcess([*KPI, *argv], code, out.getvalue(), err.getvalue())
+
+
+def kpi_process(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`kpi ARGS…` always in a new process through the real entry point (`python -m kpi_lib`)."""
+    return kpi(*args, cwd=cwd, env=env, in_process=False)
 
 
 def fast_sample(cases: Iterable[Any], every: int) -> list[ParameterSet]:
@@ -74,6 +94,19 @@ def fast_sample(cases: Iterable[Any], every: int) -> list[ParameterSet]:
         p if n % every == 0 else pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow], id=p.id)
         for n, p in enumerate(params)
     ]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """For `--dist loadgroup` (make test): a file's slow tests, and a golden notebook's cells, run on one worker.
+
+    Their module-scoped fixtures run the demo or start a server, so each is made once and not once per worker,
+    and a notebook's cells share one kernel in order. Fast tests have no such fixtures: they go one by one to
+    whichever worker is free.
+    """
+    for item in items:
+        if item.path.suffix == ".ipynb" or item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], encoding: str = "utf-8") -> Path:
@@ -160,6 +193,39 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     write_demo(out)
     return out
+
+
+DEMO_PERIODS = ("2026-Q3", "2026-Q4")
+DEMO_DEPARTMENTS = ("cs-east", "cs-west")  # zh, en
+
+
+@pytest.fixture(scope="session")
+def demo_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's cs-east (Chinese) and cs-west (English) run by `kpi run` for 2026-Q3, then 2026-Q4, into one
+    outputs folder: made once per `pytest` run, shared by every xdist worker (the first makes it, under a lock).
+
+    Read it, never write into it: a test that changes or adds files copies it first (`shutil.copytree`).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # .../pytest-N/popen-gwK: the parent is the run's, shared by workers
+        shared = shared.parent
+    root = shared / "demo-run"
+    with (shared / "demo-run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, by this worker or its death
+        if not (root / "done").exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a worker that failed half-way left
+            write_demo(root)
+            params = []
+            for name in DEMO_DEPARTMENTS:
+                text = (root / "params" / f"{name}.yaml").read_text(encoding="utf-8")
+                path = root / f"{name}.yaml"
+                path.write_text(text.replace("data: ../data/demo", f"data: {root / 'data' / 'demo'}"), encoding="utf-8")
+                params.append(path)
+            for period in DEMO_PERIODS:
+                done = kpi("run", *params, "--period", period, "--out", root / "outputs", "--jobs", "2")
+                assert done.returncode == 0, done.stderr
+            (root / "done").touch()
+    return root / "outputs"
 
 
 @pytest.fixture

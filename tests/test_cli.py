@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Company, kpi
+from .conftest import Company
+from .conftest import kpi_process as kpi
 
 ROOT = Path(__file__).resolve().parents[1]
 

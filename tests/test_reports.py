@@ -41,8 +41,6 @@ from kpi_lib.reports import (
 )
 from kpi_lib.summary import summary_csv_text
 
-from .conftest import kpi
-
 PERIOD = "2026-Q4"
 XSS = "<script>alert('x')</script>"
 
@@ -565,16 +563,10 @@ def test_charts_are_palette_pngs_and_the_same_figure_gives_the_same_bytes(draw: 
 
 
 @pytest.fixture(scope="module")
-def demo_department(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo department run by `kpi run` as a user runs it: its 10 real reports."""
-    root = tmp_path_factory.mktemp("lean-demo")
-    params = (demo_dir / "params" / "cs-west.yaml").read_text(encoding="utf-8")
-    (root / "cs-west.yaml").write_text(
-        params.replace("data: ../data/demo", f"data: {demo_dir / 'data' / 'demo'}"), encoding="utf-8"
-    )
-    result = kpi("run", root / "cs-west.yaml", "--period", PERIOD, "--out", root / "outputs", "--jobs", "2")
-    assert result.returncode == 0, result.stderr
-    return root / "outputs" / PERIOD / "cs-west"
+def demo_department(demo_outputs: Path) -> Path:
+    """One demo department run by `kpi run` as a user runs it: its 10 real reports (shared by the session, after
+    2026-Q3: see `demo_outputs`)."""
+    return demo_outputs / PERIOD / "cs-west"
 
 
 @pytest.mark.slow
