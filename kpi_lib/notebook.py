@@ -63,7 +63,7 @@ from .inputs.partitions import PartitionFolder
 from .inputs.period import Period
 from .inputs.template import Template
 from .inputs.zones import is_fold_column
-from .reports.convert import executed
+from .reports import executed
 from .reports.exports import csv_cell
 from .reports.history import History, department_history
 from .scoring.appraisal import IndicatorResult, Scorecard, appraise, combine
