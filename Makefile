@@ -54,9 +54,9 @@ $(VENV)/.bench: $(STAMP)
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD) $(BENCH_ARGS)
 
-# The tests run on every core (pytest-xdist); a file's slow tests stay on one worker, so the fixtures that run the
-# demo are made once (tests/conftest.py). make test XDIST= runs them in one process.
-XDIST ?= -n auto --dist loadgroup
+# The tests run on every core (pytest-xdist), file by file: a file's module fixtures (a demo run, a PostgreSQL
+# server) are made once, and a golden notebook's cells share one kernel. make test XDIST= runs them in one process.
+XDIST ?= -n auto --dist loadfile
 test: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks
 	$(BIN)/ruff format --check kpi_lib tests benchmarks

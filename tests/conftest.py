@@ -96,19 +96,6 @@ def fast_sample(cases: Iterable[Any], every: int) -> list[Any]:
     ]
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """For `--dist loadgroup` (make test): a file's slow tests, and a golden notebook's cells, run on one worker.
-
-    Their module-scoped fixtures run the demo or start a server, so each is made once and not once per worker,
-    and a notebook's cells share one kernel in order. Fast tests have no such fixtures: they go one by one to
-    whichever worker is free.
-    """
-    for item in items:
-        if item.path.suffix == ".ipynb" or item.get_closest_marker("slow") is not None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-
-
 def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=encoding, newline="") as handle:

@@ -45,6 +45,7 @@ from kpi_lib import (
 from kpi_lib.base.errors import CODES, Code
 from kpi_lib.inputs.template import template_path
 
+from .conftest import fast_sample
 from .corpus.cases import VALID
 from .corpus.company import DEPT, HEADERS, PERIOD, ROWS, ErrorCell, Formula, PercentCell, TimeCell, write_company
 
@@ -870,7 +871,7 @@ PRODUCED_ELSEWHERE: dict[str, str] = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
+@pytest.mark.parametrize("case", fast_sample([pytest.param(c, id=c.id, marks=c.marks) for c in CASES], 2))
 def test_a_problem_carries_its_code_and_still_names_its_place(case: Case, tmp_path: Path) -> None:
     run = case.build(tmp_path)
     with pytest.raises(case.error) as raised:
