@@ -869,6 +869,8 @@ def demo(
 ) -> None:
     """Write the deterministic demo data and params (three departments, or --departments N).
 
+    Also schemas/*.schema.json, the JSON Schemas each params file names on its first line for editors.
+
     A file that is already there is left alone when it holds exactly the bytes
     this command would write (a second `make demo` is fine); one that differs
     (edited params, another --departments or --rows) is refused unless --force.
@@ -878,6 +880,7 @@ def demo(
         stdout.print(f"wrote {path}", markup=False)
     tables = "crm.sqlite" if sqlite else "*.csv"
     stdout.print(f"wrote {out / 'data' / 'demo'}/{tables}", markup=False)
+    stdout.print(f"wrote {out / 'schemas'}/*.schema.json (for editors: kpi schema --help)", markup=False)
 
 
 @app.command()
@@ -885,7 +888,9 @@ def init(
     folder: Annotated[Path, typer.Argument(help="The new company folder (it must not exist, or be empty).")],
     department: Annotated[
         str,
-        typer.Option("--department", "-d", help="The department's id: lowercase letters, digits, - and _ (it names folders)."),
+        typer.Option(
+            "--department", "-d", help="The department's id: lowercase letters, digits, - and _ (it names folders)."
+        ),
     ] = "my-department",
     name: Annotated[str, typer.Option("--name", help="The department's name as the reports show it.")] = "",
     lang: Annotated[str, typer.Option("--lang", help="The reports' language: zh or en.")] = "zh",

@@ -376,7 +376,9 @@ def _company_text(root: Path, proposal: Proposal | None) -> str:
     entries = [p for p in proposal.placed if p.entry]
     for p in proposal.placed:
         if not p.entry:
-            lines.append(f"# {p.export.shown}: read as table {p.table} as it is (data/{p.export.path.name if p.export.path else ''})")
+            lines.append(
+                f"# {p.export.shown}: read as table {p.table} as it is (data/{p.export.path.name if p.export.path else ''})"
+            )
     for line in proposal.unplaced:
         lines.append(f"# not placed: {line}")
     if entries:
@@ -431,7 +433,9 @@ Next: follow {tutorial}. In short, inside this folder:
 
 def check_department(department: str) -> str:
     if not DEPARTMENT_ID.fullmatch(department):
-        raise UsageError(f"--department {department!r}: expected lowercase letters, digits, - and _ only (it names folders)")
+        raise UsageError(
+            f"--department {department!r}: expected lowercase letters, digits, - and _ only (it names folders)"
+        )
     if too_long := id_length_problem(department):
         raise UsageError(f"--department {department[:20]}…: {too_long}")
     return department
