@@ -38,6 +38,7 @@ folder); a database table is read with `sql: {url, query}`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import unicodedata
@@ -56,16 +57,15 @@ from .files import write_atomic
 from .params import DEPARTMENT_ID
 from .readers import Unreadable, cell_text, read_raw
 from .schemas import schema_files, schema_line
-from .tables import DEFAULT_TIMEZONE
+from .tables import BOOL_WORDS, DEFAULT_TIMEZONE
 from .template import TableSpec, Template, load_template
 from .text import fold, id_length_problem
 
 TUTORIAL = "“Appraise your own department”, the tutorial page of kpi's documentation (tutorial/ on the site, docs/tutorial.md in the source)"
 SHOWN_VALUES = 8  # department values listed per table; the rest are counted
 
-# How a header was matched, best first: the reader's own rules, then written differently.
+# How a header was matched: the reader's own rules (EXACT), then written differently.
 EXACT = ("name", "zh alias")
-HOW = ("name", "zh alias", "name written differently", "zh alias written differently")
 
 
 # -- matching headers with columns ---------------------------------------------------------------
@@ -105,21 +105,26 @@ class ColumnMatch:
 
 
 def match_columns(spec: TableSpec, headers: list[str]) -> ColumnMatch:
-    """Each column of `spec`: the one header that matches it best (`HOW`), or the headers that tie, or none.
+    """Each column of `spec`: the one header that matches it best, or the headers that tie, or none.
 
-    A header the best match of two columns is ambiguous for both; a header used
-    nowhere is listed as unused.
+    Two levels: what the reader itself takes (the name in any letter case, the zh
+    alias: `EXACT`) beats what is written differently. Two headers on one level
+    (`complaint_id` and `投诉编号`, which the reader would call a column given twice)
+    are ambiguous; so is a header that is the best match of two columns. A header
+    used nowhere is listed as unused.
     """
     result = ColumnMatch()
-    best: dict[str, tuple[int, list[str], str]] = {}
+    best: dict[str, tuple[bool, list[str], str]] = {}
     for column in spec.columns:
-        ranked = [(HOW.index(how), h, how) for h in headers if (how := _how(h, column.name, column.alias)) is not None]
+        ranked = [
+            (how not in EXACT, h, how) for h in headers if (how := _how(h, column.name, column.alias)) is not None
+        ]
         if not ranked:
             result.missing.append(column.name)
             continue
-        top = min(rank for rank, _, _ in ranked)
-        tied = [h for rank, h, _ in ranked if rank == top]
-        best[column.name] = (top, tied, HOW[top])
+        top = min(level for level, _, _ in ranked)
+        tied = [(h, how) for level, h, how in ranked if level == top]
+        best[column.name] = (top, [h for h, _ in tied], tied[0][1])
     claims = Counter(h for _, tied, _ in best.values() for h in tied)
     for column, (_, tied, how) in best.items():
         if len(tied) == 1 and claims[tied[0]] == 1:
@@ -290,11 +295,25 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
         )
     if columns:
         entry["columns"] = columns
+    for column in spec.columns:
+        if column.type == "bool" and column.name in match.found:
+            header = match.found[column.name][0]
+            unread = Counter(
+                t for t in (cell_text(v).strip() for v in export.frame[header]) if t and t not in BOOL_WORDS
+            )
+            if unread:
+                comments.append(
+                    f"{column.name} ({header!r}) holds {_values_line(unread)}, which are no yes/no words; map them "
+                    f"in values, e.g. {column.name}: {{{next(iter(unread))!r}: true}}"
+                )
     for column, headers in match.ambiguous.items():
         comments.append(f"ambiguous: {column} could be {' or '.join(repr(h) for h in headers)}; map one in columns")
-    required = [c.name for c in spec.columns if c.required and c.name in match.missing and c.name != "department"]
+    required = [c.name for c in spec.columns if not c.optional and c.name in match.missing and c.name != "department"]
     if required:
-        comments.append(f"no header for the required column(s) {', '.join(required)}; map them in columns")
+        comments.append(
+            f"no header for the column(s) {', '.join(required)}; map them in columns (every column but the optional "
+            "ones must be in the file)"
+        )
     if match.unused:
         comments.append(f"headers no column takes: {', '.join(repr(h) for h in match.unused)}")
     why = f"from {export.shown}: " + ", ".join(reasons) if entry else ""
@@ -431,6 +450,21 @@ Next: follow {tutorial}. In short, inside this folder:
 """
 
 
+def relocated_url(url: str, root: Path) -> str:
+    """A SQLite URL with a path relative to the working directory, made relative to the company folder `root`
+    (where the company file's URLs resolve); any other URL as it is."""
+    from sqlalchemy.engine import make_url
+
+    if "${" in url:
+        return url
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or Path(database).is_absolute():
+        return url
+    relative = Path(os.path.relpath(Path(database).resolve(), root.resolve())).as_posix()
+    return f"{url.split(':///', 1)[0]}:///{relative}"
+
+
 def check_department(department: str) -> str:
     if not DEPARTMENT_ID.fullmatch(department):
         raise UsageError(
@@ -474,6 +508,9 @@ def init_company(
             raise UsageError(f"--from: two exports named {twice[0]}; data/ keeps one file of each name, rename one")
         proposal = propose(read, load_template(), department)
     root = folder
+    for placed in proposal.placed if proposal else []:
+        if "sql" in placed.entry:
+            placed.entry["sql"]["url"] = relocated_url(placed.entry["sql"]["url"], root)
     params = root / "params" / f"{department}.yaml"
     texts = {
         **schema_files(root),
