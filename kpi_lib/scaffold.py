@@ -57,7 +57,7 @@ from .files import write_atomic
 from .params import DEPARTMENT_ID
 from .readers import Unreadable, cell_text, read_raw
 from .schemas import schema_files, schema_line
-from .tables import BOOL_WORDS, DEFAULT_TIMEZONE
+from .tables import _DATE, _TIMESTAMP, BOOL_WORDS, DEFAULT_TIMEZONE
 from .template import TableSpec, Template, load_template
 from .text import fold, id_length_problem
 
@@ -254,6 +254,13 @@ def _values_line(found: Counter[str]) -> str:
     return f"{shown}{more}"
 
 
+def _texts(cells: pd.Series, *, text_only: bool = False) -> list[str]:
+    """The non-empty cells of a column as text, stripped; `text_only`: only the cells that are text (a workbook's
+    dates and a Parquet file's timestamps are typed, and never need a format)."""
+    kept = (v for v in cells if isinstance(v, str) or not (text_only or v is None or v != v))
+    return [t for t in (cell_text(v).strip() for v in kept) if t]
+
+
 def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str, copied: str | None) -> Placement:
     entry: dict[str, Any] = {}
     reasons: list[str] = []
@@ -272,7 +279,7 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
     found: Counter[str] = Counter()
     if "department" in match.found:
         header = match.found["department"][0]
-        found = Counter(t for t in (cell_text(v).strip() for v in export.frame[header]) if t)
+        found = Counter(_texts(export.frame[header]))
         comments.append(f"department values in {header!r}: {_values_line(found) or 'none'}")
         if department in found:
             comments.append(f"the rows of {department} are this department's")
@@ -296,6 +303,16 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
     if columns:
         entry["columns"] = columns
     for column in spec.columns:
+        if column.type in ("date", "timestamp") and column.name in match.found:
+            header = match.found[column.name][0]
+            pattern = _DATE if column.type == "date" else _TIMESTAMP
+            odd = next((t for t in _texts(export.frame[header], text_only=True) if not pattern.match(t)), None)
+            if odd is not None:
+                shape = "YYYY-MM-DD" + (" HH:MM[:SS]" if column.type == "timestamp" else "")
+                comments.append(
+                    f"{column.name} ({header!r}) holds {odd!r}, which is not written {shape}; give the format of the "
+                    'export\'s dates in date_format (every date column) or formats (one column), e.g. "%d.%m.%Y %H:%M"'
+                )
         if column.type == "bool" and column.name in match.found:
             header = match.found[column.name][0]
             unread = Counter(
