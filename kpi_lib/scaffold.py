@@ -115,22 +115,20 @@ def match_columns(spec: TableSpec, headers: list[str]) -> ColumnMatch:
     """
     result = ColumnMatch()
     best: dict[str, tuple[bool, list[str], str]] = {}
-    for column in spec.columns:
-        ranked = [
-            (how not in EXACT, h, how) for h in headers if (how := _how(h, column.name, column.alias)) is not None
-        ]
+    for col in spec.columns:
+        ranked = [(how not in EXACT, h, how) for h in headers if (how := _how(h, col.name, col.alias)) is not None]
         if not ranked:
-            result.missing.append(column.name)
+            result.missing.append(col.name)
             continue
         top = min(level for level, _, _ in ranked)
-        tied = [(h, how) for level, h, how in ranked if level == top]
-        best[column.name] = (top, [h for h, _ in tied], tied[0][1])
+        level_best = [(h, how) for level, h, how in ranked if level == top]
+        best[col.name] = (top, [h for h, _ in level_best], level_best[0][1])
     claims = Counter(h for _, tied, _ in best.values() for h in tied)
-    for column, (_, tied, how) in best.items():
+    for name, (_, tied, how) in best.items():
         if len(tied) == 1 and claims[tied[0]] == 1:
-            result.found[column] = (tied[0], how)
+            result.found[name] = (tied[0], how)
         else:
-            result.ambiguous[column] = tied
+            result.ambiguous[name] = tied
     taken = {h for tied in result.ambiguous.values() for h in tied} | {h for h, _ in result.found.values()}
     result.unused = [h for h in headers if h not in taken]
     return result
@@ -315,16 +313,14 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
                 )
         if column.type == "bool" and column.name in match.found:
             header = match.found[column.name][0]
-            unread = Counter(
-                t for t in (cell_text(v).strip() for v in export.frame[header]) if t and t not in BOOL_WORDS
-            )
+            unread = Counter(t for t in _texts(export.frame[header]) if t not in BOOL_WORDS)
             if unread:
                 comments.append(
                     f"{column.name} ({header!r}) holds {_values_line(unread)}, which are no yes/no words; map them "
                     f"in values, e.g. {column.name}: {{{next(iter(unread))!r}: true}}"
                 )
-    for column, headers in match.ambiguous.items():
-        comments.append(f"ambiguous: {column} could be {' or '.join(repr(h) for h in headers)}; map one in columns")
+    for name, headers in match.ambiguous.items():
+        comments.append(f"ambiguous: {name} could be {' or '.join(repr(h) for h in headers)}; map one in columns")
     required = [c.name for c in spec.columns if not c.optional and c.name in match.missing and c.name != "department"]
     if required:
         comments.append(
@@ -519,7 +515,7 @@ def init_company(
     proposal = None
     if exports:
         read = [export for text in exports for export in read_export(text)]
-        names = Counter(e.path.name for e in {id(e.path): e for e in read if e.path is not None}.values())
+        names = Counter(path.name for path in {e.path.resolve() for e in read if e.path is not None})
         twice = [n for n, count in names.items() if count > 1]
         if twice:
             raise UsageError(f"--from: two exports named {twice[0]}; data/ keeps one file of each name, rename one")

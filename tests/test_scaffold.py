@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -342,3 +343,54 @@ def test_init_from_exports_proposes_entries_that_validate_names_until_confirmed(
     # the codes of satisfied are the person's to map (the comment above the entry names them): never guessed
     assert [(p.column, p.value) for p in data.table("complaints").problems] == [("satisfied", "Y"), ("satisfied", "N")]
     assert "# satisfied ('Satisfied?') holds 'Y' (1 rows), 'N' (1 rows), which are no yes/no words" in text
+
+
+@pytest.mark.parametrize(
+    ("cells", "comment"),
+    [
+        pytest.param(
+            {"received_at": ["07/06/2026 09:12"]},
+            "received_at ('received_at') holds '07/06/2026 09:12', which is not written YYYY-MM-DD HH:MM[:SS]",
+            id="a date format to give",
+        ),
+        pytest.param({"received_at": ["2026-07-06 09:12"]}, None, id="ISO timestamps need nothing"),
+        pytest.param({"received_at": [datetime(2026, 7, 6, 9, 12)]}, None, id="typed timestamps need nothing"),
+        pytest.param(
+            {"satisfied": ["Y"]}, "satisfied ('satisfied') holds 'Y' (1 rows), which are no yes/no words", id="codes"
+        ),
+        pytest.param({"satisfied": ["是"]}, None, id="a yes/no word"),
+        pytest.param(
+            {"department": [101]}, "department values in 'department': '101' (1 rows)", id="a number as department"
+        ),
+    ],
+)
+def test_what_the_cells_need_is_named_above_the_entry(cells: dict[str, list[object]], comment: str | None) -> None:
+    row = {"complaint_id": ["K1"], "department": ["cs-east"], "received_at": ["2026-07-06 09:12"], **cells}
+    frame = pd.DataFrame({**row, "resolved_at": [None], "satisfied": cells.get("satisfied", [None])})
+    (placed,) = propose([_export("complaints.csv", frame)], TEMPLATE, "cs-east").placed
+    said = [line for line in placed.comments if comment is not None and line.startswith(comment)]
+    if comment is None:
+        assert not any("which" in line for line in placed.comments), placed.comments
+    else:
+        assert said, placed.comments
+
+
+def test_two_exports_of_one_name_are_refused(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        DEMO_COMPLAINTS.to_csv(tmp_path / folder / "complaints.csv", index=False)
+    result = kpi(
+        "init", str(tmp_path / "new"), "--from", *(str(tmp_path / f / "complaints.csv") for f in "ab"), in_process=True
+    )
+    assert result.returncode == 2
+    assert "--from: two exports named complaints.csv; data/ keeps one file of each name" in result.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_init_lists_what_it_could_not_place(tmp_path: Path) -> None:
+    pd.DataFrame({"a": [1], "b": [2]}).to_csv(tmp_path / "foo.csv", index=False)
+    result = kpi("init", str(tmp_path / "new"), "--from", str(tmp_path / "foo.csv"), in_process=True)
+    assert result.returncode == 0, result.stderr
+    assert f"not placed: {tmp_path / 'foo.csv'}: its headers (a, b) match no table's columns" in result.stdout
+    assert "# not placed:" in (tmp_path / "new" / "company.yaml").read_text(encoding="utf-8")
+    assert load_params(tmp_path / "new" / "params" / "my-department.yaml").base.tables == {}
