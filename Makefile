@@ -42,7 +42,7 @@ pdf-deps:
 #   at 1400 and 420 px wide, into outputs/$(PERIOD)/screenshots/ (after make demo; make pdf-deps installs Chromium)
 screenshots: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { echo "Chromium is not installed: run 'make pdf-deps' (Debian's chromium) first" >&2; exit 1; }
-	$(BIN)/python -m kpi_lib.browser outputs/$(PERIOD)
+	$(BIN)/python -m kpi_lib.reports.browser outputs/$(PERIOD)
 
 # make bench — the figures of issue 10 (bench/results.md, bench/results.json); a full run takes long on 2 cores:
 #   make bench BENCH_ARGS="--quick"   (tiny sizes) or BENCH_ARGS="--departments 20 --skip-big"

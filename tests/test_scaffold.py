@@ -11,11 +11,11 @@ import pytest
 from openpyxl import Workbook
 
 from kpi_lib import load_params
-from kpi_lib.errors import Code, ParamsError
-from kpi_lib.scaffold import Export, match_columns, propose, relocated_url, squeezed
-from kpi_lib.schemas import LINE_PREFIX
-from kpi_lib.tables import DataFolder
-from kpi_lib.template import Column, TableSpec, Text, load_template
+from kpi_lib.base.errors import Code, ParamsError
+from kpi_lib.batch.scaffold import Export, match_columns, propose, relocated_url, squeezed
+from kpi_lib.inputs.schemas import LINE_PREFIX
+from kpi_lib.inputs.tables import DataFolder
+from kpi_lib.inputs.template import Column, TableSpec, Text, load_template
 
 from .conftest import kpi
 
@@ -335,7 +335,7 @@ def test_init_from_exports_proposes_entries_that_validate_names_until_confirmed(
     assert department.base.tables["key_accounts"].sheet == "Accounts"
     assert department.base.tables["revisits"].sql is not None
     assert "budgets" not in department.base.tables  # its name and headers are the table's: read as it is
-    from kpi_lib.period import Period
+    from kpi_lib.inputs.period import Period
 
     data = DataFolder.of(department, Period.parse("2026-Q4"))
     for table in ("key_accounts", "policy_plan", "budgets", "revisits"):

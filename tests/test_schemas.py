@@ -9,11 +9,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from kpi_lib import yamlfile
-from kpi_lib.company import NOT_IN_COMPANY
-from kpi_lib.params import Params
-from kpi_lib.schemas import KINDS, LINE_PREFIX, TemplateFile, schema, schema_files
-from kpi_lib.template import template_path
+from kpi_lib.base import yamlfile
+from kpi_lib.inputs.company import NOT_IN_COMPANY
+from kpi_lib.inputs.params import Params
+from kpi_lib.inputs.schemas import KINDS, LINE_PREFIX, TemplateFile, schema, schema_files
+from kpi_lib.inputs.template import template_path
 
 from .conftest import kpi
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from kpi_lib.audit import read_log
+from kpi_lib.audit.trail import read_log
 from kpi_lib.cli import app
 
 TUTORIAL = Path(__file__).resolve().parent.parent / "docs" / "tutorial.md"
