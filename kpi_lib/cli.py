@@ -902,7 +902,7 @@ def init(
         ),
     ] = False,
     exports: Annotated[
-        list[str] | None, typer.Argument(help="With --from: the exports to map.", metavar="[EXPORT]...")
+        list[str] | None, typer.Argument(help="With --from: the exports to map.", metavar="EXPORT")
     ] = None,
 ) -> None:
     """Start a company folder without the demo: company.yaml, params/<department>.yaml, an empty data/ and a README.

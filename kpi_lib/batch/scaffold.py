@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from ..base import yamlfile
 from ..base.errors import UsageError
@@ -168,9 +169,9 @@ def read_export(text: str) -> list[Export]:
         if path.suffix.lower() != ".xlsx":
             raw = read_raw(path)
             return [Export(str(path), [str(h) for h in raw.frame.columns], raw.frame, path=path)]
-        from openpyxl import load_workbook
-
-        names = load_workbook(path, read_only=True).sheetnames
+        book = load_workbook(path, read_only=True)
+        names = list(book.sheetnames)
+        book.close()
         found = []
         for name in names:
             try:
@@ -253,10 +254,15 @@ def _values_line(found: Counter[str]) -> str:
     return f"{shown}{more}"
 
 
+def _blank(value: Any) -> bool:
+    """No value: None, NaN, pandas' NA or NaT."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
 def _texts(cells: pd.Series, *, text_only: bool = False) -> list[str]:
     """The non-empty cells of a column as text, stripped; `text_only`: only the cells that are text (a workbook's
     dates and a Parquet file's timestamps are typed, and never need a format)."""
-    kept = (v for v in cells if isinstance(v, str) or not (text_only or v is None or v != v))
+    kept = (v for v in cells if isinstance(v, str) or not (text_only or _blank(v)))
     return [t for t in (cell_text(v).strip() for v in kept) if t]
 
 
@@ -282,7 +288,7 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
         comments.append(f"department values in {header!r}: {_values_line(found) or 'none'}")
         if department in found:
             comments.append(f"the rows of {department} are this department's")
-        if department not in found:
+        else:
             if len(found) == 1:
                 code = next(iter(found))
                 columns["department"] = header
@@ -409,9 +415,9 @@ def _company_text(root: Path, proposal: Proposal | None) -> str:
     entries = [p for p in proposal.placed if p.entry]
     for p in proposal.placed:
         if not p.entry:
-            lines.append(
-                f"# {p.export.shown}: read as table {p.table} as it is (data/{p.export.path.name if p.export.path else ''})"
-            )
+            copied = f" (data/{p.export.path.name})" if p.export.path is not None else ""
+            lines.append(f"# {p.export.shown}: read as table {p.table} as it is{copied}")
+            lines += [f"#   {line}" for line in p.comments if not line.startswith(("department values", "the rows of"))]
     for line in proposal.unplaced:
         lines.append(f"# not placed: {line}")
     if entries:
