@@ -77,6 +77,9 @@ def test_the_schema_has_every_key_the_model_accepts(kind: str, keys: set[str]) -
         ("params", {"department": "d", "company": "c.yaml", "colour": "red"}, False),  # unknown key
         ("company", {"data": "data", "suggested": {"tables.complaints": "from tickets.csv"}}, True),
         ("company", {"department": "d"}, False),  # a department's own key
+        ("company", {"indicators": {"CS04": {"sla": "24h", "step": 1}}}, True),  # the weight is the department's
+        ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"weight": 8}}}, True),
+        ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"wieght": 8}}}, False),
         ("company", {"policy": {"step_rounding": "sometimes"}}, False),
     ],
 )

@@ -14,7 +14,9 @@ The schemas come from the models that read the files, so they never drift:
 
 - params: `params.Params` (pydantic's `model_json_schema()`), plus `company`,
   the one key `load_params` reads before the model; `department` is required,
-  and `data` and `indicators` unless a company file gives them;
+  and `data` and `indicators` unless a company file gives them; no key of an
+  indicator is required (a company file may give some, the department the rest:
+  `kpi validate` checks the merged whole);
 - company: the same keys without a department's own (`company.NOT_IN_COMPANY`),
   none required;
 - template: `TemplateFile` below, the shape `template.load_template` reads (a
@@ -140,6 +142,8 @@ def schema(kind: str) -> dict[str, Any]:
     if kind == "template":
         return _comment(TemplateFile.model_json_schema(), kind)
     base = Params.model_json_schema()
+    # An indicator's keys may come from both files (the company gives sla, the department weight): none required here.
+    base["$defs"]["IndicatorParams"].pop("required", None)
     if kind == "params":
         document = copy.deepcopy(base)
         document["title"] = "Params"
