@@ -327,6 +327,9 @@ def test_init_from_exports_proposes_entries_that_validate_names_until_confirmed(
     assert all(p.file == str((root / "company.yaml").resolve()) and p.message.startswith("line ") for p in unconfirmed)
     assert "delete this line under suggested: to confirm it" in unconfirmed[0].message
     assert refused.value.problems == unconfirmed  # nothing else is wrong with the files
+    checked = kpi("validate", str(root / "params" / "cs-east.yaml"), in_process=True)
+    assert checked.returncode == 1
+    assert checked.stderr.count("suggested.tables.") == 4 and checked.stderr.startswith("kpi: ")
 
     text = (root / "company.yaml").read_text(encoding="utf-8")
     (root / "company.yaml").write_text(text.split("# Each line below names")[0], encoding="utf-8")
