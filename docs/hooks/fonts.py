@@ -1,0 +1,36 @@
+"""A MkDocs hook: the CJK font the site's pages need, cut to the characters they use.
+
+The site uses the reader's system fonts (`theme.font: false`: nothing is fetched from the web),
+and a machine without a CJK font would show the Chinese of these pages (绩效量化考核, 部门 …)
+as empty boxes. After the build, `on_post_build` collects every non-ASCII character of the
+built pages and writes `stylesheets/cjk.css`: an @font-face rule embedding Noto Sans CJK SC
+(the font the reports embed) cut to exactly those characters, as a data URL, so it loads from
+file:// too. `stylesheets/extra.css` puts it first in the font stacks.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from kpi_lib.charts import cjk_font_path
+from kpi_lib.reports import FONT_FAMILY, font_subset, page_characters
+
+CSS = "stylesheets/cjk.css"
+
+
+def on_post_build(config: Any) -> None:
+    site = Path(config["site_dir"])
+    texts = (page.read_text(encoding="utf-8") for page in sorted(site.rglob("*.html")))
+    chars = page_characters(texts)
+    css = site / CSS
+    css.parent.mkdir(parents=True, exist_ok=True)
+    if not chars or cjk_font_path() is None:
+        css.write_text("/* no CJK font needed (or the font package is missing) */\n", encoding="utf-8")
+        return
+    encoded = base64.b64encode(font_subset(chars)).decode("ascii")
+    css.write_text(
+        f'@font-face {{font-family: "{FONT_FAMILY}"; src: url(data:font/woff2;base64,{encoded}) format("woff2")}}\n',
+        encoding="utf-8",
+    )
