@@ -288,7 +288,17 @@ def key_words() -> dict[str, dict[str, dict[str, str]]]:
 
 
 def _cell(text: str) -> str:
+    """Text for inside a table cell's code span: one line, no column bar."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _prose(text: str) -> str:
+    """Text from the code for a table cell or paragraph: markup characters shown as written outside its code spans
+    (`outputs/<period>/` is not an HTML tag)."""
+    parts = _cell(text).split("`")
+    for i in range(0, len(parts), 2):  # outside the backticks
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+    return "`".join(parts)
 
 
 def _example(value: Any) -> str:
@@ -310,7 +320,7 @@ def _key_table(kind: str, words: Mapping[str, Mapping[str, str]]) -> list[str]:
         example = _example(entry.get("example", ""))
         lines.append(
             f"| `{_cell(key.path)}` | {_cell(key.type)}{default} "
-            f"| {_cell(entry.get('meaning', ''))}{f'<br>e.g. {example}' if example else ''} |"
+            f"| {_prose(entry.get('meaning', ''))}{f'<br>e.g. {example}' if example else ''} |"
         )
     return lines
 
@@ -406,7 +416,9 @@ def tables_page() -> str:
     for ind in template.indicators:
         rate = ind.rate.as_dict()
         reads = ", ".join(
-            f"{k} `{v}`" if not isinstance(v, dict) else "filter " + ", ".join(f"`{c}` = `{x}`" for c, x in v.items())
+            f"{k} `{v}`"
+            if not isinstance(v, dict)
+            else "filter " + ", ".join(f"`{c}` = `{_yaml_scalar(x)}`" for c, x in v.items())
             for k, v in rate.items()
             if k not in ("kind", "table")
         )
@@ -415,6 +427,11 @@ def tables_page() -> str:
             f"| `{ind.table}` | {_cell(reads)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _yaml_scalar(value: object) -> str:
+    """A filter value as the template writes it (`true`, not Python's `True`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _commands() -> Iterator[tuple[str, Any]]:
@@ -456,7 +473,7 @@ def commands_page() -> str:
         "found by `kpi verify`; 2 bad usage (one line naming the option and the value, pointing at the",
         "command's help).",
         "",
-        f"`kpi --version` prints the version. {root.help or ''}",
+        f"`kpi --version` prints the version. {_prose(root.help or '')}",
         "",
     ]
     for name, command in _commands():
@@ -478,7 +495,7 @@ def commands_page() -> str:
                 if not getattr(p, "is_flag", False):
                     form += " *value*"
             default = "**required**" if p.required else _shown_default(p)
-            rows.append(f"| {form} | {default} | {_cell(getattr(p, 'help', None) or '')} |")
+            rows.append(f"| {form} | {default} | {_prose(getattr(p, 'help', None) or '')} |")
         if rows:
             lines += ["| option | default | what |", "|---|---|---|", *rows, ""]
     return "\n".join(lines)
@@ -486,13 +503,13 @@ def commands_page() -> str:
 
 def _cell_block(text: str) -> str:
     """A command's help as Markdown paragraphs (typer's \\b markers and single newlines folded)."""
-    paragraphs = [" ".join(part.replace("\b", "").split()) for part in text.split("\n\n")]
+    paragraphs = [_prose(" ".join(part.replace("\b", "").split())) for part in text.split("\n\n")]
     return "\n\n".join(p for p in paragraphs if p)
 
 
 def _shown_default(p: Any) -> str:
     value = p.default
-    if value is None or value is False or value == () or value == []:
+    if value is None or value is False or value in ((), [], ""):
         return "—"
     if getattr(p, "is_flag", False) and value is True:
         return "on"
@@ -512,7 +529,7 @@ def problems_page() -> str:
         "",
         "| code | meaning |",
         "|---|---|",
-        *(f"| `{code.value}` | {_cell(code.meaning)} |" for code in Code),
+        *(f"| `{code.value}` | {_prose(code.meaning)} |" for code in Code),
         "",
     ]
     return "\n".join(lines)
@@ -537,35 +554,41 @@ def outputs_page() -> str:
         "`kpi run --period P` writes `outputs/P/` (another folder with `--out`).",
         "",
         "```text",
-        *TREE.strip("\n").splitlines(),
+        *tree(),
         "```",
         "",
         "| name | what it is |",
         "|---|---|",
     ]
     for const, name in names.items():
-        lines.append(f"| `{_cell(name)}` | {_cell(words.get(const, ''))} |")
+        lines.append(f"| `{_cell(name)}` | {_prose(words.get(const, ''))} |")
     return "\n".join([*lines, ""])
 
 
-TREE = f"""
-outputs/<period>/
-├── {layout.INDEX}, {layout.SUMMARY_CSV}, {layout.SUMMARY_XLSX}, {layout.MANIFEST}
-├── {layout.PDFS}/<department>/<report>.pdf        (kpi pdf, kpi run --pdf)
-├── {layout.SCREENSHOTS}/                            (make screenshots)
-├── {layout.SOURCES}/<sha256>.<csv|xlsx|parquet>
-├── {layout.LOCK}, {layout.KERNELS_LOG}
-└── <department>/
-    ├── <group>.ipynb, <group>.html, <group>.audit.html      one set per group of the template
-    ├── {layout.SCORECARD}.ipynb, {layout.SCORECARD}.html, {layout.SCORECARD}.audit.html, {layout.SCORECARD_XLSX}
-    ├── {layout.RESULT}, {layout.DEPARTMENT}, {layout.MANIFEST}      ({layout.ERROR} instead of {layout.RESULT} when it failed)
-    ├── {layout.ROWS}/<indicator>.csv
-    ├── {layout.SIGNOFFS}, {layout.HISTORY}/<time>/           after kpi sign; a forced re-run of a signed department
-    └── {layout.INPUTS}/
-        ├── {layout.PARAMS_COPY}, {layout.COMPANY_COPY}, {layout.TEMPLATE_COPY}, {layout.SOURCES_JSON}
-        ├── {layout.PARTITIONS}/<table>.parquet
-        └── {layout.ADAPTERS}/
-"""
+def tree() -> list[str]:
+    """The output tree drawn with the layout module's names, each branch's comment aligned."""
+    L = layout
+    rows = [
+        ("outputs/<period>/", ""),
+        (f"├── {L.INDEX}, {L.SUMMARY_CSV}, {L.SUMMARY_XLSX}, {L.MANIFEST}", ""),
+        (f"├── {L.PDFS}/<department>/<report>.pdf", "kpi pdf, kpi run --pdf"),
+        (f"├── {L.SCREENSHOTS}/", "make screenshots"),
+        (f"├── {L.SOURCES}/<sha256>.<csv|xlsx|parquet>", "every full input, stored once"),
+        (f"├── {L.LOCK}, {L.KERNELS_LOG}", ""),
+        ("└── <department>/", ""),
+        ("    ├── <group>.ipynb, <group>.html, <group>.audit.html", "one set per group of the template"),
+        (f"    ├── {L.SCORECARD}.ipynb, {L.SCORECARD}.html, {L.SCORECARD}.audit.html", ""),
+        (f"    ├── {L.SCORECARD_XLSX}, {L.RESULT}, {L.DEPARTMENT}, {L.MANIFEST}", f"{L.ERROR} when it failed"),
+        (f"    ├── {L.ROWS}/<indicator>.csv", ""),
+        (f"    ├── {L.SIGNOFFS}, {L.HISTORY}/<time>/", "after kpi sign; kpi run --force"),
+        (f"    └── {L.INPUTS}/", ""),
+        (f"        ├── {L.PARAMS_COPY}, {L.COMPANY_COPY}, {L.TEMPLATE_COPY}, {L.SOURCES_JSON}", ""),
+        (f"        ├── {L.PARTITIONS}/<table>.parquet", "the department's own rows"),
+        (f"        └── {L.ADAPTERS}/", ""),
+    ]
+    width = max(len(entry) for entry, _ in rows) + 3
+    return [f"{entry:<{width}}{comment}".rstrip() for entry, comment in rows]
+
 
 GENERATORS = {
     "params": params_page,
