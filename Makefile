@@ -63,8 +63,8 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD) $(BENCH_ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check kpi_lib tests benchmarks
-	$(BIN)/ruff format --check kpi_lib tests benchmarks
+	$(BIN)/ruff check kpi_lib tests benchmarks docs/hooks
+	$(BIN)/ruff format --check kpi_lib tests benchmarks docs/hooks
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest

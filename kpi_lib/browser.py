@@ -240,7 +240,9 @@ def screenshots(period_dir: Path, out: Path | None = None, widths: Iterable[int]
 
 def readme_picture(period_dir: Path, png: Path) -> Path:
     """The README's picture: the scorecard of the first department in English (else the first), its top part."""
-    folders = sorted(p for p in period_dir.iterdir() if (p / DEPARTMENT).is_file() and (p / reader_html(SCORECARD)).is_file())
+    folders = sorted(
+        p for p in period_dir.iterdir() if (p / DEPARTMENT).is_file() and (p / reader_html(SCORECARD)).is_file()
+    )
     if not folders:
         raise KpiError(f"{period_dir}: no department with a scorecard; run `make demo` first")
     english = [f for f in folders if json.loads((f / DEPARTMENT).read_text(encoding="utf-8")).get("lang") == "en"]

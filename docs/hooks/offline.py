@@ -15,9 +15,11 @@ from typing import Any
 
 REMOTE = r"""(?:https?:)?//"""
 HTML_RESOURCE = re.compile(
-    r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*?\bsrc\s*=\s*["']?""" + REMOTE
+    r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*?\bsrc\s*=\s*["']?"""
+    + REMOTE
     + r"""|<link\b(?=[^>]*\brel\s*=\s*["']?(?:stylesheet|preload|prefetch|preconnect|icon|modulepreload|dns-prefetch))"""
-    + r"""[^>]*?\bhref\s*=\s*["']?""" + REMOTE,
+    + r"""[^>]*?\bhref\s*=\s*["']?"""
+    + REMOTE,
     re.IGNORECASE,
 )
 CSS_RESOURCE = re.compile(r"""url\(\s*["']?""" + REMOTE + r"""|@import\s+(?:url\()?\s*["']?""" + REMOTE, re.IGNORECASE)

@@ -47,7 +47,19 @@ from kpi_lib.template import (
 
 HERE = Path(__file__).parent
 # The indicator keys the template loader asks for (`need`, and weight, methods and rate checked on their own).
-INDICATOR_REQUIRED = ("id", "group", "name", "statement", "direction", "weight", "rule", "schedule", "methods", "formula", "rate")
+INDICATOR_REQUIRED = (
+    "id",
+    "group",
+    "name",
+    "statement",
+    "direction",
+    "weight",
+    "rule",
+    "schedule",
+    "methods",
+    "formula",
+    "rate",
+)
 KEYS = HERE / "keys.yaml"
 PAGES = ("params", "tables", "commands", "problems", "outputs")
 
@@ -92,7 +104,7 @@ def template_schema() -> dict[str, Any]:
                 "filter": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
             }
             rate |= {name: {"type": "string"} for name in RATE_COLUMNS}
-            assert set(rate) == {f.name for f in fields(RateSpec)}  # noqa: S101 (a docs build check)
+            _same_keys("rate", set(rate), {f.name for f in fields(RateSpec)})
             indicator[f.name] = {"type": "object", "properties": rate, "required": ["kind", "table"]}
         else:
             indicator[f.name] = {"type": "string"}
@@ -115,7 +127,7 @@ def template_schema() -> dict[str, Any]:
         "key": {"type": "array", "items": {"type": "string"}},
         "order": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
     }
-    assert set(table) == {f.name for f in fields(TableSpec)} - {"name"}  # noqa: S101
+    _same_keys("table", set(table), {f.name for f in fields(TableSpec)} - {"name"})
     return {
         "title": "kpi-appraisal template",
         "type": "object",
@@ -141,6 +153,14 @@ def template_schema() -> dict[str, Any]:
         },
         "required": ["groups", "tables", "indicators"],
     }
+
+
+def _same_keys(what: str, described: set[str], loaded: set[str]) -> None:
+    """Stop the build when the template loader fills a field this schema does not describe (or the reverse)."""
+    if described != loaded:
+        raise ValueError(
+            f"template {what}: the reference describes {sorted(described)}, the loader fills {sorted(loaded)}"
+        )
 
 
 def params_schema() -> dict[str, Any]:
