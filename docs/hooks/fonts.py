@@ -3,7 +3,7 @@
 The site uses the reader's system fonts (`theme.font: false`: nothing is fetched from the web),
 and a machine without a CJK font would show the Chinese of these pages (绩效量化考核, 部门 …)
 as empty boxes. After the build, `on_post_build` collects every non-ASCII character of the
-built pages and writes `stylesheets/cjk.css`: an @font-face rule embedding Noto Sans CJK SC
+built pages that need it and writes `stylesheets/cjk.css`: an @font-face rule embedding Noto Sans CJK SC
 (the font the reports embed) cut to exactly those characters, as a data URL, so it loads from
 file:// too. `stylesheets/extra.css` puts it first in the font stacks.
 """
@@ -18,12 +18,27 @@ from kpi_lib.charts import cjk_font_path
 from kpi_lib.reports import FONT_FAMILY, font_subset, page_characters
 
 CSS = "stylesheets/cjk.css"
+# Only Chinese needs the font: ideographs, CJK punctuation and full-width forms. Latin text and symbols
+# such as × − → Σ keep the system font (the CJK font draws them full-width).
+CJK_RANGES = (
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x303F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),
+)
+
+
+def cjk(chars: str) -> str:
+    """The characters of `chars` that need the CJK font."""
+    return "".join(c for c in chars if any(low <= ord(c) <= high for low, high in CJK_RANGES))
 
 
 def on_post_build(config: Any) -> None:
     site = Path(config["site_dir"])
     texts = (page.read_text(encoding="utf-8") for page in sorted(site.rglob("*.html")))
-    chars = page_characters(texts)
+    chars = cjk(page_characters(texts))
     css = site / CSS
     css.parent.mkdir(parents=True, exist_ok=True)
     if not chars or cjk_font_path() is None:
