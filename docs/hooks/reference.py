@@ -61,6 +61,8 @@ INDICATOR_REQUIRED = (
     "rate",
 )
 KEYS = HERE / "keys.yaml"
+ROOT = HERE.parent.parent
+EXAMPLE = ROOT / "params" / "cs-west.yaml"  # the demo's English department, as `kpi demo` writes it
 PAGES = ("params", "tables", "commands", "problems", "outputs")
 
 # -- JSON Schemas ------------------------------------------------------------------------------------------------
@@ -366,6 +368,12 @@ def params_page() -> str:
             "One file per department. How the values are used: [Concepts](../concepts.md).",
             "",
             *_key_table("params", words["params"]),
+            "",
+            f"A complete example: the demo's West service desk (`{EXAMPLE.relative_to(ROOT)}`, written by `kpi demo`).",
+            "",
+            "```yaml",
+            EXAMPLE.read_text(encoding="utf-8").rstrip("\n"),
+            "```",
             "",
             "## Company file",
             "",
