@@ -18,6 +18,7 @@ when a key the models accept has no words there (or words name a key that is gon
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -29,6 +30,7 @@ import yaml
 from kpi_lib import layout
 from kpi_lib.cli import app
 from kpi_lib.company import NOT_IN_COMPANY
+from kpi_lib.demo import write_demo
 from kpi_lib.errors import Code
 from kpi_lib.params import Params
 from kpi_lib.template import (
@@ -61,8 +63,6 @@ INDICATOR_REQUIRED = (
     "rate",
 )
 KEYS = HERE / "keys.yaml"
-ROOT = HERE.parent.parent
-EXAMPLE = ROOT / "params" / "cs-west.yaml"  # the demo's English department, as `kpi demo` writes it
 PAGES = ("params", "tables", "commands", "problems", "outputs")
 
 # -- JSON Schemas ------------------------------------------------------------------------------------------------
@@ -369,10 +369,10 @@ def params_page() -> str:
             "",
             *_key_table("params", words["params"]),
             "",
-            f"A complete example: the demo's West service desk (`{EXAMPLE.relative_to(ROOT)}`, written by `kpi demo`).",
+            "A complete example: the demo's West service desk, `params/cs-west.yaml` as `kpi demo` writes it.",
             "",
             "```yaml",
-            EXAMPLE.read_text(encoding="utf-8").rstrip("\n"),
+            demo_params("cs-west").rstrip("\n"),
             "```",
             "",
             "## Company file",
@@ -394,6 +394,13 @@ def params_page() -> str:
             "",
         ]
     )
+
+
+def demo_params(department: str) -> str:
+    """A demo department's params file exactly as `kpi demo` writes it (into a folder of its own)."""
+    with tempfile.TemporaryDirectory(prefix="kpi-docs-") as tmp:
+        written = {path.stem: path for path in write_demo(Path(tmp))}
+        return written[department].read_text(encoding="utf-8")
 
 
 def tables_page() -> str:
