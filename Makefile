@@ -45,7 +45,7 @@ pdf-deps:
 #   at 1400 and 420 px wide, into outputs/$(PERIOD)/screenshots/ (after make demo; make pdf-deps installs Chromium)
 screenshots: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { echo "Chromium is not installed: run 'make pdf-deps' (Debian's chromium) first" >&2; exit 1; }
-	$(BIN)/python -m kpi_lib.browser outputs/$(PERIOD) --readme docs/images/scorecard.png
+	$(BIN)/python -m kpi_lib.reports.browser outputs/$(PERIOD) --readme docs/images/scorecard.png
 
 # make docs — the documentation site into site/ (git-ignored), --strict: a broken link, a missing page or a
 #   reference page that does not build fails. The Reference pages are generated from the code (docs/hooks/).

@@ -3,12 +3,12 @@
 Rooted at the project (params/, data/, outputs/ reachable), opening lab/scorecard.ipynb, a
 git-ignored working copy of notebooks/scorecard.ipynb; saves into notebooks/ are refused, so
 the committed notebooks stay clean; `kpi` on PATH in Lab's terminal; starts as root too.
-The settings and why: kpi_lib/lab.py (`configure`).
+The settings and why: kpi_lib/batch/lab.py (`configure`).
 """
 
 from pathlib import Path
 
-from kpi_lib.lab import configure
+from kpi_lib.batch.lab import configure
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821 - Jupyter's config loader provides it
 for line in configure(c, Path(__file__).resolve().parent):

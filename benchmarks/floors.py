@@ -1,6 +1,6 @@
 """The floors `make bench` compares kpi with: the same work written plainly, without notebooks.
 
-- `in_process`: every department scored in one process with `kpi_lib.appraisal`
+- `in_process`: every department scored in one process with `kpi_lib.scoring.appraisal`
   (load params, `appraise`), departments that share a data folder sharing its
   `DataFolder`, so each table is read and validated once: the lower bound of
   what `kpi run` can cost for scoring alone (no notebooks, reports or audit).
@@ -160,9 +160,9 @@ def arrow(params_path: Path, period: str) -> dict[str, Any]:
 
 
 def in_process(params: Sequence[Path], period: str) -> dict[str, Any]:
-    """Every department scored in this process (`kpi_lib.appraisal.appraise`), tables shared per data folder."""
+    """Every department scored in this process (`kpi_lib.scoring.appraisal.appraise`), tables shared per data folder."""
     from kpi_lib import Period, appraise, load_params
-    from kpi_lib.tables import DataFolder
+    from kpi_lib.inputs.tables import DataFolder
 
     window_ = Period.parse(period)
     shared: dict[tuple[str, ...], DataFolder] = {}

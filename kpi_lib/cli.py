@@ -1,4 +1,4 @@
-"""The `kpi` command (SPEC §7). Exit 0 on success, 1 when any department failed, 2 on bad usage.
+"""The `kpi` command (docs: reference/cli). Exit 0 on success, 1 when any department failed, 2 on bad usage.
 
 Errors are printed to stderr as one readable line each (`kpi: <file>: row …`),
 never as a traceback: `main()` runs the typer app in non-standalone mode and
@@ -34,35 +34,34 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
-from typer._click.exceptions import BadParameter, MissingParameter, NoArgsIsHelpError, NoSuchOption
 from typer.exceptions import TyperException
 
 from . import __version__
-from . import template as templates
-from .appraisal import Scorecard, appraise, tables_needed
-from .audit import read_log, record_pdfs, refresh_pdfs, verify_period
-from .audit import sign as sign_off
-from .consistency import lines as consistency_lines
-from .demo import write_demo
-from .diff import diff_runs
-from .errors import InternalError, KpiError, UsageError, problem_lines
-from .explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
-from .exports import chromium, html_to_pdf
-from .files import refuse_replacing, write_atomic
-from .importer import import_sheet, write_import
-from .layout import DEPARTMENT, ERROR, HISTORY, MANIFEST, PDFS
-from .lock import PeriodLock
-from .messages import both, say
-from .numbers import plain
-from .params import Department, load_params
-from .period import FIRST_YEAR, LAST_YEAR, Period
-from .runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, PeriodsRun, all_params, run_periods
-from .schedule import ICS_PRODID, Task, findings, tasks, to_ics
-from .scope import Scope
-from .tables import DataFolder, note_lines
-from .template import load_template
-from .workdays import DEFAULT_CALENDAR, UnknownCalendar, calendar_of
-from .workers import dask_executor, local_executor
+from .audit.consistency import lines as consistency_lines
+from .audit.diff import diff_runs
+from .audit.trail import read_log, record_pdfs, refresh_pdfs, verify_period
+from .audit.trail import sign as sign_off
+from .base.errors import InternalError, KpiError, UsageError, problem_lines
+from .base.files import refuse_replacing, write_atomic
+from .base.layout import DEPARTMENT, ERROR, HISTORY, MANIFEST, PDFS
+from .base.messages import both, say
+from .base.numbers import plain
+from .batch.demo import write_demo
+from .batch.importer import import_sheet, write_import
+from .batch.lock import PeriodLock
+from .batch.runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, PeriodsRun, all_params, run_periods
+from .batch.workers import dask_executor, local_executor
+from .inputs import template as templates
+from .inputs.params import Department, load_params
+from .inputs.period import FIRST_YEAR, LAST_YEAR, Period
+from .inputs.scope import Scope
+from .inputs.tables import DataFolder, note_lines
+from .inputs.template import load_template
+from .inputs.workdays import DEFAULT_CALENDAR, UnknownCalendar, calendar_of
+from .reports.exports import chromium, html_to_pdf
+from .scoring.appraisal import Scorecard, appraise, tables_needed
+from .scoring.schedule import ICS_PRODID, Task, findings, tasks, to_ics
+from .words.explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
 
 if TYPE_CHECKING:
     from rich.progress import Task as BarTask
@@ -904,14 +903,25 @@ def _plain(message: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def is_a(exc: BaseException, kind: str) -> bool:
+    """Whether typer raised its usage error `kind` (`MissingParameter`, `NoSuchOption`, `NoArgsIsHelpError`).
+
+    typer keeps those classes in a private module (only `typer.BadParameter` and
+    `typer.exceptions.TyperException` are public), so they are told by class name,
+    the way typer's own `rich_utils` tells `NoArgsIsHelpError`, never imported."""
+    return any(cls.__name__ == kind for cls in type(exc).__mro__)
+
+
 def usage_line(exc: Exception, args: list[str]) -> str:
     """The one line of a usage error: what is wrong, then `; see '<command> --help'`."""
-    if isinstance(exc, MissingParameter) and exc.param is not None:
-        what = f"missing {exc.param.param_type_name} {_param_name(exc.param)}"
-    elif isinstance(exc, NoSuchOption):
-        maybe = f" (did you mean {' or '.join(sorted(exc.possibilities))}?)" if exc.possibilities else ""
-        what = f"no such option {exc.option_name}{maybe}"
-    elif isinstance(exc, BadParameter) and exc.param is not None:
+    param = getattr(exc, "param", None)
+    if is_a(exc, "MissingParameter") and param is not None:
+        what = f"missing {param.param_type_name} {_param_name(param)}"
+    elif is_a(exc, "NoSuchOption"):
+        possibilities = getattr(exc, "possibilities", None) or []
+        maybe = f" (did you mean {' or '.join(sorted(possibilities))}?)" if possibilities else ""
+        what = f"no such option {getattr(exc, 'option_name', '?')}{maybe}"
+    elif isinstance(exc, typer.BadParameter) and exc.param is not None:
         what = f"{_param_name(exc.param)}: {_plain(exc.message)}"
     elif isinstance(exc, KpiError):
         what = " | ".join(exc.lines())
@@ -945,10 +955,10 @@ def main(argv: list[str] | None = None) -> int:
             for line in exc.lines():
                 _error(line)
         return exc.exit_code
-    except NoArgsIsHelpError as exc:
-        stderr.print(exc.format_message(), markup=False)
-        return 2
     except TyperException as exc:
+        if is_a(exc, "NoArgsIsHelpError"):
+            stderr.print(exc.format_message(), markup=False)
+            return 2
         code = int(getattr(exc, "exit_code", 2))
         _error(usage_line(exc, args) if code == 2 else exc.format_message())
         return code

@@ -51,10 +51,25 @@ from typing import Any
 import pandas as pd
 from IPython.display import HTML, Image, display
 
-from . import charts, clock, executed, lab
-from .appraisal import IndicatorResult, Scorecard, appraise, combine
-from .errors import AuditError, KpiError
-from .explain import (
+from . import executed
+from .base import clock
+from .base.errors import AuditError, KpiError
+from .base.files import git_commit, sha256_file, versions, write_atomic
+from .base.layout import INDEX_LINK, SCORECARD, DepartmentFolder, reader_html, rows_csv
+from .base.messages import say
+from .base.numbers import plain
+from .batch import lab
+from .inputs.params import Department, Params, load_params
+from .inputs.partitions import PartitionFolder
+from .inputs.period import Period
+from .inputs.template import Template
+from .inputs.zones import is_fold_column
+from .reports.exports import csv_cell
+from .reports.history import History, department_history
+from .scoring.appraisal import IndicatorResult, Scorecard, appraise, combine
+from .scoring.result import DepartmentResult, GroupRecord, IndicatorRecord
+from .words import charts
+from .words.explain import (
     cell_text,
     change_text,
     column_label,
@@ -68,20 +83,8 @@ from .explain import (
     status_text,
     value_text,
 )
-from .exports import csv_cell
-from .files import git_commit, sha256_file, versions, write_atomic
-from .history import History, department_history
-from .layout import INDEX_LINK, SCORECARD, DepartmentFolder, reader_html, rows_csv
-from .messages import say
-from .numbers import plain
-from .pages import AUDIT_TAG, render, signoff_html
-from .params import Department, Params, load_params
-from .partitions import PartitionFolder
-from .period import Period
-from .result import DepartmentResult, GroupRecord, IndicatorRecord
-from .sheet import SHEET_KEYS, sheet_row
-from .template import Template
-from .zones import is_fold_column
+from .words.pages import AUDIT_TAG, render, signoff_html
+from .words.sheet import SHEET_KEYS, sheet_row
 
 MIME = executed.MIME
 SAMPLE_ROWS = 10
@@ -320,7 +323,7 @@ class Run:
         return rel
 
     def record(self, card: Scorecard) -> GroupRecord:
-        """Record this group's indicator records (SPEC §7 objects with their explanations), for the scorecard."""
+        """Record this group's indicator records (result objects with their explanations), for the scorecard."""
         record = GroupRecord(
             self.params.department, self.period, self.group, tuple(self._record_of(r, card) for r in card.results)
         )
@@ -578,7 +581,7 @@ def start(
     """Open a notebook's session and show its parameters and provenance (`group` "scorecard" for the scorecard).
 
     `partitions` is the folder of the department's own rows that `kpi run` kept
-    (`inputs/`, see `kpi_lib.partitions`): the group then reads those, never the
+    (`inputs/`, see `kpi_lib.inputs.partitions`): the group then reads those, never the
     company's files. Left out (an analyst's Run All), the data folder is read.
     """
     path = Path(params_path)

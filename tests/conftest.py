@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from _pytest.mark import ParameterSet
 
-from kpi_lib.demo import TABLE_COLUMNS, write_demo
+from kpi_lib.batch.demo import TABLE_COLUMNS, write_demo
 
 # The complete params example of SPEC §5 (CS02 computed from surveys here).
 SPEC_INDICATORS: dict[str, dict[str, Any]] = {
@@ -37,6 +36,7 @@ SPEC_INDICATORS: dict[str, dict[str, Any]] = {
 }
 
 
+PARAMETER_SET = type(pytest.param(None))  # what pytest.param makes (its class is not public API)
 KPI = [sys.executable, "-m", "kpi_lib"]  # the `kpi` command as a user runs it, whatever the PATH
 
 
@@ -63,13 +63,13 @@ def kpi(
     return subprocess.CompletedProcess([*KPI, *argv], code, out.getvalue(), err.getvalue())
 
 
-def fast_sample(cases: Iterable[Any], every: int) -> list[ParameterSet]:
+def fast_sample(cases: Iterable[Any], every: int) -> list[Any]:
     """Table-driven cases as pytest params: all of them run in `make test`, a fixed sample in `make test-fast`.
 
     The first case and every `every`-th after it stay unmarked; the others are marked `slow`. The sample goes by
     position, not chance, so the fast run tries the same cases every time and a failure in it comes back.
     """
-    params = [case if isinstance(case, ParameterSet) else pytest.param(case) for case in cases]
+    params = [case if isinstance(case, PARAMETER_SET) else pytest.param(case) for case in cases]
     return [
         p if n % every == 0 else pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow], id=p.id)
         for n, p in enumerate(params)

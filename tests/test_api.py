@@ -3,7 +3,7 @@
 httpx's `tests/test_exported_members.py` asserts that `__all__` is exactly the sorted
 list of the public names in `vars(httpx)`. Here the same: a name made public in
 `kpi_lib/__init__.py` without being exported fails, and so does a name exported but
-gone, or an `__all__` out of order. Submodules (`kpi_lib.appraisal`, …) are
+gone, or an `__all__` out of order. Submodules (`kpi_lib.scoring.appraisal`, …) are
 attributes of the package once imported, but no part of `__all__`.
 """
 
@@ -77,3 +77,11 @@ def test_a_long_value_is_shortened_to_60_characters() -> None:
         ]
     ).lines()[0]
     assert "x" * 59 + "…" in line and "x" * 60 not in line
+
+
+def test_every_module_by_its_own_name() -> None:
+    # `from kpi_lib import notebook` (as the notebooks say) reaches the module in its layer's folder, for each module.
+    for name, where in kpi_lib._MODULES.items():
+        module = getattr(kpi_lib, name)
+        assert module.__name__ == f"kpi_lib.{where}" and where.endswith("." + name)
+    assert {n for n, v in vars(kpi_lib).items() if isinstance(v, types.ModuleType)} >= {"base", "inputs", "scoring"}

@@ -1,4 +1,4 @@
-"""Appraising one department for one period (kpi_lib/appraisal.py): indicators in order, on_empty, the weighted
+"""Appraising one department for one period (kpi_lib/scoring/appraisal.py): indicators in order, on_empty, the weighted
 total and grade (`combine`), the SPEC §7 objects, and agreement with an independent computation."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kpi_lib import DataError, Period, appraise, combine, load_params, load_template
-from kpi_lib.appraisal import method_of, tables_needed
-from kpi_lib.result import INDICATOR_KEYS, RESULT_KEYS, IndicatorRecord, json_number, json_real
+from kpi_lib.scoring.appraisal import method_of, tables_needed
+from kpi_lib.scoring.result import INDICATOR_KEYS, RESULT_KEYS, IndicatorRecord, json_number, json_real
 
 from . import independent
 from .conftest import Company, fast_sample, messages
@@ -72,7 +72,7 @@ def test_custom_grade_bands(company: Company) -> None:
 
 
 def test_tables_are_read_once_per_department(company: Company, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kpi_lib.tables as tables
+    import kpi_lib.inputs.tables as tables
 
     reads: list[str] = []
     original = tables.read_raw

@@ -20,7 +20,29 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kpi_lib"
-MODULES = {p.stem: p for p in sorted(PACKAGE.glob("*.py")) if p.stem != "__main__"}
+# The layers, lowest first: each package imports only the ones before it (and itself); cli on top of all.
+LAYERS = ["base", "inputs", "scoring", "words", "reports", "audit", "batch"]
+TOP = ["__init__", "__main__", "cli", "notebook"]  # the two front doors: operators (cli) and analysts (notebook)
+
+
+def _key(path: Path) -> str:
+    """`base.errors` for kpi_lib/base/errors.py, `base` for kpi_lib/base/__init__.py, `cli` for kpi_lib/cli.py."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1]) if parts[-1] == "__init__" and len(parts) > 1 else ".".join(parts)
+
+
+MODULES = {_key(p): p for p in sorted(PACKAGE.rglob("*.py")) if "__pycache__" not in p.parts}
+
+
+def _path(name: str) -> str:
+    return str(MODULES[name].relative_to(PACKAGE.parent))
+
+
+def layer_of(name: str) -> int:
+    """The module's place in LAYERS (len(LAYERS) for the top: the package itself, `__main__`, `cli`)."""
+    first = name.split(".")[0]
+    return LAYERS.index(first) if first in LAYERS else len(LAYERS)
+
 
 # Third-party imports deferred into functions, with why (each costs start-up time or is optional).
 DEFERRED = {
@@ -55,22 +77,37 @@ def _type_checking_only(tree: ast.Module) -> set[int]:
     return inside
 
 
+def _resolve(name: str, node: ast.ImportFrom) -> list[str]:
+    """The kpi_lib modules (keys of MODULES) an import statement of module `name` imports."""
+    if node.level:
+        package = (
+            [] if name in TOP else name.split(".") if MODULES[name].name == "__init__.py" else name.split(".")[:-1]
+        )
+        base = package[: len(package) - (node.level - 1)]
+    elif (node.module or "").split(".")[0] == "kpi_lib":
+        base = []
+        node = ast.ImportFrom(
+            module=node.module.split(".", 1)[1] if "." in (node.module or "") else None, names=node.names
+        )
+    else:
+        return []
+    where = [*base, *node.module.split(".")] if node.module else base
+    found = []
+    for alias in node.names:
+        inner = ".".join([*where, alias.name])
+        found.append(inner if inner in MODULES else ".".join(where))
+    return [m for m in found if m in MODULES]
+
+
 def _internal_imports(name: str) -> list[tuple[str, ast.stmt]]:
     """(imported kpi_lib module, the import statement) for every import of the package's own modules that runs."""
     found = []
     tree = _tree(name)
     typing_only = _type_checking_only(tree)
     for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.append((node.module.split(".")[0], node))
-            else:
-                found.extend((alias.name, node) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kpi_lib."):
-            found.append((node.module.split(".")[1], node))  # type: ignore[union-attr]
-    return [(module, node) for module, node in found if module in MODULES]
+        if id(node) not in typing_only and isinstance(node, ast.ImportFrom):
+            found.extend((module, node) for module in _resolve(name, node))
+    return found
 
 
 def _graph() -> dict[str, set[str]]:
@@ -100,6 +137,39 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def test_every_module_lives_in_its_layer() -> None:
+    # Folders are the layers: nothing but the package's own entry points sits beside them.
+    loose = [n for n in MODULES if n not in TOP and n.split(".")[0] not in LAYERS]
+    assert not loose, f"modules outside a layer package: {loose}"
+    assert {n for n in MODULES if "." not in n} == {*LAYERS, *TOP}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_each_layer_imports_only_the_layers_before_it(name: str) -> None:
+    for module, node in _internal_imports(name):
+        assert layer_of(module) <= layer_of(name) or module == "", (
+            f"{_path(name)}:{node.lineno}: the {LAYERS[layer_of(name)] if layer_of(name) < len(LAYERS) else 'top'} "
+            f"layer imports kpi_lib.{module} of a layer above it ({' < '.join(LAYERS)} < cli)"
+        )
+
+
+def test_the_layer_check_sees_imports() -> None:
+    # the resolver is what the layer test stands on: a few known edges, relative and absolute
+    assert {m for m, _ in _internal_imports("batch.runner")} >= {"base.errors", "audit.trail", "batch.incremental"}
+    assert {m for m, _ in _internal_imports("cli")} >= {"batch.runner", "base.errors"}
+    assert "scoring.appraisal" in {m for m, _ in _internal_imports("__init__")}
+
+
+def test_architecture_md_lists_each_layer_as_its_folder_holds_it() -> None:
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for layer in LAYERS:
+        row = re.search(rf"^\| `{layer}/` \|([^|]*)\|", text, flags=re.M)
+        assert row, f"ARCHITECTURE.md: no row for the {layer}/ layer"
+        listed = set(re.findall(r"`(\w+)`", row.group(1)))
+        held = {n.split(".")[1] for n in MODULES if n.startswith(layer + ".")}
+        assert listed == held, f"ARCHITECTURE.md, {layer}/: lists {sorted(listed)}, the folder holds {sorted(held)}"
+
+
 def test_no_import_cycle() -> None:
     cycle = _cycle(_graph())
     assert cycle is None, " → ".join(cycle or [])
@@ -123,12 +193,12 @@ def test_imports_at_module_top(name: str) -> None:
     for node in _in_functions(name):
         if isinstance(node, ast.ImportFrom) and node.level:
             pytest.fail(
-                f"kpi_lib/{name}.py:{node.lineno}: imports a kpi_lib module inside a function; import it at the top"
+                f"{_path(name)}:{node.lineno}: imports a kpi_lib module inside a function; import it at the top"
             )
         roots = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
         for root in (r.split(".")[0] for r in roots):
             assert root in DEFERRED, (
-                f"kpi_lib/{name}.py:{node.lineno}: {root} imported inside a function; move it to the top or list it in DEFERRED with a reason"
+                f"{_path(name)}:{node.lineno}: {root} imported inside a function; move it to the top or list it in DEFERRED with a reason"
             )
 
 
@@ -137,12 +207,12 @@ OUTPUT_NAMES = re.compile(
 )
 
 
-@pytest.mark.parametrize("name", sorted(set(MODULES) - {"layout"}))
+@pytest.mark.parametrize("name", sorted(set(MODULES) - {"base.layout"}))
 def test_output_file_names_live_in_layout(name: str) -> None:
     source = MODULES[name].read_text(encoding="utf-8")
     code = _code_only(source)
     found = OUTPUT_NAMES.findall(code)
-    assert not found, f"kpi_lib/{name}.py spells {sorted(set(found))}: use kpi_lib.layout"
+    assert not found, f"{_path(name)} spells {sorted(set(found))}: use kpi_lib.base.layout"
 
 
 def _code_only(source: str) -> str:
@@ -160,28 +230,77 @@ def _code_only(source: str) -> str:
     return ast.unparse(tree)
 
 
-@pytest.mark.parametrize("name", sorted(set(MODULES) - {"files"}))
+@pytest.mark.parametrize("name", sorted(set(MODULES) - {"base.files"}))
 def test_hashing_lives_in_files(name: str) -> None:
     code = _code_only(MODULES[name].read_text(encoding="utf-8"))
-    assert "hashlib" not in code, f"kpi_lib/{name}.py hashes by itself: use files.sha256_bytes / sha256_file"
+    assert "hashlib" not in code, f"{_path(name)} hashes by itself: use files.sha256_bytes / sha256_file"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_hand_made_html_escaping(name: str) -> None:
     code = _code_only(MODULES[name].read_text(encoding="utf-8"))
-    assert "html.escape" not in code and "def h(" not in code, (
-        f"kpi_lib/{name}.py escapes HTML by hand: use pages.render"
-    )
+    assert "html.escape" not in code and "def h(" not in code, f"{_path(name)} escapes HTML by hand: use pages.render"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_assert_for_runtime_checks(name: str) -> None:
     asserts = [n.lineno for n in ast.walk(_tree(name)) if isinstance(n, ast.Assert)]
-    assert not asserts, f"kpi_lib/{name}.py: assert at lines {asserts}; raise the right KpiError instead"
+    assert not asserts, f"{_path(name)}: assert at lines {asserts}; raise the right KpiError instead"
 
 
 def test_every_rate_kind_the_template_knows_has_its_function() -> None:
-    from kpi_lib.rates import RATES
-    from kpi_lib.template import RATE_KINDS
+    from kpi_lib.inputs.template import RATE_KINDS
+    from kpi_lib.scoring.rates import RATES
 
     assert set(RATES) == set(RATE_KINDS)
+
+
+def _private_imports(source: str) -> list[str]:
+    """Modules of other packages imported by a private name (`typer._click`, `pandas._libs`): they change unannounced."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] not in ("kpi_lib", "tests") and any(
+                p.startswith("_") and not p.startswith("__") for p in parts
+            ):
+                found.append(f"{node.lineno}: {name}")
+    return found
+
+
+def test_private_import_finder() -> None:
+    assert _private_imports("from typer._click.exceptions import X\nimport pandas._libs\nfrom __future__ import a") == [
+        "1: typer._click.exceptions",
+        "2: pandas._libs",
+    ]
+    assert _private_imports("from kpi_lib.base import files\nimport typer\nfrom .x import _y") == []
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for folder in ("kpi_lib", "tests", "benchmarks") for p in (PACKAGE.parent / folder).rglob("*.py"))
+)
+def test_no_private_modules_of_other_packages(path: Path) -> None:
+    found = _private_imports(path.read_text(encoding="utf-8"))
+    assert not found, (
+        f"{path.relative_to(PACKAGE.parent)} imports private modules: {found}; use the package's public API"
+    )
+
+
+# Users have the package, its docs and this repository; the contract it was built to lives elsewhere. Nothing they
+# read (code and its docstrings, which the reference and `--help` show, data files, the project's documents) names it.
+READ_BY_USERS = sorted(
+    p
+    for pattern in ("kpi_lib/**/*", "*.md", "Makefile", "pyproject.toml", "examples/**/*", "notebooks/*.ipynb")
+    for p in PACKAGE.parent.glob(pattern)
+    if p.is_file() and "__pycache__" not in p.parts and p.name != "CHANGELOG.md"
+)
+
+
+@pytest.mark.parametrize("path", READ_BY_USERS, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_nothing_users_read_points_at_a_file_they_do_not_have(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    found = [n for n, line in enumerate(text.splitlines(), 1) if re.search(r"\bSPEC\b|SPEC\.md", line)]
+    assert not found, f"{path.relative_to(PACKAGE.parent)}: lines {found} point at SPEC, which users do not have"

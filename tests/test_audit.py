@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpi_lib.files import sha256_file
-from kpi_lib.layout import MANIFEST
+from kpi_lib.base.files import sha256_file
+from kpi_lib.base.layout import MANIFEST
 
 from .conftest import kpi
 

@@ -29,11 +29,11 @@ import pytest
 import yaml
 
 from kpi_lib import AuditError, DataError, ParamsError, Period, TemplateError, appraise, load_params
-from kpi_lib.audit import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_inputs, snapshot_inputs
-from kpi_lib.files import sha256_file
-from kpi_lib.messages import LANGS, say
-from kpi_lib.snapshot import read_frame, write_frame
-from kpi_lib.tables import DataFolder
+from kpi_lib.audit.trail import MANIFEST, SIGNOFFS, canonical, keep_history, recorded_inputs, snapshot_inputs
+from kpi_lib.base.files import sha256_file
+from kpi_lib.base.messages import LANGS, say
+from kpi_lib.inputs.snapshot import read_frame, write_frame
+from kpi_lib.inputs.tables import DataFolder
 
 from .conftest import Company, kpi
 
@@ -333,7 +333,7 @@ def test_template_import_accepts_only_plain_ids(tmp_path: Path, template_id: str
 
 @pytest.mark.parametrize("kind", ["group", "table"])
 def test_template_names_that_become_paths_are_plain(tmp_path: Path, kind: str) -> None:
-    from kpi_lib.template import load_template, template_path
+    from kpi_lib.inputs.template import load_template, template_path
 
     document = yaml.safe_load(template_path("customer_service").read_text(encoding="utf-8"))
     if kind == "group":
@@ -857,7 +857,7 @@ def test_a_parquet_file_that_is_not_a_frame_snapshot_is_refused(tmp_path: Path) 
 
 
 def test_verify_refuses_to_load_an_adapter(company: Company) -> None:
-    from kpi_lib.sources import load_adapter, no_code
+    from kpi_lib.inputs.sources import load_adapter, no_code
 
     (company.root / "x.py").write_text("raise SystemExit('imported')\n", encoding="utf-8")
     with no_code("kpi verify"), pytest.raises(AuditError, match="kpi verify executes no code"):
@@ -974,8 +974,8 @@ def test_a_period_manifest_posing_as_a_department_still_verifies_every_departmen
 
 
 def test_a_lock_file_that_is_a_link_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
-    from kpi_lib.errors import OutputError
-    from kpi_lib.lock import PeriodLock
+    from kpi_lib.base.errors import OutputError
+    from kpi_lib.batch.lock import PeriodLock
 
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me", encoding="utf-8")

@@ -14,7 +14,7 @@ import pytest
 from benchmarks import bench_batch as bench
 from benchmarks import floors
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.demo import write_demo
+from kpi_lib.batch.demo import write_demo
 
 from .conftest import fast_sample
 

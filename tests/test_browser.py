@@ -25,12 +25,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from pypdf import PdfReader
 
-from kpi_lib.browser import report_pages
-from kpi_lib.errors import KpiError
-from kpi_lib.exports import html_to_pdf
-from kpi_lib.pages import Markup, environment
-from kpi_lib.reports import department_reports, prune_css, report_css
-from kpi_lib.template import load_template
+from kpi_lib.base.errors import KpiError
+from kpi_lib.inputs.template import load_template
+from kpi_lib.reports.browser import report_pages
+from kpi_lib.reports.convert import department_reports, prune_css, report_css
+from kpi_lib.reports.exports import html_to_pdf
+from kpi_lib.words.pages import Markup, environment
 
 from .conftest import kpi
 
@@ -87,7 +87,7 @@ def test_the_stylesheet_is_one_rule_per_line_and_asks_for_a4_landscape() -> None
 def test_screenshots_of_a_folder_without_reports_say_what_to_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kpi_lib.browser import main
+    from kpi_lib.reports.browser import main
 
     assert main([str(tmp_path)]) == 1  # without Chromium: the same exit, saying `make pdf-deps`
     assert "run `make demo`" in capsys.readouterr().err or shutil.which("chromium") is None
@@ -113,7 +113,7 @@ def _fragment(body: str) -> str:
 
 def _contract_pages(folder: Path) -> dict[str, Path]:
     """A scorecard and a group report holding the markup the reader helper emits, with the seed's real texts."""
-    from kpi_lib.charts import bars
+    from kpi_lib.words.charts import bars
 
     template = load_template("customer_service")
     chart = base64.b64encode(
@@ -188,7 +188,7 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _at_1400_the_verdict_is_on_the_first_screen(page: Path) -> None:
-    from kpi_lib.browser import measure
+    from kpi_lib.reports.browser import measure
 
     seen = measure(page, 1400, ["#verdict .total", "#verdict .grade"])
     for selector in ("#verdict .total", "#verdict .grade"):
@@ -201,7 +201,7 @@ SCROLL_BOXES = (
 
 
 def _at_420_nothing_scrolls_sideways(page: Path) -> None:
-    from kpi_lib.browser import measure
+    from kpi_lib.reports.browser import measure
 
     seen = measure(page, 420)
     assert seen.inner_width == 420
@@ -215,7 +215,7 @@ def _at_420_nothing_scrolls_sideways(page: Path) -> None:
 def test_the_contract_scorecard_at_1400_px_shows_the_verdict_first_and_the_whole_sheet(
     contract: dict[str, Path],
 ) -> None:
-    from kpi_lib.browser import measure
+    from kpi_lib.reports.browser import measure
 
     _at_1400_the_verdict_is_on_the_first_screen(contract["scorecard"])
     seen = measure(contract["scorecard"], 1400, [".table-box", "table.sheet", "th.c-score", "th.c-formula"])
@@ -227,7 +227,7 @@ def test_the_contract_scorecard_at_1400_px_shows_the_verdict_first_and_the_whole
 @CHROMIUM
 @pytest.mark.parametrize("name", ["scorecard", "service"])
 def test_the_contract_pages_at_420_px_scroll_only_inside_table_boxes(contract: dict[str, Path], name: str) -> None:
-    from kpi_lib.browser import measure
+    from kpi_lib.reports.browser import measure
 
     _at_420_nothing_scrolls_sideways(contract[name])
     if name == "scorecard":
@@ -321,7 +321,7 @@ def test_screenshots_draw_the_index_a_scorecard_and_a_group_report_at_both_width
 ) -> None:
     from PIL import Image
 
-    from kpi_lib.browser import screenshots
+    from kpi_lib.reports.browser import screenshots
 
     made = screenshots(demo_period, tmp_path)
     assert [p.name for p in made] == [

@@ -16,10 +16,10 @@ import holidays
 import pytest
 
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.errors import Code, ParamsError
-from kpi_lib.explain import facts_shown
-from kpi_lib.schedule import windows
-from kpi_lib.workdays import UnknownCalendar, calendar_of, parse_code
+from kpi_lib.base.errors import Code, ParamsError
+from kpi_lib.inputs.workdays import UnknownCalendar, calendar_of, parse_code
+from kpi_lib.scoring.schedule import windows
+from kpi_lib.words.explain import facts_shown
 
 from .conftest import Company, kpi
 

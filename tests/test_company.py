@@ -1,4 +1,4 @@
-"""One company file for every department (kpi_lib/company.py, `company:` in params).
+"""One company file for every department (kpi_lib/inputs/company.py, `company:` in params).
 
 Tables of cases: how each kind of key merges (replaced, a table entry replaced
 whole, indicators, policy and periods key by key, period overrides from either
@@ -23,19 +23,19 @@ import pytest
 import yaml
 
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.audit import recorded_department, recorded_inputs, snapshot_inputs
+from kpi_lib.audit.diff import diff_runs
+from kpi_lib.audit.trail import recorded_department, recorded_inputs, snapshot_inputs
+from kpi_lib.base.errors import AuditError, Code, ParamsError
+from kpi_lib.base.files import write_json
+from kpi_lib.base.layout import COMPANY_COPY, INPUTS, MANIFEST
+from kpi_lib.base.yamlfile import key_lines
+from kpi_lib.batch.incremental import decide
 from kpi_lib.cli import shared_codes
-from kpi_lib.company import CompanyFile, key_problems, merge, owner
-from kpi_lib.diff import diff_runs
-from kpi_lib.errors import AuditError, Code, ParamsError
-from kpi_lib.files import write_json
-from kpi_lib.incremental import decide
-from kpi_lib.layout import COMPANY_COPY, INPUTS, MANIFEST
-from kpi_lib.params import Department, Params
-from kpi_lib.sources import no_code
-from kpi_lib.tables import DataFolder
-from kpi_lib.template import load_template
-from kpi_lib.yamlfile import key_lines
+from kpi_lib.inputs.company import CompanyFile, key_problems, merge, owner
+from kpi_lib.inputs.params import Department, Params
+from kpi_lib.inputs.sources import no_code
+from kpi_lib.inputs.tables import DataFolder
+from kpi_lib.inputs.template import load_template
 
 from .conftest import SPEC_INDICATORS, Company, kpi
 

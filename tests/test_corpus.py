@@ -20,7 +20,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from kpi_lib.errors import CODES, InputError, Problem
+from kpi_lib.base.errors import CODES, InputError, Problem
 
 from .conftest import fast_sample, kpi
 from .corpus.cases import CELL_CASES, PARAMS_CASES, VALID, WHOLE_CASES, Cell, ParamsCase, Whole

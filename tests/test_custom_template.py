@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi_lib import executed
-from kpi_lib.demo import write_demo
-from kpi_lib.layout import DepartmentFolder, PeriodFolder
-from kpi_lib.template import load_template
+from kpi_lib.base.layout import DepartmentFolder, PeriodFolder
+from kpi_lib.batch.demo import write_demo
+from kpi_lib.inputs.template import load_template
+from kpi_lib.reports import executed
 
 from .conftest import kpi
 

@@ -1,4 +1,4 @@
-"""The period dashboard (kpi_lib/dashboard.py, index.html): change since the previous period, a year's parts, the heat
+"""The period dashboard (kpi_lib/reports/dashboard.py, index.html): change since the previous period, a year's parts, the heat
 map, each department's words in its language, the phone layout; and `kpi verify` with other periods that move on."""
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import pytest
 
 import kpi_lib
 from kpi_lib import AuditError
-from kpi_lib.audit import check_summaries
-from kpi_lib.crosscheck import Expected, check_index, ranked
-from kpi_lib.dashboard import (
+from kpi_lib.audit.crosscheck import Expected, check_index, ranked
+from kpi_lib.audit.trail import check_summaries
+from kpi_lib.inputs.period import Period
+from kpi_lib.reports.convert import render_index, write_index
+from kpi_lib.reports.dashboard import (
     SOURCES_ID,
     Sources,
     band,
@@ -28,9 +30,7 @@ from kpi_lib.dashboard import (
     read_sources,
     recorded_sources,
 )
-from kpi_lib.history import previous_results
-from kpi_lib.period import Period
-from kpi_lib.reports import render_index, write_index
+from kpi_lib.reports.history import previous_results
 
 
 def result_json(department: str, period: str, total: float | None, grade: str | None, **scores: Any) -> dict[str, Any]:
@@ -318,7 +318,8 @@ def test_a_group_reports_link_names_the_group_in_the_departments_language(
     if copy:
         (folder / "inputs").mkdir()
         shutil.copyfile(
-            Path(kpi_lib.__file__).parent / "templates" / "customer_service.yaml", folder / "inputs" / "template.yaml"
+            Path(kpi_lib.__file__).parent / "inputs" / "templates" / "customer_service.yaml",
+            folder / "inputs" / "template.yaml",
         )
     page = page_of(tmp_path, "2026-Q4")
     found = re.findall(r'<a href="cs-a/(\w+)\.html">([^<]*)</a>', page)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.errors import SetupError
-from kpi_lib.workers import DaskExecutor
+from kpi_lib.base.errors import SetupError
+from kpi_lib.batch.workers import DaskExecutor
 
 from .conftest import kpi
 

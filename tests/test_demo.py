@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from kpi_lib import Period, UsageError, appraise, load_params
-from kpi_lib.appraisal import tables_needed
-from kpi_lib.demo import BIG_TABLES, PROFILES, TABLE_COLUMNS, profiles, write_demo
-from kpi_lib.tables import DataFolder
+from kpi_lib.batch.demo import BIG_TABLES, PROFILES, TABLE_COLUMNS, profiles, write_demo
+from kpi_lib.inputs.tables import DataFolder
+from kpi_lib.scoring.appraisal import tables_needed
 
 from .conftest import kpi
 

@@ -1,4 +1,4 @@
-"""Why did my score change? (kpi_lib/diff.py): two runs of a department compared indicator by indicator.
+"""Why did my score change? (kpi_lib/audit/diff.py): two runs of a department compared indicator by indicator.
 
 Each run folder here is made the way `kpi run` makes one, without notebooks: the
 inputs copied by `audit.snapshot_inputs`, the manifest of `audit.build_manifest`
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from kpi_lib import AuditError, KpiError, Period, UsageError, appraise, load_params
-from kpi_lib.audit import MANIFEST, build_manifest, snapshot_inputs
-from kpi_lib.diff import MAX_ROWS, diff_runs
+from kpi_lib.audit.diff import MAX_ROWS, diff_runs
+from kpi_lib.audit.trail import MANIFEST, build_manifest, snapshot_inputs
 
 from .conftest import Company, kpi, messages
 

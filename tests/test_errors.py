@@ -42,8 +42,8 @@ from kpi_lib import (
     load_params,
     load_template,
 )
-from kpi_lib.errors import CODES, Code
-from kpi_lib.template import template_path
+from kpi_lib.base.errors import CODES, Code
+from kpi_lib.inputs.template import template_path
 
 from .corpus.cases import VALID
 from .corpus.company import DEPT, HEADERS, PERIOD, ROWS, ErrorCell, Formula, PercentCell, TimeCell, write_company
@@ -216,7 +216,7 @@ def _many_rows(root: Path) -> Callable[[], Any]:
 
     def run() -> None:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("kpi_lib.readers.MAX_PARQUET_ROWS", 1)
+            patch.setattr("kpi_lib.inputs.readers.MAX_PARQUET_ROWS", 1)
             _score(path)
 
     return run
@@ -228,7 +228,7 @@ ADAPTER = {"tables": {"complaints": {"adapter": "shape.py:shape"}}}
 
 
 def _tasks_without_review_date(root: Path) -> Callable[[], Any]:
-    from kpi_lib.schedule import tasks
+    from kpi_lib.scoring.schedule import tasks
 
     path = write_company(root, "csv", params_text=VALID.replace("review_date: 2026-12-20\n", ""))
     department = load_params(path)
@@ -808,7 +808,7 @@ CASES: list[Case] = [
 ]
 
 
-# A table read from a database (kpi_lib/sql.py): params cases, then what reading it finds (tests/test_sql.py has more).
+# A table read from a database (kpi_lib/inputs/sql.py): params cases, then what reading it finds (tests/test_sql.py has more).
 def _sql(url: str, query: str = "SELECT * FROM complaints", **more: Any) -> dict[str, Any]:
     return {"tables": {"complaints": {"sql": {"url": url, "query": query}, **more}}}
 
@@ -902,7 +902,7 @@ def test_codes_are_snake_case_with_a_one_line_meaning() -> None:
 
 
 def test_a_problem_with_an_unknown_code_fails_loudly() -> None:
-    with pytest.raises(ValueError, match="'missing_colum' is not one of kpi_lib.errors.Code"):
+    with pytest.raises(ValueError, match="'missing_colum' is not one of kpi_lib.base.errors.Code"):
         Problem(file="a.csv", message="x", code="missing_colum")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="code"):
         Problem(file="a.csv", message="x")  # type: ignore[call-arg]
@@ -977,7 +977,7 @@ def test_kpi_prints_each_error_as_a_line_and_exits_with_its_code(
 
 
 def test_a_run_folder_without_its_result_is_an_audit_error(tmp_path: Path) -> None:
-    from kpi_lib.diff import diff_runs
+    from kpi_lib.audit.diff import diff_runs
 
     for name in ("a", "b"):
         folder = tmp_path / name
@@ -989,8 +989,8 @@ def test_a_run_folder_without_its_result_is_an_audit_error(tmp_path: Path) -> No
 
 
 def test_signing_a_failed_department_is_an_audit_error(tmp_path: Path) -> None:
-    from kpi_lib.audit import sign
-    from kpi_lib.signoff import ROLES
+    from kpi_lib.audit.signoff import ROLES
+    from kpi_lib.audit.trail import sign
 
     (tmp_path / "manifest.json").write_text(json.dumps({"status": "failed"}), encoding="utf-8")
     with pytest.raises(AuditError, match="the department failed in this run; there is nothing to sign"):

@@ -1,4 +1,4 @@
-"""Rows excluded by key with a reason (params `tables.<table>.exclude`, kpi_lib/tables.py).
+"""Rows excluded by key with a reason (params `tables.<table>.exclude`, kpi_lib/inputs/tables.py).
 
 `CASES` is the table: an edit of the corpus company (`tests/corpus/company.py`: rows of
 `cs-test` and of `cs-other` in every table), the exclusions in the params, and what must
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from kpi_lib import DataError, ParamsError, Period, appraise, load_params
+from kpi_lib.inputs.partitions import SharedTables, partition_bytes, read_partition
+from kpi_lib.inputs.tables import DataFolder, key_texts
 from kpi_lib.notebook import rows_csv_text
-from kpi_lib.partitions import SharedTables, partition_bytes, read_partition
-from kpi_lib.tables import DataFolder, key_texts
 
 from .conftest import kpi
 from .corpus.company import DEPT, HEADERS, PERIOD, ROWS, write_company

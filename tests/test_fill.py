@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.errors import AuditError
-from kpi_lib.params import IndicatorParams, Params, load_params
-from kpi_lib.period import Period
-from kpi_lib.result import IndicatorRecord
-from kpi_lib.sheet import fill, sheet_row, target_text, with_target
-from kpi_lib.template import FILLED, Template, blanks, load_template
+from kpi_lib.base.errors import AuditError
+from kpi_lib.inputs.params import IndicatorParams, Params, load_params
+from kpi_lib.inputs.period import Period
+from kpi_lib.inputs.template import FILLED, Template, blanks, load_template
+from kpi_lib.scoring.result import IndicatorRecord
+from kpi_lib.words.sheet import fill, sheet_row, target_text, with_target
 
 TEMPLATE = load_template()
 LANGS = ("zh", "en")

@@ -18,20 +18,20 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from kpi_lib.files import fingerprint_versions
+from kpi_lib.base.files import fingerprint_versions
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kpi_lib"
 REPORT_MODULES = (
     "kpi_lib.notebook",
-    "kpi_lib.reports",
-    "kpi_lib.charts",
-    "kpi_lib.exports",
-    "kpi_lib.pages",
-    "kpi_lib.dashboard",
-    "kpi_lib.sheet",
-    "kpi_lib.runner",
-    "kpi_lib.executed",
-    "kpi_lib.kernels",
+    "kpi_lib.reports.convert",
+    "kpi_lib.words.charts",
+    "kpi_lib.reports.exports",
+    "kpi_lib.words.pages",
+    "kpi_lib.reports.dashboard",
+    "kpi_lib.words.sheet",
+    "kpi_lib.batch.runner",
+    "kpi_lib.reports.executed",
+    "kpi_lib.batch.kernels",
 )
 
 
@@ -47,7 +47,7 @@ def _distributions(modules: set[str]) -> dict[str, list[str]]:
 
 def _imported_by_the_code() -> set[str]:
     found: set[str] = set()
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}

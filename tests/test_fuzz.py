@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi_lib import KpiError, Period, appraise, load_params, load_template
-from kpi_lib.appraisal import tables_needed
-from kpi_lib.tables import DataFolder, load_table
+from kpi_lib.inputs.tables import DataFolder, load_table
+from kpi_lib.scoring.appraisal import tables_needed
 
 from .corpus.cases import VALID
 from .corpus.company import DEPT, HEADERS, ROWS, write_company

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.errors import UsageError
-from kpi_lib.history import department_history, earlier_results, previous_results
-from kpi_lib.incremental import PARTS, decide
-from kpi_lib.period import Period
+from kpi_lib.base.errors import UsageError
+from kpi_lib.batch.incremental import PARTS, decide
+from kpi_lib.inputs.period import Period
+from kpi_lib.reports.history import department_history, earlier_results, previous_results
 
 PREVIOUS = [
     ("2026-Q1", "2025-Q4"),

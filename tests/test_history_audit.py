@@ -1,4 +1,4 @@
-"""History inside the audit, and reuse that never breaks it (kpi_lib/audit.py `check_history`, `_rows_moved`).
+"""History inside the audit, and reuse that never breaks it (kpi_lib/audit/trail.py `check_history`, `_rows_moved`).
 
 One demo company goes through the flow an operator would: run cs-east and
 cs-north, sign cs-east, change one cs-north row of the shared complaints file and
@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from kpi_lib.audit import history_name, keep_history, outputs_changed, planned_history, verify_period
-from kpi_lib.files import sha256_file
-from kpi_lib.layout import MANIFEST, SIGNOFFS
-from kpi_lib.signing import sign_state
-from kpi_lib.signoff import is_signed, record_problems
+from kpi_lib.audit.signoff import is_signed, record_problems
+from kpi_lib.audit.trail import history_name, keep_history, outputs_changed, planned_history, verify_period
+from kpi_lib.base.files import sha256_file
+from kpi_lib.base.layout import MANIFEST, SIGNOFFS
+from kpi_lib.inputs.signing import sign_state
 
 from .conftest import kpi
 

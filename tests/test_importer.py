@@ -159,7 +159,7 @@ def test_percent_formatted_cells_read_as_the_percentage_they_show(tmp_path: Path
     """A cell typed as 95% holds 0.95: the import reads 95, as the sheet shows it (weights too: 8% → 8)."""
     from openpyxl import load_workbook
 
-    from kpi_lib.importer import import_sheet
+    from kpi_lib.batch.importer import import_sheet
 
     source = yaml.safe_load((demo_dir / "params" / "cs-north.yaml").read_text(encoding="utf-8"))
     text_sheet, number_sheet = tmp_path / "text.xlsx", tmp_path / "numbers.xlsx"

@@ -1,4 +1,4 @@
-"""Incremental runs (kpi_lib/incremental.py): unchanged departments are reused, one changed department reruns alone.
+"""Incremental runs (kpi_lib/batch/incremental.py): unchanged departments are reused, one changed department reruns alone.
 
 One demo company goes through a sequence of runs, each after one change; after
 each, the period manifest must say, for every department, whether it was reused
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.layout import INPUTS, MANIFEST, SIGNOFFS
+from kpi_lib.base.layout import INPUTS, MANIFEST, SIGNOFFS
 
 from .conftest import kpi
 

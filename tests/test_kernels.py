@@ -22,9 +22,9 @@ from typing import Any
 import nbformat
 import pytest
 
-from kpi_lib import kernels
-from kpi_lib.runner import NotebookJob, execute
-from kpi_lib.workers import die_with_parent, tied_kernel_manager
+from kpi_lib.batch import kernels
+from kpi_lib.batch.runner import NotebookJob, execute
+from kpi_lib.batch.workers import die_with_parent, tied_kernel_manager
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,8 +33,8 @@ POLLUTIONS = [
     ("global variable", "kpi_leak = 1", "'kpi_leak' not in globals()"),
     (
         "module attribute",
-        "from decimal import Decimal; import kpi_lib.numbers as n; n.CENT = Decimal('0.1'); n.LEAK = 1",
-        "from decimal import Decimal; import kpi_lib.numbers as n; n.CENT == Decimal('0.01') and not hasattr(n, 'LEAK')",
+        "from decimal import Decimal; import kpi_lib.base.numbers as n; n.CENT = Decimal('0.1'); n.LEAK = 1",
+        "from decimal import Decimal; import kpi_lib.base.numbers as n; n.CENT == Decimal('0.01') and not hasattr(n, 'LEAK')",
     ),
     (
         "sys.modules entry",

@@ -31,10 +31,11 @@ import pytest
 from tornado.web import HTTPError
 from traitlets.config import Config, PyFileConfigLoader
 
-from kpi_lib import executed, lab
-from kpi_lib.errors import AuditError, OutputError
-from kpi_lib.period import Period
-from kpi_lib.runner import BatchResult, DepartmentRun
+from kpi_lib.base.errors import AuditError, OutputError
+from kpi_lib.batch import lab
+from kpi_lib.batch.runner import BatchResult, DepartmentRun
+from kpi_lib.inputs.period import Period
+from kpi_lib.reports import executed
 
 from .conftest import kpi
 

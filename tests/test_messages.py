@@ -1,4 +1,4 @@
-"""The zh/en message catalog (`kpi_lib/messages.yaml`): complete, used, and saying exactly what the reports say."""
+"""The zh/en message catalog (`kpi_lib/base/messages.yaml`): complete, used, and saying exactly what the reports say."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 import kpi_lib
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.appraisal import IndicatorResult
-from kpi_lib.explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
-from kpi_lib.messages import LANGS, both, catalog, fields_of, say
+from kpi_lib.base.messages import LANGS, both, catalog, fields_of, say
+from kpi_lib.scoring.appraisal import IndicatorResult
+from kpi_lib.words.explain import formula_line, grade_label, label, rule_line, status_text, survey_line, value_text
 
 from .conftest import Company
 from .test_rates import messages as communications

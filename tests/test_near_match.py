@@ -1,4 +1,4 @@
-"""Near matches (kpi_lib/text.py, kpi_lib/tables.py): a value that nearly matches a known one is an error naming
+"""Near matches (kpi_lib/base/text.py, kpi_lib/inputs/tables.py): a value that nearly matches a known one is an error naming
 it, a typing slip included; a value that matches nothing is left out and named once on the terminal.
 
 Three places know their words: the survey kinds a rate filters on (the template's vocabulary), a department value
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from kpi_lib import DataError, Period, appraise, load_params
-from kpi_lib.partitions import SharedTables
-from kpi_lib.tables import DataFolder
-from kpi_lib.text import edit_distance, is_typo, near_match
+from kpi_lib.base.text import edit_distance, is_typo, near_match
+from kpi_lib.inputs.partitions import SharedTables
+from kpi_lib.inputs.tables import DataFolder
 
 from .conftest import kpi, params_document
 from .corpus.company import DEPT, HEADERS, PERIOD, ROWS, write_company, write_table

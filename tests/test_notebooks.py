@@ -9,10 +9,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from kpi_lib import executed
-from kpi_lib.layout import GROUP_NOTEBOOK, SCORECARD
-from kpi_lib.runner import NotebookJob, execute
-from kpi_lib.template import load_template
+from kpi_lib.base.layout import GROUP_NOTEBOOK, SCORECARD
+from kpi_lib.batch.runner import NotebookJob, execute
+from kpi_lib.inputs.template import load_template
+from kpi_lib.reports import executed
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = (GROUP_NOTEBOOK, SCORECARD)
@@ -114,7 +114,7 @@ def test_run_all_with_the_defaults_works(tmp_path: Path) -> None:
 
     import papermill
 
-    from kpi_lib.demo import write_demo
+    from kpi_lib.batch.demo import write_demo
 
     write_demo(tmp_path)
     shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")

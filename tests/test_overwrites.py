@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from kpi_lib import cli, load_params
-from kpi_lib.demo import write_demo
-from kpi_lib.errors import Code, KpiError, ParamsError
-from kpi_lib.files import refuse_replacing
-from kpi_lib.layout import OLD_FOLDER, STAGING
-from kpi_lib.runner import _declared_id, check_period_folder, not_ours
-from kpi_lib.text import ID_MAX, id_length_problem
+from kpi_lib.base.errors import Code, KpiError, ParamsError
+from kpi_lib.base.files import refuse_replacing
+from kpi_lib.base.layout import OLD_FOLDER, STAGING
+from kpi_lib.base.text import ID_MAX, id_length_problem
+from kpi_lib.batch.demo import write_demo
+from kpi_lib.batch.runner import _declared_id, check_period_folder, not_ours
 
 from .conftest import kpi
 from .test_importer import write_sheet
@@ -228,8 +228,8 @@ def test_a_folder_in_a_departments_place_that_kpi_run_did_not_write_is_never_rep
 def test_kpi_run_refuses_a_department_whose_place_holds_someone_elses_folder(
     company: Path, tmp_path: Path, loads: bool
 ) -> None:
-    from kpi_lib.period import Period
-    from kpi_lib.runner import _Batch, _load
+    from kpi_lib.batch.runner import _Batch, _load
+    from kpi_lib.inputs.period import Period
 
     text = (company / "params" / "cs-east.yaml").read_text(encoding="utf-8")
     text = text.replace("../data/demo", str(company / "data" / "demo"))
@@ -302,7 +302,7 @@ def test_template_names_and_import_ids_are_at_most_64_characters(tmp_path: Path,
     assert "65 characters long" in id_length_problem("g" * 65)
     done = kpi("template", "import", str(sheet), "--out", str(tmp_path), "--id", "t" * 65, in_process=True)
     assert done.returncode == 2 and "65 characters long" in done.stderr
-    from kpi_lib.template import load_template
+    from kpi_lib.inputs.template import load_template
 
     packaged = yaml.safe_load(Path(load_template().path).read_text(encoding="utf-8"))
     group = next(iter(packaged["groups"]))

@@ -1,4 +1,4 @@
-"""Each table read once per run; each department's own rows kept as its partition (kpi_lib/partitions.py).
+"""Each table read once per run; each department's own rows kept as its partition (kpi_lib/inputs/partitions.py).
 
 The partition path must give exactly what reading the company's files gives:
 the same result for every department and period, and for bad input the same
@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 
 from kpi_lib import DataError, InternalError, Period, appraise, load_params
-from kpi_lib import tables as tables_module
-from kpi_lib.appraisal import tables_needed
-from kpi_lib.errors import Code, Problem
-from kpi_lib.partitions import PartitionFolder, SharedTables, partition_bytes, read_partition, write_partition
-from kpi_lib.scope import Scope
-from kpi_lib.tables import ReadRules, Table
-from kpi_lib.template import load_template
+from kpi_lib.base.errors import Code, Problem
+from kpi_lib.inputs import tables as tables_module
+from kpi_lib.inputs.partitions import PartitionFolder, SharedTables, partition_bytes, read_partition, write_partition
+from kpi_lib.inputs.scope import Scope
+from kpi_lib.inputs.tables import ReadRules, Table
+from kpi_lib.inputs.template import load_template
+from kpi_lib.scoring.appraisal import tables_needed
 
 from .conftest import fast_sample
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib import consistency
-from kpi_lib.audit import verify_period
-from kpi_lib.history import earlier_results
-from kpi_lib.period import Period
-from kpi_lib.reports import write_index
+from kpi_lib.audit import consistency
+from kpi_lib.audit.trail import verify_period
+from kpi_lib.inputs.period import Period
+from kpi_lib.reports.convert import write_index
+from kpi_lib.reports.history import earlier_results
 
 from .conftest import kpi
 from .test_dashboard import put, ranking_rows

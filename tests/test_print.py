@@ -25,10 +25,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from kpi_lib.crosscheck import same_sheets
-from kpi_lib.pages import render
-from kpi_lib.reports import css_string, page_margins_css
-from kpi_lib.summary import summary_xlsx
+from kpi_lib.audit.crosscheck import same_sheets
+from kpi_lib.reports.convert import css_string, page_margins_css
+from kpi_lib.reports.summary import summary_xlsx
+from kpi_lib.words.pages import render
 
 from .conftest import kpi
 

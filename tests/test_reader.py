@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.layout import rows_csv
-from kpi_lib.messages import catalog
-from kpi_lib.template import Text, load_template
+from kpi_lib.base.layout import rows_csv
+from kpi_lib.base.messages import catalog
+from kpi_lib.inputs.template import Text, load_template
 
 from .conftest import kpi
 

@@ -1,4 +1,4 @@
-"""Reports for people (kpi_lib/reports.py): the period's ranking in index.html and summary.csv, rendered from a
+"""Reports for people (kpi_lib/reports/convert.py): the period's ranking in index.html and summary.csv, rendered from a
 folder of department results as `kpi run` leaves them; atomic writes; the embedded font; HTML of a notebook; lean
 pages (self-contained, CSS pruned to the page, the font covering the page's text, charts as palette PNGs)."""
 
@@ -24,10 +24,8 @@ from PIL import Image
 
 import kpi_lib
 from kpi_lib import AuditError
-from kpi_lib.charts import PALETTE_COLOURS, bars, hbars, histogram
-from kpi_lib.files import write_atomic
-from kpi_lib.pages import AUDIT_TAG
-from kpi_lib.reports import (
+from kpi_lib.base.files import write_atomic
+from kpi_lib.reports.convert import (
     CSS_PLACEHOLDER,
     FONT_FAMILY,
     PLACEHOLDER,
@@ -39,7 +37,9 @@ from kpi_lib.reports import (
     render_index,
     write_index,
 )
-from kpi_lib.summary import summary_csv_text
+from kpi_lib.reports.summary import summary_csv_text
+from kpi_lib.words.charts import PALETTE_COLOURS, bars, hbars, histogram
+from kpi_lib.words.pages import AUDIT_TAG
 
 from .conftest import kpi
 
@@ -200,7 +200,8 @@ def test_the_index_names_group_reports_in_the_departments_language(tmp_path: Pat
     folder = department(period, "cs-g", result(80, "B", CS01=80), meta)
     (folder / "inputs").mkdir()
     shutil.copyfile(
-        Path(kpi_lib.__file__).parent / "templates" / "customer_service.yaml", folder / "inputs" / "template.yaml"
+        Path(kpi_lib.__file__).parent / "inputs" / "templates" / "customer_service.yaml",
+        folder / "inputs" / "template.yaml",
     )
     for page in ("scorecard.html", "management.html", "cost.html"):
         (folder / page).write_text("<html></html>", encoding="utf-8")
@@ -264,7 +265,7 @@ def test_ascii_text_needs_no_font_and_every_rule_names_ours_first() -> None:
 
 
 def test_chinese_text_embeds_a_subset_of_exactly_its_characters() -> None:
-    from kpi_lib.charts import cjk_font_path
+    from kpi_lib.words.charts import cjk_font_path
 
     if cjk_font_path() is None:
         pytest.skip("no CJK font installed (mplfonts), so no subset is embedded")
@@ -294,8 +295,8 @@ def test_chinese_text_embeds_a_subset_of_exactly_its_characters() -> None:
 )
 def test_a_subset_cut_from_a_larger_cut_is_the_same_bytes(chars: str, within: str) -> None:
     """The department's pages are cut from one cut to all their characters: that must change no byte."""
-    from kpi_lib.charts import cjk_font_path
-    from kpi_lib.reports import font_subset
+    from kpi_lib.reports.convert import font_subset
+    from kpi_lib.words.charts import cjk_font_path
 
     if cjk_font_path() is None:
         pytest.skip("no CJK font installed (mplfonts)")
@@ -472,8 +473,8 @@ def page_problems(page: str) -> list[str]:
 @pytest.fixture(scope="module")
 def synthetic_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Both reports of a notebook with every kind of output ours display: markdown, HTML fragments, charts, text."""
-    from kpi_lib.charts import bars
-    from kpi_lib.pages import render
+    from kpi_lib.words.charts import bars
+    from kpi_lib.words.pages import render
 
     folder = tmp_path_factory.mktemp("lean")
     notebook = new_notebook(
@@ -595,9 +596,9 @@ def test_a_department_stopped_before_its_scorecard_gets_a_page_naming_its_error(
     """Its group pages link to scorecard.html: the link must land on a page saying why there is no total."""
     import re
 
-    from kpi_lib.files import write_json
-    from kpi_lib.layout import ERROR, INDEX_LINK, SCORECARD, DepartmentFolder
-    from kpi_lib.reports import department_reports
+    from kpi_lib.base.files import write_json
+    from kpi_lib.base.layout import ERROR, INDEX_LINK, SCORECARD, DepartmentFolder
+    from kpi_lib.reports.convert import department_reports
 
     folder = tmp_path / "cs-x"
     folder.mkdir()

@@ -24,13 +24,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from kpi_lib import clock
-from kpi_lib.errors import UsageError
-from kpi_lib.executed import settle
-from kpi_lib.period import Period
-from kpi_lib.reports import font_css
-from kpi_lib.result import DepartmentResult, IndicatorRecord
-from kpi_lib.summary import IndexRow, summary_xlsx
+from kpi_lib.base import clock
+from kpi_lib.base.errors import UsageError
+from kpi_lib.inputs.period import Period
+from kpi_lib.reports.convert import font_css
+from kpi_lib.reports.executed import settle
+from kpi_lib.reports.summary import IndexRow, summary_xlsx
+from kpi_lib.scoring.result import DepartmentResult, IndicatorRecord
 
 from .conftest import kpi
 
@@ -252,7 +252,7 @@ def test_the_font_subset_is_a_pure_function_of_the_text(monkeypatch: pytest.Monk
     """No clock in the subset (with the variable set or not): the source font's own date, the same bytes every time."""
     from fontTools.ttLib import TTFont
 
-    from kpi_lib.reports import cjk_font_path
+    from kpi_lib.reports.convert import cjk_font_path
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
     css = font_css(["华东客服部"])

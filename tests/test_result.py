@@ -1,4 +1,4 @@
-"""The one typed result (kpi_lib.result): SPEC §7's JSON both ways, in the SPEC's key order, every field checked."""
+"""The one typed result (kpi_lib.scoring.result): SPEC §7's JSON both ways, in the SPEC's key order, every field checked."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.errors import AuditError
-from kpi_lib.result import INDICATOR_KEYS, RESULT_KEYS, DepartmentResult, GroupRecord, IndicatorRecord
+from kpi_lib.base.errors import AuditError
+from kpi_lib.scoring.result import INDICATOR_KEYS, RESULT_KEYS, DepartmentResult, GroupRecord, IndicatorRecord
 
 from .conftest import Company
 

@@ -10,7 +10,7 @@ import icalendar
 import pytest
 
 from kpi_lib import ParamsError, Period, appraise, load_params, load_template
-from kpi_lib.schedule import findings, tasks, windows
+from kpi_lib.scoring.schedule import findings, tasks, windows
 
 from .conftest import Company, kpi
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpi_lib.scoring import Rule, grade_of, round2, score, weighted_total
+from kpi_lib.scoring.scoring import Rule, grade_of, round2, score, weighted_total
 
 D = Decimal
 CS04 = Rule("higher", target=D(95), step=D(1), penalty=D(2), bonus=D(1))

@@ -25,12 +25,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from kpi_lib.errors import TemplateError, UsageError
-from kpi_lib.files import sha256_file
-from kpi_lib.layout import MANIFEST
-from kpi_lib.signing import Round, local_time, rounds_of
-from kpi_lib.signoff import check_role, order_problem
-from kpi_lib.template import SEED_ROLES, SignRole, Text, load_template
+from kpi_lib.audit.signoff import check_role, order_problem
+from kpi_lib.base.errors import TemplateError, UsageError
+from kpi_lib.base.files import sha256_file
+from kpi_lib.base.layout import MANIFEST
+from kpi_lib.inputs.signing import Round, local_time, rounds_of
+from kpi_lib.inputs.template import SEED_ROLES, SignRole, Text, load_template
 
 from .conftest import kpi
 

@@ -18,11 +18,10 @@ from .conftest import Company, kpi
 
 ROOT = Path(__file__).resolve().parents[1]
 TELCO = ROOT / "examples" / "telco" / "cs-telco.yaml"
-TELCO_CSV = ROOT.parent / "shared" / "data" / "telco_churn" / "Telco-Customer-Churn.csv"
+TELCO_CSV = ROOT / "examples" / "telco" / "data" / "Telco-Customer-Churn.csv"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not TELCO_CSV.exists(), reason="the shared Telco sample is not beside this checkout")
 def test_telco_export_scores_cs08_unchanged() -> None:
     result = kpi("score", str(TELCO), "--period", "2026-12", "--json")
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""Tables read from a database (kpi_lib/sql.py): statements, URLs, secrets, types, sharing, and real runs.
+"""Tables read from a database (kpi_lib/inputs/sql.py): statements, URLs, secrets, types, sharing, and real runs.
 
 The fast tests run on SQLite in this process. The slow ones run `kpi run` three times
 in all: the demo from CSV and from SQLite (the same `result.json` bytes; the SQLite run
@@ -25,16 +25,17 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from kpi_lib import demo, runner, sql
-from kpi_lib.appraisal import appraise
-from kpi_lib.demo import write_demo
-from kpi_lib.diff import RunFolder
-from kpi_lib.errors import Code, DataError, ParamsError
-from kpi_lib.params import load_params
-from kpi_lib.partitions import SharedTables
-from kpi_lib.period import Period
-from kpi_lib.tables import DataFolder, ReadRules, _parser
-from kpi_lib.template import Column, load_template
+from kpi_lib.audit.diff import RunFolder
+from kpi_lib.base.errors import Code, DataError, ParamsError
+from kpi_lib.batch import demo, runner
+from kpi_lib.batch.demo import write_demo
+from kpi_lib.inputs import sql
+from kpi_lib.inputs.params import load_params
+from kpi_lib.inputs.partitions import SharedTables
+from kpi_lib.inputs.period import Period
+from kpi_lib.inputs.tables import DataFolder, ReadRules, _parser
+from kpi_lib.inputs.template import Column, load_template
+from kpi_lib.scoring.appraisal import appraise
 
 from . import pg
 from .conftest import Company, kpi

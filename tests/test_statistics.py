@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from kpi_lib import Period, appraise, load_params
-from kpi_lib.statistics import wilson
+from kpi_lib.scoring.statistics import wilson
 
 from .conftest import Company
 
@@ -63,7 +63,7 @@ def test_survey_rates_carry_n_and_interval_others_do_not(company: Company) -> No
 
 
 def test_an_observation_with_its_number_of_responses(company: Company) -> None:
-    from kpi_lib.demo import TABLE_COLUMNS
+    from kpi_lib.batch.demo import TABLE_COLUMNS
 
     from .conftest import write_csv
 

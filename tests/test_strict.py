@@ -1,4 +1,4 @@
-"""Strict where it counts, and nowhere else (`kpi_lib.scope`, `tables.Table.sorted_problems`, `errors.problem_lines`).
+"""Strict where it counts, and nowhere else (`kpi_lib.inputs.scope`, `tables.Table.sorted_problems`, `errors.problem_lines`).
 
 - A problem in a column no indicator reads (an unnamed pandas index, a duplicate or
   junk extra column, junk in a descriptive column) stops nothing, in every source kind,
@@ -20,12 +20,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from kpi_lib import DataError, Period, appraise, load_params
-from kpi_lib.appraisal import tables_needed
-from kpi_lib.errors import Code, Problem, problem_lines
-from kpi_lib.partitions import PartitionFolder, write_partition
-from kpi_lib.scope import Scope
-from kpi_lib.tables import DataFolder, read_columns
-from kpi_lib.template import load_template
+from kpi_lib.base.errors import Code, Problem, problem_lines
+from kpi_lib.inputs.partitions import PartitionFolder, write_partition
+from kpi_lib.inputs.scope import Scope
+from kpi_lib.inputs.tables import DataFolder, read_columns
+from kpi_lib.inputs.template import load_template
+from kpi_lib.scoring.appraisal import tables_needed
 
 from .conftest import fast_sample, kpi
 from .corpus.company import DEPT, HEADERS, PERIOD, ROWS, ErrorCell, _parquet_column, write_company, write_table

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from kpi_lib import DataError, Period, appraise, load_params, load_template
-from kpi_lib.demo import TABLE_COLUMNS
-from kpi_lib.tables import load_table
+from kpi_lib.batch.demo import TABLE_COLUMNS
+from kpi_lib.inputs.tables import load_table
 
 from .conftest import Company, write_csv
 

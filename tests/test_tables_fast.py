@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpi_lib import readers
-from kpi_lib.readers import read_csv
-from kpi_lib.tables import (
+from kpi_lib.inputs import readers
+from kpi_lib.inputs.readers import read_csv
+from kpi_lib.inputs.tables import (
     ReadRules,
     _Departments,
     _parse_column,
@@ -34,7 +34,7 @@ from kpi_lib.tables import (
     load_table,
     plain_mask,
 )
-from kpi_lib.template import Column, load_template
+from kpi_lib.inputs.template import Column, load_template
 
 RULES = ReadRules(
     identifiers=frozenset({"department", "message_id", "survey"}),

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kpi_lib import TemplateError, load_template
-from kpi_lib.template import template_path
+from kpi_lib.inputs.template import template_path
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_83521a5db3651fe1.txt"
 

@@ -26,9 +26,9 @@ import typer
 from rich.console import Console
 
 import kpi_lib
+from kpi_lib.batch.demo import write_demo
+from kpi_lib.batch.runner import DepartmentRun
 from kpi_lib.cli import COUNT, BatchProgress, app
-from kpi_lib.demo import write_demo
-from kpi_lib.runner import DepartmentRun
 
 from .conftest import kpi
 
@@ -83,7 +83,7 @@ def test_the_wheel_builds_without_warnings_and_holds_every_package_file(tmp_path
         pytest.skip("needs setuptools>=77 in this environment (the `test` extra installs it) to build offline")
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(PACKAGE, source / "kpi_lib", ignore=shutil.ignore_patterns("__pycache__"))
     built = subprocess.run(
@@ -103,7 +103,8 @@ def test_the_wheel_builds_without_warnings_and_holds_every_package_file(tmp_path
     ]
     assert missing == []
     metadata = zipfile.ZipFile(wheel).read(f"kpi_appraisal-{kpi_lib.__version__}.dist-info/METADATA").decode()
-    assert "License-Expression: Apache-2.0" in metadata
+    assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
+    assert f"kpi_appraisal-{kpi_lib.__version__}.dist-info/licenses/LICENSE" in members
 
 
 # -- kpi --version -------------------------------------------------------------------------------
@@ -458,7 +459,7 @@ class Recorder:
 @pytest.mark.slow
 def test_the_runner_reports_each_notebook_as_it_starts_and_ends(demo_dir: Path, tmp_path: Path) -> None:
     from kpi_lib import Period
-    from kpi_lib.runner import run_batch
+    from kpi_lib.batch.runner import run_batch
 
     bad = tmp_path / "cs-bad.yaml"
     text = (demo_dir / "params" / "cs-west.yaml").read_text(encoding="utf-8")

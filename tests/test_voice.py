@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from kpi_lib.audit import Report
-from kpi_lib.crosscheck import Expected, check_index, check_xlsx, ranked
-from kpi_lib.incremental import WORDS, decide, why_text
-from kpi_lib.lab import Update
-from kpi_lib.messages import LANGS, say
-from kpi_lib.pagediff import explain, key_values, missing_values
-from kpi_lib.reports import render_index
-from kpi_lib.summary import company_lang, department_rows
+from kpi_lib.audit.crosscheck import Expected, check_index, check_xlsx, ranked
+from kpi_lib.audit.pagediff import explain, key_values, missing_values
+from kpi_lib.audit.trail import Report
+from kpi_lib.base.messages import LANGS, say
+from kpi_lib.batch.incremental import WORDS, decide, why_text
+from kpi_lib.batch.lab import Update
+from kpi_lib.reports.convert import render_index
+from kpi_lib.reports.summary import company_lang, department_rows
 
 from .test_dashboard import header_cells, put
 
@@ -303,7 +303,7 @@ def test_explaining_a_page_whose_notebook_is_damaged_falls_back_to_the_key_value
     """`audit.explain_page` only adds words to a difference already found: a notebook it cannot render is no crash."""
     import json
 
-    from kpi_lib.audit import explain_page
+    from kpi_lib.audit.trail import explain_page
 
     folder = tmp_path / "2026-Q4" / "cs-east"
     folder.mkdir(parents=True)

@@ -8,7 +8,7 @@ import chinese_calendar
 import pandas as pd
 import pytest
 
-from kpi_lib.workdays import (
+from kpi_lib.inputs.workdays import (
     is_workday,
     last_workday_of_month,
     nth_workday_after,

@@ -26,15 +26,15 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from kpi_lib.demo import TABLE_COLUMNS
-from kpi_lib.errors import Code
-from kpi_lib.params import TableSource, _Invalid, _strptime_format
-from kpi_lib.partitions import partition_bytes, read_partition
-from kpi_lib.period import Period
-from kpi_lib.rates import RateInput, on_time
-from kpi_lib.tables import DataFolder, ReadRules, Table, parse_table
-from kpi_lib.template import load_template
-from kpi_lib.zones import fold_column
+from kpi_lib.base.errors import Code
+from kpi_lib.batch.demo import TABLE_COLUMNS
+from kpi_lib.inputs.params import TableSource, _Invalid, _strptime_format
+from kpi_lib.inputs.partitions import partition_bytes, read_partition
+from kpi_lib.inputs.period import Period
+from kpi_lib.inputs.tables import DataFolder, ReadRules, Table, parse_table
+from kpi_lib.inputs.template import load_template
+from kpi_lib.inputs.zones import fold_column
+from kpi_lib.scoring.rates import RateInput, on_time
 
 from .conftest import Company, kpi
 

@@ -3,7 +3,7 @@
 The export has no dates: `tenure` is the number of months a customer has been
 with the company on the day of the snapshot, and `Churn` = Yes marks customers
 who left within the last month. Against an as-of date (the snapshot day, the
-end of the appraised month) that gives the key-account table of SPEC §3:
+end of the appraised month) that gives the key-account table of the template:
 
 - `since`   = as-of date minus `tenure` months;
 - `lost_on` = the as-of date when `Churn` is Yes, else empty;

@@ -7,7 +7,7 @@ the clean company's result (`same`: a value written another exact way, such as
 a timestamp with a UTC offset). A `Whole` case edits a whole table or file, a
 `ParamsCase` the params file or the command line.
 
-Every case that exits 1 also names `problem_code`: the `kpi_lib.errors.Code` the
+Every case that exits 1 also names `problem_code`: the `kpi_lib.base.errors.Code` the
 problem behind that line carries (`code` is the exit code).
 """
 

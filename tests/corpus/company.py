@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from kpi_lib.demo import TABLE_COLUMNS
+from kpi_lib.batch.demo import TABLE_COLUMNS
 
 from ..conftest import params_document
 

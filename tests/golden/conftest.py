@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kpi_lib.executed import MIME
+from kpi_lib.reports.executed import MIME
 
 
 def pytest_collectstart(collector: Any) -> None:

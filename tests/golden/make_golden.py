@@ -30,8 +30,8 @@ ROOT = HERE.parents[1]
 SOURCE = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
-from kpi_lib.executed import settle  # noqa: E402
-from kpi_lib.template import load_template  # noqa: E402
+from kpi_lib.inputs.template import load_template  # noqa: E402
+from kpi_lib.reports.executed import settle  # noqa: E402
 
 SURVEYS = [
     ("G-S01", "golden", "customer_satisfaction", "客户1", "2026-10-08", 5),
