@@ -14,8 +14,8 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from kpi_lib.charts import cjk_font_path
-from kpi_lib.reports import FONT_FAMILY, font_subset, page_characters
+from kpi_lib.reports.convert import FONT_FAMILY, font_subset, page_characters
+from kpi_lib.words.charts import cjk_font_path
 
 CSS = "stylesheets/cjk.css"
 # Only Chinese needs the font: ideographs, CJK punctuation and full-width forms. Latin text and symbols

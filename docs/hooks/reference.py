@@ -27,13 +27,13 @@ from typing import Any
 import typer.main
 import yaml
 
-from kpi_lib import layout
+from kpi_lib.base import layout
+from kpi_lib.base.errors import Code
+from kpi_lib.batch.demo import write_demo
 from kpi_lib.cli import app
-from kpi_lib.company import NOT_IN_COMPANY
-from kpi_lib.demo import write_demo
-from kpi_lib.errors import Code
-from kpi_lib.params import Params
-from kpi_lib.template import (
+from kpi_lib.inputs.company import NOT_IN_COMPANY
+from kpi_lib.inputs.params import Params
+from kpi_lib.inputs.template import (
     COLUMN_TYPES,
     DIRECTIONS,
     METHODS,
@@ -80,7 +80,7 @@ def _text_schema() -> dict[str, Any]:
 
 
 def template_schema() -> dict[str, Any]:
-    """The keys the template loader (`kpi_lib.template.load_template`) reads, as a JSON Schema.
+    """The keys the template loader (`kpi_lib.inputs.template.load_template`) reads, as a JSON Schema.
 
     Built from the loader's own names (its dataclasses' fields and its lists of directions,
     methods, column types, schedules and rate kinds), so a field added there shows here."""
@@ -559,7 +559,7 @@ def problems_page() -> str:
         "Every line `kpi validate`, `kpi score` or `kpi run` prints about an input names the file, the",
         "row (or the xlsx cell), the column, the value found and what was expected. The code is not",
         "printed: it is for a program that calls `kpi_lib` and branches on what went wrong",
-        "(`problem.code` of each `Problem` of an `InputError`'s `problems`; `kpi_lib.errors.CODES`",
+        "(`problem.code` of each `Problem` of an `InputError`'s `problems`; `kpi_lib.base.errors.CODES`",
         "maps each code to its meaning).",
         "",
         "| code | meaning |",
