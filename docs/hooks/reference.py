@@ -363,6 +363,15 @@ def params_page() -> str:
             "Numbers are exact decimals: write them as YAML numbers (`95`, `2.5`) and they are read digit",
             "for digit, never as binary floats. Dates are `YYYY-MM-DD`.",
             "",
+            *(
+                [
+                    "Editors check and complete these keys from a JSON Schema: `kpi schema params` (and `company`,",
+                    "`template`) prints it ([Commands](commands.md#kpi-schema)).",
+                    "",
+                ]
+                if "kpi schema" in commands()
+                else []
+            ),
             "## Params file (`params/<department>.yaml`)",
             "",
             "One file per department. How the values are used: [Concepts](../concepts.md).",
