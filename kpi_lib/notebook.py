@@ -51,7 +51,6 @@ from typing import Any
 import pandas as pd
 from IPython.display import HTML, Image, display
 
-from . import executed
 from .base import clock
 from .base.errors import AuditError, KpiError
 from .base.files import git_commit, sha256_file, versions, write_atomic
@@ -64,6 +63,7 @@ from .inputs.partitions import PartitionFolder
 from .inputs.period import Period
 from .inputs.template import Template
 from .inputs.zones import is_fold_column
+from .reports import executed
 from .reports.exports import csv_cell
 from .reports.history import History, department_history
 from .scoring.appraisal import IndicatorResult, Scorecard, appraise, combine

@@ -304,3 +304,21 @@ def test_nothing_users_read_points_at_a_file_they_do_not_have(path: Path) -> Non
     text = path.read_text(encoding="utf-8", errors="replace")
     found = [n for n, line in enumerate(text.splitlines(), 1) if re.search(r"\bSPEC\b|SPEC\.md", line)]
     assert not found, f"{path.relative_to(PACKAGE.parent)}: lines {found} point at SPEC, which users do not have"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_relative_imports_name_real_modules(name: str) -> None:
+    # `from . import executed` in kpi_lib/notebook.py would still work through the package's lazy `__getattr__`,
+    # hiding where the module lives (and from the layer check): every relative import names a module or a package.
+    for node in ast.walk(_tree(name)):
+        if not (isinstance(node, ast.ImportFrom) and node.level):
+            continue
+        for alias in node.names:
+            if node.module is None and alias.name == "__version__":
+                continue
+            package = (
+                [] if name in TOP else name.split(".")[: len(name.split(".")) - (MODULES[name].name != "__init__.py")]
+            )
+            where = [*package[: len(package) - (node.level - 1)], *(node.module.split(".") if node.module else [])]
+            target = ".".join(where) if node.module else ".".join([*where, alias.name])
+            assert target in MODULES, f"{_path(name)}:{node.lineno}: `{alias.name}` is no module at kpi_lib.{target}"
