@@ -309,3 +309,20 @@ def test_the_site_is_configured_to_work_offline() -> None:
 )
 def test_the_offline_check_finds_what_a_page_would_load_from_the_network(text: str, css: bool, remote: bool) -> None:
     assert bool(offline.remote_resources(text, css=css)) is remote
+
+
+def _recipe(target: str) -> list[str]:
+    """The command lines of a Makefile target."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    body = re.search(rf"^{re.escape(target)}:[^\n]*\n((?:\t[^\n]*\n)+)", text, re.MULTILINE)
+    assert body is not None, f"no target {target} in the Makefile"
+    return [line.strip() for line in body.group(1).splitlines()]
+
+
+def test_make_test_builds_the_site_strictly_before_the_tests_and_make_docs_builds_it() -> None:
+    """A broken link or a missing page fails `make test` (the site is built once, not again by a test)."""
+    steps = _recipe("test")
+    build = [i for i, line in enumerate(steps) if "mkdocs build" in line and "--strict" in line]
+    tests = [i for i, line in enumerate(steps) if "pytest" in line]
+    assert build and tests and build[0] < tests[0], steps
+    assert any("mkdocs build" in line and "--strict" in line for line in _recipe("docs"))
