@@ -1,15 +1,18 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
-# make test  — set up .venv and run the test suite: lint, format check, type check, every test
+# make test  — set up .venv and run the test suite: lint, format check, type check, the docs site, every test
 #              (40–50 min on 2 cores: 4308 tests, 2485 s in a clean-clone .ci/run)
 # make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses): about 3 min
-# make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release
+# make docs  — the documentation site (MkDocs Material, offline) into site/: open site/index.html
+# make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release,
+#              and the README's scorecard picture docs/images/scorecard.png
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2026-Q4
+export NO_MKDOCS_2_WARNING := 1  # mkdocs-material's banner about its successor, on every build
 
-.PHONY: demo test test-fast install lab bench pdf-deps screenshots clean
+.PHONY: demo test test-fast install lab bench pdf-deps screenshots docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +45,12 @@ pdf-deps:
 #   at 1400 and 420 px wide, into outputs/$(PERIOD)/screenshots/ (after make demo; make pdf-deps installs Chromium)
 screenshots: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { echo "Chromium is not installed: run 'make pdf-deps' (Debian's chromium) first" >&2; exit 1; }
-	$(BIN)/python -m kpi_lib.reports.browser outputs/$(PERIOD)
+	$(BIN)/python -m kpi_lib.reports.browser outputs/$(PERIOD) --readme docs/images/scorecard.png
+
+# make docs — the documentation site into site/ (git-ignored), --strict: a broken link, a missing page or a
+#   reference page that does not build fails. The Reference pages are generated from the code (docs/hooks/).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
 
 # make bench — the figures of issue 10 (bench/results.md, bench/results.json); a full run takes long on 2 cores:
 #   make bench BENCH_ARGS="--quick"   (tiny sizes) or BENCH_ARGS="--departments 20 --skip-big"
@@ -55,13 +63,14 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_batch.py --period $(PERIOD) $(BENCH_ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check kpi_lib tests benchmarks
-	$(BIN)/ruff format --check kpi_lib tests benchmarks
+	$(BIN)/ruff check kpi_lib tests benchmarks docs/hooks
+	$(BIN)/ruff format --check kpi_lib tests benchmarks docs/hooks
 	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 clean:
-	rm -rf $(VENV) outputs/2* data/demo bench
+	rm -rf $(VENV) outputs/2* data/demo bench site
