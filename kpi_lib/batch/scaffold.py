@@ -63,7 +63,7 @@ from ..inputs.template import TableSpec, Template, load_template
 from .demo import PROFILES
 from .demo import _params_text as demo_params_text
 
-TUTORIAL = "“Appraise your own department”, the tutorial page of kpi's documentation (tutorial/ on the site, docs/tutorial.md in the source)"
+TUTORIAL = "“Appraise your own department”, the tutorial page of kpi's documentation (tutorial.html on the site, docs/tutorial.md in the source)"
 SHOWN_VALUES = 8  # department values listed per table; the rest are counted
 
 # How a header was matched: the reader's own rules (EXACT), then written differently.
