@@ -394,6 +394,9 @@ def test_init_lists_what_it_could_not_place(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1], "b": [2]}).to_csv(tmp_path / "foo.csv", index=False)
     result = kpi("init", str(tmp_path / "new"), "--from", str(tmp_path / "foo.csv"), in_process=True)
     assert result.returncode == 0, result.stderr
-    assert f"not placed: {tmp_path / 'foo.csv'}: its headers (a, b) match no table's columns" in result.stdout
-    assert "# not placed:" in (tmp_path / "new" / "company.yaml").read_text(encoding="utf-8")
+    assert (
+        f"not placed (not copied into data/): {tmp_path / 'foo.csv'}: its headers (a, b) match no table's columns"
+        in result.stdout
+    )
+    assert "# not placed (not copied into data/):" in (tmp_path / "new" / "company.yaml").read_text(encoding="utf-8")
     assert load_params(tmp_path / "new" / "params" / "my-department.yaml").base.tables == {}

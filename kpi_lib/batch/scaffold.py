@@ -244,7 +244,7 @@ class Proposal:
             out += [f"  {line}" for line in p.comments]
             if not p.why:
                 out.append("  read as it is: nothing to confirm")
-        out += [f"not placed: {line}" for line in self.unplaced]
+        out += [f"not placed (not copied into data/): {line}" for line in self.unplaced]
         return out
 
 
@@ -331,8 +331,8 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
     required = [c.name for c in spec.columns if not c.optional and c.name in match.missing and c.name != "department"]
     if required:
         comments.append(
-            f"no header for the column(s) {', '.join(required)}; map them in columns (every column but the optional "
-            "ones must be in the file)"
+            f"no header for the column(s) {', '.join(required)}; map them in columns (one that no indicator of the "
+            "department reads, other than the key, may stay out: kpi validate notes it and goes on)"
         )
     if match.unused:
         comments.append(f"headers no column takes: {', '.join(repr(h) for h in match.unused)}")
@@ -406,7 +406,7 @@ def _company_text(root: Path, proposal: Proposal | None) -> str:
         + "timezone: Asia/Shanghai      # how times without an offset are read\n"
         + "calendar: CN                 # working days: CN, a country code such as US-NY or DE-BY, or weekdays\n"
         + "policy:\n"
-        + "  step_rounding: floor       # each started step counts whole (exact: proportional)\n"
+        + "  step_rounding: floor       # only whole steps count (ceil: a started one counts; exact: proportional)\n"
         + "  on_empty: exclude          # an indicator without rows in a period is left out of the total\n"
     )
     if proposal is None or not proposal.placed and not proposal.unplaced:
@@ -419,7 +419,7 @@ def _company_text(root: Path, proposal: Proposal | None) -> str:
             lines.append(f"# {p.export.shown}: read as table {p.table} as it is{copied}")
             lines += [f"#   {line}" for line in p.comments if not line.startswith(("department values", "the rows of"))]
     for line in proposal.unplaced:
-        lines.append(f"# not placed: {line}")
+        lines.append(f"# not placed (not copied into data/): {line}")
     if entries:
         lines.append("tables:                      # proposed by kpi init --from: check each, see suggested: below")
         for p in entries:

@@ -246,7 +246,9 @@ def _parse_department(value: Any) -> str:
             Code.NEAR_MATCH,
         )
     raise _Bad(
-        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed",
+        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed"
+        " or mapped in the params (tables.<table>.values.department: {<code>: <department id>}; a team you do not"
+        " appraise may get an id of its own)",
         Code.BAD_ID,
     )
 
