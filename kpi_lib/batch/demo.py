@@ -342,7 +342,7 @@ def _rows(p: Profile, monthly_budget: int = MONTHLY_BUDGET) -> dict[str, list[li
     return rows
 
 
-def _params_text(p: Profile) -> str:
+def params_text(p: Profile) -> str:
     cs02 = "method: observation, " if p.id == "cs-east" else ""
     override = (
         "periods:                     # this period only: a stricter delivery target\n"
@@ -762,7 +762,7 @@ def write_demo(
                 tables[name].extend(found)
             path = params / f"{profile.id}.yaml"
             targets.append(path)
-            text = _params_text(profile)
+            text = params_text(profile)
             _tmp(path).write_text(sqlite_params(text) if sqlite else text, encoding="utf-8")
             written.append(path)
         for path, text in schema_files(out).items():

@@ -53,15 +53,15 @@ from openpyxl import load_workbook
 from ..base import yamlfile
 from ..base.errors import UsageError
 from ..base.files import write_atomic
-from ..base.text import fold, id_length_problem
+from ..base.text import fold
 from ..inputs import sql
-from ..inputs.params import DEPARTMENT_ID
 from ..inputs.readers import Unreadable, cell_text, read_raw
 from ..inputs.schemas import schema_files, schema_line
-from ..inputs.tables import _DATE, _TIMESTAMP, BOOL_WORDS, DEFAULT_TIMEZONE
+from ..inputs.tables import BOOL_WORDS, DATE_TEXT, DEFAULT_TIMEZONE, TIMESTAMP_TEXT
 from ..inputs.template import TableSpec, Template, load_template
 from .demo import PROFILES
-from .demo import _params_text as demo_params_text
+from .demo import params_text as demo_params_text
+from .importer import check_id
 
 TUTORIAL = "“Appraise your own department”, the tutorial page of kpi's documentation (tutorial.html on the site, docs/tutorial.md in the source)"
 SHOWN_VALUES = 8  # department values listed per table; the rest are counted
@@ -310,7 +310,7 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
     for column in spec.columns:
         if column.type in ("date", "timestamp") and column.name in match.found:
             header = match.found[column.name][0]
-            pattern = _DATE if column.type == "date" else _TIMESTAMP
+            pattern = DATE_TEXT if column.type == "date" else TIMESTAMP_TEXT
             odd = next((t for t in _texts(export.frame[header], text_only=True) if not pattern.match(t)), None)
             if odd is not None:
                 shape = "YYYY-MM-DD" + (" HH:MM[:SS]" if column.type == "timestamp" else "")
@@ -485,16 +485,6 @@ def relocated_url(url: str, root: Path) -> str:
     return f"{url.split(':///', 1)[0]}:///{relative}"
 
 
-def check_department(department: str) -> str:
-    if not DEPARTMENT_ID.fullmatch(department):
-        raise UsageError(
-            f"--department {department!r}: expected lowercase letters, digits, - and _ only (it names folders)"
-        )
-    if too_long := id_length_problem(department):
-        raise UsageError(f"--department {department[:20]}…: {too_long}")
-    return department
-
-
 def refuse_not_empty(folder: Path) -> None:
     """`UsageError` unless `folder` is new or an empty folder."""
     if folder.exists() and not folder.is_dir():
@@ -515,7 +505,7 @@ def init_company(
     exports: tuple[str, ...] | list[str] = (),
 ) -> tuple[list[Path], Proposal | None]:
     """Write a new company folder (see the module docstring); return the files written and what --from proposed."""
-    check_department(department)
+    check_id(department, "--department", "folders")
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: expected zh or en")
     refuse_not_empty(folder)
