@@ -1,18 +1,21 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
-# make test  — set up .venv and run the test suite: lint, format check, type check, every test (4732), on both
-#              cores. Measured: the slow tier 41 min of wall but 25 min of CPU with four test runs sharing the 2
-#              cores, the fast tier 2 min of CPU: about 15 min on a quiet 2-core machine (estimated from that CPU
-#              time; one process took 41 min, 2485 s, before)
+# make test  — set up .venv and run the test suite: lint, format check, type check, the docs site, every test
+#              (4732) on both cores. Measured: the slow tier 41 min of wall but 25 min of CPU with four test runs
+#              sharing the 2 cores, the fast tier 2 min of CPU: about 15 min on a quiet 2-core machine (estimated
+#              from that CPU time; one process took 41 min, 2485 s, before)
 # make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses; 3729): 92 s of wall
 #              (125 s of CPU) on 2 cores shared with other work, about a minute on a quiet machine
-# make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release
+# make docs  — the documentation site (MkDocs Material, offline) into site/: open site/index.html
+# make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release,
+#              and the README's scorecard picture docs/images/scorecard.png
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2026-Q4
+export NO_MKDOCS_2_WARNING := 1  # mkdocs-material's banner about its successor, on every build
 
-.PHONY: demo test test-fast install lab bench pdf-deps screenshots clean
+.PHONY: demo test test-fast install lab bench pdf-deps screenshots docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +48,12 @@ pdf-deps:
 #   at 1400 and 420 px wide, into outputs/$(PERIOD)/screenshots/ (after make demo; make pdf-deps installs Chromium)
 screenshots: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { echo "Chromium is not installed: run 'make pdf-deps' (Debian's chromium) first" >&2; exit 1; }
-	$(BIN)/python -m kpi_lib.reports.browser outputs/$(PERIOD)
+	$(BIN)/python -m kpi_lib.reports.browser outputs/$(PERIOD) --readme docs/images/scorecard.png
+
+# make docs — the documentation site into site/ (git-ignored), --strict: a broken link, a missing page or a
+#   reference page that does not build fails. The Reference pages are generated from the code (docs/hooks/).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
 
 # make bench — the figures of issue 10 (bench/results.md, bench/results.json); a full run takes long on 2 cores:
 #   make bench BENCH_ARGS="--quick"   (tiny sizes) or BENCH_ARGS="--departments 20 --skip-big"
@@ -63,13 +71,14 @@ bench: $(VENV)/.bench
 XDIST ?= -n auto --dist loadfile
 XDIST_FAST ?= -n auto --dist load
 test: $(STAMP)
-	$(BIN)/ruff check kpi_lib tests benchmarks
-	$(BIN)/ruff format --check kpi_lib tests benchmarks
+	$(BIN)/ruff check kpi_lib tests benchmarks docs/hooks
+	$(BIN)/ruff format --check kpi_lib tests benchmarks docs/hooks
 	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(XDIST_FAST)
 
 clean:
-	rm -rf $(VENV) outputs/2* data/demo bench
+	rm -rf $(VENV) outputs/2* data/demo bench site

@@ -50,10 +50,12 @@ from .batch.demo import write_demo
 from .batch.importer import import_sheet, write_import
 from .batch.lock import PeriodLock
 from .batch.runner import DEFAULT_TIMEOUT, BatchResult, DepartmentRun, PeriodsRun, all_params, run_periods
+from .batch.scaffold import init_company
 from .batch.workers import dask_executor, local_executor
 from .inputs import template as templates
 from .inputs.params import Department, load_params
 from .inputs.period import FIRST_YEAR, LAST_YEAR, Period
+from .inputs.schemas import KINDS, schema_text
 from .inputs.scope import Scope
 from .inputs.tables import DataFolder, note_lines
 from .inputs.template import load_template
@@ -866,6 +868,8 @@ def demo(
 ) -> None:
     """Write the deterministic demo data and params (three departments, or --departments N).
 
+    Also schemas/*.schema.json, the JSON Schemas each params file names on its first line for editors.
+
     A file that is already there is left alone when it holds exactly the bytes
     this command would write (a second `make demo` is fine); one that differs
     (edited params, another --departments or --rows) is refused unless --force.
@@ -875,6 +879,77 @@ def demo(
         stdout.print(f"wrote {path}", markup=False)
     tables = "crm.sqlite" if sqlite else "*.csv"
     stdout.print(f"wrote {out / 'data' / 'demo'}/{tables}", markup=False)
+    stdout.print(f"wrote {out / 'schemas'}/*.schema.json (for editors: kpi schema --help)", markup=False)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new company folder (it must not exist, or be empty).")],
+    department: Annotated[
+        str,
+        typer.Option(
+            "--department", "-d", help="The department's id: lowercase letters, digits, - and _ (it names folders)."
+        ),
+    ] = "my-department",
+    name: Annotated[str, typer.Option("--name", help="The department's name as the reports show it.")] = "",
+    lang: Annotated[str, typer.Option("--lang", help="The reports' language: zh or en.")] = "zh",
+    from_: Annotated[
+        bool,
+        typer.Option(
+            "--from",
+            help="Map the EXPORTS given: .csv, .xlsx or .parquet files, or database tables as URL#table "
+            "(e.g. sqlite:///crm.sqlite#tickets); their headers are matched with the template's columns.",
+        ),
+    ] = False,
+    exports: Annotated[
+        list[str] | None, typer.Argument(help="With --from: the exports to map.", metavar="EXPORT")
+    ] = None,
+) -> None:
+    """Start a company folder without the demo: company.yaml, params/<department>.yaml, an empty data/ and a README.
+
+    Run kpi in that folder: `kpi validate params/<department>.yaml` names every table
+    data/ still lacks, `kpi run --period 2026-Q4 --all` runs every params/*.yaml.
+    The numbers in the params file are the seed's example: set your own.
+
+    With --from EXPORT…, each export's headers are matched with the template's tables by
+    column name, Chinese header, or either written differently (case, spaces, - or _);
+    file exports are copied into data/. Each table entry this proposes is written into
+    company.yaml with a line under suggested:, and kpi validate and kpi run refuse the
+    department until you have checked the entry and deleted that line. What matches
+    two ways, or nothing, is listed and left for you to map; nothing is guessed.
+    A folder that is not empty is refused.
+    """
+    if exports and not from_:
+        raise UsageError(f"got {len(exports)} argument(s) after the folder; to map exports, write --from before them")
+    if from_ and not exports:
+        raise UsageError("--from: expected one or more exports after it (files, or URL#table)")
+    written, proposal = init_company(folder, department=department, name=name, lang=lang, exports=exports or [])
+    for path in written:
+        stdout.print(f"wrote {path}", markup=False)
+    if proposal is not None:
+        for line in proposal.lines():
+            stdout.print(line, markup=False)
+        waiting = [p.table for p in proposal.placed if p.why]
+        if waiting:
+            stdout.print(
+                f"to confirm in {folder / 'company.yaml'} (under suggested:): {', '.join(waiting)}", markup=False
+            )
+    stdout.print(f"next: cd {shlex.quote(str(folder))} && kpi validate params/{department}.yaml", markup=False)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="params, company or template.", metavar="KIND")],
+) -> None:
+    """Print the JSON Schema of params, company or template files (for editors and other tools).
+
+    kpi init and kpi demo write the three into schemas/ and start each YAML file with
+    `# yaml-language-server: $schema=…`, so an editor with a YAML language server
+    completes and checks the keys as you type.
+    """
+    if kind not in KINDS:
+        raise UsageError(f"{kind!r}: expected one of {', '.join(KINDS)}")
+    sys.stdout.write(schema_text(kind))
 
 
 def _command_path(args: list[str]) -> str:

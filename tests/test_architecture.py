@@ -322,3 +322,16 @@ def test_relative_imports_name_real_modules(name: str) -> None:
             where = [*package[: len(package) - (node.level - 1)], *(node.module.split(".") if node.module else [])]
             target = ".".join(where) if node.module else ".".join([*where, alias.name])
             assert target in MODULES, f"{_path(name)}:{node.lineno}: `{alias.name}` is no module at kpi_lib.{target}"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_imports_another_ones_private_names(name: str) -> None:
+    # a name with a leading underscore is its module's own business: make it public where another module needs it
+    private = [
+        f"{node.lineno}: {alias.name}"
+        for node in ast.walk(_tree(name))
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("kpi_lib"))
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert not private, f"{_path(name)} imports private names of other modules: {private}"

@@ -682,9 +682,9 @@ def test_kpi_run_verify_and_diff_through_a_company_file(demo_dir: Path, tmp_path
     assert any("parameter indicators.CS04.penalty: 2 → 3" in line for line in lines), lines
 
 
-def test_the_readme_company_file_is_accepted_as_it_is(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## One company file for every department", 1)[1]
+def test_the_documented_company_file_is_accepted_as_it_is(tmp_path: Path) -> None:
+    concepts = (Path(__file__).resolve().parents[1] / "docs" / "concepts.md").read_text(encoding="utf-8")
+    section = concepts.split("## One company file for every department", 1)[1]
     text = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = _write(tmp_path / "company.yaml", text)
     company = CompanyFile(path, yaml.safe_load(text), key_lines(text))

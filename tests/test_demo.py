@@ -10,6 +10,7 @@ import pytest
 
 from kpi_lib import Period, UsageError, appraise, load_params
 from kpi_lib.batch.demo import BIG_TABLES, PROFILES, TABLE_COLUMNS, profiles, write_demo
+from kpi_lib.inputs.schemas import SCHEMA_COMMENT, schema_files
 from kpi_lib.inputs.tables import DataFolder
 from kpi_lib.scoring.appraisal import tables_needed
 
@@ -28,17 +29,18 @@ CLASSIC = {
     "data/demo/revisits.csv": "3672b86c06bb0538056f26d7b5b2f85f39e64f0a2e571b5f57347bf6a2bc66a7",
     "data/demo/surveys.csv": "94a271e4c329f4151dd1ed6c2bceeb707b177c890d2a4ebc8e396fbf744aad6d",
     "data/demo/work_plan.csv": "a0eb395a8b942aba17d8a46139371d8ea50ee34726851ac1d829d80f8def4abf",
-    "params/cs-east.yaml": "9a109580ada4c49dd05290c7518900c1797b7308f139c6f9003e87c868ef22d8",
-    "params/cs-north.yaml": "6180daa295ca48bea9bc80f295084057ad4b32d4e72fa92fbd8d4e2c3dcd001d",
-    "params/cs-west.yaml": "2417f761a3a302c5d4b094644b137fdabd2422913359bab4188dd5d219b72418",
+    "params/cs-east.yaml": "2fa20fb1c2dba54b31d8e00436f0bee93702de01aeadccf87ae7b87bd416af15",
+    "params/cs-north.yaml": "9592dbf8c574bb2935078c37f3e6f3d7446d967d540831be3074e92c52d978a6",
+    "params/cs-west.yaml": "de796e5c1db7f68f1609f85d96381db781b079795793148f13cb73855b7b322b",
 }
 
 
 def _hashes(root: Path) -> dict[str, str]:
+    """The sha256 of every file but the schemas (which follow the models and pydantic: `test_schemas.py`)."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.parent.name != "schemas"
     }
 
 
@@ -46,6 +48,24 @@ def test_the_default_demo_is_the_classic_one_byte_for_byte(demo_dir: Path, tmp_p
     assert _hashes(demo_dir) == CLASSIC
     write_demo(tmp_path, departments=3)
     assert _hashes(tmp_path) == CLASSIC
+    assert {p: p.read_text(encoding="utf-8") for p in (tmp_path / "schemas").iterdir()} == schema_files(tmp_path)
+
+
+def test_a_demo_written_before_the_schema_line_is_replaced_without_force(tmp_path: Path) -> None:
+    """Params an earlier kpi demo wrote (no schema line) and a schema kpi wrote are the demo's; another file is not."""
+    write_demo(tmp_path, departments=1)
+    params = tmp_path / "params" / "cs-east.yaml"
+    params.write_bytes(params.read_bytes().split(b"\n", 1)[1])
+    schema = tmp_path / "schemas" / "params.schema.json"
+    schema.write_text(json.dumps({"$comment": SCHEMA_COMMENT.format(kind="params"), "older": True}))
+    write_demo(tmp_path, departments=1)
+    assert params.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=../schemas/params.schema.json\n"
+    )
+    assert schema.read_text(encoding="utf-8") == schema_files(tmp_path)[schema]
+    schema.write_text('{"title": "my own"}')
+    with pytest.raises(UsageError, match="schemas/params.schema.json"):
+        write_demo(tmp_path, departments=1)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +178,7 @@ def test_the_demo_written_twice_is_the_same_and_an_edit_is_kept(tmp_path: Path) 
 def test_kpi_demo_departments_through_the_command_line(tmp_path: Path) -> None:
     result = kpi("demo", "--out", str(tmp_path), "--departments", "4", "--rows", "400", in_process=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("wrote ") == 5
+    assert result.stdout.count("wrote ") == 6  # 4 params files, the tables, the schemas
     card = kpi("score", str(tmp_path / "params" / "cs-d004.yaml"), "--period", "2026-Q4", "--json", in_process=True)
     assert card.returncode == 0, card.stderr
     assert json.loads(card.stdout)["department"] == "cs-d004"

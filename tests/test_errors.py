@@ -566,6 +566,14 @@ CASES: list[Case] = [
     params("indicators-a-list", "wrong_type", "department: cs-test\ndata: data\nindicators: [CS01]\n", "indicators:"),
     changed("unknown-key", "unknown_key", "colour", colour="red"),
     changed("unknown-policy-key", "unknown_key", "policy.rounding", policy={"rounding": "floor"}),
+    company(
+        "unconfirmed-suggestion",
+        "unconfirmed_suggestion",
+        'suggested:\n  tables.complaints: "from tickets.csv: the file tickets.csv"\n',
+        "company.yaml",
+        "line 2: suggested.tables.complaints: unconfirmed proposal of kpi init (from tickets.csv",
+        "delete this line under suggested:",
+    ),
     params("missing-data", "missing_key", VALID.replace("data: data\n", ""), "data: missing"),
     changed(
         "count-without-per-item", "missing_key", "indicators.CS01.per_item", indicators={"CS01": {"per_item": None}}

@@ -137,8 +137,8 @@ RULES = [
     ("CS04", "zh", "目标 95%，未达目标 1.50%，计 1 个 1% 步长 × 2 分 → 98.00"),
     ("CS07", "zh", "目标 90%，未达目标 23.33%，计 23 个 1% 步长 × 5 分 → 0.00（截至上下限）"),
     ("CS07", "en", "target 90%, short by 23.33%: 23 step(s) of 1% × 5 points → 0.00 (clamped)"),
-    ("CS08", "en", "target 5%, short by 2.50%: 2 step(s) of 1% × 3 points → 94.00"),  # lower is better
-    ("CS11", "zh", "目标 0%，未达目标 12.50%，计 2 个 5% 步长 × 10 分 → 80.00"),
+    ("CS08", "en", "target 5%, over by 2.50%: 2 step(s) of 1% × 3 points → 94.00"),  # lower is better
+    ("CS11", "zh", "目标 0%，超出目标 12.50%，计 2 个 5% 步长 × 10 分 → 80.00"),
     ("CS12", "zh", "目标 90%，优于目标 10.00%，计 10 个 1% 步长 × 1 分 → 110.00"),
     ("CS12", "en", "target 90%, better by 10.00%: 10 step(s) of 1% × 1 points → 110.00"),
 ]
@@ -429,7 +429,7 @@ SUB_STEPS = [
         "1",
         "floor",
         "en",
-        "target 5%, short by 0.40%, less than one 1% step: no deduction → 100.00",
+        "target 5%, over by 0.40%, less than one 1% step: no deduction → 100.00",
     ),
     ("3.00", "lower", "5", "1", "3", "1", "floor", "zh", "目标 5%，优于目标 2.00%，计 2 个 1% 步长 × 1 分 → 102.00"),
     # exact (proportional) steps

@@ -217,8 +217,8 @@ TEXTS: list[tuple[Callable[[IndicatorResult, str], str], str, str, str]] = [
     # rule_line: explain.rule.*
     (rule_line, "rate_short", "zh", "目标 95%，未达目标 1.50%，计 1 个 1% 步长 × 2 分 → 98.00"),
     (rule_line, "rate_short", "en", "target 95%, short by 1.50%: 1 step(s) of 1% × 2 points → 98.00"),
-    (rule_line, "overrun_short", "zh", "目标 0%，未达目标 12.50%，计 2 个 5% 步长 × 10 分 → 80.00"),
-    (rule_line, "overrun_short", "en", "target 0%, short by 12.50%: 2 step(s) of 5% × 10 points → 80.00"),
+    (rule_line, "overrun_short", "zh", "目标 0%，超出目标 12.50%，计 2 个 5% 步长 × 10 分 → 80.00"),
+    (rule_line, "overrun_short", "en", "target 0%, over by 12.50%: 2 step(s) of 5% × 10 points → 80.00"),
     (rule_line, "count", "zh", "100 − 1 项 × 10 分 = 90 → 90.00"),
     (rule_line, "count", "en", "100 − 1 item(s) × 10 points = 90 → 90.00"),
     (

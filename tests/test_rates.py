@@ -96,7 +96,10 @@ def test_cs11_under_budget_is_zero_overrun(company: Company, indicator: Indicato
 
 
 def test_cs11_without_budget_row_fails_naming_the_file(company: Company) -> None:
-    with pytest.raises(DataError, match=r"budgets\.csv.*no budget row for period 2026-Q3"):
+    # and names the periods the department's budget rows are for: a budget kept per quarter, checked for a year
+    with pytest.raises(
+        DataError, match=r"budgets\.csv.*no budget row for period 2026-Q3;.*rows are for 2026, .*2026-Q4\)"
+    ):
         appraise(load_params(company.params()), Period.parse("2026-Q3"))
 
 

@@ -175,6 +175,10 @@ class Code(StrEnum):
     # -- params and templates
     WRONG_TYPE = "wrong_type", "a value (or a whole file) of the wrong kind: a list for a mapping, text for a list …"
     UNKNOWN_KEY = "unknown_key", "a key the section does not have"
+    UNCONFIRMED_SUGGESTION = (
+        "unconfirmed_suggestion",
+        "a mapping kpi init --from proposed (under suggested:) that nobody has confirmed yet",
+    )
     MISSING_KEY = "missing_key", "a key the section (or the indicator's direction, or a schedule) needs is missing"
     KEY_NOT_USED = "key_not_used", "a key the indicator's direction does not use (target on a count indicator …)"
     NOT_A_CHOICE = "not_a_choice", "a value not among those allowed (a direction, a method, a rounding, a group …)"

@@ -46,6 +46,10 @@ A bigger company for benchmarks (`write_demo(out, departments=N, rows=M)`):
 Every value is valid by construction (unique ids, ordered timestamps, scores
 1–5), so a run fails only when the toolkit is wrong.
 
+Beside them, `out/schemas/` holds the JSON Schemas of params, company and template
+files (`kpi_lib.inputs.schemas`), and each params file starts with the line that names
+its schema, so an editor completes and checks its keys.
+
 `write_demo` never silently replaces a file it did not write: every file is
 first written beside its target (`<name>.tmp`), then compared byte for byte
 with the file already there. A file that holds exactly what `kpi demo` writes
@@ -72,6 +76,8 @@ from typing import Any
 
 from ..base.errors import UsageError
 from ..inputs.period import Period
+from ..inputs.schemas import FOLDER, LINE_PREFIX, file_name, schema_files
+from ..inputs.schemas import ours as schema_ours
 from ..inputs.tables import TRUE
 from ..inputs.template import load_template
 
@@ -336,7 +342,7 @@ def _rows(p: Profile, monthly_budget: int = MONTHLY_BUDGET) -> dict[str, list[li
     return rows
 
 
-def _params_text(p: Profile) -> str:
+def params_text(p: Profile) -> str:
     cs02 = "method: observation, " if p.id == "cs-east" else ""
     override = (
         "periods:                     # this period only: a stricter delivery target\n"
@@ -346,7 +352,7 @@ def _params_text(p: Profile) -> str:
         if p.id == "cs-north"
         else ""
     )
-    return f"""# Demo parameters written by `kpi demo` (deterministic; safe to regenerate).
+    return f"""{SCHEMA_LINE}# Demo parameters written by `kpi demo` (deterministic; safe to regenerate).
 department: {p.id}
 name: {p.name}
 template: customer_service
@@ -679,6 +685,8 @@ def _write_arrow_csv(path: Path, table: Any) -> None:
 
 
 SHOWN = 10  # files named in a refusal; the rest are counted
+# The first line of each params file: the JSON Schema `write_demo` writes into schemas/, for editors (kpi_lib.inputs.schemas).
+SCHEMA_LINE = f"{LINE_PREFIX}../{FOLDER}/{file_name('params')}\n"
 
 
 def _tmp(path: Path) -> Path:
@@ -686,8 +694,25 @@ def _tmp(path: Path) -> Path:
 
 
 def _differing(targets: list[Path]) -> list[Path]:
-    """The targets that exist and differ from the `.tmp` file written beside each (compared byte for byte)."""
-    return [path for path in targets if path.exists() and not filecmp.cmp(_tmp(path), path, shallow=False)]
+    """The targets that exist and differ from the `.tmp` file written beside each (compared byte for byte).
+
+    Two kinds of file count as the demo's too: a params file as an earlier kpi demo wrote it (without the schema
+    line it now starts with), and a schema file kpi wrote (`schemas.ours`), which changes with the models.
+    """
+    return [path for path in targets if path.exists() and not filecmp.cmp(_tmp(path), path, shallow=False)
+            and not _earlier(path)]  # fmt: skip
+
+
+def _earlier(path: Path) -> bool:
+    """A file an earlier `kpi demo` (or `kpi init`) wrote where this one writes newer bytes of the same thing."""
+    try:
+        held = path.read_bytes()
+    except OSError:
+        return False
+    if path.suffix == ".json":
+        return schema_ours(held)
+    written = _tmp(path).read_bytes()
+    return written.startswith(SCHEMA_LINE.encode()) and held == written[len(SCHEMA_LINE.encode()) :]
 
 
 def _refuse_overwrite(changed: list[Path]) -> UsageError:
@@ -737,9 +762,13 @@ def write_demo(
                 tables[name].extend(found)
             path = params / f"{profile.id}.yaml"
             targets.append(path)
-            text = _params_text(profile)
+            text = params_text(profile)
             _tmp(path).write_text(sqlite_params(text) if sqlite else text, encoding="utf-8")
             written.append(path)
+        for path, text in schema_files(out).items():
+            targets.append(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _tmp(path).write_text(text, encoding="utf-8")
         if sqlite:
             targets.append(data / SQLITE)
             _write_sqlite(_tmp(data / SQLITE), tables)

@@ -68,15 +68,14 @@ NUMBER = r"(\d+(?:\.\d+)?)"
 TEMPLATE_ID = PLAIN_ID  # (kpi_lib.base.text)
 
 
-def check_id(template_id: str) -> str:
-    """A template id names files (`<id>.yaml`): lowercase letters, digits, - and _ only; else `UsageError`."""
-    if not TEMPLATE_ID.fullmatch(template_id):
-        raise UsageError(
-            f"--id {template_id!r}: expected lowercase letters, digits, - and _ only (it names the files <id>.yaml and <id>.params.yaml)"
-        )
-    if too_long := id_length_problem(template_id):
-        raise UsageError(f"--id {template_id[:20]}…: {too_long}")
-    return template_id
+def check_id(value: str, option: str = "--id", names: str = "the files <id>.yaml and <id>.params.yaml") -> str:
+    """An id given on the command line names files or folders (`names`): lowercase letters, digits, - and _ only,
+    at most 64 characters; else `UsageError` naming the `option`. A template's id (`--id`), a department's."""
+    if not TEMPLATE_ID.fullmatch(value):
+        raise UsageError(f"{option} {value!r}: expected lowercase letters, digits, - and _ only (it names {names})")
+    if too_long := id_length_problem(value):
+        raise UsageError(f"{option} {value[:20]}…: {too_long}")
+    return value
 
 
 def _squash(value: Any) -> str:

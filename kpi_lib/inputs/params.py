@@ -303,6 +303,13 @@ class Params(_Model):
     indicators: dict[str, IndicatorParams]
     tables: dict[str, TableSource] = {}
     periods: dict[str, dict[str, Any]] = {}
+    # What `kpi init --from` proposed and nobody has confirmed yet: key → how it was found. Each entry fails
+    # `load_params` (see `unconfirmed`) until it is deleted; never part of the effective params.
+    suggested: dict[str, str] = Field(
+        default={},
+        exclude=True,
+        description="proposals of kpi init --from not yet confirmed: check each key it names, then delete its line",
+    )
 
     @field_validator("department")
     @classmethod
@@ -463,9 +470,32 @@ def load_params(
     base = _validate(path, raw, loaded, problems)
     for key, override in raw["periods"].items():
         _validate(path, deep_merge(raw, override), loaded, problems, prefix=f"periods.{key}")
+    problems.extend(unconfirmed(path, own, shared))
     if problems or base is None:  # (`_validate` gives None only with a problem)
         raise ParamsError(_located(problems, path, shared, own))
     return Department(path, raw, base, loaded, data, company=shared, own=own)
+
+
+def unconfirmed(path: Path, own: dict[str, Any], company: CompanyFile | None) -> list[Problem]:
+    """One problem per entry of `suggested:` (in the params file or its company file): a proposal of `kpi init --from`
+    that nobody has confirmed, named with what it proposes and how to confirm it."""
+    found: list[Problem] = []
+    for raw, file, lines in (
+        (own, str(path), None),
+        *(((company.raw, str(company.path), company),) if company is not None else ()),
+    ):
+        entries = raw.get("suggested")
+        if not isinstance(entries, dict):
+            continue  # (not a mapping: the model names it)
+        for key, why in entries.items():
+            problem = Problem(
+                file=file,
+                message=f"suggested.{key}: unconfirmed proposal of kpi init ({why}); check {key} in this file, "
+                "then delete this line under suggested: to confirm it (delete suggested: when it is empty)",
+                code=Code.UNCONFIRMED_SUGGESTION,
+            )
+            found.append(at_line(problem, lines.line(("suggested", str(key)))) if lines is not None else problem)
+    return found
 
 
 def _folder_of(key: str, path: Path, company: CompanyFile | None, own: dict[str, Any]) -> Path:

@@ -180,8 +180,8 @@ SUFFIXES = (".csv", ".xlsx", ".parquet")
 TRUE = {"true", "1", "yes", "是"}
 FALSE = {"false", "0", "no", "否"}
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-_TIMESTAMP = re.compile(
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+TIMESTAMP_TEXT = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII
 )
 
@@ -246,7 +246,9 @@ def _parse_department(value: Any) -> str:
             Code.NEAR_MATCH,
         )
     raise _Bad(
-        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed",
+        f"Not a department id: the value {why}; it can belong to no department, so every department that reads this table stops until it is fixed"
+        " or mapped in the params (tables.<table>.values.department: {<code>: <department id>}; a team you do not"
+        " appraise may get an id of its own)",
         Code.BAD_ID,
     )
 
@@ -281,7 +283,7 @@ def _parse_date(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if isinstance(value, date):
         return _in_range(datetime.combine(value, datetime.min.time()))
     text = cell_text(value).strip(" \t")
-    if not _DATE.match(text):
+    if not DATE_TEXT.match(text):
         raise _Bad("expected a date as YYYY-MM-DD (ASCII digits)", Code.BAD_DATE)
     try:
         return _in_range(datetime.combine(date.fromisoformat(text), datetime.min.time()))
@@ -306,7 +308,7 @@ def _parse_timestamp(value: Any, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if isinstance(value, date):
         return _instant(_in_range(datetime.combine(value, datetime.min.time())), timezone)
     text = cell_text(value).strip(" \t")
-    match = _TIMESTAMP.match(text)
+    match = TIMESTAMP_TEXT.match(text)
     if not match:
         raise _Bad(
             "expected a timestamp as YYYY-MM-DD HH:MM[:SS] (ASCII digits), optionally with a UTC offset such as +08:00",

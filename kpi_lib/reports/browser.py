@@ -42,6 +42,7 @@ WIDTHS = (1400, 420)  # a desktop browser, a phone
 HEIGHT = 900  # the first screen of a desktop browser
 MIN_WINDOW = 500  # headless Chromium does not make a window narrower than this
 MAX_HEIGHT = 16384  # the tallest screenshot drawn (a longer page is cut there)
+README_SIZE = (1400, 1280)  # the README's scorecard picture: the verdict, the chart and the sheet's first rows
 _MEASURED = re.compile(r'<pre id="kpi-measured">(.*?)</pre>', re.DOTALL)
 
 _PROBE = """<script>
@@ -237,16 +238,36 @@ def screenshots(period_dir: Path, out: Path | None = None, widths: Iterable[int]
     return made
 
 
+def readme_picture(period_dir: Path, png: Path) -> Path:
+    """The README's picture: the scorecard of the first department in English (else the first), its top part."""
+    folders = sorted(
+        p for p in period_dir.iterdir() if (p / DEPARTMENT).is_file() and (p / reader_html(SCORECARD)).is_file()
+    )
+    if not folders:
+        raise KpiError(f"{period_dir}: no department with a scorecard; run `make demo` first")
+    english = [f for f in folders if json.loads((f / DEPARTMENT).read_text(encoding="utf-8")).get("lang") == "en"]
+    width, height = README_SIZE
+    with tempfile.TemporaryDirectory(prefix="kpi-readme-") as tmp:
+        whole = screenshot((english or folders)[0] / reader_html(SCORECARD), Path(tmp) / "whole.png", width)
+        with Image.open(whole) as image:
+            png.parent.mkdir(parents=True, exist_ok=True)
+            image.crop((0, 0, width, min(height, image.height))).save(png, optimize=True)
+    return png
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m kpi_lib.reports.browser outputs/<period>`: what `make screenshots` runs."""
     parser = argparse.ArgumentParser(prog="python -m kpi_lib.reports.browser", description=main.__doc__)
     parser.add_argument("period_dir", type=Path, help="outputs/<period>, written by kpi run")
     parser.add_argument("--out", type=Path, default=None, help="where the PNGs go (default: <period_dir>/screenshots)")
+    parser.add_argument("--readme", type=Path, default=None, help="also draw the README's scorecard picture here")
     args = parser.parse_args(argv)
     try:
         chromium()
         for path in screenshots(args.period_dir, args.out):
             print(f"wrote {path}")
+        if args.readme is not None:
+            print(f"wrote {readme_picture(args.period_dir, args.readme)}")
     except KpiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -418,12 +418,16 @@ def overrun(inp: RateInput) -> Evidence:
     matching = budgets[budgets["period"] == str(inp.period)]
     file = inp.file(budget_table)
     if matching.empty:
+        held = sorted({str(p) for p in budgets["period"]})
+        holds = (
+            f" (this department's rows are for {', '.join(held[:6])}{' …' if len(held) > 6 else ''})" if held else ""
+        )
         raise DataError(
             [
                 Problem(
                     file=file,
                     column="period",
-                    message=f"no budget row for period {inp.period}; expected one row with this department and period {inp.period}",
+                    message=f"no budget row for period {inp.period}; expected one row with this department and period {inp.period}{holds}",
                     code=Code.MISSING_ROW,
                 )
             ]

@@ -112,7 +112,11 @@ def rule_line(result: IndicatorResult, lang: str) -> str:
     if not gap:
         return say("explain.rule.met", lang, **rule)
     rule.update(gap=plain(gap, 2), steps=plain(scored.steps))
-    if scored.short:
+    if scored.short:  # short of a higher-is-better target, over a lower-is-better one
+        if result.indicator.direction == "lower":
+            if not scored.steps:
+                return say("explain.rule.over_under_step", lang, **rule)
+            return say("explain.rule.over", lang, **rule, penalty=plain(spec.penalty))
         if not scored.steps:
             return say("explain.rule.short_under_step", lang, **rule)
         return say("explain.rule.short", lang, **rule, penalty=plain(spec.penalty))
