@@ -1,10 +1,10 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
 # make test  — set up .venv and run the test suite: lint, format check, type check, the docs site, every test
-#              (4732) on both cores. Measured: the slow tier 41 min of wall but 25 min of CPU with four test runs
+#              (4955) on both cores. Measured: the slow tier 41 min of wall but 25 min of CPU with four test runs
 #              sharing the 2 cores, the fast tier 2 min of CPU: about 15 min on a quiet 2-core machine (estimated
 #              from that CPU time; one process took 41 min, 2485 s, before)
-# make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses; 3729): 92 s of wall
-#              (125 s of CPU) on 2 cores shared with other work, about a minute on a quiet machine
+# make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses; 3950): 59 s of wall
+#              (110 s of CPU) on 2 cores, measured with others' work on the machine (load average 2)
 # make docs  — the documentation site (MkDocs Material, offline) into site/: open site/index.html
 # make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release,
 #              and the README's scorecard picture docs/images/scorecard.png
