@@ -1,8 +1,7 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
 # make test  — set up .venv and run the test suite: lint, format check, type check, the docs site, every test
-#              (4955) on both cores. Measured: the slow tier 41 min of wall but 25 min of CPU with four test runs
-#              sharing the 2 cores, the fast tier 2 min of CPU: about 15 min on a quiet 2-core machine (estimated
-#              from that CPU time; one process took 41 min, 2485 s, before)
+#              (4955) on both cores. Measured: pytest 18 min of wall, 20 min of CPU, on 2 cores with others'
+#              work on the machine (load average 3.5); one process took 41 min (2485 s) before
 # make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses; 3950): 59 s of wall
 #              (110 s of CPU) on 2 cores, measured with others' work on the machine (load average 2)
 # make docs  — the documentation site (MkDocs Material, offline) into site/: open site/index.html
