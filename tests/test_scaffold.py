@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from openpyxl import Workbook
 
 from kpi_lib import load_params
@@ -400,3 +401,70 @@ def test_init_lists_what_it_could_not_place(tmp_path: Path) -> None:
     )
     assert "# not placed (not copied into data/):" in (tmp_path / "new" / "company.yaml").read_text(encoding="utf-8")
     assert load_params(tmp_path / "new" / "params" / "my-department.yaml").base.tables == {}
+
+
+# -- what --from must never guess, and what must never reach the YAML (red-team classes) ------------------------
+@pytest.mark.parametrize(
+    ("value", "proposed"),
+    [
+        pytest.param("East", True, id="a code that can be no department id: proposed, to confirm"),
+        pytest.param("一组", True, id="a Chinese team code: proposed, to confirm"),
+        pytest.param("cs-north", False, id="another department's id: its rows are cs-north's"),
+        pytest.param("101", False, id="digits: a department id as written"),
+        pytest.param("n1", False, id="lowercase code: a department id as written"),
+    ],
+)
+def test_the_one_department_value_is_proposed_only_when_it_can_be_no_department(value: str, proposed: bool) -> None:
+    (placed,) = propose([_export("tickets.csv", TICKETS.assign(部门=[value, value]))], TEMPLATE, "cs-east").placed
+    assert (placed.entry.get("values") == {"department": {value: "cs-east"}}) is proposed
+    if not proposed:
+        assert "department" not in placed.entry["columns"]
+        assert any(
+            f"{value!r} is a department id of its own, so these rows are {value}'s" in c for c in placed.comments
+        )
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\r\n", "\x85", "\u2028", "\u2029", "\x0b", "\x0c"])
+def test_a_header_cannot_add_a_line_to_company_yaml(tmp_path: Path, brk: str) -> None:
+    # an export kpi init cannot place is named in a comment with its headers: a line break in one (Excel's Alt+Enter,
+    # or a crafted header) must not end the comment and add a key of its own, such as grades that change a grade
+    header = f"说明{brk}grades: [{{grade: E, min: 0, label: 不合格}}]  #"
+    pd.DataFrame({header: ["x"], f"统计{brk}月份": ["y"]}).to_csv(tmp_path / "summary.csv", index=False)
+    result = kpi("init", str(tmp_path / "new"), "--from", str(tmp_path / "summary.csv"), in_process=True)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "new" / "company.yaml").read_text(encoding="utf-8")
+    assert set(yaml.safe_load(text)) == {"template", "data", "timezone", "calendar", "policy"}
+    assert repr(brk)[1:-1] in text and "# not placed" in text
+
+
+def _link(tmp_path: Path, name: str, to: Path) -> Path:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).symlink_to(to)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    ("exports", "message"),
+    [
+        pytest.param(
+            ["a/complaints.csv", "a/../a/complaints.csv"], "are one file; give each export once", id="one file twice"
+        ),
+        pytest.param(["a/complaints.csv", "link/complaints.csv"], "two exports named complaints.csv", id="a link"),
+    ],
+)
+def test_exports_that_would_share_a_file_in_data_are_refused(tmp_path: Path, exports: list[str], message: str) -> None:
+    (tmp_path / "a").mkdir()
+    DEMO_COMPLAINTS.to_csv(tmp_path / "a" / "complaints.csv", index=False)
+    TICKETS.to_csv(tmp_path / "a" / "feedback.csv", index=False)
+    _link(tmp_path, "link/complaints.csv", tmp_path / "a" / "feedback.csv")
+    result = kpi("init", str(tmp_path / "new"), "--from", *(str(tmp_path / e) for e in exports), in_process=True)
+    assert (result.returncode, result.stderr.count("\n")) == (2, 1)
+    assert message in result.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_link_to_nothing_is_refused_as_the_folder(tmp_path: Path) -> None:
+    link = _link(tmp_path, "dangling", tmp_path / "nowhere")
+    result = kpi("init", str(link), in_process=True)
+    assert (result.returncode, result.stderr.count("\n")) == (2, 1)
+    assert "a link to" in result.stderr and "which does not exist" in result.stderr

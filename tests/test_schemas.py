@@ -81,6 +81,14 @@ def test_the_schema_has_every_key_the_model_accepts(kind: str, keys: set[str]) -
         ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"weight": 8}}}, True),
         ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"wieght": 8}}}, False),
         ("company", {"policy": {"step_rounding": "sometimes"}}, False),
+        # bounds kpi checks hold in an editor too: on a number, and a number written as text has a number's shape
+        ("company", {"indicators": {"CS04": {"step": 0}}}, False),
+        ("company", {"indicators": {"CS04": {"step": 0.5}}}, True),
+        ("company", {"indicators": {"CS04": {"penalty": -2}}}, False),
+        ("company", {"indicators": {"CS04": {"penalty": 0}}}, True),
+        ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"weight": "five"}}}, False),
+        ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"weight": "8.5"}}}, True),
+        ("params", {"department": "d", "company": "c.yaml", "indicators": {"CS04": {"target": "90%"}}}, False),
     ],
 )
 def test_the_schemas_accept_and_refuse_like_the_files(kind: str, document: dict[str, Any], valid: bool) -> None:

@@ -53,7 +53,7 @@ from openpyxl import load_workbook
 from ..base import yamlfile
 from ..base.errors import UsageError
 from ..base.files import write_atomic
-from ..base.text import fold
+from ..base.text import PLAIN_ID, fold
 from ..inputs import sql
 from ..inputs.readers import Unreadable, cell_text, read_raw
 from ..inputs.schemas import schema_files, schema_line
@@ -289,15 +289,18 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
         if department in found:
             comments.append(f"the rows of {department} are this department's")
         else:
-            if len(found) == 1:
-                code = next(iter(found))
+            code = next(iter(found), "")
+            if len(found) == 1 and not PLAIN_ID.fullmatch(code):
                 columns["department"] = header
                 entry["values"] = {"department": {code: department}}
                 reasons.append(f"its one department value {code!r} read as {department}")
             else:
+                # several values, or one that is a department id of its own (`cs-east`, `101`): whose rows they
+                # are is for a person to say; a guess here would score another department's rows as this one's
+                its_own = f"{code!r} is a department id of its own, so these rows are {code}'s; " if found else ""
                 comments.append(
-                    f"none of them is {department}: map your department's value in "
-                    f"tables.{spec.name}.values.department (e.g. {{{next(iter(found), 'CODE')!r}: {department}}}) "
+                    f"none of them is {department}: {its_own}if one is your department's, map it in "
+                    f'tables.{spec.name}.values.department (e.g. {{"<your department\'s value>": {department}}}) '
                     f"and add department: {header!r} to its columns"
                 )
     elif "department" in match.missing:
@@ -324,7 +327,7 @@ def _place(export: Export, spec: TableSpec, match: ColumnMatch, department: str,
             if unread:
                 comments.append(
                     f"{column.name} ({header!r}) holds {_values_line(unread)}, which are no yes/no words; map them "
-                    f"in values, e.g. {column.name}: {{{next(iter(unread))!r}: true}}"
+                    f'in values, e.g. {column.name}: {{"<the value meaning yes>": true, "<the value meaning no>": false}}'
                 )
     for name, headers in match.ambiguous.items():
         comments.append(f"ambiguous: {name} could be {' or '.join(repr(h) for h in headers)}; map one in columns")
@@ -395,6 +398,16 @@ def _flow(value: Any) -> str:
     return text.removesuffix("\n...").removesuffix("...").rstrip()
 
 
+LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """`text` for one comment line of a YAML file: every character a YAML reader (or a person's editor) would take
+    for a line break written as its escape, so an export's header such as `统计\\n月份` cannot end the comment and
+    add a line of its own (a key that changes a number)."""
+    return text.translate(LINE_BREAKS)
+
+
 def _company_text(root: Path, proposal: Proposal | None) -> str:
     head = (
         schema_line("company", root / "company.yaml", root)
@@ -416,14 +429,18 @@ def _company_text(root: Path, proposal: Proposal | None) -> str:
     for p in proposal.placed:
         if not p.entry:
             copied = f" (data/{p.export.path.name})" if p.export.path is not None else ""
-            lines.append(f"# {p.export.shown}: read as table {p.table} as it is{copied}")
-            lines += [f"#   {line}" for line in p.comments if not line.startswith(("department values", "the rows of"))]
+            lines.append(one_line(f"# {p.export.shown}: read as table {p.table} as it is{copied}"))
+            lines += [
+                one_line(f"#   {line}")
+                for line in p.comments
+                if not line.startswith(("department values", "the rows of"))
+            ]
     for line in proposal.unplaced:
-        lines.append(f"# not placed (not copied into data/): {line}")
+        lines.append(one_line(f"# not placed (not copied into data/): {line}"))
     if entries:
         lines.append("tables:                      # proposed by kpi init --from: check each, see suggested: below")
         for p in entries:
-            lines += [f"  # {line}" for line in p.comments]
+            lines += [one_line(f"  # {line}") for line in p.comments]
             lines.append(f"  {p.table}:")
             for key, value in p.entry.items():
                 lines.append(f"    {key}: {_flow(value)}")
@@ -487,6 +504,8 @@ def relocated_url(url: str, root: Path) -> str:
 
 def refuse_not_empty(folder: Path) -> None:
     """`UsageError` unless `folder` is new or an empty folder."""
+    if folder.is_symlink() and not folder.exists():
+        raise UsageError(f"{folder}: a link to {os.readlink(folder)}, which does not exist; give a new or empty folder")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: a file, not a folder; kpi init writes a new company folder")
     if folder.is_dir():
@@ -512,7 +531,12 @@ def init_company(
     proposal = None
     if exports:
         read = [export for text in exports for export in read_export(text)]
-        names = Counter(path.name for path in {e.path.resolve() for e in read if e.path is not None})
+        files = list(dict.fromkeys(e.path for e in read if e.path is not None))  # one per file, its sheets together
+        same = Counter(path.resolve() for path in files)
+        again = [path for path in files if same[path.resolve()] > 1]
+        if again:
+            raise UsageError(f"--from: {again[0]} and {again[1]} are one file; give each export once")
+        names = Counter(path.name for path in files)  # as copied into data/: the name given, a link's own
         twice = [n for n, count in names.items() if count > 1]
         if twice:
             raise UsageError(f"--from: two exports named {twice[0]}; data/ keeps one file of each name, rename one")

@@ -137,11 +137,34 @@ def _comment(document: dict[str, Any], kind: str) -> dict[str, Any]:
     return {"$comment": SCHEMA_COMMENT.format(kind=kind), **document}
 
 
+BOUNDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum"}
+DECIMAL_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"  # a number written as a string (`"2.5"`): kpi reads it exactly
+
+
+def _json_bounds(node: Any) -> Any:
+    """pydantic writes a bound on a union (a number or its text) as its own `gt`/`ge` beside `anyOf`, which JSON
+    Schema does not know: an editor would take `step: 0` for valid. The bound goes onto the number branch, where it
+    means what kpi checks; a string branch gets the shape of a decimal number (its bound is kpi's to say)."""
+    if isinstance(node, list):
+        return [_json_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_bounds(value) for key, value in node.items()}
+    bounds = {BOUNDS[key]: node.pop(key) for key in list(node) if key in BOUNDS}
+    branches = node.get("anyOf", [])
+    for branch in branches:
+        if branch.get("type") == "number":
+            branch.update(bounds)
+        elif branch.get("type") == "string" and any(b.get("type") == "number" for b in branches):
+            branch.setdefault("pattern", DECIMAL_TEXT)
+    return node
+
+
 def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of a `kind` file (params, company or template); `ValueError` for another kind."""
     if kind == "template":
-        return _comment(TemplateFile.model_json_schema(), kind)
-    base = Params.model_json_schema()
+        return _comment(_json_bounds(TemplateFile.model_json_schema()), kind)
+    base = _json_bounds(Params.model_json_schema())
     # An indicator's keys may come from both files (the company gives sla, the department weight): none required here.
     base["$defs"]["IndicatorParams"].pop("required", None)
     if kind == "params":
