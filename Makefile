@@ -1,9 +1,9 @@
 # make demo  — set up .venv and run the whole job on the bundled demo data
 # make test  — set up .venv and run the test suite: lint, format check, type check, the docs site, every test
-#              (4955) on both cores. Measured: pytest 18 min of wall, 20 min of CPU, on 2 cores with others'
-#              work on the machine (load average 3.5); one process took 41 min (2485 s) before
-# make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses; 3950): 59 s of wall
-#              (110 s of CPU) on 2 cores, measured with others' work on the machine (load average 2)
+#              (4978) on both cores. Measured on a quiet 2-core machine (a clean-clone CI run): pytest 18 min
+#              (1081 s), the whole `.ci/run` with installing 19 min (1137 s); one process took 41 min before
+# make test-fast — the tests not marked slow (no kernels, no `kpi run`, no subprocesses; 3973): 60 s of wall
+#              (57 s in pytest, 106 s of CPU) on a quiet 2-core machine
 # make docs  — the documentation site (MkDocs Material, offline) into site/: open site/index.html
 # make screenshots — PNGs of the reports at 1400 and 420 px (headless Chromium), to look at before a release,
 #              and the README's scorecard picture docs/images/scorecard.png
@@ -66,9 +66,9 @@ bench: $(VENV)/.bench
 
 # The tests run on every core (pytest-xdist). make test hands out whole files (--dist loadfile): a file's module
 # fixtures (a demo run, a PostgreSQL server) are made once and a golden notebook's cells share one kernel; the
-# fast tier has no such fixtures and goes test by test (--dist load). XDIST= (or XDIST_FAST=) runs in one process.
+# fast tier has no such fixtures and goes test by test, an idle core taking tests from a busy one (--dist worksteal). XDIST= (or XDIST_FAST=) runs in one process.
 XDIST ?= -n auto --dist loadfile
-XDIST_FAST ?= -n auto --dist load
+XDIST_FAST ?= -n auto --dist worksteal
 test: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks docs/hooks
 	$(BIN)/ruff format --check kpi_lib tests benchmarks docs/hooks

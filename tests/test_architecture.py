@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -64,6 +65,7 @@ DEFERRED = {
 }
 
 
+@functools.cache  # read-only here (`_code_only` parses its own copy to change it): one parse per module per run
 def _tree(name: str) -> ast.Module:
     return ast.parse(MODULES[name].read_text(encoding="utf-8"), filename=str(MODULES[name]))
 
