@@ -1,4 +1,4 @@
-"""Strict YAML for params and templates : YAML 1.2 scalars, no anchors, aliases or repeated keys.
+"""Strict YAML for params and templates: YAML 1.2 scalars, no anchors, aliases or repeated keys.
 
 `load(text, file)` returns plain Python data, or raises `YamlProblem` naming the
 line (1-based) and what is wrong:
