@@ -63,7 +63,10 @@ import builtins
 import ctypes
 import errno
 import functools
+import gc
 import importlib
+import io
+import itertools
 import json
 import os
 import runpy
@@ -97,8 +100,12 @@ PRELOAD = (  # imported once per zygote, in this order; everything they import c
     "matplotlib.font_manager",
     "matplotlib.backends.backend_agg",
     "kpi_lib.notebook",
+    "ipykernel.debugger",  # what IPKernelApp imports by name when it makes its kernel (debugpy: ~0.2 s per kernel)
+    "nbformat",  # the scorecard reads the group notebooks; its jsonschema builds a parser at import (~0.3 s)
+    "pyarrow.dataset",  # what pyarrow.parquet.read_table imports on its first call
 )
 IMPORTED_AS_IN_A_KERNEL = frozenset({"pandas"})  # see _import_as_in_a_kernel
+IMPORTED_QUIETLY = frozenset({"ipykernel.debugger"})  # see _import_debugger
 LAUNCHER = "ipykernel_launcher"
 # The zygote runs this file by path, not `kpi_lib.batch.kernels`: importing the package would import pandas
 # (kpi_lib/__init__) before `_preload` can import it as a kernel would.
@@ -466,16 +473,57 @@ def _import_as_in_a_kernel(name: str) -> None:
         del builtins.get_ipython  # type: ignore[attr-defined]
 
 
+def _import_debugger(name: str) -> None:
+    """Import ipykernel's debugger (and debugpy's pydevd) as a kernel would, leaving no stream bound to the zygote's.
+
+    pydevd warns at import that frozen modules may hide breakpoints; a fresh kernel
+    imports it after ipykernel captured stderr, where the lines go nowhere, so here they
+    are written to a buffer and dropped (the period's kernels log stays as it was). pydevd's
+    log binds its stream to `sys.stderr` on first use: that binding is undone, so a kernel's
+    first debugger log goes to the kernel's own stderr, as in a fresh kernel.
+    """
+    saved = sys.stderr
+    sys.stderr = io.StringIO()
+    try:
+        importlib.import_module(name)
+    finally:
+        sys.stderr = saved
+        log = sys.modules.get("_pydev_bundle.pydev_log")
+        if log is not None:
+            log._LoggingGlobals._debug_stream_initialized = False
+            log._LoggingGlobals._debug_stream = log.NULL
+
+
+_IMPORT_ENV: dict[str, str] = {}  # what the preloaded modules put into os.environ at import (see _preload)
+
+
 def _preload() -> None:
+    """Import the stack and warm its pure caches, leaving the state a fresh kernel's imports would leave.
+
+    Two things a module does at import outlive the fork's reset of the process's surroundings:
+    a variable it sets in `os.environ` (debugpy sets `PYDEVD_USE_FRAME_EVAL` when it is unset),
+    which the kernel's launch environment replaces, so it is kept in `_IMPORT_ENV` and set again
+    in each kernel where the launch leaves it unset; and the counter that names new threads
+    `Thread-N` (debugpy makes a thread object it does not start), which starts again at 1.
+    """
+    before = dict(os.environ)
     for name in PRELOAD:
         if name in IMPORTED_AS_IN_A_KERNEL:
             _import_as_in_a_kernel(name)
+        elif name in IMPORTED_QUIETLY:
+            _import_debugger(name)
         else:
             importlib.import_module(name)
     charts = sys.modules["kpi_lib.words.charts"]
     charts._register()  # parses the CJK font's name table once; a pure cache, no file stays open
     importlib.import_module("kpi_lib.inputs.template").load_template()  # its text parsed once: yamlfile.load's cache
     importlib.import_module("kpi_lib.base.messages").catalog()  # the message catalog, read once (a cache)
+    # Everything imported so far lives as long as the kernel: moved out of the cyclic collector's sight, a
+    # kernel's collections (IPython runs one at every reset, and at its exit) walk only what its notebook made.
+    gc.collect()
+    gc.freeze()
+    _IMPORT_ENV.update({k: v for k, v in os.environ.items() if k not in before})
+    threading._counter = itertools.count(1).__next__  # type: ignore[attr-defined]  # as in a fresh interpreter
 
 
 def serve(fd: int) -> None:
@@ -584,6 +632,8 @@ def _become_kernel(request: dict[str, Any], fds: list[int], ready: int, handlers
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    for key, value in _IMPORT_ENV.items():
+        os.environ.setdefault(key, value)  # as the module's import would have set it in a fresh kernel
     argv = list(request["argv"])
     sys.orig_argv = argv
     sys.argv = ["-m", *argv[3:]]

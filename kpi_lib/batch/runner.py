@@ -103,7 +103,7 @@ from ..scoring.appraisal import tables_needed
 from . import incremental
 from .incremental import Decision
 from .lock import PeriodLock
-from .workers import local_executor, tied_kernel_manager
+from .workers import local_executor, tied_kernel_manager, written_at_the_end
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TIMEOUT = 600
@@ -267,6 +267,7 @@ def _papermill(job: NotebookJob) -> Outcome:
                 cwd=job.cwd,
                 progress_bar=False,
                 log_output=False,
+                engine_name=written_at_the_end(),  # the notebook written once, when it ends
                 execution_timeout=job.timeout,
                 start_timeout=120,
                 kernel_manager_class=tied_kernel_manager(),
