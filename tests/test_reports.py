@@ -281,29 +281,34 @@ def test_chinese_text_embeds_a_subset_of_exactly_its_characters() -> None:
 
 
 @pytest.mark.parametrize(
-    ("chars", "within"),
+    "steps",
     [
-        ("华东客服部", "华东客服部总分考核，（）"),
-        ("，（）", "华东客服部总分考核，（）"),
-        ("考核", "考核汇总表"),
-        ("考核", "考核"),  # within == chars: cut from the source
-        ("考核", "考"),  # within lacks a character: cut from the source, never a subset missing glyphs
-        ("考核", ""),
+        [("华东客服部", "华东客服部总分考核，（）"), ("，（）", ""), ("考核", "考核汇总表")],  # within: grown once
+        [("考核", "考核")],  # the process's cut holds exactly the page's characters
+        [("考核", ""), ("华东", ""), ("考东", "")],  # grown by each new character; the last is cut from the grown font
+        [("考核", "考")],  # within lacks a character: the cut covers the page's characters all the same
+        [("华东客服部", ""), ("部", "")],  # a page of one character, cut from a larger cut
     ],
 )
-def test_a_subset_cut_from_a_larger_cut_is_the_same_bytes(chars: str, within: str) -> None:
-    """The department's pages are cut from one cut to all their characters: that must change no byte."""
-    from kpi_lib.reports.convert import font_subset
+def test_a_subset_cut_from_the_processes_grown_cut_is_the_same_bytes(
+    steps: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page's subset is cut from this process's cut of the source, grown as pages ask: no byte may change."""
+    from kpi_lib.reports import convert
     from kpi_lib.words.charts import cjk_font_path
 
     if cjk_font_path() is None:
         pytest.skip("no CJK font installed (mplfonts)")
-    fast = font_subset(chars, within)
-    font_subset.cache_clear()
-    assert fast == font_subset(chars)
-    font = TTFont(io.BytesIO(fast))
-    assert font.flavor == "woff2" and {chr(c) for c in font.getBestCmap()} == set(chars)
-    assert not {"GSUB", "GPOS", "vmtx"} & set(font.keys())  # layout features, vertical metrics: a page needs none
+    monkeypatch.setattr(convert, "_grown", (frozenset(), b""))
+    convert.font_subset.cache_clear()
+    for chars, within in steps:
+        fast = convert.font_subset(chars, within)
+        assert set(chars) <= convert._grown[0]
+        assert fast == convert._cut(str(cjk_font_path()), chars, "woff2")  # as cut straight from the source
+        font = TTFont(io.BytesIO(fast))
+        assert font.flavor == "woff2" and {chr(c) for c in font.getBestCmap()} == set(chars)
+        assert not {"GSUB", "GPOS", "vmtx"} & set(font.keys())  # layout features, vertical metrics: a page needs none
+    convert.font_subset.cache_clear()
 
 
 # -- HTML of executed notebooks -------------------------------------------------------------

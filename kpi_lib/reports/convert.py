@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from importlib import resources
@@ -281,18 +282,29 @@ def font_subset(chars: str, within: str = "") -> bytes:
 
     Cutting from the 16 MB source costs about 0.35 s; cutting from a small font costs a
     third of that and gives the same bytes (fontTools keeps the source's glyph order and
-    names: a test checks it). So when `within` holds every character of `chars`, the page's
-    subset is cut from the (cached) cut to `within`: a department's pages pay for one cut
-    from the source, not five.
+    names: a test checks it). So every subset is cut from this process's plain cut of the
+    source (`_covering`), which grows to cover the characters asked for: a batch's worker
+    cuts the source about once per new department name, not once per page. `within`
+    (characters that include those of `chars`, e.g. a whole department's) only makes it
+    faster: the cut grows by all of them at once.
     """
-    cut_from_within = within != chars and set(chars) <= set(within)
-    return _cut(io.BytesIO(_source_cut(within)) if cut_from_within else str(cjk_font_path()), chars, "woff2")
+    return _cut(io.BytesIO(_covering(chars + within)), chars, "woff2")
 
 
-@lru_cache(maxsize=4)
-def _source_cut(chars: str) -> bytes:
-    """The CJK font cut to `chars` as plain OpenType (quick to read back, unlike WOFF2): what page subsets are cut from."""
-    return _cut(str(cjk_font_path()), chars, None)
+_grown: tuple[frozenset[str], bytes] = (frozenset(), b"")  # this process's plain cut: its characters, its bytes
+_growing = threading.Lock()
+
+
+def _covering(chars: str) -> bytes:
+    """This process's plain (OpenType, quick to read back) cut of the source, grown first when it lacks one of `chars`."""
+    global _grown
+    with _growing:
+        have, font = _grown
+        if not set(chars) <= have:
+            have = have | set(chars)
+            font = _cut(str(cjk_font_path()), "".join(sorted(have)), None)
+            _grown = (have, font)
+        return font
 
 
 def _cut(source: str | io.BytesIO, chars: str, flavor: str | None) -> bytes:
