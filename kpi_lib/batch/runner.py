@@ -461,11 +461,12 @@ def run_batch(
         with PeriodLock(period_dir, command) as lock:
             batch.note(lock.takeover_note())
             _clean_period(batch)
-            runs = _prepare(params_files, batch)
+            loaded = _load_all(params_files, batch)
+            runs = [run for run, _ in loaded]
             if progress is not None:
-                progress.start(sum(_count_notebooks(run) for run in runs))
+                progress.start(sum(_count_notebooks(run, department) for run, department in loaded))
             with executor(jobs, PeriodFolder(period_dir).kernels_log) as pool:
-                _drive(batch, runs, pool, jobs)
+                _drive(batch, deque(loaded), pool, jobs)
             index = _write_period_files(batch, runs)
     finally:
         if progress is not None:
@@ -611,8 +612,11 @@ def _remove(path: Path) -> None:
 
 
 # -- preparing each department --------------------------------------------------------------
-def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
-    """Load every params file, refuse signed departments (unless forced), stage and snapshot each one's inputs."""
+def _load_all(params_files: list[Path], batch: _Batch) -> list[tuple[DepartmentRun, Department | None]]:
+    """Load every params file (each department's staging comes later, just before its notebooks: `_drive`).
+
+    Two params files of one department are a usage error, before anything runs.
+    """
     loaded = [_load(path, batch) for path in params_files]
     seen: dict[str, Path] = {}
     for run, _ in loaded:
@@ -623,10 +627,7 @@ def _prepare(params_files: list[Path], batch: _Batch) -> list[DepartmentRun]:
         if run.department:
             seen[run.department] = run.params_path
     batch.shared.departments = frozenset(seen)  # every department of the run is real, never a typo of another's id
-    for run, department in loaded:
-        if run.final is not None:
-            _stage(run, department, batch)
-    return [run for run, _ in loaded]
+    return loaded
 
 
 def _load(path: Path, batch: _Batch) -> tuple[DepartmentRun, Department | None]:
@@ -918,21 +919,17 @@ class Task:
         return "the scorecard and reports" if self.kind == SCORECARD else f"{self.kind}.ipynb"
 
 
-def _count_notebooks(run: DepartmentRun) -> int:
+def _count_notebooks(run: DepartmentRun, department: Department | None) -> int:
     """Set and return the notebooks `run` counts for on the progress bar: its groups and the finishing step.
 
-    A reused department counts the notebooks of the run it keeps (its department.json's
-    groups), so the bar's total does not depend on what is reused; one that failed
-    before its groups were known counts its finishing step (it writes error.txt), and a
-    params file that names no folder counts none.
+    Counted when the params file is loaded, before the department is staged: its template's
+    groups (a reused department keeps a run of the same template, so of the same groups),
+    and the finishing step when it has a folder (one that fails writes error.txt there). A
+    params file that did not load counts its finishing step only, and one that names no
+    folder counts none. However the department ends, `_report_done` counts what did not run.
     """
-    groups: Any = run.groups
-    if run.reused and not groups and run.final is not None:
-        try:
-            groups = read_json(DepartmentFolder(run.final).meta).get("groups")
-        except AuditError:
-            groups = None  # the bar counts the finishing step only; reuse itself checked the folder
-    run.notebooks = (len(groups) if isinstance(groups, list | tuple) else 0) + (run.final is not None)
+    groups = len(department.template.groups) if department is not None else 0
+    run.notebooks = groups + (run.final is not None)
     return run.notebooks
 
 
@@ -940,29 +937,43 @@ def _progress_what(task: Task) -> str:
     return f"{task.run.label} · {task.kind}"
 
 
-def _drive(batch: _Batch, runs: list[DepartmentRun], pool: Executor, jobs: int) -> None:
-    """Run every department's jobs, at most `jobs` at a time, and finalize each department as its last job ends."""
+def _drive(batch: _Batch, unstaged: deque[tuple[DepartmentRun, Department | None]], pool: Executor, jobs: int) -> None:
+    """Stage each department and run its jobs, at most `jobs` at a time; finalize each as its last job ends.
+
+    A department is staged (`_stage`: reused, refused, or its inputs snapshot) when the
+    workers are about to need work, not all of them before the first notebook: so the
+    workers start while the next departments are staged, and staging a company of hundreds
+    of departments overlaps their notebooks instead of coming before them. Finishing a
+    department comes before starting the next one's notebooks: fewer half-done departments.
+    """
     ready: deque[Task] = deque()
-    for run in runs:
-        if run.reused:
-            _report_done(run, batch)
-        elif run.failed:
-            _finalize(run, batch)
-        else:
-            ready.extend(Task(run, group, execute, batch.notebook(run, group, group=group)) for group in run.groups)
     running: dict[Future[Outcome], Task] = {}
     begun: set[Future[Outcome]] = set()  # handed to a worker (and so to the progress bar), not skipped
-    while ready or running:
-        while ready and len(running) < jobs:
-            task = ready.popleft()
-            if task.run.unwritable:
-                running[_skipped(task)] = task
-                continue
-            future = _submit(pool, task)
-            running[future] = task
-            begun.add(future)
-            if batch.progress is not None:
-                batch.progress.begin(_progress_what(task))
+    while unstaged or ready or running:
+        while True:  # hand out work, then stage ahead until `jobs` more tasks wait for the next free worker
+            while ready and len(running) < jobs:
+                task = ready.popleft()
+                if task.run.unwritable:
+                    running[_skipped(task)] = task
+                    continue
+                future = _submit(pool, task)
+                running[future] = task
+                begun.add(future)
+                if batch.progress is not None:
+                    batch.progress.begin(_progress_what(task))
+            if not unstaged or len(ready) >= jobs:
+                break
+            run, department = unstaged.popleft()
+            if run.final is not None:
+                _stage(run, department, batch)
+            if run.reused:
+                _report_done(run, batch)
+            elif run.failed:
+                _finalize(run, batch)
+            else:
+                ready.extend(Task(run, group, execute, batch.notebook(run, group, group=group)) for group in run.groups)
+        if not running:
+            continue
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)
