@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -382,6 +383,16 @@ def load_template(name_or_path: str = "customer_service", *, base: Path | None =
             file=str(path),
             code=Code.UNREADABLE_FILE,
         ) from None
+    return _loaded(raw_bytes, shown, str(path))
+
+
+@lru_cache(maxsize=16)
+def _loaded(raw_bytes: bytes, shown: str, path: str) -> Template:
+    """The template those bytes make (remembered: a batch loads one template for every department and notebook).
+
+    A `Template` is frozen, so every caller can share one; one that does not load is
+    checked again each time (an exception is never remembered) and raises the same problems.
+    """
     try:
         data = yamlfile.load(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -394,7 +405,7 @@ def load_template(name_or_path: str = "customer_service", *, base: Path | None =
         raise TemplateError(
             "expected a mapping with id, groups, tables and indicators", file=shown, code=Code.WRONG_TYPE
         )
-    return _build(data, shown, sha256_bytes(raw_bytes), str(path))
+    return _build(data, shown, sha256_bytes(raw_bytes), path)
 
 
 def _text(value: Any, where: str, problems: list[Problem], file: str) -> Text:

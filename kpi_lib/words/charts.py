@@ -24,16 +24,18 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from ..base.messages import say
 from ..scoring.appraisal import IndicatorResult
 from .explain import outcome_text, sla_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib and Pillow are imported by the functions that draw (a kernel's zygote has them imported
+# already): the commands that only need the font's path (`cjk_font_path`: every report page) start
+# without them.
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
@@ -62,6 +64,8 @@ def _register() -> str:
 
 @contextmanager
 def cjk() -> Iterator[None]:
+    import matplotlib
+
     family = _register()
     with matplotlib.rc_context(
         {"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"], "axes.unicode_minus": False}
@@ -75,6 +79,8 @@ DPI = 110
 
 def png(fig: Figure) -> bytes:
     """The figure as an 8-bit palette PNG (white background, no metadata: the same figure gives the same bytes)."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
     buffer.seek(0)
@@ -88,6 +94,8 @@ def png(fig: Figure) -> bytes:
 
 
 def _figure(width: float = 7.0, height: float = 3.2) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height))
     ax = fig.add_subplot(1, 1, 1)
     ax.spines[["top", "right"]].set_visible(False)
@@ -119,6 +127,8 @@ def bars(
         fig, ax = _figure()
         colours = ["#E45756" if h else "#4C78A8" for h in (highlight or [False] * len(values))]
         ax.bar(list(labels), list(values), color=colours)
+        from matplotlib.ticker import MaxNLocator
+
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts and amounts: no 0.5 steps on the axis
         for x, v in enumerate(values):
             ax.annotate(f"{v:g}", (x, v), ha="center", va="bottom", fontsize=9)
