@@ -182,6 +182,16 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session", autouse=True)
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Font subsets kept for this `pytest` run only (shared by its xdist workers), never in the user's ~/.cache."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    os.environ["KPI_FONT_CACHE"] = str(shared / "font-cache")
+    return shared / "font-cache"
+
+
 DEMO_PERIODS = ("2026-Q3", "2026-Q4")
 DEMO_DEPARTMENTS = ("cs-east", "cs-west")  # zh, en
 

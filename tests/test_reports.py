@@ -300,6 +300,7 @@ def test_a_subset_cut_from_the_processes_grown_cut_is_the_same_bytes(
     if cjk_font_path() is None:
         pytest.skip("no CJK font installed (mplfonts)")
     monkeypatch.setattr(convert, "_grown", (frozenset(), b""))
+    monkeypatch.setenv(convert.FONT_CACHE, "off")  # every subset cut here, none taken from an earlier run
     convert.font_subset.cache_clear()
     for chars, within in steps:
         fast = convert.font_subset(chars, within)
@@ -308,6 +309,74 @@ def test_a_subset_cut_from_the_processes_grown_cut_is_the_same_bytes(
         font = TTFont(io.BytesIO(fast))
         assert font.flavor == "woff2" and {chr(c) for c in font.getBestCmap()} == set(chars)
         assert not {"GSUB", "GPOS", "vmtx"} & set(font.keys())  # layout features, vertical metrics: a page needs none
+    convert.font_subset.cache_clear()
+
+
+def _damage(folder: Path) -> None:
+    for path in folder.glob("*.woff2"):
+        path.write_bytes(path.read_bytes()[:-7] + b"damaged")
+
+
+def _truncate(folder: Path) -> None:
+    for path in folder.glob("*.woff2"):
+        path.write_bytes(path.read_bytes()[:100])
+
+
+def _swap(folder: Path) -> None:  # another set's subset under this set's name: its bytes do not match the name
+    from kpi_lib.reports import convert
+
+    other = convert._cut(str(convert.cjk_font_path()), "部", "woff2")
+    for path in folder.glob("*.woff2"):
+        path.write_bytes(other)
+
+
+@pytest.mark.parametrize(
+    ("harm", "served_from_disk"),
+    [
+        (None, True),  # kept: the second process takes it from disk, no cut
+        (_damage, False),  # damaged bytes: not that file, cut again
+        (_truncate, False),  # cut short (a writer killed before the rename cannot leave one: see write_atomic)
+        (_swap, False),  # another subset's bytes under this key
+    ],
+)
+def test_the_font_cache_serves_only_the_subset_it_was_given(
+    harm: Callable[[Path], None] | None, served_from_disk: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.reports import convert
+
+    if convert.cjk_font_path() is None:
+        pytest.skip("no CJK font installed (mplfonts)")
+    monkeypatch.setenv(convert.FONT_CACHE, str(tmp_path / "fonts"))
+    convert.font_subset.cache_clear()
+    chars = "华东客服部"
+    expected = convert._cut(str(convert.cjk_font_path()), chars, "woff2")
+    assert convert.font_subset(chars) == expected
+    assert len(list((tmp_path / "fonts").glob("*.woff2"))) == 1
+    if harm is not None:
+        harm(tmp_path / "fonts")
+    convert.font_subset.cache_clear()  # as a new process
+    cuts = []
+    real = convert._cut
+    monkeypatch.setattr(convert, "_cut", lambda *a, **k: cuts.append(a[1:]) or real(*a, **k))
+    assert convert.font_subset(chars) == expected
+    assert (not cuts) == served_from_disk
+    convert.font_subset.cache_clear()
+
+
+@pytest.mark.parametrize("setting", ["off", "file"])
+def test_no_font_cache_or_an_unusable_one_still_gives_the_subset(
+    setting: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.reports import convert
+
+    if convert.cjk_font_path() is None:
+        pytest.skip("no CJK font installed (mplfonts)")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv(convert.FONT_CACHE, "off" if setting == "off" else str(blocker / "fonts"))
+    convert.font_subset.cache_clear()
+    assert convert.font_subset("考核") == convert._cut(str(convert.cjk_font_path()), "考核", "woff2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
     convert.font_subset.cache_clear()
 
 

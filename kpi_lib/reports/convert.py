@@ -20,7 +20,8 @@ a subset per page is smaller in total than one per department (a group's pages n
 60–70% of the department's characters, and glyphs are what weighs), so every page pays
 only for its own text; the pages of a department are cut from one cut to all their
 characters, which costs a third of cutting each from the 16 MB source and gives the
-same bytes.
+same bytes. A subset, being a pure function of its characters, is also kept on disk
+(`FontCache`), so a page whose characters an earlier run already cut costs no cut at all.
 
 With `SOURCE_DATE_EPOCH` set the pages are byte-identical across runs: the executed
 notebooks they are made from carry no run-dependent ids or times (`notebook.settle`),
@@ -39,16 +40,19 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import AuditError, KpiError, shorten
-from ..base.files import write_atomic
+from ..base.files import sha256_bytes, write_atomic
 from ..base.layout import (
     ERROR,
     INDEX,
@@ -288,7 +292,96 @@ def font_subset(chars: str, within: str = "") -> bytes:
     (characters that include those of `chars`, e.g. a whole department's) only makes it
     faster: the cut grows by all of them at once.
     """
-    return _cut(io.BytesIO(_covering(chars + within)), chars, "woff2")
+    cache = FontCache.here()
+    kept = cache.get(chars) if cache is not None else None
+    if kept is not None:
+        return kept
+    cut = _cut(io.BytesIO(_covering(chars + within)), chars, "woff2")
+    if cache is not None:
+        cache.put(chars, cut)
+    return cut
+
+
+FONT_CACHE = "KPI_FONT_CACHE"  # the environment variable: a folder for the cache, or "off"
+
+
+@dataclass(frozen=True)
+class FontCache:
+    """Font subsets kept on disk between runs, one file per set of characters.
+
+    A subset is a pure function of its characters, the source font and the cutting code,
+    so its key is the sha256 of exactly those: the characters, the font file (path, size
+    and modification time), fontTools' version and the source of `_cut`, so a changed
+    font, library or cut makes new keys and never serves old bytes. The file's name also
+    carries the sha256 of its bytes: a damaged or partly written file is not that file,
+    and is cut again. Writes go to a temporary name renamed into place (two processes
+    may write one key: both write the same bytes). A cache that cannot be read or written
+    is skipped: it only ever saves time.
+
+    The folder is `$KPI_FONT_CACHE` (`off`: no cache), else `kpi-appraisal/fonts` in
+    `$XDG_CACHE_HOME` or `~/.cache`; it can be deleted at any time. It belongs to the
+    account that runs kpi, like the toolkit's own files.
+    """
+
+    folder: Path
+
+    @staticmethod
+    def here() -> FontCache | None:
+        setting = os.environ.get(FONT_CACHE, "")
+        if setting.strip().lower() == "off":
+            return None
+        if setting:
+            return FontCache(Path(setting).expanduser())
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return FontCache(Path(base) / "kpi-appraisal" / "fonts")
+
+    def _key(self, chars: str) -> str | None:
+        font = cjk_font_path()
+        if font is None:
+            return None
+        try:
+            stat = font.stat()
+        except OSError:
+            return None
+        identity = [str(font), stat.st_size, stat.st_mtime_ns, _fonttools_version(), _cut_source(), chars]
+        return sha256_bytes(json.dumps(identity, ensure_ascii=False).encode("utf-8"))
+
+    def get(self, chars: str) -> bytes | None:
+        key = self._key(chars)
+        if key is None:
+            return None
+        try:
+            for path in self.folder.glob(f"{key}.*.woff2"):
+                data = path.read_bytes()
+                if path.name == f"{key}.{sha256_bytes(data)[:16]}.woff2":
+                    return data
+        except OSError:
+            return None
+        return None
+
+    def put(self, chars: str, data: bytes) -> None:
+        key = self._key(chars)
+        if key is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.folder / f"{key}.{sha256_bytes(data)[:16]}.woff2", data)
+        except (OSError, KpiError):
+            pass  # a read-only or full disk: the next page is cut again, nothing is lost
+
+
+@cache
+def _fonttools_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("fonttools")
+
+
+@cache
+def _cut_source() -> str:
+    import inspect
+
+    return inspect.getsource(_cut)
 
 
 _grown: tuple[frozenset[str], bytes] = (frozenset(), b"")  # this process's plain cut: its characters, its bytes
