@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from functools import lru_cache
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -386,13 +385,29 @@ def load_template(name_or_path: str = "customer_service", *, base: Path | None =
     return _loaded(raw_bytes, shown, str(path))
 
 
-@lru_cache(maxsize=16)
-def _loaded(raw_bytes: bytes, shown: str, path: str) -> Template:
-    """The template those bytes make (remembered: a batch loads one template for every department and notebook).
+_BUILT: dict[tuple[bytes, str], Template] = {}  # see _loaded
+_KEEP = 16
 
-    A `Template` is frozen, so every caller can share one; one that does not load is
-    checked again each time (an exception is never remembered) and raises the same problems.
+
+def _loaded(raw_bytes: bytes, shown: str, path: str) -> Template:
+    """The template those bytes make (remembered: a batch loads one template, or copies of it, for every department).
+
+    A `Template` is frozen, so callers share one. What it is depends on its bytes and,
+    for the id of a template without one, the file's name; so it is remembered by those,
+    and a copy of it elsewhere (each department folder keeps one) gets the same template
+    with its own `path`. One that does not load is checked again each time (an exception
+    is never remembered), its problems naming the file asked for.
     """
+    key = (raw_bytes, Path(path).stem)
+    if key in _BUILT:
+        return replace(_BUILT[key], path=path)
+    if len(_BUILT) >= _KEEP:
+        _BUILT.clear()
+    _BUILT[key] = _build_bytes(raw_bytes, shown, path)
+    return _BUILT[key]
+
+
+def _build_bytes(raw_bytes: bytes, shown: str, path: str) -> Template:
     try:
         data = yamlfile.load(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:
