@@ -184,11 +184,13 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Font subsets kept for this `pytest` run only (shared by its xdist workers), never in the user's ~/.cache."""
+    """Font subsets (and remembered hashes) kept for this `pytest` run only (shared by its xdist workers), never in
+    the user's ~/.cache."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
     os.environ["KPI_FONT_CACHE"] = str(shared / "font-cache")
+    os.environ["KPI_HASH_CACHE"] = str(shared / "sha256.json")  # and the hashes incremental runs remember
     return shared / "font-cache"
 
 

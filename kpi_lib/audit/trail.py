@@ -72,7 +72,7 @@ import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,6 +135,8 @@ from .consistency import trend_notes
 from .crosscheck import Expected, check_csv, check_index, check_xlsx, ranked, same_sheets
 from .pagediff import explain, key_values, missing_values
 from .signoff import ROLES, canonical, check_signatures, is_override, is_signed, read_log, read_signoffs
+
+Hasher = Callable[[Path], str]  # a file's sha256: `sha256_file`, or an incremental run's `StatMemo.sha256`
 
 __all__ = [
     "HISTORY",
@@ -570,7 +572,7 @@ class Report:
         self.department_problems += other.department_problems
 
 
-def _compare(path: Path, expected: Any, label: str, out: list[str]) -> bool:
+def _compare(path: Path, expected: Any, label: str, out: list[str], hasher: Hasher = sha256_file) -> bool:
     try:
         present = path.is_file()
     except (OSError, ValueError) as exc:  # a recorded path too long to be a path, or with a NUL byte
@@ -580,7 +582,7 @@ def _compare(path: Path, expected: Any, label: str, out: list[str]) -> bool:
         out.append(f"{path}: {label} deleted (expected sha256 {expected})")
         return False
     try:
-        found = sha256_file(path)
+        found = hasher(path)
     except OSError as exc:
         out.append(f"{path}: {label} cannot be read ({exc.strerror or exc})")
         return False
@@ -812,7 +814,14 @@ def _rows_moved(folder: Path, manifest: Mapping[str, Any], moved: list[Mapping[s
             )
 
 
-def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], *, explained: bool = False) -> int:
+def _check_outputs(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    diffs: list[str],
+    *,
+    explained: bool = False,
+    hasher: Hasher = sha256_file,
+) -> int:
     """Every output and sign-off view against the manifest (or the last sign-off's views); returns how many were checked.
 
     `explained`: a changed HTML page's difference goes on to name the values that differ (`explain_page`).
@@ -821,7 +830,7 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], 
     listed = _hashes(folder, manifest, "outputs", diffs)
     outputs, views = output_hashes(folder)
     for rel, sha in listed.items():
-        if not _compare(folder / rel, sha, "output", diffs) and explained:
+        if not _compare(folder / rel, sha, "output", diffs, hasher) and explained:
             _explained(diffs, folder, rel)
         checked += 1
     for rel in sorted(set(outputs) - set(listed)):
@@ -839,7 +848,7 @@ def _check_outputs(folder: Path, manifest: Mapping[str, Any], diffs: list[str], 
         if _member(folder, rel) is None:
             diffs.append(f"{folder / SIGNOFFS}: views names {shorten(rel)!r}, which is not a file inside {folder}")
             continue
-        if not _compare(folder / rel, sha, "sign-off view" if records else "output", diffs) and explained:
+        if not _compare(folder / rel, sha, "sign-off view" if records else "output", diffs, hasher) and explained:
             _explained(diffs, folder, rel)
         checked += 1
     for rel in sorted(set(views) - set(expected_views)):
@@ -901,12 +910,13 @@ def _page_again(folder: Path, rel: str) -> str | None:
     return notebook_html(where.notebook(group), reader=reader, title=title, lang=lang)
 
 
-def outputs_changed(folder: Path) -> list[str]:
+def outputs_changed(folder: Path, hasher: Hasher = sha256_file) -> list[str]:
     """What differs between a department folder and its manifest, cheaply (before an incremental run reuses it).
 
-    Its outputs, sign-off views and the inputs kept inside it are re-hashed (the
-    period's stored sources are the runner's to check: see `runner._reuse`).
-    Nothing else is read; `kpi verify` checks the rest.
+    Its outputs, sign-off views and the inputs kept inside it are hashed with `hasher`
+    (the runner's `files.StatMemo`: a file untouched since it was last hashed is not
+    read again; the period's stored sources are the runner's to check: see `runner._reuse`).
+    Nothing else is read; `kpi verify` hashes every byte and checks the rest.
     """
     diffs: list[str] = []
     try:
@@ -924,8 +934,8 @@ def outputs_changed(folder: Path) -> list[str]:
         )
     for _kind, entry, kept in _input_entries(folder, manifest, diffs):
         if "copy" in entry:
-            _compare(kept, entry["sha256"], "recorded input copy", diffs)
-    _check_outputs(folder, manifest, diffs)
+            _compare(kept, entry["sha256"], "recorded input copy", diffs, hasher)
+    _check_outputs(folder, manifest, diffs, hasher=hasher)
     return diffs
 
 

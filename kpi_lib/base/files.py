@@ -6,7 +6,9 @@
 - `refuse_replacing`: no command replaces a file it did not write itself unless
   told to (`--force`): a file holding other bytes than those about to be written,
   and not recognisably one of the command's own, is refused, naming it and the flag.
-- `sha256_bytes`, `sha256_file`: the one place the toolkit hashes anything.
+- `sha256_bytes`, `sha256_file`: the one place the toolkit hashes anything;
+  `StatMemo`: a file's sha256 remembered between runs by its stat signature, for
+  the quick checks of an incremental run (never for `kpi verify`).
 - `read_json`, `json_text`: JSON objects as the audit trail keeps them (UTF-8,
   two-space indent, non-ASCII as written, a final newline).
 - `versions`, `git_commit`: what a manifest and a notebook's provenance record
@@ -28,6 +30,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import time
 import zoneinfo
 from collections.abc import Callable
 from functools import lru_cache
@@ -38,7 +41,7 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .errors import AuditError, UsageError, output_error, shorten
+from .errors import AuditError, KpiError, UsageError, output_error, shorten
 
 PACKAGES = (
     "kpi-appraisal",
@@ -67,6 +70,91 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+RACY_NS = 2_000_000_000  # a file changed this recently (ns) is hashed again next time: a clock tick may hide a change
+MEMO_ENTRIES = 100_000  # files remembered at most (the oldest remembered are forgotten first)
+HASH_CACHE = "KPI_HASH_CACHE"  # the environment variable: the memo's file, or "off"
+
+
+class StatMemo:
+    """sha256 of files remembered by their stat signature, so a file nobody touched is not read again.
+
+    The signature is the device, inode, size, modification time and change time (ns).
+    Any write to a file changes its change time, which no user command can set back,
+    so a file with the recorded signature holds the recorded bytes. Two guards keep a
+    change from hiding behind a coarse clock: a file whose times are less than two
+    seconds old when it is hashed is not remembered (the next run hashes it again),
+    nor is one whose signature changed while it was being read.
+
+    An incremental run (`kpi run`) decides with it whether a department's inputs and
+    outputs are still those its manifest records; `kpi verify` and `kpi sign` always hash
+    every byte. The memo is a JSON file, `$KPI_HASH_CACHE` (`off`: nothing remembered),
+    else `kpi-appraisal/sha256.json` in `$XDG_CACHE_HOME` or `~/.cache`, written whole
+    when a run ends; it belongs to the account that runs kpi and can be deleted at any
+    time. A memo that cannot be read or written is ignored: it only saves time.
+    """
+
+    def __init__(self, path: Path | None, now: Callable[[], int] = time.time_ns) -> None:
+        self.path = path
+        self.now = now  # the clock the two seconds are counted on (ns)
+        self.entries: dict[str, list[Any]] | None = None
+        self.added: dict[str, list[Any]] = {}
+
+    @staticmethod
+    def here() -> StatMemo:
+        setting = os.environ.get(HASH_CACHE, "")
+        if setting.strip().lower() == "off":
+            return StatMemo(None)
+        if setting:
+            return StatMemo(Path(setting).expanduser())
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return StatMemo(Path(base) / "kpi-appraisal" / "sha256.json")
+
+    def _read(self) -> dict[str, list[Any]]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 6 and isinstance(v[5], str)}
+
+    @staticmethod
+    def _signature(path: Path) -> list[int]:
+        st = os.stat(path)
+        return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+    def sha256(self, path: Path) -> str:
+        """The file's sha256: remembered when its signature is the one recorded, else read (and remembered)."""
+        if self.path is None:
+            return sha256_file(path)
+        if self.entries is None:
+            self.entries = self._read()
+        key = os.path.abspath(path)
+        before = self._signature(Path(key))
+        known = self.entries.get(key)
+        if known is not None and known[:5] == before:
+            return str(known[5])
+        sha = sha256_file(path)
+        if self._signature(Path(key)) == before and self.now() - max(before[3], before[4]) > RACY_NS:
+            self.entries[key] = self.added[key] = [*before, sha]
+        return sha
+
+    def save(self) -> None:
+        """Write what this run hashed into the memo (with what other runs wrote meanwhile); never raises."""
+        if self.path is None or not self.added:
+            return
+        merged = self._read()
+        merged.update(self.added)
+        if len(merged) > MEMO_ENTRIES:
+            merged = dict(list(merged.items())[-MEMO_ENTRIES:])
+        with contextlib.suppress(OSError, KpiError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, json.dumps(merged, separators=(",", ":")))
+        self.added = {}
 
 
 # -- writing --------------------------------------------------------------------------------

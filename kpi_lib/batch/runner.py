@@ -72,7 +72,7 @@ from ..base.errors import (
     output_error,
     shorten,
 )
-from ..base.files import git_commit, read_json, sha256_file, write_atomic, write_json
+from ..base.files import StatMemo, git_commit, read_json, sha256_file, write_atomic, write_json
 from ..base.layout import (
     DEPARTMENT,
     ERROR,
@@ -468,6 +468,7 @@ def run_batch(
             with executor(jobs, PeriodFolder(period_dir).kernels_log) as pool:
                 _drive(batch, deque(loaded), pool, jobs)
             index = _write_period_files(batch, runs)
+            batch.memo.save()
     finally:
         if progress is not None:
             progress.stop()
@@ -490,6 +491,7 @@ class _Batch:
     problems: list[str] = field(default_factory=list)
     shared: SharedTables = field(default_factory=SharedTables)
     hashes: dict[Path, str] = field(default_factory=dict)  # source file → sha256, hashed once per run
+    memo: StatMemo = field(default_factory=StatMemo.here)  # sha256 of files untouched since an earlier run
     stored_ok: set[str] = field(default_factory=set)  # store entries checked whole in this run
     stored_files: dict[Path, tuple[str, str]] = field(default_factory=dict)  # full sources stored in this run
     reason: str = ""  # why --force replaces signed runs
@@ -502,7 +504,7 @@ class _Batch:
 
     def sha256(self, path: Path) -> str:
         if path not in self.hashes:
-            self.hashes[path] = sha256_file(path)
+            self.hashes[path] = self.memo.sha256(path)
         return self.hashes[path]
 
     def options(self) -> dict[str, Any]:
@@ -758,7 +760,7 @@ def _restore_sources(manifest: Mapping[str, Any], batch: _Batch) -> str:
     for entry in inputs.get("queries", []) if isinstance(inputs, dict) else []:
         name = entry.get("stored") if isinstance(entry, dict) else None
         kept = batch.store / str(name)
-        if not (isinstance(name, str) and kept.is_file() and sha256_file(kept) == entry.get("sha256")):
+        if not (isinstance(name, str) and kept.is_file() and batch.memo.sha256(kept) == entry.get("sha256")):
             return str(name)  # a query's result cannot be put back without asking the database again
     for entry in inputs.get("tables", []) if isinstance(inputs, dict) else []:
         name = entry.get("stored") if isinstance(entry, dict) else None
@@ -766,7 +768,7 @@ def _restore_sources(manifest: Mapping[str, Any], batch: _Batch) -> str:
             continue
         kept = batch.store / name
         try:
-            good = kept.is_file() and sha256_file(kept) == entry.get("sha256")
+            good = kept.is_file() and batch.memo.sha256(kept) == entry.get("sha256")
             if not good and batch.sha256(Path(str(entry.get("path")))) == entry.get("sha256"):
                 trail.store_bytes(batch.store, Path(str(entry["path"])).read_bytes(), str(entry["sha256"]), kept.suffix)
                 good = sha256_file(kept) == entry.get("sha256")
@@ -829,7 +831,7 @@ def _reuse(run: DepartmentRun, final: Path, why: str, batch: _Batch) -> bool:
     stored copy that went missing or changed is put back from the company's file
     when that file still has the recorded sha256, else the department runs again.
     """
-    changed = trail.outputs_changed(final)
+    changed = trail.outputs_changed(final, batch.memo.sha256)
     if changed:
         run.why = f"its outputs differ from its manifest ({shorten(changed[0], 200)})"
         return False
