@@ -30,7 +30,7 @@ import pytest
 from kpi_lib.base.errors import OutputError
 from kpi_lib.base.files import write_atomic
 from kpi_lib.batch.lock import PeriodLock
-from kpi_lib.batch.runner import FinishJob, all_params, finish
+from kpi_lib.batch.runner import NotebookJob, Outcome, _reports_of, all_params
 
 from .conftest import KPI, kpi
 
@@ -564,8 +564,10 @@ def test_a_corrupt_record_of_another_department_is_named_and_the_run_goes_on(
 
 
 def test_a_damaged_notebook_fails_its_reports_with_a_line_naming_it(tmp_path: Path) -> None:
+    """A group's reports are made by the job that executed it (`runner._reports_of`), the scorecard's by `finish`."""
     (tmp_path / "management.ipynb").write_text('{"cells": [{"cell_type": "code", "sour', encoding="utf-8")
-    outcome = finish(FinishJob("cs-east", "cs-east · 2026-Q4", str(tmp_path), None, groups=("management",)))
+    job = NotebookJob("group.ipynb", str(tmp_path / "management.ipynb"), {}, str(tmp_path), title="cs-east · 2026-Q4")
+    outcome = _reports_of(job, Outcome("management", True, 1.0))
     assert not outcome.ok and not outcome.unwritable
     assert (
         outcome.error.startswith(f"{tmp_path / 'management.ipynb'}: cannot make its HTML reports")

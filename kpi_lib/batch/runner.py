@@ -122,6 +122,7 @@ class NotebookJob:
     parameters: Mapping[str, Any]
     cwd: str
     timeout: int = DEFAULT_TIMEOUT
+    title: str = ""  # a group's: its two HTML reports are made right after it ran, titled "<department> · <period>"
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,36 @@ def execute(job: NotebookJob) -> Outcome:
                     f"{output.name}: unreadable after execution: {type(exc).__name__}: {exc}",
                     outcome.attempts,
                 )
+    if job.title:
+        return _reports_of(job, outcome)
     return outcome
+
+
+def _reports_of(job: NotebookJob, outcome: Outcome) -> Outcome:
+    """Both HTML reports of a group notebook, made by the worker that executed it, while other workers run the
+    department's other groups (a failed notebook gets them too: it is the evidence); a problem fails the job."""
+    folder = Path(job.cwd)
+    try:
+        department_reports(folder, job.title, [Path(job.output).stem])
+        return outcome
+    except OutputError as exc:
+        return replace(outcome, ok=False, error=_lines(str(exc), outcome.error), unwritable=True)
+    except KpiError as exc:
+        return replace(outcome, ok=False, error=_lines(outcome.error, *exc.lines()))
+    except OSError as exc:
+        if refused_write(exc, folder):
+            error = str(output_error(exc, exc.filename or folder))
+            return replace(outcome, ok=False, error=_lines(error, outcome.error), unwritable=True)
+        return replace(
+            outcome, ok=False, error=_lines(outcome.error, f"{exc.filename or folder}: {exc.strerror or exc}")
+        )
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: the department fails with one line, the batch goes on
+        line = f"{folder}: reports failed: {type(exc).__name__}: {shorten(exc, 200)} (please report it)"
+        return replace(outcome, ok=False, error=_lines(outcome.error, line))
+
+
+def _lines(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)
 
 
 def _papermill(job: NotebookJob) -> Outcome:
@@ -350,9 +380,9 @@ def _write_result(folder: Path) -> None:
 
 
 def _write_reports(folder: Path, job: FinishJob) -> None:
-    """Both HTML reports of every notebook (the template's groups, then the scorecard); PDFs of the reader's, if asked."""
+    """Both HTML reports of the scorecard (each group's were made after it ran: `execute`); PDFs of the reader's, if asked."""
     names = [*job.groups, SCORECARD]
-    department_reports(folder, job.title, names)
+    department_reports(folder, job.title, [SCORECARD])
     if job.pdf:  # into <period>/pdf/<dept>/, beside `kpi pdf`'s; the period manifest records them (`trail.record_pdfs`)
         where = DepartmentFolder(folder)
         for name in names:
@@ -525,13 +555,19 @@ class _Batch:
         return source
 
     def notebook(self, run: DepartmentRun, name: str, **parameters: str) -> NotebookJob:
-        """The job of one notebook (see `source_of`), run in the department's staging folder."""
+        """The job of one notebook (see `source_of`), run in the department's staging folder; a group's job makes its reports."""
         staging = _staging(run)
         source = self.source_of(name)
         injected = {"params_path": str(run.params_path), "period": str(self.window), **parameters}
+        title = ""
         if name != SCORECARD:
             injected["partitions"] = INPUTS  # the group reads its own rows, kept by the run (see `partitions`)
-        return NotebookJob(str(source), str(staging / notebook(name)), injected, str(staging), self.timeout)
+            title = self.title(run)
+        return NotebookJob(str(source), str(staging / notebook(name)), injected, str(staging), self.timeout, title)
+
+    def title(self, run: DepartmentRun) -> str:
+        """What a department's pages are titled by: its name (or id) and the period."""
+        return f"{run.name or run.department} · {self.window}"
 
 
 def _staging(run: DepartmentRun) -> Path:
@@ -1055,9 +1091,11 @@ def _record(task: Task, outcome: Outcome, batch: _Batch) -> Task | None:
         _finalize(run, batch)
         return None
     scorecard = None if run.error else batch.notebook(run, SCORECARD, results_dir=".")
-    title = f"{run.name or run.department} · {batch.window}"
     return Task(
-        run, SCORECARD, finish, FinishJob(run.department, title, str(run.staging), scorecard, run.groups, batch.pdf)
+        run,
+        SCORECARD,
+        finish,
+        FinishJob(run.department, batch.title(run), str(run.staging), scorecard, run.groups, batch.pdf),
     )
 
 
