@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 from ..base.errors import Code, Problem, Refusal, place
 
 ENCODINGS_TRIED = "utf-8, utf-8 with BOM, utf-16 with BOM, gb18030"
+# False: every cell of every source goes the exact way, one by one (the definition the column-at-a-time paths of
+# `kpi_lib.inputs.tables` and `kpi_lib.inputs.sources` agree with; tests/test_tables_fast.py reads both ways)
+VECTORIZED = True
 
 
 @dataclass(frozen=True)
@@ -92,21 +95,64 @@ class Unreadable(Refusal):
 Wanted = Callable[[str], bool]  # which (stripped) headers a caller needs
 
 
-def read_raw(path: Path, sheet: str | None = None, wanted: Wanted | None = None) -> RawTable:
+def read_raw(
+    path: Path, sheet: str | None = None, wanted: Wanted | None = None, *, data: bytes | None = None
+) -> RawTable:
     """Read a table file's cells; raise `Unreadable` when the file as a whole cannot be read.
 
     With `wanted`, a CSV's or Parquet file's frame may hold only the columns whose
     stripped header it accepts (`RawTable.headers` then lists them all): a Parquet
-    file's other columns are never read (pyarrow's `columns=`); xlsx is read whole.
+    file's other columns are never read (pyarrow's `columns=`); xlsx is read whole
+    (openpyxl reads a sheet's cells row by row, all of them). `data`: the file's
+    bytes, already read (`read_hashed`), so that what is hashed is what is parsed.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path, wanted)
+        return read_csv(path, wanted, data=data)
     if suffix == ".xlsx":
-        return read_xlsx(path, sheet)
+        return read_xlsx(path, sheet, data=data)
     if suffix == ".parquet":
-        return read_parquet(path, wanted)
+        return read_parquet(path, wanted, data=data)
     raise Unreadable(f"unsupported file type {suffix}; expected .csv, .xlsx or .parquet", Code.UNSUPPORTED_FILE_TYPE)
+
+
+_HASHED: dict[Path, tuple[tuple[int, int, int], str]] = {}  # path → (its stat when read, the sha256 of what was read)
+
+
+def read_hashed(path: Path) -> tuple[bytes, str]:
+    """A file's bytes and their sha256, read once: the table is parsed from the bytes that were hashed.
+
+    The sha256 is remembered with the file's size, mtime and inode (`file_sha256`).
+    """
+    from ..base.files import sha256_bytes
+
+    before = _stamp(path)
+    data = path.read_bytes()
+    sha = sha256_bytes(data)
+    if before is not None and before == _stamp(path):
+        _HASHED[path] = (before, sha)
+    return data, sha
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file: the one `read_hashed` found when the file's size, mtime and inode are still the
+    same (no second read of a big table file), else hashed now."""
+    from ..base.files import sha256_file
+
+    known = _HASHED.get(path)
+    stamp = _stamp(path)
+    if known is not None and stamp is not None and known[0] == stamp:
+        return known[1]
+    return sha256_file(path)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """A file's size, mtime and inode, or None when it cannot be stat'ed."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -167,9 +213,10 @@ def _line_of(data: bytes, position: int) -> int:
     return data.count(b"\n", 0, position) + 1
 
 
-def read_csv(path: Path, wanted: Wanted | None = None) -> RawTable:
-    """Read a CSV file; rows are physical line numbers (fast when `wanted` is given and the file is plain)."""
-    data = path.read_bytes()
+def read_csv(path: Path, wanted: Wanted | None = None, *, data: bytes | None = None) -> RawTable:
+    """Read a CSV file (or its bytes `data`); rows are physical line numbers (fast when `wanted` is given and the file is plain)."""
+    if data is None:
+        data = path.read_bytes()
     text, encoding = _decode(data)
     if wanted is not None:
         body = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
@@ -322,7 +369,7 @@ def _quoted_lines_agree(content: bytes, table: Any, keep: list[int], width: int)
 
 
 # -- xlsx -----------------------------------------------------------------------------------
-def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+def read_xlsx(path: Path, sheet: str | None = None, *, data: bytes | None = None) -> RawTable:
     """Read one worksheet's cells as the file defines them (sparse: a stray cell far away costs nothing).
 
     The sheet is the one named, else the only sheet that holds data: a workbook
@@ -338,8 +385,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions it does not read
-            book = load_workbook(path, data_only=True)
-            with_formulas = load_workbook(path, data_only=False)
+            book = load_workbook(path if data is None else io.BytesIO(data), data_only=True)
+            with_formulas = load_workbook(path if data is None else io.BytesIO(data), data_only=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable xlsx
         raise Unreadable(f"not a readable .xlsx file ({type(exc).__name__}: {exc})", Code.UNREADABLE_FILE) from None
     ws = _worksheet(book, sheet)
@@ -437,7 +484,7 @@ def _xlsx_value(cell: Cell | MergedCell, formula: bool, stale: bool = False) -> 
 MAX_PARQUET_ROWS = 5_000_000  # a compressed file can hold far more rows than memory (a 364 KB file, 20M rows)
 
 
-def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
+def read_parquet(path: Path, wanted: Wanted | None = None, *, data: bytes | None = None) -> RawTable:
     """Read a Parquet file; nulls are empty cells, NaN and infinity are refused, not taken for empty.
 
     A timestamp with nanoseconds is refused (Python keeps microseconds: it would be
@@ -450,7 +497,7 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
 
     every: list[str] | None = None
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path if data is None else pa.BufferReader(data))
         rows = parquet.metadata.num_rows
         if rows > MAX_PARQUET_ROWS:
             raise Unreadable(
@@ -467,7 +514,7 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
         elif wanted is not None:
             table = parquet.read()  # (the dataset reader refuses a name given twice; this one reads it for `_frame`)
         else:
-            table = pq.read_table(path)
+            table = pq.read_table(path if data is None else pa.BufferReader(data))
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable Parquet file
@@ -479,6 +526,10 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
         try:
             if pa.types.is_float32(column.type) or pa.types.is_float16(column.type):
                 cells = [None if v is None else _float_cell(v) for v in _narrow_floats(column)]
+            elif VECTORIZED and _as_they_are(column.type):
+                cells = column.to_pylist()  # (cells `_parquet_value` keeps as they are: no call per cell)
+            elif VECTORIZED and pa.types.is_float64(column.type):
+                cells = _double_cells(column)
             else:
                 cells = [_parquet_value(v) for v in column.to_pylist()]
         except (OverflowError, ValueError, pa.ArrowException) as exc:
@@ -490,6 +541,37 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
     raw = _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
     raw.headers = every
     return raw
+
+
+def _as_they_are(kind: Any) -> bool:
+    """Whether every value of an Arrow type is a cell as `_parquet_value` leaves it (text, integers, booleans,
+    decimals, dates, timestamps of at most microseconds): such a column's values need no call per cell."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_timestamp(kind):
+        return bool(kind.unit != "ns")  # (nanoseconds: pandas Timestamps, checked one by one)
+    return bool(
+        t.is_string(kind)
+        or t.is_large_string(kind)
+        or t.is_integer(kind)
+        or t.is_boolean(kind)
+        or t.is_decimal(kind)
+        or t.is_date(kind)
+        or t.is_null(kind)
+    )
+
+
+def _double_cells(column: Any) -> list[Any]:
+    """A 64-bit float column's cells (`_float_cell`): the values, a `BadCell` only where one is NaN or infinite."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    cells: list[Any] = column.to_pylist()
+    odd = pc.fill_null(pc.or_(pc.is_nan(column), pc.is_inf(column)), False)
+    for i in np.flatnonzero(np.asarray(odd.to_numpy(zero_copy_only=False), dtype=bool)):
+        cells[i] = _float_cell(cells[i])
+    return cells
 
 
 def _narrow_floats(column: Any) -> list[Any]:
