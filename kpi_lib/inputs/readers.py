@@ -634,6 +634,44 @@ def _float_cell(value: float) -> Any:
 
 
 # -- shared ---------------------------------------------------------------------------------
+# Cells that every function of a cell alone treats alike, found at once: cells are grouped by exact type and,
+# within a type, by value (str, bool, int, date, None, `BadCell`: equal values are the same value) or by repr
+# (float: 0.0 and -0.0 differ; Decimal: 1.0 and 1.00 differ; datetime and pandas Timestamp: an offset, a fold,
+# nanoseconds; time); a cell of any other type (a list, a numpy scalar, an object) is a group of its own.
+BY_VALUE = frozenset({str, bool, int, date, type(None), BadCell})
+BY_REPR = frozenset({float, Decimal, datetime, pd.Timestamp, time})
+
+
+def _types() -> Any:
+    import numpy as np
+
+    return np.frompyfunc(type, 1, 1), np.frompyfunc(repr, 1, 1)
+
+
+TYPE_OF, REPR = _types()  # (numpy ufuncs: a cell's exact type, its repr; once per cell, no Python loop)
+
+
+def group_cells(values: Any) -> tuple[Any, Any]:
+    """Groups of equal cells of an object array (see above): each cell's group (0, 1 … in no particular
+    order) and the position of the first cell of each group."""
+    import numpy as np
+
+    n = len(values)
+    codes = np.empty(n, dtype="int64")
+    firsts: list[Any] = []
+    kinds, types = pd.factorize(TYPE_OF(values), use_na_sentinel=False)
+    taken = 0
+    for k, kind in enumerate(types):
+        where = np.flatnonzero(kinds == k)
+        group = values[where]
+        keys = group if kind in BY_VALUE else REPR(group).astype(str) if kind in BY_REPR else np.arange(len(group))
+        inner, uniques = pd.factorize(keys, use_na_sentinel=False)
+        codes[where] = inner + taken
+        firsts.append(where[np.unique(inner, return_index=True)[1]])
+        taken += len(uniques)
+    return codes, (np.concatenate(firsts) if firsts else np.zeros(0, dtype="int64"))
+
+
 def cell_text(value: Any) -> str:
     """A cell as the text a person reads in it (a whole float without ".0", a date as YYYY-MM-DD)."""
     if isinstance(value, str):

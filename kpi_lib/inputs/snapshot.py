@@ -31,6 +31,7 @@ stops.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -176,8 +177,9 @@ def _normal(value: Any) -> Any:
 
 
 # -- frames ---------------------------------------------------------------------------------
-def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
-    """Keep `frame` exactly as Parquet at `path`; raise `AuditError` naming the cell that cannot be kept.
+def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> pd.DataFrame:
+    """Keep `frame` exactly as Parquet at `path` (and return it as read back); raise `AuditError` naming the cell
+    that cannot be kept.
 
     `what` names the frame in messages (e.g. "adapter telco_adapter.py:key_accounts for table key_accounts").
     """
@@ -190,7 +192,9 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
         )
     rows = list(frame.index)
     try:
-        index = [encode_cell(v) for v in rows]
+        index = _encoded(rows)
+        if index is None:
+            index = [encode_cell(v) for v in rows]
         names = [encode_cell(c) for c in frame.columns]
     except _Unsupported as exc:
         raise AuditError(f"{what}: returned an index or column name of type {exc}; expected text or numbers") from None
@@ -199,9 +203,15 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
     for position in range(frame.shape[1]):
         cells = frame.iloc[:, position].tolist()
         label = frame.columns[position]
-        if all(c is None or isinstance(c, str) for c in cells):
+        kinds = _kinds(cells)
+        if kinds <= {str, type(None)} or all(c is None or isinstance(c, str) for c in cells):
             columns.append(pa.array(cells, type=pa.string()))
             meta.append({"name": names[position], "kind": "text"})
+            continue
+        quick = _encoded(cells, kinds)
+        if quick is not None:
+            columns.append(pa.array(quick, type=pa.string()))
+            meta.append({"name": names[position], "kind": "tagged"})
             continue
         encoded = []
         for row, cell in zip(rows, cells, strict=True):
@@ -235,6 +245,50 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
         raise AuditError(
             f"{what}: the returned frame does not read back exactly from {path}; its cells cannot be kept as they are"
         )
+    return back
+
+
+# Columns of one plain type are encoded, decoded and compared a column at a time, with the same text and the
+# same answers as `encode_cell`, `decode_cell` and `_same` cell by cell; any other column goes cell by cell.
+_TAGS: dict[type, Callable[[Any], str]] = {
+    int: lambda v: f"i:{v}",
+    float: lambda v: f"f:{v!r}",
+    Decimal: lambda v: f"d:{v}",
+    bool: lambda v: f"b:{int(v)}",
+}
+
+
+def _kinds(cells: list[Any]) -> set[type]:
+    """The exact types of a column's cells."""
+    return set(pd.unique(_TYPE_OF(np.fromiter(cells, dtype=object, count=len(cells)))))
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
+def _encoded(cells: list[Any], kinds: set[type] | None = None) -> list[str | None] | None:
+    """`encode_cell` of every cell when they are all of one type of `_TAGS` (or None), else None."""
+    kinds = _kinds(cells) if kinds is None else kinds
+    plain = kinds - {type(None)}
+    if len(plain) != 1 or next(iter(plain)) not in _TAGS:
+        return None
+    tag = _TAGS[next(iter(plain))]
+    return [None if v is None else tag(v) for v in cells]
+
+
+def _decoded(column: Any) -> list[Any]:
+    """`decode_cell` of every cell of a tagged column (`ValueError` for text it never writes, as `decode_cell`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tags = set(pc.unique(pc.utf8_slice_codeunits(column, 0, 2)).to_pylist()) - {None}
+    if tags == {"i:"}:  # (pyarrow reads only the digits `encode_cell` writes; anything else: cell by cell)
+        try:
+            numbers: list[Any] = pc.cast(pc.utf8_slice_codeunits(column, 2), pa.int64()).to_pylist()
+            return numbers
+        except pa.ArrowException:
+            pass
+    return [decode_cell(v) for v in column.to_pylist()]
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -257,14 +311,17 @@ def read_frame(path: Path) -> pd.DataFrame:
             raise ValueError("the columns do not match the metadata")
         if any(not isinstance(m, dict) or m.get("kind") not in ("text", "tagged") for m in meta):
             raise ValueError("a column of an unknown kind")
-        index = [decode_cell(v) for v in table.column(0).to_pylist()]
+        index = _decoded(table.column(0))
         data = {}
         for position, column in enumerate(meta):
-            cells = table.column(position + 1).to_pylist()
+            arrow = table.column(position + 1)
             if column["kind"] == "tagged":
-                cells = [decode_cell(v) for v in cells]
-            elif any(c is not None and not isinstance(c, str) for c in cells):
-                raise ValueError("a text column holds something else")
+                cells = _decoded(arrow)
+            else:
+                cells = arrow.to_pylist()
+                textual = pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)  # (text or None)
+                if not textual and any(c is not None and not isinstance(c, str) for c in cells):
+                    raise ValueError("a text column holds something else")
             data[position] = pd.Series(cells, dtype=object)
         names = [decode_cell(m["name"]) for m in meta]
         integer = document.get("index") == "integer"
@@ -298,6 +355,16 @@ def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return False
     for position in range(a.shape[1]):
         left, right = a.iloc[:, position].tolist(), b.iloc[:, position].tolist()
+        if _plainly(left) and _plainly(right):  # (text or integers: equal lists are `_same` cell by cell)
+            if left != right:
+                return False
+            continue
         if not all(_same(_normal(x), _normal(y)) for x, y in zip(left, right, strict=True)):
             return False
     return True
+
+
+def _plainly(cells: list[Any]) -> bool:
+    """Cells all text or None, or all int or None (exact types): `_same` is `==` for such cells."""
+    kinds = _kinds(cells)
+    return kinds <= {str, type(None)} or kinds <= {int, type(None)}
