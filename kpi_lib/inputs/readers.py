@@ -34,6 +34,14 @@ same cells (so no quoted field spans lines). Record i is then on line i + 2.
 Any other file, and any file pyarrow refuses, is read by the exact reader (the
 csv module, physical lines counted), which reports every problem. The fast
 reader's columns are pandas' pyarrow-backed `str`; the exact reader's objects.
+
+A Parquet column of a plain Arrow type (text, integers, booleans, decimals, dates,
+timestamps of at most microseconds) holds its values as they are, without a call
+per cell; a 64-bit float column is checked for NaN and infinity at once; other
+types (nanoseconds, binary, lists …) are looked at cell by cell. `VECTORIZED =
+False` reads every cell one by one (the definition the tests compare with).
+A table file's bytes are read once, hashed and parsed (`read_hashed`); `file_sha256`
+gives that sha256 again without reading the file while it is unchanged.
 """
 
 from __future__ import annotations

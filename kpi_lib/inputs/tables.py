@@ -102,17 +102,32 @@ names no row, or a mapping that maps nothing, always stops. The table is read
 once: the same `Table` answers for every department and period. `read_columns`
 gives the read columns (a SQL source converts only those).
 
-Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
-(`kpi_lib.inputs.readers`), only the columns the template names; each text column is
+Million-row tables (issue 10 §3, issue 20 §2): a CSV is read by pyarrow when it is plain
+(`kpi_lib.inputs.readers`), only the columns the template (or the mapping) names; each text column is
 then parsed as a whole: a pattern (`PLAIN`) picks the cells that are plainly
 valid and converts them at once, and every other cell goes through the per-cell
 parser (`_parse_cell`, the definition), once per distinct text, so a problem
-keeps its exact message, code, row, column, value and department. Keys are
-checked with `duplicated()`, order with one comparison per pair. Typed cells
-(xlsx, Parquet, an adapter's frame) are parsed cell by cell as before. Every
-row of the file is validated whatever department is appraised; a Parquet file is
-read for the template's (or the mapping's) columns only, any other file whole
-(an adapter may read any column).
+keeps its exact message, code, row, column, value and department. A date or
+timestamp column in an export's own format (`date_format`, `formats`) is read at
+once when the format is of %Y %m %d [%H %M %S] (`_formatted`); other formats once
+per distinct text. Typed cells (xlsx, Parquet, a query's result, an adapter's
+frame, a column a `values` map rewrote) are parsed once per group of equal cells
+(`_parse_typed_column`: equal by value or by repr, so 1.0 and 1.00, 0.0 and -0.0,
+an offset or a fold are told apart; a cell of an unknown type alone), and the two
+classes of many distinct values at once: floats of a number column and naive
+datetimes of a date or timestamp column. Text with NULLs (a database's, a Parquet
+file's) is read as text. `readers.VECTORIZED = False` sends every cell the exact
+way, one by one; `tests/test_tables_fast.py` reads every source kind both ways
+and compares every value and problem. Keys are
+checked with `duplicated()`, order with one comparison per pair. Every
+row of the file is validated whatever department is appraised (so every column the
+template names is read, not only those the department's indicators read: a problem
+in another column is a note `kpi validate` shows); a Parquet file is
+read for the template's (or the mapping's) columns only, an xlsx sheet whole (openpyxl
+reads every cell, and values outside the table are problems), a query's result whole
+(what it returned is kept and hashed) but converted for the wanted columns only, a
+file with an adapter whole (an adapter may read any column). A table file is read
+once for its sha256 and its cells (`readers.read_hashed`).
 """
 
 from __future__ import annotations
@@ -1790,8 +1805,15 @@ def _moments(text: pd.Series, kind: str) -> pd.Series:
 def _departments_of(cells: pd.Series) -> np.ndarray:
     """Each row's department for its problems (`_department`): plain ids at once, other values once each."""
     text = _as_text(cells)
-    if text is None:
+    if text is None and not readers.VECTORIZED:
         return np.array([_department(v) for v in cells], dtype=object)
+    if text is None:  # typed cells: once per group of equal cells (`readers.group_cells`)
+        values = np.fromiter(cells.tolist(), dtype=object, count=len(cells))
+        groups, firsts = readers.group_cells(values)
+        named = np.empty(len(firsts), dtype=object)
+        named[:] = [_department(v) for v in values[firsts]]
+        found: np.ndarray = named[groups]
+        return found
     text = text.reset_index(drop=True)
     plain = plain_mask(text, "department")
     out = np.full(len(text), None, dtype=object)
