@@ -648,6 +648,7 @@ def _source(kind: str, tmp_path: Path) -> tuple[Any, TableSource]:
         return tmp_path / "mix.parquet", TableSource(file="mix.parquet", columns={"id": "id"})
     if kind == "parquet of other types":
         cells = dict(MIX_CELLS)
+        cells["department"] = [v or "cs-east" for v in MIX_CELLS["department"]]  # (text without nulls)
         cells["amount"] = [
             None if v is None or not math.isfinite(v) or abs(v) > 1e9 else Decimal(str(round(v, 2)))
             for v in MIX_CELLS["amount"]

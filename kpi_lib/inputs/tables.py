@@ -1674,8 +1674,10 @@ def _parse_typed_column(
         elif kind is datetime and moments:
             naive = _NAIVE(group).astype(bool)
             stamps = np.full(len(group), np.datetime64("NaT"), dtype="datetime64[us]")
-            if naive.any():
-                stamps[naive] = np.array(group[naive].tolist(), dtype="datetime64[us]")
+            if naive.any():  # (pandas converts at once; a year it cannot hold is NaT, and goes to `_parse_cell`)
+                converted = pd.to_datetime(group[naive], errors="coerce").as_unit("us").to_numpy()
+                stamps[naive] = converted
+                naive[np.flatnonzero(naive)[np.isnat(converted)]] = False
             good = _moments_that_parse(stamps, naive, col.type, timezone)
             out[where[good]] = stamps[good].astype("datetime64[ns]")
             if (~good).any():
