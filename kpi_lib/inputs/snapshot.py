@@ -260,10 +260,7 @@ _TAGS: dict[type, Callable[[Any], str]] = {
 
 def _kinds(cells: list[Any]) -> set[type]:
     """The exact types of a column's cells."""
-    return set(pd.unique(_TYPE_OF(np.fromiter(cells, dtype=object, count=len(cells)))))
-
-
-_TYPE_OF = np.frompyfunc(type, 1, 1)
+    return set(map(type, cells))
 
 
 def _encoded(cells: list[Any], kinds: set[type] | None = None) -> list[str | None] | None:
@@ -317,10 +314,11 @@ def read_frame(path: Path) -> pd.DataFrame:
             arrow = table.column(position + 1)
             if column["kind"] == "tagged":
                 cells = _decoded(arrow)
+            elif pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
+                cells = list(arrow.to_numpy(zero_copy_only=False))  # (text or None: to_pylist's values, faster)
             else:
                 cells = arrow.to_pylist()
-                textual = pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)  # (text or None)
-                if not textual and any(c is not None and not isinstance(c, str) for c in cells):
+                if any(c is not None and not isinstance(c, str) for c in cells):
                     raise ValueError("a text column holds something else")
             data[position] = pd.Series(cells, dtype=object)
         names = [decode_cell(m["name"]) for m in meta]
@@ -349,22 +347,19 @@ def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return False
     if not all(_same(_normal(x), _normal(y)) for x, y in zip(a.columns, b.columns, strict=True)):
         return False
-    if not all(_same(_normal(x), _normal(y)) for x, y in zip(a.index, b.index, strict=True)):
+    if not _all_same(a.index.tolist(), b.index.tolist()):
         return False
-    if list(a.index) and pd.api.types.is_integer_dtype(a.index) != pd.api.types.is_integer_dtype(b.index):
+    if len(a.index) and pd.api.types.is_integer_dtype(a.index) != pd.api.types.is_integer_dtype(b.index):
         return False
-    for position in range(a.shape[1]):
-        left, right = a.iloc[:, position].tolist(), b.iloc[:, position].tolist()
-        if _plainly(left) and _plainly(right):  # (text or integers: equal lists are `_same` cell by cell)
-            if left != right:
-                return False
-            continue
-        if not all(_same(_normal(x), _normal(y)) for x, y in zip(left, right, strict=True)):
-            return False
-    return True
+    return all(_all_same(a.iloc[:, p].tolist(), b.iloc[:, p].tolist()) for p in range(a.shape[1]))
 
 
-def _plainly(cells: list[Any]) -> bool:
-    """Cells all text or None, or all int or None (exact types): `_same` is `==` for such cells."""
-    kinds = _kinds(cells)
-    return kinds <= {str, type(None)} or kinds <= {int, type(None)}
+def _all_same(left: list[Any], right: list[Any]) -> bool:
+    """`_same` for every pair of cells; a column at a time when all its cells are text, all integers or all floats
+    (each or None: exact types), for which `_same` is `==` (floats: equal reprs, so 0.0 is not -0.0, NaN is NaN)."""
+    kinds = _kinds(left) | _kinds(right)
+    if kinds <= {str, type(None)} or kinds <= {int, type(None)}:
+        return left == right
+    if kinds <= {float, type(None)}:
+        return list(map(repr, left)) == list(map(repr, right))
+    return all(_same(_normal(x), _normal(y)) for x, y in zip(left, right, strict=True))

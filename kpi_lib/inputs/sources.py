@@ -331,7 +331,9 @@ def _mapped(
         groups, uniques = pd.factorize(cells)  # (a CSV's text: equal texts are equal cells, numbered in order)
         values: list[Any] = [str(u) for u in uniques]
     else:
-        everything = np.fromiter(cells.tolist(), dtype=object, count=len(cells))
+        everything = (
+            cells.to_numpy() if cells.dtype == object else np.fromiter(cells.tolist(), dtype=object, count=len(cells))
+        )  # (the cells the loop of `reshape` sees)
         groups, firsts = readers.group_cells(everything)
         values = list(everything[firsts])
     blank = [_blank(c) for c in values]

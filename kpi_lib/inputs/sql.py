@@ -83,7 +83,7 @@ import pandas as pd
 from ..base.errors import AuditError, Code, Problem, Refusal
 from ..base.files import sha256_bytes
 from ..base.layout import query_copy
-from .readers import MAX_PARQUET_ROWS, TYPE_OF, RawTable, from_columns, narrow_float, typed_cell
+from .readers import MAX_PARQUET_ROWS, RawTable, from_columns, narrow_float, typed_cell
 from .snapshot import read_frame, write_frame
 
 if TYPE_CHECKING:
@@ -680,10 +680,8 @@ def _may_have_offset(cells: list[Any]) -> list[int]:
 
 
 def _kinds(cells: list[Any]) -> set[type]:
-    """The exact types of a column's cells (numpy, no Python loop)."""
-    import numpy as np
-
-    return set(pd.unique(TYPE_OF(np.fromiter(cells, dtype=object, count=len(cells)))))
+    """The exact types of a column's cells."""
+    return set(map(type, cells))
 
 
 def _unkept(frame: pd.DataFrame) -> str:

@@ -1461,8 +1461,7 @@ def _as_text(cells: pd.Series) -> pd.Series | None:
     if not readers.VECTORIZED:
         return None
     values = cells.to_numpy()
-    kinds = _TYPE_OF(values)
-    if set(pd.unique(kinds)) != {str, type(None)}:
+    if set(map(type, values)) != {str, type(None)}:
         return None
     none = _IS_NONE(values).astype(bool)
     values = values.copy()
@@ -1663,7 +1662,7 @@ def _parse_typed_column(
             each(rest, objects, _REPR(objects).astype(str))
         return _assembled(col, out, data, known, second, wrong, places, problems, folds)
 
-    values = np.fromiter(cells.tolist(), dtype=object, count=n)  # (the cells the exact path parses)
+    values = _cells_of(cells)
     kinds = _TYPE_OF(values)
     codes, types = pd.factorize(kinds, use_na_sentinel=False)
     for k, kind in enumerate(types):
@@ -1689,6 +1688,13 @@ def _parse_typed_column(
         else:  # one by one
             each(where, group, np.arange(len(group)))
     return _assembled(col, out, data, known, second, wrong, places, problems, folds)
+
+
+def _cells_of(cells: pd.Series) -> np.ndarray:
+    """An object array of the cells the exact path parses (`cells.tolist()`): an object column's own array."""
+    if cells.dtype == object:
+        return cells.to_numpy()
+    return np.fromiter(cells.tolist(), dtype=object, count=len(cells))
 
 
 def _floats(
@@ -1810,7 +1816,7 @@ def _departments_of(cells: pd.Series) -> np.ndarray:
     if text is None and not readers.VECTORIZED:
         return np.array([_department(v) for v in cells], dtype=object)
     if text is None:  # typed cells: once per group of equal cells (`readers.group_cells`)
-        values = np.fromiter(cells.tolist(), dtype=object, count=len(cells))
+        values = _cells_of(cells)
         groups, firsts = readers.group_cells(values)
         named = np.empty(len(firsts), dtype=object)
         named[:] = [_department(v) for v in values[firsts]]
