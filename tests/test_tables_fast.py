@@ -37,11 +37,13 @@ from kpi_lib.inputs.tables import (
     ReadRules,
     Table,
     _Departments,
+    _formatted,
     _parse_column,
     _parse_text_column,
     _parser,
     _Places,
     _plain_kind,
+    _simple_format,
     _typed,
     load_query,
     load_table,
@@ -789,3 +791,69 @@ def test_every_source_kind_reads_alike_column_at_a_time_and_cell_by_cell(
             return target.read_bytes()
 
         assert kept() == _read_both_ways(monkeypatch, kept)[1]
+
+
+# -- an export's own date format, read at once ----------------------------------------------
+FORMATS = [
+    "%d/%m/%Y %H:%M:%S",
+    "%Y%m%d",
+    "%d.%m.%Y",
+    "%Y年%m月%d日 %H时%M分",
+    "%m/%d/%Y %H:%M",
+    "%H:%M %d-%m-%Y",
+    "%d/%m/%y",
+]
+FORMATTED = [
+    "01/10/2026 09:00:00",
+    "1/10/2026 09:00:00",
+    "29/02/2026 10:00:00",
+    "29/02/2024 10:00:00",
+    "31/04/2026 10:00:00",
+    "01/10/2026 24:00:00",
+    "01/10/2026 23:59:60",
+    "01/10/1899 09:00:00",
+    "01/10/2101 09:00:00",
+    " 01/10/2026 09:00:00\t",
+    "01/10/2026 09:00:00 x",
+    "٠١/10/2026 09:00:00",
+    "20261001",
+    "20260229",
+    "01.10.2026",
+    "1.10.2026",
+    "2026年10月01日 09时05分",
+    "10/01/2026 09:00",
+    "09:00 01-10-2026",
+    "01/10/26",
+    "29/03/2026 02:30:00",
+    "25/10/2026 02:30:00",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("kind", ["timestamp!", "date"])
+def test_an_export_format_reads_alike_at_once_and_cell_by_cell(fmt: str, kind: str) -> None:
+    col = COLUMNS[kind]
+    rules = replace(RULES, timezone="Europe/Berlin")
+    parse = _parser(col, rules, fmt)
+    cells = FORMATTED + [datetime(2026, 10, d, 9, 30).strftime(fmt) for d in range(1, 29)]
+    rows = np.arange(2, len(cells) + 2, dtype="int64")
+    depts = _Departments(None, len(cells))
+    exact: list = []
+    slow = _typed(col, _parse_column(list(cells), col, parse, _Places("f.csv", rows, depts, None), exact))
+    fast: list = []
+    quick = _parse_text_column(
+        pd.Series(cells, dtype="str"),
+        col,
+        parse,
+        _plain_kind(col, rules, fmt),
+        _Places("f.csv", rows, depts, None),
+        fast,
+        timezone="Europe/Berlin",
+        fmt=fmt,
+    )
+    assert [_cell(v) for v in quick] == [_cell(v) for v in slow]
+    assert fast == exact
+    if _simple_format(fmt):  # (the cells written in the format are taken at once, not cell by cell)
+        assert _formatted(pd.Series(cells, dtype="str"), fmt)[0].sum() >= 28

@@ -1771,11 +1771,22 @@ def _assembled(
 
 
 # An export's own date format (`date_format`, `formats`) read at once: a format of %Y, %m and %d once each,
-# at most one each of %H, %M and %S, and characters other than % between them. pyarrow's strptime proposes a
-# moment for each cell (stripped of spaces and tabs, as `_with_format` strips it); the cell is taken only when
-# the moment written back in the format (pyarrow's strftime, whole seconds) is the cell exactly. Such a text is
-# every field zero-padded in its place, which `datetime.strptime` reads to that same moment; any other cell
-# (a one-digit day, text around it, a moment pyarrow does not read) goes to `_parse_cell`.
+# at most one each of %H, %M and %S, and characters other than % between them. A cell (stripped of spaces and
+# tabs, as `_with_format` strips it) is taken only when it is the format written out exactly, every field in
+# ASCII digits zero-padded in its place (%Y four, the others two), and pyarrow's strptime reads it to a moment
+# whose fields are those digits (so 29/02/2026, which a lenient parser might roll over, is not taken). Such a
+# text `datetime.strptime` reads to that same moment; any other cell (a one-digit day, text around it, a moment
+# pyarrow does not read) goes to `_parse_cell`.
+_FIELDS = {
+    "%Y": (4, pc.year),
+    "%m": (2, pc.month),
+    "%d": (2, pc.day),
+    "%H": (2, pc.hour),
+    "%M": (2, pc.minute),
+    "%S": (2, pc.second),
+}
+
+
 def _simple_format(fmt: str) -> bool:
     """A format `_formatted` reads at once: %Y, %m and %d once each, %H, %M and %S at most once, no other %."""
     directives = re.findall(r"%.?", fmt, re.DOTALL)
@@ -1787,13 +1798,23 @@ def _simple_format(fmt: str) -> bool:
 
 
 def _formatted(text: pd.Series, fmt: str) -> tuple[np.ndarray, pd.Series]:
-    """Which cells read in format `fmt` at once (see `_SIMPLE_FORMAT`), and their moments (NaT elsewhere)."""
+    """Which cells read in format `fmt` at once (see `_FIELDS`), and their moments (NaT elsewhere)."""
     array = pc.utf8_trim(text.array.__arrow_array__(), " \t")
+    pieces = re.split(r"(%[YmdHMS])", fmt)
+    layout = "".join(f"[0-9]{{{_FIELDS[p][0]}}}" if p in _FIELDS else re.escape(p) for p in pieces)
+    taken = pc.match_substring_regex(array, f"^{layout}$")
     parsed = pc.strptime(array, format=fmt, unit="s", error_is_null=True)
-    again = pc.strftime(parsed, format=fmt)
+    start = 0
+    for piece in pieces:
+        if piece in _FIELDS:
+            width, field = _FIELDS[piece]
+            digits = pc.utf8_slice_codeunits(array, start, start + width)
+            number = pc.cast(pc.if_else(taken, digits, pa.scalar("0")), pa.int64())
+            taken = pc.and_(taken, pc.equal(number, field(parsed)))
+        start += _FIELDS[piece][0] if piece in _FIELDS else len(piece)
     years = pc.year(parsed)
     inside = pc.and_(pc.greater_equal(years, 1678), pc.less_equal(years, 2261))
-    taken = pc.fill_null(pc.and_(pc.equal(again, array), inside), False)
+    taken = pc.fill_null(pc.and_(taken, inside), False)
     moments = pc.if_else(taken, parsed, pa.scalar(None, parsed.type))  # (beyond datetime64[ns]: `_parse_cell`)
     mask = np.asarray(taken.to_numpy(zero_copy_only=False), dtype=bool)
     stamps = pd.Series(pc.cast(moments, pa.timestamp("ns")).to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
