@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi_lib.base.files import sha256_file
-from kpi_lib.inputs import readers, sql
+from kpi_lib.inputs import readers, snapshot, sql
 from kpi_lib.inputs.params import SqlSource, TableSource
 from kpi_lib.inputs.readers import cell_text, read_csv
 from kpi_lib.inputs.snapshot import write_frame
@@ -857,3 +857,34 @@ def test_an_export_format_reads_alike_at_once_and_cell_by_cell(fmt: str, kind: s
     assert fast == exact
     if _simple_format(fmt):  # (the cells written in the format are taken at once, not cell by cell)
         assert _formatted(pd.Series(cells, dtype="str"), fmt)[0].sum() >= 28
+
+
+# -- a kept frame compared a column at a time -----------------------------------------------
+SAME = [
+    0.0,
+    -0.0,
+    float("nan"),
+    float("inf"),
+    1,
+    True,
+    1.0,
+    Decimal("1.0"),
+    Decimal("1.00"),
+    Decimal("NaN"),
+    "1",
+    "",
+    None,
+    10**20,
+    False,
+    0,
+    "x",
+]
+
+
+@pytest.mark.parametrize("left", range(len(SAME)))
+def test_columns_compared_at_once_agree_with_cell_by_cell(left: int) -> None:
+    for right in range(len(SAME)):
+        pair = [SAME[left]], [SAME[right]]
+        assert snapshot._all_same(*pair) == snapshot._same(SAME[left], SAME[right]), (SAME[left], SAME[right])
+        column = [SAME[left], *SAME], [SAME[right], *SAME]
+        assert snapshot._all_same(*column) == all(snapshot._same(x, y) for x, y in zip(*column, strict=True))

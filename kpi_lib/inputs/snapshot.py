@@ -355,11 +355,16 @@ def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 
 
 def _all_same(left: list[Any], right: list[Any]) -> bool:
-    """`_same` for every pair of cells; a column at a time when all its cells are text, all integers or all floats
-    (each or None: exact types), for which `_same` is `==` (floats: equal reprs, so 0.0 is not -0.0, NaN is NaN)."""
+    """`_same` for every pair of cells; a column at a time when all its cells are text or all integers (or None:
+    exact types), for which `_same` is `==`, or of the types in `_BY_REPR`, compared by type and repr."""
     kinds = _kinds(left) | _kinds(right)
     if kinds <= {str, type(None)} or kinds <= {int, type(None)}:
         return left == right
-    if kinds <= {float, type(None)}:
-        return list(map(repr, left)) == list(map(repr, right))
+    if kinds <= _BY_REPR:
+        return list(map(type, left)) == list(map(type, right)) and list(map(repr, left)) == list(map(repr, right))
     return all(_same(_normal(x), _normal(y)) for x, y in zip(left, right, strict=True))
+
+
+# Cells for which `_same` is: the same type and the same repr (floats: 0.0 is not -0.0, NaN is NaN; Decimal: 1.0 is
+# not 1.00, NaN is NaN)
+_BY_REPR = frozenset({str, int, float, bool, Decimal, type(None)})
