@@ -591,7 +591,7 @@ def _fetch(query: Query) -> tuple[list[str], list[list[Any]]]:
                 cursor = connection.execute(text(query.query), dict(query.values))
                 header = [str(name) for name in cursor.keys()]
                 narrow = _narrow_columns(dialect, cursor.cursor.description)
-                rows = cursor.fetchmany(MAX_PARQUET_ROWS + 1)
+                rows = _fetch_rows(cursor, MAX_PARQUET_ROWS + 1)
                 if len(rows) > MAX_PARQUET_ROWS:
                     raise Refused(
                         f"the query returned more than {MAX_PARQUET_ROWS:,} rows; expected at most that many "
@@ -609,6 +609,23 @@ def _fetch(query: Query) -> tuple[list[str], list[list[Any]]]:
     for i in narrow:
         columns[i] = [None if v is None else narrow_float(v) for v in columns[i]]
     return header, columns
+
+
+def _fetch_rows(cursor: Any, limit: int) -> list[Any]:
+    """Up to `limit` rows of a result. SQLAlchemy hands a driver's values through unchanged when the result has no
+    processors (a `text()` query names no column types) and no tuple filter; then the driver's own rows are read
+    (the same values, without a SQLAlchemy Row per row), else SQLAlchemy's."""
+    metadata = getattr(cursor, "_metadata", None)
+    processors = getattr(metadata, "_processors", None)
+    plain = (
+        isinstance(processors, list)
+        and all(p is None for p in processors)
+        and getattr(metadata, "_tuplefilter", None) is None
+        and getattr(cursor, "cursor", None) is not None
+    )
+    if not plain:
+        return list(cursor.fetchmany(limit))
+    return list(cursor.cursor.fetchmany(limit))
 
 
 def _narrow_columns(dialect: str, description: Any) -> list[int]:
