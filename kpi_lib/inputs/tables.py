@@ -1648,7 +1648,7 @@ def _parse_typed_column(
             wrong.append((int(i), parsed[code][1]))
         put(where, [v for v, _ in parsed], codes)
 
-    if moments and pd.api.types.is_datetime64_dtype(cells.dtype):  # (an adapter's datetime64 column, naive)
+    if moments and cells.dtype == np.dtype("datetime64[ns]"):  # (an adapter's datetime64 column, naive)
         stamps = cells.to_numpy(dtype="datetime64[ns]")
         unset = np.isnat(stamps)
         if col.required and unset.any():
