@@ -264,13 +264,11 @@ def _kinds(cells: list[Any]) -> set[type]:
 
 
 def _encoded(cells: list[Any], kinds: set[type] | None = None) -> list[str | None] | None:
-    """`encode_cell` of every cell when they are all of one type of `_TAGS` (or None), else None."""
+    """`encode_cell` of every cell when each is of a type of `_TAGS` (or None), else None."""
     kinds = _kinds(cells) if kinds is None else kinds
-    plain = kinds - {type(None)}
-    if len(plain) != 1 or next(iter(plain)) not in _TAGS:
+    if not kinds - {type(None)} <= _TAGS.keys():
         return None
-    tag = _TAGS[next(iter(plain))]
-    return [None if v is None else tag(v) for v in cells]
+    return [None if v is None else _TAGS[type(v)](v) for v in cells]
 
 
 def _decoded(column: Any) -> list[Any]:
@@ -278,6 +276,8 @@ def _decoded(column: Any) -> list[Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return [decode_cell(v) for v in column.to_pylist()]  # (not what `write_frame` writes: as before)
     tags = set(pc.unique(pc.utf8_slice_codeunits(column, 0, 2)).to_pylist()) - {None}
     if tags == {"i:"}:  # (pyarrow reads only the digits `encode_cell` writes; anything else: cell by cell)
         try:
@@ -285,7 +285,13 @@ def _decoded(column: Any) -> list[Any]:
             return numbers
         except pa.ArrowException:
             pass
-    return [decode_cell(v) for v in column.to_pylist()]
+    texts = list(column.to_numpy(zero_copy_only=False))
+    if tags <= _READ.keys():  # (what `decode_cell` does with these tags, without its other branches)
+        return [None if t is None else _READ[t[:2]](t[2:]) for t in texts]
+    return [decode_cell(v) for v in texts]
+
+
+_READ: dict[str, Callable[[str], Any]] = {"i:": int, "f:": float, "s:": str}
 
 
 def read_frame(path: Path) -> pd.DataFrame:
