@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
+from ..base import files
 from ..base.errors import Code, Problem, Refusal, place
 
 ENCODINGS_TRIED = "utf-8, utf-8 with BOM, utf-16 with BOM, gb18030"
@@ -132,11 +133,9 @@ def read_hashed(path: Path) -> tuple[bytes, str]:
 
     The sha256 is remembered with the file's size, mtime and inode (`file_sha256`).
     """
-    from ..base.files import sha256_bytes
-
     before = _stamp(path)
     data = path.read_bytes()
-    sha = sha256_bytes(data)
+    sha = files.sha256_bytes(data)
     if before is not None and before == _stamp(path):
         _HASHED[path] = (before, sha)
     return data, sha
@@ -145,13 +144,11 @@ def read_hashed(path: Path) -> tuple[bytes, str]:
 def file_sha256(path: Path) -> str:
     """The sha256 of a file: the one `read_hashed` found when the file's size, mtime and inode are still the
     same (no second read of a big table file), else hashed now."""
-    from ..base.files import sha256_file
-
     known = _HASHED.get(path)
     stamp = _stamp(path)
     if known is not None and stamp is not None and known[0] == stamp:
         return known[1]
-    return sha256_file(path)
+    return files.sha256_file(path)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
