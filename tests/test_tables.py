@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 
 from kpi_lib import DataError, Period, appraise, load_params, load_template
+from kpi_lib.base import files
+from kpi_lib.base.files import sha256_bytes
 from kpi_lib.batch.demo import TABLE_COLUMNS
+from kpi_lib.inputs import readers
+from kpi_lib.inputs.params import TableSource
 from kpi_lib.inputs.tables import load_table
 
 from .conftest import Company, write_csv
@@ -214,3 +218,63 @@ def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path, monkeypatch
     assert [str(p) for p in table.problems] == [
         f"{tmp_path / 'complaints.csv'}: cannot read the file: Permission denied; check that it exists and may be read"
     ]
+
+
+COMPLAINT = {
+    "complaint_id": "K1",
+    "department": "cs-east",
+    "received_at": "2026-10-01 09:00",
+    "resolved_at": "2026-10-01 10:00",
+    "satisfied": "yes",
+}
+
+
+def _complaints_file(folder: Path, suffix: str) -> Path:
+    header = TABLE_COLUMNS["complaints"]
+    if suffix == ".csv":
+        return write_csv(folder / "complaints.csv", header, [COMPLAINT])
+    if suffix == ".xlsx":
+        book = openpyxl.Workbook()
+        book.active.append(header)
+        book.active.append([COMPLAINT[c] for c in header])
+        book.save(folder / "complaints.xlsx")
+        return folder / "complaints.xlsx"
+    pd.DataFrame([COMPLAINT], columns=header).to_parquet(folder / "complaints.parquet", index=False)
+    return folder / "complaints.parquet"
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_a_table_file_is_read_once_for_its_sha256_and_its_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, mapped: bool
+) -> None:
+    path = _complaints_file(tmp_path, suffix)
+    data = path.read_bytes()
+    original = Path.read_bytes
+    reads: list[Path] = []
+
+    def once(self: Path) -> bytes:  # the file is gone once read: a second read of it would fail
+        if self == path:
+            reads.append(self)
+            content = original(self)
+            self.unlink()
+            return content
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", once)
+    source = TableSource(file=path.name, columns={"complaint_id": "complaint_id"}) if mapped else None
+    table = load_table(tmp_path, TEMPLATE.tables["complaints"], source)
+    assert table.problems == [] and len(table.frame) == 1
+    assert table.sha256 == sha256_bytes(data) and reads == [path]
+
+
+def test_file_sha256_reuses_the_hash_of_the_read_while_the_file_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _complaints_file(tmp_path, ".csv")
+    _, sha = readers.read_hashed(path)
+    with monkeypatch.context() as m:
+        m.setattr(files, "sha256_file", lambda p: pytest.fail(f"{p} hashed again"))
+        assert readers.file_sha256(path) == sha
+    path.write_text(path.read_text(encoding="utf-8") + "K2,cs-east,2026-10-02 09:00,,no\n", encoding="utf-8")
+    assert readers.file_sha256(path) == sha256_bytes(path.read_bytes()) != sha

@@ -34,6 +34,14 @@ same cells (so no quoted field spans lines). Record i is then on line i + 2.
 Any other file, and any file pyarrow refuses, is read by the exact reader (the
 csv module, physical lines counted), which reports every problem. The fast
 reader's columns are pandas' pyarrow-backed `str`; the exact reader's objects.
+
+A Parquet column of a plain Arrow type (text, integers, booleans, decimals, dates,
+timestamps of at most microseconds) holds its values as they are, without a call
+per cell; a 64-bit float column is checked for NaN and infinity at once; other
+types (nanoseconds, binary, lists …) are looked at cell by cell. `VECTORIZED =
+False` reads every cell one by one (the definition the tests compare with).
+A table file's bytes are read once, hashed and parsed (`read_hashed`); `file_sha256`
+gives that sha256 again without reading the file while it is unchanged.
 """
 
 from __future__ import annotations
@@ -56,9 +64,13 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
+from ..base import files
 from ..base.errors import Code, Problem, Refusal, place
 
 ENCODINGS_TRIED = "utf-8, utf-8 with BOM, utf-16 with BOM, gb18030"
+# False: every cell of every source goes the exact way, one by one (the definition the column-at-a-time paths of
+# `kpi_lib.inputs.tables` and `kpi_lib.inputs.sources` agree with; tests/test_tables_fast.py reads both ways)
+VECTORIZED = True
 
 
 @dataclass(frozen=True)
@@ -92,21 +104,60 @@ class Unreadable(Refusal):
 Wanted = Callable[[str], bool]  # which (stripped) headers a caller needs
 
 
-def read_raw(path: Path, sheet: str | None = None, wanted: Wanted | None = None) -> RawTable:
+def read_raw(
+    path: Path, sheet: str | None = None, wanted: Wanted | None = None, *, data: bytes | None = None
+) -> RawTable:
     """Read a table file's cells; raise `Unreadable` when the file as a whole cannot be read.
 
     With `wanted`, a CSV's or Parquet file's frame may hold only the columns whose
     stripped header it accepts (`RawTable.headers` then lists them all): a Parquet
-    file's other columns are never read (pyarrow's `columns=`); xlsx is read whole.
+    file's other columns are never read (pyarrow's `columns=`); xlsx is read whole
+    (openpyxl reads a sheet's cells row by row, all of them). `data`: the file's
+    bytes, already read (`read_hashed`), so that what is hashed is what is parsed.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path, wanted)
+        return read_csv(path, wanted, data=data)
     if suffix == ".xlsx":
-        return read_xlsx(path, sheet)
+        return read_xlsx(path, sheet, data=data)
     if suffix == ".parquet":
-        return read_parquet(path, wanted)
+        return read_parquet(path, wanted, data=data)
     raise Unreadable(f"unsupported file type {suffix}; expected .csv, .xlsx or .parquet", Code.UNSUPPORTED_FILE_TYPE)
+
+
+_HASHED: dict[Path, tuple[tuple[int, int, int], str]] = {}  # path → (its stat when read, the sha256 of what was read)
+
+
+def read_hashed(path: Path) -> tuple[bytes, str]:
+    """A file's bytes and their sha256, read once: the table is parsed from the bytes that were hashed.
+
+    The sha256 is remembered with the file's size, mtime and inode (`file_sha256`).
+    """
+    before = _stamp(path)
+    data = path.read_bytes()
+    sha = files.sha256_bytes(data)
+    if before is not None and before == _stamp(path):
+        _HASHED[path] = (before, sha)
+    return data, sha
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file: the one `read_hashed` found when the file's size, mtime and inode are still the
+    same (no second read of a big table file), else hashed now."""
+    known = _HASHED.get(path)
+    stamp = _stamp(path)
+    if known is not None and stamp is not None and known[0] == stamp:
+        return known[1]
+    return files.sha256_file(path)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """A file's size, mtime and inode, or None when it cannot be stat'ed."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -167,9 +218,10 @@ def _line_of(data: bytes, position: int) -> int:
     return data.count(b"\n", 0, position) + 1
 
 
-def read_csv(path: Path, wanted: Wanted | None = None) -> RawTable:
-    """Read a CSV file; rows are physical line numbers (fast when `wanted` is given and the file is plain)."""
-    data = path.read_bytes()
+def read_csv(path: Path, wanted: Wanted | None = None, *, data: bytes | None = None) -> RawTable:
+    """Read a CSV file (or its bytes `data`); rows are physical line numbers (fast when `wanted` is given and the file is plain)."""
+    if data is None:
+        data = path.read_bytes()
     text, encoding = _decode(data)
     if wanted is not None:
         body = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
@@ -322,7 +374,7 @@ def _quoted_lines_agree(content: bytes, table: Any, keep: list[int], width: int)
 
 
 # -- xlsx -----------------------------------------------------------------------------------
-def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+def read_xlsx(path: Path, sheet: str | None = None, *, data: bytes | None = None) -> RawTable:
     """Read one worksheet's cells as the file defines them (sparse: a stray cell far away costs nothing).
 
     The sheet is the one named, else the only sheet that holds data: a workbook
@@ -338,8 +390,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions it does not read
-            book = load_workbook(path, data_only=True)
-            with_formulas = load_workbook(path, data_only=False)
+            book = load_workbook(path if data is None else io.BytesIO(data), data_only=True)
+            with_formulas = load_workbook(path if data is None else io.BytesIO(data), data_only=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable xlsx
         raise Unreadable(f"not a readable .xlsx file ({type(exc).__name__}: {exc})", Code.UNREADABLE_FILE) from None
     ws = _worksheet(book, sheet)
@@ -437,7 +489,7 @@ def _xlsx_value(cell: Cell | MergedCell, formula: bool, stale: bool = False) -> 
 MAX_PARQUET_ROWS = 5_000_000  # a compressed file can hold far more rows than memory (a 364 KB file, 20M rows)
 
 
-def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
+def read_parquet(path: Path, wanted: Wanted | None = None, *, data: bytes | None = None) -> RawTable:
     """Read a Parquet file; nulls are empty cells, NaN and infinity are refused, not taken for empty.
 
     A timestamp with nanoseconds is refused (Python keeps microseconds: it would be
@@ -450,7 +502,7 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
 
     every: list[str] | None = None
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path if data is None else pa.BufferReader(data))
         rows = parquet.metadata.num_rows
         if rows > MAX_PARQUET_ROWS:
             raise Unreadable(
@@ -467,18 +519,25 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
         elif wanted is not None:
             table = parquet.read()  # (the dataset reader refuses a name given twice; this one reads it for `_frame`)
         else:
-            table = pq.read_table(path)
+            table = pq.read_table(path if data is None else pa.BufferReader(data))
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not a readable Parquet file
         raise Unreadable(f"not a readable Parquet file ({type(exc).__name__}: {exc})", Code.UNREADABLE_FILE) from None
     header = [str(name) for name in table.column_names]
-    columns = []
+    columns: list[Any] = []
     for i, name in enumerate(header):
         column = table.column(i)
+        cells: Any
         try:
             if pa.types.is_float32(column.type) or pa.types.is_float16(column.type):
                 cells = [None if v is None else _float_cell(v) for v in _narrow_floats(column)]
+            elif VECTORIZED and wanted is not None and _text_without_nulls(column):
+                cells = pd.Series(pd.array(column, dtype="str"))  # (as the fast CSV reader's: no object per cell)
+            elif VECTORIZED and _as_they_are(column.type):
+                cells = _python_cells(column)  # (cells `_parquet_value` keeps as they are: no call per cell)
+            elif VECTORIZED and pa.types.is_float64(column.type):
+                cells = _double_cells(column)
             else:
                 cells = [_parquet_value(v) for v in column.to_pylist()]
         except (OverflowError, ValueError, pa.ArrowException) as exc:
@@ -490,6 +549,72 @@ def read_parquet(path: Path, wanted: Wanted | None = None) -> RawTable:
     raw = _frame(str(path), header, columns, list(range(2, table.num_rows + 2)), 1, {}, [])
     raw.headers = every
     return raw
+
+
+def _text_without_nulls(column: Any) -> bool:
+    """A text column without a null: its cells are all text, held as pandas `str` (the caller named its columns)."""
+    import pyarrow as pa
+
+    return bool((pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and not column.null_count)
+
+
+def _as_they_are(kind: Any) -> bool:
+    """Whether every value of an Arrow type is a cell as `_parquet_value` leaves it (text, integers, booleans,
+    decimals, dates, timestamps of at most microseconds): such a column's values need no call per cell."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_timestamp(kind):
+        return bool(kind.unit != "ns")  # (nanoseconds: pandas Timestamps, checked one by one)
+    return bool(
+        t.is_string(kind)
+        or t.is_large_string(kind)
+        or t.is_integer(kind)
+        or t.is_boolean(kind)
+        or t.is_decimal(kind)
+        or t.is_date(kind)
+        or t.is_null(kind)
+    )
+
+
+def _python_cells(column: Any) -> list[Any]:
+    """`column.to_pylist()`, the same Python values, through numpy where that is faster (to_pylist makes an Arrow
+    scalar per cell): text as objects, integers and booleans as numbers, naive timestamps and dates via datetime64."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.types
+    kind = column.type
+    if t.is_string(kind) or t.is_large_string(kind):
+        values = column.to_numpy(zero_copy_only=False)  # (str objects, None for nulls)
+    elif t.is_integer(kind) or t.is_boolean(kind):
+        filled = pc.fill_null(column, False if t.is_boolean(kind) else 0).to_numpy(zero_copy_only=False)
+        values = np.empty(len(column), dtype=object)
+        values[:] = filled.tolist()
+    elif (t.is_timestamp(kind) and kind.tz is None) or t.is_date32(kind):
+        stamps = column.to_numpy(zero_copy_only=False)  # (datetime64 of the column's unit, NaT for nulls)
+        known = stamps[~np.isnat(stamps)]
+        if len(known) and (known.min() < np.datetime64("0001-01-01") or known.max() > np.datetime64("9999-12-31")):
+            return list(column.to_pylist())  # (beyond Python's years: to_pylist says so, `Unreadable`)
+        values = stamps.astype(object)  # (datetime.datetime, or datetime.date for days; None for NaT)
+    else:
+        return list(column.to_pylist())
+    if column.null_count:
+        values[np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = None
+    return list(values)
+
+
+def _double_cells(column: Any) -> list[Any]:
+    """A 64-bit float column's cells (`_float_cell`): the values, a `BadCell` only where one is NaN or infinite."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    cells: list[Any] = column.to_pylist()
+    odd = pc.fill_null(pc.or_(pc.is_nan(column), pc.is_inf(column)), False)
+    for i in np.flatnonzero(np.asarray(odd.to_numpy(zero_copy_only=False), dtype=bool)):
+        cells[i] = _float_cell(cells[i])
+    return cells
 
 
 def _narrow_floats(column: Any) -> list[Any]:
@@ -552,6 +677,44 @@ def _float_cell(value: float) -> Any:
 
 
 # -- shared ---------------------------------------------------------------------------------
+# Cells that every function of a cell alone treats alike, found at once: cells are grouped by exact type and,
+# within a type, by value (str, bool, int, date, None, `BadCell`: equal values are the same value) or by repr
+# (float: 0.0 and -0.0 differ; Decimal: 1.0 and 1.00 differ; datetime and pandas Timestamp: an offset, a fold,
+# nanoseconds; time); a cell of any other type (a list, a numpy scalar, an object) is a group of its own.
+BY_VALUE = frozenset({str, bool, int, date, type(None), BadCell})
+BY_REPR = frozenset({float, Decimal, datetime, pd.Timestamp, time})
+
+
+def _types() -> Any:
+    import numpy as np
+
+    return np.frompyfunc(type, 1, 1), np.frompyfunc(repr, 1, 1)
+
+
+TYPE_OF, REPR = _types()  # (numpy ufuncs: a cell's exact type, its repr; once per cell, no Python loop)
+
+
+def group_cells(values: Any) -> tuple[Any, Any]:
+    """Groups of equal cells of an object array (see above): each cell's group (0, 1 … in no particular
+    order) and the position of the first cell of each group."""
+    import numpy as np
+
+    n = len(values)
+    codes = np.empty(n, dtype="int64")
+    firsts: list[Any] = []
+    kinds, types = pd.factorize(TYPE_OF(values), use_na_sentinel=False)
+    taken = 0
+    for k, kind in enumerate(types):
+        where = np.flatnonzero(kinds == k)
+        group = values[where]
+        keys = group if kind in BY_VALUE else REPR(group).astype(str) if kind in BY_REPR else np.arange(len(group))
+        inner, uniques = pd.factorize(keys, use_na_sentinel=False)
+        codes[where] = inner + taken
+        firsts.append(where[np.unique(inner, return_index=True)[1]])
+        taken += len(uniques)
+    return codes, (np.concatenate(firsts) if firsts else np.zeros(0, dtype="int64"))
+
+
 def cell_text(value: Any) -> str:
     """A cell as the text a person reads in it (a whole float without ".0", a date as YYYY-MM-DD)."""
     if isinstance(value, str):
@@ -568,14 +731,15 @@ def cell_text(value: Any) -> str:
 def _frame(
     file: str,
     header: list[str],
-    columns: list[list[Any]],
+    columns: list[list[Any]] | list[Any],
     rows: list[int],
     header_row: int,
     letters: dict[str, str],
     problems: list[Problem],
 ) -> RawTable:
-    """Cells by header (a header given twice or under no name is a problem, the copy is not read)."""
-    data: dict[str, list[Any]] = {}
+    """Cells by header, each column a list of cells or a pandas `str` Series (a header given twice or under no
+    name is a problem, the copy is not read)."""
+    data: dict[str, Any] = {}
     index = pd.Index([r - 2 for r in rows], dtype="int64")
     for i, (name, cells) in enumerate(zip(header, columns, strict=True)):
         label = name.strip()
@@ -606,7 +770,13 @@ def _frame(
             )
             continue
         data[label] = cells
-    frame = pd.DataFrame({k: pd.Series(v, dtype=object, index=index) for k, v in data.items()}, index=index)
+    frame = pd.DataFrame(
+        {
+            k: v.set_axis(index) if isinstance(v, pd.Series) else pd.Series(v, dtype=object, index=index)
+            for k, v in data.items()
+        },
+        index=index,
+    )
     return RawTable(
         frame, header_row, {h.strip(): letter for h, letter in letters.items() if h.strip() in data}, problems
     )

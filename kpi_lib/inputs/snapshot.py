@@ -31,6 +31,7 @@ stops.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -176,8 +177,9 @@ def _normal(value: Any) -> Any:
 
 
 # -- frames ---------------------------------------------------------------------------------
-def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
-    """Keep `frame` exactly as Parquet at `path`; raise `AuditError` naming the cell that cannot be kept.
+def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> pd.DataFrame:
+    """Keep `frame` exactly as Parquet at `path` (and return it as read back); raise `AuditError` naming the cell
+    that cannot be kept.
 
     `what` names the frame in messages (e.g. "adapter telco_adapter.py:key_accounts for table key_accounts").
     """
@@ -190,7 +192,9 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
         )
     rows = list(frame.index)
     try:
-        index = [encode_cell(v) for v in rows]
+        index = _encoded(rows)
+        if index is None:
+            index = [encode_cell(v) for v in rows]
         names = [encode_cell(c) for c in frame.columns]
     except _Unsupported as exc:
         raise AuditError(f"{what}: returned an index or column name of type {exc}; expected text or numbers") from None
@@ -199,9 +203,15 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
     for position in range(frame.shape[1]):
         cells = frame.iloc[:, position].tolist()
         label = frame.columns[position]
-        if all(c is None or isinstance(c, str) for c in cells):
+        kinds = _kinds(cells)
+        if kinds <= {str, type(None)} or all(c is None or isinstance(c, str) for c in cells):
             columns.append(pa.array(cells, type=pa.string()))
             meta.append({"name": names[position], "kind": "text"})
+            continue
+        quick = _encoded(cells, kinds)
+        if quick is not None:
+            columns.append(pa.array(quick, type=pa.string()))
+            meta.append({"name": names[position], "kind": "tagged"})
             continue
         encoded = []
         for row, cell in zip(rows, cells, strict=True):
@@ -235,6 +245,53 @@ def write_frame(frame: pd.DataFrame, path: Path, *, what: str) -> None:
         raise AuditError(
             f"{what}: the returned frame does not read back exactly from {path}; its cells cannot be kept as they are"
         )
+    return back
+
+
+# Columns of one plain type are encoded, decoded and compared a column at a time, with the same text and the
+# same answers as `encode_cell`, `decode_cell` and `_same` cell by cell; any other column goes cell by cell.
+_TAGS: dict[type, Callable[[Any], str]] = {
+    int: lambda v: f"i:{v}",
+    float: lambda v: f"f:{v!r}",
+    Decimal: lambda v: f"d:{v}",
+    bool: lambda v: f"b:{int(v)}",
+}
+
+
+def _kinds(cells: list[Any]) -> set[type]:
+    """The exact types of a column's cells."""
+    return set(map(type, cells))
+
+
+def _encoded(cells: list[Any], kinds: set[type] | None = None) -> list[str | None] | None:
+    """`encode_cell` of every cell when each is of a type of `_TAGS` (or None), else None."""
+    kinds = _kinds(cells) if kinds is None else kinds
+    if not kinds - {type(None)} <= _TAGS.keys():
+        return None
+    return [None if v is None else _TAGS[type(v)](v) for v in cells]
+
+
+def _decoded(column: Any) -> list[Any]:
+    """`decode_cell` of every cell of a tagged column (`ValueError` for text it never writes, as `decode_cell`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return [decode_cell(v) for v in column.to_pylist()]  # (not what `write_frame` writes: as before)
+    tags = set(pc.unique(pc.utf8_slice_codeunits(column, 0, 2)).to_pylist()) - {None}
+    if tags == {"i:"}:  # (pyarrow reads only the digits `encode_cell` writes; anything else: cell by cell)
+        try:
+            numbers: list[Any] = pc.cast(pc.utf8_slice_codeunits(column, 2), pa.int64()).to_pylist()
+            return numbers
+        except pa.ArrowException:
+            pass
+    texts = list(column.to_numpy(zero_copy_only=False))
+    if tags <= _READ.keys():  # (what `decode_cell` does with these tags, without its other branches)
+        return [None if t is None else _READ[t[:2]](t[2:]) for t in texts]
+    return [decode_cell(v) for v in texts]
+
+
+_READ: dict[str, Callable[[str], Any]] = {"i:": int, "f:": float, "s:": str}
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -257,14 +314,18 @@ def read_frame(path: Path) -> pd.DataFrame:
             raise ValueError("the columns do not match the metadata")
         if any(not isinstance(m, dict) or m.get("kind") not in ("text", "tagged") for m in meta):
             raise ValueError("a column of an unknown kind")
-        index = [decode_cell(v) for v in table.column(0).to_pylist()]
+        index = _decoded(table.column(0))
         data = {}
         for position, column in enumerate(meta):
-            cells = table.column(position + 1).to_pylist()
+            arrow = table.column(position + 1)
             if column["kind"] == "tagged":
-                cells = [decode_cell(v) for v in cells]
-            elif any(c is not None and not isinstance(c, str) for c in cells):
-                raise ValueError("a text column holds something else")
+                cells = _decoded(arrow)
+            elif pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
+                cells = list(arrow.to_numpy(zero_copy_only=False))  # (text or None: to_pylist's values, faster)
+            else:
+                cells = arrow.to_pylist()
+                if any(c is not None and not isinstance(c, str) for c in cells):
+                    raise ValueError("a text column holds something else")
             data[position] = pd.Series(cells, dtype=object)
         names = [decode_cell(m["name"]) for m in meta]
         integer = document.get("index") == "integer"
@@ -292,12 +353,24 @@ def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return False
     if not all(_same(_normal(x), _normal(y)) for x, y in zip(a.columns, b.columns, strict=True)):
         return False
-    if not all(_same(_normal(x), _normal(y)) for x, y in zip(a.index, b.index, strict=True)):
+    if not _all_same(a.index.tolist(), b.index.tolist()):
         return False
-    if list(a.index) and pd.api.types.is_integer_dtype(a.index) != pd.api.types.is_integer_dtype(b.index):
+    if len(a.index) and pd.api.types.is_integer_dtype(a.index) != pd.api.types.is_integer_dtype(b.index):
         return False
-    for position in range(a.shape[1]):
-        left, right = a.iloc[:, position].tolist(), b.iloc[:, position].tolist()
-        if not all(_same(_normal(x), _normal(y)) for x, y in zip(left, right, strict=True)):
-            return False
-    return True
+    return all(_all_same(a.iloc[:, p].tolist(), b.iloc[:, p].tolist()) for p in range(a.shape[1]))
+
+
+def _all_same(left: list[Any], right: list[Any]) -> bool:
+    """`_same` for every pair of cells; a column at a time when all its cells are text or all integers (or None:
+    exact types), for which `_same` is `==`, or of the types in `_BY_REPR`, compared by type and repr."""
+    kinds = _kinds(left) | _kinds(right)
+    if kinds <= {str, type(None)} or kinds <= {int, type(None)}:
+        return left == right
+    if kinds <= _BY_REPR:
+        return list(map(type, left)) == list(map(type, right)) and list(map(repr, left)) == list(map(repr, right))
+    return all(_same(_normal(x), _normal(y)) for x, y in zip(left, right, strict=True))
+
+
+# Cells for which `_same` is: the same type and the same repr (floats: 0.0 is not -0.0, NaN is NaN; Decimal: 1.0 is
+# not 1.00, NaN is NaN)
+_BY_REPR = frozenset({str, int, float, bool, Decimal, type(None)})

@@ -54,10 +54,12 @@ from contextvars import ContextVar
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..base.errors import AuditError, Code, DataError, ParamsError, Problem, place
 from ..base.text import fold, how_it_differs, near_match
+from . import readers
 from .readers import BadCell, RawTable, cell_text
 
 if TYPE_CHECKING:
@@ -255,6 +257,9 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
         if column not in frame or column not in source.columns:
             continue  # params validation requires values only on columns mapped through `columns`; a missing header is reported above
         cells = frame[column]
+        if readers.VECTORIZED:
+            frame[column] = _mapped(cells, column, codes, source, raw, letters, file, problems)
+            continue
         held = {cell_text(c).strip(" \t") for c in cells if not _blank(c)}
         lookup = {str(k).strip(" \t"): v for k, v in codes.items()}
         for code in lookup:
@@ -308,6 +313,73 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
             continue
         frame[column] = value
     return RawTable(frame, raw.header_row, letters, list(raw.problems), None, raw.row_base), problems
+
+
+def _mapped(
+    cells: pd.Series,
+    column: str,
+    codes: dict[str, Any],
+    source: TableSource,
+    raw: RawTable,
+    letters: dict[str, str],
+    file: str,
+    problems: list[Problem],
+) -> pd.Series:
+    """A `values` map applied to a column once per group of equal cells (`readers.group_cells`), with the
+    problems of the cell-by-cell loop of `reshape` (the definition), in the same order."""
+    if isinstance(cells.dtype, pd.StringDtype) and not cells.isna().any():
+        groups, uniques = pd.factorize(cells)  # (a CSV's text: equal texts are equal cells, numbered in order)
+        values: list[Any] = [str(u) for u in uniques]
+    else:
+        everything = (
+            cells.to_numpy() if cells.dtype == object else np.fromiter(cells.tolist(), dtype=object, count=len(cells))
+        )  # (the cells the loop of `reshape` sees)
+        groups, firsts = readers.group_cells(everything)
+        values = list(everything[firsts])
+    blank = [_blank(c) for c in values]
+    texts = ["" if b else cell_text(c).strip(" \t") for c, b in zip(values, blank, strict=True)]
+    held = {t for t, b in zip(texts, blank, strict=True) if not b}
+    lookup = {str(k).strip(" \t"): v for k, v in codes.items()}
+    for code in lookup:
+        if code not in held:
+            listed = ", ".join(sorted(held)[:8]) or "no value at all"
+            problems.append(
+                Problem(
+                    file=file,
+                    row=raw.header_row,
+                    column=str(source.columns[column]),
+                    value=code,
+                    message=f"the mapping's values.{column} code matches no value of this column (the file holds {listed}); expected codes as the file writes them",
+                    code=Code.MAPPING_UNMATCHED,
+                )
+            )
+    nearly: dict[str, str | None] = {}
+    matches: list[str | None] = []
+    for text in texts:
+        if text and text not in lookup and text not in nearly:
+            nearly[text] = near_match(text, list(lookup), typos=not _known_department(column, text, codes))
+        matches.append(nearly.get(text) if text and text not in lookup else None)
+    matched = np.array([m is not None for m in matches], dtype=bool)
+    if matched.any():
+        labels = cells.index.tolist()
+        letter = letters.get(column)
+        for i in np.flatnonzero(matched[groups]):
+            g = int(groups[i])
+            index, match = labels[i], matches[g]
+            row = int(index) + raw.row_base if isinstance(index, int) else None
+            problems.append(
+                Problem(
+                    file=file,
+                    **place(row, letter),
+                    column=column,
+                    value=cell_text(values[g]),
+                    message=f"did you mean {match!r}? The cell {how_it_differs(texts[g], str(match))}, so the mapping's values.{column} does not apply; expected the code as written",
+                    code=Code.NEAR_MATCH,
+                )
+            )
+    shared = np.empty(len(values), dtype=object)
+    shared[:] = [c if b else lookup.get(t, c) for c, b, t in zip(values, blank, texts, strict=True)]
+    return pd.Series(shared[groups], index=cells.index, dtype=object)
 
 
 def _known_department(column: str, text: str, codes: dict[str, Any]) -> bool:

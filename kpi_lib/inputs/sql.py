@@ -64,6 +64,7 @@ What a user and an auditor can rely on:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sqlite3
@@ -521,8 +522,7 @@ def run(query: Query) -> Result:
                     "period's rows itself) or store local times",
                     Code.UNSAFE_WINDOW,
                 )
-        result.data = keep(frame)
-        result.frame = read_frame_bytes(result.data)
+        result.data, result.frame = kept(frame)
     except Refusal as exc:
         result.frame = None
         result.problems = [Problem(file=file, message=scrub(str(exc), secrets_of(query.url)), code=exc.code)]
@@ -591,7 +591,7 @@ def _fetch(query: Query) -> tuple[list[str], list[list[Any]]]:
                 cursor = connection.execute(text(query.query), dict(query.values))
                 header = [str(name) for name in cursor.keys()]
                 narrow = _narrow_columns(dialect, cursor.cursor.description)
-                rows = cursor.fetchmany(MAX_PARQUET_ROWS + 1)
+                rows = _fetch_rows(cursor, MAX_PARQUET_ROWS + 1)
                 if len(rows) > MAX_PARQUET_ROWS:
                     raise Refused(
                         f"the query returned more than {MAX_PARQUET_ROWS:,} rows; expected at most that many "
@@ -605,10 +605,27 @@ def _fetch(query: Query) -> tuple[list[str], list[list[Any]]]:
                 ) from None
     finally:
         engine.dispose()
-    columns = [[row[i] for row in rows] for i in range(len(header))]
+    columns = [list(cells) for cells in zip(*rows, strict=True)] if rows else [[] for _ in header]
     for i in narrow:
         columns[i] = [None if v is None else narrow_float(v) for v in columns[i]]
     return header, columns
+
+
+def _fetch_rows(cursor: Any, limit: int) -> list[Any]:
+    """Up to `limit` rows of a result. SQLAlchemy hands a driver's values through unchanged when the result has no
+    processors (a `text()` query names no column types) and no tuple filter; then the driver's own rows are read
+    (the same values, without a SQLAlchemy Row per row), else SQLAlchemy's."""
+    metadata = getattr(cursor, "_metadata", None)
+    processors = getattr(metadata, "_processors", None)
+    plain = (
+        isinstance(processors, list)
+        and all(p is None for p in processors)
+        and getattr(metadata, "_tuplefilter", None) is None
+        and getattr(cursor, "cursor", None) is not None
+    )
+    if not plain:
+        return list(cursor.fetchmany(limit))
+    return list(cursor.cursor.fetchmany(limit))
 
 
 def _narrow_columns(dialect: str, description: Any) -> list[int]:
@@ -632,7 +649,12 @@ _KEPT = (str, bool, int, float, Decimal, date)
 def _frame(header: list[str], columns: list[list[Any]]) -> pd.DataFrame:
     """The result as a frame of exact cells (UUIDs as their text), columns as the query named them."""
     data = {
-        i: pd.Series([str(v) if isinstance(v, uuid.UUID) else v for v in cells], dtype=object)
+        i: pd.Series(
+            [str(v) if isinstance(v, uuid.UUID) else v for v in cells]
+            if any(issubclass(t, uuid.UUID) for t in _kinds(cells))
+            else cells,
+            dtype=object,
+        )
         for i, cells in enumerate(columns)
     }
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(columns[0]) if columns else 0))
@@ -644,18 +666,48 @@ _WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?
 
 
 def _text_with_offset(frame: pd.DataFrame) -> str:
-    """The first text cell that is a timestamp with an offset (`column 'opened_at', row 3: '…Z'`), or ""."""
+    """The first text cell that is a timestamp with an offset (`column 'opened_at', row 3: '…Z'`), or "".
+
+    Only the text cells that may be one are matched (`_may_have_offset`), each as before.
+    """
     for position, name in enumerate(frame.columns):
-        for row, value in enumerate(frame.iloc[:, position].tolist(), start=1):
+        cells = frame.iloc[:, position].tolist()
+        for row in _may_have_offset(cells):
+            value = cells[row - 1]
             if isinstance(value, str) and _WITH_OFFSET.match(value.strip()):
                 return f"column {name!r}, row {row}: {value[:60]!r}"
     return ""
 
 
+def _may_have_offset(cells: list[Any]) -> list[int]:
+    """The rows (from 1) of the cells `_WITH_OFFSET` may match: any cell but text, and text that holds a Z, a +,
+    or a - after its 10th character (an offset comes after a date and a time); every row when not all are text."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not _kinds(cells) <= {str, type(None)}:
+        return list(range(1, len(cells) + 1))
+    array = pa.array(cells, type=pa.string())
+    maybe = pc.or_(
+        pc.or_(pc.match_substring(array, "Z"), pc.match_substring(array, "+")),
+        pc.match_substring_regex(array, r"(?s)^.{10,}-"),
+    )
+    return [int(i) + 1 for i in np.flatnonzero(np.asarray(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False)))]
+
+
+def _kinds(cells: list[Any]) -> set[type]:
+    """The exact types of a column's cells."""
+    return set(map(type, cells))
+
+
 def _unkept(frame: pd.DataFrame) -> str:
     """Why a result cannot be kept exactly ("" when it can): a column of another type than text, numbers, dates."""
     for position, name in enumerate(frame.columns):
-        for row, value in enumerate(frame.iloc[:, position].tolist(), start=1):
+        cells = frame.iloc[:, position].tolist()
+        if all(t is type(None) or issubclass(t, _KEPT) for t in _kinds(cells)):
+            continue  # (every cell is kept: no need to find the first that is not)
+        for row, value in enumerate(cells, start=1):
             if value is not None and not isinstance(value, _KEPT):
                 return (
                     f"column {name!r}, row {row}: a value of type {type(value).__name__}; expected text, numbers, "
@@ -666,10 +718,15 @@ def _unkept(frame: pd.DataFrame) -> str:
 
 def keep(frame: pd.DataFrame) -> bytes:
     """The Parquet bytes that keep a result exactly (`snapshot.write_frame`); the same cells give the same bytes."""
+    return kept(frame)[0]
+
+
+def kept(frame: pd.DataFrame) -> tuple[bytes, pd.DataFrame]:
+    """`keep`'s bytes and the frame they read back to (`read_frame_bytes` of them: read once, not twice)."""
     with tempfile.TemporaryDirectory(prefix="kpi-sql-") as tmp:
         path = Path(tmp) / "result.parquet"
-        write_frame(frame, path, what="the query's result")
-        return path.read_bytes()
+        back = write_frame(frame, path, what="the query's result")
+        return path.read_bytes(), back
 
 
 def read_frame_bytes(data: bytes) -> pd.DataFrame:
@@ -701,9 +758,23 @@ def raw_table(frame: pd.DataFrame, table: str, wanted: Callable[[str], bool] | N
     """
     every = [str(name) for name in frame.columns]
     keep = [i for i, name in enumerate(every) if wanted is None or wanted(name.strip())]
-    columns = [[typed_cell(v) for v in frame.iloc[:, i].tolist()] for i in keep]
+    columns = [_typed_cells(frame.iloc[:, i].tolist()) for i in keep]
     raw = from_columns(label(table), [every[i] for i in keep], columns, row_base=1)
     return raw if wanted is None else replace(raw, headers=every)
+
+
+_AS_THEY_ARE = frozenset({str, bool, int, Decimal, date, datetime, type(None)})  # (cells `typed_cell` keeps)
+
+
+def _typed_cells(cells: list[Any]) -> list[Any]:
+    """`typed_cell` of each cell; a column of cells it keeps as they are (text, numbers, dates) is kept whole,
+    and of floats only a NaN or infinity is replaced."""
+    kinds = _kinds(cells)
+    if kinds <= _AS_THEY_ARE:
+        return cells
+    if kinds <= _AS_THEY_ARE | {float}:
+        return [typed_cell(v) if type(v) is float and not math.isfinite(v) else v for v in cells]
+    return [typed_cell(v) for v in cells]
 
 
 def key_text(raw: RawTable, key: tuple[str, ...], row: int) -> str:

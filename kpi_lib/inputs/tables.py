@@ -102,17 +102,32 @@ names no row, or a mapping that maps nothing, always stops. The table is read
 once: the same `Table` answers for every department and period. `read_columns`
 gives the read columns (a SQL source converts only those).
 
-Million-row tables (issue 10 §3): a CSV is read by pyarrow when it is plain
-(`kpi_lib.inputs.readers`), only the columns the template names; each text column is
+Million-row tables (issue 10 §3, issue 20 §2): a CSV is read by pyarrow when it is plain
+(`kpi_lib.inputs.readers`), only the columns the template (or the mapping) names; each text column is
 then parsed as a whole: a pattern (`PLAIN`) picks the cells that are plainly
 valid and converts them at once, and every other cell goes through the per-cell
 parser (`_parse_cell`, the definition), once per distinct text, so a problem
-keeps its exact message, code, row, column, value and department. Keys are
-checked with `duplicated()`, order with one comparison per pair. Typed cells
-(xlsx, Parquet, an adapter's frame) are parsed cell by cell as before. Every
-row of the file is validated whatever department is appraised; a Parquet file is
-read for the template's (or the mapping's) columns only, any other file whole
-(an adapter may read any column).
+keeps its exact message, code, row, column, value and department. A date or
+timestamp column in an export's own format (`date_format`, `formats`) is read at
+once when the format is of %Y %m %d [%H %M %S] (`_formatted`); other formats once
+per distinct text. Typed cells (xlsx, Parquet, a query's result, an adapter's
+frame, a column a `values` map rewrote) are parsed once per group of equal cells
+(`_parse_typed_column`: equal by value or by repr, so 1.0 and 1.00, 0.0 and -0.0,
+an offset or a fold are told apart; a cell of an unknown type alone), and the two
+classes of many distinct values at once: floats of a number column and naive
+datetimes of a date or timestamp column. Text with NULLs (a database's, a Parquet
+file's) is read as text. `readers.VECTORIZED = False` sends every cell the exact
+way, one by one; `tests/test_tables_fast.py` reads every source kind both ways
+and compares every value and problem. Keys are
+checked with `duplicated()`, order with one comparison per pair. Every
+row of the file is validated whatever department is appraised (so every column the
+template names is read, not only those the department's indicators read: a problem
+in another column is a note `kpi validate` shows); a Parquet file is
+read for the template's (or the mapping's) columns only, an xlsx sheet whole (openpyxl
+reads every cell, and values outside the table are problems), a query's result whole
+(what it returned is kept and hashed) but converted for the wanted columns only, a
+file with an adapter whole (an adapter may read any column). A table file is read
+once for its sha256 and its cells (`readers.read_hashed`).
 """
 
 from __future__ import annotations
@@ -122,7 +137,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -148,8 +163,7 @@ from ..base.errors import (
     place,
     problem_lines,
 )
-from ..base.files import sha256_bytes
-from ..base.numbers import NotANumber, check_bounds, from_float, from_text
+from ..base.numbers import FLOAT_DIGITS, NotANumber, check_bounds, from_float, from_text
 from ..base.text import (
     PLAIN_ID,
     control_problem,
@@ -163,9 +177,9 @@ from ..base.text import (
     near_match,
     squash,
 )
-from . import sql
+from . import readers, sql
 from .period import FIRST_YEAR, LAST_YEAR, Period
-from .readers import BadCell, RawTable, Unreadable, cell_text, read_raw
+from .readers import BadCell, RawTable, Unreadable, cell_text, read_hashed, read_raw
 from .scope import Scope
 from .scope import read_columns as read_columns  # (a SQL source converts only these columns)
 from .snapshot import adapted_path, read_frame
@@ -872,8 +886,9 @@ def load_table(
     if outside is not None:
         return _failed(spec, str(path), None, [outside], rules)
     try:
-        sha = sha256_bytes(path.read_bytes())
-        raw = read_raw(path, wanted=wanted_headers(spec))
+        data, sha = read_hashed(path)  # (read once: the bytes hashed are the bytes parsed)
+        raw = read_raw(path, wanted=wanted_headers(spec), data=data)
+        del data
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     return parse_table(raw, spec, str(path), sha, rules=rules)
@@ -942,7 +957,7 @@ def _load_mapped(
         return _failed(spec, str(path), None, [outside], rules)
     adapted = None
     try:
-        sha = sha256_bytes(path.read_bytes())
+        data, sha = read_hashed(path)  # (read once: the bytes hashed are the bytes parsed)
         if snapshot and source.adapter:  # verify executes no code: the frame the adapter returned when the run was made
             kept = adapted_path(folder, spec.name)
             try:
@@ -952,8 +967,12 @@ def _load_mapped(
                 return _failed(spec, str(path), sha, lines, rules)
         else:  # an adapter may read any column; otherwise only the headers the mapping or the template names
             raw = read_raw(
-                path, sheet=source.sheet, wanted=None if adapter is not None else mapped_headers(spec, source)
+                path,
+                sheet=source.sheet,
+                wanted=None if adapter is not None else mapped_headers(spec, source),
+                data=data,
             )
+        del data
     except (Unreadable, OSError) as exc:
         return _failed(spec, str(path), None, [_unreadable(path, exc)], rules)
     if adapter is not None:
@@ -1132,7 +1151,19 @@ def parse_table(
         text = _as_text(cells)
         if text is not None:
             values[col.name] = _parse_text_column(
-                text, col, parse, _plain_kind(col, rules, fmt), places, problems, timezone=rules.timezone, folds=folds
+                text,
+                col,
+                parse,
+                _plain_kind(col, rules, fmt),
+                places,
+                problems,
+                timezone=rules.timezone,
+                folds=folds,
+                fmt=fmt,
+            )
+        elif readers.VECTORIZED:
+            values[col.name] = _parse_typed_column(
+                cells, col, parse, places, problems, timezone=rules.timezone, folds=folds
             )
         else:
             parsed = _parse_column(cells.tolist(), col, parse, places, problems)
@@ -1416,12 +1447,30 @@ def _plain_kind(col: Column, rules: ReadRules, fmt: str | None) -> str | None:
 
 
 def _as_text(cells: pd.Series) -> pd.Series | None:
-    """The column as pandas `str` when every cell is text (a CSV's), else None (typed cells: parsed one by one)."""
+    """The column as pandas `str` when every cell is text (a CSV's), else None (typed cells: `_parse_typed_column`).
+
+    A column of text and None (a database's or a Parquet file's text with NULLs) is text too, each None read as
+    "": both are an empty cell to every parser (`_is_missing`, `_department`), with the same problem.
+    """
     if isinstance(cells.dtype, pd.StringDtype):
         return cells
-    if len(cells) and cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+    if not len(cells) or cells.dtype != object:
+        return None
+    if pd.api.types.infer_dtype(cells, skipna=False) == "string":
         return pd.Series(pd.array(cells.to_numpy(), dtype="str"))
-    return None
+    if not readers.VECTORIZED:
+        return None
+    values = cells.to_numpy()
+    if set(map(type, values)) != {str, type(None)}:
+        return None
+    none = _IS_NONE(values).astype(bool)
+    values = values.copy()
+    values[none] = ""
+    return pd.Series(pd.array(values, dtype="str"))
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)  # each cell's exact type (numpy, once per cell, no Python loop)
+_IS_NONE = np.frompyfunc(lambda v: v is None, 1, 1)
 
 
 def plain_mask(text: pd.Series, kind: str) -> np.ndarray:
@@ -1444,16 +1493,21 @@ def _parse_text_column(
     *,
     timezone: str = DEFAULT_TIMEZONE,
     folds: dict[str, np.ndarray] | None = None,
+    fmt: str | None = None,
 ) -> pd.Series:
     """A column of text cells parsed as a whole (see `PLAIN`); the result has `_typed`'s dtype.
 
     Plain timestamps (no offset) that the time zone skips or repeats go to the per-cell parser, which refuses
-    them; `folds` receives which cells are the second of a repeated hour (cells with an offset)."""
+    them; `folds` receives which cells are the second of a repeated hour (cells with an offset). A date or
+    timestamp column read with an export's own format `fmt` takes the cells `_formatted` finds at once."""
     n = len(text)
     text = text.reset_index(drop=True)
     low, high = _bounds(col)
     empty = (text == "").to_numpy(dtype=bool)
     plain = plain_mask(text, kind) if kind is not None else np.zeros(n, dtype=bool)
+    stamps = None
+    if fmt and col.type in ("date", "timestamp") and readers.VECTORIZED and _simple_format(fmt):
+        plain, stamps = _formatted(text, fmt)
     data = np.zeros(n, dtype=bool)  # booleans: the values and which are set
     known = np.zeros(n, dtype=bool)
     out: np.ndarray = (
@@ -1463,9 +1517,11 @@ def _parse_text_column(
     )
     if col.type in ("date", "timestamp"):
         if plain.any():
-            moments = _moments(text[plain], col.type)
+            moments = _moments(text[plain], col.type) if stamps is None else stamps[plain].reset_index(drop=True)
             years = moments.dt.year
             good = (moments.notna() & (years >= FIRST_YEAR) & (years <= LAST_YEAR)).to_numpy(dtype=bool)
+            if stamps is not None and col.type == "date":  # (a format with a time of day: midnight only)
+                good = good & (moments == moments.dt.normalize()).to_numpy(dtype=bool)
             if col.type == "timestamp":
                 good = good & ~problem_mask(moments, timezone)
             where = np.flatnonzero(plain)
@@ -1527,6 +1583,244 @@ def _parse_text_column(
     return pd.Series(out, dtype=object)
 
 
+# -- typed cells, a column at a time --------------------------------------------------------------
+# A column of typed cells (xlsx, Parquet, a query's result, an adapter's frame, a mapped column's codes) is
+# parsed once per distinct cell of each type, then spread over its rows, with `_parse_cell` (the definition):
+# a cell's value and problem depend on the cell alone, so equal cells give equal results. Cells are grouped by
+# exact type; within a type, cells are "equal" only when the parser cannot tell them apart:
+# - by value: str, bool, int, date, None, `BadCell` (equal values of one of these types are the same value);
+# - by repr: float (0.0 and -0.0 differ), Decimal (1.0 and 1.00 differ), datetime and pandas Timestamp (an
+#   offset, a fold, nanoseconds), time;
+# - any other type (a list, a numpy scalar, an object): one by one.
+# Two classes of many distinct values are converted at once: floats for a decimal or int column (the repr of
+# each distinct float, taken as the decimal `from_float` gives when it matches `PLAIN["decimal"]` with at most 15
+# significant digits, else `_parse_cell`), and naive datetimes (fold 0) or a datetime64 column for a date or
+# timestamp column (in range, a date at midnight, a timestamp that names one instant: `problem_mask`; any
+# other goes to `_parse_cell`). Problems are added in row order, as the exact path adds them.
+_BY_VALUE = frozenset({str, bool, int, date, type(None), BadCell})
+_BY_REPR = frozenset({float, Decimal, datetime, pd.Timestamp, time})
+_NAIVE = np.frompyfunc(lambda v: v.tzinfo is None and v.fold == 0, 1, 1)
+_REPR = np.frompyfunc(repr, 1, 1)
+
+
+def _parse_typed_column(
+    cells: pd.Series,
+    col: Column,
+    parse: Callable[[Any], Any],
+    places: _Places,
+    problems: list[Problem],
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    folds: dict[str, np.ndarray] | None = None,
+) -> pd.Series:
+    """A column of typed cells parsed a group of equal cells at a time (see above); the result has `_typed`'s dtype."""
+    n = len(cells)
+    low, high = _bounds(col)
+    moments = col.type in ("date", "timestamp")
+    out: np.ndarray = (
+        np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]") if moments else np.full(n, None, dtype=object)
+    )
+    data = np.zeros(n, dtype=bool)  # booleans: the values and which are set
+    known = np.zeros(n, dtype=bool)
+    second = np.zeros(n, dtype=bool)  # timestamps: the second of a repeated hour
+    wrong: list[tuple[int, _Wrong]] = []
+
+    def put(where: np.ndarray, got: list[Any], codes: np.ndarray) -> None:
+        """Spread the parsed value of each group (`got[code]`) over its rows `where`."""
+        if col.type == "bool":
+            data[where] = np.array([bool(v) for v in got], dtype=bool)[codes]
+            known[where] = np.array([v is not None for v in got], dtype=bool)[codes]
+        elif moments:
+            out[where] = np.array(got, dtype="datetime64[ns]")[codes]
+            second[where] = np.array([getattr(v, "fold", 0) == 1 for v in got], dtype=bool)[codes]
+        else:
+            shared = np.empty(len(got), dtype=object)
+            shared[:] = got
+            out[where] = shared[codes]
+
+    def each(where: np.ndarray, cells: np.ndarray, keys: np.ndarray) -> None:
+        """Parse one cell of each group of equal `keys` with `_parse_cell`; spread the results."""
+        codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+        firsts = np.unique(codes, return_index=True)[1]
+        parsed = [_parse_cell(cells[i], col, parse, low, high) for i in firsts]
+        bad = np.array([w is not None for _, w in parsed], dtype=bool)
+        for i, code in zip(where[bad[codes]], codes[bad[codes]], strict=True):
+            wrong.append((int(i), parsed[code][1]))
+        put(where, [v for v, _ in parsed], codes)
+
+    if moments and cells.dtype == np.dtype("datetime64[ns]"):  # (an adapter's datetime64 column, naive)
+        stamps = cells.to_numpy(dtype="datetime64[ns]")
+        unset = np.isnat(stamps)
+        if col.required and unset.any():
+            each(np.flatnonzero(unset), np.full(int(unset.sum()), None, dtype=object), np.zeros(int(unset.sum())))
+        whole = stamps.view("int64") % 1000 == 0  # (nanoseconds: the exact path cuts them; one by one)
+        good = _moments_that_parse(stamps, ~unset & whole, col.type, timezone)
+        out[good] = stamps[good]
+        rest = np.flatnonzero(~unset & ~good)
+        if len(rest):
+            objects = cells.iloc[rest].to_numpy(dtype=object)
+            each(rest, objects, _REPR(objects).astype(str))
+        return _assembled(col, out, data, known, second, wrong, places, problems, folds)
+
+    values = _cells_of(cells)
+    kinds = _TYPE_OF(values)
+    codes, types = pd.factorize(kinds, use_na_sentinel=False)
+    for k, kind in enumerate(types):
+        where = np.flatnonzero(codes == k)
+        group = values[where]
+        if kind is float and col.type in ("decimal", "int"):
+            _floats(where, group, col, low, high, out, each)
+        elif kind is datetime and moments:
+            naive = _NAIVE(group).astype(bool)
+            stamps = np.full(len(group), np.datetime64("NaT"), dtype="datetime64[us]")
+            if naive.any():  # (pandas converts at once; a year it cannot hold is NaT, and goes to `_parse_cell`)
+                converted = pd.to_datetime(group[naive], errors="coerce").as_unit("us").to_numpy()
+                stamps[naive] = converted
+                naive[np.flatnonzero(naive)[np.isnat(converted)]] = False
+            good = _moments_that_parse(stamps, naive, col.type, timezone)
+            out[where[good]] = stamps[good].astype("datetime64[ns]")
+            if (~good).any():
+                each(where[~good], group[~good], _REPR(group[~good]).astype(str))
+        elif kind in _BY_VALUE:
+            each(where, group, group)
+        elif kind in _BY_REPR:
+            each(where, group, _REPR(group).astype(str))
+        else:  # one by one
+            each(where, group, np.arange(len(group)))
+    return _assembled(col, out, data, known, second, wrong, places, problems, folds)
+
+
+def _cells_of(cells: pd.Series) -> np.ndarray:
+    """An object array of the cells the exact path parses (`cells.tolist()`): an object column's own array."""
+    if cells.dtype == object:
+        return cells.to_numpy()
+    return np.fromiter(cells.tolist(), dtype=object, count=len(cells))
+
+
+def _floats(
+    where: np.ndarray,
+    group: np.ndarray,
+    col: Column,
+    low: Decimal | None,
+    high: Decimal | None,
+    out: np.ndarray,
+    each: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+) -> None:
+    """Floats of a decimal or int column: each distinct repr that is a plain decimal (`PLAIN`) of at most 15
+    significant digits within the column's bounds is the Decimal `from_float` gives; any other `_parse_cell`."""
+    texts = _REPR(group).astype(str)
+    codes, uniques = pd.factorize(texts)
+    plain = plain_mask(pd.Series(pd.array(uniques, dtype="str")), "int" if col.type == "int" else "decimal")
+    numbers = np.empty(len(uniques), dtype=object)
+    fine = np.zeros(len(uniques), dtype=bool)
+    for u in np.flatnonzero(plain):
+        number = Decimal(str(uniques[u]))
+        if (
+            len(number.as_tuple().digits) <= FLOAT_DIGITS
+            and (low is None or number >= low)
+            and (high is None or number <= high)
+        ):
+            numbers[u], fine[u] = number, True
+    ok = fine[codes]
+    out[where[ok]] = numbers[codes[ok]]
+    if (~ok).any():
+        each(where[~ok], group[~ok], texts[~ok])
+
+
+def _moments_that_parse(stamps: np.ndarray, candidates: np.ndarray, kind: str, timezone: str) -> np.ndarray:
+    """Which naive moments (`candidates` of datetime64 `stamps`) parse as they are: in range, a date at
+    midnight, a timestamp that names one instant in the zone (`problem_mask`)."""
+    good = candidates.copy()
+    if not good.any():
+        return good
+    moments = pd.Series(stamps[good].astype("datetime64[us]"))
+    years = moments.dt.year.to_numpy()
+    fine = (years >= FIRST_YEAR) & (years <= LAST_YEAR)
+    if kind == "date":
+        fine &= (moments == moments.dt.normalize()).to_numpy(dtype=bool)
+    elif fine.any():
+        inside = np.flatnonzero(fine)
+        fine[inside] = ~problem_mask(moments.iloc[inside].astype("datetime64[ns]").reset_index(drop=True), timezone)
+    good[np.flatnonzero(good)[~fine]] = False
+    return good
+
+
+def _assembled(
+    col: Column,
+    out: np.ndarray,
+    data: np.ndarray,
+    known: np.ndarray,
+    second: np.ndarray,
+    wrong: list[tuple[int, _Wrong]],
+    places: _Places,
+    problems: list[Problem],
+    folds: dict[str, np.ndarray] | None,
+) -> pd.Series:
+    """The parsed column in `_typed`'s dtype; its problems added in row order."""
+    for i, bad in sorted(wrong, key=lambda item: item[0]):
+        problems.append(places.problem(i, col.name, *bad))
+    if col.type == "timestamp" and folds is not None:
+        _note_folds(folds, col.name, second)
+    if col.type == "bool":
+        return pd.Series(pd.arrays.BooleanArray(data, ~known))
+    if col.type in ("date", "timestamp"):
+        return pd.Series(out, dtype="datetime64[ns]")
+    if col.type in TEXT_TYPES:
+        return pd.Series(out, dtype="str")
+    return pd.Series(out, dtype=object)
+
+
+# An export's own date format (`date_format`, `formats`) read at once: a format of %Y, %m and %d once each,
+# at most one each of %H, %M and %S, and characters other than % between them. A cell (stripped of spaces and
+# tabs, as `_with_format` strips it) is taken only when it is the format written out exactly, every field in
+# ASCII digits zero-padded in its place (%Y four, the others two), and pyarrow's strptime reads it to a moment
+# whose fields are those digits (so 29/02/2026, which a lenient parser might roll over, is not taken). Such a
+# text `datetime.strptime` reads to that same moment; any other cell (a one-digit day, text around it, a moment
+# pyarrow does not read) goes to `_parse_cell`.
+_FIELDS = {
+    "%Y": (4, pc.year),
+    "%m": (2, pc.month),
+    "%d": (2, pc.day),
+    "%H": (2, pc.hour),
+    "%M": (2, pc.minute),
+    "%S": (2, pc.second),
+}
+
+
+def _simple_format(fmt: str) -> bool:
+    """A format `_formatted` reads at once: %Y, %m and %d once each, %H, %M and %S at most once, no other %."""
+    directives = re.findall(r"%.?", fmt, re.DOTALL)
+    return (
+        all(d in ("%Y", "%m", "%d", "%H", "%M", "%S") for d in directives)
+        and len(set(directives)) == len(directives)
+        and {"%Y", "%m", "%d"} <= set(directives)
+    )
+
+
+def _formatted(text: pd.Series, fmt: str) -> tuple[np.ndarray, pd.Series]:
+    """Which cells read in format `fmt` at once (see `_FIELDS`), and their moments (NaT elsewhere)."""
+    array = pc.utf8_trim(text.array.__arrow_array__(), " \t")
+    pieces = re.split(r"(%[YmdHMS])", fmt)
+    layout = "".join(f"[0-9]{{{_FIELDS[p][0]}}}" if p in _FIELDS else re.escape(p) for p in pieces)
+    taken = pc.match_substring_regex(array, f"^{layout}$")
+    parsed = pc.strptime(array, format=fmt, unit="s", error_is_null=True)
+    start = 0
+    for piece in pieces:
+        if piece in _FIELDS:
+            width, field = _FIELDS[piece]
+            digits = pc.utf8_slice_codeunits(array, start, start + width)
+            number = pc.cast(pc.if_else(taken, digits, pa.scalar("0")), pa.int64())
+            taken = pc.and_(taken, pc.equal(number, field(parsed)))
+        start += _FIELDS[piece][0] if piece in _FIELDS else len(piece)
+    years = pc.year(parsed)
+    inside = pc.and_(pc.greater_equal(years, 1678), pc.less_equal(years, 2261))
+    taken = pc.fill_null(pc.and_(taken, inside), False)
+    moments = pc.if_else(taken, parsed, pa.scalar(None, parsed.type))  # (beyond datetime64[ns]: `_parse_cell`)
+    mask = np.asarray(taken.to_numpy(zero_copy_only=False), dtype=bool)
+    stamps = pd.Series(pc.cast(moments, pa.timestamp("ns")).to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+    return mask, stamps
+
+
 def _moments(text: pd.Series, kind: str) -> pd.Series:
     """Plain date or timestamp texts (`PLAIN`) as datetime64[ns]: pyarrow's ISO 8601 cast, or pandas cell by
     cell (NaT where a text is no real moment, e.g. 2026-02-30) when the cast refuses one of them."""
@@ -1540,8 +1834,15 @@ def _moments(text: pd.Series, kind: str) -> pd.Series:
 def _departments_of(cells: pd.Series) -> np.ndarray:
     """Each row's department for its problems (`_department`): plain ids at once, other values once each."""
     text = _as_text(cells)
-    if text is None:
+    if text is None and not readers.VECTORIZED:
         return np.array([_department(v) for v in cells], dtype=object)
+    if text is None:  # typed cells: once per group of equal cells (`readers.group_cells`)
+        values = _cells_of(cells)
+        groups, firsts = readers.group_cells(values)
+        named = np.empty(len(firsts), dtype=object)
+        named[:] = [_department(v) for v in values[firsts]]
+        found: np.ndarray = named[groups]
+        return found
     text = text.reset_index(drop=True)
     plain = plain_mask(text, "department")
     out = np.full(len(text), None, dtype=object)
