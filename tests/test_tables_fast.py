@@ -888,3 +888,29 @@ def test_columns_compared_at_once_agree_with_cell_by_cell(left: int) -> None:
         assert snapshot._all_same(*pair) == snapshot._same(SAME[left], SAME[right]), (SAME[left], SAME[right])
         column = [SAME[left], *SAME], [SAME[right], *SAME]
         assert snapshot._all_same(*column) == all(snapshot._same(x, y) for x, y in zip(*column, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (np.float64(2.5), "2.5"),
+        (np.float64(0.1), "0.1"),
+        (np.float64(1 / 3), "0.333333333333333"),
+        (np.float64(-0.0), "-0"),
+        (np.float64(12345678.9), "12345678.9"),
+    ],
+)
+def test_a_numpy_float_in_an_adapters_frame_is_the_number_a_float_is(value: float, expected: str) -> None:
+    """numpy 2 writes `np.float64(2.5)` for its repr: a cell of an adapter's object column must still be 2.5."""
+    from decimal import Decimal
+
+    from kpi_lib.base.numbers import from_float
+
+    assert from_float(value) == from_float(float(value)) == Decimal(expected)
+
+
+def test_a_numpy_nan_is_refused_as_a_floats_nan_is() -> None:
+    from kpi_lib.base.numbers import NotANumber, from_float
+
+    with pytest.raises(NotANumber):
+        from_float(np.float64("nan"))

@@ -53,8 +53,12 @@ def check_bounds(number: Decimal) -> Decimal:
 
 
 def from_float(value: float) -> Decimal:
-    """A binary float as the decimal a person sees (15 significant digits, like Excel)."""
-    number = Decimal(repr(value))
+    """A binary float as the decimal a person sees (15 significant digits, like Excel).
+
+    A subclass of float (numpy's float64, as an adapter's frame may hold) is read by
+    float's own repr: numpy 2 writes `np.float64(2.5)`, which is no number.
+    """
+    number = Decimal(float.__repr__(float(value)))
     if not number.is_finite():
         raise NotANumber("expected a finite number (not NaN or infinity)", Code.NOT_A_NUMBER)
     if len(number.as_tuple().digits) > FLOAT_DIGITS and number:
