@@ -64,8 +64,8 @@ IDLE_LEAVES = (
     r"^SimpleQueue\.get |^Queue\.get ",
     r"^_worker \(.*concurrent/futures/thread",
 )
-# (category, pattern any frame of the sample must match), first match wins; checked innermost frame outwards
-# within each rule, so an import inside a cell counts as an import and a chart inside scoring as a chart.
+# (category, pattern): the first rule that any frame of a sample matches wins, so an import inside a cell counts as
+# an import, a font subset inside a page as a font subset, and a hash inside staging as hashing.
 RULES: tuple[tuple[str, str], ...] = (
     ("imports", r"^_find_and_load |^_handle_fromlist |^import_module |^_gcd_import "),
     ("font subsets", r"^font_subset |fontTools/|^_cut \(.*reports/convert"),
@@ -73,10 +73,10 @@ RULES: tuple[tuple[str, str], ...] = (
     ("nbconvert pages", r"nbconvert/|^department_reports |^_write_reports |reports/convert\.py|mistune/|bleach/"),
     ("charts (matplotlib)", r"matplotlib/|PIL/|words/charts\.py"),
     ("HTML (Jinja)", r"jinja2/|markupsafe/"),
+    ("hashing", r"^(sha256_file|sha256_bytes|output_hashes|_hashes|fingerprint_versions|[A-Za-z_.]*\.sha256) |hashlib"),
     ("scoring", r"kpi_lib/scoring/|^appraise "),
     ("reading tables", r"kpi_lib/inputs/|pandas/io/|pyarrow/"),
     ("papermill writes", r"^write \(.*nbformat|^write_ipynb |papermill/iorw\.py|nbformat/v4/nbjson|^_write_notebook "),
-    ("hashing", r"^sha256|hashlib|^_hash|^file_hash |^hash_file |^fingerprint"),
     ("staging", r"^_stage |^_prepare |^_describe |^_decide "),
     ("audit (manifest, trail, checks)", r"kpi_lib/audit/"),
     ("cell execution (other)", r"^InteractiveShell\.run_cell |^InteractiveShell\.run_code "),

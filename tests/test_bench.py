@@ -277,6 +277,8 @@ def test_a_sample_is_given_the_kind_of_its_process(chain: list[str], kind: str) 
         (["InteractiveShell.run_cell (IPython/core/interactiveshell.py:1)", "appraise (kpi_lib/scoring/appraisal.py:1)"], "scoring"),
         (["_stage (kpi_lib/batch/runner.py:705)", "read_csv (kpi_lib/inputs/readers.py:1)"], "reading tables"),
         (["_stage (kpi_lib/batch/runner.py:705)", "openssl_sha256 (hashlib.py:1)"], "hashing"),
+        (["_describe (kpi_lib/batch/runner.py:868)", "sha256_file (/w/kpi_lib/base/files.py:64)"], "hashing"),
+        (["_stage (kpi_lib/batch/runner.py:705)", "_Batch.sha256 (/w/kpi_lib/batch/runner.py:501)"], "hashing"),
         (["_stage (kpi_lib/batch/runner.py:705)", "copy (shutil.py:1)"], "staging"),
         (["InteractiveShell.run_cell (IPython/core/interactiveshell.py:1)", "compile (codeop.py:1)"], "cell execution (other)"),
         (["serve (kpi_lib/batch/kernels.py:534)", "IPKernelApp.init_sockets (ipykernel/kernelapp.py:1)"], "kernel start"),
