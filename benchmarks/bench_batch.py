@@ -71,6 +71,7 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    tree_cpu: dict[str, float] = field(default_factory=dict)  # with `tree`: sampled CPU seconds by process kind
 
     def check(self, what: str) -> Measured:
         if self.returncode != 0:
@@ -79,44 +80,96 @@ class Measured:
         return self
 
 
-def _tree_rss(pid: int) -> int:
-    """RSS of a process and all its descendants (0 when it is gone)."""
-    import psutil
+class TreeSampler:
+    """The process tree under `pid`, sampled with psutil: the peak of its RSS summed over every member, and each
+    member's CPU seconds as last seen (user + system) with its kind (`profile.process_kind`: main, worker, zygote,
+    kernel, other). A kernel forked by the zygote is counted although nobody waits for it; what a process spends
+    after its last sample is missed."""
 
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in members:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self.cpu: dict[int, tuple[str, float]] = {}
+
+    def sample(self) -> None:
+        import psutil
+
         try:
-            total += p.memory_info().rss
+            root = psutil.Process(self.pid)
+            members = [root, *root.children(recursive=True)]
         except psutil.Error:
-            pass
-    return total
+            return
+        total = 0
+        for p in members:
+            try:
+                with p.oneshot():
+                    total += p.memory_info().rss
+                    times = p.cpu_times()
+                    kind = self.cpu[p.pid][0] if p.pid in self.cpu else self._kind(p)
+                    self.cpu[p.pid] = (kind, times.user + times.system)
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, total)
+
+    def _kind(self, p: Any) -> str:
+        """`launcher` for the root (`LAUNCHER`), `main` for the command it started, then by command line."""
+        from benchmarks.profile import process_kind
+
+        if p.pid == self.pid:
+            return "launcher"
+        parent = p.parent()
+        if parent is None or parent.pid == self.pid:
+            return "main"
+        return process_kind(["main", " ".join(parent.cmdline()), " ".join(p.cmdline())])
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for kind, seconds in self.cpu.values():
+            if kind != "launcher":
+                found[kind] = found.get(kind, 0.0) + seconds
+        return found
+
+
+# Every measured command is started by this small process, which reports the command's own peak RSS and CPU
+# (`os.wait4`). Started from the bench itself, the command's peak RSS would start at the bench's RSS: Linux keeps
+# the largest RSS of a process across `exec`, and a child begins with its parent's memory (issue 10's bench
+# measured the bench's own few hundred MB as the floor's peak).
+LAUNCHER = """import os, sys
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(min(255, abs(os.waitstatus_to_exitcode(status))))
+"""
 
 
 def measure(
     cmd: Sequence[str | Path], *, cwd: Path | None = None, env: dict[str, str] | None = None, tree: bool = False
 ) -> Measured:
-    """Run `cmd` to its end; its wall time, peak RSS (`os.wait4`'s, which covers the descendants it waited for)
-    and, with `tree`, the peak of the RSS summed over its process tree, sampled every 0.2 s."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run `cmd` to its end (started by `LAUNCHER`); its wall time, CPU and peak RSS (`os.wait4`'s, which cover the
+    descendants it waited for) and, with `tree`, the peak of the RSS summed over its process tree and the CPU seconds
+    of each member, sampled every 0.1 s (`TreeSampler`)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "usage"
         started = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, stdout=out, stderr=err)
-        peak = [0]
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(report)]
+        proc = subprocess.Popen([*launcher, *map(str, cmd)], cwd=cwd, env=env, stdout=out, stderr=err)
+        tree_sampler = TreeSampler(proc.pid)
         done = threading.Event()
 
         def sample() -> None:
-            while not done.wait(0.2):
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
+            while not done.wait(0.1):
+                tree_sampler.sample()
 
         sampler = threading.Thread(target=sample, daemon=True) if tree else None
         if sampler:
             sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        maxrss, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime  # the launcher's, if it could not report
+        if report.is_file():
+            text = report.read_text(encoding="utf-8").split()
+            maxrss, cpu = int(text[0]), float(text[1])
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
         done.set()
         if sampler:
@@ -125,12 +178,13 @@ def measure(
         err.seek(0)
         return Measured(
             seconds,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss * 1024,  # KiB on Linux
-            max(peak[0], usage.ru_maxrss * 1024) if tree else None,
+            cpu,
+            maxrss * 1024,  # KiB on Linux
+            max(tree_sampler.peak, maxrss * 1024) if tree else None,
             proc.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
+            tree_sampler.cpu_by_kind(),
         )
 
 
@@ -435,7 +489,9 @@ def batch_vs_floor(ctx: Context) -> list[Figure]:
             f"{ratio:.2f}×",
             5,
             "<=",
-            f"kpi run {full.seconds:.1f} s ({full.cpu:.0f} s CPU), floor {floor.seconds:.1f} s (jobs {s.jobs})",
+            f"kpi run {full.seconds:.1f} s ({max(full.cpu, sum(full.tree_cpu.values())):.0f} s CPU), "
+            f"floor {floor.seconds:.1f} s "
+            f"({floor.cpu:.1f} s CPU), jobs {s.jobs}",
         ),
         figure(
             "batch_peak_mb",
@@ -615,26 +671,32 @@ def profile_group(ctx: Context) -> list[Figure]:
             *(["--fresh"] if ctx.fresh else []),
         ]
         progress(f"kpi run of {title}, without the profiler")
-        plain = ctx.kpi(*args, "--out", out / f"{key}-plain").check(f"kpi run ({title})")
+        plain = ctx.kpi(*args, "--out", out / f"{key}-plain", tree=True).check(f"kpi run ({title})")
+        cpu = max(plain.cpu, sum(plain.tree_cpu.values()))  # each misses some: see `TreeSampler`, `measure`
+        kinds = ", ".join(f"{k} {plain.tree_cpu[k]:.1f} s" for k in profile.KINDS if k in plain.tree_cpu)
         progress(f"kpi run of {title}, under py-spy at {s.profile_rate} samples/s")
         found = profile.profile_run(
             [BIN / "kpi", *args, "--out", out / f"{key}-profiled"], out / f"{key}.raw", rate=s.profile_rate, env=ctx.env
         )
         note = (
-            f"Without the profiler: {plain.seconds:.1f} s wall, {plain.cpu:.1f} s CPU "
-            f"({plain.cpu / len(chosen):.2f} s CPU per department). Under py-spy ({s.profile_rate} samples/s): "
-            f"{found.wall:.1f} s wall, {found.busy():.1f} s sampled busy. Seconds are samples / rate by process kind."
+            f"Without the profiler: {plain.seconds:.1f} s wall, {cpu:.1f} s CPU ({cpu / len(chosen):.2f} s per "
+            f"department; {plain.cpu:.1f} s in the processes it waited for (os.wait4), "
+            f"{sum(plain.tree_cpu.values()):.1f} s in its process tree sampled by psutil every 0.1 s: {kinds}). "
+            f"Under py-spy ({s.profile_rate} samples/s): "
+            f"{found.wall:.1f} s wall, {found.busy():.1f} s sampled busy. A sample counts a thread that runs or waits "
+            "for a core, so on a loaded machine the seconds below exceed the CPU seconds: read the shares."
         )
         ctx.sections.append(profile.table(f"Where the time goes: {title}", found, note))
         ctx.extra["profile"][key] = {
-            **profile.as_json(found), "title": title, "wall_s": round(plain.seconds, 2), "cpu_s": round(plain.cpu, 2)
+            **profile.as_json(found), "title": title, "wall_s": round(plain.seconds, 2), "cpu_s": round(cpu, 2),
+            "cpu_by_kind_s": {k: round(v, 2) for k, v in plain.tree_cpu.items()},
         }  # fmt: skip
         figures.append(
             figure(
                 f"cpu_per_department_{key}",
                 f"CPU seconds per department-period, {title}",
-                plain.cpu / len(chosen),
-                f"{plain.cpu / len(chosen):.2f} s",
+                cpu / len(chosen),
+                f"{cpu / len(chosen):.2f} s",
                 detail=f"wall {plain.seconds:.1f} s for {len(chosen)} department(s)",
             )
         )
