@@ -54,8 +54,9 @@ screenshots: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet
 
-# make bench — the figures of issue 10 (bench/results.md, bench/results.json); a full run takes long on 2 cores:
-#   make bench BENCH_ARGS="--quick"   (tiny sizes) or BENCH_ARGS="--departments 20 --skip-big"
+# make bench — every figure against its floor, and where the time goes (bench/results.md, bench/results.json); the whole
+# bench (200 departments, 1M rows per table from four source kinds) takes long on 2 cores:
+#   make bench BENCH_ARGS="--quick"   (tiny sizes, a few minutes) or BENCH_ARGS="--figures demo,profile,rerun"
 BENCH_ARGS ?=
 $(VENV)/.bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -6,7 +6,9 @@
   what `kpi run` can cost for scoring alone (no notebooks, reports or audit).
 - `arrow`: one department's rates on the six big tables computed by hand, the way
   a pandas user would: `pd.read_csv(engine="pyarrow")` of only the needed
-  columns, filter the department and the period, count. It follows SPEC §3
+  columns (or `pd.read_parquet`, or `pd.read_sql_query` of the params' SQLite
+  query; `Tables` reads where the params say and maps an export's own headers,
+  codes and date formats back), filter the department and the period, count. It follows the scoring rules
   (windows, deadlines in calendar hours or mainland working days with 调休 from
   the `holidays` package, distinct customers, half-up rounding to 2 decimals) and
   validates nothing; its numbers must equal `kpi score --json`'s (the bench
@@ -66,12 +68,83 @@ def rate(numerator: int | Decimal, denominator: int | Decimal) -> dict[str, Any]
     }
 
 
-def _read(folder: Path, table: str, columns: list[str]) -> pd.DataFrame:
-    return pd.read_csv(folder / f"{table}.csv", engine="pyarrow", usecols=columns)
+TIMESTAMPS = {"created_at", "sent_at", "received_at", "responded_at", "resolved_at"}
+DATES = {"date", "planned_date", "done_date"}
+TRUE = ("1", "1.0", "true", "yes", "是")
 
 
-def _days(column: pd.Series) -> pd.Series:
-    return pd.to_datetime(column, format="%Y-%m-%d")
+class Tables:
+    """The big tables of one department's params as a pandas user reads them, from wherever the params say.
+
+    A table without an entry in `tables:` (the params', over the company file's) is
+    `<data>/<table>.csv`; an entry's `file` is a CSV or a Parquet file, its `sql` a
+    SQLite query (the period's `:start`/`:end`/`:period`/`:department` bound). Only
+    the needed columns are read, under the export's own names (`columns:`), renamed
+    back, codes mapped (`values:`), dates and timestamps parsed with the entry's
+    formats (`date_format`, `formats`) or as ISO text.
+    """
+
+    def __init__(self, params_path: Path, params: dict[str, Any], period: str) -> None:
+        self.folder = (params_path.parent / params["data"]).resolve()
+        self.entries: dict[str, tuple[Path, dict[str, Any]]] = {}
+        if params.get("company"):
+            company_path = (params_path.parent / params["company"]).resolve()
+            company = yaml.safe_load(company_path.read_text(encoding="utf-8")) or {}
+            self.entries |= {t: (company_path.parent, e or {}) for t, e in (company.get("tables") or {}).items()}
+        self.entries |= {t: (params_path.parent, e or {}) for t, e in (params.get("tables") or {}).items()}
+        first, last = window(period)
+        self.bound = {
+            "start": first.isoformat(),
+            "end": (last + timedelta(days=1)).isoformat(),
+            "period": period,
+            "department": params["department"],
+        }
+
+    def read(self, table: str, columns: list[str]) -> pd.DataFrame:
+        base, entry = self.entries.get(table, (self.folder, {}))
+        mapped = entry.get("columns") or {}
+        names = [str(mapped.get(c, c)) for c in columns]
+        if entry.get("sql"):
+            frame = self._query(base, entry["sql"], names)
+        else:
+            path = self.folder / str(entry.get("file") or f"{table}.csv")
+            if path.suffix == ".parquet":
+                frame = pd.read_parquet(path, columns=names)
+            else:
+                frame = pd.read_csv(path, engine="pyarrow", usecols=names)
+        frame = frame.rename(columns={str(mapped.get(c, c)): c for c in columns})[columns]
+        for column, codes in (entry.get("values") or {}).items():
+            if column in frame:
+                text = frame[column].astype(str)
+                frame[column] = text.map({str(k): v for k, v in codes.items()}).fillna(frame[column])
+        formats = entry.get("formats") or {}
+        for column in columns:
+            if column in TIMESTAMPS or column in DATES:
+                how = formats.get(column) or entry.get("date_format")
+                if how is None and column in DATES:
+                    how = "%Y-%m-%d"
+                elif how is None:
+                    how = "ISO8601"
+                values = frame[column]
+                if not pd.api.types.is_datetime64_any_dtype(values):
+                    values = pd.to_datetime(values.astype("string"), format=how)
+                frame[column] = values.dt.normalize() if column in DATES else values
+        return frame
+
+    def _query(self, base: Path, sql: dict[str, Any], names: list[str]) -> pd.DataFrame:
+        import sqlite3
+        from contextlib import closing
+
+        url = str(sql["url"])
+        path = Path(url.removeprefix("sqlite:///"))
+        query = str(sql["query"])
+        with closing(sqlite3.connect((base / path).resolve())) as connection:
+            bound = {k: v for k, v in self.bound.items() if f":{k}" in query}
+            return pd.read_sql_query(query, connection, params=bound)[names]
+
+
+def _truthy(column: pd.Series) -> pd.Series:
+    return column.astype(str).str.strip().str.lower().isin(TRUE)
 
 
 def _deadline_days(days: pd.Series, n: int) -> pd.Series:
@@ -94,7 +167,7 @@ def _deadline_days(days: pd.Series, n: int) -> pd.Series:
 def arrow(params_path: Path, period: str) -> dict[str, Any]:
     """The rates of one department on the six big tables, by hand (see the module docstring)."""
     params = yaml.safe_load(params_path.read_text(encoding="utf-8"))
-    folder = (params_path.parent / params["data"]).resolve()
+    tables = Tables(params_path, params, period)
     dept = params["department"]
     indicators = params["indicators"]
     satisfied_min = (params.get("policy") or {}).get("satisfied_min_score", 4)
@@ -103,10 +176,9 @@ def arrow(params_path: Path, period: str) -> dict[str, Any]:
     stop = end + pd.Timedelta(days=1)
     out: dict[str, Any] = {}
 
-    surveys = _read(folder, "surveys", ["department", "survey", "date", "score"])
+    surveys = tables.read("surveys", ["department", "survey", "date", "score"])
     surveys = surveys[surveys["department"] == dept]
-    day = _days(surveys["date"])
-    surveys = surveys[(day >= start) & (day <= end)]
+    surveys = surveys[(surveys["date"] >= start) & (surveys["date"] <= end)]
     for iid, name in SURVEYS.items():
         if indicators.get(iid, {}).get("method") == "observation":
             continue
@@ -117,7 +189,7 @@ def arrow(params_path: Path, period: str) -> dict[str, Any]:
         ("CS04", "communications", "created_at", "sent_at"),
         ("CS05", "feedback", "received_at", "responded_at"),
     ):
-        rows = _read(folder, table, ["department", opened, closed])
+        rows = tables.read(table, ["department", opened, closed])
         rows = rows[(rows["department"] == dept) & (rows[opened] >= start) & (rows[opened] < stop)]
         sla = str(indicators[iid]["sla"])
         if sla.endswith("wd"):
@@ -126,33 +198,30 @@ def arrow(params_path: Path, period: str) -> dict[str, Any]:
             on_time = rows[closed] <= rows[opened] + pd.Timedelta(hours=int(sla[:-1]))
         out[iid] = rate(int((rows[closed].notna() & on_time).sum()), len(rows))
 
-    revisits = _read(folder, "revisits", ["customer_id", "department", "key_account", "planned_date", "done_date"])
+    revisits = tables.read("revisits", ["customer_id", "department", "key_account", "planned_date", "done_date"])
     revisits = revisits[revisits["department"] == dept]
-    planned = _days(revisits["planned_date"])
-    revisits = revisits[(planned >= start) & (planned <= end)]
-    done = _days(revisits["done_date"]) <= end  # NaT compares false: not done
+    revisits = revisits[(revisits["planned_date"] >= start) & (revisits["planned_date"] <= end)]
+    done = revisits["done_date"] <= end  # NaT compares false: not done
     for iid, rows in (
         ("CS06", done),
-        ("CS09", done[revisits["key_account"].astype(str).str.lower().isin(("1", "true", "yes", "是"))]),
+        ("CS09", done[_truthy(revisits["key_account"])]),
     ):
         per_customer = rows.groupby(revisits.loc[rows.index, "customer_id"]).any()
         out[iid] = rate(int(per_customer.sum()), len(per_customer))
 
-    complaints = _read(folder, "complaints", ["department", "received_at", "resolved_at", "satisfied"])
+    complaints = tables.read("complaints", ["department", "received_at", "resolved_at", "satisfied"])
     complaints = complaints[
         (complaints["department"] == dept) & (complaints["received_at"] >= start) & (complaints["received_at"] < stop)
     ]
-    satisfied = complaints["resolved_at"].notna() & complaints["satisfied"].astype(str).str.lower().isin(
-        ("yes", "true", "1", "是")
-    )
+    satisfied = complaints["resolved_at"].notna() & _truthy(complaints["satisfied"])
     out["CS07"] = rate(int(satisfied.sum()), len(complaints))
 
-    expenses = _read(folder, "expenses", ["department", "date", "amount", "approved_overrun"])
+    expenses = tables.read("expenses", ["department", "date", "amount", "approved_overrun"])
     expenses = expenses[expenses["department"] == dept]
-    day = _days(expenses["date"])
-    expenses = expenses[(day >= start) & (day <= end) & ~expenses["approved_overrun"].astype(bool)]
+    day = expenses["date"]
+    expenses = expenses[(day >= start) & (day <= end) & ~_truthy(expenses["approved_overrun"])]
     spent = Decimal(int((expenses["amount"] * 100).round().sum())) / 100  # cents: exact for 2-decimal amounts
-    budgets = _read(folder, "budgets", ["department", "period", "amount"])
+    budgets = tables.read("budgets", ["department", "period", "amount"])
     budget_row = budgets[(budgets["department"] == dept) & (budgets["period"].astype(str) == period)]
     budget = Decimal(str(budget_row["amount"].iloc[0])).quantize(Decimal("0.01"))
     out["CS11"] = rate(max(Decimal(0), spent - budget), budget)
