@@ -58,6 +58,7 @@ EPOCH = "1798761600"  # SOURCE_DATE_EPOCH for every run: identical inputs give i
 VERSIONS = ("kpi-appraisal", "pandas", "pyarrow", "numpy", "papermill", "nbclient", "nbconvert", "jupyter_client",
             "ipykernel", "distributed", "psutil")  # fmt: skip
 MB = 1024 * 1024
+CACHE = "cache"  # under work/: the kpi runs' font subsets and remembered hashes (see run_batch)
 
 
 @dataclass
@@ -264,9 +265,15 @@ def make_company(ctx: Context, name: str, departments: int, rows: int | None = N
 
 
 def run_batch(ctx: Context, params: list[Path], out: Path, *, fresh: bool = True, executor: str = "local") -> Measured:
-    """`kpi run PARAMS… --period P --out OUT --jobs J` (`--fresh` when it exists and `fresh`), process tree sampled."""
+    """`kpi run PARAMS… --period P --out OUT --jobs J` (`--fresh` when it exists and `fresh`), process tree sampled.
+
+    The runs keep their font subsets and remembered hashes in work/cache/ (`KPI_FONT_CACHE`, `KPI_HASH_CACHE`), never
+    in the user's: a full run starts with none (cold, as a first run), a re-run finds what the full run left.
+    """
     s = ctx.settings
     extra = ["--fresh"] if fresh and ctx.fresh else []
+    if fresh:  # a full run starts as a new user's first: no font subsets or file hashes kept from an earlier run
+        shutil.rmtree(ctx.work / CACHE, ignore_errors=True)
     if executor != "local":
         extra += ["--executor", executor]
     return ctx.kpi("run", *params, "--period", s.period, "--out", out, "--jobs", str(s.jobs), *extra, tree=True).check(
@@ -817,7 +824,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     s = settings_from(argv)
     s.out.mkdir(parents=True, exist_ok=True)
     work = s.out / "work"
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": EPOCH,
+        "PYTHONHASHSEED": "0",
+        "KPI_FONT_CACHE": str(work / CACHE / "fonts"),
+        "KPI_HASH_CACHE": str(work / CACHE / "sha256.json"),
+    }
     help_text = measure([BIN / "kpi", "run", "--help"], env=env).stdout
     ctx = Context(s, env, "--fresh" in help_text, work)
     ctx.inputs = {

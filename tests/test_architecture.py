@@ -56,6 +56,7 @@ DEFERRED = {
     "numpy": "with pyarrow, for Parquet inputs",
     "openpyxl": "only xlsx inputs need the reader (exports import it at top)",
     "matplotlib": "the font manager is loaded once, when the first chart is drawn",
+    "PIL": "with matplotlib: a chart is quantized when it is drawn, and commands that draw none start without it",
     "rich": "the progress bar of `kpi run`",
     "jupyter_client": "the kernel manager of a worker",
     "nbformat": "its schema validation costs seconds at start-up; only commands that read notebooks pay it",

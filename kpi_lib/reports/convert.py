@@ -39,6 +39,7 @@ fixed list: a template with groups of its own gets their reports and links too.
 from __future__ import annotations
 
 import base64
+import inspect
 import io
 import json
 import os
@@ -47,7 +48,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -372,15 +373,11 @@ class FontCache:
 
 @cache
 def _fonttools_version() -> str:
-    from importlib import metadata
-
     return metadata.version("fonttools")
 
 
 @cache
 def _cut_source() -> str:
-    import inspect
-
     return inspect.getsource(_cut)
 
 
