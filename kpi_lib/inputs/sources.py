@@ -262,19 +262,7 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
             continue
         held = {cell_text(c).strip(" \t") for c in cells if not _blank(c)}
         lookup = {str(k).strip(" \t"): v for k, v in codes.items()}
-        for code in lookup:
-            if code not in held:
-                shown = ", ".join(sorted(held)[:8]) or "no value at all"
-                problems.append(
-                    Problem(
-                        file=file,
-                        row=raw.header_row,
-                        column=str(source.columns[column]),
-                        value=code,
-                        message=f"the mapping's values.{column} code matches no value of this column (the file holds {shown}); expected codes as the file writes them",
-                        code=Code.MAPPING_UNMATCHED,
-                    )
-                )
+        _unmatched_codes(lookup, held, column, source, raw, file, problems)
         nearly: dict[str, str | None] = {}  # each distinct text's near match (a typing slip included), once
         for index, cell in cells.items():
             text = "" if _blank(cell) else cell_text(cell).strip(" \t")
@@ -315,6 +303,31 @@ def reshape(raw: RawTable, source: TableSource, file: str) -> tuple[RawTable, li
     return RawTable(frame, raw.header_row, letters, list(raw.problems), None, raw.row_base), problems
 
 
+def _unmatched_codes(
+    lookup: dict[str, Any],
+    held: set[str],
+    column: str,
+    source: TableSource,
+    raw: RawTable,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    """A problem for each code of the mapping's `values.<column>` that no cell of the column holds."""
+    for code in lookup:
+        if code not in held:
+            listed = ", ".join(sorted(held)[:8]) or "no value at all"
+            problems.append(
+                Problem(
+                    file=file,
+                    row=raw.header_row,
+                    column=str(source.columns[column]),
+                    value=code,
+                    message=f"the mapping's values.{column} code matches no value of this column (the file holds {listed}); expected codes as the file writes them",
+                    code=Code.MAPPING_UNMATCHED,
+                )
+            )
+
+
 def _mapped(
     cells: pd.Series,
     column: str,
@@ -340,19 +353,7 @@ def _mapped(
     texts = ["" if b else cell_text(c).strip(" \t") for c, b in zip(values, blank, strict=True)]
     held = {t for t, b in zip(texts, blank, strict=True) if not b}
     lookup = {str(k).strip(" \t"): v for k, v in codes.items()}
-    for code in lookup:
-        if code not in held:
-            listed = ", ".join(sorted(held)[:8]) or "no value at all"
-            problems.append(
-                Problem(
-                    file=file,
-                    row=raw.header_row,
-                    column=str(source.columns[column]),
-                    value=code,
-                    message=f"the mapping's values.{column} code matches no value of this column (the file holds {listed}); expected codes as the file writes them",
-                    code=Code.MAPPING_UNMATCHED,
-                )
-            )
+    _unmatched_codes(lookup, held, column, source, raw, file, problems)
     nearly: dict[str, str | None] = {}
     matches: list[str | None] = []
     for text in texts:
